@@ -1,0 +1,3 @@
+export * from './types.js';
+export { parseEdn, parseEdnAll, type ReadOptions } from './reader.js';
+export { printEdn } from './printer.js';

@@ -1,0 +1,3 @@
+export * from './edn/index.js';
+export * from './errors.js';
+export type * from './ops/types.js';
