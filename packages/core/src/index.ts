@@ -1,3 +1,4 @@
 export * from './edn/index.js';
 export * from './errors.js';
 export type * from './ops/types.js';
+export * from './db/index.js';
