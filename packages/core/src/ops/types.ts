@@ -9,7 +9,12 @@
 /** Hybrid logical clock stamp as a sortable string: `<ms:12 base36>-<counter:4 base36>-<replica>`. */
 export type HlcString = string;
 
-/** Globally unique entity id, allocated on a replica without coordination: `<replica>.<counter base36>`. */
+/**
+ * Globally unique entity id, allocated on a replica without coordination:
+ * `<replica>.<ms base36>_<counter base36>_<index base36>` from the creating transaction's HLC and
+ * the entity's position in it (see `hlc/ids.ts`). Treat as opaque: any `<replica>.<[0-9a-z_]+>`
+ * string is valid (e.g. ids made by a server or a migration).
+ */
 export type GlobalId = string;
 
 /**

@@ -1,0 +1,3 @@
+export * from './hlc.js';
+export * from './clock.js';
+export * from './ids.js';
