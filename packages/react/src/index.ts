@@ -1,1 +1,14 @@
-export {};
+/**
+ * `@dataloom/react`: React hooks over a Dataloom client. A thin adapter — the engine lives in
+ * `@dataloom/client`/`@dataloom/dataflow`; these hooks only cache diffs and bind them to React with
+ * `useSyncExternalStore`.
+ */
+export { DataloomProvider, useClient } from './provider.js';
+export type { DataloomProviderProps } from './provider.js';
+export { useQuery } from './use-query.js';
+export { usePull, useEntity } from './use-pull.js';
+export { useTransact } from './use-transact.js';
+export { useSyncStatus } from './use-sync-status.js';
+export { connSource } from './conn-source.js';
+export type { ConnLike } from './conn-source.js';
+export type { DataloomSource, LiveView, Diff, Row, SyncStatus } from './source.js';

@@ -1,0 +1,117 @@
+import type { Diff, Row } from './source.js';
+import { valueKey } from './value-key.js';
+
+interface Slot {
+  readonly key: string;
+  readonly row: Row;
+  count: number;
+}
+
+/**
+ * A query result kept up to date by applying diffs, with stable identities.
+ *
+ * Invariants:
+ * - {@link snapshot} is a new array exactly when the multiset of rows changed; a batch whose net
+ *   effect is nothing (a row added and removed, an unrelated transaction) keeps the same array.
+ * - An unchanged row keeps its array identity across snapshots (safe for `React.memo`).
+ * - Order is arrival order, except that a row added in the same batch as a removal takes the
+ *   removed row's place, so an aggregate's `-old/+new` pair updates in place.
+ * - Rows of a bag result (`:with`, aggregates) appear as many times as their multiplicity.
+ */
+export class RowSet {
+  private slots: Array<Slot | null> = [];
+  private readonly index = new Map<string, Slot>();
+  private current: readonly Row[] = Object.freeze([]);
+
+  constructor(initial: Iterable<Row> = []) {
+    for (const row of initial) {
+      const key = valueKey(row);
+      const slot = this.index.get(key);
+      if (slot) slot.count++;
+      else {
+        const s: Slot = { key, row, count: 1 };
+        this.index.set(key, s);
+        this.slots.push(s);
+      }
+    }
+    this.rebuild();
+  }
+
+  /** The current rows; identity changes only when they change. */
+  get snapshot(): readonly Row[] {
+    return this.current;
+  }
+
+  /** Applies one transaction's diffs; returns whether the snapshot changed. */
+  apply(diffs: readonly Diff[]): boolean {
+    if (diffs.length === 0) return false;
+    // Net effect per tuple.
+    const net = new Map<string, { row: Row; delta: number }>();
+    for (const [row, , mult] of diffs) {
+      const key = valueKey(row);
+      const e = net.get(key);
+      if (e) e.delta += mult;
+      else net.set(key, { row, delta: mult });
+    }
+    let changed = false;
+    const freed: number[] = [];
+    const added: Array<{ key: string; row: Row; delta: number }> = [];
+    for (const [key, { row, delta }] of net) {
+      if (delta === 0) continue;
+      const slot = this.index.get(key);
+      if (delta > 0) {
+        if (slot) {
+          slot.count += delta;
+          changed = true;
+        } else added.push({ key, row, delta });
+        continue;
+      }
+      if (!slot) continue; // removing what is not there: nothing to do
+      changed = true;
+      slot.count += delta;
+      if (slot.count <= 0) {
+        this.index.delete(key);
+        const at = this.slots.indexOf(slot);
+        this.slots[at] = null;
+        freed.push(at);
+      }
+    }
+    freed.sort((a, b) => a - b);
+    let f = 0;
+    for (const { key, row, delta } of added) {
+      changed = true;
+      const s: Slot = { key, row, count: delta };
+      this.index.set(key, s);
+      if (f < freed.length) this.slots[freed[f++]!] = s;
+      else this.slots.push(s);
+    }
+    if (!changed) return false;
+    if (freed.length > f) this.slots = this.slots.filter((s) => s !== null);
+    this.rebuild();
+    return true;
+  }
+
+  private rebuild(): void {
+    const rows: Row[] = [];
+    for (const s of this.slots) {
+      if (s === null) continue;
+      for (let i = 0; i < s.count; i++) rows.push(s.row);
+    }
+    this.current = Object.freeze(rows);
+  }
+}
+
+/**
+ * Normalises what `view.result()` returns into rows: a `Set`/`Array` of tuples stays as is; the
+ * elements of a collection result (`[?x ...]`) become one-column rows; a scalar (`?x .`) becomes one
+ * row, `null` none.
+ */
+export function toRows(result: unknown): Row[] {
+  if (result === null || result === undefined) return [];
+  if (Array.isArray(result) || result instanceof Set) {
+    const rows: Row[] = [];
+    for (const x of result as Iterable<unknown>) rows.push(Array.isArray(x) ? (x as Row) : [x]);
+    return rows;
+  }
+  return [[result]];
+}

@@ -1,0 +1,61 @@
+/**
+ * The structural contract the hooks program against. `@dataloom/react` imports no engine: any
+ * object with this shape works — the real client (`createClient`), a dataflow `conn` wrapped by
+ * {@link connSource}, or a test double.
+ */
+
+/** One result row: the tuple of a query's find variables (a pull result is one column). */
+export type Row = readonly unknown[];
+
+/**
+ * One change to a view's result, as the engine emits it: `[tuple, tx, +1 | -1]`.
+ * A `+1` adds one copy of `tuple`, a `-1` removes one. Within a batch the engine may emit both
+ * for one tuple; only the net effect counts.
+ */
+export type Diff = readonly [tuple: Row, tx: unknown, mult: number];
+
+/**
+ * A live query view (the interface of `conn.register` and `client.watch`).
+ *
+ * Contract the hooks rely on:
+ * - `result()` is the view's current result (a `Set` or `Array` of tuples, or a scalar/collection
+ *   for `.`/`[?x ...]` find specs) at the moment it is called;
+ * - every later change reaches `subscribe` listeners as diffs, one call per transaction, with the
+ *   tuples in the same form as the rows of `result()`;
+ * - `close()` frees the view; no listener is called after it.
+ */
+export interface LiveView {
+  result(): unknown;
+  subscribe(fn: (diffs: readonly Diff[]) => void): (() => void) | void;
+  close(): void;
+}
+
+/** Sync state as the hooks expose it. */
+export interface SyncStatus {
+  /** Connected to the sync server. */
+  readonly online: boolean;
+  /** Local transactions not yet acknowledged by the server. */
+  readonly pending: number;
+  /** The last sync or rejection error, or null. */
+  readonly lastError: { readonly code: string; readonly message: string } | null;
+  /** Wall-clock ms of the last exchange with the server, when known. */
+  readonly lastSyncedAt?: number | null;
+}
+
+/**
+ * What `DataloomProvider` needs from a client. Only `watch` and `transact` are required; hooks that
+ * need an optional member say so when it is absent.
+ */
+export interface DataloomSource {
+  /** Registers a live query; the hooks share one view per (query, inputs) and close it when unused. */
+  watch(query: unknown, ...inputs: unknown[]): LiveView;
+  /** Applies a transaction (the Datomic/DataScript transaction language). */
+  transact(txData: unknown): unknown;
+  /** Current sync state; absent on a purely local source. */
+  syncStatus?(): SyncStatus;
+  /**
+   * Subscribes to sync-state changes; returns the unsubscribe function. When a source has
+   * `syncStatus` but no way to subscribe, `useSyncStatus` polls it once a second.
+   */
+  onSyncStatus?(fn: (status: SyncStatus) => void): () => void;
+}

@@ -1,0 +1,23 @@
+import { useSyncExternalStore } from 'react';
+import { useRegistry } from './provider.js';
+import type { Row } from './source.js';
+
+/**
+ * The live result of a Datalog query, as rows (one tuple per row, whatever the find spec: a
+ * `[?x ...]` result gives one-column rows, a scalar `?x .` at most one row).
+ *
+ * - Re-renders only when the query's rows change: the returned array keeps its identity across
+ *   transactions that do not touch the result, and an unchanged row keeps its identity too.
+ * - Components using the same query and inputs (compared structurally; functions and database
+ *   values by identity) share one engine view, closed when the last of them unmounts.
+ * - Built on `useSyncExternalStore`, and the engine delivers every view's diffs of one transaction
+ *   together, so components never show different transactions at once (no tearing).
+ * - A malformed query throws its `DataloomError` during render (catch it with an error boundary).
+ *
+ * @example
+ * const rows = useQuery('[:find ?e ?title :where [?e :todo/title ?title]]');
+ */
+export function useQuery(query: unknown, ...inputs: unknown[]): readonly Row[] {
+  const view = useRegistry().get(query, inputs);
+  return useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot);
+}

@@ -1,0 +1,171 @@
+import { RowSet, toRows } from './row-set.js';
+import type { DataloomSource, LiveView, Row } from './source.js';
+import { valueKey } from './value-key.js';
+
+/** How long a view created by a render that never committed stays open, waiting for a subscriber. */
+const ORPHAN_GC_MS = 2_000;
+
+/**
+ * One shared live view: the engine's view, the cached rows, and the components subscribed to it.
+ *
+ * Lifecycle: created on first render that asks for its key; retained by each `subscribe` (the
+ * `useSyncExternalStore` subscription, i.e. each mounted component); when the last subscriber
+ * leaves, the engine view is closed at the end of the current task (a microtask later, so React
+ * StrictMode's unsubscribe/resubscribe does not rebuild it). A view created by a render that never
+ * commits is closed after {@link ORPHAN_GC_MS}. A closed entry that gets a subscriber reopens.
+ */
+export class SharedView {
+  private view: LiveView | null = null;
+  private unsubscribeView: (() => void) | void = undefined;
+  private rows: RowSet = new RowSet();
+  private readonly listeners = new Set<() => void>();
+  private refs = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly registry: ViewRegistry,
+    readonly key: string,
+    private readonly query: unknown,
+    private readonly inputs: readonly unknown[],
+  ) {}
+
+  /** Whether the engine view is currently open. */
+  get open(): boolean {
+    return this.view !== null;
+  }
+
+  /** Number of mounted subscribers. */
+  get subscribers(): number {
+    return this.refs;
+  }
+
+  /** The current rows; stable identity between changes. */
+  readonly getSnapshot = (): readonly Row[] => {
+    if (this.view === null) {
+      this.openView();
+      this.registry.adopt(this);
+      this.scheduleOrphanCheck();
+    }
+    return this.rows.snapshot;
+  };
+
+  /** The `useSyncExternalStore` subscribe function for this view. */
+  readonly subscribe = (onChange: () => void): (() => void) => {
+    this.refs++;
+    this.cancelTimer();
+    if (this.view === null) {
+      this.openView();
+      this.registry.adopt(this);
+    }
+    this.listeners.add(onChange);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.listeners.delete(onChange);
+      this.refs--;
+      if (this.refs === 0) queueMicrotask(() => this.collectIfUnused());
+    };
+  };
+
+  /** Starts the orphan timer: a render created this view but nothing subscribed yet. */
+  scheduleOrphanCheck(): void {
+    if (this.refs > 0 || this.timer !== null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.collectIfUnused();
+    }, ORPHAN_GC_MS);
+  }
+
+  /** Closes the engine view now, whatever the subscribers (the provider unmounts or changes source). */
+  dispose(): void {
+    this.cancelTimer();
+    const unsubscribe = this.unsubscribeView;
+    const view = this.view;
+    this.view = null;
+    this.unsubscribeView = undefined;
+    this.registry.forget(this);
+    if (typeof unsubscribe === 'function') unsubscribe();
+    view?.close();
+  }
+
+  private collectIfUnused(): void {
+    if (this.refs === 0 && this.view !== null) this.dispose();
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private openView(): void {
+    const view = this.registry.source.watch(this.query, ...this.inputs);
+    this.view = view;
+    // Keep the old snapshot's identity if reopening finds the same rows.
+    const rows = new RowSet(toRows(view.result()));
+    if (!sameRows(rows.snapshot, this.rows.snapshot)) this.rows = rows;
+    this.unsubscribeView = view.subscribe((diffs) => {
+      if (this.view !== view) return;
+      if (!this.rows.apply(diffs)) return;
+      for (const l of [...this.listeners]) l();
+    });
+  }
+}
+
+function sameRows(a: readonly Row[], b: readonly Row[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (valueKey(a[i]) !== valueKey(b[i])) return false;
+  return true;
+}
+
+/** The shared views of one source, by (query, inputs) key. */
+export class ViewRegistry {
+  private readonly views = new Map<string, SharedView>();
+
+  constructor(readonly source: DataloomSource) {}
+
+  /** The shared view for `query` and `inputs`, opening it if needed (during render). */
+  get(query: unknown, inputs: readonly unknown[]): SharedView {
+    const key = valueKey([query, inputs]);
+    let v = this.views.get(key);
+    if (v === undefined) {
+      v = new SharedView(this, key, query, inputs);
+      v.getSnapshot(); // opens now, so a bad query throws during render (for error boundaries)
+    }
+    return v;
+  }
+
+  /** Number of open views (for tests and devtools). */
+  get size(): number {
+    return this.views.size;
+  }
+
+  /** @internal a reopened view registers itself again. */
+  adopt(v: SharedView): void {
+    if (!this.views.has(v.key)) this.views.set(v.key, v);
+  }
+
+  /** @internal */
+  forget(v: SharedView): void {
+    if (this.views.get(v.key) === v) this.views.delete(v.key);
+  }
+
+  /** Closes every view. */
+  disposeAll(): void {
+    for (const v of [...this.views.values()]) v.dispose();
+  }
+}
+
+const registries = new WeakMap<DataloomSource, ViewRegistry>();
+
+/** The registry of `source` (one per source, shared by every provider that passes it). */
+export function registryFor(source: DataloomSource): ViewRegistry {
+  let r = registries.get(source);
+  if (r === undefined) {
+    r = new ViewRegistry(source);
+    registries.set(source, r);
+  }
+  return r;
+}

@@ -1,0 +1,94 @@
+/**
+ * Test double for {@link DataloomSource}: the `datascript` npm package re-runs every watched query
+ * after each transaction and emits the multiset difference as `[tuple, tx, ±1]` diffs — the
+ * contract of the dataflow engine, computed the slow, obviously-correct way. It also counts
+ * `watch` and `close` calls so tests can check view sharing and cleanup.
+ */
+import { createRequire } from 'node:module';
+import type { DataloomSource, Diff, LiveView, Row } from '../src/source.js';
+
+const require = createRequire(import.meta.url);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const d = require('datascript') as {
+  create_conn(schema?: object): unknown;
+  db(conn: unknown): unknown;
+  transact(conn: unknown, tx: unknown): { tx_data: unknown[]; tempids: Record<string, number> };
+  q(query: string, ...inputs: unknown[]): unknown;
+};
+
+interface Watched {
+  query: string;
+  inputs: unknown[];
+  rows: Map<string, { row: Row; n: number }>;
+  listeners: Set<(diffs: readonly Diff[]) => void>;
+  closed: boolean;
+}
+
+export interface DatascriptSource extends DataloomSource {
+  /** Number of `watch` calls so far. */
+  watches: number;
+  /** Number of views currently open. */
+  readonly openViews: number;
+  transact(tx: unknown): { tx: number };
+}
+
+function bag(result: unknown): Map<string, { row: Row; n: number }> {
+  const m = new Map<string, { row: Row; n: number }>();
+  for (const row of result as Row[]) {
+    const k = JSON.stringify(row);
+    const e = m.get(k);
+    if (e) e.n++;
+    else m.set(k, { row, n: 1 });
+  }
+  return m;
+}
+
+export function datascriptSource(schema: object = {}): DatascriptSource {
+  const conn = d.create_conn(schema);
+  const views = new Set<Watched>();
+  let tx = 0;
+  const src: DatascriptSource = {
+    watches: 0,
+    get openViews() {
+      return views.size;
+    },
+    watch(query: unknown, ...inputs: unknown[]): LiveView {
+      if (typeof query !== 'string') throw new Error('datascriptSource: EDN string queries only');
+      src.watches++;
+      const w: Watched = { query, inputs, rows: bag(d.q(query, d.db(conn), ...inputs)), listeners: new Set(), closed: false };
+      views.add(w);
+      return {
+        result: () => [...w.rows.values()].flatMap(({ row, n }) => Array<Row>(n).fill(row)),
+        subscribe: (fn) => {
+          w.listeners.add(fn);
+          return () => w.listeners.delete(fn);
+        },
+        close: () => {
+          w.closed = true;
+          w.listeners.clear();
+          views.delete(w);
+        },
+      };
+    },
+    transact(txData: unknown) {
+      d.transact(conn, txData);
+      tx++;
+      for (const w of views) {
+        const next = bag(d.q(w.query, d.db(conn), ...w.inputs));
+        const diffs: Diff[] = [];
+        for (const [k, { row, n }] of w.rows) {
+          const m = next.get(k)?.n ?? 0;
+          for (let i = m; i < n; i++) diffs.push([row, tx, -1]);
+        }
+        for (const [k, { row, n }] of next) {
+          const m = w.rows.get(k)?.n ?? 0;
+          for (let i = m; i < n; i++) diffs.push([row, tx, +1]);
+        }
+        w.rows = next;
+        if (diffs.length > 0) for (const fn of [...w.listeners]) fn(diffs);
+      }
+      return { tx };
+    },
+  };
+  return src;
+}
