@@ -1,0 +1,60 @@
+/**
+ * Hard limits on what a peer may send. Checked on the raw frame and on the decoded message before
+ * anything else looks at it (see `validate.ts`). All are per connection.
+ */
+export interface Limits {
+  /** Largest accepted frame in bytes; larger frames close the connection with 1009. */
+  maxMessageBytes: number;
+  /** Deepest JSON nesting accepted in a frame (checked on the raw text before `JSON.parse`). */
+  maxDepth: number;
+  /** Transactions per `push` message. */
+  maxTxsPerPush: number;
+  /** Operations per transaction. */
+  maxOpsPerTx: number;
+  /** `cas` checks per transaction. */
+  maxChecksPerTx: number;
+  /** Longest string value (UTF-16 code units) in an op, including base64 text updates. */
+  maxStringLength: number;
+  /** Longest id (entity ids, replica ids, draft ids). */
+  maxIdLength: number;
+  /** Longest attribute name. */
+  maxAttrLength: number;
+  /** Token bucket: sustained messages per second per connection, and the burst size. */
+  messagesPerSecond: number;
+  messageBurst: number;
+  /** Token bucket on incoming bytes per second per connection, and the burst size. */
+  bytesPerSecond: number;
+  bytesBurst: number;
+  /** Bytes queued for a client before it is considered too slow and closed (1013). */
+  maxBufferedBytes: number;
+  /** A connection must say hello within this many milliseconds. */
+  helloTimeoutMs: number;
+  /** A transaction stamped further than this in the future (server clock) is rejected. */
+  maxClockDriftMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxMessageBytes: 1 << 20,
+  maxDepth: 8,
+  maxTxsPerPush: 200,
+  maxOpsPerTx: 1000,
+  maxChecksPerTx: 100,
+  maxStringLength: 256 * 1024,
+  maxIdLength: 128,
+  maxAttrLength: 256,
+  messagesPerSecond: 200,
+  messageBurst: 1000,
+  bytesPerSecond: 8 << 20,
+  bytesBurst: 16 << 20,
+  maxBufferedBytes: 16 << 20,
+  helloTimeoutMs: 10_000,
+  maxClockDriftMs: 5 * 60_000,
+});
+
+export function resolveLimits(partial?: Partial<Limits>): Limits {
+  const out = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
+  for (const [k, v] of Object.entries(out)) {
+    if (typeof v !== 'number' || !(v > 0)) throw new TypeError(`limits.${k} must be a positive number, got ${String(v)}`);
+  }
+  return out;
+}

@@ -1,0 +1,207 @@
+/**
+ * PostgreSQL store: one shared log for several server processes.
+ *
+ * ## Total order across processes
+ * A sequence alone is not enough: with `nextval()` two writers can take positions 7 and 8 and
+ * commit 8 first; a reader that sees 8 advances its cursor past 7 and never sees it. So every
+ * append runs in one transaction that first takes `pg_advisory_xact_lock(<namespace key>)`. Under
+ * that lock it reads the entries it has not seen, judges the batch, assigns positions
+ * `max(pos)+1, …` and commits. The lock is released only after the commit is visible, so
+ * positions are assigned and become visible in the same order: whoever sees position N sees all
+ * positions below it. The primary key on `pos` backs this up (a bug would fail loudly, not fork
+ * the order). Writers are serialized; batching (group commit in the server) keeps throughput up.
+ *
+ * ## Fan-out
+ * The appending transaction runs `pg_notify('<channel>', head)`; PostgreSQL delivers it at commit
+ * to every process LISTENing, which then reads the log after its own head. Notifications may be
+ * coalesced or (if a listener connection drops) missed, so they are only a wake-up: readers always
+ * read by position, and the server also polls `head()` as a safety net.
+ */
+import pg from 'pg';
+import type { TxEnvelope } from '@dataloom/core';
+import type { AppendOutcome, AppendResult, Judge, LogEntry, ServerStore } from './types.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://…` connection string. A `namespace` query parameter selects the schema. */
+  url: string;
+  /** PostgreSQL schema holding the tables (default `dataloom`, or the URL's `namespace` param). */
+  namespace?: string;
+  /** Pool size for reads and appends (default 4). */
+  poolSize?: number;
+}
+
+const NAMESPACE_RE = /^[a-z_][a-z0-9_]{0,40}$/;
+
+export function createPostgresStore(opts: PostgresStoreOptions): ServerStore {
+  const u = new URL(opts.url);
+  const fromUrl = u.searchParams.get('namespace');
+  u.searchParams.delete('namespace');
+  const namespace = opts.namespace ?? fromUrl ?? 'dataloom';
+  if (!NAMESPACE_RE.test(namespace)) throw new TypeError(`invalid PostgreSQL namespace ${JSON.stringify(namespace)}: use [a-z_][a-z0-9_]*`);
+  return new PostgresStore(u.toString(), namespace, opts.poolSize ?? 4);
+}
+
+class PostgresStore implements ServerStore {
+  readonly kind = 'postgres' as const;
+  private pool: pg.Pool | null = null;
+  private listener: pg.Client | null = null;
+  private readonly listeners = new Set<(head: number) => void>();
+  private closed = false;
+  private readonly t: string;
+  private readonly channel: string;
+
+  constructor(private readonly url: string, private readonly ns: string, private readonly poolSize: number) {
+    this.t = `"${ns}".log`;
+    this.channel = `dataloom_${ns}`;
+  }
+
+  async open(): Promise<void> {
+    if (this.pool) return;
+    this.closed = false;
+    const pool = new pg.Pool({ connectionString: this.url, max: this.poolSize });
+    pool.on('error', () => {
+      /* idle client errors (e.g. server restart) are retried on next use */
+    });
+    const c = await pool.connect();
+    try {
+      // Concurrent first opens by several processes: serialize DDL with an advisory lock.
+      await c.query('BEGIN');
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataloom-ddl-${this.ns}`]);
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.ns}"`);
+      await c.query(`CREATE TABLE IF NOT EXISTS ${this.t} (
+        pos bigint PRIMARY KEY,
+        tx text NOT NULL UNIQUE,
+        replica text NOT NULL,
+        env text NOT NULL,
+        at timestamptz NOT NULL DEFAULT now()
+      )`);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+    this.pool = pool;
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', (n) => {
+      const head = Number(n.payload);
+      for (const fn of this.listeners) fn(head);
+    });
+    client.on('error', () => {
+      if (this.listener === client) this.listener = null;
+      client.end().catch(() => {});
+      // Reconnect; on success wake everyone so they catch up on what they may have missed.
+      setTimeout(() => {
+        this.listen().then(
+          () => this.head().then((h) => this.listeners.forEach((fn) => fn(h))),
+          () => {},
+        );
+      }, 500).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${this.channel}`);
+    this.listener = client;
+  }
+
+  private get db(): pg.Pool {
+    if (!this.pool) throw new Error('postgres store is not open');
+    return this.pool;
+  }
+
+  async append(envs: readonly TxEnvelope[], knownHead: number, judge: Judge): Promise<AppendResult> {
+    const c = await this.db.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SET LOCAL synchronous_commit = on');
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataloom-log-${this.ns}`]);
+      const caught = rowsToEntries((await c.query(`SELECT pos, env FROM ${this.t} WHERE pos > $1 ORDER BY pos`, [knownHead])).rows);
+      judge.catchUp(caught);
+      let head = Number((await c.query(`SELECT coalesce(max(pos), 0) AS head FROM ${this.t}`)).rows[0].head);
+      const existing = new Map<string, number>();
+      const dupRows = (await c.query(`SELECT tx, pos FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
+      for (const r of dupRows) existing.set(r.tx as string, Number(r.pos));
+      const outcomes: AppendOutcome[] = [];
+      const appended: LogEntry[] = [];
+      const cols = { pos: [] as number[], tx: [] as string[], replica: [] as string[], env: [] as string[] };
+      for (const env of envs) {
+        const prior = existing.get(env.tx);
+        if (prior !== undefined) {
+          outcomes.push({ tx: env.tx, status: 'duplicate', pos: prior });
+          continue;
+        }
+        const verdict = judge.check(env);
+        if (!verdict.ok) {
+          outcomes.push({ tx: env.tx, status: 'rejected', code: verdict.code, message: verdict.message, data: verdict.data });
+          continue;
+        }
+        head += 1;
+        existing.set(env.tx, head);
+        cols.pos.push(head);
+        cols.tx.push(env.tx);
+        cols.replica.push(env.replica);
+        cols.env.push(JSON.stringify(env));
+        outcomes.push({ tx: env.tx, status: 'appended', pos: head });
+        appended.push({ pos: head, env });
+      }
+      if (appended.length > 0) {
+        await c.query(
+          `INSERT INTO ${this.t}(pos, tx, replica, env) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])`,
+          [cols.pos, cols.tx, cols.replica, cols.env],
+        );
+        await c.query('SELECT pg_notify($1, $2)', [this.channel, String(head)]);
+      }
+      await c.query('COMMIT');
+      return { outcomes, entries: [...caught, ...appended], head };
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async readSince(after: number, limit: number): Promise<LogEntry[]> {
+    const r = await this.db.query(`SELECT pos, env FROM ${this.t} WHERE pos > $1 ORDER BY pos LIMIT $2`, [after, limit]);
+    return rowsToEntries(r.rows);
+  }
+
+  async head(): Promise<number> {
+    const r = await this.db.query(`SELECT coalesce(max(pos), 0) AS head FROM ${this.t}`);
+    return Number(r.rows[0].head);
+  }
+
+  onAppend(fn: (head: number) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => {});
+    const p = this.pool;
+    this.pool = null;
+    await p?.end();
+  }
+
+  async destroy(): Promise<void> {
+    const pool = new pg.Pool({ connectionString: this.url, max: 1 });
+    try {
+      await pool.query(`DROP SCHEMA IF EXISTS "${this.ns}" CASCADE`);
+    } finally {
+      await pool.end();
+    }
+    await this.close();
+  }
+}
+
+function rowsToEntries(rows: Array<{ pos: string | number; env: string }>): LogEntry[] {
+  return rows.map((r) => ({ pos: Number(r.pos), env: JSON.parse(r.env) as TxEnvelope }));
+}

@@ -1,0 +1,69 @@
+/**
+ * The server's storage contract: a durable, totally ordered, deduplicated log of transactions.
+ * Implemented by `sqlite.ts` (embedded default) and `postgres.ts` (shared log for several server
+ * processes). Both pass `runServerStoreTests` (`store-suite.ts`).
+ *
+ * Invariants every implementation keeps:
+ * 1. **Total order.** Each appended transaction gets a position `pos` (1, 2, 3, … without gaps).
+ *    Positions are assigned and committed in the same order, so a reader that sees position N
+ *    also sees every position below N — a cursor never skips a transaction that commits later.
+ *    With several processes on one store the order is shared by all of them.
+ * 2. **Atomic and durable.** {@link ServerStore.append} commits all accepted envelopes of the
+ *    batch in one storage transaction and resolves only after that commit is durable (SQLite
+ *    `synchronous=FULL`, PostgreSQL `synchronous_commit=on`). Only then may a server acknowledge.
+ * 3. **Dedup.** A tx id is stored at most once; appending it again reports the original position.
+ *    Op ids are `${tx}/${index}` (checked by the protocol layer), so this also dedups op ids.
+ * 4. **Validation under the writer lock.** `append` hands the caller, while holding the store's
+ *    writer lock, every entry committed after `knownHead` (possibly by other processes), then asks
+ *    it to judge each new envelope. Checks such as `cas` are therefore linearizable.
+ */
+import type { TxEnvelope } from '@dataloom/core';
+
+/** One committed transaction. */
+export interface LogEntry {
+  pos: number;
+  env: TxEnvelope;
+}
+
+/** A judge's decision on one envelope. */
+export type Verdict = { ok: true } | { ok: false; code: string; message: string; data?: Record<string, unknown> };
+
+/** Called by `append` under the writer lock. Must be synchronous and must not throw. */
+export interface Judge {
+  /** Entries committed after `knownHead` that the caller has not seen, in order. */
+  catchUp(entries: readonly LogEntry[]): void;
+  /** Decide one new envelope; an accepted one must be applied to the judge's snapshot at once. */
+  check(env: TxEnvelope): Verdict;
+}
+
+export type AppendOutcome =
+  | { tx: string; status: 'appended'; pos: number }
+  | { tx: string; status: 'duplicate'; pos: number }
+  | { tx: string; status: 'rejected'; code: string; message: string; data?: Record<string, unknown> };
+
+export interface AppendResult {
+  /** One outcome per input envelope, same order. */
+  outcomes: AppendOutcome[];
+  /** Entries the judge was given in `catchUp` followed by the newly appended ones: all of `(knownHead, head]`. */
+  entries: LogEntry[];
+  /** The log head after the commit. */
+  head: number;
+}
+
+export interface ServerStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Create tables if needed. Idempotent. */
+  open(): Promise<void>;
+  /** See the invariants above. If it throws, nothing of the batch was stored. */
+  append(envs: readonly TxEnvelope[], knownHead: number, judge: Judge): Promise<AppendResult>;
+  /** Entries with `pos > after`, ascending, at most `limit`. */
+  readSince(after: number, limit: number): Promise<LogEntry[]>;
+  /** Highest committed position (0 for an empty log). */
+  head(): Promise<number>;
+  /** Called after any process commits new entries (with a head at least that high). */
+  onAppend(fn: (head: number) => void): () => void;
+  /** Release connections / file handles. */
+  close(): Promise<void>;
+  /** Drop every table of this store (tests only). */
+  destroy(): Promise<void>;
+}
