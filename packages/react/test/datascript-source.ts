@@ -55,7 +55,9 @@ export function datascriptSource(schema: object = {}): DatascriptSource {
     watch(query: unknown, ...inputs: unknown[]): LiveView {
       if (typeof query !== 'string') throw new Error('datascriptSource: EDN string queries only');
       src.watches++;
-      const w: Watched = { query, inputs, rows: bag(d.q(query, d.db(conn), ...inputs)), listeners: new Set(), closed: false };
+      // datascript's JS API keeps attributes as strings: `:todo/title` in a query is `"todo/title"`.
+      query = query.replace(/:([\w.*+!?-]+\/[\w.*+!?-]+)/g, (_, a: string) => (a.startsWith('db/') ? `:${a}` : JSON.stringify(a)));
+      const w: Watched = { query: query as string, inputs, rows: bag(d.q(query, d.db(conn), ...inputs)), listeners: new Set(), closed: false };
       views.add(w);
       return {
         result: () => [...w.rows.values()].flatMap(({ row, n }) => Array<Row>(n).fill(row)),
