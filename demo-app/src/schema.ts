@@ -1,0 +1,22 @@
+import { parseEdn } from '@dataloom/core';
+
+/**
+ * The demo's schema, as EDN (schema is data). Todos and the shared note are addressed by unique
+ * identity attributes, so the UI can use lookup refs (`[:todo/id "…"]`) instead of entity ids.
+ */
+export const SCHEMA_EDN = `
+{:todo/id        {:db/unique :db.unique/identity}
+ :todo/title     {}
+ :todo/done      {}
+ :todo/created   {:db/index true}
+ :territory/name {:db/unique :db.unique/identity}
+ :thug/name      {:db/unique :db.unique/identity}
+ :thug/boss      {:db/valueType :db.type/ref}
+ :thug/territory {:db/valueType :db.type/ref}
+ :thug/earnings  {}
+ :thug/rat?      {}
+ :note/title     {:db/unique :db.unique/identity}
+ :note/body      {:db/valueType :db.type/text}}
+`;
+
+export const schema = parseEdn(SCHEMA_EDN);
