@@ -5,6 +5,7 @@
  * `watch` and `close` calls so tests can check view sharing and cleanup.
  */
 import { createRequire } from 'node:module';
+import { toRows } from '../src/row-set.js';
 import type { DataloomSource, Diff, LiveView, Row } from '../src/source.js';
 
 const require = createRequire(import.meta.url);
@@ -32,9 +33,14 @@ export interface DatascriptSource extends DataloomSource {
   transact(tx: unknown): { tx: number };
 }
 
+function jsAttrs(edn: string): string {
+  return edn.replace(/:([\w.*+!?-]+\/[\w.*+!?-]+)/g, (_, a: string) => (a.startsWith('db/') ? `:${a}` : JSON.stringify(a)));
+}
+
 function bag(result: unknown): Map<string, { row: Row; n: number }> {
   const m = new Map<string, { row: Row; n: number }>();
-  for (const row of result as Row[]) {
+  // Scalar (`?x .`) and collection (`[?x ...]`) finds become one-column rows, as the engine's diffs.
+  for (const row of toRows(result)) {
     const k = JSON.stringify(row);
     const e = m.get(k);
     if (e) e.n++;
@@ -56,7 +62,9 @@ export function datascriptSource(schema: object = {}): DatascriptSource {
       if (typeof query !== 'string') throw new Error('datascriptSource: EDN string queries only');
       src.watches++;
       // datascript's JS API keeps attributes as strings: `:todo/title` in a query is `"todo/title"`.
-      query = query.replace(/:([\w.*+!?-]+\/[\w.*+!?-]+)/g, (_, a: string) => (a.startsWith('db/') ? `:${a}` : JSON.stringify(a)));
+      // Rules passed as an EDN string (`%`) get the same treatment.
+      query = jsAttrs(query);
+      inputs = inputs.map((x) => (typeof x === 'string' && x.trimStart().startsWith('[[') ? jsAttrs(x) : x));
       const w: Watched = { query: query as string, inputs, rows: bag(d.q(query, d.db(conn), ...inputs)), listeners: new Set(), closed: false };
       views.add(w);
       return {
@@ -73,7 +81,7 @@ export function datascriptSource(schema: object = {}): DatascriptSource {
       };
     },
     transact(txData: unknown) {
-      d.transact(conn, txData);
+      d.transact(conn, toDatascriptTx(txData));
       tx++;
       for (const w of views) {
         const next = bag(d.q(w.query, d.db(conn), ...w.inputs));
@@ -93,4 +101,30 @@ export function datascriptSource(schema: object = {}): DatascriptSource {
     },
   };
   return src;
+}
+
+/**
+ * Translates Dataloom's JS transaction forms (CONTRACTS.md: keys with or without a leading colon,
+ * lookup refs `[':a/b', v]`, `[:db/retractEntity e]`) to datascript's JS API, whose attributes are
+ * plain strings and whose retractEntity is `:db.fn/retractEntity`.
+ */
+export function toDatascriptTx(tx: unknown): unknown {
+  if (!Array.isArray(tx)) return tx;
+  const attr = (a: unknown) => (typeof a === 'string' && a.startsWith(':') && !a.startsWith(':db/') ? a.slice(1) : a);
+  const ref = (x: unknown) => (Array.isArray(x) && x.length === 2 ? [attr(x[0]), x[1]] : x);
+  return tx.map((item: unknown) => {
+    if (Array.isArray(item)) {
+      const [op, e, a, ...rest] = item as unknown[];
+      if (op === ':db/retractEntity') return [':db.fn/retractEntity', ref(e)];
+      return a === undefined ? [op, ref(e)] : [op, ref(e), attr(a), ...rest];
+    }
+    if (item !== null && typeof item === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(item as Record<string, unknown>)) {
+        out[k === ':db/id' ? k : (attr(k) as string)] = k === ':db/id' ? ref(v) : v;
+      }
+      return out;
+    }
+    return item;
+  });
 }

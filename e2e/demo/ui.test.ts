@@ -1,0 +1,105 @@
+// @vitest-environment happy-dom
+/**
+ * The demo's UI, rendered in happy-dom over the datascript-backed test source (re-runs queries,
+ * emits diffs): adding, toggling and deleting todos updates the live queries; loading the Chicago
+ * outfit shows issue 3's initial results and a raise moves the aggregates.
+ * The browser run against the real client and server is `app.test.ts`.
+ */
+import { DataloomProvider } from '@dataloom/react';
+import { act, createElement as h } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { App } from '../../demo-app/src/App.js';
+import type { Engine } from '../../demo-app/src/engine.js';
+import { datascriptSource } from '../../packages/react/test/datascript-source.js';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+let container: HTMLElement;
+let root: Root;
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.appendChild(container);
+  root = createRoot(container);
+});
+afterEach(() => {
+  act(() => root.unmount());
+  container.remove();
+});
+
+const $ = (id: string) => container.querySelector(`[data-testid="${id}"]`) as HTMLElement;
+const $$ = (id: string) => [...container.querySelectorAll(`[data-testid="${id}"]`)] as HTMLElement[];
+const flush = () => act(async () => {
+  for (let i = 0; i < 3; i++) await Promise.resolve();
+});
+
+function type(input: HTMLInputElement, value: string) {
+  const setter = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(input), 'value')!.set!;
+  setter.call(input, value);
+  input.dispatchEvent(new Event('input', { bubbles: true }));
+}
+
+function mount() {
+  const src = datascriptSource({
+    'todo/id': { ':db/unique': ':db.unique/identity' },
+    'thug/name': { ':db/unique': ':db.unique/identity' },
+    'territory/name': { ':db/unique': ':db.unique/identity' },
+    'thug/boss': { ':db/valueType': ':db.type/ref' },
+    'thug/territory': { ':db/valueType': ':db.type/ref' },
+  });
+  const engine: Engine = { client: src, kind: 'memory', url: null };
+  act(() => root.render(h(DataloomProvider, { client: src }, h(App, { engine }))));
+  return src;
+}
+
+const rowsOf = (table: string) =>
+  [...$(table).querySelectorAll('tr')].map((tr) => `${tr.querySelector('th')!.textContent} ${tr.querySelector('td')!.textContent}`);
+
+describe('demo UI over a live source', () => {
+  it('adds, toggles and deletes todos through live queries', async () => {
+    mount();
+    expect($$('todo-item')).toHaveLength(0);
+    for (const t of ['milk', 'eggs']) {
+      act(() => type($('todo-input') as HTMLInputElement, t));
+      act(() => $('todo-add').click());
+      await flush();
+    }
+    expect($$('todo-title').map((e) => e.textContent)).toEqual(['milk', 'eggs']);
+    expect($('open-count').textContent).toBe('2 open');
+    act(() => ($$('todo-item')[0]!.querySelector('input[type=checkbox]') as HTMLInputElement).click());
+    await flush();
+    expect($('open-count').textContent).toBe('1 open');
+    expect($$('todo-item')[0]!.className).toBe('done');
+    act(() => ($$('todo-item')[1]!.querySelector('button') as HTMLButtonElement).click());
+    await flush();
+    expect($$('todo-title').map((e) => e.textContent)).toEqual(['milk']);
+    expect($('open-count').textContent).toBe('0 open');
+  });
+
+  it('shows the Chicago outfit dashboard and updates it in place', async () => {
+    mount();
+    act(() => $('chicago-seed').click());
+    await flush();
+    expect(rowsOf('territory-earnings')).toEqual(['east 1600', 'west 1720']);
+    expect(rowsOf('total-earnings')).toEqual([
+      'Big Al 1720', 'Bugs Moran 1600', 'Frank Gusenberg 100', 'Frankie Nitti 720',
+      'Hymie Weiss 700', 'Jake Guzik 120', 'Pete Gusenberg 125', 'Vinnie Drucci 125',
+    ]);
+    expect($('rats').textContent).toBe('Rats: Jack McGurn');
+    expect($('chicago-seed')).toBeNull();
+    act(() => (container.querySelector('[aria-label="raise Vinnie Drucci"]') as HTMLButtonElement).click());
+    await flush();
+    expect(rowsOf('territory-earnings')).toEqual(['east 1700', 'west 1720']);
+    expect(rowsOf('total-earnings').filter((r) => /Bugs|Hymie|Vinnie|Big Al/.test(r))).toEqual([
+      'Big Al 1720', 'Bugs Moran 1700', 'Hymie Weiss 800', 'Vinnie Drucci 225',
+    ]);
+    act(() => (container.querySelector('[aria-label="rat Hymie Weiss"]') as HTMLButtonElement).click());
+    await flush();
+    expect($('rats').textContent).toBe('Rats: Hymie Weiss, Jack McGurn');
+  });
+
+  it('says when the source does not sync', () => {
+    mount();
+    expect($('sync-status').textContent).toBe('in memory, no sync');
+  });
+});
