@@ -21,9 +21,9 @@ export class ProtocolError extends DataloomError {
 }
 
 /** `<ms:12 base36>-<counter:4 base36>-<replica>` — see `HlcString`. */
-const HLC_RE = /^[0-9a-z]{12}-[0-9a-z]{4}-([A-Za-z0-9_.~-]{1,64})$/;
-/** Replica ids: letters, digits and `_ . ~ -`. */
-const REPLICA_RE = /^[A-Za-z0-9_.~-]{1,64}$/;
+const HLC_RE = /^[0-9a-z]{12}-[0-9a-z]{4}-([0-9A-Za-z_]{1,64})$/;
+/** Replica ids (as `checkReplicaId` in core): 1-64 of `[0-9A-Za-z_]`. */
+const REPLICA_RE = /^[0-9A-Za-z_]{1,64}$/;
 /** Global entity ids (`<replica>.<counter>`, `attr:<ident>` for schema attributes, …). */
 const GID_RE = /^[A-Za-z0-9_.~:/+*!?<>=-]+$/;
 /** Attribute names: a keyword without the colon. */

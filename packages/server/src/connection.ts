@@ -1,0 +1,270 @@
+/**
+ * One client connection: handshake, push → group commit → ack/reject, and streaming of the log
+ * from the client's cursor. All input goes through `decodeClientMessage` first.
+ *
+ * Ordering: messages of a connection are handled in arrival order (one promise chain); a push's
+ * envelopes are queued for commit in order and answered in order. Commits are pipelined: the
+ * chain does not wait for one push to be durable before queueing the next.
+ */
+import { DataloomError, type TxEnvelope } from '@dataloom/core';
+import type { WebSocket } from 'ws';
+import { CloseCode, PROTOCOL_VERSION, type ClientMsg, type ErrorMsg, type HelloMsg, type PushMsg, type ServerMsg } from './protocol/messages.js';
+import type { Limits } from './protocol/limits.js';
+import { ProtocolError, decodeClientMessage } from './protocol/validate.js';
+import type { AppendOutcome } from './storage/types.js';
+import { TokenBucket } from './node/rate-limit.js';
+import type { ServerDbView, SyncNode } from './node/sync-node.js';
+
+/** `authorizeWrite(user, tx, db)`: may the authenticated `user` write `tx`? Throw a DataloomError for a custom reason. */
+export type AuthorizeWrite = (user: unknown, tx: TxEnvelope, db: ServerDbView) => boolean | Promise<boolean>;
+
+export interface ConnectionContext {
+  node: SyncNode;
+  limits: Limits;
+  authorizeWrite?: AuthorizeWrite;
+  onError?: (err: unknown) => void;
+}
+
+const PAGE_ENTRIES = 500;
+const PAGE_BYTES = 512 * 1024;
+/** How long output may stay above the high-water mark before the client is closed as too slow. */
+const SLOW_MS = 30_000;
+
+export class Connection {
+  private replica: string | null = null;
+  /** Log position the client is known to hold (-1 before hello). */
+  private sentPos = -1;
+  private pumping = false;
+  private pumpAgain = false;
+  /** Tx ids pushed on this connection that the stream should not echo back. */
+  private readonly pushed = new Set<string>();
+  private readonly msgBucket: TokenBucket;
+  private readonly byteBucket: TokenBucket;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly helloTimer: ReturnType<typeof setTimeout>;
+  private readonly offNew: () => void;
+
+  constructor(private readonly ws: WebSocket, readonly user: unknown, private readonly ctx: ConnectionContext) {
+    const l = ctx.limits;
+    this.msgBucket = new TokenBucket(l.messagesPerSecond, l.messageBurst);
+    this.byteBucket = new TokenBucket(l.bytesPerSecond, l.bytesBurst);
+    this.helloTimer = setTimeout(() => {
+      if (this.replica === null) this.fatal(new ProtocolError('protocol/no-hello', `no hello within ${l.helloTimeoutMs} ms`));
+    }, l.helloTimeoutMs);
+    this.offNew = ctx.node.onNew(() => void this.pump());
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer | Buffer[] | ArrayBuffer, isBinary));
+    ws.on('close', () => this.dispose());
+    ws.on('error', () => this.dispose());
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  private disposed = false;
+  private dispose(): void {
+    this.closed = true;
+    if (this.disposed) return;
+    this.disposed = true;
+    clearTimeout(this.helloTimer);
+    this.offNew();
+    this.pushed.clear();
+  }
+
+  private onMessage(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
+    if (this.closed) return;
+    const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (!this.msgBucket.take(1) || !this.byteBucket.take(buf.length)) {
+      this.fatal(new ProtocolError('protocol/rate-limit', 'rate limit exceeded', { messagesPerSecond: this.ctx.limits.messagesPerSecond }));
+      return;
+    }
+    if (isBinary) {
+      this.fatal(new ProtocolError('protocol/binary', 'binary frames are not part of the protocol; send JSON text'));
+      return;
+    }
+    let msg: ClientMsg;
+    try {
+      msg = decodeClientMessage(buf.toString('utf8'), buf.length, this.ctx.limits);
+    } catch (e) {
+      this.fatal(e instanceof ProtocolError ? e : new ProtocolError('protocol/invalid-message', String(e)));
+      return;
+    }
+    this.chain = this.chain.then(() => this.handle(msg)).catch((e) => this.internal(e));
+  }
+
+  private async handle(msg: ClientMsg): Promise<void> {
+    if (this.closed) return;
+    switch (msg.t) {
+      case 'hello':
+        return this.hello(msg);
+      case 'push':
+        return this.push(msg);
+      case 'ping':
+        this.send({ t: 'pong', n: msg.n });
+        return;
+    }
+  }
+
+  private async hello(msg: HelloMsg): Promise<void> {
+    if (this.replica !== null) throw new ProtocolError('protocol/duplicate-hello', 'hello sent twice');
+    if (msg.v !== PROTOCOL_VERSION) {
+      throw new ProtocolError('protocol/version', `protocol version ${msg.v} is not supported (server speaks ${PROTOCOL_VERSION})`, { supported: [PROTOCOL_VERSION] });
+    }
+    const node = this.ctx.node;
+    const cursor = msg.cursor === null ? 0 : Number(msg.cursor);
+    if (cursor > node.head) await node.refresh();
+    if (cursor > node.head) {
+      throw new ProtocolError('sync/cursor-ahead', `cursor ${cursor} is ahead of the server log (head ${node.head}): the server lost data or this replica belongs to another server`, {
+        cursor,
+        head: node.head,
+      });
+    }
+    clearTimeout(this.helloTimer);
+    this.replica = msg.replica;
+    this.sentPos = cursor;
+    const l = this.ctx.limits;
+    this.send({
+      t: 'welcome',
+      v: PROTOCOL_VERSION,
+      node: node.serverReplica,
+      head: String(node.head),
+      limits: { maxMessageBytes: l.maxMessageBytes, maxTxsPerPush: l.maxTxsPerPush, maxOpsPerTx: l.maxOpsPerTx },
+    });
+    void this.pump();
+  }
+
+  private async push(msg: PushMsg): Promise<void> {
+    if (this.replica === null) throw new ProtocolError('protocol/no-hello', 'push before hello');
+    const pending: Array<Promise<AppendOutcome>> = [];
+    for (const env of msg.txs) {
+      const pre = await this.precheck(env);
+      if (pre) {
+        pending.push(Promise.resolve(pre));
+        continue;
+      }
+      this.pushed.add(env.tx);
+      pending.push(this.ctx.node.submit(env));
+    }
+    // Answer when durable, without holding up the next message.
+    void Promise.all(pending).then(
+      (outcomes) => {
+        for (const o of outcomes) {
+          if (o.status === 'rejected') {
+            this.pushed.delete(o.tx);
+            this.send({ t: 'reject', tx: o.tx, code: o.code, message: o.message, ...(o.data ? { data: o.data } : {}) });
+          } else {
+            if (o.pos <= this.sentPos) this.pushed.delete(o.tx);
+            this.send({ t: 'ack', tx: o.tx, pos: String(o.pos) });
+          }
+        }
+        void this.pump();
+      },
+      (err) => {
+        this.ctx.onError?.(err);
+        this.fatal(new ProtocolError('sync/unavailable', 'storage is unavailable; retry later', {}, CloseCode.tryAgainLater));
+      },
+    );
+  }
+
+  /** Checks that need no store: replica identity and the app's write permission. */
+  private async precheck(env: TxEnvelope): Promise<AppendOutcome | null> {
+    if (env.replica !== this.replica) {
+      return { tx: env.tx, status: 'rejected', code: 'sync/replica-mismatch', message: `transaction of replica ${env.replica} pushed by replica ${this.replica}` };
+    }
+    const hook = this.ctx.authorizeWrite;
+    if (!hook) return null;
+    try {
+      if (await hook(this.user, env, this.ctx.node.view)) return null;
+      return { tx: env.tx, status: 'rejected', code: 'sync/forbidden', message: 'write not permitted' };
+    } catch (e) {
+      if (e instanceof DataloomError) return { tx: env.tx, status: 'rejected', code: e.code, message: e.message, data: e.toWire().data };
+      this.ctx.onError?.(e);
+      return { tx: env.tx, status: 'rejected', code: 'sync/forbidden', message: 'write permission check failed' };
+    }
+  }
+
+  /** Stream log entries after `sentPos` until caught up. */
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    let slowSince = 0;
+    try {
+      do {
+        this.pumpAgain = false;
+        while (!this.closed && this.sentPos >= 0 && this.sentPos < this.ctx.node.head) {
+          if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes / 4) {
+            slowSince ||= Date.now();
+            if (Date.now() - slowSince > SLOW_MS) return this.slow();
+            await new Promise((r) => setTimeout(r, 10));
+            continue;
+          }
+          slowSince = 0;
+          const entries = await this.ctx.node.read(this.sentPos, PAGE_ENTRIES);
+          if (entries.length === 0 || this.closed) break;
+          const parts: string[] = [];
+          let bytes = 0;
+          let last = this.sentPos;
+          for (const e of entries) {
+            if (bytes > PAGE_BYTES) break;
+            last = e.pos;
+            if (this.pushed.delete(e.tx)) continue;
+            parts.push(`{"pos":"${e.pos}","env":${e.json}}`);
+            bytes += e.json.length;
+          }
+          this.sentPos = last;
+          this.sendRaw(`{"t":"ops","txs":[${parts.join(',')}],"cursor":"${last}","more":${last < this.ctx.node.head}}`);
+        }
+      } while (this.pumpAgain && !this.closed);
+    } catch (e) {
+      this.internal(e);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private send(msg: ServerMsg): void {
+    this.sendRaw(JSON.stringify(msg));
+  }
+
+  private sendRaw(s: string): void {
+    if (this.closed) return;
+    this.ws.send(s);
+    if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) this.slow();
+  }
+
+  private slow(): void {
+    this.fatal(new ProtocolError('protocol/slow-consumer', 'client does not read fast enough: output buffer full', { maxBufferedBytes: this.ctx.limits.maxBufferedBytes }, CloseCode.tryAgainLater));
+    // A client that does not read will not read the close frame either.
+    setTimeout(() => this.ws.terminate(), 1000).unref();
+  }
+
+  private internal(e: unknown): void {
+    if (e instanceof ProtocolError) return this.fatal(e);
+    this.ctx.onError?.(e);
+    this.fatal(new ProtocolError('sync/internal', 'internal server error', {}, CloseCode.internal));
+  }
+
+  /** Send an error message and close with the error's close code. */
+  fatal(err: ProtocolError): void {
+    if (this.closed) return;
+    const m: ErrorMsg = { t: 'error', code: err.code, message: err.message, data: err.toWire().data, fatal: true };
+    try {
+      this.ws.send(JSON.stringify(m));
+      this.ws.close(err.close, truncateReason(`${err.code}: ${err.message}`));
+    } catch {
+      this.ws.terminate();
+    }
+    this.dispose();
+  }
+}
+
+/** Close reasons are limited to 123 bytes of UTF-8. */
+function truncateReason(s: string): string {
+  let out = s;
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
+}

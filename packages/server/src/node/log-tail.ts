@@ -1,0 +1,57 @@
+/**
+ * The recent end of the log, in memory, with each envelope's JSON cached so fan-out to many
+ * connections serializes an envelope once. Holds a contiguous range of positions
+ * `(start, end]`; older positions are read from the store.
+ */
+import type { LogEntry } from '../storage/types.js';
+
+export interface TailEntry extends LogEntry {
+  /** `JSON.stringify(env)`, computed once. */
+  json: string;
+  /** Replica that made it (for skipping a connection's own pushes). */
+  tx: string;
+}
+
+export class LogTail {
+  private entries: TailEntry[] = [];
+  /** Position just before the first held entry. */
+  private start = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Position of the last held entry (or `start` when empty). */
+  get end(): number {
+    return this.start + this.entries.length;
+  }
+
+  /** Reset to an empty tail positioned at `head`. */
+  reset(head: number): void {
+    this.entries = [];
+    this.start = head;
+  }
+
+  /** Append entries; positions must continue the tail (earlier ones are ignored). */
+  push(entries: readonly LogEntry[]): void {
+    for (const e of entries) {
+      if (e.pos <= this.end) continue;
+      if (e.pos !== this.end + 1) {
+        // A gap means we missed something: restart the tail here (older reads go to the store).
+        this.entries = [];
+        this.start = e.pos - 1;
+      }
+      this.entries.push({ ...e, json: JSON.stringify(e.env), tx: e.env.tx });
+    }
+    const over = this.entries.length - this.capacity;
+    if (over > 0) {
+      this.entries.splice(0, over);
+      this.start += over;
+    }
+  }
+
+  /** Entries after `after`, at most `limit`; null if `after` is older than the tail holds. */
+  since(after: number, limit: number): TailEntry[] | null {
+    if (after < this.start) return null;
+    const from = after - this.start;
+    return this.entries.slice(from, from + limit);
+  }
+}

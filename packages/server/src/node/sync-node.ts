@@ -1,0 +1,202 @@
+/**
+ * One server process' view of the shared log: the judging state, the in-memory tail, group commit
+ * and fan-out wake-ups. Connections (`connection.ts`) talk to the node, never to the store.
+ *
+ * Everything that changes `state` or `tail` runs on one {@link Serial} queue, so the state always
+ * reflects a prefix of the log, applied in order.
+ */
+import type { Op, TxEnvelope, WireValue } from '@dataloom/core';
+import type { AppendOutcome, ServerStore } from '../storage/types.js';
+import { ServerState, wireKey } from '../state/server-state.js';
+import { attrEntityId, type AttrSpec } from '../state/schema.js';
+import { LogTail, type TailEntry } from './log-tail.js';
+import { Serial } from './serial.js';
+
+export interface SyncNodeOptions {
+  nodeId: string;
+  maxClockDriftMs: number;
+  /** Schema the server is started with; written to the log where it differs (schema is data). */
+  schema: Map<string, AttrSpec>;
+  /** Largest number of envelopes committed in one storage transaction. */
+  maxBatch?: number;
+  /** Poll the store head this often (ms) as a safety net for missed notifications; 0 = never. */
+  pollMs?: number;
+  tailCapacity?: number;
+}
+
+interface Pending {
+  env: TxEnvelope;
+  resolve: (o: AppendOutcome) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Read-only view of the committed state, given to `authorizeWrite`. */
+export interface ServerDbView {
+  /** Current (last-writer-wins) value of `(e, a)`, or null. */
+  value(e: string, a: string): WireValue | null;
+  hasEntity(e: string): boolean;
+  readonly schema: ReadonlyMap<string, AttrSpec>;
+  readonly head: number;
+}
+
+export class SyncNode {
+  state: ServerState;
+  readonly tail: LogTail;
+  private readonly serial = new Serial();
+  private queue: Pending[] = [];
+  private draining = false;
+  private readonly newListeners = new Set<() => void>();
+  private unsub: (() => void) | null = null;
+  private poll: ReturnType<typeof setInterval> | null = null;
+  private stamp = { ms: 0, counter: 0 };
+  readonly serverReplica: string;
+
+  constructor(readonly store: ServerStore, private readonly opts: SyncNodeOptions) {
+    this.state = new ServerState({ maxClockDriftMs: opts.maxClockDriftMs });
+    this.tail = new LogTail(opts.tailCapacity ?? 20_000);
+    this.serverReplica = 'server_' + opts.nodeId.replace(/[^0-9A-Za-z_]/g, '_').slice(0, 50);
+  }
+
+  get head(): number {
+    return this.state.head;
+  }
+
+  get view(): ServerDbView {
+    const s = this.state;
+    return { value: (e, a) => s.value(e, a), hasEntity: (e) => s.hasEntity(e), schema: s.schema, head: s.head };
+  }
+
+  async start(): Promise<void> {
+    await this.store.open();
+    await this.serial.run(() => this.rebuild());
+    this.unsub = this.store.onAppend((h) => {
+      if (h > this.state.head) void this.refresh();
+    });
+    if (this.opts.pollMs) {
+      this.poll = setInterval(() => {
+        this.store.head().then((h) => (h > this.state.head ? this.refresh() : undefined)).catch(() => {});
+      }, this.opts.pollMs);
+      this.poll.unref();
+    }
+    await this.bootstrapSchema();
+  }
+
+  async stop(): Promise<void> {
+    this.unsub?.();
+    if (this.poll) clearInterval(this.poll);
+    await this.serial.idle();
+    await this.store.close();
+  }
+
+  /** Called whenever new entries are in the tail. */
+  onNew(fn: () => void): () => void {
+    this.newListeners.add(fn);
+    return () => this.newListeners.delete(fn);
+  }
+
+  private emitNew(): void {
+    for (const fn of this.newListeners) fn();
+  }
+
+  /** Queue an envelope for the next group commit. Rejects only on storage failure. */
+  submit(env: TxEnvelope): Promise<AppendOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ env, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = true;
+    void this.serial.run(() => this.drain()).finally(() => {
+      this.draining = false;
+      if (this.queue.length > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.opts.maxBatch ?? 500);
+      try {
+        const r = await this.store.append(
+          batch.map((b) => b.env),
+          this.state.head,
+          this.state,
+        );
+        this.state.settle(r.entries);
+        this.tail.push(r.entries);
+        batch.forEach((b, i) => b.resolve(r.outcomes[i]!));
+        if (r.entries.length > 0) this.emitNew();
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+        // The judge may have applied envelopes that were never committed: start over from the store.
+        await this.rebuild().catch(() => {});
+      }
+    }
+  }
+
+  /** Catch up with entries committed elsewhere (other processes). */
+  refresh(): Promise<void> {
+    return this.serial.run(async () => {
+      for (;;) {
+        const entries = await this.store.readSince(this.state.head, 1000);
+        if (entries.length === 0) return;
+        this.state.catchUp(entries);
+        this.tail.push(entries);
+        this.emitNew();
+        if (entries.length < 1000) return;
+      }
+    });
+  }
+
+  private async rebuild(): Promise<void> {
+    const state = new ServerState({ maxClockDriftMs: this.opts.maxClockDriftMs });
+    for (;;) {
+      const entries = await this.store.readSince(state.head, 5000);
+      if (entries.length === 0) break;
+      state.catchUp(entries);
+      this.tail.push(entries.slice(-1000));
+    }
+    this.state = state;
+    this.tail.reset(state.head);
+  }
+
+  /** Entries after `after` (from the tail, else from the store), at most `limit`. */
+  async read(after: number, limit: number): Promise<TailEntry[]> {
+    const fromTail = this.tail.since(after, limit);
+    if (fromTail) return fromTail;
+    const entries = await this.store.readSince(after, limit);
+    return entries.map((e) => ({ ...e, json: JSON.stringify(e.env), tx: e.env.tx }));
+  }
+
+  /** A fresh HLC stamp for transactions the server itself makes (schema bootstrap). */
+  nextStamp(): string {
+    const ms = Math.max(Date.now(), this.state.maxMs + 1, this.stamp.ms);
+    this.stamp = ms === this.stamp.ms ? { ms, counter: this.stamp.counter + 1 } : { ms, counter: 0 };
+    return ms.toString(36).padStart(12, '0') + '-' + this.stamp.counter.toString(36).padStart(4, '0') + '-' + this.serverReplica;
+  }
+
+  /** Write the configured schema where the logged schema differs. */
+  private async bootstrapSchema(): Promise<void> {
+    const tx = this.nextStamp();
+    const ops: Op[] = [];
+    const add = (e: string, a: string, v: WireValue) => ops.push({ id: `${tx}/${ops.length}`, tx, e, op: 'add', a, v });
+    for (const [ident, want] of this.opts.schema) {
+      const have = this.state.schema.get(ident);
+      const e = this.state.entityOfIdent(ident) ?? attrEntityId(ident);
+      const same = (a: string, v: WireValue | null) => wireKey(this.state.value(e, a)) === wireKey(v);
+      const kw = (k: string) => ({ kw: k });
+      if (!have) add(e, 'db/ident', kw(ident));
+      if (want.valueType && !same('db/valueType', kw('db.type/' + want.valueType))) add(e, 'db/valueType', kw('db.type/' + want.valueType));
+      if (!same('db/cardinality', kw('db.cardinality/' + want.cardinality))) add(e, 'db/cardinality', kw('db.cardinality/' + want.cardinality));
+      if (want.unique && !same('db/unique', kw('db.unique/' + want.unique))) add(e, 'db/unique', kw('db.unique/' + want.unique));
+      if (!want.unique && have?.unique) ops.push({ id: `${tx}/${ops.length}`, tx, e, op: 'retract', a: 'db/unique' });
+      if (want.isComponent !== (have?.isComponent ?? false)) add(e, 'db/isComponent', want.isComponent);
+      if (want.index !== (have?.index ?? false)) add(e, 'db/index', want.index);
+    }
+    if (ops.length === 0) return;
+    const outcome = await this.submit({ tx, replica: this.serverReplica, ops });
+    if (outcome.status === 'rejected') throw new Error(`schema bootstrap rejected: ${outcome.code} ${outcome.message}`);
+  }
+}

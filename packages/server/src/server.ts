@@ -1,0 +1,201 @@
+/**
+ * `createServer(options)`: the Dataloom sync server — a `ws` WebSocket endpoint (any path) plus
+ * HTTP `GET /health` and an optional static directory, over one storage backend.
+ *
+ * Connection set-up (`upgrade`), in order:
+ * 1. **Origin**: if the request has an `Origin` header it must be in `origins` (`'*'` allows any);
+ *    with no `origins` option only same-origin requests (Origin host = Host header) pass.
+ *    Requests without `Origin` (non-browser clients) pass; they still need a token if
+ *    `authenticate` demands one. Failure: HTTP 403.
+ * 2. **Token**: from the subprotocol list (`dataloom.token.<base64url(token)>`, alongside
+ *    `dataloom.v1`; what browsers can send) or else the `token` query parameter.
+ * 3. **authenticate(token, req)** → a user value (anything truthy) or null/false/throw → HTTP 401.
+ *    Without `authenticate` every connection is anonymous (`user = null`): development only.
+ */
+import { DataloomError } from '@dataloom/core';
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Connection, type AuthorizeWrite } from './connection.js';
+import { createHttpHandler } from './http/static.js';
+import { SyncNode } from './node/sync-node.js';
+import { resolveLimits, type Limits } from './protocol/limits.js';
+import { CloseCode, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from './protocol/messages.js';
+import { parseSchema } from './state/schema.js';
+import { openStore } from './storage/open.js';
+import type { ServerStore } from './storage/types.js';
+
+export interface ServerOptions {
+  /** `sqlite:<file>`, `postgres://…` (optional `?namespace=`), or a store instance. */
+  store: string | ServerStore;
+  /** TCP port (default 8787; 0 picks a free one). */
+  port?: number;
+  /** Interface to bind (default `127.0.0.1`; use `0.0.0.0` to expose). */
+  host?: string;
+  /** Schema (EDN string, parsed map, plain object or Datomic-style vector). Written to the log as data. */
+  schema?: unknown;
+  /** Verifies the connection token; returns the user (truthy) or null/false to refuse (401). */
+  authenticate?: (token: string | null, req: IncomingMessage) => unknown;
+  /** Write-permission hook, called for every pushed transaction before it is judged and stored. */
+  authorizeWrite?: AuthorizeWrite;
+  /** Allowed `Origin`s for browser connections, or `'*'`. Default: same origin only. */
+  origins?: readonly string[] | '*';
+  limits?: Partial<Limits>;
+  /** Directory served over HTTP (e.g. `demo-app/dist`). */
+  static?: string;
+  /** Node id (diagnostics; default host/pid/random). */
+  nodeId?: string;
+  /** Poll the store head every N ms as a fan-out safety net (default 1000 for PostgreSQL, off for SQLite). */
+  pollMs?: number;
+  /** Called with unexpected internal errors (default: `console.error`). */
+  onError?: (err: unknown) => void;
+}
+
+export interface DataloomServer {
+  /** WebSocket URL clients connect to, e.g. `ws://127.0.0.1:8787/`. */
+  url: string;
+  /** HTTP base URL (health, static files). */
+  httpUrl: string;
+  port: number;
+  nodeId: string;
+  /** Highest log position this node has applied. */
+  head(): number;
+  /** Number of open client connections. */
+  connections(): number;
+  /** Close every connection (1001), stop listening and release the store. */
+  close(): Promise<void>;
+}
+
+export async function createServer(options: ServerOptions): Promise<DataloomServer> {
+  const limits = resolveLimits(options.limits);
+  const store = openStore(options.store);
+  const nodeId = options.nodeId ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const onError = options.onError ?? ((e: unknown) => console.error('[dataloom]', e));
+  const node = new SyncNode(store, {
+    nodeId,
+    maxClockDriftMs: limits.maxClockDriftMs,
+    schema: parseSchema(options.schema),
+    pollMs: options.pollMs ?? (store.kind === 'postgres' ? 1000 : 0),
+  });
+  await node.start();
+
+  const conns = new Set<Connection>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxMessageBytes,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  const http = createHttpServer(
+    createHttpHandler({
+      staticDir: options.static,
+      health: () => ({ ok: true, node: nodeId, store: store.kind, head: node.head, connections: conns.size }),
+    }),
+  );
+
+  const alive = new WeakMap<WebSocket, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, 30_000);
+  heartbeat.unref();
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    void (async () => {
+      if (!originAllowed(req, options.origins)) return refuse(socket, 403, 'origin not allowed');
+      let user: unknown = null;
+      if (options.authenticate) {
+        try {
+          user = await options.authenticate(tokenOf(req), req);
+        } catch (e) {
+          return refuse(socket, 401, e instanceof DataloomError ? e.message : 'authentication failed');
+        }
+        if (!user) return refuse(socket, 401, 'authentication failed');
+      }
+      if (socket.destroyed) return;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        alive.set(ws, true);
+        ws.on('pong', () => alive.set(ws, true));
+        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, onError });
+        conns.add(c);
+        ws.on('close', () => conns.delete(c));
+      });
+    })().catch((e) => {
+      onError(e);
+      refuse(socket, 500, 'internal error');
+    });
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      const addr = http.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : 0);
+    });
+  });
+  const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `ws://${hostPart}:${port}/`,
+    httpUrl: `http://${hostPart}:${port}/`,
+    port,
+    nodeId,
+    head: () => node.head,
+    connections: () => conns.size,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(heartbeat);
+        for (const ws of wss.clients) ws.close(CloseCode.goingAway, 'server shutting down');
+        await new Promise<void>((r) => http.close(() => r()));
+        for (const ws of wss.clients) ws.terminate();
+        http.closeAllConnections?.();
+        await node.stop();
+      })()),
+  };
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const text = { 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error' }[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+}
+
+/** The token from `Sec-WebSocket-Protocol` (`dataloom.token.<base64url>`) or the `token` query parameter. */
+export function tokenOf(req: IncomingMessage): string | null {
+  const header = req.headers['sec-websocket-protocol'];
+  if (typeof header === 'string') {
+    for (const p of header.split(',')) {
+      const t = p.trim();
+      if (t.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return Buffer.from(t.slice(TOKEN_SUBPROTOCOL_PREFIX.length), 'base64url').toString('utf8');
+    }
+  }
+  try {
+    return new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+  } catch {
+    return null;
+  }
+}
+
+function originAllowed(req: IncomingMessage, origins: ServerOptions['origins']): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  if (origins === '*') return true;
+  if (origins) return origins.includes(origin);
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
