@@ -3,7 +3,9 @@
  * transaction language, entity and pull APIs. See {@link ./types.ts} for the contract.
  */
 import { DataloomError } from '../errors.js';
-import type { Datom, Db, Entity, EntityId, IndexName, SchemaInput, TxData, TxReport, TxId } from './types.js';
+import type { Datom, Db, Entity, IndexName, TxData, TxReport, TxId } from './types.js';
+import { DbImpl } from './database.js';
+import { applyDatomsImpl } from './transact.js';
 
 export * from './types.js';
 
@@ -11,33 +13,32 @@ function todo(name: string): never {
   throw new DataloomError('core/not-implemented', `${name} is not implemented yet`, { fn: name });
 }
 
-/** An empty database with `schema`. */
-export function createDb(_schema?: SchemaInput): Db {
-  return todo('createDb');
-}
-/** A database holding exactly `datoms` (all taken as current assertions). */
-export function initDb(_datoms: Iterable<Datom>, _schema?: SchemaInput): Db {
-  return todo('initDb');
-}
+export { createDb, initDb } from './database.js';
+export { compareValues, compareKeywords, valueEquals } from './compare.js';
+export { parseSchema } from './schema.js';
+export type { TxFn } from './transact.js';
+
 /** Function form of `db.with(txData, txMeta)`. */
 export function dbWith(db: Db, txData: TxData, txMeta?: unknown): TxReport {
   return db.with(txData, txMeta);
 }
+
 /**
  * Raw path for the replica layer: applies datoms as given (`added` asserts, `!added` retracts),
- * no tx-language resolution, no tempids. Cardinality-one asserts replace the previous value.
+ * no tx-language resolution, no tempids, no unique checks. A cardinality-one assert replaces the
+ * current value. Datoms keep their own `tx` unless `tx` is given. Returns the new database and the
+ * datoms that actually changed it (asserts and retractions, including replaced values).
  */
-export function applyDatoms(_db: Db, _datoms: Iterable<Datom>, _tx?: TxId): Db {
-  return todo('applyDatoms');
+export function applyDatoms(db: Db, datoms: Iterable<Datom>, tx?: TxId): { db: Db; changes: Datom[] } {
+  if (!(db instanceof DbImpl)) throw new DataloomError('core/db', 'applyDatoms expects a Dataloom database', {});
+  return applyDatomsImpl(db, datoms, tx);
 }
-/** DataScript's `d/datoms`. */
+
+/** DataScript's `d/datoms`: datoms of `index` matching the leading `components`. */
 export function datoms(db: Db, index: IndexName, ...components: unknown[]): Datom[] {
   return db.datoms(index, ...components);
 }
-/** DataScript's cross-type value order: negative, 0 or positive. */
-export function compareValues(_a: unknown, _b: unknown): number {
-  return todo('compareValues');
-}
+
 /** A lazy entity view, or null when the entity has no datoms. */
 export function entity(_db: Db, _eid: unknown): Entity | null {
   return todo('entity');
@@ -50,4 +51,3 @@ export function pull(_db: Db, _pattern: unknown, _eid: unknown): Map<unknown, un
 export function pullMany(_db: Db, _pattern: unknown, _eids: Iterable<unknown>): Array<Map<unknown, unknown> | null> {
   return todo('pullMany');
 }
-export type { EntityId };

@@ -1,0 +1,804 @@
+/**
+ * The transaction language, resolved exactly like DataScript 1.8 `transact-tx-data`:
+ * entity maps (nested, reverse refs, card-many collections, lookup refs as values), `:db/add`,
+ * `:db/retract` (with/without value), `:db/retractEntity` (+ refs to it, components cascade),
+ * `:db.fn/retractAttribute`, `:db/cas`, `:db.fn/call` and ident-named tx functions, tempids
+ * (strings, negative numbers, allocated max-eid + 1 in order of first appearance), upserts on
+ * unique identity (with DataScript's retry when a tempid upserts after being allocated), and
+ * `:db/current-tx` / `"datomic.tx"`.
+ *
+ * Invariant: the input database is never modified. All edits go to transient copies of its
+ * indexes (nodes owned by this transaction); a thrown error simply drops them.
+ *
+ * Deliberate differences from DataScript: values are checked against a declared `:db/valueType`
+ * (`transact/value-type`); a datom retracted twice in one transaction (a self reference under
+ * `retractEntity`) appears once in `txData`.
+ */
+import { DataloomError } from '../errors.js';
+import { Keyword, Sym, Uuid, kw } from '../edn/types.js';
+import { parseEdn } from '../edn/reader.js';
+import { printEdn } from '../edn/printer.js';
+import type { TSet } from './btree.js';
+import { compareValues, valueEquals } from './compare.js';
+import { DbImpl } from './database.js';
+import * as ix from './indexes.js';
+import { Datom, EMAX, TX0 } from './types.js';
+import type { AttrSchema, Db, EntityId, TxData, TxReport, TxId } from './types.js';
+
+const K = {
+  add: kw('db/add'),
+  retract: kw('db/retract'),
+  retractEntity: kw('db/retractEntity'),
+  fnRetractEntity: kw('db.fn/retractEntity'),
+  retractAttribute: kw('db.fn/retractAttribute'),
+  cas: kw('db/cas'),
+  fnCas: kw('db.fn/cas'),
+  call: kw('db.fn/call'),
+  id: kw('db/id'),
+  currentTx: kw('db/current-tx'),
+  fn: kw('db/fn'),
+};
+
+const BUILTIN = new Set<Keyword>([
+  K.add,
+  K.retract,
+  K.retractEntity,
+  K.fnRetractEntity,
+  K.retractAttribute,
+  K.cas,
+  K.fnCas,
+  K.call,
+]);
+
+/** A tempid: a string (other than the tx-id names) or a negative number. */
+export function isTempid(x: unknown): x is string | number {
+  return (typeof x === 'number' && x < 0) || (typeof x === 'string' && !isTxIdString(x));
+}
+
+function isTxIdString(x: string): boolean {
+  return x === ':db/current-tx' || x === 'db/current-tx' || x === 'datomic.tx' || x === 'datascript.tx';
+}
+
+function isTxId(x: unknown): boolean {
+  return x === K.currentTx || (typeof x === 'string' && isTxIdString(x));
+}
+
+function err(code: string, message: string, data: Record<string, unknown>): DataloomError {
+  return new DataloomError(code, message, data);
+}
+
+/** Internal form of an entity map: ordered entries with keyword keys. */
+interface EntMap {
+  id: unknown;
+  entries: Array<[Keyword, unknown]>;
+  /** the map as given, for error data */
+  form: unknown;
+}
+
+function isMapLike(x: unknown): boolean {
+  if (x instanceof Map) return true;
+  if (typeof x !== 'object' || x === null) return false;
+  if (Array.isArray(x) || x instanceof Set || x instanceof Keyword || x instanceof Date || x instanceof Uuid) return false;
+  if (x instanceof Datom || x instanceof Sym) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
+function toEntMap(x: unknown): EntMap {
+  const entries: Array<[Keyword, unknown]> = [];
+  let id: unknown = undefined;
+  const raw: Iterable<[unknown, unknown]> = x instanceof Map ? x.entries() : Object.entries(x as object);
+  for (const [rk, v] of raw) {
+    const k = rk instanceof Keyword ? rk : typeof rk === 'string' ? kw(rk) : null;
+    if (k === null) {
+      throw err('transact/syntax', `Bad entity attribute ${printEdn(rk)} at ${printEdn(x)}, expected keyword or string`, {
+        attribute: rk,
+        entity: x,
+      });
+    }
+    if (k === K.id) id = v;
+    else entries.push([k, v]);
+  }
+  return { id, entries, form: x };
+}
+
+function isReverse(a: Keyword): boolean {
+  return a.name.charCodeAt(0) === 95; /* _ */
+}
+
+function reverseOf(a: Keyword): Keyword {
+  const name = isReverse(a) ? a.name.slice(1) : '_' + a.name;
+  return kw(a.ns === null ? name : a.ns + '/' + name);
+}
+
+function isColl(x: unknown): x is unknown[] | Set<unknown> {
+  return Array.isArray(x) || x instanceof Set;
+}
+
+/** Work item: an entity map or a vector form. */
+type Item = EntMap | unknown[] | Datom | null | undefined | unknown;
+
+class Retry {
+  constructor(
+    readonly tempid: string | number,
+    readonly eid: EntityId,
+    readonly tempids: Map<string | number, EntityId>,
+  ) {}
+}
+
+/** Mutable state of one transaction attempt. */
+class TxState {
+  readonly eavt: TSet<Datom>;
+  readonly aevt: TSet<Datom>;
+  readonly avet: TSet<Datom>;
+  readonly vaet: TSet<Datom>;
+  maxEid: EntityId;
+  readonly tx: TxId;
+  readonly counts: Map<Keyword, number>;
+  readonly txData: Datom[] = [];
+  readonly tempids: Map<string | number, EntityId>;
+  /** allocated eid → tempid, for tempids seen only as values */
+  readonly valueTempids = new Map<EntityId, string | number>();
+  /** entity ids of redundant additions (they count as "used" for value tempids) */
+  readonly redundantEs = new Set<EntityId>();
+  /** tx-id names used (recorded in tempids) */
+  readonly txIdKeys = new Set<string | Keyword>();
+  /** a read-only view db, rebuilt lazily for lookups that need a Db (entid, tx fns) */
+  private viewCache: DbImpl | null = null;
+
+  constructor(
+    readonly db: DbImpl,
+    seeded: Map<string | number, EntityId>,
+  ) {
+    this.eavt = db.eavt.transient();
+    this.aevt = db.aevt.transient();
+    this.avet = db.avet.transient();
+    this.vaet = db.vaet.transient();
+    this.maxEid = db.maxEid;
+    this.tx = db.maxTx + 1;
+    this.counts = new Map(db.attrCounts);
+    this.tempids = new Map(seeded);
+  }
+
+  view(): DbImpl {
+    if (this.viewCache === null) {
+      this.viewCache = new DbImpl(
+        this.db.schema,
+        this.eavt.peek(),
+        this.aevt.peek(),
+        this.avet.peek(),
+        this.vaet.peek(),
+        this.maxEid,
+        this.db.maxTx,
+        this.counts,
+      );
+    }
+    return this.viewCache;
+  }
+
+  private dirty(): void {
+    this.viewCache = null;
+  }
+
+  nextEid(): EntityId {
+    return this.maxEid + 1;
+  }
+
+  advance(eid: EntityId): void {
+    if (eid > this.maxEid && eid < TX0) {
+      this.maxEid = eid;
+      this.dirty();
+    }
+  }
+
+  allocate(e: unknown, eid: EntityId): void {
+    if (isTxId(e)) this.txIdKeys.add(e === ':db/current-tx' ? K.currentTx : (e as string | Keyword));
+    else if (isTempid(e)) this.tempids.set(e, eid);
+    this.advance(eid);
+  }
+
+  entid(x: unknown): EntityId | null {
+    if (typeof x === 'number' && x > 0 && x <= EMAX && Number.isInteger(x)) return x;
+    return this.view().entid(x);
+  }
+
+  entidStrict(x: unknown): EntityId {
+    if (typeof x === 'number' && x > 0 && x <= EMAX && Number.isInteger(x)) return x;
+    return this.view().entidStrict(x);
+  }
+
+  firstAV(a: Keyword, v: unknown): Datom | undefined {
+    return this.avet.peek().first(ix.probeAV(a, v));
+  }
+
+  datomsEA(e: EntityId, a: Keyword): Datom[] {
+    return this.eavt.peek().range(ix.probeEA(e, a));
+  }
+
+  addDatom(d: Datom, isRef: boolean): void {
+    this.eavt.add(d);
+    this.aevt.add(d);
+    this.avet.add(d);
+    if (isRef && typeof d.v === 'number') this.vaet.add(d);
+    this.counts.set(d.a, (this.counts.get(d.a) ?? 0) + 1);
+    this.txData.push(d);
+    this.advance(d.e);
+    this.dirty();
+  }
+
+  /** Removes a present datom and records its retraction. */
+  retractDatom(d: Datom): void {
+    if (!this.eavt.delete(d)) return;
+    this.aevt.delete(d);
+    this.avet.delete(d);
+    this.vaet.delete(d);
+    const c = (this.counts.get(d.a) ?? 1) - 1;
+    if (c === 0) this.counts.delete(d.a);
+    else this.counts.set(d.a, c);
+    this.txData.push(new Datom(d.e, d.a, d.v, this.tx, false));
+    this.dirty();
+  }
+}
+
+/** Entry point used by `Db.with`. */
+export function transact(db: DbImpl, txData: TxData, txMeta?: unknown): TxReport {
+  const forms = normalizeTxData(txData);
+  let seeded = new Map<string | number, EntityId>();
+  const upserted = new Map<string | number, EntityId>();
+  for (;;) {
+    try {
+      const st = new TxState(db, seeded);
+      run(st, forms, upserted);
+      checkValueTempids(st);
+      const dbAfter = new DbImpl(
+        db.schema,
+        st.eavt.persistent(),
+        st.aevt.persistent(),
+        st.avet.persistent(),
+        st.vaet.persistent(),
+        st.maxEid,
+        st.tx,
+        st.counts,
+      );
+      const tempids = new Map<string | number | Keyword, EntityId>(st.tempids);
+      for (const k of st.txIdKeys) tempids.set(k, st.tx);
+      tempids.set(K.currentTx, st.tx);
+      return { dbBefore: db, dbAfter, txData: st.txData, tempids, txMeta: txMeta ?? null };
+    } catch (e) {
+      if (!(e instanceof Retry)) throw e;
+      const prev = upserted.get(e.tempid);
+      if (prev !== undefined) {
+        throw err('transact/upsert', `Conflicting upsert: ${printEdn(e.tempid)} resolves both to ${e.eid} and ${prev}`, {
+          tempid: e.tempid,
+          eids: [e.eid, prev],
+        });
+      }
+      upserted.set(e.tempid, e.eid);
+      seeded = new Map(e.tempids);
+      seeded.set(e.tempid, e.eid);
+    }
+  }
+}
+
+function normalizeTxData(txData: TxData): unknown[] {
+  let data: unknown = txData;
+  if (typeof data === 'string') data = parseEdn(data);
+  if (data === null || data === undefined) return [];
+  if (Array.isArray(data)) return data;
+  if (typeof data === 'object' && Symbol.iterator in (data as object) && !(data instanceof Map)) {
+    return [...(data as Iterable<unknown>)];
+  }
+  throw err('transact/syntax', `Bad transaction data ${printEdn(data)}, expected a collection`, { txData: data });
+}
+
+function run(st: TxState, forms: unknown[], upserted: Map<string | number, EntityId>): void {
+  // work stack, top = last element; prepending = pushing in reverse
+  const stack: Item[] = [];
+  for (let i = forms.length - 1; i >= 0; i--) stack.push(forms[i]);
+  const schema = st.db.schema;
+  while (stack.length > 0) {
+    const entity = stack.pop();
+    if (entity === null || entity === undefined) continue;
+    if (isEntMap(entity) || isMapLike(entity)) {
+      const m = isEntMap(entity) ? entity : toEntMap(entity);
+      processMap(st, m, stack, upserted);
+      continue;
+    }
+    if (entity instanceof Datom) {
+      if (entity.added) transactAdd(st, entity.e, entity.a, entity.v, entity, entity.tx);
+      else stack.push([K.retract, entity.e, entity.a, entity.v]);
+      continue;
+    }
+    if (Array.isArray(entity)) {
+      processVector(st, entity, stack, schema);
+      continue;
+    }
+    throw err('transact/syntax', `Bad entity type at ${printEdn(entity)}, expected map or vector`, { txData: entity });
+  }
+}
+
+const ENT_MAP = Symbol('entmap');
+function isEntMap(x: unknown): x is EntMap {
+  return typeof x === 'object' && x !== null && (x as { [ENT_MAP]?: true })[ENT_MAP] === true;
+}
+function mkEntMap(id: unknown, entries: Array<[Keyword, unknown]>, form: unknown): EntMap {
+  const m = { id, entries, form } as EntMap & { [ENT_MAP]: true };
+  m[ENT_MAP] = true;
+  return m;
+}
+
+function attrOf(a: unknown, form: unknown): Keyword {
+  if (a instanceof Keyword) return a;
+  if (typeof a === 'string' && a.length > 0) return kw(a);
+  throw err('transact/syntax', `Bad entity attribute ${printEdn(a)} at ${printEdn(form)}, expected keyword or string`, {
+    attribute: a,
+    txData: form,
+  });
+}
+
+function opOf(x: unknown): Keyword | null {
+  if (x instanceof Keyword) return x;
+  if (typeof x === 'string' && x.length > 0 && (x.charCodeAt(0) === 58 || x.includes('/'))) return kw(x);
+  return null;
+}
+
+function upsertEid(st: TxState, m: EntMap): [EntityId, Keyword, unknown] | null {
+  const schema = st.db.schema;
+  let acc: [EntityId, Keyword, unknown] | null = null;
+  for (const [a, v] of m.entries) {
+    if (!schema.isUniqueIdentity(a)) continue;
+    if (v === null || v === undefined) {
+      throw err('transact/syntax', `Cannot store nil as a value at ${printEdn(m.form)}`, { value: v, context: m.form });
+    }
+    let vv: unknown = v;
+    if (schema.isRef(a)) {
+      if (isMapLike(v) || isTempid(v) || isTxId(v)) continue;
+      vv = st.entid(v);
+      if (vv === null) continue;
+    }
+    const d = st.firstAV(a, vv);
+    if (d === undefined) continue;
+    if (acc === null) acc = [d.e, a, v];
+    else if (acc[0] !== d.e) {
+      throw err(
+        'transact/upsert',
+        `Conflicting upserts: ${printEdn([a, v])} resolves to ${d.e}, but ${printEdn([acc[1], acc[2]])} resolves to ${acc[0]}`,
+        { assertion: [d.e, a, v], conflict: acc },
+      );
+    }
+  }
+  if (acc !== null) {
+    const id = m.id;
+    if (!(id === null || id === undefined || isTempid(id) || id === acc[0])) {
+      const resolved = typeof id === 'number' ? id : st.entid(id);
+      if (resolved !== acc[0]) {
+        throw err(
+          'transact/upsert',
+          `Conflicting upsert: ${printEdn([acc[1], acc[2]])} resolves to ${acc[0]}, but entity already has :db/id ${printEdn(id)}`,
+          { assertion: acc, conflict: { 'db/id': id } },
+        );
+      }
+    }
+    return acc;
+  }
+  return null;
+}
+
+function processMap(st: TxState, m: EntMap, stack: Item[], _upserted: Map<string | number, EntityId>): void {
+  const oldId = m.id;
+  if (isTxId(oldId)) {
+    st.allocate(oldId, st.tx);
+    stack.push(mkEntMap(st.tx, m.entries, m.form));
+    return;
+  }
+  if (Array.isArray(oldId)) {
+    const id = st.entidStrict(oldId);
+    stack.push(mkEntMap(id, m.entries, m.form));
+    return;
+  }
+  if (oldId instanceof Keyword) {
+    const id = st.entidStrict(oldId);
+    stack.push(mkEntMap(id, m.entries, m.form));
+    return;
+  }
+  const up = upsertEid(st, m);
+  if (up !== null) {
+    const ue = up[0];
+    if (isTempid(oldId) && st.tempids.has(oldId) && st.tempids.get(oldId) !== ue) {
+      throw new Retry(oldId, ue, st.tempids);
+    }
+    st.allocate(oldId, ue);
+    explode(st, ue, m, stack);
+    return;
+  }
+  let eid: EntityId;
+  if (oldId === null || oldId === undefined) eid = st.nextEid();
+  else if (isTempid(oldId)) eid = st.tempids.get(oldId) ?? st.nextEid();
+  else if (typeof oldId === 'number') eid = oldId;
+  else {
+    throw err('entity-id/syntax', `Expected number, string or lookup ref for :db/id, got ${printEdn(oldId)}`, {
+      entity: m.form,
+    });
+  }
+  st.allocate(oldId, eid);
+  explode(st, eid, m, stack);
+}
+
+/** Pushes the map's assertions (in order) onto the work stack. */
+function explode(st: TxState, eid: EntityId, m: EntMap, stack: Item[]): void {
+  const schema = st.db.schema;
+  const out: Item[] = [];
+  for (const [a, vs] of m.entries) {
+    const reverse = isReverse(a);
+    const straight = reverse ? reverseOf(a) : a;
+    if (reverse && !schema.isRef(straight)) {
+      throw err(
+        'transact/syntax',
+        `Bad attribute :${a.fqn}: reverse attribute name requires {:db/valueType :db.type/ref} in schema`,
+        { attribute: a, context: m.form },
+      );
+    }
+    const isRef = schema.isRef(straight);
+    let values: Iterable<unknown>;
+    if (!(reverse || schema.isMany(a))) values = [vs];
+    else if (!isColl(vs)) values = [vs];
+    else if (Array.isArray(vs) && vs.length === 2 && isIdentityAttr(st, vs[0])) values = [vs];
+    else values = vs;
+    for (const v of values) {
+      if (isRef && isMapLike(v)) {
+        const child = isEntMap(v) ? v : toEntMap(v);
+        out.push(mkEntMap(child.id, [...child.entries, [reverseOf(a), eid]], v));
+      } else if (reverse) out.push([K.add, v, straight, eid]);
+      else out.push([K.add, eid, straight, v]);
+    }
+  }
+  for (let i = out.length - 1; i >= 0; i--) stack.push(out[i]);
+}
+
+function isIdentityAttr(st: TxState, x: unknown): boolean {
+  const a = x instanceof Keyword ? x : typeof x === 'string' && x.length > 0 ? kw(x) : null;
+  return a !== null && st.db.schema.isUniqueIdentity(a);
+}
+
+function processVector(st: TxState, entity: unknown[], stack: Item[], schema: DbImpl['schema']): void {
+  const rawOp = entity[0];
+  if (rawOp === K.call || rawOp === ':db.fn/call' || rawOp === 'db.fn/call') {
+    const fn = entity[1];
+    if (typeof fn !== 'function') {
+      throw err('transact/syntax', `:db.fn/call expects a function, got ${printEdn(fn)}`, { txData: entity });
+    }
+    pushAll(stack, callTxFn(st, fn as TxFn, entity.slice(2), entity));
+    return;
+  }
+  const op = opOf(rawOp);
+  if (op === null) {
+    throw err('transact/syntax', `Unknown operation at ${printEdn(entity)}, expected :db/add, :db/retract, :db/retractEntity, :db.fn/retractAttribute, :db/cas or a tx function ident`, {
+      operation: rawOp,
+      txData: entity,
+    });
+  }
+  if (!BUILTIN.has(op)) {
+    const ident = st.view().entid(op);
+    if (ident === null) {
+      throw err('transact/syntax', `Can’t find entity for transaction fn :${op.fqn}`, {
+        operation: K.call,
+        txData: entity,
+      });
+    }
+    const fn = st.view().value(ident, K.fn);
+    if (typeof fn !== 'function') {
+      throw err('transact/syntax', `Entity :${op.fqn} expected to have :db/fn attribute with fn? value`, {
+        operation: K.call,
+        txData: entity,
+      });
+    }
+    pushAll(stack, callTxFn(st, fn as unknown as TxFn, entity.slice(1), entity));
+    return;
+  }
+  let e = entity[1];
+  const rawA = entity[2];
+  let v = entity[3];
+  if (isTxId(e)) {
+    st.allocate(e, st.tx);
+    const copy = entity.slice();
+    copy[1] = st.tx;
+    stack.push(copy);
+    return;
+  }
+  if (isTempid(e)) {
+    if (op !== K.add) {
+      throw err('transact/syntax', `Can't use tempid in '${printEdn(entity)}'. Tempids are allowed in :db/add only`, {
+        op: entity,
+      });
+    }
+    const a = attrOf(rawA, entity);
+    let upsertedEid: EntityId | undefined;
+    if (schema.isUniqueIdentity(a) && v !== null && v !== undefined) upsertedEid = st.firstAV(a, v)?.e;
+    const allocated = st.tempids.get(e);
+    if (upsertedEid !== undefined && allocated !== undefined && upsertedEid !== allocated) {
+      throw new Retry(e, upsertedEid, st.tempids);
+    }
+    const eid = upsertedEid ?? allocated ?? st.nextEid();
+    st.allocate(e, eid);
+    const copy = entity.slice();
+    copy[1] = eid;
+    stack.push(copy);
+    return;
+  }
+  if (op === K.retractEntity || op === K.fnRetractEntity) {
+    const eid = st.entid(e);
+    if (eid === null) return;
+    const eDatoms = st.eavt.peek().range(ix.probeE(eid));
+    const vDatoms = st.vaet.peek().range(ix.probeV(eid));
+    for (const d of eDatoms) st.retractDatom(d);
+    for (const d of vDatoms) st.retractDatom(d);
+    pushComponents(st, eDatoms, stack);
+    return;
+  }
+  const a = attrOf(rawA, entity);
+  const isRef = schema.isRef(a);
+  if (isRef && isTempid(v)) {
+    const resolved = st.tempids.get(v);
+    if (resolved !== undefined) {
+      const copy = entity.slice();
+      copy[3] = resolved;
+      stack.push(copy);
+    } else {
+      const r = st.nextEid();
+      st.allocate(v, r);
+      st.valueTempids.set(r, v);
+      stack.push(entity);
+    }
+    return;
+  }
+  if (isRef && isTxId(v)) {
+    st.allocate(v, st.tx);
+    const copy = entity.slice();
+    copy[3] = st.tx;
+    stack.push(copy);
+    return;
+  }
+  if (op === K.add) {
+    transactAdd(st, e, a, v, entity, st.tx);
+    return;
+  }
+  if (op === K.cas || op === K.fnCas) {
+    const eid = st.entidStrict(e);
+    const ov = isRef && entity[3] !== null && entity[3] !== undefined ? st.entidStrict(entity[3]) : entity[3];
+    let nv = entity[4];
+    if (isRef) nv = st.entidStrict(nv);
+    if (nv === null || nv === undefined) {
+      throw err('transact/syntax', `Cannot store nil as a value at ${printEdn(entity)}`, { value: nv, context: entity });
+    }
+    const datoms = st.datomsEA(eid, a);
+    if (schema.isMany(a)) {
+      if (datoms.some((d) => valueEquals(d.v, ov))) transactAdd(st, eid, a, nv, entity, st.tx);
+      else {
+        throw err('transact/cas', `:db.fn/cas failed on datom [${eid} :${a.fqn} ${printEdn(datoms.map((d) => d.v))}], expected ${printEdn(ov)}`, {
+          old: datoms,
+          expected: ov,
+          new: nv,
+        });
+      }
+    } else {
+      const cur = datoms[0]?.v;
+      if ((cur === undefined && (ov === null || ov === undefined)) || (cur !== undefined && valueEquals(cur, ov))) {
+        transactAdd(st, eid, a, nv, entity, st.tx);
+      } else {
+        throw err('transact/cas', `:db.fn/cas failed on datom [${eid} :${a.fqn} ${printEdn(cur ?? null)}], expected ${printEdn(ov)}`, {
+          old: datoms[0] ?? null,
+          expected: ov,
+          new: nv,
+        });
+      }
+    }
+    return;
+  }
+  if (op === K.retract) {
+    const eid = st.entid(e);
+    if (eid === null) return;
+    if (entity.length < 4 || v === undefined || v === null) {
+      for (const d of st.datomsEA(eid, a)) st.retractDatom(d);
+      return;
+    }
+    if (isRef) v = st.entidStrict(v);
+    const d = st.eavt.peek().first(ix.probeEAV(eid, a, v));
+    if (d !== undefined) st.retractDatom(d);
+    return;
+  }
+  if (op === K.retractAttribute) {
+    const eid = st.entid(e);
+    if (eid === null) return;
+    const datoms = st.datomsEA(eid, a);
+    for (const d of datoms) st.retractDatom(d);
+    pushComponents(st, datoms, stack);
+    return;
+  }
+  throw err('transact/syntax', `Unknown operation at ${printEdn(entity)}`, { operation: op, txData: entity });
+}
+
+function pushComponents(st: TxState, datoms: Datom[], stack: Item[]): void {
+  const schema = st.db.schema;
+  const out: Item[] = [];
+  for (const d of datoms) if (schema.isComponent(d.a)) out.push([K.retractEntity, d.v]);
+  for (let i = out.length - 1; i >= 0; i--) stack.push(out[i]);
+}
+
+function pushAll(stack: Item[], forms: unknown[]): void {
+  for (let i = forms.length - 1; i >= 0; i--) stack.push(forms[i]);
+}
+
+/** A transaction function: receives the db as of this point of the transaction and arguments. */
+export type TxFn = (db: Db, ...args: unknown[]) => Iterable<unknown> | null | undefined;
+
+function callTxFn(st: TxState, fn: TxFn, args: unknown[], form: unknown): unknown[] {
+  const view = st.view();
+  const snapshot = new DbImpl(
+    view.schema,
+    view.eavt,
+    view.aevt,
+    view.avet,
+    view.vaet,
+    view.maxEid,
+    view.maxTx,
+    new Map(view.attrCounts),
+  );
+  const r = fn(snapshot, ...args);
+  if (r === null || r === undefined) return [];
+  if (typeof r === 'object' && Symbol.iterator in r) return [...r];
+  throw err('transact/syntax', `Transaction function must return tx data, got ${printEdn(r)}`, { txData: form });
+}
+
+function checkType(s: AttrSchema | undefined, a: Keyword, v: unknown, form: unknown): void {
+  if (s === undefined || s.valueType === null) return;
+  let ok = true;
+  switch (s.valueType) {
+    case 'string':
+    case 'text':
+    case 'uri':
+      ok = typeof v === 'string';
+      break;
+    case 'long':
+    case 'bigint':
+      ok = (typeof v === 'number' && Number.isInteger(v)) || typeof v === 'bigint';
+      break;
+    case 'double':
+    case 'float':
+    case 'number':
+    case 'bigdec':
+      ok = typeof v === 'number';
+      break;
+    case 'boolean':
+      ok = typeof v === 'boolean';
+      break;
+    case 'instant':
+      ok = v instanceof Date;
+      break;
+    case 'keyword':
+      ok = v instanceof Keyword;
+      break;
+    case 'symbol':
+      ok = v instanceof Sym;
+      break;
+    case 'uuid':
+      ok = v instanceof Uuid;
+      break;
+    case 'tuple':
+      ok = Array.isArray(v);
+      break;
+    default:
+  }
+  if (!ok) {
+    throw err('transact/value-type', `Value ${printEdn(v)} of :${a.fqn} is not a :db.type/${s.valueType}, at ${printEdn(form)}`, {
+      attribute: a,
+      value: v,
+      valueType: s.valueType,
+      txData: form,
+    });
+  }
+}
+
+function transactAdd(st: TxState, rawE: unknown, a: Keyword, rawV: unknown, form: unknown, tx: TxId): void {
+  if (rawV === null || rawV === undefined) {
+    throw err('transact/syntax', `Cannot store nil as a value at ${printEdn(form)}`, { value: null, context: form });
+  }
+  const schema = st.db.schema;
+  const s = schema.attrs.get(a);
+  const e = st.entidStrict(rawE);
+  const isRef = s?.valueType === 'ref';
+  let v = rawV;
+  if (isRef) v = st.entidStrict(rawV);
+  else checkType(s, a, v, form);
+  const d = new Datom(e, a, v as Datom['v'], tx, true);
+  if (s?.cardinality === 'many') {
+    if (st.eavt.peek().first(ix.probeEAV(e, a, v)) !== undefined) {
+      st.redundantEs.add(e);
+      return;
+    }
+  } else {
+    const old = st.eavt.peek().first(ix.probeEA(e, a));
+    if (old !== undefined) {
+      if (compareValues(old.v, v) === 0) {
+        st.redundantEs.add(e);
+        return;
+      }
+      st.retractDatom(old);
+    }
+  }
+  if (s !== undefined && s.unique !== null) {
+    const found = st.firstAV(a, v);
+    if (found !== undefined) {
+      throw err(
+        'transact/unique',
+        `Cannot add [${e} :${a.fqn} ${printEdn(v)}] because of unique constraint: [${found.e} :${a.fqn} ${printEdn(found.v)}]`,
+        { attribute: a, datom: d, found },
+      );
+    }
+  }
+  st.addDatom(d, isRef);
+}
+
+function checkValueTempids(st: TxState): void {
+  if (st.valueTempids.size === 0) return;
+  const unused = new Map(st.valueTempids);
+  for (const d of st.txData) if (d.added) unused.delete(d.e);
+  for (const e of st.redundantEs) unused.delete(e);
+  if (unused.size === 0) return;
+  const tempids = [...unused.values()].sort(compareValues);
+  throw err('transact/syntax', `Tempids used only as value in transaction: ${printEdn(tempids)}`, {
+    tempids,
+  });
+}
+
+/**
+ * Raw path for replicas: applies datoms as given, no tx-language resolution, no tempids, no unique
+ * checks. `added` datoms are asserted (a cardinality-one assert replaces the current value);
+ * `!added` datoms retract `[e a v]` when present. Datoms keep their own `tx` unless `tx` is given.
+ * Returns the new db and the datoms actually changed (a no-op datom is left out).
+ */
+export function applyDatomsImpl(db: DbImpl, datoms: Iterable<Datom>, tx?: TxId): { db: DbImpl; changes: Datom[] } {
+  const st = new TxState(db, new Map());
+  const schema = db.schema;
+  let maxTx = db.maxTx;
+  for (const d0 of datoms) {
+    const t = tx ?? d0.tx;
+    if (t > maxTx) maxTx = t;
+    const a = d0.a;
+    const isRef = schema.isRef(a);
+    if (d0.added) {
+      const many = schema.isMany(a);
+      const existing = st.eavt.peek().first(many ? ix.probeEAV(d0.e, a, d0.v) : ix.probeEA(d0.e, a));
+      if (existing !== undefined) {
+        if (compareValues(existing.v, d0.v) === 0) continue;
+        removeRaw(st, existing, t);
+      }
+      const d = d0.tx === t ? d0 : new Datom(d0.e, a, d0.v, t, true);
+      st.addDatom(d, isRef);
+    } else {
+      const existing = st.eavt.peek().first(ix.probeEAV(d0.e, a, d0.v));
+      if (existing !== undefined) removeRaw(st, existing, t);
+    }
+  }
+  const out = new DbImpl(
+    schema,
+    st.eavt.persistent(),
+    st.aevt.persistent(),
+    st.avet.persistent(),
+    st.vaet.persistent(),
+    st.maxEid,
+    maxTx,
+    st.counts,
+  );
+  return { db: out, changes: st.txData };
+}
+
+function removeRaw(st: TxState, d: Datom, tx: TxId): void {
+  st.eavt.delete(d);
+  st.aevt.delete(d);
+  st.avet.delete(d);
+  st.vaet.delete(d);
+  const c = (st.counts.get(d.a) ?? 1) - 1;
+  if (c === 0) st.counts.delete(d.a);
+  else st.counts.set(d.a, c);
+  st.txData.push(new Datom(d.e, d.a, d.v, tx, false));
+}
