@@ -14,19 +14,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as clientPkg from '@dataloom/client';
 import * as dataflowPkg from '@dataloom/dataflow';
+import * as serverPkg from '@dataloom/server';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
 import { serveStatic } from '../helpers/server.js';
+import { SCHEMA_EDN } from '../../demo-app/src/schema.js';
 
 const hasClient = typeof (clientPkg as Record<string, unknown>)['createClient'] === 'function';
 const hasConn = typeof (dataflowPkg as Record<string, unknown>)['createConn'] === 'function';
+type CreateServer = (o: Record<string, unknown>) => Promise<{ httpUrl: string; close(): Promise<void> }>;
+const createServer = (serverPkg as Record<string, unknown>)['createServer'] as CreateServer | undefined;
 
 const demoDir = fileURLToPath(new URL('../../demo-app/', import.meta.url));
 const viteBin = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
 
 describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
   let outDir: string;
+  /** The demo's origin: the real sync server (static files + WebSocket) when it exists. */
   let server: { url: string; close(): Promise<void> };
   let chromium: ChromiumSession;
 
@@ -37,7 +42,12 @@ describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
       env: { ...process.env, NODE_ENV: 'production' }, // vitest sets NODE_ENV=test: React would build in dev mode
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    server = await serveStatic(outDir);
+    if (createServer) {
+      const s = await createServer({ store: `sqlite:${join(outDir, 'e2e.sqlite')}`, port: 0, schema: SCHEMA_EDN, static: outDir });
+      server = { url: s.httpUrl, close: () => s.close() };
+    } else {
+      server = await serveStatic(outDir);
+    }
     chromium = await launchChromium();
   });
 
@@ -47,10 +57,10 @@ describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
-  /** Opens the demo with its own replica name, without a sync server unless one serves `/sync`. */
-  async function open(db: string): Promise<Page> {
-    const page = await chromium.newPage();
-    await page.goto(new URL(`?db=${db}&sync=off`, server.url).href);
+  /** Opens the demo with its own replica name; it syncs through `/sync` when the real server serves it. */
+  async function open(db: string, session: ChromiumSession = chromium): Promise<Page> {
+    const page = await session.newPage();
+    await page.goto(new URL(`?db=${db}${createServer ? '' : '&sync=off'}`, server.url).href);
     await page.waitForSelector('[data-testid="engine-kind"], [data-testid="engine-error"]');
     const error = await page.$('[data-testid="engine-error"]');
     if (error) throw new Error(`demo failed to start: ${await error.textContent()}`);
@@ -115,5 +125,23 @@ describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
       [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === 'survives reload'));
     expect(await titles(page)).toEqual(['survives reload']);
     await page.close();
+  });
+
+  it('syncs a todo between two browsers through the server', async (ctx) => {
+    if (!hasClient || !createServer) ctx.skip(); // needs the real client and server
+    const other = await launchChromium();
+    try {
+      const a = await open('e2e-sync');
+      const b = await open('e2e-sync', other);
+      await addTodo(a, 'from A');
+      await b.waitForFunction(
+        () => [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === 'from A'),
+        undefined,
+        { timeout: 10_000 },
+      );
+      await b.waitForFunction(() => document.querySelector('[data-testid="sync-status"]')?.getAttribute('data-online') === 'true');
+    } finally {
+      await other.close();
+    }
   });
 });
