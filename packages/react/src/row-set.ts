@@ -5,6 +5,8 @@ interface Slot {
   readonly key: string;
   readonly row: Row;
   count: number;
+  /** Index in `slots`. */
+  pos: number;
 }
 
 /**
@@ -29,7 +31,7 @@ export class RowSet {
       const slot = this.index.get(key);
       if (slot) slot.count++;
       else {
-        const s: Slot = { key, row, count: 1 };
+        const s: Slot = { key, row, count: 1, pos: this.slots.length };
         this.index.set(key, s);
         this.slots.push(s);
       }
@@ -71,22 +73,24 @@ export class RowSet {
       slot.count += delta;
       if (slot.count <= 0) {
         this.index.delete(key);
-        const at = this.slots.indexOf(slot);
-        this.slots[at] = null;
-        freed.push(at);
+        this.slots[slot.pos] = null;
+        freed.push(slot.pos);
       }
     }
     freed.sort((a, b) => a - b);
     let f = 0;
     for (const { key, row, delta } of added) {
       changed = true;
-      const s: Slot = { key, row, count: delta };
+      const pos = f < freed.length ? freed[f++]! : this.slots.length;
+      const s: Slot = { key, row, count: delta, pos };
       this.index.set(key, s);
-      if (f < freed.length) this.slots[freed[f++]!] = s;
-      else this.slots.push(s);
+      this.slots[pos] = s;
     }
     if (!changed) return false;
-    if (freed.length > f) this.slots = this.slots.filter((s) => s !== null);
+    if (freed.length > f) {
+      this.slots = this.slots.filter((s) => s !== null);
+      this.slots.forEach((s, i) => (s!.pos = i));
+    }
     this.rebuild();
     return true;
   }
