@@ -1,0 +1,23 @@
+/**
+ * Client-side mirror of the sync protocol types (`@dataloom/server` `protocol/messages.ts`,
+ * documented in `packages/server/PROTOCOL.md`). Kept here so the client does not depend on the
+ * server package; the two must change together.
+ */
+import type { TxEnvelope } from '@dataloom/core';
+
+export const PROTOCOL_VERSION = 1;
+export const SUBPROTOCOL = 'dataloom.v1';
+export const TOKEN_SUBPROTOCOL_PREFIX = 'dataloom.token.';
+
+export type ServerMsg =
+  | { t: 'welcome'; v: number; node: string; head: string; limits: { maxMessageBytes: number; maxTxsPerPush: number; maxOpsPerTx: number } }
+  | { t: 'ack'; tx: string; pos: string }
+  | { t: 'reject'; tx: string; code: string; message: string; data?: Record<string, unknown> }
+  | { t: 'ops'; txs: Array<{ pos: string; env: TxEnvelope }>; cursor: string; more: boolean }
+  | { t: 'pong'; n: number }
+  | { t: 'error'; code: string; message: string; data?: Record<string, unknown>; fatal: boolean };
+
+export type ClientMsg =
+  | { t: 'hello'; v: number; replica: string; cursor: string | null }
+  | { t: 'push'; txs: TxEnvelope[] }
+  | { t: 'ping'; n: number };

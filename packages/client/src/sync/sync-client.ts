@@ -1,0 +1,393 @@
+/**
+ * The sync client: keeps a replica ({@link SyncTarget}) in sync with a Dataloom server.
+ *
+ * - Connects (token in the subprotocol list), says hello with the replica's cursor, and resumes
+ *   after any disconnect with jittered exponential backoff.
+ * - Sends the outbox in order (in pushes sized to the server's limits), again in full after each
+ *   reconnect: the server deduplicates by tx id / op id.
+ * - Applies acknowledgements, rejections (replica rolls back) and streamed remote envelopes
+ *   strictly in arrival order (one promise chain), each through the replica.
+ * - Exposes {@link SyncStatus} (online, pending count, last error, last synced time),
+ *   `whenSynced()` and `waitForTx(tx)` (resolves on ack, rejects with the server's error).
+ */
+import { DataloomError, type HlcString, type TxEnvelope } from '@dataloom/core';
+import type { SyncTarget, WireError } from '../replica/types.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { PROTOCOL_VERSION, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ClientMsg, type ServerMsg } from './protocol.js';
+import { base64url, defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
+
+export interface SyncOptions {
+  /** Server WebSocket URL, e.g. `ws://127.0.0.1:8787/`. */
+  url: string;
+  /** Auth token (or a function returning one, called on each connect). */
+  token?: string | null | (() => string | null | Promise<string | null>);
+  replica: SyncTarget;
+  /** WebSocket constructor (default: platform WebSocket, else the `ws` package). */
+  WebSocket?: SocketCtor;
+  backoff?: BackoffOptions;
+  /** Randomness for backoff jitter (tests pass a seeded PRNG). */
+  random?: () => number;
+  /** Send an application ping after this many idle ms; close if nothing arrives for twice that (default 15 000). */
+  keepAliveMs?: number;
+  /** Start connecting at once (default true). */
+  autoStart?: boolean;
+}
+
+/** What `client.syncStatus()` reports. */
+export interface SyncStatus {
+  /** `online`: handshake done; `connecting`; `offline` (waiting to retry); `stopped`. */
+  state: 'connecting' | 'online' | 'offline' | 'stopped';
+  online: boolean;
+  /** Local transactions not yet acknowledged by the server. */
+  pending: number;
+  /** Last error (rejected transaction, protocol error, connection failure), or null. */
+  lastError: WireError | null;
+  /** When the replica last finished catching up with the server (ms since epoch), or null. */
+  lastSyncedAt: number | null;
+  /** Server cursor the replica holds. */
+  cursor: string | null;
+}
+
+export type SyncEvent =
+  | { type: 'status'; status: SyncStatus }
+  | { type: 'rejected'; tx: HlcString; error: WireError }
+  | { type: 'error'; error: WireError };
+
+interface TxWaiter {
+  resolve: (r: { tx: HlcString; pos: string }) => void;
+  reject: (e: DataloomError) => void;
+}
+
+export class SyncClient {
+  private ws: SocketLike | null = null;
+  private st: SyncStatus;
+  private readonly backoff: Backoff;
+  private stopped = true;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
+  private lastHeard = 0;
+  private pingN = 0;
+  private chain: Promise<void> = Promise.resolve();
+  /** Tx ids sent on the current connection. */
+  private sent = new Set<string>();
+  private limits = { maxMessageBytes: 1 << 20, maxTxsPerPush: 100, maxOpsPerTx: 1000 };
+  /** Server head announced at welcome; synced once the stream reaches it. */
+  private targetHead = -1;
+  private caughtUp = false;
+  private readonly listeners = new Set<(e: SyncEvent) => void>();
+  private readonly txWaiters = new Map<string, TxWaiter[]>();
+  private syncedWaiters: Array<() => void> = [];
+  private readonly offChange: () => void;
+  private connectSeq = 0;
+
+  constructor(private readonly opts: SyncOptions) {
+    this.backoff = new Backoff(opts.backoff, opts.random);
+    this.st = { state: 'stopped', online: false, pending: 0, lastError: null, lastSyncedAt: null, cursor: null };
+    this.offChange = opts.replica.on('change', (e) => {
+      if (e.origin === 'local') this.flush();
+    });
+    if (opts.autoStart !== false) this.start();
+  }
+
+  /** Current status (a fresh object each time it changes). */
+  status(): SyncStatus {
+    return this.st;
+  }
+
+  /** Listen to status changes, rejections and errors. */
+  subscribe(fn: (e: SyncEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Start (or resume) syncing. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.connect();
+  }
+
+  /** Disconnect and stop retrying. Pending transactions stay in the replica's outbox. */
+  stop(): void {
+    this.stopped = true;
+    this.connectSeq++;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.teardown(1000, 'client stopped');
+    this.setStatus({ state: 'stopped', online: false });
+  }
+
+  /** Stop and detach from the replica. */
+  close(): void {
+    this.stop();
+    this.offChange();
+  }
+
+  /** Drop the connection now and reconnect with backoff (tests, network-change events). */
+  reconnect(): void {
+    this.teardown(4000, 'client reconnect');
+    if (!this.stopped) this.scheduleRetry();
+  }
+
+  /**
+   * Resolves when the server acknowledged `tx`; rejects with the server's `DataloomError` if it
+   * rejected it. Already-acknowledged (no longer pending, unknown) transactions resolve at once.
+   */
+  waitForTx(tx: HlcString): Promise<{ tx: HlcString; pos: string }> {
+    if (!this.opts.replica.outbox().some((e) => e.tx === tx)) return Promise.resolve({ tx, pos: '' });
+    return new Promise((resolve, reject) => {
+      const list = this.txWaiters.get(tx) ?? [];
+      list.push({ resolve, reject });
+      this.txWaiters.set(tx, list);
+    });
+  }
+
+  /** Resolves when online, the outbox is empty and the replica has caught up with the server. */
+  whenSynced(): Promise<void> {
+    if (this.isSynced()) return Promise.resolve();
+    return new Promise((r) => this.syncedWaiters.push(r));
+  }
+
+  /** Send outbox entries not yet sent on this connection (called on local transactions). */
+  flush(): void {
+    this.updatePending();
+    if (!this.st.online || !this.ws) return;
+    const fresh = this.opts.replica.outbox().filter((e) => !this.sent.has(e.tx));
+    if (fresh.length > 0) this.sendTxs(fresh);
+  }
+
+  // ---- connection ----
+
+  private async connect(): Promise<void> {
+    const seq = ++this.connectSeq;
+    this.setStatus({ state: 'connecting', online: false });
+    try {
+      await this.opts.replica.ready;
+      const Ctor = this.opts.WebSocket ?? (await defaultSocketCtor());
+      const tok = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
+      if (seq !== this.connectSeq || this.stopped) return;
+      const protocols = [SUBPROTOCOL];
+      if (tok) protocols.push(TOKEN_SUBPROTOCOL_PREFIX + base64url(tok));
+      const ws = new Ctor(this.opts.url, protocols);
+      this.ws = ws;
+      this.sent = new Set();
+      this.caughtUp = false;
+      ws.onopen = () => {
+        if (this.ws !== ws) return;
+        this.lastHeard = Date.now();
+        this.send({ t: 'hello', v: PROTOCOL_VERSION, replica: this.opts.replica.replicaId, cursor: this.opts.replica.cursor() });
+        this.startKeepAlive();
+      };
+      ws.onmessage = (ev) => {
+        if (this.ws !== ws) return;
+        this.lastHeard = Date.now();
+        let msg: ServerMsg;
+        try {
+          msg = JSON.parse(textOf(ev.data)) as ServerMsg;
+        } catch {
+          return this.fail({ code: 'sync/bad-server-message', message: 'server sent invalid JSON' });
+        }
+        this.chain = this.chain.then(() => this.onServerMsg(ws, msg)).catch((e) => this.fail(toWireError(e)));
+      };
+      ws.onclose = (ev) => {
+        if (this.ws !== ws) return;
+        this.ws = null;
+        this.stopKeepAlive();
+        if (ev.code !== 1000 && ev.code !== 4000 && !this.stopped) {
+          this.setStatus({ lastError: { code: 'sync/disconnected', message: `connection closed (${ev.code}${ev.reason ? ': ' + ev.reason : ''})` } });
+        }
+        this.setStatus({ state: this.stopped ? 'stopped' : 'offline', online: false });
+        if (!this.stopped) this.scheduleRetry();
+      };
+      ws.onerror = () => {
+        /* followed by onclose */
+      };
+    } catch (e) {
+      if (seq !== this.connectSeq) return;
+      this.setStatus({ state: 'offline', online: false, lastError: toWireError(e) });
+      if (!this.stopped) this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    this.setStatus({ state: 'offline', online: false });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.stopped && !this.ws) void this.connect();
+    }, this.backoff.next());
+  }
+
+  private teardown(code: number, reason: string): void {
+    const ws = this.ws;
+    this.ws = null;
+    this.stopKeepAlive();
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onerror = null;
+      ws.onclose = null;
+      try {
+        ws.close(code, reason);
+      } catch {
+        /* already closed */
+      }
+      this.setStatus({ state: this.stopped ? 'stopped' : 'offline', online: false });
+    }
+  }
+
+  private startKeepAlive(): void {
+    const every = this.opts.keepAliveMs ?? 15_000;
+    this.stopKeepAlive();
+    this.keepAlive = setInterval(() => {
+      const idle = Date.now() - this.lastHeard;
+      if (idle > 2 * every) this.reconnect();
+      else if (idle > every) this.send({ t: 'ping', n: ++this.pingN });
+    }, every / 2);
+    (this.keepAlive as { unref?: () => void }).unref?.();
+  }
+
+  private stopKeepAlive(): void {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+  }
+
+  private send(msg: ClientMsg): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== 1) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Push envelopes in order, in messages within the server's limits. */
+  private sendTxs(envs: readonly TxEnvelope[]): void {
+    const maxBytes = this.limits.maxMessageBytes - 1024;
+    let batch: TxEnvelope[] = [];
+    let bytes = 0;
+    const flushBatch = () => {
+      if (batch.length === 0) return;
+      if (this.send({ t: 'push', txs: batch })) for (const e of batch) this.sent.add(e.tx);
+      batch = [];
+      bytes = 0;
+    };
+    for (const env of envs) {
+      const size = JSON.stringify(env).length * 3; // UTF-8 upper bound for the size check
+      if (batch.length >= this.limits.maxTxsPerPush || (bytes + size > maxBytes && batch.length > 0)) flushBatch();
+      batch.push(env);
+      bytes += size;
+    }
+    flushBatch();
+  }
+
+  // ---- server messages ----
+
+  private async onServerMsg(ws: SocketLike, msg: ServerMsg): Promise<void> {
+    const replica = this.opts.replica;
+    switch (msg.t) {
+      case 'welcome':
+        if (this.ws !== ws) return;
+        this.limits = msg.limits;
+        this.targetHead = Number(msg.head);
+        this.backoff.reset();
+        this.setStatus({ state: 'online', online: true });
+        this.checkCaughtUp();
+        this.flush();
+        return;
+      case 'ack':
+        await replica.ack(msg.tx, msg.pos);
+        this.settle(msg.tx, (w) => w.resolve({ tx: msg.tx, pos: msg.pos }));
+        this.updatePending();
+        return;
+      case 'reject': {
+        const error: WireError = { code: msg.code, message: msg.message, ...(msg.data ? { data: msg.data } : {}) };
+        await replica.reject(msg.tx, error);
+        this.settle(msg.tx, (w) => w.reject(DataloomError.fromWire(error)));
+        this.emit({ type: 'rejected', tx: msg.tx, error });
+        this.setStatus({ lastError: error });
+        this.updatePending();
+        return;
+      }
+      case 'ops':
+        await replica.applyRemote(
+          msg.txs.map((x) => x.env),
+          msg.cursor,
+        );
+        this.setStatus({ cursor: msg.cursor });
+        if (!msg.more) this.checkCaughtUp();
+        return;
+      case 'pong':
+        return;
+      case 'error': {
+        const error: WireError = { code: msg.code, message: msg.message, ...(msg.data ? { data: msg.data } : {}) };
+        this.emit({ type: 'error', error });
+        this.setStatus({ lastError: error });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private checkCaughtUp(): void {
+    const c = Number(this.opts.replica.cursor() ?? '0');
+    if (this.st.online && c >= this.targetHead) {
+      this.caughtUp = true;
+      this.setStatus({ lastSyncedAt: Date.now(), cursor: this.opts.replica.cursor() });
+    }
+  }
+
+  private settle(tx: string, fn: (w: TxWaiter) => void): void {
+    const list = this.txWaiters.get(tx);
+    if (!list) return;
+    this.txWaiters.delete(tx);
+    for (const w of list) fn(w);
+  }
+
+  private updatePending(): void {
+    const pending = this.opts.replica.outbox().length;
+    if (pending !== this.st.pending) this.setStatus({ pending });
+    else this.resolveSynced();
+  }
+
+  private isSynced(): boolean {
+    return this.st.online && this.caughtUp && this.opts.replica.outbox().length === 0;
+  }
+
+  private resolveSynced(): void {
+    if (this.syncedWaiters.length === 0 || !this.isSynced()) return;
+    const ws = this.syncedWaiters;
+    this.syncedWaiters = [];
+    for (const r of ws) r();
+  }
+
+  private fail(error: WireError): void {
+    this.emit({ type: 'error', error });
+    this.setStatus({ lastError: error });
+    this.reconnect();
+  }
+
+  private setStatus(patch: Partial<SyncStatus>): void {
+    const next = { ...this.st, ...patch };
+    const keys = Object.keys(patch) as Array<keyof SyncStatus>;
+    if (keys.every((k) => next[k] === this.st[k])) {
+      this.resolveSynced();
+      return;
+    }
+    this.st = next;
+    this.emit({ type: 'status', status: next });
+    this.resolveSynced();
+  }
+
+  private emit(e: SyncEvent): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(e);
+      } catch {
+        /* a listener's error must not break sync */
+      }
+    }
+  }
+}
+
+function toWireError(e: unknown): WireError {
+  if (e instanceof DataloomError) return e.toWire();
+  return { code: 'sync/client', message: e instanceof Error ? e.message : String(e) };
+}

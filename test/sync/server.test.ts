@@ -1,0 +1,228 @@
+/** Integration tests of the sync server and client over real WebSockets (in-process server). */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createServer, type DataloomServer, type ServerOptions } from '../../packages/server/src/index.js';
+import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
+import { TEST_SCHEMA, makeClient, tempDir, within, sleep } from './support/harness.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function start(extra: Partial<ServerOptions> = {}): Promise<{ server: DataloomServer; file: string }> {
+  const t = tempDir();
+  const file = join(t.dir, 'db.sqlite');
+  const server = await createServer({ store: `sqlite:${file}`, port: 0, schema: TEST_SCHEMA, ...extra });
+  cleanups.push(t.cleanup, () => server.close());
+  return { server, file };
+}
+
+function client(url: string, id: string, extra = {}) {
+  const c = makeClient(url, id, extra);
+  cleanups.push(() => c.sync.close());
+  return c;
+}
+
+/** Raw protocol connection for hand-written messages. */
+async function raw(url: string, protocols: string[] = ['dataloom.v1']) {
+  const ws = new WebSocket(url, protocols);
+  const msgs: any[] = [];
+  let closed: { code: number; reason: string } | null = null;
+  ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
+  ws.on('close', (code, reason) => (closed = { code, reason: reason.toString() }));
+  await new Promise<void>((res, rej) => {
+    ws.once('open', () => res());
+    ws.once('error', rej);
+  });
+  cleanups.push(() => ws.terminate());
+  const until = async (pred: () => boolean, what: string) => {
+    for (let i = 0; i < 200 && !pred(); i++) await sleep(10);
+    if (!pred()) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(msgs)}`);
+  };
+  return { ws, msgs, closed: () => closed, until, send: (m: unknown) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)) };
+}
+
+describe('sync server + client', () => {
+  it('delivers A’s transaction to B and both converge on the server state; schema arrives as data', async () => {
+    const { server } = await start();
+    const a = client(server.url, 'clientA');
+    const b = client(server.url, 'clientB');
+    const e = a.replica.newEntity();
+    const r = await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: 'hello' }, { op: 'add', e, a: 'item/count', v: 1 }] });
+    await within(a.sync.waitForTx(r.tx), 5000, 'ack');
+    await within(Promise.all([a.sync.whenSynced(), b.sync.whenSynced()]), 5000, 'synced');
+    for (let i = 0; i < 100 && b.replica.value(e, 'item/title') === null; i++) await sleep(10);
+    expect(b.replica.value(e, 'item/title')).toBe('hello');
+    expect(b.replica.snapshot()).toBe(a.replica.snapshot());
+    // schema bootstrap transaction made by the server is in every replica
+    expect([...b.replica.ops.values()].some((o) => o.a === 'db/ident' && (o.v as any).kw === 'item/tags')).toBe(true);
+    expect(a.sync.status()).toMatchObject({ online: true, pending: 0, state: 'online' });
+    expect(a.sync.status().lastSyncedAt).not.toBeNull();
+  });
+
+  it('rejects a transaction that violates the schema: rollback, typed error on waitForTx and status', async () => {
+    const { server } = await start();
+    const a = client(server.url, 'clientA');
+    const events: string[] = [];
+    a.sync.subscribe((ev) => ev.type === 'rejected' && events.push(ev.error.code));
+    await within(a.sync.whenSynced(), 5000, 'synced');
+    const e = a.replica.newEntity();
+    const r = await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/count', v: 'not a number' }] });
+    await expect(a.sync.waitForTx(r.tx)).rejects.toMatchObject({ code: 'sync/schema-mismatch' });
+    expect(events).toEqual(['sync/schema-mismatch']);
+    expect(a.sync.status().lastError?.code).toBe('sync/schema-mismatch');
+    expect([...a.replica.ops.values()].some((o) => o.tx === r.tx)).toBe(false);
+    expect(a.replica.outbox()).toEqual([]);
+  });
+
+  it('judges cas against the committed state: first writer wins, second is rejected', async () => {
+    const { server } = await start();
+    const a = client(server.url, 'clientA');
+    const b = client(server.url, 'clientB');
+    const e = a.replica.newEntity();
+    await within(a.sync.waitForTx((await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/count', v: 1 }] })).tx), 5000, 'ack');
+    await within(b.sync.whenSynced(), 5000, 'b synced');
+    for (let i = 0; i < 100 && b.replica.value(e, 'item/count') === null; i++) await sleep(10);
+    const cas = (v: number) => ({ ops: [{ op: 'add' as const, e, a: 'item/count', v }], checks: [{ kind: 'cas' as const, e, a: 'item/count', expected: 1, v }] });
+    const ra = await a.replica.localTransact(cas(2));
+    await within(a.sync.waitForTx(ra.tx), 5000, 'a cas');
+    const rb = await b.replica.localTransact(cas(3));
+    await expect(b.sync.waitForTx(rb.tx)).rejects.toMatchObject({ code: 'sync/cas-failed' });
+    await within(Promise.all([a.sync.whenSynced(), b.sync.whenSynced()]), 5000, 'synced');
+    for (let i = 0; i < 100 && b.replica.value(e, 'item/count') !== 2; i++) await sleep(10);
+    expect(b.replica.value(e, 'item/count')).toBe(2);
+    expect(a.replica.snapshot()).toBe(b.replica.snapshot());
+  });
+
+  it('resumes from the cursor after a disconnect and sends the offline outbox', async () => {
+    const { server } = await start();
+    const a = client(server.url, 'clientA');
+    const b = client(server.url, 'clientB');
+    await within(Promise.all([a.sync.whenSynced(), b.sync.whenSynced()]), 5000, 'synced');
+    b.sync.stop();
+    const ea = a.replica.newEntity();
+    await a.replica.localTransact({ ops: [{ op: 'add', e: ea, a: 'item/title', v: 'while B was away' }] });
+    const eb = b.replica.newEntity();
+    await b.replica.localTransact({ ops: [{ op: 'add', e: eb, a: 'item/title', v: 'written offline' }] });
+    expect(b.sync.status()).toMatchObject({ online: false, pending: 1 });
+    const cursorBefore = Number(b.replica.cursor());
+    b.sync.start();
+    await within(Promise.all([a.sync.whenSynced(), b.sync.whenSynced()]), 5000, 'resynced');
+    for (let i = 0; i < 100 && a.replica.value(eb, 'item/title') === null; i++) await sleep(10);
+    expect(b.replica.value(ea, 'item/title')).toBe('while B was away');
+    expect(a.replica.value(eb, 'item/title')).toBe('written offline');
+    expect(Number(b.replica.cursor())).toBeGreaterThan(cursorBefore);
+    expect(a.replica.snapshot()).toBe(b.replica.snapshot());
+  });
+
+  it('deduplicates re-sent transactions: same position in both acks, stored once', async () => {
+    const { server } = await start();
+    const c = await raw(server.url);
+    c.send({ t: 'hello', v: 1, replica: 'rawA', cursor: null });
+    await c.until(() => c.msgs.some((m) => m.t === 'welcome'), 'welcome');
+    const tx = `${Date.now().toString(36).padStart(12, '0')}-0000-rawA`;
+    const env = { tx, replica: 'rawA', ops: [{ id: `${tx}/0`, tx, e: 'rawA.1', op: 'add', a: 'item/title', v: 'x' }] };
+    c.send({ t: 'push', txs: [env] });
+    c.send({ t: 'push', txs: [env, env] });
+    await c.until(() => c.msgs.filter((m) => m.t === 'ack').length === 3, 'three acks');
+    const acks = c.msgs.filter((m) => m.t === 'ack');
+    expect(new Set(acks.map((m) => m.pos)).size).toBe(1);
+    const head = server.head();
+    expect(Number(acks[0].pos)).toBe(head);
+  });
+
+  it('authenticates on upgrade (subprotocol token or query) and checks Origin', async () => {
+    const { server } = await start({
+      authenticate: (token) => (token === 's3cret' ? { id: 'u1' } : null),
+      origins: ['https://app.example'],
+    });
+    await expect(raw(server.url)).rejects.toThrow(/401/);
+    const ok = await raw(server.url, ['dataloom.v1', 'dataloom.token.' + Buffer.from('s3cret').toString('base64url')]);
+    expect(ok.ws.protocol).toBe('dataloom.v1');
+    const q = await raw(server.url + '?token=s3cret');
+    expect(q.ws.readyState).toBe(WebSocket.OPEN);
+    const bad = new WebSocket(server.url + '?token=s3cret', ['dataloom.v1'], { headers: { origin: 'https://evil.example' } });
+    await expect(new Promise((res, rej) => (bad.once('open', res), bad.once('error', rej)))).rejects.toThrow(/403/);
+    const good = new WebSocket(server.url + '?token=s3cret', ['dataloom.v1'], { headers: { origin: 'https://app.example' } });
+    await new Promise((res, rej) => (good.once('open', res), good.once('error', rej)));
+    good.close();
+    // the sync client passes its token in the subprotocol list
+    const a = client(server.url, 'clientA', { token: 's3cret' });
+    await within(a.sync.whenSynced(), 5000, 'authenticated client synced');
+  });
+
+  it('authorizeWrite rejects forbidden transactions with sync/forbidden', async () => {
+    const { server } = await start({ authorizeWrite: (_user, tx) => !tx.ops.some((o) => o.v === 'forbidden') });
+    const a = client(server.url, 'clientA');
+    const e = a.replica.newEntity();
+    const r1 = await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: 'forbidden' }] });
+    const r2 = await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: 'fine' }] });
+    await expect(a.sync.waitForTx(r1.tx)).rejects.toMatchObject({ code: 'sync/forbidden' });
+    await within(a.sync.waitForTx(r2.tx), 5000, 'second ack');
+  });
+
+  it('closes connections that break limits with 1009 / 1008 and an error message', async () => {
+    const { server } = await start({ limits: { maxMessageBytes: 4096, maxDepth: 6 } });
+    const big = await raw(server.url);
+    big.send('x'.repeat(5000));
+    await big.until(() => big.closed() !== null, 'close');
+    expect(big.closed()!.code).toBe(1009);
+    const deep = await raw(server.url);
+    deep.send('['.repeat(50) + ']'.repeat(50));
+    await deep.until(() => deep.closed() !== null, 'close');
+    expect(deep.closed()!.code).toBe(1008);
+    expect(deep.msgs[0]).toMatchObject({ t: 'error', code: 'protocol/too-deep', fatal: true });
+    const early = await raw(server.url);
+    early.send({ t: 'push', txs: [] });
+    await early.until(() => early.closed() !== null, 'close');
+    expect(early.closed()!.code).toBe(1008);
+  });
+
+  it('rate-limits a flooding connection without disturbing others', async () => {
+    const { server } = await start({ limits: { messagesPerSecond: 10, messageBurst: 20 } });
+    const a = client(server.url, 'clientA');
+    await within(a.sync.whenSynced(), 5000, 'a synced');
+    const flood = await raw(server.url);
+    for (let i = 0; i < 100; i++) flood.send({ t: 'ping', n: i });
+    await flood.until(() => flood.closed() !== null, 'close');
+    expect(flood.closed()!.code).toBe(1008);
+    expect(flood.msgs.at(-1)).toMatchObject({ t: 'error', code: 'protocol/rate-limit' });
+    const e = a.replica.newEntity();
+    const r = await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: 'still fine' }] });
+    await within(a.sync.waitForTx(r.tx), 5000, 'a ack after flood');
+  });
+
+  it('serves /health and a static directory with SPA fallback and no path traversal', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    mkdirSync(join(t.dir, 'assets'));
+    writeFileSync(join(t.dir, 'index.html'), '<h1>demo</h1>');
+    writeFileSync(join(t.dir, 'assets', 'app.js'), 'console.log(1)');
+    const { server } = await start({ static: t.dir });
+    const h = await (await fetch(server.httpUrl + 'health')).json();
+    expect(h).toMatchObject({ ok: true, store: 'sqlite' });
+    expect(await (await fetch(server.httpUrl)).text()).toBe('<h1>demo</h1>');
+    expect(await (await fetch(server.httpUrl + 'some/route')).text()).toBe('<h1>demo</h1>');
+    const js = await fetch(server.httpUrl + 'assets/app.js');
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(server.httpUrl + '..%2f..%2fetc%2fpasswd')).status).toBe(404);
+    expect((await fetch(server.httpUrl + 'missing.js')).status).toBe(404);
+  });
+
+  it('keeps acknowledged transactions across a restart on the same SQLite file', async () => {
+    const { server, file } = await start();
+    const a = client(server.url, 'clientA');
+    const e = a.replica.newEntity();
+    const r = await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: 'durable' }] });
+    const ack = await within(a.sync.waitForTx(r.tx), 5000, 'ack');
+    await server.close();
+    const store = createSqliteStore({ file });
+    await store.open();
+    const all = await store.readSince(0, 100);
+    await store.close();
+    expect(all.find((x) => x.env.tx === r.tx)?.pos).toBe(Number(ack.pos));
+  });
+});
