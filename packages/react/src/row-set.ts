@@ -24,12 +24,14 @@ export class RowSet {
   private slots: Array<Slot | null> = [];
   private readonly index = new Map<string, Slot>();
   private current: readonly Row[] = Object.freeze([]);
+  /** Number of slots with a count above 1 (bag rows). */
+  private multi = 0;
 
   constructor(initial: Iterable<Row> = []) {
     for (const row of initial) {
       const key = valueKey(row);
       const slot = this.index.get(key);
-      if (slot) slot.count++;
+      if (slot) this.setCount(slot, slot.count + 1);
       else {
         const s: Slot = { key, row, count: 1, pos: this.slots.length };
         this.index.set(key, s);
@@ -55,22 +57,24 @@ export class RowSet {
       if (e) e.delta += mult;
       else net.set(key, { row, delta: mult });
     }
+    const simple = this.multi === 0; // snapshot index === slot index before this batch
     let changed = false;
     const freed: number[] = [];
+    const touched: number[] = [];
     const added: Array<{ key: string; row: Row; delta: number }> = [];
     for (const [key, { row, delta }] of net) {
       if (delta === 0) continue;
       const slot = this.index.get(key);
       if (delta > 0) {
         if (slot) {
-          slot.count += delta;
+          this.setCount(slot, slot.count + delta);
           changed = true;
         } else added.push({ key, row, delta });
         continue;
       }
       if (!slot) continue; // removing what is not there: nothing to do
       changed = true;
-      slot.count += delta;
+      this.setCount(slot, slot.count + delta);
       if (slot.count <= 0) {
         this.index.delete(key);
         this.slots[slot.pos] = null;
@@ -82,26 +86,47 @@ export class RowSet {
     for (const { key, row, delta } of added) {
       changed = true;
       const pos = f < freed.length ? freed[f++]! : this.slots.length;
-      const s: Slot = { key, row, count: delta, pos };
+      const s: Slot = { key, row, count: 0, pos };
+      this.setCount(s, delta);
       this.index.set(key, s);
       this.slots[pos] = s;
+      touched.push(pos);
     }
     if (!changed) return false;
     if (freed.length > f) {
       this.slots = this.slots.filter((s) => s !== null);
       this.slots.forEach((s, i) => (s!.pos = i));
+      this.rebuild();
+    } else if (simple && this.multi === 0) {
+      // Fast path: every row once, no holes: patch a copy of the previous snapshot.
+      const rows = this.current.slice();
+      touched.sort((a, b) => a - b);
+      for (const pos of touched) rows[pos] = this.slots[pos]!.row;
+      this.current = rows;
+    } else {
+      this.rebuild();
     }
-    this.rebuild();
     return true;
   }
 
+  private setCount(slot: Slot, count: number): void {
+    if (slot.count > 1 && count <= 1) this.multi--;
+    else if (slot.count <= 1 && count > 1) this.multi++;
+    slot.count = count;
+  }
+
   private rebuild(): void {
+    this.current = this.fromSlots();
+  }
+
+  /** @internal the rows as a full rebuild would give them (tests compare the fast path with it). */
+  fromSlots(): Row[] {
     const rows: Row[] = [];
     for (const s of this.slots) {
       if (s === null) continue;
       for (let i = 0; i < s.count; i++) rows.push(s.row);
     }
-    this.current = Object.freeze(rows);
+    return rows;
   }
 }
 
