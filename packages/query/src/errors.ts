@@ -39,7 +39,7 @@ export function queryError(code: QueryErrorCode, message: string, form?: unknown
     data.form = form;
     let printed: string;
     try {
-      printed = printEdn(form);
+      printed = typeof form === 'string' ? form : printEdn(form);
     } catch {
       printed = String(form);
     }

@@ -1,0 +1,34 @@
+/**
+ * The evaluation context shared by the body evaluator, the planner and the rule engine for one
+ * `q` call.
+ */
+import type { Rules } from '../ast.js';
+import type { Source } from './pattern.js';
+
+export interface Ctx {
+  /** Data sources by name (`$`, `$2`, …): databases or collections of tuples. */
+  readonly sources: ReadonlyMap<string, Source>;
+  /** The `%` rules, or null. */
+  readonly rules: Rules | null;
+  /**
+   * Written-order mode: clauses run exactly in the order written, stopping at the first empty
+   * relation, like DataScript. Used when static analysis finds a clause that may throw
+   * (unbound variable, unknown function or rule), so errors are raised in exactly the cases
+   * DataScript raises them. Otherwise the planner reorders freely.
+   */
+  readonly ordered: boolean;
+  /** Planner estimate cache (counts per attribute / attribute-value). */
+  readonly estimates: Map<string, number>;
+  /** Per-`q` mutable state shared by derived contexts: the rule engine (created on first call). */
+  readonly state: { rulesEngine?: unknown };
+}
+
+/** A context whose default source `$` is `src` (for `($2 not …)`, `($2 or …)`, `($2 rule …)`). */
+export function withDefaultSource(ctx: Ctx, name: string): Ctx {
+  if (name === '$') return ctx;
+  const src = ctx.sources.get(name);
+  const sources = new Map(ctx.sources);
+  if (src === undefined) sources.delete('$');
+  else sources.set('$', src);
+  return { ...ctx, sources };
+}
