@@ -1,0 +1,570 @@
+/**
+ * Compiles a parsed query (the AST of `@dataloom/query`) to flat rules over relations:
+ *
+ * - data patterns → atoms over the shared per-attribute base relations (lookup refs → an extra
+ *   atom on the unique attribute); a pattern whose first element names a registered query
+ *   (`[chic/sub-earnings ?t ?name ?sum]`) → an atom over that query's result relation;
+ * - rule calls, `or`/`or-join` and `not`/`not-join` → calls of rule instances (one per rule and
+ *   binding pattern). Arguments bound from constants or inputs are passed down as demand
+ *   (magic sets), so `(follows 1 ?y)` computes only what is reachable from 1; a body that needs
+ *   its caller's bindings (a predicate-only `or` branch) gets them the same way;
+ * - the query itself → a head relation over the distinct find ∪ with variables, then the output
+ *   operator (projection / aggregation).
+ *
+ * Then relations are grouped into strongly connected components; negation inside a component is
+ * rejected (`dataflow/unstratifiable`).
+ */
+import { DataloomError, Keyword, Sym, kw } from '@dataloom/core';
+import type { Binding, Clause, FindElem, PatternTerm, Query, Rule, RuleBranch, Rules, Variable } from '@dataloom/query';
+import { bindingVars, collectVars, parseRules } from '@dataloom/query';
+import { type BindPat, type FnRef, type RelSource, type RuleIR, type Step, type Term, stepSources } from '../ir/types.js';
+import { builtinFn } from '../eval/functions.js';
+import { DerivedRel } from '../operators/derived.js';
+import type { FindCol } from '../operators/reduce.js';
+import { RuleBuilder } from './rule-builder.js';
+
+/** What the compiler needs from the engine. */
+export interface CompileEnv {
+  /** The base relation `(e, v, tx)` of attribute `a`. */
+  base(a: Keyword): RelSource;
+  /** The result relation of the registered query `name`, if any. */
+  named(name: string): RelSource | undefined;
+  isRef(a: Keyword): boolean;
+}
+
+/** A relation defined by the compiled program. */
+export interface LocalRel {
+  readonly rel: DerivedRel;
+  readonly rules: RuleIR[];
+}
+
+export interface CompiledQuery {
+  /** Relations in dependency order, grouped into components. */
+  readonly components: { members: LocalRel[]; recursive: boolean }[];
+  /** The head relation (distinct find ∪ with tuples). */
+  readonly head: DerivedRel;
+  readonly findCols: FindCol[];
+  /** Constant input relation (already filled), or null. */
+  readonly input: DerivedRel | null;
+  /** Per find element: the pull pattern when it is a pull, else null. */
+  readonly pulls: (unknown | null)[];
+  /** Whether the result is a bag (`:with`) / needs an array (aggregates, pull). */
+  readonly hasWith: boolean;
+}
+
+interface RuleDef {
+  readonly id: number;
+  readonly name: string;
+  readonly branches: readonly RuleBranch[];
+  /** Anonymous (`or`/`not`) definitions get demand only when they need it. */
+  readonly anon: 'or' | 'not' | null;
+}
+
+interface Instance {
+  readonly rel: DerivedRel;
+  readonly magic: DerivedRel | null;
+  readonly demand: number[];
+}
+
+function err(code: string, message: string, form: unknown, extra: Record<string, unknown> = {}): DataloomError {
+  return new DataloomError(code, message, { form, ...extra });
+}
+
+const isDbLike = (x: unknown): boolean => typeof x === 'object' && x !== null && typeof (x as { datoms?: unknown }).datoms === 'function';
+
+export class Compiler {
+  private readonly locals: LocalRel[] = [];
+  private readonly localByRel = new Map<DerivedRel, LocalRel>();
+  private readonly instances = new Map<string, Instance>();
+  private rules: Rules = new Map();
+  private readonly ruleDefs = new Map<string, RuleDef>();
+  private anonCount = 0;
+  private defCount = 0;
+  private readonly inputScalars = new Map<string, unknown>();
+
+  constructor(
+    private readonly env: CompileEnv,
+    private readonly label: string,
+  ) {}
+
+  compile(q: Query, inputs: readonly unknown[]): CompiledQuery {
+    // ---- :in
+    const inVars: string[] = [];
+    let inRows: unknown[][] = [[]];
+    let k = 0;
+    for (const b of q.in) {
+      if (b.kind === 'src') {
+        if (b.name !== '$') throw err('dataflow/unsupported', `Only the default source $ is supported by registered queries (got ${b.name})`, q.form);
+        if (k < inputs.length && isDbLike(inputs[k])) k++;
+        continue;
+      }
+      if (k >= inputs.length) throw err('query/inputs', `Wrong number of inputs: the query expects more than ${inputs.length}`, q.form, { in: q.in.length });
+      const value = inputs[k++];
+      if (b.kind === 'rules') {
+        this.rules = parseRules(value as never);
+        continue;
+      }
+      const names: string[] = [];
+      const rows = bindInput(b, value, names);
+      if (b.kind === 'bind-scalar') this.inputScalars.set(b.variable.name, value);
+      const next: unknown[][] = [];
+      for (const r of inRows) for (const s of rows) next.push([...r, ...s]);
+      inRows = next;
+      inVars.push(...names);
+    }
+    if (k < inputs.length) throw err('query/inputs', `Wrong number of inputs: expected ${k}, got ${inputs.length}`, q.form);
+    for (const [name, r] of this.rules) this.ruleDefs.set(name, { id: this.defCount++, name, branches: r.branches, anon: null });
+
+    // ---- head variables: find ∪ with (distinct, in order)
+    const headVars: string[] = [];
+    const addVar = (n: string) => {
+      if (!headVars.includes(n)) headVars.push(n);
+    };
+    const findCols: FindCol[] = [];
+    const pulls: (unknown | null)[] = [];
+    for (const el of q.find.elements) this.findVarsOf(el, addVar);
+    for (const v of q.with) addVar(v.name);
+    for (const el of q.find.elements) {
+      pulls.push(el.kind === 'pull' ? (el.pattern.kind === 'const' ? el.pattern.value : this.inputScalars.get(el.pattern.name)) : null);
+      findCols.push(this.findCol(el, headVars, q));
+    }
+
+    // ---- the query rule
+    const head = new DerivedRel(this.label, headVars.length);
+    const local: LocalRel = { rel: head, rules: [] };
+    this.addLocal(local);
+    const b = new RuleBuilder();
+    let input: DerivedRel | null = null;
+    if (inVars.length > 0) {
+      input = new DerivedRel(`${this.label}:in`, inVars.length, true);
+      for (const r of inRows) input.arr.insert(r);
+      b.push({ kind: 'atom', src: input, args: inVars.map((n) => b.varTerm(n)), neg: false }, true);
+    } else if (inRows.length === 0) {
+      // An input collection was empty: the query has no rows.
+      input = new DerivedRel(`${this.label}:in`, 0, true);
+      b.push({ kind: 'atom', src: input, args: [], neg: false }, true);
+    }
+    this.lowerClauses(q.where, b);
+    local.rules.push({ headArgs: headVars.map((n) => b.varTerm(n)), body: b.steps, nslots: b.nslots, slotNames: b.names });
+    return {
+      components: this.components(),
+      head,
+      findCols,
+      input,
+      pulls,
+      hasWith: q.with.length > 0,
+    };
+  }
+
+  private findVarsOf(el: FindElem, add: (n: string) => void): void {
+    if (el.kind === 'var') add(el.name);
+    else if (el.kind === 'pull') add(el.variable.name);
+    else {
+      const last = el.args[el.args.length - 1];
+      if (last && last.kind === 'var') add(last.name);
+    }
+  }
+
+  private findCol(el: FindElem, headVars: string[], q: Query): FindCol {
+    if (el.kind === 'var') return { kind: 'col', col: headVars.indexOf(el.name) };
+    if (el.kind === 'pull') return { kind: 'col', col: headVars.indexOf(el.variable.name) };
+    const last = el.args[el.args.length - 1];
+    if (!last || last.kind !== 'var') throw err('query/parse', 'Aggregate must end with a variable', q.form);
+    const params = el.args.slice(0, -1).map((a) => {
+      if (a.kind === 'const') return a.value;
+      if (a.kind === 'var') {
+        if (!this.inputScalars.has(a.name)) throw err('query/unbound', `Aggregate argument ${a.name} must be bound by :in`, q.form);
+        return this.inputScalars.get(a.name);
+      }
+      throw err('dataflow/unsupported', 'Aggregate arguments must be constants or inputs', q.form);
+    });
+    if (el.fn.kind === 'var') {
+      const f = this.inputScalars.get(el.fn.name);
+      if (typeof f !== 'function') throw err('query/unknown-aggregate', `Aggregate ${el.fn.name} is not a function input`, q.form);
+      return { kind: 'agg', col: headVars.indexOf(last.name), name: null, params, custom: f as (...a: unknown[]) => unknown };
+    }
+    return { kind: 'agg', col: headVars.indexOf(last.name), name: el.fn.name, params };
+  }
+
+  private addLocal(l: LocalRel): void {
+    this.locals.push(l);
+    this.localByRel.set(l.rel, l);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Clauses
+
+  private term(t: PatternTerm | { kind: 'src'; name: string }, b: RuleBuilder): Term {
+    if (t.kind === 'var') return b.varTerm(t.name);
+    if (t.kind === 'blank') return { kind: 'var', slot: b.fresh() };
+    if (t.kind === 'const') return { kind: 'const', value: t.value };
+    throw err('query/parse', 'A source variable cannot be used here', t.name);
+  }
+
+  private lowerClauses(cs: readonly Clause[], b: RuleBuilder): void {
+    for (const c of cs) this.lowerClause(c, b);
+  }
+
+  private lowerClause(c: Clause, b: RuleBuilder): void {
+    switch (c.kind) {
+      case 'pattern':
+        return this.lowerPattern(c, b);
+      case 'pred':
+      case 'fn':
+        return this.lowerFn(c, b);
+      case 'rule-call': {
+        const def = this.ruleDefs.get(c.name);
+        if (def === undefined) {
+          const named = this.env.named(c.name);
+          if (named !== undefined) {
+            return b.push({ kind: 'atom', src: named, args: c.args.map((a) => this.term(a, b)), neg: false }, false);
+          }
+          throw err('query/unknown-rule', `Unknown rule '${c.name}'`, c.name);
+        }
+        const args = c.args.map((a) => this.term(a, b));
+        return this.call(def, args, b, false);
+      }
+      case 'not': {
+        const jv = (c.vars ?? collectVars(c.clauses)).map((v) => v.name).filter((n) => c.vars !== null || b.bound.has(n));
+        if (c.vars !== null) {
+          for (const n of jv) if (!b.bound.has(n)) throw err('query/unbound', `Insufficient bindings: ${n} not bound in not-join`, n);
+        }
+        if (jv.length === 0) throw err('query/unbound', 'Insufficient bindings: none of the variables of not are bound', null);
+        const def: RuleDef = {
+          id: this.defCount++,
+          name: `${this.label}/not${this.anonCount++}`,
+          branches: [{ vars: { required: [], free: jv.map(varNode) }, clauses: c.clauses }],
+          anon: 'not',
+        };
+        return this.call(def, jv.map((n) => b.varTerm(n)), b, true);
+      }
+      case 'or': {
+        const jv = c.joinVars.map((v) => v.name);
+        const branches: RuleBranch[] = c.clauses.map((br) => ({
+          vars: { required: [], free: jv.map(varNode) },
+          clauses: br.kind === 'and' ? br.clauses : [br],
+        }));
+        const def: RuleDef = { id: this.defCount++, name: `${this.label}/or${this.anonCount++}`, branches, anon: 'or' };
+        return this.call(def, jv.map((n) => b.varTerm(n)), b, false);
+      }
+      case 'and':
+        return this.lowerClauses(c.clauses, b);
+    }
+  }
+
+  private lowerPattern(c: Extract<Clause, { kind: 'pattern' }>, b: RuleBuilder): void {
+    if (c.source.name !== '$') throw err('dataflow/unsupported', `Only the default source $ is supported (got ${c.source.name})`, c.source.name);
+    const [e, a, v, tx, added] = c.terms;
+    // A registered query used as a relation: [chic/sub-earnings ?t ?name ?sum]
+    if (e && e.kind === 'const' && e.value instanceof Sym) {
+      const named = this.env.named(e.value.fqn);
+      if (named === undefined) throw err('query/unknown-relation', `No registered query named ${e.value.fqn}`, e.value.fqn);
+      const args = c.terms.slice(1).map((t) => this.term(t, b));
+      if (args.length !== named.arr.arity) {
+        throw err('query/arity', `${e.value.fqn} has ${named.arr.arity} columns, the clause gives ${args.length}`, e.value.fqn);
+      }
+      const sel = args.some((t) => b.isSelectiveTerm(t));
+      return b.push({ kind: 'atom', src: named, args, neg: false }, sel);
+    }
+    if (!a || a.kind !== 'const') {
+      throw err('dataflow/unsupported', 'Patterns need a constant attribute in registered queries', null);
+    }
+    const attr = a.value instanceof Keyword ? a.value : typeof a.value === 'string' ? kw(a.value) : null;
+    if (attr === null) throw err('query/parse', `Attribute must be a keyword: ${String(a.value)}`, a.value);
+    const src = this.env.base(attr);
+    let eT = this.term(e!, b);
+    let vT: Term = v ? this.term(v, b) : { kind: 'var', slot: b.fresh() };
+    eT = this.lookupRef(eT, b);
+    if (this.env.isRef(attr)) vT = this.lookupRef(vT, b);
+    const args: Term[] = [eT, vT];
+    if (tx) args.push(this.term(tx, b));
+    const sel = args.slice(0, 2).some((t) => b.isSelectiveTerm(t));
+    b.push({ kind: 'atom', src, args, neg: false }, sel);
+    if (added && added.kind !== 'blank') {
+      const t = this.term(added, b);
+      if (t.kind === 'const') {
+        if (t.value !== true) b.push({ kind: 'pred', fn: { kind: 'builtin', name: '__false', f: () => false }, args: [], form: null }, false);
+      } else b.push({ kind: 'fn', fn: { kind: 'builtin', name: '__true', f: () => true }, args: [], out: { k: 'scalar', slot: t.slot }, form: null }, false);
+    }
+  }
+
+  /** A lookup-ref constant `[:attr value]` becomes a fresh variable bound through the unique attribute. */
+  private lookupRef(t: Term, b: RuleBuilder): Term {
+    if (t.kind !== 'const' || !Array.isArray(t.value) || t.value.length !== 2) return t;
+    const [la, lv] = t.value as unknown[];
+    const attr = la instanceof Keyword ? la : typeof la === 'string' ? kw(la) : null;
+    if (attr === null) return t;
+    const slot = b.fresh('lookup');
+    b.push({ kind: 'atom', src: this.env.base(attr), args: [{ kind: 'var', slot }, { kind: 'const', value: lv }], neg: false }, true);
+    return { kind: 'var', slot };
+  }
+
+  private lowerFn(c: Extract<Clause, { kind: 'pred' | 'fn' }>, b: RuleBuilder): void {
+    const name = c.fn.kind === 'sym' ? c.fn.name : null;
+    const form = c;
+    if (name === 'get-else' || name === 'get-some' || name === 'missing?') {
+      const args = c.args.filter((x) => x.kind !== 'src');
+      const eT = this.term(args[0] as PatternTerm, b);
+      const attrOf = (x: unknown): Keyword => {
+        const t = x as PatternTerm;
+        if (t.kind !== 'const') throw err('dataflow/unsupported', `${name} needs a constant attribute`, name);
+        return t.value instanceof Keyword ? t.value : kw(String(t.value));
+      };
+      if (name === 'missing?') {
+        if (c.kind !== 'pred') throw err('query/parse', 'missing? is a predicate', name);
+        return b.push({ kind: 'missing', src: this.env.base(attrOf(args[1])), e: eT, form }, false);
+      }
+      if (c.kind !== 'fn') throw err('query/parse', `${name} must bind a result`, name);
+      if (name === 'get-else') {
+        const out = this.bindPat(c.binding, b);
+        if (out.k !== 'scalar') throw err('dataflow/unsupported', 'get-else binds one variable', name);
+        const sel = b.isSelectiveTerm(eT);
+        return b.push({ kind: 'get-else', src: this.env.base(attrOf(args[1])), e: eT, dflt: this.term(args[2] as PatternTerm, b), out: out.slot, form }, sel);
+      }
+      const attrs = args.slice(1).map(attrOf);
+      return b.push({ kind: 'get-some', srcs: attrs.map((x) => this.env.base(x)), attrs, e: eT, out: this.bindPat(c.binding, b), form }, b.isSelectiveTerm(eT));
+    }
+    let fn: FnRef;
+    if (c.fn.kind === 'var') fn = { kind: 'var', slot: b.slot(c.fn.name) };
+    else {
+      const f = builtinFn(c.fn.name);
+      if (f === undefined) throw err('query/unknown-function', `Unknown function '${c.fn.name}'`, c.fn.name);
+      fn = { kind: 'builtin', name: c.fn.name, f };
+    }
+    const args = c.args.map((x) => {
+      if (x.kind === 'src') return { kind: 'const', value: null } as Term;
+      return this.term(x, b);
+    });
+    if (c.kind === 'pred') return b.push({ kind: 'pred', fn, args, form }, false);
+    const sel = args.every((t) => b.isSelectiveTerm(t));
+    b.push({ kind: 'fn', fn, args, out: this.bindPat(c.binding, b), form }, sel);
+  }
+
+  private bindPat(x: Binding, b: RuleBuilder): BindPat {
+    switch (x.kind) {
+      case 'bind-scalar':
+        return { k: 'scalar', slot: b.slot(x.variable.name) };
+      case 'bind-ignore':
+        return { k: 'ignore' };
+      case 'bind-tuple':
+        return { k: 'tuple', elems: x.elements.map((e) => this.bindPat(e, b)) };
+      case 'bind-coll':
+        return { k: 'coll', elem: this.bindPat(x.element, b) };
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Rule instances (with demand)
+
+  private call(def: RuleDef, args: Term[], b: RuleBuilder, neg: boolean): void {
+    const arity = def.branches[0]!.vars.required.length + def.branches[0]!.vars.free.length;
+    if (args.length !== arity) throw err('query/arity', `Rule '${def.name}' takes ${arity} arguments, got ${args.length}`, def.name);
+    const boundPos: number[] = [];
+    const selPos: number[] = [];
+    args.forEach((t, i) => {
+      if (b.isBoundTerm(t)) boundPos.push(i);
+      if (b.isSelectiveTerm(t)) selPos.push(i);
+    });
+    let demand: number[];
+    if (def.anon === 'not') demand = rangeRestricted(def, []) ? [] : boundPos;
+    else if (def.anon === 'or') demand = rangeRestricted(def, selPos) ? selPos : boundPos;
+    else demand = rangeRestricted(def, selPos) ? selPos : boundPos;
+    const inst = this.instance(def, demand);
+    if (inst.magic !== null) {
+      this.localByRel.get(inst.magic)!.rules.push({
+        headArgs: demand.map((i) => args[i]!),
+        body: b.prefix(),
+        nslots: b.nslots,
+        slotNames: [...b.names],
+      });
+    }
+    b.push({ kind: 'atom', src: inst.rel, args, neg }, inst.magic !== null);
+  }
+
+  private instance(def: RuleDef, demand: number[]): Instance {
+    const key = `${def.id}:${demand.join(',')}`;
+    let inst = this.instances.get(key);
+    if (inst !== undefined) return inst;
+    const arity = def.branches[0]!.vars.required.length + def.branches[0]!.vars.free.length;
+    const suffix = demand.length > 0 ? `^${demand.join(',')}` : '';
+    const rel = new DerivedRel(`${def.name}${suffix}`, arity);
+    const magic = demand.length > 0 ? new DerivedRel(`magic:${def.name}${suffix}`, demand.length, true) : null;
+    inst = { rel, magic, demand };
+    this.instances.set(key, inst);
+    const local: LocalRel = { rel, rules: [] };
+    this.addLocal(local);
+    if (magic !== null) this.addLocal({ rel: magic, rules: [] });
+    for (const br of def.branches) {
+      const b = new RuleBuilder();
+      const headVars = [...br.vars.required, ...br.vars.free].map((v) => v.name);
+      const headArgs = headVars.map((n) => b.varTerm(n));
+      if (magic !== null) b.push({ kind: 'atom', src: magic, args: demand.map((i) => headArgs[i]!), neg: false }, true);
+      this.lowerClauses(br.clauses, b);
+      local.rules.push({ headArgs, body: b.steps, nslots: b.nslots, slotNames: b.names });
+    }
+    return inst;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Components and stratification
+
+  private components(): { members: LocalRel[]; recursive: boolean }[] {
+    const ls = this.locals;
+    const idx = new Map<DerivedRel, number>(ls.map((l, i) => [l.rel, i]));
+    const edges: { to: number; neg: boolean }[][] = ls.map((l) => {
+      const out: { to: number; neg: boolean }[] = [];
+      for (const r of l.rules) {
+        for (const s of r.body) {
+          for (const src of stepSources(s)) {
+            const j = idx.get(src as DerivedRel);
+            if (j !== undefined) out.push({ to: j, neg: (s.kind === 'atom' && s.neg) || s.kind !== 'atom' });
+          }
+        }
+      }
+      return out;
+    });
+    // Tarjan: emits components dependencies-first.
+    const index = new Array<number>(ls.length).fill(-1);
+    const low = new Array<number>(ls.length).fill(0);
+    const onStack = new Array<boolean>(ls.length).fill(false);
+    const stack: number[] = [];
+    const comps: number[][] = [];
+    let counter = 0;
+    const strong = (v: number): void => {
+      index[v] = low[v] = counter++;
+      stack.push(v);
+      onStack[v] = true;
+      for (const { to } of edges[v]!) {
+        if (index[to] === -1) {
+          strong(to);
+          low[v] = Math.min(low[v]!, low[to]!);
+        } else if (onStack[to]) low[v] = Math.min(low[v]!, index[to]!);
+      }
+      if (low[v] === index[v]) {
+        const comp: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = false;
+          comp.push(w);
+        } while (w !== v);
+        comps.push(comp);
+      }
+    };
+    for (let i = 0; i < ls.length; i++) if (index[i] === -1) strong(i);
+    return comps.map((comp) => {
+      const set = new Set(comp);
+      let recursive = comp.length > 1;
+      for (const v of comp) {
+        for (const e of edges[v]!) {
+          if (!set.has(e.to)) continue;
+          recursive = true;
+          if (e.neg) {
+            throw err(
+              'dataflow/unstratifiable',
+              `Unstratifiable program: ${ls[v]!.rel.label} depends negatively on ${ls[e.to]!.rel.label} through recursion`,
+              ls[v]!.rel.label,
+              { relations: comp.map((i) => ls[i]!.rel.label) },
+            );
+          }
+        }
+      }
+      return { members: comp.map((i) => ls[i]!), recursive };
+    });
+  }
+}
+
+function varNode(name: string): Variable {
+  return { kind: 'var', name };
+}
+
+/**
+ * Whether every branch of `def` can bind its head and feed its predicates from its own generators
+ * when the head positions `boundPos` are given (a syntactic check on the AST).
+ */
+function rangeRestricted(def: RuleDef, boundPos: number[]): boolean {
+  for (const br of def.branches) {
+    const head = [...br.vars.required, ...br.vars.free].map((v) => v.name);
+    const bound = new Set(boundPos.map((i) => head[i]!));
+    const needed = new Set<string>();
+    const gen = (cs: readonly Clause[]): void => {
+      for (const c of cs) {
+        switch (c.kind) {
+          case 'pattern':
+            for (const t of c.terms) if (t.kind === 'var') bound.add(t.name);
+            break;
+          case 'rule-call':
+            for (const t of c.args) if (t.kind === 'var') bound.add(t.name);
+            break;
+          case 'fn':
+            for (const a of c.args) if (a.kind === 'var') needed.add(a.name);
+            for (const v of collectVars([c])) if (!c.args.some((a) => a.kind === 'var' && a.name === v.name)) bound.add(v.name);
+            break;
+          case 'pred':
+            for (const a of c.args) if (a.kind === 'var') needed.add(a.name);
+            break;
+          case 'and':
+            gen(c.clauses);
+            break;
+          case 'or': {
+            // Variables every branch binds by itself count as bound.
+            for (const v of c.joinVars) needed.add(v.name);
+            const sub: RuleDef = { id: -1, name: '', anon: 'or', branches: c.clauses.map((x) => ({ vars: { required: [], free: c.joinVars }, clauses: x.kind === 'and' ? x.clauses : [x] })) };
+            if (rangeRestricted(sub, [])) for (const v of c.joinVars) bound.add(v.name);
+            break;
+          }
+          case 'not':
+            for (const v of c.vars ?? []) needed.add(v.name);
+            break;
+        }
+      }
+    };
+    gen(br.clauses);
+    for (const h of head) if (!bound.has(h)) return false;
+    for (const n of needed) if (!bound.has(n)) return false;
+  }
+  return true;
+}
+
+/** Rows of an `:in` binding for `value`; pushes the bound variable names to `names`. */
+function bindInput(b: Binding, value: unknown, names: string[]): unknown[][] {
+  for (const v of bindingVars(b)) names.push(v.name);
+  return bindRows(b, value);
+}
+
+function bindRows(b: Binding, value: unknown): unknown[][] {
+  switch (b.kind) {
+    case 'bind-scalar':
+      return [[value]];
+    case 'bind-ignore':
+      return [[]];
+    case 'bind-tuple': {
+      const xs = seq(value);
+      if (xs === null || xs.length < b.elements.length) throw err('query/binding', 'Cannot bind input to tuple', value);
+      let rows: unknown[][] = [[]];
+      b.elements.forEach((el, i) => {
+        const sub = bindRows(el, xs[i]);
+        const next: unknown[][] = [];
+        for (const r of rows) for (const t of sub) next.push([...r, ...t]);
+        rows = next;
+      });
+      return rows;
+    }
+    case 'bind-coll': {
+      const xs = value instanceof Map ? [...value].map(([k, v]) => [k, v]) : seq(value);
+      if (xs === null) throw err('query/binding', 'Cannot bind input to collection', value);
+      const rows: unknown[][] = [];
+      for (const x of xs) rows.push(...bindRows(b.element, x));
+      return rows;
+    }
+  }
+}
+
+function seq(x: unknown): unknown[] | null {
+  if (Array.isArray(x)) return x;
+  if (x instanceof Set) return [...x];
+  if (x !== null && typeof x === 'object' && 'items' in (x as object) && Array.isArray((x as { items: unknown }).items)) return [...(x as { items: unknown[] }).items];
+  return null;
+}
+
+export type { Rule };

@@ -1,0 +1,311 @@
+/**
+ * The dataflow engine: shared base relations, the operator graph, and per-transaction scheduling.
+ *
+ * - Base relations: one arrangement `(e, v, tx)` per attribute, shared by every query that reads
+ *   the attribute, built from the current database on first use and dropped when no operator
+ *   reads it any more.
+ * - Operators are shared by canonical definition (see `compile/canonical.ts`) and reference
+ *   counted: a registration holds its output operator, every operator holds its inputs.
+ * - `apply(datoms)` runs one transaction: consolidate the datoms per attribute (an assert and a
+ *   retract of one datom cancel), then run every operator whose inputs changed in level order, so
+ *   each operator sees all of its inputs' changes for the transaction at once (no glitches).
+ */
+import { type Datom, type Db, DataloomError, Keyword } from '@dataloom/core';
+import { Arrangement, clearArrangement } from './arrangement/arrangement.js';
+import { ruleKey } from './compile/canonical.js';
+import type { CompiledQuery, LocalRel } from './compile/compile.js';
+import type { RelSource, RuleIR, Step } from './ir/types.js';
+import { DerivedRel } from './operators/derived.js';
+import type { Operator } from './operators/operator.js';
+import { freshId } from './operators/operator.js';
+import { RecursiveOperator } from './operators/recursive.js';
+import { type FindCol, OutputOperator } from './operators/reduce.js';
+import { RuleOperator } from './operators/rule.js';
+import { tupleKey } from './zset/keys.js';
+
+/** A base relation: the current datoms of one attribute as `(e, v, tx)` tuples keyed by `(e, v)`. */
+export class BaseRel implements RelSource {
+  readonly id = freshId();
+  readonly arr = new Arrangement(2);
+  readonly label: string;
+  refs = 0;
+  constructor(readonly attr: Keyword) {
+    this.label = `:${attr.fqn}`;
+  }
+}
+
+interface OpEntry {
+  readonly op: Operator;
+  readonly key: string;
+  refs: number;
+}
+
+/** Where base relations are loaded from. */
+export interface DatomSource {
+  forEachOfAttr(a: Keyword, fn: (e: number, v: unknown, tx: number) => void): void;
+}
+
+export class Engine {
+  private readonly bases = new Map<Keyword, BaseRel>();
+  private readonly baseById = new Map<number, BaseRel>();
+  private readonly producers = new Map<number, OpEntry>();
+  private readonly byKey = new Map<string, OpEntry>();
+  private order: Operator[] | null = null;
+  private dirty: Arrangement[] = [];
+  /** Transactions applied so far. */
+  epoch = 0;
+
+  constructor(public source: DatomSource | null = null) {}
+
+  // ---- base relations ------------------------------------------------------------------------
+
+  /** The base relation of `a` (created and loaded on first use; unreferenced until retained). */
+  base(a: Keyword): BaseRel {
+    let b = this.bases.get(a);
+    if (b === undefined) {
+      b = new BaseRel(a);
+      const arr = b.arr;
+      this.source?.forEachOfAttr(a, (e, v, tx) => {
+        arr.insert([e, v, tx]);
+      });
+      this.bases.set(a, b);
+      this.baseById.set(b.id, b);
+    }
+    return b;
+  }
+
+  /** Drops base relations no operator reads. */
+  sweep(): void {
+    for (const [a, b] of this.bases) {
+      if (b.refs === 0) {
+        this.bases.delete(a);
+        this.baseById.delete(b.id);
+      }
+    }
+  }
+
+  // ---- reference counting ----------------------------------------------------------------------
+
+  retain(src: RelSource): void {
+    const b = this.baseById.get(src.id);
+    if (b !== undefined) {
+      b.refs++;
+      return;
+    }
+    const p = this.producers.get(src.id);
+    if (p !== undefined) p.refs++;
+  }
+
+  release(src: RelSource): void {
+    const b = this.baseById.get(src.id);
+    if (b !== undefined) {
+      if (--b.refs <= 0) {
+        this.bases.delete(b.attr);
+        this.baseById.delete(b.id);
+      }
+      return;
+    }
+    const p = this.producers.get(src.id);
+    if (p === undefined) return;
+    if (--p.refs <= 0) this.removeOp(p);
+  }
+
+  private removeOp(p: OpEntry): void {
+    this.byKey.delete(p.key);
+    for (const o of p.op.outputs) this.producers.delete(o.id);
+    p.op.dispose();
+    this.order = null;
+    for (const i of p.op.inputs) this.release(i);
+  }
+
+  private addOp(op: Operator, key: string): OpEntry {
+    let level = 0;
+    for (const i of op.inputs) {
+      const p = this.producers.get(i.id);
+      if (p !== undefined) level = Math.max(level, p.op.level);
+    }
+    op.level = level + 1;
+    op.init();
+    for (const i of op.inputs) this.retain(i);
+    const e: OpEntry = { op, key, refs: 0 };
+    for (const o of op.outputs) this.producers.set(o.id, e);
+    this.byKey.set(key, e);
+    this.order = null;
+    return e;
+  }
+
+  // ---- materialization -------------------------------------------------------------------------
+
+  /**
+   * Builds (or reuses) the operators of a compiled query and returns its output operator, retained
+   * once for the caller. On failure nothing is left behind.
+   */
+  materialize(cq: CompiledQuery, label: string): OutputOperator {
+    const subst = new Map<RelSource, RelSource>();
+    const created: OpEntry[] = [];
+    const sub = (s: RelSource) => subst.get(s) ?? s;
+    try {
+      for (const comp of cq.components) {
+        const memberIdx = new Map<RelSource, number>(comp.members.map((m, i) => [m.rel, i]));
+        const ref = (s: RelSource) => {
+          const i = memberIdx.get(s);
+          return i !== undefined ? `m${i}` : `s${sub(s).id}`;
+        };
+        const key =
+          (comp.recursive ? 'rec:' : 'rule:') +
+          comp.members.map((m) => `${m.rel.arr.arity}${m.rel.isMagic ? 'M' : ''}[${m.rules.map((r) => ruleKey(r, ref)).join('|')}]`).join(';');
+        const existing = this.byKey.get(key);
+        if (existing !== undefined) {
+          comp.members.forEach((m, i) => subst.set(m.rel, existing.op.outputs[i]!));
+          continue;
+        }
+        const rulesOf = new Map<DerivedRel, RuleIR[]>();
+        for (const m of comp.members) rulesOf.set(m.rel, m.rules.map((r) => substRule(r, subst)));
+        let op: Operator;
+        if (!comp.recursive && comp.members.length === 1) {
+          const m = comp.members[0]!;
+          op = new RuleOperator(m.rel, rulesOf.get(m.rel)!);
+        } else {
+          op = new RecursiveOperator(
+            comp.members.map((m: LocalRel) => m.rel),
+            rulesOf,
+          );
+        }
+        created.push(this.addOp(op, key));
+      }
+      const head = sub(cq.head);
+      const outKey = `out:${head.id}:${cq.findCols.map(findColKey).join(',')}`;
+      let out = this.byKey.get(outKey);
+      if (out === undefined) {
+        out = this.addOp(new OutputOperator(head, cq.findCols, label), outKey);
+        created.push(out);
+      }
+      out.refs++;
+      return out.op as OutputOperator;
+    } catch (e) {
+      for (const c of created.reverse()) if (c.refs <= 0 && this.byKey.get(c.key) === c) this.removeOp(c);
+      this.sweep();
+      throw e;
+    }
+  }
+
+  // ---- transactions ----------------------------------------------------------------------------
+
+  private clearDirty(): void {
+    for (const a of this.dirty) a.clearDelta();
+    this.dirty = [];
+  }
+
+  private sorted(): Operator[] {
+    if (this.order === null) {
+      const ops = new Set<Operator>();
+      for (const e of this.byKey.values()) ops.add(e.op);
+      this.order = [...ops].sort((a, b) => a.level - b.level);
+    }
+    return this.order;
+  }
+
+  /**
+   * Applies one transaction's datoms (`added` asserts, otherwise retracts) and brings every
+   * operator up to date. Returns the output operators that produced row changes.
+   */
+  apply(datoms: Iterable<Datom>): OutputOperator[] {
+    this.clearDirty();
+    this.epoch++;
+    const perAttr = new Map<BaseRel, Map<string | number, { e: number; v: unknown; tx: number; w: number }>>();
+    for (const d of datoms) {
+      const b = this.bases.get(d.a);
+      if (b === undefined) continue;
+      let m = perAttr.get(b);
+      if (m === undefined) perAttr.set(b, (m = new Map()));
+      const k = tupleKey([d.e, d.v]);
+      let c = m.get(k);
+      if (c === undefined) m.set(k, (c = { e: d.e, v: d.v, tx: d.tx, w: 0 }));
+      c.w += d.added ? 1 : -1;
+      if (d.added) c.tx = d.tx;
+    }
+    for (const [b, m] of perAttr) {
+      const arr = b.arr;
+      for (const [k, c] of m) {
+        if (c.w > 0 && !arr.has(k)) {
+          const t = [c.e, c.v, c.tx];
+          arr.insert(t, k);
+          arr.pushDelta(t, 1, k);
+        } else if (c.w < 0 && arr.has(k)) {
+          const t = arr.remove(k)!;
+          arr.pushDelta(t, -1, k);
+        }
+      }
+      if (arr.delta.length > 0) this.dirty.push(arr);
+    }
+    const changedOutputs: OutputOperator[] = [];
+    if (this.dirty.length === 0) return changedOutputs;
+    for (const op of this.sorted()) {
+      let touched = false;
+      for (const i of op.inputs) {
+        if (i.arr.delta.length > 0) {
+          touched = true;
+          break;
+        }
+      }
+      if (!touched) {
+        if (op instanceof OutputOperator) op.diffs = [];
+        continue;
+      }
+      op.step();
+      for (const o of op.outputs) if (o.arr.delta.length > 0) this.dirty.push(o.arr);
+      if (op instanceof OutputOperator && op.diffs.length > 0) changedOutputs.push(op);
+    }
+    return changedOutputs;
+  }
+
+  /** Clears this transaction's deltas (call after consumers have read them). */
+  settle(): void {
+    this.clearDirty();
+  }
+
+  /** Statistics: number of live operators and base relations, and rough heap bytes. */
+  stats(): { operators: number; bases: number; approxBytes: number; baseBytes: number } {
+    let bytes = 0;
+    for (const o of new Set([...this.byKey.values()].map((e) => e.op))) bytes += o.approxBytes();
+    let baseBytes = 0;
+    for (const b of this.bases.values()) baseBytes += b.arr.approxBytes();
+    return { operators: this.byKey.size, bases: this.bases.size, approxBytes: bytes, baseBytes };
+  }
+
+  /** Releases everything (tests). */
+  dispose(): void {
+    for (const e of [...this.byKey.values()]) e.op.dispose();
+    this.byKey.clear();
+    this.producers.clear();
+    for (const b of this.bases.values()) clearArrangement(b.arr);
+    this.bases.clear();
+    this.baseById.clear();
+    this.order = null;
+  }
+}
+
+function findColKey(c: FindCol): string {
+  return c.kind === 'col' ? `c${c.col}` : `a${c.col}:${c.name ?? 'custom' + Math.random()}(${c.params.map(String).join(' ')})`;
+}
+
+function substRule(r: RuleIR, subst: Map<RelSource, RelSource>): RuleIR {
+  if (subst.size === 0) return r;
+  const s = (x: RelSource) => subst.get(x) ?? x;
+  const body = r.body.map((st): Step => {
+    switch (st.kind) {
+      case 'atom':
+      case 'get-else':
+      case 'missing':
+        return { ...st, src: s(st.src) } as Step;
+      case 'get-some':
+        return { ...st, srcs: st.srcs.map(s) };
+      default:
+        return st;
+    }
+  });
+  return { ...r, body };
+}
+
+export { DataloomError, DerivedRel };
+export type { Db };

@@ -1,0 +1,162 @@
+/**
+ * The query output operator: projects the distinct find∪with tuples onto the `:find` elements and,
+ * when there are aggregates, reduces each group (the non-aggregate find elements) with incremental
+ * aggregate states.
+ *
+ * Emits, per transaction, the row changes of the result: for aggregates `-old`/`+new` only for
+ * groups whose value actually changed (a group that empties emits `-old` alone); for `:with`
+ * queries one `±1` per copy (the result is a bag). The output relation `out` holds the distinct
+ * current rows, so a registered query can be read by other queries as a relation.
+ */
+import { type Tuple } from '../arrangement/arrangement.js';
+import { type AggState, makeAggState } from '../aggregate/aggregates.js';
+import type { RelSource } from '../ir/types.js';
+import { type Key, tupleKey, valueKey } from '../zset/keys.js';
+import { DerivedRel } from './derived.js';
+import { type Operator, freshId } from './operator.js';
+
+/** One `:find` element, as a column of the input relation or an aggregate over one. */
+export type FindCol =
+  | { readonly kind: 'col'; readonly col: number }
+  | {
+      readonly kind: 'agg';
+      readonly col: number;
+      readonly name: string | null;
+      readonly params: readonly unknown[];
+      readonly custom?: (...args: unknown[]) => unknown;
+    };
+
+interface Group {
+  readonly vals: unknown[];
+  readonly states: AggState[];
+  n: number;
+  row: Tuple | null;
+}
+
+/** A row change: `[row, +1 | -1]`. */
+export type RowDiff = [Tuple, number];
+
+export class OutputOperator implements Operator {
+  readonly id = freshId();
+  readonly inputs: RelSource[];
+  readonly outputs: RelSource[];
+  readonly out: DerivedRel;
+  level = 0;
+  /** This transaction's row changes (consumed by views). */
+  diffs: RowDiff[] = [];
+  private readonly rowCounts = new Map<Key, { t: Tuple; n: number }>();
+  private readonly groups = new Map<Key, Group>();
+  private readonly hasAgg: boolean;
+  private readonly groupCols: number[];
+
+  constructor(
+    readonly input: RelSource,
+    readonly cols: readonly FindCol[],
+    readonly label: string,
+  ) {
+    this.inputs = [input];
+    this.out = new DerivedRel(label, cols.length);
+    this.outputs = [this.out];
+    this.hasAgg = cols.some((c) => c.kind === 'agg');
+    this.groupCols = cols.filter((c) => c.kind === 'col').map((c) => c.col);
+  }
+
+  /** Current rows with multiplicity (a bag for `:with`). */
+  rows(): Array<[Tuple, number]> {
+    return [...this.rowCounts.values()].map((e) => [e.t, e.n]);
+  }
+
+  init(): void {
+    for (const t of this.input.arr.rows.values()) this.apply(t, 1, false, null);
+    if (this.hasAgg) for (const g of this.groups.values()) this.refreshGroup(g, false);
+  }
+
+  step(): void {
+    this.diffs = [];
+    const touched = this.hasAgg ? new Map<Key, Group>() : null;
+    for (const d of this.input.arr.delta) this.apply(d.t, d.w, true, touched);
+    if (touched !== null) for (const [k, g] of touched) this.refreshGroup(g, true, k);
+  }
+
+  private project(t: Tuple): Tuple {
+    return this.cols.map((c) => t[c.col]);
+  }
+
+  private bump(row: Tuple, w: number, emit: boolean): void {
+    const k = tupleKey(row);
+    let e = this.rowCounts.get(k);
+    if (e === undefined) {
+      e = { t: row, n: 0 };
+      this.rowCounts.set(k, e);
+    }
+    const before = e.n;
+    e.n += w;
+    if (emit) for (let i = 0; i < Math.abs(w); i++) this.diffs.push([e.t, Math.sign(w)]);
+    if (before === 0 && e.n > 0) {
+      this.out.arr.insert(e.t, k);
+      if (emit) this.out.arr.pushDelta(e.t, 1, k);
+    } else if (before > 0 && e.n === 0) {
+      this.out.arr.remove(k);
+      if (emit) this.out.arr.pushDelta(e.t, -1, k);
+    }
+    if (e.n === 0) this.rowCounts.delete(k);
+  }
+
+  private apply(t: Tuple, w: number, emit: boolean, touched: Map<Key, Group> | null): void {
+    if (!this.hasAgg) {
+      this.bump(this.project(t), w, emit);
+      return;
+    }
+    const gk = this.groupCols.length === 0 ? '' : tupleKey(this.groupCols.map((c) => t[c]));
+    let g = this.groups.get(gk);
+    if (g === undefined) {
+      g = {
+        vals: this.groupCols.map((c) => t[c]),
+        states: this.cols.filter((c) => c.kind === 'agg').map((c) => (c.kind === 'agg' ? makeAggState(c.name, c.params, c.custom) : null!)),
+        n: 0,
+        row: null,
+      };
+      this.groups.set(gk, g);
+    }
+    if (touched !== null && !touched.has(gk)) touched.set(gk, g);
+    g.n += w;
+    let ai = 0;
+    for (const c of this.cols) {
+      if (c.kind !== 'agg') continue;
+      const st = g.states[ai++]!;
+      if (w > 0) st.add(t[c.col]);
+      else st.remove(t[c.col]);
+    }
+  }
+
+  private refreshGroup(g: Group, emit: boolean, k?: Key): void {
+    let row: Tuple | null = null;
+    if (g.n > 0) {
+      row = [];
+      let gi = 0;
+      let ai = 0;
+      for (const c of this.cols) row.push(c.kind === 'agg' ? g.states[ai++]!.result() : g.vals[gi++]);
+    }
+    const old = g.row;
+    if (old !== null && row !== null && rowsEqual(old, row)) return;
+    if (old !== null) this.bump(old, -1, emit);
+    if (row !== null) this.bump(row, 1, emit);
+    g.row = row;
+    if (g.n === 0 && k !== undefined) this.groups.delete(k);
+  }
+
+  dispose(): void {
+    this.groups.clear();
+    this.rowCounts.clear();
+  }
+
+  approxBytes(): number {
+    return this.out.arr.approxBytes() + this.rowCounts.size * 90 + this.groups.size * 200;
+  }
+}
+
+function rowsEqual(a: Tuple, b: Tuple): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (valueKey(a[i]) !== valueKey(b[i])) return false;
+  return true;
+}
