@@ -3,15 +3,12 @@
  * transaction language, entity and pull APIs. See {@link ./types.ts} for the contract.
  */
 import { DataloomError } from '../errors.js';
-import type { Datom, Db, Entity, IndexName, TxData, TxReport, TxId } from './types.js';
+import type { Datom, Db, IndexName, TxData, TxReport, TxId } from './types.js';
 import { DbImpl } from './database.js';
 import { applyDatomsImpl } from './transact.js';
 
 export * from './types.js';
 
-function todo(name: string): never {
-  throw new DataloomError('core/not-implemented', `${name} is not implemented yet`, { fn: name });
-}
 
 export { createDb, initDb } from './database.js';
 export { compareValues, compareKeywords, valueEquals } from './compare.js';
@@ -39,15 +36,5 @@ export function datoms(db: Db, index: IndexName, ...components: unknown[]): Dato
   return db.datoms(index, ...components);
 }
 
-/** A lazy entity view, or null when the entity has no datoms. */
-export function entity(_db: Db, _eid: unknown): Entity | null {
-  return todo('entity');
-}
-/** DataScript's `d/pull`: pattern as EDN string or data. */
-export function pull(_db: Db, _pattern: unknown, _eid: unknown): Map<unknown, unknown> | null {
-  return todo('pull');
-}
-/** DataScript's `d/pull-many`. */
-export function pullMany(_db: Db, _pattern: unknown, _eids: Iterable<unknown>): Array<Map<unknown, unknown> | null> {
-  return todo('pullMany');
-}
+export { entity, isEntity } from './entity.js';
+export { pull, pullMany, parsePattern, type Pattern } from './pull.js';

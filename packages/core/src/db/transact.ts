@@ -50,9 +50,24 @@ const BUILTIN = new Set<Keyword>([
   K.call,
 ]);
 
-/** A tempid: a string (other than the tx-id names) or a negative number. */
-export function isTempid(x: unknown): x is string | number {
-  return (typeof x === 'number' && x < 0) || (typeof x === 'string' && !isTxIdString(x));
+/**
+ * The tempid DataScript gives an entity map without `:db/id`. Like any tempid it is allocated
+ * lazily, when its first `:db/add` (as entity or ref value) is processed; it never shows in
+ * `tempids`.
+ */
+class AutoTempid {
+  private static seq = 0;
+  readonly n = ++AutoTempid.seq;
+  toString(): string {
+    return `#auto-tempid ${this.n}`;
+  }
+}
+
+type Tempid = string | number | AutoTempid;
+
+/** A tempid: a string (other than the tx-id names), a negative number, or an auto tempid. */
+export function isTempid(x: unknown): x is Tempid {
+  return (typeof x === 'number' && x < 0) || (typeof x === 'string' && !isTxIdString(x)) || x instanceof AutoTempid;
 }
 
 function isTxIdString(x: string): boolean {
@@ -120,9 +135,9 @@ type Item = EntMap | unknown[] | Datom | null | undefined | unknown;
 
 class Retry {
   constructor(
-    readonly tempid: string | number,
+    readonly tempid: Tempid,
     readonly eid: EntityId,
-    readonly tempids: Map<string | number, EntityId>,
+    readonly tempids: Map<Tempid, EntityId>,
   ) {}
 }
 
@@ -136,9 +151,9 @@ class TxState {
   readonly tx: TxId;
   readonly counts: Map<Keyword, number>;
   readonly txData: Datom[] = [];
-  readonly tempids: Map<string | number, EntityId>;
-  /** allocated eid → tempid, for tempids seen only as values */
-  readonly valueTempids = new Map<EntityId, string | number>();
+  readonly tempids: Map<Tempid, EntityId>;
+  /** allocated eid → tempid, for tempids seen as ref values */
+  readonly valueTempids = new Map<EntityId, Tempid>();
   /** entity ids of redundant additions (they count as "used" for value tempids) */
   readonly redundantEs = new Set<EntityId>();
   /** tx-id names used (recorded in tempids) */
@@ -148,7 +163,7 @@ class TxState {
 
   constructor(
     readonly db: DbImpl,
-    seeded: Map<string | number, EntityId>,
+    seeded: Map<Tempid, EntityId>,
   ) {
     this.eavt = db.eavt.transient();
     this.aevt = db.aevt.transient();
@@ -243,8 +258,8 @@ class TxState {
 /** Entry point used by `Db.with`. */
 export function transact(db: DbImpl, txData: TxData, txMeta?: unknown): TxReport {
   const forms = normalizeTxData(txData);
-  let seeded = new Map<string | number, EntityId>();
-  const upserted = new Map<string | number, EntityId>();
+  let seeded = new Map<Tempid, EntityId>();
+  const upserted = new Map<Tempid, EntityId>();
   for (;;) {
     try {
       const st = new TxState(db, seeded);
@@ -260,7 +275,8 @@ export function transact(db: DbImpl, txData: TxData, txMeta?: unknown): TxReport
         st.tx,
         st.counts,
       );
-      const tempids = new Map<string | number | Keyword, EntityId>(st.tempids);
+      const tempids = new Map<string | number | Keyword, EntityId>();
+      for (const [k, v] of st.tempids) if (!(k instanceof AutoTempid)) tempids.set(k, v);
       for (const k of st.txIdKeys) tempids.set(k, st.tx);
       tempids.set(K.currentTx, st.tx);
       return { dbBefore: db, dbAfter, txData: st.txData, tempids, txMeta: txMeta ?? null };
@@ -291,7 +307,7 @@ function normalizeTxData(txData: TxData): unknown[] {
   throw err('transact/syntax', `Bad transaction data ${printEdn(data)}, expected a collection`, { txData: data });
 }
 
-function run(st: TxState, forms: unknown[], upserted: Map<string | number, EntityId>): void {
+function run(st: TxState, forms: unknown[], upserted: Map<Tempid, EntityId>): void {
   // work stack, top = last element; prepending = pushing in reverse
   const stack: Item[] = [];
   for (let i = forms.length - 1; i >= 0; i--) stack.push(forms[i]);
@@ -342,100 +358,123 @@ function opOf(x: unknown): Keyword | null {
   return null;
 }
 
-function upsertEid(st: TxState, m: EntMap): [EntityId, Keyword, unknown] | null {
+/**
+ * DataScript's resolve-upserts + validate-upserts: finds the existing entity the map's unique
+ * identity values point to. Returns that id and the entries left to assert (upserted attributes
+ * are dropped: they already hold), or null when nothing upserts.
+ */
+function upsertEid(st: TxState, m: EntMap): [EntityId, Array<[Keyword, unknown]>] | null {
   const schema = st.db.schema;
-  let acc: [EntityId, Keyword, unknown] | null = null;
+  let any = false;
+  for (const s of schema.attrs.values()) {
+    if (s.unique === 'identity') {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return null;
+  const resolve = (a: Keyword, v: unknown): EntityId | undefined => {
+    if (!schema.isRef(a)) return st.firstAV(a, v)?.e;
+    if (isTempid(v) || isMapLike(v)) return undefined;
+    const r = st.entid(v);
+    return r === null ? undefined : st.firstAV(a, r)?.e;
+  };
+  const remaining: Array<[Keyword, unknown]> = [];
+  // eid -> [a, v] in order of first appearance
+  const ups = new Map<EntityId, [Keyword, unknown]>();
   for (const [a, v] of m.entries) {
-    if (!schema.isUniqueIdentity(a)) continue;
     if (v === null || v === undefined) {
-      throw err('transact/syntax', `Cannot store nil as a value at ${printEdn(m.form)}`, { value: v, context: m.form });
+      throw err('transact/syntax', `Cannot store nil as a value at ${printEdn(m.form)}`, { value: null, context: m.form });
     }
-    let vv: unknown = v;
-    if (schema.isRef(a)) {
-      if (isMapLike(v) || isTempid(v) || isTxId(v)) continue;
-      vv = st.entid(v);
-      if (vv === null) continue;
+    if (!schema.isUniqueIdentity(a)) {
+      remaining.push([a, v]);
+      continue;
     }
-    const d = st.firstAV(a, vv);
-    if (d === undefined) continue;
-    if (acc === null) acc = [d.e, a, v];
-    else if (acc[0] !== d.e) {
-      throw err(
-        'transact/upsert',
-        `Conflicting upserts: ${printEdn([a, v])} resolves to ${d.e}, but ${printEdn([acc[1], acc[2]])} resolves to ${acc[0]}`,
-        { assertion: [d.e, a, v], conflict: acc },
-      );
-    }
-  }
-  if (acc !== null) {
-    const id = m.id;
-    if (!(id === null || id === undefined || isTempid(id) || id === acc[0])) {
-      const resolved = typeof id === 'number' ? id : st.entid(id);
-      if (resolved !== acc[0]) {
-        throw err(
-          'transact/upsert',
-          `Conflicting upsert: ${printEdn([acc[1], acc[2]])} resolves to ${acc[0]}, but entity already has :db/id ${printEdn(id)}`,
-          { assertion: acc, conflict: { 'db/id': id } },
-        );
+    if (schema.isMany(a) && isColl(v)) {
+      const insert: unknown[] = [];
+      for (const x of v) {
+        const e = resolve(a, x);
+        if (e === undefined) insert.push(x);
+        else ups.set(e, [a, x]);
       }
+      if (insert.length > 0) remaining.push([a, insert]);
+      continue;
     }
-    return acc;
+    const e = resolve(a, v);
+    if (e === undefined) remaining.push([a, v]);
+    else ups.set(e, [a, v]);
   }
-  return null;
+  if (ups.size === 0) return null;
+  const it = ups.entries();
+  const [e1, [a1, v1]] = it.next().value as [EntityId, [Keyword, unknown]];
+  if (ups.size >= 2) {
+    const [e2, [a2, v2]] = it.next().value as [EntityId, [Keyword, unknown]];
+    throw err(
+      'transact/upsert',
+      `Conflicting upserts: ${printEdn([a1, v1])} resolves to ${e1}, but ${printEdn([a2, v2])} resolves to ${e2}`,
+      { assertion: [e1, a1, v1], conflict: [e2, a2, v2] },
+    );
+  }
+  const id = m.id;
+  if (id !== null && id !== undefined && !isTempid(id) && id !== e1) {
+    throw err(
+      'transact/upsert',
+      `Conflicting upsert: ${printEdn([a1, v1])} resolves to ${e1}, but entity already has :db/id ${printEdn(id)}`,
+      { assertion: [e1, a1, v1], conflict: { 'db/id': id } },
+    );
+  }
+  return [e1, remaining];
 }
 
-function processMap(st: TxState, m: EntMap, stack: Item[], _upserted: Map<string | number, EntityId>): void {
+function processMap(st: TxState, m: EntMap, stack: Item[], _upserted: Map<Tempid, EntityId>): void {
   const oldId = m.id;
   if (isTxId(oldId)) {
     st.allocate(oldId, st.tx);
     stack.push(mkEntMap(st.tx, m.entries, m.form));
     return;
   }
-  if (Array.isArray(oldId)) {
-    const id = st.entidStrict(oldId);
-    stack.push(mkEntMap(id, m.entries, m.form));
-    return;
-  }
-  if (oldId instanceof Keyword) {
+  if (Array.isArray(oldId) || oldId instanceof Keyword) {
     const id = st.entidStrict(oldId);
     stack.push(mkEntMap(id, m.entries, m.form));
     return;
   }
   const up = upsertEid(st, m);
   if (up !== null) {
-    const ue = up[0];
+    const [ue, remaining] = up;
     if (isTempid(oldId) && st.tempids.has(oldId) && st.tempids.get(oldId) !== ue) {
       throw new Retry(oldId, ue, st.tempids);
     }
     st.allocate(oldId, ue);
-    explode(st, ue, m, stack);
+    st.redundantEs.add(ue);
+    explode(st, ue, remaining, m.form, stack);
     return;
   }
-  let eid: EntityId;
-  if (oldId === null || oldId === undefined) eid = st.nextEid();
-  else if (isTempid(oldId)) eid = st.tempids.get(oldId) ?? st.nextEid();
-  else if (typeof oldId === 'number') eid = oldId;
-  else {
+  let eid: EntityId | Tempid;
+  if (oldId === null || oldId === undefined) eid = new AutoTempid();
+  else if (isTempid(oldId)) eid = st.tempids.get(oldId) ?? oldId;
+  else if (typeof oldId === 'number') {
+    eid = oldId;
+    if (oldId > 0) st.advance(oldId);
+  } else {
     throw err('entity-id/syntax', `Expected number, string or lookup ref for :db/id, got ${printEdn(oldId)}`, {
       entity: m.form,
     });
   }
-  st.allocate(oldId, eid);
-  explode(st, eid, m, stack);
+  explode(st, eid, m.entries, m.form, stack);
 }
 
 /** Pushes the map's assertions (in order) onto the work stack. */
-function explode(st: TxState, eid: EntityId, m: EntMap, stack: Item[]): void {
+function explode(st: TxState, eid: EntityId | Tempid, entries: Array<[Keyword, unknown]>, form: unknown, stack: Item[]): void {
   const schema = st.db.schema;
   const out: Item[] = [];
-  for (const [a, vs] of m.entries) {
+  for (const [a, vs] of entries) {
     const reverse = isReverse(a);
     const straight = reverse ? reverseOf(a) : a;
     if (reverse && !schema.isRef(straight)) {
       throw err(
         'transact/syntax',
         `Bad attribute :${a.fqn}: reverse attribute name requires {:db/valueType :db.type/ref} in schema`,
-        { attribute: a, context: m.form },
+        { attribute: a, context: form },
       );
     }
     const isRef = schema.isRef(straight);
@@ -447,7 +486,13 @@ function explode(st: TxState, eid: EntityId, m: EntMap, stack: Item[]): void {
     for (const v of values) {
       if (isRef && isMapLike(v)) {
         const child = isEntMap(v) ? v : toEntMap(v);
-        out.push(mkEntMap(child.id, [...child.entries, [reverseOf(a), eid]], v));
+        // Clojure `assoc`: replaces an existing entry in place, else appends
+        const back = reverseOf(a);
+        const entries = child.entries.slice();
+        const at = entries.findIndex(([k]) => k === back);
+        if (at >= 0) entries[at] = [back, eid];
+        else entries.push([back, eid]);
+        out.push(mkEntMap(child.id, entries, v));
       } else if (reverse) out.push([K.add, v, straight, eid]);
       else out.push([K.add, eid, straight, v]);
     }
@@ -495,80 +540,23 @@ function processVector(st: TxState, entity: unknown[], stack: Item[], schema: Db
     pushAll(stack, callTxFn(st, fn as unknown as TxFn, entity.slice(1), entity));
     return;
   }
-  let e = entity[1];
+  const e = entity[1];
   const rawA = entity[2];
   let v = entity[3];
-  if (isTxId(e)) {
-    st.allocate(e, st.tx);
-    const copy = entity.slice();
-    copy[1] = st.tx;
-    stack.push(copy);
-    return;
-  }
-  if (isTempid(e)) {
-    if (op !== K.add) {
-      throw err('transact/syntax', `Can't use tempid in '${printEdn(entity)}'. Tempids are allowed in :db/add only`, {
-        op: entity,
-      });
-    }
-    const a = attrOf(rawA, entity);
-    let upsertedEid: EntityId | undefined;
-    if (schema.isUniqueIdentity(a) && v !== null && v !== undefined) upsertedEid = st.firstAV(a, v)?.e;
-    const allocated = st.tempids.get(e);
-    if (upsertedEid !== undefined && allocated !== undefined && upsertedEid !== allocated) {
-      throw new Retry(e, upsertedEid, st.tempids);
-    }
-    const eid = upsertedEid ?? allocated ?? st.nextEid();
-    st.allocate(e, eid);
-    const copy = entity.slice();
-    copy[1] = eid;
-    stack.push(copy);
-    return;
-  }
-  if (op === K.retractEntity || op === K.fnRetractEntity) {
-    const eid = st.entid(e);
-    if (eid === null) return;
-    const eDatoms = st.eavt.peek().range(ix.probeE(eid));
-    const vDatoms = st.vaet.peek().range(ix.probeV(eid));
-    for (const d of eDatoms) st.retractDatom(d);
-    for (const d of vDatoms) st.retractDatom(d);
-    pushComponents(st, eDatoms, stack);
-    return;
-  }
-  const a = attrOf(rawA, entity);
-  const isRef = schema.isRef(a);
-  if (isRef && isTempid(v)) {
-    const resolved = st.tempids.get(v);
-    if (resolved !== undefined) {
-      const copy = entity.slice();
-      copy[3] = resolved;
-      stack.push(copy);
-    } else {
-      const r = st.nextEid();
-      st.allocate(v, r);
-      st.valueTempids.set(r, v);
-      stack.push(entity);
-    }
-    return;
-  }
-  if (isRef && isTxId(v)) {
-    st.allocate(v, st.tx);
-    const copy = entity.slice();
-    copy[3] = st.tx;
-    stack.push(copy);
-    return;
-  }
-  if (op === K.add) {
-    transactAdd(st, e, a, v, entity, st.tx);
-    return;
+  if (isTempid(e) && op !== K.add) {
+    throw err('transact/syntax', `Can't use tempid in '${printEdn(entity)}'. Tempids are allowed in :db/add only`, {
+      op: entity,
+    });
   }
   if (op === K.cas || op === K.fnCas) {
     const eid = st.entidStrict(e);
+    const a = attrOf(rawA, entity);
+    const isRef = schema.isRef(a);
     const ov = isRef && entity[3] !== null && entity[3] !== undefined ? st.entidStrict(entity[3]) : entity[3];
     let nv = entity[4];
-    if (isRef) nv = st.entidStrict(nv);
+    if (isRef && nv !== null && nv !== undefined) nv = st.entidStrict(nv);
     if (nv === null || nv === undefined) {
-      throw err('transact/syntax', `Cannot store nil as a value at ${printEdn(entity)}`, { value: nv, context: entity });
+      throw err('transact/syntax', `Cannot store nil as a value at ${printEdn(entity)}`, { value: null, context: entity });
     }
     const datoms = st.datomsEA(eid, a);
     if (schema.isMany(a)) {
@@ -594,19 +582,74 @@ function processVector(st: TxState, entity: unknown[], stack: Item[], schema: Db
     }
     return;
   }
-  if (op === K.retract) {
+  if (isTxId(e)) {
+    st.allocate(e, st.tx);
+    const copy = entity.slice();
+    copy[1] = st.tx;
+    stack.push(copy);
+    return;
+  }
+  if (op === K.retractEntity || op === K.fnRetractEntity) {
     const eid = st.entid(e);
     if (eid === null) return;
-    if (entity.length < 4 || v === undefined || v === null) {
-      for (const d of st.datomsEA(eid, a)) st.retractDatom(d);
-      return;
+    const eDatoms = st.eavt.peek().range(ix.probeE(eid));
+    const vDatoms = st.vaet.peek().range(ix.probeV(eid));
+    for (const d of eDatoms) st.retractDatom(d);
+    for (const d of vDatoms) st.retractDatom(d);
+    pushComponents(st, eDatoms, stack);
+    return;
+  }
+  const a = attrOf(rawA, entity);
+  const isRef = schema.isRef(a);
+  if (isRef && isTxId(v)) {
+    st.allocate(v, st.tx);
+    const copy = entity.slice();
+    copy[3] = st.tx;
+    stack.push(copy);
+    return;
+  }
+  if (isRef && isTempid(v)) {
+    const resolved = st.tempids.get(v);
+    if (resolved !== undefined) {
+      st.valueTempids.set(resolved, v);
+      const copy = entity.slice();
+      copy[3] = resolved;
+      stack.push(copy);
+    } else {
+      const r = st.nextEid();
+      st.allocate(v, r);
+      st.valueTempids.set(r, v);
+      stack.push(entity);
     }
+    return;
+  }
+  if (isTempid(e)) {
+    let upsertedEid: EntityId | undefined;
+    if (schema.isUniqueIdentity(a) && v !== null && v !== undefined) upsertedEid = st.firstAV(a, v)?.e;
+    const allocated = st.tempids.get(e);
+    if (upsertedEid !== undefined && allocated !== undefined && upsertedEid !== allocated) {
+      throw new Retry(e, upsertedEid, st.tempids);
+    }
+    const eid = upsertedEid ?? allocated ?? st.nextEid();
+    st.allocate(e, eid);
+    const copy = entity.slice();
+    copy[1] = eid;
+    stack.push(copy);
+    return;
+  }
+  if (op === K.add) {
+    transactAdd(st, e, a, v, entity, st.tx);
+    return;
+  }
+  if (op === K.retract && v !== null && v !== undefined) {
+    const eid = st.entid(e);
+    if (eid === null) return;
     if (isRef) v = st.entidStrict(v);
     const d = st.eavt.peek().first(ix.probeEAV(eid, a, v));
     if (d !== undefined) st.retractDatom(d);
     return;
   }
-  if (op === K.retractAttribute) {
+  if (op === K.retractAttribute || op === K.retract) {
     const eid = st.entid(e);
     if (eid === null) return;
     const datoms = st.datomsEA(eid, a);

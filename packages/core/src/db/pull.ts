@@ -1,0 +1,358 @@
+/**
+ * DataScript's Pull API over a {@link Db}: `pull(db, pattern, eid)` / `pullMany`.
+ *
+ * Grammar (patterns as EDN strings or data; attribute names as keywords or strings):
+ * ```
+ * pattern        = [attr-spec+]
+ * attr-spec      = attr | '*' | map-spec | attr-expr
+ * attr-expr      = [attr option+] | (attr option+) | (limit attr n) | (default attr v)
+ * option         = :as any | :limit (pos-int | nil) | :default any | :xform fn
+ * map-spec       = {(attr | attr-expr) (pattern | recursion-limit)}
+ * recursion-limit= pos-int | '...'
+ * ```
+ * Results match DataScript 1.8.1: `Map`s keyed by the attribute keyword (or `:as`), `null` when
+ * nothing matched, `:db/id` present whenever the pattern asks for it or uses `*` (even for an id
+ * with no datoms), cardinality-many and reverse refs as arrays in index order (default limit 1000),
+ * refs as `{:db/id n}` maps, components expanded recursively (`[*]`), a reverse component ref as a
+ * single map, nested pulls that match nothing dropped, recursion stopping at the depth limit and
+ * at entities already on the current path (returned as `{:db/id n}`).
+ */
+import { DataloomError } from '../errors.js';
+import { Keyword, List, Sym, kw, sym } from '../edn/types.js';
+import { parseEdn } from '../edn/reader.js';
+import { printEdn } from '../edn/printer.js';
+import type { DbImpl } from './database.js';
+import * as ix from './indexes.js';
+import type { Datom, Db, EntityId } from './types.js';
+
+const K_DB_ID = kw('db/id');
+const K_AS = kw('as');
+const K_LIMIT = kw('limit');
+const K_DEFAULT = kw('default');
+const K_XFORM = kw('xform');
+const S_STAR = sym('*');
+const S_DOTS = sym('...');
+const S_LIMIT = sym('limit');
+const S_DEFAULT = sym('default');
+const DEFAULT_LIMIT = 1000;
+
+/** One compiled attribute spec. */
+interface AttrSpec {
+  /** attribute as stored (reverse refs: the forward attribute) */
+  attr: Keyword;
+  reverse: boolean;
+  /** output key */
+  key: unknown;
+  limit: number | null;
+  hasDefault: boolean;
+  default: unknown;
+  xform: ((x: unknown) => unknown) | null;
+  sub: Pattern | null;
+  /** recursion limit (Infinity for `...`) or null */
+  recursion: number | null;
+}
+
+/** A compiled pull pattern. */
+export interface Pattern {
+  wildcard: boolean;
+  dbId: boolean;
+  attrs: AttrSpec[];
+  /** forward attributes named explicitly (wildcard skips them) */
+  explicit: Set<Keyword>;
+}
+
+const WILDCARD: Pattern = { wildcard: true, dbId: true, attrs: [], explicit: new Set() };
+
+function syntax(message: string, form: unknown): never {
+  throw new DataloomError('pull/syntax', message, { form });
+}
+
+function toAttr(x: unknown, form: unknown): Keyword {
+  if (x instanceof Keyword) return x;
+  if (typeof x === 'string' && x.length > 0 && x !== '*' && x !== '...') return kw(x);
+  return syntax(`Expected attribute name in pull pattern, got ${printEdn(x)}`, form);
+}
+
+function isStar(x: unknown): boolean {
+  return x === S_STAR || x === '*';
+}
+
+function baseSpec(attr: Keyword): AttrSpec {
+  const reverse = attr.name.charCodeAt(0) === 95;
+  const straight = reverse ? kw(attr.ns === null ? attr.name.slice(1) : `${attr.ns}/${attr.name.slice(1)}`) : attr;
+  return {
+    attr: straight,
+    reverse,
+    key: attr,
+    limit: DEFAULT_LIMIT,
+    hasDefault: false,
+    default: undefined,
+    xform: null,
+    sub: null,
+    recursion: null,
+  };
+}
+
+function parseAttrExpr(x: unknown): AttrSpec {
+  if (x instanceof Keyword || typeof x === 'string') return baseSpec(toAttr(x, x));
+  let items: readonly unknown[] | null = null;
+  if (x instanceof List) {
+    const head = x.items[0];
+    if (head === S_LIMIT || head === S_DEFAULT) {
+      if (x.items.length !== 3) syntax(`Expected (${String(head)} attr value), got ${printEdn(x)}`, x);
+      const spec = baseSpec(toAttr(x.items[1], x));
+      if (head === S_LIMIT) spec.limit = limitOf(x.items[2], x);
+      else {
+        spec.hasDefault = true;
+        spec.default = x.items[2];
+      }
+      return spec;
+    }
+    items = x.items;
+  } else if (Array.isArray(x)) items = x;
+  if (items === null || items.length < 1) return syntax(`Expected attribute spec in pull pattern, got ${printEdn(x)}`, x);
+  const spec = baseSpec(toAttr(items[0], x));
+  if (items.length % 2 !== 1) syntax(`Expected attribute options as pairs, got ${printEdn(x)}`, x);
+  for (let i = 1; i < items.length; i += 2) {
+    const k = items[i] instanceof Keyword ? items[i] : typeof items[i] === 'string' ? kw(items[i] as string) : null;
+    const v = items[i + 1];
+    if (k === K_AS) spec.key = v;
+    else if (k === K_LIMIT) spec.limit = limitOf(v, x);
+    else if (k === K_DEFAULT) {
+      spec.hasDefault = true;
+      spec.default = v;
+    } else if (k === K_XFORM) {
+      if (typeof v !== 'function') syntax(`:xform expects a function, got ${printEdn(v)}`, x);
+      spec.xform = v as (x: unknown) => unknown;
+    } else syntax(`Unknown pull attribute option ${printEdn(items[i])} in ${printEdn(x)}`, x);
+  }
+  return spec;
+}
+
+function limitOf(v: unknown, form: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+  return syntax(`Expected positive integer or nil as :limit, got ${printEdn(v)}`, form);
+}
+
+function entriesOf(x: unknown): Array<[unknown, unknown]> | null {
+  if (x instanceof Map) return [...x.entries()];
+  if (typeof x === 'object' && x !== null && Object.getPrototypeOf(x) === Object.prototype) return Object.entries(x);
+  return null;
+}
+
+/** Compiles a pull pattern (EDN string or data); throws `pull/syntax`. */
+export function parsePattern(pattern: unknown): Pattern {
+  let p = pattern;
+  if (typeof p === 'string') p = parseEdn(p);
+  const items: readonly unknown[] | null = Array.isArray(p) ? p : p instanceof List ? p.items : null;
+  if (items === null) return syntax(`Expected pull pattern to be a vector, got ${printEdn(p)}`, p);
+  const out: Pattern = { wildcard: false, dbId: false, attrs: [], explicit: new Set() };
+  const add = (spec: AttrSpec): void => {
+    if (spec.attr === K_DB_ID && !spec.reverse && spec.key === K_DB_ID && spec.xform === null) {
+      out.dbId = true;
+      return;
+    }
+    out.attrs.push(spec);
+    if (!spec.reverse) out.explicit.add(spec.attr);
+  };
+  for (const x of items) {
+    if (isStar(x)) {
+      out.wildcard = true;
+      out.dbId = true;
+      continue;
+    }
+    const entries = entriesOf(x);
+    if (entries !== null) {
+      for (const [k, v] of entries) {
+        const spec = parseAttrExpr(k);
+        if (v === S_DOTS || v === '...') spec.recursion = Infinity;
+        else if (typeof v === 'number') {
+          if (!Number.isInteger(v) || v <= 0) syntax(`Expected (positive-num | ...), got ${printEdn(x)}`, x);
+          spec.recursion = v;
+        } else spec.sub = parsePattern(v);
+        add(spec);
+      }
+      continue;
+    }
+    add(parseAttrExpr(x));
+  }
+  return out;
+}
+
+const stringCache = new Map<string, Pattern>();
+const objectCache = new WeakMap<object, Pattern>();
+
+function compiled(pattern: unknown): Pattern {
+  if (typeof pattern === 'string') {
+    let c = stringCache.get(pattern);
+    if (c === undefined) {
+      c = parsePattern(pattern);
+      if (stringCache.size > 1000) stringCache.clear();
+      stringCache.set(pattern, c);
+    }
+    return c;
+  }
+  if (typeof pattern === 'object' && pattern !== null) {
+    let c = objectCache.get(pattern);
+    if (c === undefined) {
+      c = parsePattern(pattern);
+      objectCache.set(pattern, c);
+    }
+    return c;
+  }
+  return parsePattern(pattern);
+}
+
+type PullMap = Map<unknown, unknown>;
+
+class Puller {
+  constructor(readonly db: DbImpl) {}
+
+  entity(eid: EntityId, pattern: Pattern, seen: ReadonlySet<EntityId>, depth: ReadonlyMap<AttrSpec, number>): PullMap | null {
+    const db = this.db;
+    const res: PullMap = new Map();
+    if (pattern.dbId) res.set(K_DB_ID, eid);
+    if (pattern.wildcard) {
+      let i = 0;
+      const datoms = db.eavt.range(ix.probeE(eid));
+      while (i < datoms.length) {
+        const a = datoms[i]!.a;
+        let j = i;
+        while (j < datoms.length && datoms[j]!.a === a) j++;
+        if (!pattern.explicit.has(a)) {
+          const isRef = db.schema.isRef(a);
+          const comp = isRef && db.schema.isComponent(a);
+          const conv = (v: unknown): unknown =>
+            !isRef ? v : comp ? this.component(v as EntityId, seen) : new Map([[K_DB_ID, v]]);
+          if (db.schema.isMany(a)) {
+            const arr: unknown[] = [];
+            for (let k = i; k < j; k++) {
+              const c = conv(datoms[k]!.v);
+              if (c !== null) arr.push(c);
+            }
+            if (arr.length > 0) res.set(a, arr);
+          } else {
+            const c = conv(datoms[i]!.v);
+            if (c !== null) res.set(a, c);
+          }
+        }
+        i = j;
+      }
+    }
+    for (const spec of pattern.attrs) this.attr(eid, spec, pattern, res, seen, depth);
+    return res.size === 0 ? null : res;
+  }
+
+  private component(v: EntityId, seen: ReadonlySet<EntityId>): unknown {
+    if (seen.has(v)) return new Map([[K_DB_ID, v]]);
+    const s = new Set(seen);
+    s.add(v);
+    return this.entity(v, WILDCARD, s, new Map());
+  }
+
+  private attr(
+    eid: EntityId,
+    spec: AttrSpec,
+    parent: Pattern,
+    res: PullMap,
+    seen: ReadonlySet<EntityId>,
+    depth: ReadonlyMap<AttrSpec, number>,
+  ): void {
+    const db = this.db;
+    const schema = db.schema;
+    const a = spec.attr;
+    if (a === K_DB_ID && !spec.reverse) {
+      res.set(spec.key, spec.xform ? spec.xform(eid) : eid);
+      return;
+    }
+    let values: unknown[];
+    let many: boolean;
+    const isRef = spec.reverse || schema.isRef(a);
+    if (spec.reverse) {
+      if (!schema.isRef(a)) {
+        values = [];
+        many = true;
+      } else {
+        values = [];
+        db.vaet.forRange(ix.probeVA(eid, a), (d: Datom) => {
+          values.push(d.e);
+        });
+        many = !schema.isComponent(a);
+      }
+    } else {
+      values = [];
+      db.eavt.forRange(ix.probeEA(eid, a), (d: Datom) => {
+        values.push(d.v);
+      });
+      many = schema.isMany(a);
+    }
+    if (values.length === 0) {
+      if (spec.hasDefault && spec.default !== null && spec.default !== undefined) res.set(spec.key, spec.default);
+      return;
+    }
+    if (many && spec.limit !== null && values.length > spec.limit) values.length = spec.limit;
+    if (!many) values.length = 1;
+    let conv: (v: unknown) => unknown;
+    if (!isRef) conv = (v) => v;
+    else if (spec.recursion !== null) {
+      const d = depth.get(spec) ?? 0;
+      conv = (v) => {
+        const id = v as EntityId;
+        if (seen.has(id)) return new Map([[K_DB_ID, id]]);
+        if (d >= spec.recursion!) return null;
+        const s = new Set(seen);
+        s.add(id);
+        const dm = new Map(depth);
+        dm.set(spec, d + 1);
+        return this.entity(id, parent, s, dm);
+      };
+    } else if (spec.sub !== null) {
+      const sub = spec.sub;
+      conv = (v) => this.entity(v as EntityId, sub, seen, depth);
+    } else if (!spec.reverse && schema.isComponent(a)) conv = (v) => this.component(v as EntityId, seen);
+    else conv = (v) => new Map([[K_DB_ID, v]]);
+    let out: unknown;
+    if (many) {
+      const arr: unknown[] = [];
+      for (const v of values) {
+        const c = conv(v);
+        if (c !== null) arr.push(c);
+      }
+      if (arr.length === 0) return;
+      out = arr;
+    } else {
+      out = conv(values[0]);
+      if (out === null) return;
+    }
+    res.set(spec.key, spec.xform ? spec.xform(out) : out);
+  }
+}
+
+const EMPTY_SET: ReadonlySet<EntityId> = new Set();
+const EMPTY_DEPTH: ReadonlyMap<AttrSpec, number> = new Map();
+
+/**
+ * DataScript's `d/pull`: the entity `eid` (id, lookup ref or ident) shaped by `pattern`, or null
+ * when nothing matched. Throws `pull/syntax` for a bad pattern.
+ */
+export function pull(db: Db, pattern: unknown, eid: unknown): Map<unknown, unknown> | null {
+  const d = db as DbImpl;
+  const p = compiled(pattern);
+  const e = d.entid(eid);
+  if (e === null) return null;
+  return new Puller(d).entity(e, p, EMPTY_SET, EMPTY_DEPTH);
+}
+
+/** DataScript's `d/pull-many`: one pull per id, in order (nulls kept). */
+export function pullMany(db: Db, pattern: unknown, eids: Iterable<unknown>): Array<Map<unknown, unknown> | null> {
+  const d = db as DbImpl;
+  const p = compiled(pattern);
+  const puller = new Puller(d);
+  const out: Array<Map<unknown, unknown> | null> = [];
+  for (const eid of eids) {
+    const e = d.entid(eid);
+    out.push(e === null ? null : puller.entity(e, p, EMPTY_SET, EMPTY_DEPTH));
+  }
+  return out;
+}
