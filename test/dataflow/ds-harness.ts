@@ -59,7 +59,8 @@ export class DsHarness {
 
   /** DataScript's answer as a sorted multiset of row keys. */
   oracle(query: string, ...inputs: unknown[]): string[] {
-    const r = (ds as Any).q(toDsQuery(query), this.db, ...inputs);
+    const dsInputs = inputs.map((x) => (typeof x === "string" && x.trim().startsWith("[") ? toDsQuery(x) : x));
+    const r = (ds as Any).q(toDsQuery(query), this.db, ...dsInputs);
     const rows: unknown[][] = Array.isArray(r) ? r : [...r];
     return rows.map((t) => String(tupleKey(t.map(normalize)))).sort();
   }
