@@ -1,0 +1,221 @@
+/**
+ * `createConn(schema)`: a database connection whose registered queries are maintained
+ * incrementally.
+ *
+ * ```ts
+ * const conn = createConn({ 'thug/boss': { ':db/valueType': ':db.type/ref' } });
+ * const view = conn.register('chic/rats', '[:find ?t ?n :where [?t :thug/rat? true] [?t :thug/name ?n]]');
+ * view.subscribe((diffs) => console.log(diffs)); // [[row, tx, +1|-1], …] per transaction
+ * conn.transact([{ ':db/id': -1, 'thug/name': 'carlo', 'thug/rat?': true }]);
+ * view.result(); // Set { [1, 'carlo'] }
+ * ```
+ *
+ * Transactions run one at a time; each is applied to the database, then to every registered query
+ * (operators in topological order), then listeners and subscribers are called. A business rule's
+ * callback may transact: its transaction is queued and processed after the current one, until no
+ * rule fires any more or the cascade bound is hit (`dataflow/runaway-rules`).
+ */
+import { type Datom, type Db, type SchemaInput, type TxData, type TxReport, DataloomError, applyDatoms, createDb } from '@dataloom/core';
+import { type Query, parseQuery } from '@dataloom/query';
+import { Compiler } from './compile/compile.js';
+import { Engine } from './engine.js';
+import { type Diff, View, touchedEntities } from './view.js';
+
+export interface ConnOptions {
+  /**
+   * Most transactions a business-rule cascade may add to one transaction before
+   * `dataflow/runaway-rules` is thrown (default 100).
+   */
+  maxCascade?: number;
+}
+
+/** What a business rule's callback receives besides the diffs. */
+export interface RuleContext {
+  /** Queues a transaction (processed after the current one; returns its report). */
+  transact(tx: TxData): TxReport;
+  db(): Db;
+}
+
+interface Pending {
+  readonly datoms: readonly Datom[];
+  readonly tx: unknown;
+  readonly report: TxReport | null;
+}
+
+export class Conn {
+  private current: Db;
+  readonly engine: Engine;
+  private readonly views = new Map<string, View>();
+  private readonly listeners = new Set<(report: TxReport | { txData: readonly Datom[]; tx: unknown }) => void>();
+  private readonly queue: Pending[] = [];
+  private draining = false;
+  readonly maxCascade: number;
+
+  constructor(schemaOrDb?: SchemaInput | Db, opts: ConnOptions = {}) {
+    this.current = isDb(schemaOrDb) ? schemaOrDb : createDb(schemaOrDb as SchemaInput);
+    this.maxCascade = opts.maxCascade ?? 100;
+    this.engine = new Engine({ forEachOfAttr: (a, fn) => this.current.forEachOfAttr(a, fn as never) });
+  }
+
+  /** The current database value. */
+  db(): Db {
+    return this.current;
+  }
+
+  /**
+   * Applies a transaction (DataScript's transaction language, EDN string or JS data) and brings
+   * every registered query up to date, business-rule cascades included. Returns the report.
+   * A bad transaction throws and changes nothing.
+   */
+  transact(tx: TxData, txMeta?: unknown): TxReport {
+    const report = this.current.with(tx, txMeta);
+    this.current = report.dbAfter;
+    this.enqueue({ datoms: report.txData, tx: report.dbAfter.maxTx, report });
+    return report;
+  }
+
+  /**
+   * Applies raw datoms (the replica's materialized operations: `added` asserts, otherwise retracts)
+   * as one transaction tagged `txId` in the diffs.
+   */
+  applyDatoms(datoms: Iterable<Datom>, txId?: unknown): readonly Datom[] {
+    const { db, changes } = applyDatoms(this.current, datoms, typeof txId === 'number' ? txId : undefined);
+    this.current = db;
+    this.enqueue({ datoms: changes, tx: txId ?? db.maxTx, report: null });
+    return changes;
+  }
+
+  /** Calls `fn` after every transaction with its report (or `{txData, tx}` for raw datoms). */
+  listen(fn: (report: TxReport | { txData: readonly Datom[]; tx: unknown }) => void): () => void {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+    };
+  }
+
+  /**
+   * Registers `query` (EDN string or data) under `name` with its `inputs` (values for `:in`
+   * after `$`; rules for `%`). The name can then be used as a relation by other queries:
+   * `[name ?a ?b]`. Throws `dataflow/name-taken` if the name is in use.
+   */
+  register(name: string, query: string | Query | unknown, ...inputs: unknown[]): View {
+    if (this.views.has(name)) throw new DataloomError('dataflow/name-taken', `A query named ${name} is already registered`, { name });
+    const q = isParsed(query) ? query : parseQuery(query as never);
+    const compiler = new Compiler(
+      {
+        base: (a) => this.engine.base(a),
+        named: (n) => this.views.get(n)?.out.out,
+        isRef: (a) => this.current.isRef(a),
+      },
+      name,
+    );
+    let out;
+    try {
+      out = this.engine.materialize(compiler.compile(q, inputs), name);
+    } finally {
+      this.engine.sweep();
+    }
+    const view = new View(
+      name,
+      out,
+      {
+        find: q.find,
+        returnMap: q.returnMap,
+        pulls: q.find.elements.map((e) => (e.kind === 'pull' ? (e.pattern.kind === 'const' ? e.pattern.value : null) : null)),
+        hasWith: q.with.length > 0,
+        hasAgg: q.find.elements.some((e) => e.kind === 'aggregate'),
+      },
+      () => this.current,
+      (v) => {
+        this.views.delete(v.name);
+        this.engine.release(v.out.out);
+        this.engine.sweep();
+      },
+    );
+    this.views.set(name, view);
+    return view;
+  }
+
+  /**
+   * Registers a business rule: `fn` receives the query's diffs (first the current rows as `+1`,
+   * then each transaction's changes) and may transact through `ctx.transact` (or the conn).
+   */
+  businessRule(name: string, query: string | unknown, inputs: readonly unknown[], fn: (diffs: Diff[], ctx: RuleContext) => void): View {
+    const view = this.register(name, query, ...inputs);
+    const ctx: RuleContext = { transact: (tx) => this.transact(tx), db: () => this.current };
+    view.subscribe((diffs) => fn(diffs, ctx));
+    const initial = view.initialDiffs(this.current.maxTx);
+    if (initial.length > 0) {
+      this.draining = true;
+      try {
+        fn(initial, ctx);
+      } finally {
+        this.draining = false;
+      }
+      this.drain();
+    }
+    return view;
+  }
+
+  /** The registered query `name`, if any. */
+  view(name: string): View | undefined {
+    return this.views.get(name);
+  }
+
+  private enqueue(p: Pending): void {
+    this.queue.push(p);
+    if (!this.draining) this.drain();
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    let n = 0;
+    const errors: unknown[] = [];
+    try {
+      while (this.queue.length > 0) {
+        if (++n > this.maxCascade + 1) {
+          this.queue.length = 0;
+          throw new DataloomError('dataflow/runaway-rules', `Business rules kept transacting: more than ${this.maxCascade} cascaded transactions`, {
+            bound: this.maxCascade,
+          });
+        }
+        const p = this.queue.shift()!;
+        const changed = new Set(this.engine.apply(p.datoms));
+        const touched = touchedEntities(p.datoms);
+        const batches: [View, Diff[]][] = [];
+        for (const v of this.views.values()) {
+          const isChanged = changed.has(v.out);
+          if (!isChanged && !v.hasPull) continue;
+          const d = v.collect(p.tx, isChanged, touched);
+          if (d.length > 0) batches.push([v, d]);
+        }
+        this.engine.settle();
+        for (const fn of this.listeners) {
+          try {
+            fn(p.report ?? { txData: p.datoms, tx: p.tx });
+          } catch (e) {
+            errors.push(e);
+          }
+        }
+        for (const [v, d] of batches) errors.push(...v.deliver(d));
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (errors.length > 0) throw errors[0];
+  }
+}
+
+function isDb(x: unknown): x is Db {
+  return typeof x === 'object' && x !== null && typeof (x as Db).with === 'function' && typeof (x as Db).datoms === 'function';
+}
+
+function isParsed(x: unknown): x is Query {
+  return typeof x === 'object' && x !== null && 'find' in x && 'where' in x && 'form' in x && typeof (x as Query).find === 'object' && 'kind' in ((x as Query).find as object);
+}
+
+/** A new connection on an empty database with `schema` (or on an existing database value). */
+export function createConn(schema?: SchemaInput | Db, opts?: ConnOptions): Conn {
+  return new Conn(schema, opts);
+}

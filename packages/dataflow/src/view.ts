@@ -1,0 +1,192 @@
+/**
+ * A registered query: its current result in `q`'s shape, and per-transaction diffs.
+ *
+ * Invariants:
+ * - `result()` always equals what one-shot `q` returns on the connection's current database
+ *   (up to order; `rand`/`sample` aside).
+ * - Subscribers get one call per transaction that changed the result, with `[row, tx, +1|-1]`
+ *   diffs whose rows have the same form as the rows of `result()`; applying them to the previous
+ *   result gives the new one. A row whose pulled entity changed is re-emitted (`-old`, `+new`).
+ * - After `close()` no subscriber is called and the query's state is released (shared operators
+ *   stay while other queries use them).
+ */
+import { type Db, type Datom, Keyword, kw, pull, printEdn, sym } from '@dataloom/core';
+import type { FindSpec, ReturnMap } from '@dataloom/query';
+import type { OutputOperator } from './operators/reduce.js';
+import type { Tuple } from './arrangement/arrangement.js';
+import { type Key, tupleKey, valueKey } from './zset/keys.js';
+
+/** One change of a view: `[row, tx, +1 | -1]`. */
+export type Diff = [row: unknown, tx: unknown, mult: 1 | -1];
+
+export interface ViewSpec {
+  readonly find: FindSpec;
+  readonly returnMap: ReturnMap | null;
+  readonly pulls: readonly (unknown | null)[];
+  readonly hasWith: boolean;
+  readonly hasAgg: boolean;
+}
+
+export class View {
+  private readonly subs = new Set<(diffs: Diff[]) => void>();
+  private closed = false;
+  /** Shaped rows by raw row key (so a `-1` carries the very row emitted with `+1`). */
+  private readonly shaped = new Map<Key, { row: unknown; pullKey: string | null }>();
+  readonly hasPull: boolean;
+
+  constructor(
+    readonly name: string,
+    readonly out: OutputOperator,
+    private readonly spec: ViewSpec,
+    private readonly db: () => Db,
+    private readonly onClose: (v: View) => void,
+  ) {
+    this.hasPull = spec.pulls.some((p) => p !== null);
+  }
+
+  private shape(raw: Tuple): { row: unknown; pullKey: string | null } {
+    let vals: unknown[] = raw;
+    let pullKey: string | null = null;
+    if (this.hasPull) {
+      const db = this.db();
+      vals = raw.map((v, i) => {
+        const p = this.spec.pulls[i];
+        return p === null || p === undefined ? v : pull(db, p, v);
+      });
+      pullKey = vals.map((v, i) => (this.spec.pulls[i] != null ? printEdn(v as never) : '')).join('\u0001');
+    }
+    const rm = this.spec.returnMap;
+    if (rm !== null) {
+      const m = new Map<unknown, unknown>();
+      rm.names.forEach((n, i) => m.set(rm.kind === 'keys' ? kw(n) : rm.kind === 'syms' ? sym(n) : n, vals[i]));
+      return { row: m, pullKey };
+    }
+    return { row: vals, pullKey };
+  }
+
+  private rowOf(raw: Tuple): unknown {
+    const k = tupleKey(raw);
+    let s = this.shaped.get(k);
+    if (s === undefined) {
+      s = this.shape(raw);
+      this.shaped.set(k, s);
+    }
+    return s.row;
+  }
+
+  /** The current result, shaped like `q`'s (see docs/CONTRACTS.md). */
+  result(): unknown {
+    const rows: unknown[] = [];
+    for (const [t, n] of this.out.rows()) {
+      const r = this.rowOf(t);
+      for (let i = 0; i < n; i++) rows.push(r);
+    }
+    const { find } = this.spec;
+    const first = (r: unknown) => (Array.isArray(r) ? r[0] : r);
+    switch (find.kind) {
+      case 'scalar':
+        return rows.length === 0 ? null : first(rows[0]);
+      case 'tuple':
+        return rows.length === 0 ? null : rows[0];
+      case 'coll':
+        return rows.map(first);
+      case 'rel':
+        return this.spec.hasWith || this.spec.hasAgg || this.hasPull ? rows : new Set(rows);
+    }
+  }
+
+  /** Calls `fn` with each later transaction's diffs; returns the unsubscribe function. */
+  subscribe(fn: (diffs: Diff[]) => void): () => void {
+    this.subs.add(fn);
+    return () => {
+      this.subs.delete(fn);
+    };
+  }
+
+  /** Current rows as `+1` diffs (used to start business rules). */
+  initialDiffs(tx: unknown): Diff[] {
+    const out: Diff[] = [];
+    for (const [t, n] of this.out.rows()) {
+      const r = this.rowOf(t);
+      for (let i = 0; i < n; i++) out.push([r, tx, 1]);
+    }
+    return out;
+  }
+
+  /**
+   * Collects this transaction's diffs: the output operator's row changes, plus re-emitted rows whose
+   * pulled entities changed (`touched` = entities in the transaction's datoms, refs included).
+   */
+  collect(tx: unknown, changed: boolean, touched: Set<Key> | null): Diff[] {
+    if (this.closed) return [];
+    const diffs: Diff[] = [];
+    if (changed) {
+      for (const [t, w] of this.out.diffs) {
+        const k = tupleKey(t);
+        if (w > 0) diffs.push([this.rowOf(t), tx, 1]);
+        else {
+          const s = this.shaped.get(k);
+          diffs.push([s !== undefined ? s.row : this.shape(t).row, tx, -1]);
+        }
+      }
+      // Forget shapes of rows that are gone.
+      for (const [t, w] of this.out.diffs) if (w < 0 && !this.out.out.arr.has(tupleKey(t))) this.shaped.delete(tupleKey(t));
+    }
+    if (this.hasPull && touched !== null && touched.size > 0) {
+      const gone = new Set(changed ? this.out.diffs.map(([t]) => tupleKey(t)) : []);
+      for (const [t, n] of this.out.rows()) {
+        const k = tupleKey(t);
+        if (gone.has(k)) continue;
+        if (!t.some((v, i) => this.spec.pulls[i] != null && touched.has(valueKey(v)))) continue;
+        const old = this.shaped.get(k);
+        const fresh = this.shape(t);
+        if (old !== undefined && old.pullKey === fresh.pullKey) continue;
+        this.shaped.set(k, fresh);
+        for (let i = 0; i < n; i++) {
+          if (old !== undefined) diffs.push([old.row, tx, -1]);
+          diffs.push([fresh.row, tx, 1]);
+        }
+      }
+    }
+    return diffs;
+  }
+
+  /** Delivers diffs to subscribers; returns the errors they threw. */
+  deliver(diffs: Diff[]): unknown[] {
+    const errors: unknown[] = [];
+    if (this.closed || diffs.length === 0) return errors;
+    for (const fn of [...this.subs]) {
+      try {
+        fn(diffs);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    return errors;
+  }
+
+  /** Unregisters the query and frees its state. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.subs.clear();
+    this.shaped.clear();
+    this.onClose(this);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+/** Entities a transaction touched (as entity and, for refs, as value). */
+export function touchedEntities(datoms: readonly Datom[]): Set<Key> {
+  const s = new Set<Key>();
+  for (const d of datoms) {
+    s.add(valueKey(d.e));
+    if (typeof d.v === 'number') s.add(valueKey(d.v));
+  }
+  return s;
+}
+
+export { Keyword };
