@@ -433,7 +433,7 @@ function processMap(st: TxState, m: EntMap, stack: Item[], _upserted: Map<Tempid
     stack.push(mkEntMap(st.tx, m.entries, m.form));
     return;
   }
-  if (Array.isArray(oldId) || oldId instanceof Keyword) {
+  if (Array.isArray(oldId)) {
     const id = st.entidStrict(oldId);
     stack.push(mkEntMap(id, m.entries, m.form));
     return;
