@@ -94,10 +94,12 @@ export function planRule(rule: RuleIR, start: Start, modeOf: (j: number) => Mode
   const boundBefore: Set<number>[] = [];
   const b = new Set<number>();
   if (start.kind === 'head') for (const t of rule.headArgs) if (t.kind === 'var') b.add(t.slot);
-  for (const i of order) {
+  order.forEach((i, k) => {
     boundBefore.push(new Set(b));
     for (const s of stepOutputs(steps[i]!)) b.add(s);
-  }
+    // A delta start binds its inputs too (an entity function's entity, a negation's keys).
+    if (k === 0 && start.kind === 'delta') for (const s of stepInputs(steps[i]!)) b.add(s);
+  });
   for (const t of rule.headArgs) {
     if (t.kind === 'var' && !b.has(t.slot)) {
       throw new DataloomError('query/unbound', `Insufficient bindings: rule head variable ${rule.slotNames[t.slot]} is never bound`, {
