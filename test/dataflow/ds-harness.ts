@@ -49,6 +49,7 @@ export class DsHarness {
         },
         named: (n) => this.named.get(n)?.out,
         isRef: () => false,
+        isMany: () => false,
       },
       name,
     );

@@ -106,6 +106,7 @@ export class Conn {
         base: (a) => this.engine.base(a),
         named: (n) => this.views.get(n)?.out.out,
         isRef: (a) => this.current.isRef(a),
+        isMany: (a) => this.current.isMany(a),
       },
       name,
     );

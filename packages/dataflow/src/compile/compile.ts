@@ -30,6 +30,7 @@ export interface CompileEnv {
   /** The result relation of the registered query `name`, if any. */
   named(name: string): RelSource | undefined;
   isRef(a: Keyword): boolean;
+  isMany(a: Keyword): boolean;
 }
 
 /** A relation defined by the compiled program. */
@@ -316,6 +317,8 @@ export class Compiler {
       }
       if (c.kind !== 'fn') throw err('query/parse', `${name} must bind a result`, name);
       if (name === 'get-else') {
+        const ga = attrOf(args[1]);
+        if (this.env.isMany(ga)) throw err('query/call', `get-else: :${ga.fqn} of :db.cardinality/many is not supported`, ga);
         const out = this.bindPat(c.binding, b);
         if (out.k !== 'scalar') throw err('dataflow/unsupported', 'get-else binds one variable', name);
         const sel = b.isSelectiveTerm(eT);
