@@ -13,13 +13,13 @@
  *   reader inside a query (`[(ground …) …]`), so keywords, sets, lists, maps, `#uuid`, `#inst`
  *   become the real ClojureScript values. Schema and transaction data built this way hold real
  *   keyword attributes, exactly as in ClojureScript.
- * - **Out of DataScript**: while one of our `d.q` calls runs, the adapter makes every value
- *   "satisfy" ClojureScript's `IEncodeJS` protocol (two non-enumerable properties on
- *   `Object.prototype`, installed synchronously and removed in `finally`), so `clj->js` hands back
- *   the raw ClojureScript result untouched. Raw values are then printed with DataScript's built-in
+ * - **Out of DataScript**: while one of our `d.q` calls runs, every value "satisfies"
+ *   ClojureScript's `IEncodeJS` protocol (a non-enumerable getter and method on
+ *   `Object.prototype`, installed once at load; the getter says "no" whenever no capture is
+ *   running), so `clj->js` hands back the raw ClojureScript result untouched. Raw values are then printed with DataScript's built-in
  *   `pr-str` (again inside a query) and read back with our `parseEdn`.
  *
- * The two property names are the advanced-compilation names of `IEncodeJS` in datascript 1.8.1;
+ * The property names are the advanced-compilation names of `IEncodeJS`/`IEncodeClojure` in datascript 1.8.1;
  * {@link assertRawCapture} verifies them at load and fails loudly on another version.
  *
  * User functions passed as query inputs receive arguments converted to our representation and
@@ -76,29 +76,32 @@ export const DATASCRIPT_VERSION: string = (require('datascript/package.json') as
 const IENCODEJS_MARKER = 'Pe';
 const IENCODEJS_METHOD = 'Qe';
 
+/** Advanced-compilation property names of `cljs.core/IEncodeClojure` in datascript 1.8.1. */
+const IENCODECLJ_MARKER = 'jf';
+const IENCODECLJ_METHOD = 'Oe';
+
 const BOX = Symbol('raw-cljs');
 interface Box {
   [BOX]: unknown;
 }
 
 let sentinel: unknown; // cljs.core/PROTOCOL_SENTINEL, found on a CLJS prototype at load
-let hookDepth = 0;
+let captureDepth = 0; // > 0 while rawQ runs: clj->js hands back the raw value
+let noConvertDepth = 0; // > 0 while withRaw runs: js->clj passes values through
 
-function installHook(): void {
-  if (hookDepth++ > 0) return;
-  Object.defineProperty(Object.prototype, IENCODEJS_MARKER, { value: sentinel, configurable: true, writable: true, enumerable: false });
-  Object.defineProperty(Object.prototype, IENCODEJS_METHOD, {
-    value: (x: unknown): Box => ({ [BOX]: x }),
-    configurable: true,
-    writable: true,
-    enumerable: false,
-  });
-}
-
-function removeHook(): void {
-  if (--hookDepth > 0) return;
-  delete (Object.prototype as Record<string, unknown>)[IENCODEJS_MARKER];
-  delete (Object.prototype as Record<string, unknown>)[IENCODEJS_METHOD];
+/**
+ * Installed once, never removed (adding/deleting properties on `Object.prototype` per call would
+ * de-optimise every property access in the process). The getters answer "not a protocol
+ * implementation" unless a capture is running, so DataScript's JS API behaves exactly as usual
+ * outside `rawQ`/`withRaw`.
+ */
+function installHooks(): void {
+  const define = (name: string, desc: PropertyDescriptor) =>
+    Object.defineProperty(Object.prototype, name, { configurable: true, enumerable: false, ...desc });
+  define(IENCODEJS_MARKER, { get: () => (captureDepth > 0 ? sentinel : undefined) });
+  define(IENCODEJS_METHOD, { value: (x: unknown): Box => ({ [BOX]: x }), writable: true });
+  define(IENCODECLJ_MARKER, { get: () => (noConvertDepth > 0 ? sentinel : undefined) });
+  define(IENCODECLJ_METHOD, { value: (x: unknown): unknown => x, writable: true });
 }
 
 /**
@@ -106,14 +109,29 @@ function removeHook(): void {
  * functions called during the query may run their own raw queries.
  */
 export function rawQ(query: string, ...inputs: unknown[]): unknown {
-  installHook();
+  captureDepth++;
   try {
     const r = ds.q(query, ...inputs);
     if (r === null || r === undefined) return null;
     if (typeof r === 'object' && BOX in (r as object)) return (r as Box)[BOX];
     throw new Error('datascript oracle: raw capture failed (clj->js was not intercepted)');
   } finally {
-    removeHook();
+    captureDepth--;
+  }
+}
+
+/**
+ * `d/db-with` of transaction data that is already raw CLJS (a raw vector, or a JS array of raw
+ * entity maps / raw op vectors): the JS API's `js->clj` copy is skipped, so benchmarks time
+ * DataScript's transaction only. Top-level entity maps must hold `:db/id` under the string key
+ * `":db/id"` (see {@link dsPrepareTx}).
+ */
+export function withRaw(db: unknown, rawTx: unknown): unknown {
+  noConvertDepth++;
+  try {
+    return ds.db_with(db, rawTx);
+  } finally {
+    noConvertDepth--;
   }
 }
 
@@ -154,6 +172,7 @@ function assertRawCapture(): void {
     );
   };
   if (best === 0) fail('no protocol sentinel found');
+  installHooks();
   let r: unknown;
   try {
     r = rawQ('[:find ?x . :where [(ground :a/b) ?x]]');
@@ -163,6 +182,11 @@ function assertRawCapture(): void {
   if (!(r instanceof KeywordCtor) || String(r) !== ':a/b') fail('hook returned ' + String(r));
   const report = ds.transact(ds.conn_from_db(ds.empty_db()), [[kwRaw('db/add'), -1, kwRaw('probe'), 1]]);
   DatomCtor = (report.tx_data[0] as object).constructor as typeof DatomCtor;
+}
+
+/** The raw CLJS keyword for `name` (`":a/b"` or `"a/b"`), cached. */
+export function dsKeyword(name: string): unknown {
+  return kwRaw(name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,6 +498,14 @@ export interface DsReport {
   /** Tempid → entity id. Keys: numbers for numeric tempids, strings, and `:db/current-tx` as a Keyword. */
   tempids: Map<string | number | Keyword, number>;
   txData: DsDatom[];
+}
+
+/**
+ * Converts transaction data (EDN string or our JS data) once into the raw CLJS vector DataScript's
+ * JS API expects (top-level `:db/id` under the string key, see `normalizeTx`). Iterable from JS.
+ */
+export function dsPrepareTx(txData: unknown): Iterable<unknown> {
+  return toCljs(normalizeTx(txData)) as Iterable<unknown>;
 }
 
 /** Transacts `txData` (EDN string or our JS data) against `db` without mutating it. */
