@@ -208,6 +208,14 @@ describe('withRaw', () => {
     expect(dsQ('[:find ?n . :where [?e :friend ?f] [?f :name ?n]]', new DsDb(db))).toBe('A');
     expect(dsQ('[:find ?t . :where [_ :tags ?t]]', new DsDb(db))).toEqual(new Set([kw('x')]));
   });
+  it('builds the same database as the converting path', () => {
+    const schema = '{:follows {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many} :alias {:db/cardinality :db.cardinality/many} :id {:db/unique :db.unique/identity}}';
+    const tx = '[{:db/id "1" :id 1 :name "A" :alias ["x" "y"] :follows ["2" "3"]} {:db/id "2" :sex :male} {:db/id "3" :follows "2"} [:db/add "4" :name "D"]]';
+    const a = withRaw(dsCreateDb(schema).raw, [...dsPrepareTx(tx)]);
+    const b = dsWith(dsCreateDb(schema), tx).db;
+    expect(canonical(dsDatoms(new DsDb(a)))).toBe(canonical(dsDatoms(b)));
+    expect(dsDatoms(b)).toHaveLength(9);
+  });
 });
 
 describe('dsDatoms', () => {
