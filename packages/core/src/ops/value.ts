@@ -1,0 +1,82 @@
+/**
+ * Conversions between database values and {@link WireValue}s, and the canonical value key used to
+ * index values in merge state and order them in snapshots.
+ */
+import { DataloomError } from '../errors.js';
+import { Keyword, Uuid, kw } from '../edn/types.js';
+import type { GlobalId, WireValue } from './types.js';
+
+/**
+ * Canonical string key of a wire value: equal values ⇔ equal keys. The first character tags the
+ * type, so keys of different types never collide.
+ */
+export function wireValueKey(v: WireValue): string {
+  switch (typeof v) {
+    case 'string':
+      return 's' + v;
+    case 'number':
+      return 'n' + (Object.is(v, -0) ? '0' : String(v));
+    case 'boolean':
+      return v ? 'T' : 'F';
+    default:
+      if ('ref' in v) return 'r' + v.ref;
+      if ('kw' in v) return 'k' + v.kw;
+      if ('inst' in v) return 'i' + String(v.inst);
+      if ('uuid' in v) return 'u' + v.uuid;
+      throw new DataloomError('ops/value', 'unknown wire value', { value: JSON.stringify(v) });
+  }
+}
+
+/** Whether `v` is a well-formed wire value. */
+export function isWireValue(v: unknown): v is WireValue {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object': {
+      if (v === null || Array.isArray(v)) return false;
+      const keys = Object.keys(v);
+      if (keys.length !== 1) return false;
+      const x = (v as Record<string, unknown>)[keys[0]!];
+      switch (keys[0]) {
+        case 'kw':
+        case 'uuid':
+        case 'ref':
+          return typeof x === 'string';
+        case 'inst':
+          return typeof x === 'number' && Number.isFinite(x);
+        default:
+          return false;
+      }
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * A JS value (as written in transaction data) → wire value. Refs must already be global ids and
+ * are passed through `asRef` by the caller; here a plain value only.
+ */
+export function toWireValue(v: unknown): WireValue {
+  if (typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new DataloomError('transact/value', `non-finite number ${v}`, { value: v });
+    return v;
+  }
+  if (v instanceof Keyword) return { kw: v.fqn };
+  if (v instanceof Date) return { inst: v.getTime() };
+  if (v instanceof Uuid) return { uuid: v.value };
+  throw new DataloomError('transact/value', `unsupported value ${String(v)}`, { value: String(v) });
+}
+
+/** Wire value → JS value; refs go through `ref` (e.g. to intern global ids as integers). */
+export function fromWireValue<R = GlobalId>(v: WireValue, ref: (id: GlobalId) => R = (id) => id as unknown as R): unknown {
+  if (typeof v !== 'object') return v;
+  if ('ref' in v) return ref(v.ref);
+  if ('kw' in v) return kw(v.kw);
+  if ('inst' in v) return new Date(v.inst);
+  return new Uuid(v.uuid);
+}
