@@ -3,7 +3,10 @@ import { Component, StrictMode, act, memo, useEffect, type ReactNode } from 'rea
 import { createRoot, type Root } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { datascriptSource, type DatascriptSource } from '../test/datascript-source.js';
+import { kw } from '@dataloom/core';
+import { createConn } from '@dataloom/dataflow';
+import { countingSource, type TestSource } from '../test/counting-source.js';
+import { datascriptSource } from '../test/datascript-source.js';
 import {
   DataloomProvider,
   useEntity,
@@ -13,6 +16,7 @@ import {
   useTransact,
   type Row,
   type SyncStatus,
+  connSource,
 } from './index.js';
 import { registryFor } from './view-registry.js';
 
@@ -37,13 +41,25 @@ const flush = () => act(async () => {
   await Promise.resolve();
 });
 
-function seeded(): DatascriptSource {
-  const src = datascriptSource();
+/** The hooks run against the real dataflow engine and against DataScript re-running queries. */
+const SOURCES: Array<[string, () => TestSource]> = [
+  ['dataflow conn', () => countingSource(connSource(createConn()))],
+  ['datascript oracle', () => countingSource(datascriptSource())],
+];
+let makeSource: () => TestSource = SOURCES[0]![1];
+
+function seeded(): TestSource {
+  const src = makeSource();
   src.transact([
     { ':db/id': -1, 'todo/title': 'milk', 'todo/done': false },
     { ':db/id': -2, 'todo/title': 'eggs', 'todo/done': true },
   ]);
   return src;
+}
+
+/** An attribute of a pull result: a `Map` keyed by keywords (Dataloom) or an object (datascript's JS API). */
+function attr(pulled: unknown, a: string): unknown {
+  return pulled instanceof Map ? pulled.get(kw(a)) : (pulled as Record<string, unknown>)[a];
 }
 
 function Titles({ log }: { log?: Array<readonly Row[]> }) {
@@ -53,251 +69,257 @@ function Titles({ log }: { log?: Array<readonly Row[]> }) {
   return <ul>{titles.map((t) => <li key={t}>{t}</li>)}</ul>;
 }
 
-describe('useQuery', () => {
-  it('renders the current result and re-renders on diffs', () => {
-    const src = seeded();
-    act(() => root.render(<DataloomProvider client={src}><Titles /></DataloomProvider>));
-    expect(container.textContent).toBe('eggsmilk');
-    act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'bread' }]));
-    expect(container.textContent).toBe('breadeggsmilk');
-    act(() => void src.transact([[':db/retract', 1, 'todo/title', 'milk']]));
-    expect(container.textContent).toBe('breadeggs');
+describe.each(SOURCES)('over %s', (_name, make) => {
+  beforeEach(() => {
+    makeSource = make;
   });
 
-  it('keeps the result identity (and skips rendering) across unrelated transactions', () => {
-    const src = seeded();
-    const log: Array<readonly Row[]> = [];
-    act(() => root.render(<DataloomProvider client={src}><Titles log={log} /></DataloomProvider>));
-    const renders = log.length;
-    const first = log[log.length - 1];
-    act(() => void src.transact([{ ':db/id': 1, 'todo/done': true }])); // not in TITLES
-    act(() => void src.transact([{ ':db/id': -1, 'note/body': 'x' }]));
-    expect(log.length).toBe(renders);
-    act(() => void src.transact([{ ':db/id': 2, 'todo/title': 'ham' }]));
-    expect(log.length).toBe(renders + 1);
-    const next = log[log.length - 1]!;
-    expect(next).not.toBe(first);
-    // The untouched row keeps its identity.
-    const milk = first!.find((r) => r[1] === 'milk');
-    expect(next.find((r) => r[1] === 'milk')).toBe(milk);
-  });
-
-  it('shares one view between components with the same query and closes it on unmount', async () => {
-    const src = seeded();
-    const r = registryFor(src);
-    function App({ n }: { n: number }) {
-      return <DataloomProvider client={src}>{Array.from({ length: n }, (_, i) => <Titles key={i} />)}</DataloomProvider>;
-    }
-    act(() => root.render(<App n={3} />));
-    expect(src.watches).toBe(1);
-    expect(src.openViews).toBe(1);
-    act(() => root.render(<App n={1} />));
-    await flush();
-    expect(src.openViews).toBe(1);
-    act(() => root.render(<App n={0} />));
-    await flush();
-    expect(src.openViews).toBe(0);
-    expect(r.size).toBe(0);
-    // Mounting again opens a fresh view with the current data.
-    src.transact([{ ':db/id': -1, 'todo/title': 'jam' }]);
-    act(() => root.render(<App n={1} />));
-    expect(src.openViews).toBe(1);
-    expect(container.textContent).toBe('eggsjammilk');
-  });
-
-  it('shares views by structural input equality and separates different inputs', async () => {
-    const src = seeded();
-    const Q = '[:find ?t :in $ ?title :where [?e :todo/title ?title] [?e :todo/title ?t]]';
-    function ByTitle({ title }: { title: string }) {
-      const rows = useQuery(Q, title);
-      return <i>{rows.map((r) => String(r[0])).join()}</i>;
-    }
-    act(() => root.render(
-      <DataloomProvider client={src}>
-        <ByTitle title="milk" /><ByTitle title="milk" /><ByTitle title="eggs" />
-      </DataloomProvider>,
-    ));
-    expect(container.textContent).toBe('milkmilkeggs');
-    expect(src.openViews).toBe(2);
-    act(() => root.render(<DataloomProvider client={src}><ByTitle title="eggs" /></DataloomProvider>));
-    await flush();
-    expect(src.openViews).toBe(1);
-  });
-
-  it('opens one view under StrictMode and closes it on unmount', async () => {
-    const src = seeded();
-    act(() => root.render(<StrictMode><DataloomProvider client={src}><Titles /></DataloomProvider></StrictMode>));
-    await flush();
-    expect(src.openViews).toBe(1);
-    act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'rice' }]));
-    expect(container.textContent).toBe('eggsmilkrice');
-    act(() => root.render(<StrictMode><DataloomProvider client={src}>{null}</DataloomProvider></StrictMode>));
-    await flush();
-    expect(src.openViews).toBe(0);
-  });
-
-  it('does not tear: every commit shows two queries at the same transaction', () => {
-    const src = seeded();
-    const seen: string[] = [];
-    function Pair() {
-      const all = useQuery('[:find ?e :where [?e :todo/title]]');
-      const done = useQuery(DONE);
-      useEffect(() => {
-        seen.push(`${all.length}/${done.length}`);
-      });
-      return <b>{`${all.length}/${done.length}`}</b>;
-    }
-    // A memoised sibling that reads only one of them must stay consistent with Pair as well.
-    const Done = memo(function Done() {
-      return <s>{useQuery(DONE).length}</s>;
+  describe('useQuery', () => {
+    it('renders the current result and re-renders on diffs', () => {
+      const src = seeded();
+      act(() => root.render(<DataloomProvider client={src}><Titles /></DataloomProvider>));
+      expect(container.textContent).toBe('eggsmilk');
+      act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'bread' }]));
+      expect(container.textContent).toBe('breadeggsmilk');
+      act(() => void src.transact([[':db/retract', 1, 'todo/title', 'milk']]));
+      expect(container.textContent).toBe('breadeggs');
     });
-    act(() => root.render(<DataloomProvider client={src}><Pair /><Done /></DataloomProvider>));
-    for (let i = 0; i < 5; i++) {
-      // Each transaction adds one todo that is done: both counts move together.
-      act(() => void src.transact([{ ':db/id': -1, 'todo/title': `t${i}`, 'todo/done': true }]));
-      const [all, done] = container.querySelector('b')!.textContent!.split('/').map(Number);
-      expect(all! - done!).toBe(1);
-      expect(container.querySelector('s')!.textContent).toBe(String(done));
-    }
-    for (const s of seen) {
-      const [all, done] = s.split('/').map(Number);
-      expect(all! - done!).toBe(1);
-    }
-  });
 
-  it('throws a bad query into the nearest error boundary', () => {
-    const src = seeded();
-    class Boundary extends Component<{ children: ReactNode }, { error: unknown }> {
-      override state = { error: null as unknown };
-      static getDerivedStateFromError(error: unknown) {
-        return { error };
+    it('keeps the result identity (and skips rendering) across unrelated transactions', () => {
+      const src = seeded();
+      const log: Array<readonly Row[]> = [];
+      act(() => root.render(<DataloomProvider client={src}><Titles log={log} /></DataloomProvider>));
+      const renders = log.length;
+      const first = log[log.length - 1];
+      act(() => void src.transact([{ ':db/id': 1, 'todo/done': true }])); // not in TITLES
+      act(() => void src.transact([{ ':db/id': -1, 'note/body': 'x' }]));
+      expect(log.length).toBe(renders);
+      act(() => void src.transact([{ ':db/id': 2, 'todo/title': 'ham' }]));
+      expect(log.length).toBe(renders + 1);
+      const next = log[log.length - 1]!;
+      expect(next).not.toBe(first);
+      // The untouched row keeps its identity.
+      const milk = first!.find((r) => r[1] === 'milk');
+      expect(next.find((r) => r[1] === 'milk')).toBe(milk);
+    });
+
+    it('shares one view between components with the same query and closes it on unmount', async () => {
+      const src = seeded();
+      const r = registryFor(src);
+      function App({ n }: { n: number }) {
+        return <DataloomProvider client={src}>{Array.from({ length: n }, (_, i) => <Titles key={i} />)}</DataloomProvider>;
       }
-      override render() {
-        return this.state.error ? <p>failed</p> : this.props.children;
+      act(() => root.render(<App n={3} />));
+      expect(src.watches).toBe(1);
+      expect(src.openViews).toBe(1);
+      act(() => root.render(<App n={1} />));
+      await flush();
+      expect(src.openViews).toBe(1);
+      act(() => root.render(<App n={0} />));
+      await flush();
+      expect(src.openViews).toBe(0);
+      expect(r.size).toBe(0);
+      // Mounting again opens a fresh view with the current data.
+      src.transact([{ ':db/id': -1, 'todo/title': 'jam' }]);
+      act(() => root.render(<App n={1} />));
+      expect(src.openViews).toBe(1);
+      expect(container.textContent).toBe('eggsjammilk');
+    });
+
+    it('shares views by structural input equality and separates different inputs', async () => {
+      const src = seeded();
+      const Q = '[:find ?t :in $ ?title :where [?e :todo/title ?title] [?e :todo/title ?t]]';
+      function ByTitle({ title }: { title: string }) {
+        const rows = useQuery(Q, title);
+        return <i>{rows.map((r) => String(r[0])).join()}</i>;
       }
-    }
-    function Bad() {
-      useQuery('[:find ?e :where [?e');
-      return null;
-    }
-    const orig = console.error;
-    console.error = () => {};
-    try {
-      act(() => root.render(<DataloomProvider client={src}><Boundary><Bad /></Boundary></DataloomProvider>));
-    } finally {
-      console.error = orig;
-    }
-    expect(container.textContent).toBe('failed');
-    expect(registryFor(src).size).toBe(0);
+      act(() => root.render(
+        <DataloomProvider client={src}>
+          <ByTitle title="milk" /><ByTitle title="milk" /><ByTitle title="eggs" />
+        </DataloomProvider>,
+      ));
+      expect(container.textContent).toBe('milkmilkeggs');
+      expect(src.openViews).toBe(2);
+      act(() => root.render(<DataloomProvider client={src}><ByTitle title="eggs" /></DataloomProvider>));
+      await flush();
+      expect(src.openViews).toBe(1);
+    });
+
+    it('opens one view under StrictMode and closes it on unmount', async () => {
+      const src = seeded();
+      act(() => root.render(<StrictMode><DataloomProvider client={src}><Titles /></DataloomProvider></StrictMode>));
+      await flush();
+      expect(src.openViews).toBe(1);
+      act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'rice' }]));
+      expect(container.textContent).toBe('eggsmilkrice');
+      act(() => root.render(<StrictMode><DataloomProvider client={src}>{null}</DataloomProvider></StrictMode>));
+      await flush();
+      expect(src.openViews).toBe(0);
+    });
+
+    it('does not tear: every commit shows two queries at the same transaction', () => {
+      const src = seeded();
+      const seen: string[] = [];
+      function Pair() {
+        const all = useQuery('[:find ?e :where [?e :todo/title]]');
+        const done = useQuery(DONE);
+        useEffect(() => {
+          seen.push(`${all.length}/${done.length}`);
+        });
+        return <b>{`${all.length}/${done.length}`}</b>;
+      }
+      // A memoised sibling that reads only one of them must stay consistent with Pair as well.
+      const Done = memo(function Done() {
+        return <s>{useQuery(DONE).length}</s>;
+      });
+      act(() => root.render(<DataloomProvider client={src}><Pair /><Done /></DataloomProvider>));
+      for (let i = 0; i < 5; i++) {
+        // Each transaction adds one todo that is done: both counts move together.
+        act(() => void src.transact([{ ':db/id': -1, 'todo/title': `t${i}`, 'todo/done': true }]));
+        const [all, done] = container.querySelector('b')!.textContent!.split('/').map(Number);
+        expect(all! - done!).toBe(1);
+        expect(container.querySelector('s')!.textContent).toBe(String(done));
+      }
+      for (const s of seen) {
+        const [all, done] = s.split('/').map(Number);
+        expect(all! - done!).toBe(1);
+      }
+    });
+
+    it('throws a bad query into the nearest error boundary', () => {
+      const src = seeded();
+      class Boundary extends Component<{ children: ReactNode }, { error: unknown }> {
+        override state = { error: null as unknown };
+        static getDerivedStateFromError(error: unknown) {
+          return { error };
+        }
+        override render() {
+          return this.state.error ? <p>failed</p> : this.props.children;
+        }
+      }
+      function Bad() {
+        useQuery('[:find ?e :where [?e');
+        return null;
+      }
+      const orig = console.error;
+      console.error = () => {};
+      try {
+        act(() => root.render(<DataloomProvider client={src}><Boundary><Bad /></Boundary></DataloomProvider>));
+      } finally {
+        console.error = orig;
+      }
+      expect(container.textContent).toBe('failed');
+      expect(registryFor(src).size).toBe(0);
+    });
+
+    it('throws react/no-provider outside a provider', () => {
+      function Lone() {
+        useQuery(TITLES);
+        return null;
+      }
+      expect(() => renderToString(<Lone />)).toThrow(expect.objectContaining({ code: 'react/no-provider' }));
+    });
+
+    it('renders on the server with the current result', () => {
+      const src = seeded();
+      const html = renderToString(<DataloomProvider client={src}><Titles /></DataloomProvider>);
+      expect(html).toBe('<ul><li>eggs</li><li>milk</li></ul>');
+    });
   });
 
-  it('throws react/no-provider outside a provider', () => {
-    function Lone() {
-      useQuery(TITLES);
-      return null;
-    }
-    expect(() => renderToString(<Lone />)).toThrow(expect.objectContaining({ code: 'react/no-provider' }));
+  describe('usePull / useEntity', () => {
+    it('re-renders when a pulled attribute changes and not otherwise', () => {
+      const src = seeded();
+      let renders = 0;
+      function Todo({ id }: { id: number }) {
+        const t = usePull(['todo/title', 'todo/done'], id);
+        renders++;
+        return <span>{t ? `${String(attr(t, 'todo/title'))}:${String(attr(t, 'todo/done'))}` : 'none'}</span>;
+      }
+      act(() => root.render(<DataloomProvider client={src}><Todo id={1} /></DataloomProvider>));
+      expect(container.textContent).toBe('milk:false');
+      const r0 = renders;
+      act(() => void src.transact([{ ':db/id': 2, 'todo/title': 'duck eggs' }]));
+      expect(renders).toBe(r0);
+      act(() => void src.transact([{ ':db/id': 1, 'todo/done': true }]));
+      expect(container.textContent).toBe('milk:true');
+    });
+
+    it('useEntity pulls every attribute', () => {
+      const src = seeded();
+      function E() {
+        const e = useEntity(2);
+        return <span>{String(attr(e, 'todo/title'))}</span>;
+      }
+      act(() => root.render(<DataloomProvider client={src}><E /></DataloomProvider>));
+      expect(container.textContent).toBe('eggs');
+    });
   });
 
-  it('renders on the server with the current result', () => {
-    const src = seeded();
-    const html = renderToString(<DataloomProvider client={src}><Titles /></DataloomProvider>);
-    expect(html).toBe('<ul><li>eggs</li><li>milk</li></ul>');
-  });
-});
-
-describe('usePull / useEntity', () => {
-  it('re-renders when a pulled attribute changes and not otherwise', () => {
-    const src = seeded();
-    let renders = 0;
-    function Todo({ id }: { id: number }) {
-      const t = usePull(['todo/title', 'todo/done'], id) as { 'todo/title'?: string; 'todo/done'?: boolean } | null;
-      renders++;
-      return <span>{t ? `${t['todo/title']}:${String(t['todo/done'])}` : 'none'}</span>;
-    }
-    act(() => root.render(<DataloomProvider client={src}><Todo id={1} /></DataloomProvider>));
-    expect(container.textContent).toBe('milk:false');
-    const r0 = renders;
-    act(() => void src.transact([{ ':db/id': 2, 'todo/title': 'duck eggs' }]));
-    expect(renders).toBe(r0);
-    act(() => void src.transact([{ ':db/id': 1, 'todo/done': true }]));
-    expect(container.textContent).toBe('milk:true');
+  describe('useTransact', () => {
+    it('is stable across renders and transacts', async () => {
+      const src = seeded();
+      const fns: unknown[] = [];
+      function Add() {
+        const transact = useTransact();
+        fns.push(transact);
+        useEffect(() => {
+          void transact([{ ':db/id': -1, 'todo/title': 'tea' }]);
+        }, [transact]);
+        return <Titles />;
+      }
+      act(() => root.render(<DataloomProvider client={src}><Add /></DataloomProvider>));
+      await flush();
+      act(() => root.render(<DataloomProvider client={src}><Add /></DataloomProvider>));
+      expect(new Set(fns).size).toBe(1);
+      expect(container.textContent).toBe('eggsmilktea');
+    });
   });
 
-  it('useEntity pulls every attribute', () => {
-    const src = seeded();
-    function E() {
-      const e = useEntity(2) as Record<string, unknown>;
-      return <span>{String(e['todo/title'])}</span>;
-    }
-    act(() => root.render(<DataloomProvider client={src}><E /></DataloomProvider>));
-    expect(container.textContent).toBe('eggs');
-  });
-});
+  describe('useSyncStatus', () => {
+    it('is null for a source that does not sync', () => {
+      const src = seeded();
+      let status: SyncStatus | null | undefined;
+      function S() {
+        status = useSyncStatus();
+        return null;
+      }
+      act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
+      expect(status).toBeNull();
+    });
 
-describe('useTransact', () => {
-  it('is stable across renders and transacts', async () => {
-    const src = seeded();
-    const fns: unknown[] = [];
-    function Add() {
-      const transact = useTransact();
-      fns.push(transact);
-      useEffect(() => {
-        void transact([{ ':db/id': -1, 'todo/title': 'tea' }]);
-      }, [transact]);
-      return <Titles />;
-    }
-    act(() => root.render(<DataloomProvider client={src}><Add /></DataloomProvider>));
-    await flush();
-    act(() => root.render(<DataloomProvider client={src}><Add /></DataloomProvider>));
-    expect(new Set(fns).size).toBe(1);
-    expect(container.textContent).toBe('eggsmilktea');
-  });
-});
-
-describe('useSyncStatus', () => {
-  it('is null for a source that does not sync', () => {
-    const src = seeded();
-    let status: SyncStatus | null | undefined;
-    function S() {
-      status = useSyncStatus();
-      return null;
-    }
-    act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
-    expect(status).toBeNull();
-  });
-
-  it('follows the client status and keeps identity while nothing changes', () => {
-    const base = seeded();
-    let current: SyncStatus = { online: false, pending: 2, lastError: null };
-    const fns = new Set<(s: SyncStatus) => void>();
-    const src = {
-      ...base,
-      watch: base.watch,
-      transact: base.transact,
-      syncStatus: () => ({ ...current }),
-      onSyncStatus: (fn: (s: SyncStatus) => void) => {
-        fns.add(fn);
-        return () => fns.delete(fn);
-      },
-    };
-    const seen: Array<SyncStatus | null> = [];
-    function S() {
-      const s = useSyncStatus();
-      seen.push(s);
-      return <span>{s ? `${s.online ? 'online' : 'offline'} ${s.pending}` : ''}</span>;
-    }
-    act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
-    expect(container.textContent).toBe('offline 2');
-    const n = seen.length;
-    act(() => fns.forEach((f) => f({ ...current }))); // same values: no re-render
-    expect(seen.length).toBe(n);
-    current = { online: true, pending: 0, lastError: { code: 'sync/rejected', message: 'no' } };
-    act(() => fns.forEach((f) => f({ ...current })));
-    expect(container.textContent).toBe('online 0');
-    expect(seen[seen.length - 1]!.lastError?.code).toBe('sync/rejected');
-    act(() => root.unmount());
-    expect(fns.size).toBe(0);
-    root = createRoot(container);
+    it('follows the client status and keeps identity while nothing changes', () => {
+      const base = seeded();
+      let current: SyncStatus = { online: false, pending: 2, lastError: null };
+      const fns = new Set<(s: SyncStatus) => void>();
+      const src = {
+        ...base,
+        watch: base.watch,
+        transact: base.transact,
+        syncStatus: () => ({ ...current }),
+        onSyncStatus: (fn: (s: SyncStatus) => void) => {
+          fns.add(fn);
+          return () => fns.delete(fn);
+        },
+      };
+      const seen: Array<SyncStatus | null> = [];
+      function S() {
+        const s = useSyncStatus();
+        seen.push(s);
+        return <span>{s ? `${s.online ? 'online' : 'offline'} ${s.pending}` : ''}</span>;
+      }
+      act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
+      expect(container.textContent).toBe('offline 2');
+      const n = seen.length;
+      act(() => fns.forEach((f) => f({ ...current }))); // same values: no re-render
+      expect(seen.length).toBe(n);
+      current = { online: true, pending: 0, lastError: { code: 'sync/rejected', message: 'no' } };
+      act(() => fns.forEach((f) => f({ ...current })));
+      expect(container.textContent).toBe('online 0');
+      expect(seen[seen.length - 1]!.lastError?.code).toBe('sync/rejected');
+      act(() => root.unmount());
+      expect(fns.size).toBe(0);
+      root = createRoot(container);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { kw } from '@dataloom/core';
 import { describe, expect, it } from 'vitest';
-import { RowSet, toRows } from './row-set.js';
+import { RowSet, resultToRows } from './row-set.js';
 import type { Diff, Row } from './source.js';
 import { valueKey } from './value-key.js';
 
@@ -56,10 +56,13 @@ describe('RowSet', () => {
   });
 
   it('normalises result shapes', () => {
-    expect(toRows(new Set([[1, 2]]))).toEqual([[1, 2]]);
-    expect(toRows([3, 4])).toEqual([[3], [4]]);
-    expect(toRows(7)).toEqual([[7]]);
-    expect(toRows(null)).toEqual([]);
+    expect(resultToRows(new Set([[1, 2]]), 'rel')).toEqual([[1, 2]]);
+    expect(resultToRows([new Map([[kw('a'), 1]])], 'rel')).toEqual([new Map([[kw('a'), 1]])]);
+    expect(resultToRows([3, 4], 'coll')).toEqual([[3], [4]]);
+    expect(resultToRows([3, 4], 'tuple')).toEqual([[3, 4]]);
+    expect(resultToRows(null, 'tuple')).toEqual([]);
+    expect(resultToRows(7, 'scalar')).toEqual([[7]]);
+    expect(resultToRows(null, 'scalar')).toEqual([]);
   });
 
   it('agrees with a multiset model under random batches', () => {

@@ -1,5 +1,8 @@
-import type { Diff, Row } from './source.js';
+import type { Diff } from './source.js';
 import { valueKey } from './value-key.js';
+
+/** A row as the engine emits it (an array, or a `Map` for `:keys` queries). */
+type Row = unknown;
 
 interface Slot {
   readonly key: string;
@@ -130,17 +133,25 @@ export class RowSet {
   }
 }
 
+/** The find spec kinds of the query language (`@dataloom/query`'s `FindSpec['kind']`). */
+export type FindKind = 'rel' | 'coll' | 'scalar' | 'tuple';
+
 /**
- * Normalises what `view.result()` returns into rows: a `Set`/`Array` of tuples stays as is; the
- * elements of a collection result (`[?x ...]`) become one-column rows; a scalar (`?x .`) becomes one
- * row, `null` none.
+ * Turns what `view.result()` returns (one-shot `q`'s shape for a query with this find `kind`)
+ * into rows of the form diffs carry: each element of a relation as is; each value of a
+ * collection `[?x ...]` as a one-column row; a tuple `[?x ?y]` or a scalar `?x .` as one row
+ * (none for `null`).
  */
-export function toRows(result: unknown): Row[] {
+export function resultToRows(result: unknown, kind: FindKind): unknown[] {
   if (result === null || result === undefined) return [];
-  if (Array.isArray(result) || result instanceof Set) {
-    const rows: Row[] = [];
-    for (const x of result as Iterable<unknown>) rows.push(Array.isArray(x) ? (x as Row) : [x]);
-    return rows;
+  switch (kind) {
+    case 'scalar':
+      return [[result]];
+    case 'tuple':
+      return [result];
+    case 'coll':
+      return [...(result as Iterable<unknown>)].map((x) => [x]);
+    case 'rel':
+      return [...(result as Iterable<unknown>)];
   }
-  return [[result]];
 }

@@ -4,24 +4,28 @@
  * {@link connSource}, or a test double.
  */
 
-/** One result row: the tuple of a query's find variables (a pull result is one column). */
+/**
+ * One result row as the hooks return it: the tuple of a query's find elements (a pull result is
+ * one column), or a `Map` for `:keys`/`:strs`/`:syms` queries.
+ */
 export type Row = readonly unknown[];
 
 /**
- * One change to a view's result, as the engine emits it: `[tuple, tx, +1 | -1]`.
- * A `+1` adds one copy of `tuple`, a `-1` removes one. Within a batch the engine may emit both
- * for one tuple; only the net effect counts.
+ * One change to a view's result, as the engine emits it: `[row, tx, +1 | -1]`.
+ * A `+1` adds one copy of `row`, a `-1` removes one. Within a batch the engine may emit both
+ * for one row; only the net effect counts.
  */
-export type Diff = readonly [tuple: Row, tx: unknown, mult: number];
+export type Diff = readonly [row: unknown, tx: unknown, mult: number];
 
 /**
  * A live query view (the interface of `conn.register` and `client.watch`).
  *
  * Contract the hooks rely on:
- * - `result()` is the view's current result (a `Set` or `Array` of tuples, or a scalar/collection
- *   for `.`/`[?x ...]` find specs) at the moment it is called;
- * - every later change reaches `subscribe` listeners as diffs, one call per transaction, with the
- *   tuples in the same form as the rows of `result()`;
+ * - `result()` is the view's current result in one-shot `q`'s shape (a `Set`/`Array` of rows for
+ *   a relation, an `Array` of values for `[?x ...]`, one tuple or `null` for `[?x ?y]`, a value or
+ *   `null` for `?x .`) at the moment it is called;
+ * - every later change reaches `subscribe` listeners as diffs, one call per transaction; a diff's
+ *   row is an array of the find elements (a `Map` with `:keys`), whatever the find spec;
  * - `close()` frees the view; no listener is called after it.
  */
 export interface LiveView {

@@ -3,8 +3,9 @@ import { useRegistry } from './provider.js';
 import type { Row } from './source.js';
 
 /**
- * The live result of a Datalog query, as rows (one tuple per row, whatever the find spec: a
- * `[?x ...]` result gives one-column rows, a scalar `?x .` at most one row).
+ * The live result of a Datalog query, as rows: one array of the find elements per row, whatever
+ * the find spec (a `[?x ...]` result gives one-column rows, `[?x ?y]` and `?x .` at most one row);
+ * a `Map` per row with `:keys`/`:strs`/`:syms` (type it: `useQuery<Map<Keyword, unknown>>(…)`).
  *
  * - Re-renders only when the query's rows change: the returned array keeps its identity across
  *   transactions that do not touch the result, and an unchanged row keeps its identity too.
@@ -17,7 +18,7 @@ import type { Row } from './source.js';
  * @example
  * const rows = useQuery('[:find ?e ?title :where [?e :todo/title ?title]]');
  */
-export function useQuery(query: unknown, ...inputs: unknown[]): readonly Row[] {
+export function useQuery<R = Row>(query: unknown, ...inputs: unknown[]): readonly R[] {
   const view = useRegistry().get(query, inputs);
-  return useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot);
+  return useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot) as readonly R[];
 }

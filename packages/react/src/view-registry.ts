@@ -1,5 +1,6 @@
-import { RowSet, toRows } from './row-set.js';
-import type { DataloomSource, LiveView, Row } from './source.js';
+import { findKind } from './find-kind.js';
+import { RowSet, resultToRows, type FindKind } from './row-set.js';
+import type { DataloomSource, LiveView } from './source.js';
 import { valueKey } from './value-key.js';
 
 /** How long a view created by a render that never committed stays open, waiting for a subscriber. */
@@ -21,6 +22,7 @@ export class SharedView {
   private readonly listeners = new Set<() => void>();
   private refs = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private kind: FindKind | null = null;
 
   constructor(
     private readonly registry: ViewRegistry,
@@ -40,7 +42,7 @@ export class SharedView {
   }
 
   /** The current rows; stable identity between changes. */
-  readonly getSnapshot = (): readonly Row[] => {
+  readonly getSnapshot = (): readonly unknown[] => {
     if (this.view === null) {
       this.openView();
       this.registry.adopt(this);
@@ -104,7 +106,8 @@ export class SharedView {
     const view = this.registry.source.watch(this.query, ...this.inputs);
     this.view = view;
     // Keep the old snapshot's identity if reopening finds the same rows.
-    const rows = new RowSet(toRows(view.result()));
+    this.kind ??= findKind(this.query);
+    const rows = new RowSet(resultToRows(view.result(), this.kind));
     if (!sameRows(rows.snapshot, this.rows.snapshot)) this.rows = rows;
     this.unsubscribeView = view.subscribe((diffs) => {
       if (this.view !== view) return;
@@ -114,7 +117,7 @@ export class SharedView {
   }
 }
 
-function sameRows(a: readonly Row[], b: readonly Row[]): boolean {
+function sameRows(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (valueKey(a[i]) !== valueKey(b[i])) return false;
   return true;

@@ -5,7 +5,8 @@
  * `watch` and `close` calls so tests can check view sharing and cleanup.
  */
 import { createRequire } from 'node:module';
-import { toRows } from '../src/row-set.js';
+import { findKind } from '../src/find-kind.js';
+import { resultToRows, type FindKind } from '../src/row-set.js';
 import type { DataloomSource, Diff, LiveView, Row } from '../src/source.js';
 
 const require = createRequire(import.meta.url);
@@ -18,6 +19,9 @@ const d = require('datascript') as {
 };
 
 interface Watched {
+  kind: FindKind;
+  /** The last result in q's shape. */
+  raw: unknown;
   query: string;
   inputs: unknown[];
   rows: Map<string, { row: Row; n: number }>;
@@ -37,10 +41,10 @@ function jsAttrs(edn: string): string {
   return edn.replace(/:([\w.*+!?-]+\/[\w.*+!?-]+)/g, (_, a: string) => (a.startsWith('db/') ? `:${a}` : JSON.stringify(a)));
 }
 
-function bag(result: unknown): Map<string, { row: Row; n: number }> {
+function bag(result: unknown, kind: FindKind): Map<string, { row: Row; n: number }> {
   const m = new Map<string, { row: Row; n: number }>();
   // Scalar (`?x .`) and collection (`[?x ...]`) finds become one-column rows, as the engine's diffs.
-  for (const row of toRows(result)) {
+  for (const row of resultToRows(result, kind) as Row[]) {
     const k = JSON.stringify(row);
     const e = m.get(k);
     if (e) e.n++;
@@ -63,12 +67,14 @@ export function datascriptSource(schema: object = {}): DatascriptSource {
       src.watches++;
       // datascript's JS API keeps attributes as strings: `:todo/title` in a query is `"todo/title"`.
       // Rules passed as an EDN string (`%`) get the same treatment.
+      const kind = findKind(query);
       query = jsAttrs(query);
       inputs = inputs.map((x) => (typeof x === 'string' && x.trimStart().startsWith('[[') ? jsAttrs(x) : x));
-      const w: Watched = { query: query as string, inputs, rows: bag(d.q(query, d.db(conn), ...inputs)), listeners: new Set(), closed: false };
+      const raw = d.q(query as string, d.db(conn), ...inputs);
+      const w: Watched = { kind, query: query as string, inputs, raw, rows: bag(raw, kind), listeners: new Set(), closed: false };
       views.add(w);
       return {
-        result: () => [...w.rows.values()].flatMap(({ row, n }) => Array<Row>(n).fill(row)),
+        result: () => w.raw, // q's shape, as the engine's views return it
         subscribe: (fn) => {
           w.listeners.add(fn);
           return () => w.listeners.delete(fn);
@@ -84,7 +90,8 @@ export function datascriptSource(schema: object = {}): DatascriptSource {
       d.transact(conn, toDatascriptTx(txData));
       tx++;
       for (const w of views) {
-        const next = bag(d.q(w.query, d.db(conn), ...w.inputs));
+        w.raw = d.q(w.query, d.db(conn), ...w.inputs);
+        const next = bag(w.raw, w.kind);
         const diffs: Diff[] = [];
         for (const [k, { row, n }] of w.rows) {
           const m = next.get(k)?.n ?? 0;
