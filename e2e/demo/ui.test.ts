@@ -1,16 +1,19 @@
 // @vitest-environment happy-dom
 /**
- * The demo's UI, rendered in happy-dom over the datascript-backed test source (re-runs queries,
+ * The demo's UI, rendered in happy-dom over the real dataflow conn and over the datascript-backed
+ * test source (re-runs queries,
  * emits diffs): adding, toggling and deleting todos updates the live queries; loading the Chicago
  * outfit shows issue 3's initial results and a raise moves the aggregates.
  * The browser run against the real client and server is `app.test.ts`.
  */
-import { DataloomProvider } from '@dataloom/react';
+import { createConn } from '@dataloom/dataflow';
+import { DataloomProvider, connSource, type DataloomSource } from '@dataloom/react';
 import { act, createElement as h } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { App } from '../../demo-app/src/App.js';
 import type { Engine } from '../../demo-app/src/engine.js';
+import { schema } from '../../demo-app/src/schema.js';
 import { datascriptSource } from '../../packages/react/test/datascript-source.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -39,14 +42,25 @@ function type(input: HTMLInputElement, value: string) {
   input.dispatchEvent(new Event('input', { bubbles: true }));
 }
 
+/** The demo over the real dataflow engine (its in-memory mode) and over DataScript re-running queries. */
+const SOURCES: Array<[string, () => DataloomSource]> = [
+  ['dataflow conn', () => connSource(createConn(schema))],
+  [
+    'datascript oracle',
+    () =>
+      datascriptSource({
+        'todo/id': { ':db/unique': ':db.unique/identity' },
+        'thug/name': { ':db/unique': ':db.unique/identity' },
+        'territory/name': { ':db/unique': ':db.unique/identity' },
+        'thug/boss': { ':db/valueType': ':db.type/ref' },
+        'thug/territory': { ':db/valueType': ':db.type/ref' },
+      }),
+  ],
+];
+let makeSource = SOURCES[0]![1];
+
 function mount() {
-  const src = datascriptSource({
-    'todo/id': { ':db/unique': ':db.unique/identity' },
-    'thug/name': { ':db/unique': ':db.unique/identity' },
-    'territory/name': { ':db/unique': ':db.unique/identity' },
-    'thug/boss': { ':db/valueType': ':db.type/ref' },
-    'thug/territory': { ':db/valueType': ':db.type/ref' },
-  });
+  const src = makeSource();
   const engine: Engine = { client: src, kind: 'memory', url: null };
   act(() => root.render(h(DataloomProvider, { client: src }, h(App, { engine }))));
   return src;
@@ -55,7 +69,11 @@ function mount() {
 const rowsOf = (table: string) =>
   [...$(table).querySelectorAll('tr')].map((tr) => `${tr.querySelector('th')!.textContent} ${tr.querySelector('td')!.textContent}`);
 
-describe('demo UI over a live source', () => {
+describe.each(SOURCES)('demo UI over %s', (_name, make) => {
+  beforeEach(() => {
+    makeSource = make;
+  });
+
   it('adds, toggles and deletes todos through live queries', async () => {
     mount();
     expect($$('todo-item')).toHaveLength(0);
