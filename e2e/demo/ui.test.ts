@@ -1,9 +1,9 @@
 // @vitest-environment happy-dom
 /**
  * The demo's UI, rendered in happy-dom over the real dataflow conn and over the datascript-backed
- * test source (re-runs queries,
- * emits diffs): adding, toggling and deleting todos updates the live queries; loading the Chicago
- * outfit shows issue 3's initial results and a raise moves the aggregates.
+ * test source (re-runs queries, emits diffs): adding, toggling and deleting todos updates the live
+ * queries; loading the Chicago outfit shows issue 3's initial results and a raise moves the
+ * aggregates.
  * The browser run against the real client and server is `app.test.ts`.
  */
 import { createConn } from '@dataloom/dataflow';
