@@ -197,6 +197,12 @@ describe('errors', () => {
     // Outside a capture DataScript's JS API converts as usual (clj->js turns :a/b into "b").
     expect(ds.q('[:find ?x . :where [(ground :a/b) ?x]]')).toBe('b');
     expect(ds.q('[:find ?x . :where [(ground #{1}) ?x]]')).toEqual([1]);
+    // Other code may still use the hooked names as ordinary properties.
+    const plain: Record<string, unknown> = {};
+    plain.Pe = 1;
+    plain.jf = 2;
+    expect(plain).toEqual({ Pe: 1, jf: 2 });
+    expect(({} as Record<string, unknown>).Pe).toBe(undefined);
     expect(dsTry(() => 42)).toEqual({ ok: true, value: 42 });
   });
 });
@@ -221,8 +227,8 @@ describe('withRaw', () => {
 describe('dsDatoms', () => {
   it('lists the index in our representation', () => {
     const db = people();
-    const ds = dsDatoms(db, 'eavt', 1);
-    expect(ds.map((d) => (d.a as Keyword).fqn)).toEqual(['age', 'aka', 'aka', 'email', 'name']);
+    const eav = dsDatoms(db, 'eavt', 1);
+    expect(eav.map((d) => (d.a as Keyword).fqn)).toEqual(['age', 'aka', 'aka', 'email', 'name']);
     expect(dsDatoms(db, 'aevt', 'friend').map((d) => [d.e, d.v])).toEqual([[2, 1], [3, 2]]);
   });
 });

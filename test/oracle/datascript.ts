@@ -98,9 +98,14 @@ let noConvertDepth = 0; // > 0 while withRaw runs: js->clj passes values through
 function installHooks(): void {
   const define = (name: string, desc: PropertyDescriptor) =>
     Object.defineProperty(Object.prototype, name, { configurable: true, enumerable: false, ...desc });
-  define(IENCODEJS_MARKER, { get: () => (captureDepth > 0 ? sentinel : undefined) });
+  // Assigning the name on any object still creates an ordinary own property, as without the hook.
+  const setter = (name: string) =>
+    function (this: object, v: unknown) {
+      Object.defineProperty(this, name, { value: v, writable: true, configurable: true, enumerable: true });
+    };
+  define(IENCODEJS_MARKER, { get: () => (captureDepth > 0 ? sentinel : undefined), set: setter(IENCODEJS_MARKER) });
   define(IENCODEJS_METHOD, { value: (x: unknown): Box => ({ [BOX]: x }), writable: true });
-  define(IENCODECLJ_MARKER, { get: () => (noConvertDepth > 0 ? sentinel : undefined) });
+  define(IENCODECLJ_MARKER, { get: () => (noConvertDepth > 0 ? sentinel : undefined), set: setter(IENCODECLJ_MARKER) });
   define(IENCODECLJ_METHOD, { value: (x: unknown): unknown => x, writable: true });
 }
 
