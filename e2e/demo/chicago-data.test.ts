@@ -39,23 +39,21 @@ function seeded() {
 const sorted = (rows: unknown[][]) => rows.map((r) => r.join(' ')).sort();
 
 describe('demo Chicago outfit scenario (datascript oracle)', () => {
-  it('has ten thugs and the initial results of issue 3', () => {
+  it('has the initial results of issue 3', () => {
     const conn = seeded();
-    expect(THUGS.length).toBe(10);
+    expect(THUGS.length).toBe(8);
     expect(sorted(d.q(js(TERRITORY_EARNINGS), d.db(conn)))).toEqual(['east 1600', 'west 1720']);
     const totals = d.q(js(TOTAL_EARNINGS), d.db(conn), js(RULES)) as Array<[string, number]>;
     const byName = new Map(totals);
-    expect(THUGS.filter((t) => t.earnings !== undefined).map((t) => byName.get(t.name))).toEqual([
-      1720, 720, 120, 1600, 700, 125, 125, 100,
-    ]);
+    expect(THUGS.map((t) => byName.get(t.name))).toEqual([1720, 720, 120, 100, 1600, 700, 125, 125]);
     expect(totals.map((r) => r[1]).sort((a, b) => a - b)).toEqual([100, 120, 125, 125, 700, 720, 1600, 1720]);
   });
 
   it('moves territory and every boss total when one earning changes', () => {
     const conn = seeded();
-    d.transact(conn, [{ ':db/id': ['thug/name', 'Vinnie Drucci'], 'thug/earnings': 225 }]);
+    d.transact(conn, [{ ':db/id': ['thug/name', 'corinna'], 'thug/earnings': 225 }]);
     expect(sorted(d.q(js(TERRITORY_EARNINGS), d.db(conn)))).toEqual(['east 1700', 'west 1720']);
     const byName = new Map(d.q(js(TOTAL_EARNINGS), d.db(conn), js(RULES)) as Array<[string, number]>);
-    expect([byName.get('Bugs Moran'), byName.get('Hymie Weiss'), byName.get('Vinnie Drucci'), byName.get('Big Al')]).toEqual([1700, 800, 225, 1720]);
+    expect(['aurora', 'berta', 'corinna', 'alfredo'].map((n) => byName.get(n))).toEqual([1700, 800, 225, 1720]);
   });
 });

@@ -100,20 +100,20 @@ describe.each(SOURCES)('demo UI over %s', (_name, make) => {
     await flush();
     expect(rowsOf('territory-earnings')).toEqual(['east 1600', 'west 1720']);
     expect(rowsOf('total-earnings')).toEqual([
-      'Big Al 1720', 'Bugs Moran 1600', 'Frank Gusenberg 100', 'Frankie Nitti 720',
-      'Hymie Weiss 700', 'Jake Guzik 120', 'Pete Gusenberg 125', 'Vinnie Drucci 125',
+      'alfredo 1720', 'aurora 1600', 'bernado 720', 'berta 700',
+      'carla 125', 'carlo 120', 'corinna 125', 'cristiano 100',
     ]);
-    expect($('rats').textContent).toBe('Rats: Jack McGurn');
+    expect($('rats').textContent).toBe('Rats: none');
     expect($('chicago-seed')).toBeNull();
-    act(() => (container.querySelector('[aria-label="raise Vinnie Drucci"]') as HTMLButtonElement).click());
+    act(() => (container.querySelector('[aria-label="raise corinna"]') as HTMLButtonElement).click());
     await flush();
     expect(rowsOf('territory-earnings')).toEqual(['east 1700', 'west 1720']);
-    expect(rowsOf('total-earnings').filter((r) => /Bugs|Hymie|Vinnie|Big Al/.test(r))).toEqual([
-      'Big Al 1720', 'Bugs Moran 1700', 'Hymie Weiss 800', 'Vinnie Drucci 225',
+    expect(rowsOf('total-earnings').filter((r) => /alfredo|aurora|berta|corinna/.test(r))).toEqual([
+      'alfredo 1720', 'aurora 1700', 'berta 800', 'corinna 225',
     ]);
-    act(() => (container.querySelector('[aria-label="rat Hymie Weiss"]') as HTMLButtonElement).click());
+    act(() => (container.querySelector('[aria-label="rat berta"]') as HTMLButtonElement).click());
     await flush();
-    expect($('rats').textContent).toBe('Rats: Hymie Weiss, Jack McGurn');
+    expect($('rats').textContent).toBe('Rats: berta');
   });
 
   it('says when the source does not sync', () => {

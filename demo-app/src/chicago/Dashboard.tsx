@@ -29,7 +29,7 @@ export function Dashboard() {
       <h2>Chicago outfit — live dashboard</h2>
       {own.length === 0 && (
         <button data-testid="chicago-seed" onClick={() => void transact(seedTx())}>
-          Load the ten thugs
+          Load the Chicago outfit
         </button>
       )}
       <div className="columns">

@@ -1,27 +1,26 @@
 /**
- * The "Chicago outfit" seed scenario (issue 3): ten thugs in two territories, bosses forming a tree.
- * Initial results: territory earnings east 1600 / west 1720; total earnings (own + all
- * subordinates') 1720, 720, 120, 100, 1600, 700, 125, 125 for the eight thugs who earn.
+ * The "Chicago outfit" seed scenario (issue 3, after clj-3df's Chicago example; the same ten
+ * entities as `examples/chicago/scenario.ts`): two territories and eight thugs whose bosses form
+ * a tree. Initial results: territory earnings east 1600 / west 1720; total earnings (own + all
+ * subordinates') alfredo 1720, bernado 720, carlo 120, cristiano 100, aurora 1600, berta 700,
+ * carla 125, corinna 125.
  */
 interface Thug {
   name: string;
-  territory?: 'east' | 'west';
+  territory: 'east' | 'west';
   boss?: string;
-  earnings?: number;
-  rat?: boolean;
+  earnings: number;
 }
 
 export const THUGS: readonly Thug[] = [
-  { name: 'Big Al', territory: 'west', earnings: 1000 },
-  { name: 'Frankie Nitti', territory: 'west', boss: 'Big Al', earnings: 600 },
-  { name: 'Jake Guzik', territory: 'west', boss: 'Frankie Nitti', earnings: 120 },
-  { name: 'Jack McGurn', territory: 'west', boss: 'Big Al', rat: true },
-  { name: 'Bugs Moran', territory: 'east', earnings: 800 },
-  { name: 'Hymie Weiss', territory: 'east', boss: 'Bugs Moran', earnings: 450 },
-  { name: 'Vinnie Drucci', territory: 'east', boss: 'Hymie Weiss', earnings: 125 },
-  { name: 'Pete Gusenberg', territory: 'east', boss: 'Hymie Weiss', earnings: 125 },
-  { name: 'Frank Gusenberg', territory: 'east', boss: 'Bugs Moran', earnings: 100 },
-  { name: 'Murray Humphreys' },
+  { name: 'alfredo', territory: 'west', earnings: 1000 },
+  { name: 'bernado', territory: 'west', boss: 'alfredo', earnings: 500 },
+  { name: 'carlo', territory: 'west', boss: 'bernado', earnings: 120 },
+  { name: 'cristiano', territory: 'west', boss: 'bernado', earnings: 100 },
+  { name: 'aurora', territory: 'east', earnings: 900 },
+  { name: 'berta', territory: 'east', boss: 'aurora', earnings: 450 },
+  { name: 'carla', territory: 'east', boss: 'berta', earnings: 125 },
+  { name: 'corinna', territory: 'east', boss: 'berta', earnings: 125 },
 ];
 
 /** One transaction that (re)creates the scenario; idempotent thanks to unique identities (upsert). */
@@ -31,11 +30,13 @@ export function seedTx(): unknown[] {
     { ':db/id': 'west', ':territory/name': 'west' },
   ];
   for (const t of THUGS) {
-    const m: Record<string, unknown> = { ':db/id': `thug:${t.name}`, ':thug/name': t.name };
-    if (t.territory) m[':thug/territory'] = t.territory;
+    const m: Record<string, unknown> = {
+      ':db/id': `thug:${t.name}`,
+      ':thug/name': t.name,
+      ':thug/territory': t.territory,
+      ':thug/earnings': t.earnings,
+    };
     if (t.boss) m[':thug/boss'] = `thug:${t.boss}`;
-    if (t.earnings !== undefined) m[':thug/earnings'] = t.earnings;
-    if (t.rat) m[':thug/rat?'] = true;
     tx.push(m);
   }
   return tx;
