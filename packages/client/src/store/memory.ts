@@ -1,0 +1,89 @@
+/**
+ * In-memory store: the fallback when IndexedDB is unavailable or failing, and the backend of
+ * tests. Pass the same {@link MemoryBacking} to a new `MemoryStore` to simulate a reload.
+ */
+import { DataloomError, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
+import type { ReplicaStore, StoreMeta, StoredState } from './types.js';
+
+/** The data of a memory store; survives `close` so tests can reopen it. */
+export interface MemoryBacking {
+  meta: StoreMeta | null;
+  snapshot: Op[];
+  log: Op[][];
+  outbox: Map<HlcString, TxEnvelope>;
+}
+
+export function memoryBacking(): MemoryBacking {
+  return { meta: null, snapshot: [], log: [], outbox: new Map() };
+}
+
+const clone = <T>(x: T): T => structuredClone(x);
+
+export class MemoryStore implements ReplicaStore {
+  readonly kind = 'memory';
+  private closed = false;
+  /** Test hook: when set, the next write throws this error (and changes nothing). */
+  failNextWrite: Error | null = null;
+
+  constructor(readonly backing: MemoryBacking = memoryBacking()) {}
+
+  private check(): void {
+    if (this.closed) throw new DataloomError('storage/closed', 'memory store is closed', { store: 'memory' });
+    if (this.failNextWrite) {
+      const e = this.failNextWrite;
+      this.failNextWrite = null;
+      throw e;
+    }
+  }
+
+  async load(): Promise<StoredState> {
+    if (this.closed) throw new DataloomError('storage/closed', 'memory store is closed', { store: 'memory' });
+    const b = this.backing;
+    return clone({
+      meta: b.meta,
+      snapshot: b.snapshot,
+      log: b.log,
+      outbox: [...b.outbox.values()].sort((x, y) => (x.tx < y.tx ? -1 : 1)),
+    });
+  }
+  async putMeta(meta: StoreMeta): Promise<void> {
+    this.check();
+    this.backing.meta = clone(meta);
+  }
+  async putLocal(envelope: TxEnvelope, meta: StoreMeta): Promise<void> {
+    this.check();
+    this.backing.outbox.set(envelope.tx, clone(envelope));
+    this.backing.meta = clone(meta);
+  }
+  async putRemote(ops: Op[], meta: StoreMeta): Promise<void> {
+    this.check();
+    if (ops.length) this.backing.log.push(clone(ops));
+    this.backing.meta = clone(meta);
+  }
+  async ack(tx: HlcString): Promise<void> {
+    this.check();
+    const env = this.backing.outbox.get(tx);
+    if (!env) return;
+    this.backing.outbox.delete(tx);
+    this.backing.log.push(env.ops);
+  }
+  async reject(tx: HlcString): Promise<void> {
+    this.check();
+    this.backing.outbox.delete(tx);
+  }
+  async compact(ops: Op[]): Promise<void> {
+    this.check();
+    this.backing.snapshot = clone(ops);
+    this.backing.log = [];
+  }
+  onFault(): () => void {
+    return () => {};
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+  async destroy(): Promise<void> {
+    Object.assign(this.backing, memoryBacking());
+    this.closed = true;
+  }
+}
