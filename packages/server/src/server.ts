@@ -157,10 +157,13 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     close: () =>
       (closing ??= (async () => {
         clearInterval(heartbeat);
+        const closed = new Promise<void>((r) => http.close(() => r()));
         for (const ws of wss.clients) ws.close(CloseCode.goingAway, 'server shutting down');
-        await new Promise<void>((r) => http.close(() => r()));
+        // Give clients a moment for the close handshake, then cut whoever has not answered.
+        for (let i = 0; i < 25 && wss.clients.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
         for (const ws of wss.clients) ws.terminate();
         http.closeAllConnections?.();
+        await closed;
         await node.stop();
       })()),
   };
