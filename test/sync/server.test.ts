@@ -225,4 +225,37 @@ describe('sync server + client', () => {
     await store.close();
     expect(all.find((x) => x.env.tx === r.tx)?.pos).toBe(Number(ack.pos));
   });
+
+  it('schema changes sync as data; an offline client keeps compatible work, incompatible ops are rejected with a reason', async () => {
+    const { server, file } = await start();
+    const port = server.port;
+    const a = client(server.url, 'clientA');
+    const b = client(server.url, 'clientB');
+    await within(Promise.all([a.sync.whenSynced(), b.sync.whenSynced()]), 5000, 'synced');
+    b.sync.stop();
+    const e = b.replica.newEntity();
+    const ok = await b.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: 'kept' }] });
+    const bad = await b.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/count', v: 5 }] });
+    await server.close();
+    const v2 = { ...TEST_SCHEMA, 'item/count': { 'db/valueType': 'db.type/string' }, 'item/due': { 'db/valueType': 'db.type/instant' } };
+    const server2 = await createServer({ store: `sqlite:${file}`, port, schema: v2 });
+    cleanups.push(() => server2.close());
+    b.sync.start();
+    await within(b.sync.waitForTx(ok.tx), 5000, 'compatible tx acked');
+    await expect(b.sync.waitForTx(bad.tx)).rejects.toMatchObject({ code: 'sync/schema-mismatch' });
+    await within(Promise.all([a.sync.whenSynced(), b.sync.whenSynced()]), 5000, 'resynced');
+    const schemaOps = (r: typeof a.replica) => [...r.ops.values()].filter((o) => o.a === 'db/valueType').map((o) => (o.v as { kw: string }).kw);
+    for (const r of [a.replica, b.replica]) {
+      expect([...r.ops.values()].some((o) => o.a === 'db/ident' && (o.v as { kw: string }).kw === 'item/due')).toBe(true);
+      expect(schemaOps(r)).toContain('db.type/instant');
+    }
+    expect(b.replica.value(e, 'item/title')).toBe('kept');
+    expect(b.replica.value(e, 'item/count')).toBe(null);
+    // a string count is now fine
+    const now = await b.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/count', v: 'five' }] });
+    await within(b.sync.waitForTx(now.tx), 5000, 'string count acked');
+    // and clients may not change the schema themselves
+    const sneaky = await a.replica.localTransact({ ops: [{ op: 'add', e: 'attr.x', a: 'db/ident', v: { kw: 'item/evil' } }] });
+    await expect(a.sync.waitForTx(sneaky.tx)).rejects.toMatchObject({ code: 'sync/schema-forbidden' });
+  });
 });

@@ -14,6 +14,7 @@ import { ProtocolError, decodeClientMessage } from './protocol/validate.js';
 import type { AppendOutcome } from './storage/types.js';
 import { TokenBucket } from './node/rate-limit.js';
 import type { ServerDbView, SyncNode } from './node/sync-node.js';
+import { SCHEMA_ATTRS } from './state/schema.js';
 
 /** `authorizeWrite(user, tx, db)`: may the authenticated `user` write `tx`? Throw a DataloomError for a custom reason. */
 export type AuthorizeWrite = (user: unknown, tx: TxEnvelope, db: ServerDbView) => boolean | Promise<boolean>;
@@ -22,6 +23,8 @@ export interface ConnectionContext {
   node: SyncNode;
   limits: Limits;
   authorizeWrite?: AuthorizeWrite;
+  /** Let clients transact schema attributes (`db/ident`, `db/valueType`, …). Default false. */
+  allowClientSchemaChanges?: boolean;
   onError?: (err: unknown) => void;
 }
 
@@ -171,6 +174,12 @@ export class Connection {
   private async precheck(env: TxEnvelope): Promise<AppendOutcome | null> {
     if (env.replica !== this.replica) {
       return { tx: env.tx, status: 'rejected', code: 'sync/replica-mismatch', message: `transaction of replica ${env.replica} pushed by replica ${this.replica}` };
+    }
+    if (!this.ctx.allowClientSchemaChanges) {
+      const op = env.ops.find((o) => o.a !== undefined && SCHEMA_ATTRS.has(o.a));
+      if (op) {
+        return { tx: env.tx, status: 'rejected', code: 'sync/schema-forbidden', message: `clients may not change the schema (:${op.a}); start the server with the new schema`, data: { op: op.id } };
+      }
     }
     const hook = this.ctx.authorizeWrite;
     if (!hook) return null;

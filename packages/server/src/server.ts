@@ -40,6 +40,12 @@ export interface ServerOptions {
   authenticate?: (token: string | null, req: IncomingMessage) => unknown;
   /** Write-permission hook, called for every pushed transaction before it is judged and stored. */
   authorizeWrite?: AuthorizeWrite;
+  /**
+   * Accept client transactions on schema attributes. Default false: the schema is the one the
+   * server is started with (written to the log as data, so clients receive it); changing it means
+   * restarting the server with a new schema.
+   */
+  allowClientSchemaChanges?: boolean;
   /** Allowed `Origin`s for browser connections, or `'*'`. Default: same origin only. */
   origins?: readonly string[] | '*';
   limits?: Partial<Limits>;
@@ -125,7 +131,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
       wss.handleUpgrade(req, socket, head, (ws) => {
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
-        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, onError });
+        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, allowClientSchemaChanges: options.allowClientSchemaChanges, onError });
         conns.add(c);
         ws.on('close', () => conns.delete(c));
       });

@@ -19,7 +19,7 @@
  */
 import pg from 'pg';
 import type { TxEnvelope } from '@dataloom/core';
-import type { AppendOutcome, AppendResult, Judge, LogEntry, ServerStore } from './types.js';
+import { duplicateOutcome, type AppendOutcome, type AppendResult, type Judge, type LogEntry, type ServerStore } from './types.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://…` connection string. A `namespace` query parameter selects the schema. */
@@ -123,16 +123,17 @@ class PostgresStore implements ServerStore {
       const caught = rowsToEntries((await c.query(`SELECT pos, env FROM ${this.t} WHERE pos > $1 ORDER BY pos`, [knownHead])).rows);
       judge.catchUp(caught);
       let head = Number((await c.query(`SELECT coalesce(max(pos), 0) AS head FROM ${this.t}`)).rows[0].head);
-      const existing = new Map<string, number>();
-      const dupRows = (await c.query(`SELECT tx, pos FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
-      for (const r of dupRows) existing.set(r.tx as string, Number(r.pos));
+      const existing = new Map<string, { pos: number; env: string }>();
+      const dupRows = (await c.query(`SELECT tx, pos, env FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
+      for (const r of dupRows) existing.set(r.tx as string, { pos: Number(r.pos), env: r.env as string });
       const outcomes: AppendOutcome[] = [];
       const appended: LogEntry[] = [];
       const cols = { pos: [] as number[], tx: [] as string[], replica: [] as string[], env: [] as string[] };
       for (const env of envs) {
+        const json = JSON.stringify(env);
         const prior = existing.get(env.tx);
         if (prior !== undefined) {
-          outcomes.push({ tx: env.tx, status: 'duplicate', pos: prior });
+          outcomes.push(duplicateOutcome(env.tx, prior.pos, prior.env, json));
           continue;
         }
         const verdict = judge.check(env);
@@ -141,11 +142,11 @@ class PostgresStore implements ServerStore {
           continue;
         }
         head += 1;
-        existing.set(env.tx, head);
+        existing.set(env.tx, { pos: head, env: json });
         cols.pos.push(head);
         cols.tx.push(env.tx);
         cols.replica.push(env.replica);
-        cols.env.push(JSON.stringify(env));
+        cols.env.push(json);
         outcomes.push({ tx: env.tx, status: 'appended', pos: head });
         appended.push({ pos: head, env });
       }

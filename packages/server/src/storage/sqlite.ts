@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TxEnvelope } from '@dataloom/core';
-import type { AppendOutcome, AppendResult, Judge, LogEntry, ServerStore } from './types.js';
+import { duplicateOutcome, type AppendOutcome, type AppendResult, type Judge, type LogEntry, type ServerStore } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created if missing). */
@@ -55,7 +55,7 @@ class SqliteStore implements ServerStore {
     `);
     this.stmts = {
       head: db.prepare('SELECT coalesce(max(pos), 0) AS head FROM dataloom_log'),
-      findTx: db.prepare('SELECT pos FROM dataloom_log WHERE tx = ?'),
+      findTx: db.prepare('SELECT pos, env FROM dataloom_log WHERE tx = ?'),
       insert: db.prepare('INSERT INTO dataloom_log(pos, tx, replica, env, at) VALUES (?, ?, ?, ?, ?)'),
       since: db.prepare('SELECT pos, env FROM dataloom_log WHERE pos > ? ORDER BY pos LIMIT ?'),
     };
@@ -75,12 +75,13 @@ class SqliteStore implements ServerStore {
       let head = (this.stmts.head.get() as { head: number }).head;
       const outcomes: AppendOutcome[] = [];
       const appended: LogEntry[] = [];
-      const inBatch = new Map<string, number>();
+      const inBatch = new Map<string, { pos: number; env: string }>();
       const now = Date.now();
       for (const env of envs) {
-        const prior = inBatch.get(env.tx) ?? (this.stmts.findTx.get(env.tx) as { pos: number } | undefined)?.pos;
+        const json = JSON.stringify(env);
+        const prior = inBatch.get(env.tx) ?? (this.stmts.findTx.get(env.tx) as { pos: number; env: string } | undefined);
         if (prior !== undefined) {
-          outcomes.push({ tx: env.tx, status: 'duplicate', pos: prior });
+          outcomes.push(duplicateOutcome(env.tx, prior.pos, prior.env, json));
           continue;
         }
         const verdict = judge.check(env);
@@ -89,8 +90,8 @@ class SqliteStore implements ServerStore {
           continue;
         }
         head += 1;
-        this.stmts.insert.run(head, env.tx, env.replica, JSON.stringify(env), now);
-        inBatch.set(env.tx, head);
+        this.stmts.insert.run(head, env.tx, env.replica, json, now);
+        inBatch.set(env.tx, { pos: head, env: json });
         outcomes.push({ tx: env.tx, status: 'appended', pos: head });
         appended.push({ pos: head, env });
       }

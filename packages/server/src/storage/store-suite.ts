@@ -85,6 +85,15 @@ export function runServerStoreTests(name: string, setup: () => Promise<StoreSetu
       expect((await s.readSince(0, 100)).length).toBe(2);
     }));
 
+    it('rejects a different envelope under a stored tx id (no squatting)', withStore(async (s) => {
+      const a = env('ra', 1);
+      await s.append([a], 0, new RecordingJudge());
+      const forged = { ...a, ops: [{ ...a.ops[0]!, v: 999 }] };
+      const r = await s.append([forged], 1, new RecordingJudge());
+      expect(r.outcomes[0]).toMatchObject({ status: 'rejected', code: 'sync/tx-conflict' });
+      expect((await s.readSince(0, 10))[0]!.env).toEqual(a);
+    }));
+
     it('stores nothing of a rejected envelope and keeps positions gapless', withStore(async (s) => {
       const r = await s.append([env('ra', 1), env('ra', -1), env('ra', 2)], 0, new RecordingJudge());
       expect(r.outcomes.map((o) => o.status)).toEqual(['appended', 'rejected', 'appended']);

@@ -11,7 +11,9 @@
  * 2. **Atomic and durable.** {@link ServerStore.append} commits all accepted envelopes of the
  *    batch in one storage transaction and resolves only after that commit is durable (SQLite
  *    `synchronous=FULL`, PostgreSQL `synchronous_commit=on`). Only then may a server acknowledge.
- * 3. **Dedup.** A tx id is stored at most once; appending it again reports the original position.
+ * 3. **Dedup.** A tx id is stored at most once; appending the *same* envelope again reports the
+ *    original position (`duplicate`). A different envelope under a stored tx id is rejected
+ *    (`sync/tx-conflict`), so nobody can squat on another transaction's id and have it "acked".
  *    Op ids are `${tx}/${index}` (checked by the protocol layer), so this also dedups op ids.
  * 4. **Validation under the writer lock.** `append` hands the caller, while holding the store's
  *    writer lock, every entry committed after `knownHead` (possibly by other processes), then asks
@@ -66,4 +68,13 @@ export interface ServerStore {
   close(): Promise<void>;
   /** Drop every table of this store (tests only). */
   destroy(): Promise<void>;
+}
+
+/**
+ * Outcome for an envelope whose tx id is already stored at `pos` as `storedJson`: a duplicate
+ * when the content is identical (`JSON.stringify` of the validated envelope), else a conflict.
+ */
+export function duplicateOutcome(tx: string, pos: number, storedJson: string, json: string): AppendOutcome {
+  if (storedJson === json) return { tx, status: 'duplicate', pos };
+  return { tx, status: 'rejected', code: 'sync/tx-conflict', message: `transaction ${tx} is already stored at ${pos} with different content`, data: { pos } };
 }
