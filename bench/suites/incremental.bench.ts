@@ -1,0 +1,303 @@
+/**
+ * The incremental suite (issue 3): the cost of keeping a registered query up to date after a
+ * one-datom transaction, Dataloom's dataflow engine (`conn.transact`, which includes the
+ * transaction itself) against DataScript doing what posh / re-frame apps do today: `db-with` the
+ * same datom, then re-run the query.
+ *
+ * | row            | query                                                                      | change per call        |
+ * |----------------|----------------------------------------------------------------------------|------------------------|
+ * | q1 … q4        | DataScript's bench star joins on `[?e :name "Ivan"]`                        | a name / an age        |
+ * | qpred1         | `[?e :salary ?s] [(> ?s 50000)]`                                            | a salary               |
+ * | agg-group      | `[:find ?a (count ?e) (avg ?s) :where [?e :age ?a] [?e :salary ?s]]`        | a salary               |
+ * | with-sum       | `[:find ?n (sum ?s) :with ?e :where [?e :name ?n] [?e :salary ?s]]`         | a salary               |
+ * | follows-2hop   | `[?e :name "Ivan"] [?e :follows ?f] [?f :follows ?g]` (2 random follows each) | a follows edge         |
+ * | tc-wide-DxW    | transitive `follows` over DataScript's `wide-db` (tree)                    | add/remove a leaf edge |
+ * | tc-long-DxW    | transitive `follows` over DataScript's `long-db` (chains)                  | add/remove a tail edge |
+ * | chic-territory | Chicago `chic/territory-earnings`, n thugs (4-ary boss trees, 10 territories) | an earning           |
+ * | chic-sub       | Chicago `chic/sub-earnings` (recursive `subordinate?`)                     | an earning             |
+ * | burst-500      | 500 one-datom transactions with q1–q4 registered                           | names and ages         |
+ *
+ * Heap bytes per registered query (measured with `--expose-gc`) are printed after the table and
+ * written to `bench/results/incremental-memory.json`.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Keyword, kw, parseEdn } from '@dataloom/core';
+import { createConn, type Conn } from '@dataloom/dataflow';
+import type { RowSpec, SuiteOptions } from '../harness/types.js';
+import { K, longTx, people, personEntity, SCHEMA_EDN, wideTx } from '../data/people.js';
+import { mulberry32 } from '../data/rng.js';
+import * as DS from '../peers/datascript.js';
+import * as chic from '../../examples/chicago/scenario.js';
+
+export const suite = 'incremental';
+
+const ADD = kw('db/add');
+const RETRACT = kw('db/retract');
+
+function lazy<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Data
+// ------------------------------------------------------------------------------------------------
+
+/** People (DataScript's bench men) plus two random `:follows` each, as entity maps. */
+function peopleTx(n: number, follows: boolean): Map<Keyword, unknown>[] {
+  const ps = people(n).map(personEntity);
+  if (follows) {
+    const rnd = mulberry32(n * 7 + 1);
+    for (const p of ps) p.set(K.follows, [String(1 + Math.floor(rnd() * n)), String(1 + Math.floor(rnd() * n))]);
+  }
+  return ps;
+}
+
+const cache = new Map<string, unknown>();
+function memo<T>(key: string, f: () => T): T {
+  if (!cache.has(key)) cache.set(key, f());
+  return cache.get(key) as T;
+}
+
+/** Chicago scaled: n thugs in 10 territories, boss of thug k (k ≥ 10) is thug ⌊(k−10)/4⌋. */
+function chicagoTx(n: number): Map<Keyword, unknown>[] {
+  const rnd = mulberry32(42 + n);
+  const out: Map<Keyword, unknown>[] = [];
+  for (let t = 0; t < 10; t++) out.push(new Map<Keyword, unknown>([[K.id, n + 1 + t], [kw('territory/name'), `territory-${t}`]]));
+  for (let k = 0; k < n; k++) {
+    const m = new Map<Keyword, unknown>([
+      [K.id, k + 1],
+      [kw('thug/name'), `thug-${k}`],
+      [kw('thug/earnings'), 1 + Math.floor(rnd() * 1000)],
+      [kw('thug/territory'), n + 1 + (k % 10)],
+    ]);
+    if (k >= 10) m.set(kw('thug/boss'), Math.floor((k - 10) / 4) + 1);
+    out.push(m);
+  }
+  return out;
+}
+
+const CHIC_SCHEMA = '{:thug/boss {:db/valueType :db.type/ref} :thug/territory {:db/valueType :db.type/ref}}';
+
+// ------------------------------------------------------------------------------------------------
+// Rows
+// ------------------------------------------------------------------------------------------------
+
+/** A mutation: the i-th call's one-datom transaction (same for both sides). */
+type Mutation = (i: number) => unknown[][];
+
+interface IncRow {
+  name: string;
+  n: number;
+  schema: string;
+  data: () => Map<Keyword, unknown>[];
+  query: string;
+  inputs: string[];
+  mutate: Mutation;
+}
+
+const Q: Record<string, string> = {
+  q1: '[:find ?e :where [?e :name "Ivan"]]',
+  q2: '[:find ?e ?a :where [?e :name "Ivan"] [?e :age ?a]]',
+  q3: '[:find ?e ?a :where [?e :name "Ivan"] [?e :age ?a] [?e :sex :male]]',
+  q4: '[:find ?e ?l ?a :where [?e :name "Ivan"] [?e :last-name ?l] [?e :age ?a] [?e :sex :male]]',
+  qpred1: '[:find ?e ?s :where [?e :salary ?s] [(> ?s 50000)]]',
+  'agg-group': '[:find ?a (count ?e) (avg ?s) :where [?e :age ?a] [?e :salary ?s]]',
+  'with-sum': '[:find ?n (sum ?s) :with ?e :where [?e :name ?n] [?e :salary ?s]]',
+  'follows-2hop': '[:find ?e ?g :where [?e :name "Ivan"] [?e :follows ?f] [?f :follows ?g]]',
+};
+
+const TC_QUERY = '[:find ?e ?e2 :in $ % :where (follows ?e ?e2)]';
+const TC_RULES = '[[(follows ?x ?y) [?x :follows ?y]] [(follows ?x ?y) [?x :follows ?t] (follows ?t ?y)]]';
+
+const pickE = (n: number, i: number) => 1 + ((i * 7919) % n);
+const nameMut = (n: number): Mutation => (i) => [[ADD, pickE(n, i), K.name, i % 2 === 0 ? 'Ivan' : 'Petr']];
+const ageMut = (n: number): Mutation => (i) => [[ADD, pickE(n, i), K.age, i % 100]];
+const salaryMut = (n: number): Mutation => (i) => [[ADD, pickE(n, i), K.salary, (i * 4111) % 100000]];
+
+function incRows(n: number): IncRow[] {
+  const base = (name: string, mutate: Mutation, follows = false): IncRow => ({
+    name,
+    n,
+    schema: SCHEMA_EDN,
+    data: () => memo(`people-${n}-${follows}`, () => peopleTx(n, follows)),
+    query: Q[name]!,
+    inputs: [],
+    mutate,
+  });
+  const chicRows: IncRow[] = [
+    {
+      name: 'chic-territory',
+      n,
+      schema: CHIC_SCHEMA,
+      data: () => memo(`chic-${n}`, () => chicagoTx(n)),
+      query: chic.territoryEarnings,
+      inputs: [],
+      mutate: (i) => [[ADD, pickE(n, i), kw('thug/earnings'), 1 + (i % 1000)]],
+    },
+    {
+      name: 'chic-sub',
+      n,
+      schema: CHIC_SCHEMA,
+      data: () => memo(`chic-${n}`, () => chicagoTx(n)),
+      query: chic.subEarnings,
+      inputs: [chic.rules],
+      mutate: (i) => [[ADD, pickE(n, i), kw('thug/earnings'), 1 + (i % 1000)]],
+    },
+  ];
+  return [
+    base('q1', nameMut(n)),
+    base('q2', ageMut(n)),
+    base('q3', ageMut(n)),
+    base('q4', ageMut(n)),
+    base('qpred1', salaryMut(n)),
+    base('agg-group', salaryMut(n)),
+    base('with-sum', salaryMut(n)),
+    base('follows-2hop', (i) => [[ADD, pickE(n, i), K.follows, pickE(n, i * 31 + 1)]], true),
+    ...chicRows,
+  ];
+}
+
+/** Recursion on DataScript's own shapes: add a follows edge at a leaf (even calls), remove it (odd). */
+function tcRows(): IncRow[] {
+  const shapes: [string, () => Map<Keyword, unknown>[], number][] = [
+    ['tc-wide-4x6', () => wideTx(4, 6), 1555],
+    ['tc-wide-7x3', () => wideTx(7, 3), 3280],
+    ['tc-long-30x3', () => longTx(30, 3), 93],
+    ['tc-long-30x5', () => longTx(30, 5), 155],
+  ];
+  return shapes.map(([name, make, count]) => ({
+    name,
+    n: count,
+    schema: SCHEMA_EDN,
+    data: lazy(make),
+    query: TC_QUERY,
+    inputs: [TC_RULES],
+    // Entity `count` is a leaf (wide) / a chain end (long); count+1 a fresh entity.
+    mutate: (i) => [[i % 2 === 0 ? ADD : RETRACT, count, K.follows, count + 1]],
+  }));
+}
+
+function dataloomSide(r: IncRow): () => () => unknown {
+  return () => {
+    const conn = createConn(r.schema);
+    conn.transact([...r.data(), ...(r.name.startsWith('tc-') ? [new Map<Keyword, unknown>([[K.id, r.n + 1], [K.name, 'Fresh']])] : [])]);
+    const view = conn.register(r.name, r.query, ...r.inputs.map((x) => parseEdn(x)));
+    let i = 0;
+    return () => {
+      conn.transact(r.mutate(i++));
+      return view;
+    };
+  };
+}
+
+function peerSide(r: IncRow): () => () => unknown {
+  return () => {
+    let db = DS.withRaw(DS.emptyDb(r.schema), DS.rawEntities([...r.data(), ...(r.name.startsWith('tc-') ? [new Map<Keyword, unknown>([[K.id, r.n + 1], [K.name, 'Fresh']])] : [])]));
+    const inputs = r.inputs.map((x) => DS.toCljs(parseEdn(x)));
+    let i = 0;
+    return () => {
+      db = DS.ds.db_with(db, DS.toCljs(r.mutate(i++)));
+      return DS.rawQ(r.query, db, ...inputs);
+    };
+  };
+}
+
+function burstRow(n: number): RowSpec {
+  const names = ['q1', 'q2', 'q3', 'q4'];
+  const mut = (i: number) => (i % 2 === 0 ? nameMut(n)(i) : ageMut(n)(i));
+  return {
+    name: 'burst-500',
+    n,
+    dataloom: () => {
+      const conn = createConn(SCHEMA_EDN);
+      conn.transact(memo(`people-${n}-false`, () => peopleTx(n, false)));
+      for (const q of names) conn.register(q, Q[q]!);
+      let i = 0;
+      return () => {
+        for (let k = 0; k < 500; k++) conn.transact(mut(i++));
+        return null;
+      };
+    },
+    peer: () => {
+      let db = DS.withRaw(DS.emptyDb(SCHEMA_EDN), DS.rawEntities(memo(`people-${n}-false`, () => peopleTx(n, false))));
+      let i = 0;
+      return () => {
+        for (let k = 0; k < 500; k++) {
+          db = DS.ds.db_with(db, DS.toCljs(mut(i++)));
+          for (const q of names) DS.rawQ(Q[q]!, db);
+        }
+        return null;
+      };
+    },
+  };
+}
+
+export function rows(opts: SuiteOptions): RowSpec[] {
+  const out: RowSpec[] = [];
+  for (const n of opts.sizes) {
+    for (const r of incRows(n)) out.push({ name: r.name, n: r.n, dataloom: dataloomSide(r), peer: peerSide(r) });
+  }
+  for (const r of tcRows()) out.push({ name: r.name, n: r.n, dataloom: dataloomSide(r), peer: peerSide(r) });
+  out.push(burstRow(Math.min(...opts.sizes)));
+  out.push(memoryRow(opts.sizes));
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Heap bytes per registered query
+// ------------------------------------------------------------------------------------------------
+
+const gc = (globalThis as { gc?: () => void }).gc;
+function heap(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** Not a timing row: measures heap per registered query and writes incremental-memory.json. */
+function memoryRow(sizes: number[]): RowSpec {
+  return {
+    name: 'heap-per-query',
+    n: Math.max(...sizes),
+    dataloom: () => {
+      const n = Math.max(...sizes);
+      const results: { query: string; n: number; bytes: number }[] = [];
+      const conn: Conn = createConn(SCHEMA_EDN);
+      conn.transact(memo(`people-${n}-false`, () => peopleTx(n, false)));
+      for (const name of ['q1', 'q2', 'q3', 'q4', 'qpred1', 'agg-group', 'with-sum']) {
+        const before = heap();
+        const v = conn.register(name, Q[name]!);
+        const after = heap();
+        results.push({ query: name, n, bytes: after - before });
+        void v;
+      }
+      const cconn = createConn(CHIC_SCHEMA);
+      cconn.transact(memo(`chic-${n}`, () => chicagoTx(n)));
+      for (const [name, q, ins] of [
+        ['chic-territory', chic.territoryEarnings, []],
+        ['chic-sub', chic.subEarnings, [chic.rules]],
+      ] as const) {
+        const before = heap();
+        cconn.register(name, q, ...ins);
+        results.push({ query: name, n, bytes: heap() - before });
+      }
+      process.stdout.write('\nheap bytes per registered query (base relations included for the first query reading an attribute):\n');
+      for (const r of results) process.stdout.write(`  ${r.query.padEnd(16)} n=${r.n}  ${(r.bytes / 1024 / 1024).toFixed(2)} MB\n`);
+      const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../results');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'incremental-memory.json'), JSON.stringify(results, null, 2) + '\n');
+      return () => null;
+    },
+    peer: () => () => null,
+  };
+}
