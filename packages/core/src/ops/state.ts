@@ -118,6 +118,10 @@ export class MergeState {
   rep(e: GlobalId): GlobalId {
     return this.repOf.get(e) ?? e;
   }
+  /** The raw entities merged into `e`'s representative (just `[e]` when not merged). */
+  members(e: GlobalId): GlobalId[] {
+    return [...this.componentOf(e)];
+  }
   /** Whether `e` has any visible datom. */
   exists(e: GlobalId): boolean {
     return this.visible.has(this.rep(e));

@@ -104,7 +104,7 @@ class Translator {
     this.preResolveUpserts(list);
     for (const f of list) this.form(f);
     for (const [key, form] of this.usedAsValue) {
-      if (!this.usedAsEntity.has(key) && !this.tempids.has(key)) {
+      if (!this.usedAsEntity.has(key) && !this.upserted.has(key)) {
         throw new DataloomError('transact/tempid', `tempid ${key} is used only as a value`, { form: show(form), tempid: key });
       }
     }
@@ -144,6 +144,7 @@ class Translator {
           });
         }
         this.tempids.set(tempKey, existing);
+        this.upserted.add(tempKey);
       } else {
         const other = this.txClaims.get(claimKey);
         if (other === undefined) this.txClaims.set(claimKey, { kind: 'temp', key: tempKey });
@@ -154,7 +155,7 @@ class Translator {
       const ents = entriesOf(f);
       if (ents) {
         const id = ents.find(([k]) => attrName(k, f) === 'db/id')?.[1];
-        const key = id === undefined ? null : this.tempKey(id);
+        const key = id === undefined ? this.anonKey(f as object) : this.tempKey(id);
         for (const [k, v] of ents) {
           const a = attrName(k, f);
           if (a !== 'db/id' && !Array.isArray(v)) visit(key, a, v, f);
@@ -166,6 +167,16 @@ class Translator {
   }
 
   private readonly alias = new Map<string, string>();
+  private readonly anonKeys = new WeakMap<object, string>();
+  /** Tempids resolved to existing entities by upsert. */
+  private readonly upserted = new Set<string>();
+
+  /** The internal tempid of an entity map written without `:db/id`. */
+  private anonKey(m: object): string {
+    let k = this.anonKeys.get(m);
+    if (k === undefined) this.anonKeys.set(m, (k = '\u0000anon' + this.anon++));
+    return k;
+  }
 
   private tempKey(x: unknown): string | null {
     if (typeof x === 'number' && Number.isInteger(x) && x < 0) return String(x);
@@ -261,6 +272,9 @@ class Translator {
     }
     const w = this.value(a, v, form);
     if (s.identity && !s.ref) this.txClaims.set(a + '\u0000' + wireValueKey(w), { kind: 'id', id: e });
+    // like DataScript's tx-data, re-asserting the current value is a no-op
+    const k = wireValueKey(w);
+    if (this.state.values(e, a).some((c) => wireValueKey(c) === k)) return;
     this.push({ e, op: 'add', a, v: w });
   }
 
@@ -287,7 +301,7 @@ class Translator {
     const ents = entriesOf(m)!;
     let idv: unknown;
     for (const [k, v] of ents) if (attrName(k, form) === 'db/id') idv = v;
-    const e = idv === undefined ? this.entity('\u0000anon' + this.anon++, form) : this.entity(idv, form);
+    const e = idv === undefined ? this.entity(this.anonKey(m as object), form) : this.entity(idv, form);
     for (const [k, v] of ents) {
       const a = attrName(k, form);
       if (a === 'db/id') continue;
@@ -351,7 +365,8 @@ class Translator {
       case 'db/retractEntity':
       case 'db.fn/retractEntity': {
         if (f.length !== 2) throw new DataloomError('transact/syntax', ':db/retractEntity takes [:db/retractEntity e]', { form: show(f) });
-        this.push({ e: this.existing(f[1], f), op: 'retractEntity' });
+        // a merged entity (unique-identity rule) is retracted with all its members
+        for (const m of this.state.members(this.existing(f[1], f))) this.push({ e: m, op: 'retractEntity' });
         return;
       }
       case 'db/cas':

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { q } from '@dataloom/query';
+import { DataloomError, formatHlc, type TxEnvelope } from '@dataloom/core';
+import { Replica } from './replica.js';
+import { MemoryStore, memoryBacking } from '../store/memory.js';
+
+const schema = {
+  'user/email': { ':db/unique': ':db.unique/identity' },
+  'user/name': {},
+  'user/friend': { ':db/valueType': ':db.type/ref', ':db/cardinality': ':db.cardinality/many' },
+  'user/address': { ':db/valueType': ':db.type/ref', ':db/isComponent': true },
+  'address/city': {},
+  'user/tags': { ':db/cardinality': ':db.cardinality/many' },
+  'note/body': { ':db/valueType': ':db.type/text' },
+};
+
+function clock(start = 1_700_000_000_000) {
+  let t = start;
+  return { now: () => t, set: (v: number) => (t = v) };
+}
+
+const names = (r: Replica) => q('[:find [?n ...] :where [_ :user/name ?n]]', r.db()) as string[];
+
+describe('Replica', () => {
+  it('transacts the DataScript language locally, persisting the outbox before resolving', async () => {
+    const backing = memoryBacking();
+    const r = new Replica({ schema, store: new MemoryStore(backing), replicaId: 'ra', now: clock().now });
+    const res = await r.localTransact([
+      { ':db/id': 'ivan', 'user/name': 'Ivan', 'user/email': 'ivan@x', 'user/address': { 'address/city': 'Moscow' } },
+      { ':db/id': -2, 'user/name': 'Petr', 'user/friend': 'ivan', 'user/tags': ['a', 'b'] },
+    ]);
+    expect(backing.outbox.get(res.tx)).toEqual(res.envelope);
+    expect(r.outbox()).toEqual([res.envelope]);
+    expect(Object.keys(res.tempids).sort()).toEqual(['-2', 'ivan']);
+    expect(names(r).sort()).toEqual(['Ivan', 'Petr']);
+    expect(q('[:find ?c . :where [?e :user/email "ivan@x"] [?e :user/address ?a] [?a :address/city ?c]]', r.db())).toBe('Moscow');
+    expect(q('[:find ?n . :where [?p :user/friend ?i] [?i :user/name "Ivan"] [?p :user/name ?n]]', r.db())).toBe('Petr');
+    // upsert by identity and lookup refs
+    await r.localTransact([{ 'user/email': 'ivan@x', 'user/name': 'Ivan Ivanov' }]);
+    await r.localTransact([[':db/add', [':user/email', 'ivan@x'], ':user/tags', 'x']]);
+    expect(names(r).sort()).toEqual(['Ivan Ivanov', 'Petr']);
+    // retractEntity takes the component and the refs with it
+    await r.localTransact([[':db/retractEntity', [':user/email', 'ivan@x']]]);
+    expect(names(r)).toEqual(['Petr']);
+    expect(q('[:find ?c :where [_ :address/city ?c]]', r.db())).toEqual(new Set());
+    expect(q('[:find ?f :where [_ :user/friend ?f]]', r.db())).toEqual(new Set());
+    // integer ids from queries work as entity references
+    const petr = q('[:find ?e . :where [?e :user/name "Petr"]]', r.db()) as number;
+    await r.localTransact([[':db/retract', petr, ':user/tags', 'a']]);
+    expect(q('[:find [?t ...] :where [?e :user/tags ?t]]', r.db())).toEqual(['b']);
+  });
+
+  it('rejects bad transactions with typed errors and changes nothing', async () => {
+    const r = new Replica({ schema, replicaId: 'ra' });
+    await r.ready;
+    const cases: Array<[unknown, string]> = [
+      [[[':db/add', [':user/email', 'nobody'], ':user/name', 'x']], 'entity-id/missing'],
+      [[[':db/frob', 1]], 'transact/syntax'],
+      [[{ ':db/id': -1, 'user/friend': -5 }], 'transact/tempid'],
+      [[[':db/cas', 'ra.x', ':user/name', 'a', 'b']], 'transact/cas'],
+      ['[[:db/add', 'edn/eof'],
+    ];
+    for (const [tx, code] of cases) {
+      let err: unknown;
+      try {
+        await r.localTransact(tx);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(tx)).toBeInstanceOf(DataloomError);
+      expect((err as DataloomError).code, JSON.stringify(tx)).toBe(code);
+    }
+    expect(r.outbox()).toEqual([]);
+    expect(r.db().size).toBe(0);
+  });
+
+  it('two replicas converge whatever the order; applying twice is a no-op', async () => {
+    const a = new Replica({ schema, replicaId: 'ra', now: clock().now });
+    const b = new Replica({ schema, replicaId: 'rb', now: clock().now });
+    const ea = (await a.localTransact([{ 'user/email': 'same@x', 'user/name': 'From A', 'user/tags': 'a' }])).envelope;
+    const eb = (await b.localTransact([{ 'user/email': 'same@x', 'user/name': 'From B', 'user/tags': 'b' }])).envelope;
+    const eb2 = (await b.localTransact([{ ':db/id': 'n', 'user/name': 'Other' }])).envelope;
+    await a.applyRemote([eb2, eb], 'c2');
+    await b.applyRemote([ea, ea], 'c1');
+    await b.applyRemote([ea], 'c1');
+    expect(new TextDecoder().decode(a.encodeSnapshot())).toBe(new TextDecoder().decode(b.encodeSnapshot()));
+    // the unique-identity rule: one entity, both replicas' values merged by LWW
+    for (const r of [a, b]) {
+      expect(q('[:find ?e :where [?e :user/email "same@x"]]', r.db()).size).toBe(1);
+      expect(q('[:find [?t ...] :where [?e :user/email "same@x"] [?e :user/tags ?t]]', r.db())).toEqual(expect.arrayContaining(['a', 'b']));
+    }
+    expect(a.cursor()).toBe('c2');
+  });
+
+  it('reject rolls back optimistic ops; watched queries get the reversing diffs', async () => {
+    const r = new Replica({ schema, replicaId: 'ra' });
+    await r.ready;
+    await r.localTransact([{ 'user/name': 'Keep' }]);
+    const view = r.conn.register('names', '[:find ?n :where [_ :user/name ?n]]');
+    const diffs: unknown[] = [];
+    view.subscribe((d) => diffs.push(...d.map(([row, , m]) => [row, m])));
+    const { tx } = await r.localTransact([{ 'user/name': 'Doomed' }]);
+    const rejected: unknown[] = [];
+    r.on('rejected', (e) => rejected.push(e.error.code));
+    await r.reject(tx, new DataloomError('server/permission', 'no', {}));
+    expect(diffs).toEqual([
+      [['Doomed'], 1],
+      [['Doomed'], -1],
+    ]);
+    expect(rejected).toEqual(['server/permission']);
+    expect(r.outbox().length).toBe(1);
+    expect(view.result()).toEqual(new Set([['Keep']]));
+  });
+
+  it('reloads with the same id, state, outbox and a monotonic clock', async () => {
+    const backing = memoryBacking();
+    const c = clock();
+    const r1 = new Replica({ schema, store: new MemoryStore(backing), now: c.now });
+    const t1 = await r1.localTransact([{ 'user/name': 'A' }]);
+    const t2 = await r1.localTransact([{ 'user/name': 'B' }]);
+    const remote: TxEnvelope = {
+      tx: formatHlc({ ms: 1_700_000_000_500, counter: 0, replica: 'rz' }),
+      replica: 'rz',
+      ops: [{ id: formatHlc({ ms: 1_700_000_000_500, counter: 0, replica: 'rz' }) + '/0', tx: formatHlc({ ms: 1_700_000_000_500, counter: 0, replica: 'rz' }), e: 'rz.1', op: 'add', a: 'user/name', v: 'Z' }],
+    };
+    await r1.applyRemote([remote], 'cur-1');
+    await r1.ack(t1.tx, 'p1');
+    await r1.close();
+    c.set(1_600_000_000_000); // wall clock went back across the restart
+    const r2 = new Replica({ schema, store: new MemoryStore(backing), now: c.now });
+    await r2.ready;
+    expect(r2.replicaId).toBe(r1.replicaId);
+    expect(r2.cursor()).toBe('cur-1');
+    expect(r2.outbox().map((e) => e.tx)).toEqual([t2.tx]);
+    expect(names(r2).sort()).toEqual(['A', 'B', 'Z']);
+    const t3 = await r2.localTransact([{ 'user/name': 'C' }]);
+    expect(t3.tx > remote.tx && t3.tx > t2.tx).toBe(true);
+  });
+
+  it('a remote stamp too far ahead is merged but not adopted by the clock', async () => {
+    const c = clock(1_000_000);
+    const r = new Replica({ schema, replicaId: 'ra', now: c.now, maxDriftMs: 1000 });
+    const drift: string[] = [];
+    r.on('clock-drift', (e) => drift.push(e.error.code));
+    const far = formatHlc({ ms: 9_000_000, counter: 0, replica: 'rb' });
+    await r.applyRemote([{ tx: far, replica: 'rb', ops: [{ id: far + '/0', tx: far, e: 'rb.1', op: 'add', a: 'user/name', v: 'Future' }] }], 'c');
+    expect(drift).toEqual(['hlc/drift']);
+    expect(names(r)).toEqual(['Future']);
+    const { tx } = await r.localTransact([{ 'user/name': 'Now' }]);
+    expect(tx < far).toBe(true);
+  });
+
+  it('malformed remote envelopes throw ops/malformed and apply nothing', async () => {
+    const r = new Replica({ schema, replicaId: 'ra' });
+    const tx = formatHlc({ ms: 5, counter: 0, replica: 'rb' });
+    const good = { tx, replica: 'rb', ops: [{ id: tx + '/0', tx, e: 'rb.1', op: 'add' as const, a: 'user/name', v: 'ok' }] };
+    const bad = { ...good, replica: 'rc' };
+    await expect(r.applyRemote([good, bad], 'c')).rejects.toMatchObject({ code: 'ops/malformed' });
+    expect(r.db().size).toBe(0);
+    expect(r.cursor()).toBeNull();
+  });
+
+  it('falls back to memory on a storage fault and says so', async () => {
+    const store = new MemoryStore();
+    const r = new Replica({ schema, store, replicaId: 'ra' });
+    await r.ready;
+    const errors: string[] = [];
+    r.on('storage-error', (e) => errors.push(e.error.code));
+    store.failNextWrite = new DataloomError('storage/quota', 'QuotaExceededError', {});
+    const res = await r.localTransact([{ 'user/name': 'Still here' }]);
+    expect(res.persisted).toBe(false);
+    expect(errors).toEqual(['storage/quota']);
+    expect(names(r)).toEqual(['Still here']);
+    expect((await r.localTransact([{ 'user/name': 'More' }])).persisted).toBe(false);
+    expect(r.outbox().length).toBe(2);
+  });
+
+  it('asOf, since and history', async () => {
+    const c = clock(1_000_000);
+    const r = new Replica({ schema, replicaId: 'ra', now: c.now });
+    const t1 = await r.localTransact([{ ':db/id': 'x', 'user/email': 'x@x', 'user/name': 'v1' }]);
+    c.set(2_000_000);
+    await r.localTransact([{ 'user/email': 'x@x', 'user/name': 'v2' }]);
+    expect(q('[:find ?n . :where [_ :user/name ?n]]', r.asOf(t1.tx))).toBe('v1');
+    expect(q('[:find ?n . :where [_ :user/name ?n]]', r.asOf(new Date(1_500_000)))).toBe('v1');
+    expect(q('[:find ?n . :where [_ :user/name ?n]]', r.asOf(3_000_000))).toBe('v2');
+    expect(q('[:find [?a ...] :where [_ ?a]]', r.since(t1.tx))).toEqual([expect.objectContaining({ fqn: 'user/name' })]);
+    const hist = r.history();
+    const rows = q('[:find ?v ?added :in [[?e ?a ?v ?tx ?added]] :where [(= ?a :user/name)]]', hist);
+    expect(rows).toEqual(new Set([['v1', true], ['v1', false], ['v2', true]]));
+  });
+});

@@ -1,0 +1,470 @@
+/**
+ * The client replica: an op set under the merge rules ({@link MergeState}), its HLC, its store,
+ * the outbox, and the materialised database kept in a dataflow connection so registered queries
+ * update incrementally. Implements {@link SyncTarget} for the sync module.
+ *
+ * Every mutating call runs on one serial queue, so store writes, state changes and emitted
+ * batches happen in one order. Entity ids are global strings on disk and on the wire and are
+ * interned to small integers (in order of first appearance) inside the database.
+ */
+import {
+  Datom,
+  DataloomError,
+  HlcClock,
+  MergeState,
+  TX0,
+  checkEnvelope,
+  fromWireValue,
+  initDb,
+  kw,
+  newReplicaId,
+  parseHlc,
+  translateTx,
+  type DatomChange,
+  type Db,
+  type GlobalId,
+  type HlcString,
+  type Op,
+  type TxEnvelope,
+  type VisibleDatom,
+} from '@dataloom/core';
+import { createConn, type Conn } from '@dataloom/dataflow';
+import type { ReplicaStore, StoreMeta } from '../store/types.js';
+import { MemoryStore } from '../store/memory.js';
+import type {
+  ChangeOrigin,
+  LocalTxResult,
+  ReplicaEventMap,
+  ReplicaEventName,
+  ServerCursor,
+  SyncTarget,
+  Unsubscribe,
+  WireError,
+} from './types.js';
+
+export interface ReplicaOptions {
+  /** Schema input (DataScript style), shared by the merge rules and the database. */
+  schema?: unknown;
+  /** Where to persist; default an in-memory store. */
+  store?: ReplicaStore;
+  /** Wall clock for the HLC (tests). */
+  now?: () => number;
+  /** HLC drift bound for remote stamps, ms. */
+  maxDriftMs?: number;
+  /** Replica id for a fresh store (default random). Ignored when the store already has one. */
+  replicaId?: string;
+}
+
+/** A batch of visible changes, as the runtime forwards it to views and other tabs. */
+export interface ChangeBatch {
+  origin: ChangeOrigin;
+  txs: HlcString[];
+  /** Database tx id of the batch. */
+  txId: number;
+  changes: DatomChange[];
+}
+
+function toWireError(e: WireError | DataloomError): WireError {
+  return e instanceof DataloomError ? e.toWire() : e;
+}
+
+export class Replica implements SyncTarget {
+  private state: MergeState;
+  private clock!: HlcClock;
+  private store: ReplicaStore;
+  private outboxList: TxEnvelope[] = [];
+  private cursorValue: ServerCursor | null = null;
+  private id = '';
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Map<ReplicaEventName, Set<(p: never) => void>>();
+  private readonly batchListeners = new Set<(b: ChangeBatch) => void>();
+  /** Global id ↔ database integer id. */
+  private readonly eids = new Map<GlobalId, number>();
+  private readonly gids: GlobalId[] = [''];
+  private txCounter = TX0;
+  /** Database tx id → HLC of the newest op of that batch. */
+  private readonly txHlc = new Map<number, HlcString>();
+  /** Draft envelopes (not part of the committed view), by draft id. */
+  private readonly drafts = new Map<string, TxEnvelope[]>();
+  private offFault: () => void = () => {};
+  private closed = false;
+  /** True once the replica fell back to memory after a storage fault. */
+  private degraded = false;
+  /** The dataflow connection holding the materialised database. */
+  readonly conn: Conn;
+  readonly ready: Promise<void>;
+  readonly schema: unknown;
+
+  constructor(private readonly options: ReplicaOptions = {}) {
+    this.schema = options.schema ?? {};
+    this.state = new MergeState(this.schema);
+    this.store = options.store ?? new MemoryStore();
+    this.conn = createConn(this.schema as never);
+    this.ready = this.enqueue(() => this.load());
+  }
+
+  // ------------------------------------------------------------------ SyncTarget
+
+  get replicaId(): string {
+    return this.id;
+  }
+
+  cursor(): ServerCursor | null {
+    return this.cursorValue;
+  }
+
+  outbox(): TxEnvelope[] {
+    return this.outboxList.slice();
+  }
+
+  on<K extends ReplicaEventName>(event: K, fn: (payload: ReplicaEventMap[K]) => void): Unsubscribe {
+    let s = this.listeners.get(event);
+    if (!s) this.listeners.set(event, (s = new Set()));
+    s.add(fn as (p: never) => void);
+    return () => s!.delete(fn as (p: never) => void);
+  }
+
+  /** Subscribes to every applied batch of visible changes (the runtime feeds views and tabs). */
+  onBatch(fn: (b: ChangeBatch) => void): Unsubscribe {
+    this.batchListeners.add(fn);
+    return () => this.batchListeners.delete(fn);
+  }
+
+  localTransact(txData: unknown, options: { draft?: string } = {}): Promise<LocalTxResult & { persisted: boolean }> {
+    return this.enqueue(async () => {
+      const stamp = this.clock.now();
+      const { envelope, tempids } = translateTx(this.state, txData, {
+        stamp,
+        resolveInt: (n) => this.gids[n] ?? null,
+      });
+      if (options.draft !== undefined) envelope.draft = options.draft;
+      const persisted = await this.persist('putLocal', (s) => s.putLocal(envelope, this.meta()));
+      this.outboxList.push(envelope);
+      if (envelope.draft !== undefined) {
+        this.addDraft(envelope);
+      } else {
+        this.emitBatch('local', [envelope.tx], this.state.apply(envelope.ops, { validate: false }));
+      }
+      return { tx: envelope.tx, envelope, tempids, persisted };
+    });
+  }
+
+  ack(tx: HlcString, cursor: ServerCursor | null = null): Promise<void> {
+    return this.enqueue(async () => {
+      const i = this.outboxList.findIndex((e) => e.tx === tx);
+      if (i < 0) return;
+      await this.persist('ack', (s) => s.ack(tx));
+      this.outboxList.splice(i, 1);
+      this.emit('acked', { tx, cursor });
+    });
+  }
+
+  reject(tx: HlcString, error: WireError | DataloomError): Promise<void> {
+    return this.enqueue(async () => {
+      const i = this.outboxList.findIndex((e) => e.tx === tx);
+      if (i < 0) return;
+      const envelope = this.outboxList[i]!;
+      await this.persist('reject', (s) => s.reject(tx));
+      this.outboxList.splice(i, 1);
+      if (envelope.draft !== undefined) {
+        const list = this.drafts.get(envelope.draft);
+        if (list) this.drafts.set(envelope.draft, list.filter((e) => e.tx !== tx));
+      } else {
+        this.emitBatch('rollback', [tx], this.state.remove(envelope.ops.map((o) => o.id)));
+      }
+      this.emit('rejected', { tx, envelope, error: toWireError(error) });
+    });
+  }
+
+  applyRemote(envelopes: readonly TxEnvelope[], cursor: ServerCursor | null): Promise<void> {
+    return this.enqueue(async () => {
+      for (const env of envelopes) checkEnvelope(env);
+      const fresh: Op[] = [];
+      const txs: HlcString[] = [];
+      const draftEnvs: TxEnvelope[] = [];
+      for (const env of envelopes) {
+        try {
+          this.clock.receive(env.tx);
+        } catch (e) {
+          if (e instanceof DataloomError && e.code === 'hlc/drift') this.emit('clock-drift', { tx: env.tx, error: e.toWire() });
+          else throw e;
+        }
+        if (env.draft !== undefined) {
+          draftEnvs.push(env);
+          continue;
+        }
+        let any = false;
+        for (const op of env.ops) {
+          if (!this.state.has(op.id)) {
+            fresh.push(op);
+            any = true;
+          }
+        }
+        if (any) txs.push(env.tx);
+      }
+      const draftOps = draftEnvs.flatMap((e) => e.ops.map((o) => ({ ...o, draft: e.draft })));
+      await this.persist('putRemote', (s) => s.putRemote([...fresh, ...(draftOps as Op[])], { ...this.meta(), cursor }));
+      this.cursorValue = cursor;
+      for (const d of draftEnvs) this.addDraft(d);
+      if (fresh.length) this.emitBatch('remote', txs, this.state.apply(fresh, { validate: false }));
+    });
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** The current database value (entity ids are interned integers). */
+  db(): Db {
+    return this.conn.db();
+  }
+
+  /** The merge state (global ids, visible datoms, op set). */
+  merged(): MergeState {
+    return this.state;
+  }
+
+  /** Integer id of a global id (allocating one if new). */
+  eid(gid: GlobalId): number {
+    let n = this.eids.get(gid);
+    if (n === undefined) {
+      n = this.gids.length;
+      this.gids.push(gid);
+      this.eids.set(gid, n);
+    }
+    return n;
+  }
+
+  /** Global id of an integer entity id, or null. */
+  gid(eid: number): GlobalId | null {
+    return this.gids[eid] ?? null;
+  }
+
+  /** HLC of a database tx id (batches), or null. */
+  hlcOfTx(txId: number): HlcString | null {
+    return this.txHlc.get(txId) ?? null;
+  }
+
+  /** Draft envelopes held for `draft`. */
+  draftEnvelopes(draft: string): TxEnvelope[] {
+    return (this.drafts.get(draft) ?? []).slice();
+  }
+
+  /**
+   * The database as of HLC `t` (inclusive): the merge of every op with `tx ≤ t`. Accepts an HLC
+   * string or a wall-clock `Date`/ms (then: every op stamped at or before that millisecond).
+   */
+  asOf(t: HlcString | Date | number): Db {
+    const bound = this.bound(t);
+    return this.dbOf([...this.state.allOps()].filter((o) => o.tx <= bound));
+  }
+
+  /** The database of datoms whose deciding op is newer than `t` (Datomic's `since`). */
+  since(t: HlcString | Date | number): Db {
+    const bound = this.bound(t);
+    return this.datomsToDb([...this.state.datoms()].filter((d) => d.tx > bound));
+  }
+
+  /**
+   * Every visible-state transition, oldest first, as `[e, a, v, tx, added]` rows (tx as HLC
+   * string): the history database as a relation. Query it with `q` as an input:
+   * `q('[:find ?v ?added :in $ [[?e ?a ?v ?tx ?added]] :where …]', db, replica.history())`.
+   */
+  history(): Array<[number, unknown, unknown, HlcString, boolean]> {
+    const ops = [...this.state.allOps()].sort((x, y) => (x.tx < y.tx ? -1 : x.tx > y.tx ? 1 : x.id < y.id ? -1 : 1));
+    const replay = new MergeState(this.state.schema);
+    const rows: Array<[number, unknown, unknown, HlcString, boolean]> = [];
+    let i = 0;
+    while (i < ops.length) {
+      const tx = ops[i]!.tx;
+      let j = i;
+      while (j < ops.length && ops[j]!.tx === tx) j++;
+      for (const c of replay.apply(ops.slice(i, j), { validate: false })) {
+        rows.push([this.eid(c.e), kw(c.a), this.value(c), tx, c.added]);
+      }
+      i = j;
+    }
+    return rows;
+  }
+
+  /** Encoded snapshot of the merge state (identical bytes for identical op sets). */
+  encodeSnapshot(): Uint8Array {
+    return this.state.encodeSnapshot();
+  }
+
+  /** Which store backs the replica now (`memory` after a fallback). */
+  storageKind(): string {
+    return this.store.kind;
+  }
+
+  /** Writes a compacted snapshot of all acknowledged ops and empties the log. */
+  compact(): Promise<void> {
+    return this.enqueue(async () => {
+      const pending = new Set(this.outboxList.flatMap((e) => e.ops.map((o) => o.id)));
+      const ops = [...this.state.allOps()].filter((o) => !pending.has(o.id));
+      await this.persist('compact', (s) => s.compact(ops));
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.enqueue(async () => {
+      this.closed = true;
+      this.offFault();
+      await this.store.close();
+    });
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(() => {
+      if (this.closed) throw new DataloomError('replica/closed', 'the replica is closed', {});
+      return fn();
+    });
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  private meta(): StoreMeta {
+    return { replicaId: this.id, hlc: this.clock.state(), cursor: this.cursorValue };
+  }
+
+  private async load(): Promise<void> {
+    let st;
+    try {
+      st = await this.store.load();
+    } catch (e) {
+      const err = e instanceof DataloomError ? e : new DataloomError('storage/failed', String(e), {});
+      await this.fallback(err, []);
+      st = await this.store.load();
+    }
+    this.id = st.meta?.replicaId ?? this.options.replicaId ?? newReplicaId();
+    this.clock = new HlcClock(this.id, {
+      ...(this.options.now ? { now: this.options.now } : {}),
+      ...(this.options.maxDriftMs !== undefined ? { maxDriftMs: this.options.maxDriftMs } : {}),
+      initial: st.meta?.hlc ?? null,
+    });
+    this.cursorValue = st.meta?.cursor ?? null;
+    const committed: Op[] = [];
+    const pushOp = (o: Op & { draft?: string }) => {
+      if (o.draft !== undefined) {
+        const { draft, ...op } = o;
+        this.addDraft({ tx: op.tx, replica: parseHlc(op.tx).replica, ops: [op], draft });
+      } else committed.push(o);
+    };
+    for (const o of st.snapshot) pushOp(o);
+    for (const batch of st.log) for (const o of batch) pushOp(o);
+    this.outboxList = st.outbox;
+    for (const env of st.outbox) {
+      if (env.draft !== undefined) this.addDraft(env);
+      else committed.push(...env.ops);
+    }
+    this.emitBatch('local', [], this.state.apply(committed, { validate: false }));
+    if (!st.meta) await this.persist('putMeta', (s) => s.putMeta(this.meta()));
+    this.offFault = this.store.onFault((e) => void this.onStoreFault(e));
+  }
+
+  /**
+   * Runs a store write; on a storage failure switches to an in-memory store holding the full
+   * current state, emits `storage-error`, and retries the write there. Returns whether the write
+   * reached the original (persistent) store.
+   */
+  private async persist(action: string, fn: (s: ReplicaStore) => Promise<void>): Promise<boolean> {
+    try {
+      await fn(this.store);
+      return !this.degraded;
+    } catch (e) {
+      if (!(e instanceof DataloomError) || !e.code.startsWith('storage/') || this.degraded) throw e;
+      await this.fallback(new DataloomError(e.code, e.message, { ...e.data, action }), []);
+      await fn(this.store);
+      return false;
+    }
+  }
+
+  private async fallback(error: DataloomError, lost: TxEnvelope[]): Promise<void> {
+    const old = this.store;
+    this.offFault();
+    this.offFault = () => {};
+    const mem = new MemoryStore();
+    if (this.id) {
+      const pending = new Set(this.outboxList.flatMap((e) => e.ops.map((o) => o.id)));
+      await mem.compact([...this.state.allOps()].filter((o) => !pending.has(o.id)));
+      for (const env of this.outboxList) await mem.putLocal(env, this.meta());
+      await mem.putMeta(this.meta());
+    }
+    this.store = mem;
+    this.degraded = true;
+    void old.close().catch(() => {});
+    this.emit('storage-error', { error: error.toWire(), fallback: 'memory', lost });
+  }
+
+  /** The store noticed it was deleted/evicted: re-persist everything we hold, else fall back. */
+  private onStoreFault(e: DataloomError): Promise<void> {
+    return this.enqueue(async () => {
+      if (e.data.evicted === true && this.store.kind !== 'memory') {
+        try {
+          const pending = new Set(this.outboxList.flatMap((x) => x.ops.map((o) => o.id)));
+          await this.store.compact([...this.state.allOps()].filter((o) => !pending.has(o.id)));
+          for (const env of this.outboxList) await this.store.putLocal(env, this.meta());
+          await this.store.putMeta(this.meta());
+          this.emit('storage-error', { error: e.toWire(), fallback: 'memory', lost: [] });
+          return;
+        } catch (err) {
+          await this.fallback(err instanceof DataloomError ? err : e, []);
+          return;
+        }
+      }
+      await this.fallback(e, []);
+    }).catch(() => {});
+  }
+
+  private addDraft(env: TxEnvelope): void {
+    const list = this.drafts.get(env.draft!) ?? [];
+    if (!list.some((e) => e.tx === env.tx)) list.push(env);
+    this.drafts.set(env.draft!, list);
+  }
+
+  private value(c: VisibleDatom): unknown {
+    return fromWireValue(c.v, (id) => this.eid(id));
+  }
+
+  private toDatom(c: DatomChange, txId: number): Datom {
+    return new Datom(this.eid(c.e), kw(c.a), this.value(c) as never, txId, c.added);
+  }
+
+  private emitBatch(origin: ChangeOrigin, txs: HlcString[], changes: DatomChange[]): void {
+    if (changes.length === 0 && txs.length === 0) return;
+    const txId = ++this.txCounter;
+    let newest = '';
+    for (const c of changes) if (c.tx > newest) newest = c.tx;
+    for (const t of txs) if (t > newest) newest = t;
+    if (newest) this.txHlc.set(txId, newest);
+    if (changes.length) this.conn.applyDatoms(changes.map((c) => this.toDatom(c, txId)), txId);
+    const batch: ChangeBatch = { origin, txs, txId, changes };
+    for (const fn of this.batchListeners) fn(batch);
+    this.emit('change', { origin, txs });
+  }
+
+  private emit<K extends ReplicaEventName>(event: K, payload: ReplicaEventMap[K]): void {
+    const s = this.listeners.get(event);
+    if (s) for (const fn of [...s]) (fn as (p: ReplicaEventMap[K]) => void)(payload);
+  }
+
+  private bound(t: HlcString | Date | number): string {
+    if (typeof t === 'string') return t;
+    const ms = typeof t === 'number' ? t : t.getTime();
+    // the greatest stamp within that millisecond
+    return ms.toString(36).padStart(12, '0') + '-zzzz-~';
+  }
+
+  private dbOf(ops: Op[]): Db {
+    const s = new MergeState(this.state.schema);
+    s.apply(ops, { validate: false });
+    return this.datomsToDb([...s.datoms()]);
+  }
+
+  private datomsToDb(ds: VisibleDatom[]): Db {
+    return initDb(
+      ds.map((d) => new Datom(this.eid(d.e), kw(d.a), this.value(d) as never, TX0 + 1, true)),
+      this.schema as never,
+    );
+  }
+}
