@@ -164,12 +164,24 @@ function score(s: Step, bound: Set<number>): number {
       return 1000;
     case 'atom': {
       if (s.neg) return 1000;
-      const ar = s.src.arr.arity;
+      const arr = s.src.arr;
+      const ar = arr.arity;
       let nb = 0;
-      for (let c = 0; c < ar && c < s.args.length; c++) if (isBound(s.args[c]!)) nb++;
+      let mask = 0;
+      for (let c = 0; c < ar && c < s.args.length; c++) {
+        if (isBound(s.args[c]!)) {
+          nb++;
+          mask |= 1 << c;
+        }
+      }
       if (nb === ar) return 900;
-      if (nb > 0) return 500 + nb * 10;
-      return 100 + (s.src.isMagic ? 50 : 0) - Math.min(49, Math.log2(1 + s.src.arr.size));
+      if (nb > 0) {
+        // Prefer the lookup with the smallest expected fan-out (rows per distinct key).
+        const keys = arr.size === 0 ? 1 : Math.max(1, arr.index(mask).size);
+        const fanout = arr.size / keys;
+        return 700 - Math.min(190, 10 * Math.log2(1 + fanout)) + nb;
+      }
+      return 100 + (s.src.isMagic ? 50 : 0) - Math.min(49, Math.log2(1 + arr.size));
     }
     case 'fn':
     case 'get-else':
