@@ -338,7 +338,8 @@ function parsePattern(x: unknown[], ctx: ClauseCtx): Pattern {
     rest = x.slice(1);
   }
   if (rest.length === 0) throw queryError('query/parse', 'Pattern could not be empty', x, { part: 'where' });
-  if (rest.length > 5) throw queryError('query/parse', 'Pattern could have at most 5 elements [e a v tx added]', x, { part: 'where' });
+  // DataScript 1.8 accepts a fifth (`added`) term but throws "Index out of bounds" when it runs.
+  if (rest.length > 4) throw queryError('query/parse', 'Pattern could have at most 4 elements [e a v tx]', x, { part: 'where' });
   const terms = rest.map(parsePatternTerm);
   const a = terms[1];
   if (a && a.kind === 'const' && typeof a.value === 'string') terms[1] = constant(kw(a.value));

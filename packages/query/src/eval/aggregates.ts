@@ -5,11 +5,14 @@
  */
 import { compareValues } from '@dataloom/core';
 import { queryError } from '../errors.js';
+import { cljCompare } from './builtins.js';
 import { keyOf } from './keys.js';
 
 export type AggregateFn = (...args: unknown[]) => unknown;
 
 const sortAsc = (xs: unknown[]): unknown[] => xs.slice().sort(compareValues);
+/** min/max compare like Clojure's `compare`: values of different types throw. */
+const sortCmp = (xs: unknown[]): unknown[] => xs.slice().sort(cljCompare);
 
 function sum(xs: unknown[]): number {
   let s = 0;
@@ -35,12 +38,12 @@ function median(xs: unknown[]): unknown {
 
 function minOf(xs: unknown[]): unknown {
   let m = xs[0];
-  for (let i = 1; i < xs.length; i++) if (compareValues(xs[i], m) < 0) m = xs[i];
+  for (let i = 1; i < xs.length; i++) if (cljCompare(xs[i], m) < 0) m = xs[i];
   return m;
 }
 function maxOf(xs: unknown[]): unknown {
   let m = xs[0];
-  for (let i = 1; i < xs.length; i++) if (compareValues(xs[i], m) > 0) m = xs[i];
+  for (let i = 1; i < xs.length; i++) if (cljCompare(xs[i], m) > 0) m = xs[i];
   return m;
 }
 
@@ -83,16 +86,17 @@ export const AGGREGATES: ReadonlyMap<string, AggregateFn> = new Map<string, Aggr
     'min',
     (...args) => {
       if (args.length === 1) return minOf(args[0] as unknown[]);
-      return sortAsc(args[1] as unknown[]).slice(0, nArg(args[0], 'min'));
+      return sortCmp(args[1] as unknown[]).slice(0, nArg(args[0], 'min'));
     },
   ],
   [
     'max',
     (...args) => {
       if (args.length === 1) return maxOf(args[0] as unknown[]);
-      const s = sortAsc(args[1] as unknown[]);
+      // ascending, like DataScript
+      const s = sortCmp(args[1] as unknown[]);
       const n = nArg(args[0], 'max');
-      return s.slice(Math.max(0, s.length - n)).reverse();
+      return s.slice(Math.max(0, s.length - n));
     },
   ],
   ['sample', (n, xs) => shuffled(xs as unknown[]).slice(0, nArg(n, 'sample'))],

@@ -42,8 +42,8 @@ function mod(n: unknown, d: unknown): number {
   return rem(rem(n, b) + b, b);
 }
 
-/** Clojure's `compare` (same-type only, -1/0/1). */
-function cljCompare(a: unknown, b: unknown): number {
+/** Clojure's `compare` (same-type only, -1/0/1; throws `query/call` across types). */
+export function cljCompare(a: unknown, b: unknown): number {
   if (a === null || a === undefined) return b === null || b === undefined ? 0 : -1;
   if (b === null || b === undefined) return 1;
   const sameKind =
@@ -192,7 +192,6 @@ function dbArg(db: unknown, fn: string): Db {
 function getElse(db: unknown, e: unknown, a: unknown, dflt: unknown): unknown {
   const d = dbArg(db, 'get-else');
   const attr = attrOf(a) as Keyword;
-  if (d.isMany(attr)) throw queryError('query/call', `get-else: ${printEdn(attr)} of :db.cardinality/many is not supported`, attr);
   if (dflt === null || dflt === undefined) throw queryError('query/call', 'get-else: nil default value is not supported', dflt);
   const eid = d.entidStrict(e);
   const v = d.value(eid, attr);

@@ -294,11 +294,8 @@ function joinCollection(src: readonly unknown[], c: Compiled, rel: Relation, out
       for (let i = 0; i < 5 && ok; i++) {
         const s = c.slots[i]!;
         if (s.t === 'blank') continue;
-        if (i >= tup.length) {
-          ok = false;
-          break;
-        }
-        const x = tup[i];
+        // DataScript reads missing positions of a short tuple as nil.
+        const x = i < tup.length ? tup[i] : null;
         if (s.t === 'const') ok = valueEquals(x, s.v);
         else if (s.t === 'bound') ok = valueEquals(x, row[s.col]);
         else if (s.t === 'new') out[s.out] = x;
