@@ -53,6 +53,11 @@ export interface ReplicaOptions {
   maxDriftMs?: number;
   /** Replica id for a fresh store (default random). Ignored when the store already has one. */
   replicaId?: string;
+  /**
+   * Several tabs share the store: each session gets its own replica id
+   * (`<stored id>_<random>`), so two tabs never issue the same HLC stamp or op id.
+   */
+  sessionIds?: boolean;
 }
 
 /** A batch of visible changes, as the runtime forwards it to views and other tabs. */
@@ -68,7 +73,14 @@ function toWireError(e: WireError | DataloomError): WireError {
   return e instanceof DataloomError ? e.toWire() : e;
 }
 
+/** What a replica wrote to its store (multi-tab announcements hang off this). */
+export type PersistedEvent =
+  | { kind: 'local'; envelope: TxEnvelope }
+  | { kind: 'remote'; envelopes: TxEnvelope[]; cursor: ServerCursor | null }
+  | { kind: 'reject'; tx: HlcString; error: WireError };
+
 export class Replica implements SyncTarget {
+  private readonly persistedListeners = new Set<(e: PersistedEvent) => void>();
   private state: MergeState;
   private clock!: HlcClock;
   private store: ReplicaStore;
@@ -124,6 +136,16 @@ export class Replica implements SyncTarget {
     return () => s!.delete(fn as (p: never) => void);
   }
 
+  /** Subscribes to the replica's own durable writes (after they completed). */
+  onPersisted(fn: (e: PersistedEvent) => void): Unsubscribe {
+    this.persistedListeners.add(fn);
+    return () => this.persistedListeners.delete(fn);
+  }
+
+  private tap(e: PersistedEvent): void {
+    for (const fn of this.persistedListeners) fn(e);
+  }
+
   /** Subscribes to every applied batch of visible changes (the runtime feeds views and tabs). */
   onBatch(fn: (b: ChangeBatch) => void): Unsubscribe {
     this.batchListeners.add(fn);
@@ -140,6 +162,7 @@ export class Replica implements SyncTarget {
       if (options.draft !== undefined) envelope.draft = options.draft;
       const persisted = await this.persist('putLocal', (s) => s.putLocal(envelope, this.meta()));
       this.outboxList.push(envelope);
+      this.tap({ kind: 'local', envelope });
       if (envelope.draft !== undefined) {
         this.addDraft(envelope);
       } else {
@@ -172,6 +195,7 @@ export class Replica implements SyncTarget {
       } else {
         this.emitBatch('rollback', [tx], this.state.remove(envelope.ops.map((o) => o.id)));
       }
+      this.tap({ kind: 'reject', tx, error: toWireError(error) });
       this.emit('rejected', { tx, envelope, error: toWireError(error) });
     });
   }
@@ -205,8 +229,79 @@ export class Replica implements SyncTarget {
       const draftOps = draftEnvs.flatMap((e) => e.ops.map((o) => ({ ...o, draft: e.draft })));
       await this.persist('putRemote', (s) => s.putRemote([...fresh, ...(draftOps as Op[])], { ...this.meta(), cursor }));
       this.cursorValue = cursor;
+      this.tap({ kind: 'remote', envelopes: [...envelopes], cursor });
       for (const d of draftEnvs) this.addDraft(d);
       if (fresh.length) this.emitBatch('remote', txs, this.state.apply(fresh, { validate: false }));
+    });
+  }
+
+  // ------------------------------------------------------------------ other tabs
+
+  /**
+   * Another tab of this app (same store) made a local transaction and persisted it in the shared
+   * outbox: merge its ops and track it as pending. Nothing is written.
+   */
+  applyPeerLocal(envelope: TxEnvelope): Promise<void> {
+    return this.enqueue(async () => {
+      checkEnvelope(envelope);
+      try {
+        this.clock.receive(envelope.tx);
+      } catch {
+        /* drift: merged, not adopted */
+      }
+      if (!this.outboxList.some((e) => e.tx === envelope.tx)) {
+        this.outboxList.push(envelope);
+        this.outboxList.sort((x, y) => (x.tx < y.tx ? -1 : x.tx > y.tx ? 1 : 0));
+      }
+      if (envelope.draft !== undefined) this.addDraft(envelope);
+      else this.emitBatch('tab', [envelope.tx], this.state.apply(envelope.ops.filter((o) => !this.state.has(o.id)), { validate: false }));
+    });
+  }
+
+  /** The syncing tab persisted remote envelopes: merge them (nothing written). */
+  applyPeerRemote(envelopes: readonly TxEnvelope[], cursor: ServerCursor | null): Promise<void> {
+    return this.enqueue(async () => {
+      const fresh: Op[] = [];
+      const txs: HlcString[] = [];
+      for (const env of envelopes) {
+        checkEnvelope(env);
+        try {
+          this.clock.receive(env.tx);
+        } catch {
+          /* drift */
+        }
+        if (env.draft !== undefined) {
+          this.addDraft(env);
+          continue;
+        }
+        const ops = env.ops.filter((o) => !this.state.has(o.id));
+        if (ops.length) {
+          fresh.push(...ops);
+          txs.push(env.tx);
+        }
+      }
+      this.cursorValue = cursor;
+      if (fresh.length) this.emitBatch('tab', txs, this.state.apply(fresh, { validate: false }));
+    });
+  }
+
+  /** The syncing tab recorded an acknowledgement: drop `tx` from the pending list. */
+  applyPeerAck(tx: HlcString): Promise<void> {
+    return this.enqueue(async () => {
+      const i = this.outboxList.findIndex((e) => e.tx === tx);
+      if (i >= 0) this.outboxList.splice(i, 1);
+    });
+  }
+
+  /** The syncing tab recorded a rejection: roll `tx` back here too. */
+  applyPeerReject(tx: HlcString, error: WireError): Promise<void> {
+    return this.enqueue(async () => {
+      const i = this.outboxList.findIndex((e) => e.tx === tx);
+      if (i < 0) return;
+      const envelope = this.outboxList[i]!;
+      this.outboxList.splice(i, 1);
+      if (envelope.draft === undefined) this.emitBatch('rollback', [tx], this.state.remove(envelope.ops.map((o) => o.id)));
+      this.emit('rejected', { tx, envelope, error });
     });
   }
 
@@ -324,7 +419,8 @@ export class Replica implements SyncTarget {
   }
 
   private meta(): StoreMeta {
-    return { replicaId: this.id, hlc: this.clock.state(), cursor: this.cursorValue };
+    const replicaId = this.options.sessionIds ? this.id.slice(0, this.id.lastIndexOf('_')) : this.id;
+    return { replicaId, hlc: this.clock.state(), cursor: this.cursorValue };
   }
 
   private async load(): Promise<void> {
@@ -336,7 +432,8 @@ export class Replica implements SyncTarget {
       await this.fallback(err, []);
       st = await this.store.load();
     }
-    this.id = st.meta?.replicaId ?? this.options.replicaId ?? newReplicaId();
+    const baseId = st.meta?.replicaId ?? this.options.replicaId ?? newReplicaId();
+    this.id = this.options.sessionIds ? baseId.slice(0, 40) + '_' + newReplicaId().slice(0, 8) : baseId;
     this.clock = new HlcClock(this.id, {
       ...(this.options.now ? { now: this.options.now } : {}),
       ...(this.options.maxDriftMs !== undefined ? { maxDriftMs: this.options.maxDriftMs } : {}),
@@ -358,6 +455,16 @@ export class Replica implements SyncTarget {
       else committed.push(...env.ops);
     }
     this.emitBatch('local', [], this.state.apply(committed, { validate: false }));
+    // stamps stay above every op held (matters for session ids and restored wall clocks)
+    let newest = '';
+    for (const o of committed) if (o.tx > newest) newest = o.tx;
+    if (newest) {
+      try {
+        this.clock.receive(newest);
+      } catch {
+        /* a far-future op: merged, not adopted */
+      }
+    }
     if (!st.meta) await this.persist('putMeta', (s) => s.putMeta(this.meta()));
     this.offFault = this.store.onFault((e) => void this.onStoreFault(e));
   }

@@ -1,0 +1,260 @@
+/**
+ * The client core: replica + dataflow connection + (optional) sync client + tab bus, with an
+ * all-async API. It runs where the data lives — in a Web Worker behind comlink (`worker.ts`), or
+ * in-process when there is no Worker (Node, tests). `createClient` (`client.ts`) is the
+ * calling-thread facade over either.
+ */
+import * as Y from 'yjs';
+import { DataloomError, bytesToBase64, isGlobalId, pull, pullMany, type HlcString } from '@dataloom/core';
+import { parseQuery, q } from '@dataloom/query';
+import type { View } from '@dataloom/dataflow';
+import { Replica } from '../replica/replica.js';
+import type { ReplicaEventMap, WireError } from '../replica/types.js';
+import { IdbStore } from '../store/indexeddb.js';
+import { MemoryStore } from '../store/memory.js';
+import type { ReplicaStore } from '../store/types.js';
+import { SyncClient, type SyncStatus } from '../sync/index.js';
+import type { SocketCtor } from '../sync/socket.js';
+import { TabBus } from '../tabs/bus.js';
+import { electLeader } from '../tabs/leader.js';
+import type { DiffBatch, FindKind, WatchInit } from './mirror.js';
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** App/replica name: the IndexedDB database is `dataloom:<name>`. */
+  name: string;
+  /** DataScript-style schema. */
+  schema?: unknown;
+  /** `indexeddb` (default where available) or `memory`. */
+  storage?: 'indexeddb' | 'memory';
+  /** Sync server WebSocket URL; no sync without it. */
+  url?: string;
+  /** Auth token for the sync server. */
+  token?: string | null | (() => string | null | Promise<string | null>);
+  /** Share one replica coherently with other tabs of the app (default true with IndexedDB). */
+  tabs?: boolean;
+  /** WebSocket constructor for sync (Node tests). */
+  WebSocket?: SocketCtor;
+  /** Custom store (tests); overrides `storage`. */
+  store?: ReplicaStore;
+}
+
+/** What a transaction returns on the calling thread. */
+export interface TransactResult {
+  /** HLC stamp of the transaction. */
+  tx: HlcString;
+  /** Tempid → integer entity id (as queries return them). */
+  tempids: Record<string, number>;
+  /** Tempid → global entity id. */
+  globalIds: Record<string, string>;
+  /** False when the write only reached the in-memory fallback (see `storage-error`). */
+  persisted: boolean;
+}
+
+/** Events forwarded to the calling thread. */
+export type ClientEvent =
+  | { type: 'rejected'; tx: HlcString; error: WireError }
+  | { type: 'storage-error'; error: WireError; lost: number }
+  | { type: 'clock-drift'; tx: HlcString; error: WireError }
+  | { type: 'sync'; status: SyncStatus };
+
+export class ClientCore {
+  readonly replica: Replica;
+  private sync: SyncClient | null = null;
+  private bus: TabBus | null = null;
+  private releaseLeader: () => void = () => {};
+  private readonly views = new Map<number, View>();
+  private nextView = 1;
+  private readonly eventSinks = new Set<(e: ClientEvent) => void>();
+  private readonly texts = new Map<string, { doc: Y.Doc; off: () => void }>();
+
+  constructor(readonly options: ClientOptions) {
+    const hasIdb = typeof (globalThis as { indexedDB?: unknown }).indexedDB !== 'undefined';
+    const storage = options.storage ?? (hasIdb ? 'indexeddb' : 'memory');
+    const store = options.store ?? (storage === 'indexeddb' ? new IdbStore(`dataloom:${options.name}`) : new MemoryStore());
+    const tabs = options.tabs ?? (store.kind === 'indexeddb' && typeof (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel !== 'undefined');
+    this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs });
+    this.replica.on('rejected', (e) => this.fire({ type: 'rejected', tx: e.tx, error: e.error }));
+    this.replica.on('storage-error', (e: ReplicaEventMap['storage-error']) => this.fire({ type: 'storage-error', error: e.error, lost: e.lost.length }));
+    this.replica.on('clock-drift', (e) => this.fire({ type: 'clock-drift', tx: e.tx, error: e.error }));
+    if (tabs) this.bus = new TabBus(`dataloom:${options.name}`, this.replica);
+    if (options.url) {
+      const start = () => {
+        this.sync = new SyncClient({
+          url: options.url!,
+          replica: this.replica,
+          ...(options.token !== undefined ? { token: options.token } : {}),
+          ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+        });
+        this.sync.subscribe((e) => {
+          if (e.type === 'status') this.fire({ type: 'sync', status: e.status });
+        });
+        // envelopes other tabs made must be sent by the leader too
+        this.replica.on('change', (e) => {
+          if (e.origin === 'tab') this.sync?.flush();
+        });
+      };
+      this.releaseLeader = tabs ? electLeader(options.name, start) : (start(), () => {});
+    }
+  }
+
+  get ready(): Promise<void> {
+    return this.replica.ready;
+  }
+
+  private fire(e: ClientEvent): void {
+    for (const fn of this.eventSinks) fn(e);
+  }
+
+  /** Subscribe to client events; returns the unsubscribe function. */
+  events(fn: (e: ClientEvent) => void): () => void {
+    this.eventSinks.add(fn);
+    return () => this.eventSinks.delete(fn);
+  }
+
+  async replicaId(): Promise<string> {
+    await this.ready;
+    return this.replica.replicaId;
+  }
+
+  async transact(txData: unknown, options: { draft?: string } = {}): Promise<TransactResult> {
+    await this.ready;
+    const r = await this.replica.localTransact(txData, options);
+    const tempids: Record<string, number> = {};
+    for (const [k, g] of Object.entries(r.tempids)) tempids[k] = this.replica.eid(this.replica.merged().rep(g));
+    return { tx: r.tx, tempids, globalIds: r.tempids, persisted: r.persisted };
+  }
+
+  /** Resolves when the server acknowledged `tx` (rejects with its error); immediately without sync. */
+  async confirmed(tx: HlcString): Promise<void> {
+    if (!this.sync) return;
+    await this.sync.waitForTx(tx);
+  }
+
+  async q(query: unknown, inputs: unknown[] = []): Promise<unknown> {
+    await this.ready;
+    return q(query as never, this.replica.db(), ...inputs);
+  }
+
+  async pull(pattern: unknown, eid: unknown): Promise<unknown> {
+    await this.ready;
+    return pull(this.replica.db(), pattern, this.eidOf(eid));
+  }
+
+  async pullMany(pattern: unknown, eids: unknown[]): Promise<unknown> {
+    await this.ready;
+    return pullMany(this.replica.db(), pattern, eids.map((e) => this.eidOf(e)));
+  }
+
+  /** The entity's attributes as a Map (`pull '[*]'`), or null. */
+  async entity(eid: unknown): Promise<unknown> {
+    await this.ready;
+    return pull(this.replica.db(), '[*]', this.eidOf(eid));
+  }
+
+  private eidOf(x: unknown): unknown {
+    if (typeof x === 'string' && isGlobalId(x)) return this.replica.eid(this.replica.merged().rep(x));
+    return x;
+  }
+
+  /** Global id of an integer entity id. */
+  async globalId(eid: number): Promise<string | null> {
+    await this.ready;
+    return this.replica.gid(eid);
+  }
+
+  /** Registers a watched query; `sink` receives each transaction's diffs as one compact batch. */
+  async watch(query: unknown, inputs: unknown[], sink: (b: DiffBatch) => void): Promise<{ id: number; init: WatchInit }> {
+    await this.ready;
+    const id = this.nextView++;
+    const view = this.replica.conn.register(`dataloom/watch-${id}`, query as never, ...inputs);
+    this.views.set(id, view);
+    const kind: FindKind = parseQuery(query as never).find.kind;
+    const result = view.result();
+    const init: WatchInit = { kind, asSet: result instanceof Set, rows: view.initialDiffs(null).map((d) => d[0]) };
+    view.subscribe((diffs) => {
+      if (diffs.length === 0) return;
+      const tx = diffs[0]![1];
+      sink({ tx: typeof tx === 'number' ? (this.replica.hlcOfTx(tx) ?? tx) : tx, rows: diffs.map((d) => d[0]), mults: diffs.map((d) => d[2]) });
+    });
+    return { id, init };
+  }
+
+  unwatch(id: number): void {
+    this.views.get(id)?.close();
+    this.views.delete(id);
+  }
+
+  async asOf(t: HlcString | number, query: unknown, inputs: unknown[] = []): Promise<unknown> {
+    await this.ready;
+    return q(query as never, this.replica.asOf(t), ...inputs);
+  }
+
+  async since(t: HlcString | number, query: unknown, inputs: unknown[] = []): Promise<unknown> {
+    await this.ready;
+    return q(query as never, this.replica.since(t), ...inputs);
+  }
+
+  async history(): Promise<Array<[number, unknown, unknown, HlcString, boolean]>> {
+    await this.ready;
+    return this.replica.history();
+  }
+
+  /** The live Yjs document of `(e, a)` (in-process use). */
+  async textDoc(eid: unknown, attr: string): Promise<{ doc: Y.Doc; gid: string; a: string }> {
+    await this.ready;
+    const a = attr.startsWith(':') ? attr.slice(1) : attr;
+    const gid = typeof eid === 'string' && isGlobalId(eid) ? eid : this.replica.gid(eid as number);
+    if (!gid) throw new DataloomError('entity-id/missing', `unknown entity ${String(eid)}`, { id: String(eid) });
+    if (!this.replica.merged().schema.get(a).text) {
+      throw new DataloomError('transact/syntax', `${a} is not a :db.type/text attribute`, { attribute: a });
+    }
+    return { doc: this.replica.merged().textDoc(gid, a), gid, a };
+  }
+
+  /** Applies a Yjs update made on the calling thread as a local transaction. */
+  async textUpdate(gid: string, a: string, update: Uint8Array): Promise<void> {
+    await this.replica.localTransact([[':db/text', gid, a, bytesToBase64(update)]]);
+  }
+
+  /**
+   * Opens `(e, a)` for a remote editor: returns the current state as an update and streams the
+   * updates merged later (from other replicas, tabs, or this editor's own echoes) to `sink`.
+   */
+  async textOpen(eid: unknown, attr: string, sink: (u: Uint8Array) => void): Promise<{ key: string; gid: string; a: string; state: Uint8Array }> {
+    const { doc, gid, a } = await this.textDoc(eid, attr);
+    const key = `${gid}\u0000${a}\u0000${this.nextView++}`;
+    const onUpdate = (u: Uint8Array) => sink(u);
+    doc.on('update', onUpdate);
+    this.texts.set(key, { doc, off: () => doc.off('update', onUpdate) });
+    return { key, gid, a, state: Y.encodeStateAsUpdate(doc) };
+  }
+
+  textClose(key: string): void {
+    this.texts.get(key)?.off();
+    this.texts.delete(key);
+  }
+
+  async syncStatus(): Promise<SyncStatus | null> {
+    return this.sync?.status() ?? null;
+  }
+
+  async whenSynced(): Promise<void> {
+    if (this.sync) await this.sync.whenSynced();
+  }
+
+  async storageKind(): Promise<string> {
+    await this.ready;
+    return this.replica.storageKind();
+  }
+
+  async close(): Promise<void> {
+    for (const v of this.views.values()) v.close();
+    this.views.clear();
+    for (const t of this.texts.values()) t.off();
+    this.sync?.close();
+    this.releaseLeader();
+    this.bus?.close();
+    await this.replica.close().catch(() => {});
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Worker side of `createClient({ worker })`: a worker script calls `exposeClientHost()` (or
+ * imports `worker-entry.ts`, which does just that).
+ */
+import * as Comlink from 'comlink';
+import { Host } from './host.js';
+
+/** Exposes a client host on `endpoint` (default: the worker's global scope). */
+export function exposeClientHost(endpoint?: Comlink.Endpoint): Host {
+  const host = new Host();
+  Comlink.expose(host, endpoint);
+  return host;
+}
+
