@@ -3,7 +3,7 @@ import { Component, StrictMode, act, memo, useEffect, type ReactNode } from 'rea
 import { createRoot, type Root } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { kw } from '@dataloom/core';
+import { DataloomError, kw } from '@dataloom/core';
 import { createConn } from '@dataloom/dataflow';
 import { countingSource, type TestSource } from '../test/counting-source.js';
 import { datascriptSource } from '../test/datascript-source.js';
@@ -15,6 +15,8 @@ import {
   useSyncStatus,
   useTransact,
   type Row,
+  type Diff,
+  type LiveView,
   type SyncStatus,
   connSource,
 } from './index.js';
@@ -321,5 +323,110 @@ describe.each(SOURCES)('over %s', (_name, make) => {
       expect(fns.size).toBe(0);
       root = createRoot(container);
     });
+  });
+});
+
+/** A client whose views get their initial result asynchronously, like the worker-backed client. */
+function asyncSource(inner: TestSource, opts: { fail?: unknown } = {}) {
+  const pending: Array<() => void> = [];
+  const src = {
+    watch(query: unknown, ...inputs: unknown[]): LiveView {
+      let view: LiveView | null = null;
+      let error: unknown = null;
+      try {
+        view = inner.watch(query, ...inputs);
+      } catch (e) {
+        error = e;
+      }
+      let ready = false;
+      const subs = new Set<(d: readonly Diff[]) => void>();
+      const unsub = view?.subscribe((d) => {
+        if (ready) subs.forEach((f) => f(d));
+      });
+      return {
+        ready: new Promise<void>((resolve, reject) => {
+          pending.push(() => {
+            ready = true;
+            if (error || opts.fail) reject(error ?? opts.fail);
+            else resolve();
+          });
+        }),
+        result: () => (ready && view ? view.result() : null),
+        subscribe: (fn) => {
+          subs.add(fn);
+          return () => subs.delete(fn);
+        },
+        close: () => {
+          if (typeof unsub === 'function') unsub();
+          view?.close();
+        },
+      };
+    },
+    transact: (tx: unknown) => inner.transact(tx),
+    /** Delivers every initial result asked for so far. */
+    answer: () => pending.splice(0).forEach((f) => f()),
+  };
+  return src;
+}
+
+describe('over a client with asynchronous views', () => {
+  beforeEach(() => {
+    makeSource = SOURCES[0]![1];
+  });
+
+  it('renders empty, then the initial result when it arrives, then diffs', async () => {
+    const src = asyncSource(seeded());
+    act(() => root.render(<DataloomProvider client={src}><Titles /></DataloomProvider>));
+    expect(container.textContent).toBe('');
+    await act(async () => src.answer());
+    expect(container.textContent).toBe('eggsmilk');
+    act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'figs' }]));
+    expect(container.textContent).toBe('eggsfigsmilk');
+  });
+
+  it('throws an asynchronously reported query error into the error boundary', async () => {
+    const src = asyncSource(seeded(), { fail: new DataloomError('query/parse', 'bad query', {}) });
+    class Boundary extends Component<{ children: ReactNode }, { error: unknown }> {
+      override state = { error: null as unknown };
+      static getDerivedStateFromError(error: unknown) {
+        return { error };
+      }
+      override render() {
+        return this.state.error ? <p>{(this.state.error as DataloomError).code}</p> : this.props.children;
+      }
+    }
+    act(() => root.render(<DataloomProvider client={src}><Boundary><Titles /></Boundary></DataloomProvider>));
+    const orig = console.error;
+    console.error = () => {};
+    try {
+      await act(async () => src.answer());
+    } finally {
+      console.error = orig;
+    }
+    expect(container.textContent).toBe('query/parse');
+  });
+
+  it('reads a promised sync status and follows `sync` events', async () => {
+    const base = seeded();
+    const sinks = new Set<(e: { type: string; status?: SyncStatus | null }) => void>();
+    const src = {
+      watch: base.watch,
+      transact: base.transact,
+      syncStatus: async (): Promise<SyncStatus | null> => ({ online: false, pending: 1, lastError: null }),
+      on: (fn: (e: { type: string; status?: SyncStatus | null }) => void) => {
+        sinks.add(fn);
+        return () => sinks.delete(fn);
+      },
+    };
+    function S() {
+      const s = useSyncStatus();
+      return <span>{s ? `${s.online ? 'online' : 'offline'} ${s.pending}` : 'none'}</span>;
+    }
+    act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
+    await flush();
+    expect(container.textContent).toBe('offline 1');
+    act(() => sinks.forEach((f) => f({ type: 'rejected' })));
+    act(() => sinks.forEach((f) => f({ type: 'sync', status: { online: true, pending: 0, lastError: null } })));
+    expect(container.textContent).toBe('online 0');
   });
 });

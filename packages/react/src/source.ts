@@ -29,6 +29,12 @@ export type Diff = readonly [row: unknown, tx: unknown, mult: number];
  * - `close()` frees the view; no listener is called after it.
  */
 export interface LiveView {
+  /**
+   * Present when the initial result arrives asynchronously (the client's views mirror a worker):
+   * resolves once `result()` holds it, rejects with the query's error. Diffs delivered before
+   * that are applied as usual; the result read at `ready` supersedes them.
+   */
+  readonly ready?: Promise<void>;
   result(): unknown;
   subscribe(fn: (diffs: readonly Diff[]) => void): (() => void) | void;
   close(): void;
@@ -55,11 +61,17 @@ export interface DataloomSource {
   watch(query: unknown, ...inputs: unknown[]): LiveView;
   /** Applies a transaction (the Datomic/DataScript transaction language). */
   transact(txData: unknown): unknown;
-  /** Current sync state; absent on a purely local source. */
-  syncStatus?(): SyncStatus;
   /**
-   * Subscribes to sync-state changes; returns the unsubscribe function. When a source has
-   * `syncStatus` but no way to subscribe, `useSyncStatus` polls it once a second.
+   * Current sync state (or a promise of it, as the worker-backed client answers); `null` or
+   * absent for a source that does not sync.
    */
+  syncStatus?(): SyncStatus | null | Promise<SyncStatus | null>;
+  /** Subscribes to sync-state changes; returns the unsubscribe function. */
   onSyncStatus?(fn: (status: SyncStatus) => void): () => void;
+  /**
+   * The client's event stream; `{ type: 'sync', status }` events update `useSyncStatus`. Used
+   * when there is no `onSyncStatus`; with neither, `useSyncStatus` polls `syncStatus()` once a
+   * second.
+   */
+  on?(fn: (event: { type: string; status?: SyncStatus | null }) => void): () => void;
 }

@@ -13,12 +13,17 @@ import type { Row } from './source.js';
  *   values by identity) share one engine view, closed when the last of them unmounts.
  * - Built on `useSyncExternalStore`, and the engine delivers every view's diffs of one transaction
  *   together, so components never show different transactions at once (no tearing).
- * - A malformed query throws its `DataloomError` during render (catch it with an error boundary).
+ * - A malformed query throws its `DataloomError` during render (catch it with an error boundary),
+ *   also when the client reports it asynchronously.
+ * - With a worker-backed client the rows are empty until the initial result arrives (the
+ *   view's `ready`), then fill in with one re-render.
  *
  * @example
  * const rows = useQuery('[:find ?e ?title :where [?e :todo/title ?title]]');
  */
 export function useQuery<R = Row>(query: unknown, ...inputs: unknown[]): readonly R[] {
   const view = useRegistry().get(query, inputs);
-  return useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot) as readonly R[];
+  const rows = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot) as readonly R[];
+  if (view.error) throw view.error.error;
+  return rows;
 }

@@ -23,6 +23,7 @@ export class SharedView {
   private refs = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private kind: FindKind | null = null;
+  private failure: { error: unknown } | null = null;
 
   constructor(
     private readonly registry: ViewRegistry,
@@ -34,6 +35,11 @@ export class SharedView {
   /** Whether the engine view is currently open. */
   get open(): boolean {
     return this.view !== null;
+  }
+
+  /** The error the view reported asynchronously (its `ready` rejected), if any. */
+  get error(): { error: unknown } | null {
+    return this.failure;
   }
 
   /** Number of mounted subscribers. */
@@ -111,9 +117,28 @@ export class SharedView {
     if (!sameRows(rows.snapshot, this.rows.snapshot)) this.rows = rows;
     this.unsubscribeView = view.subscribe((diffs) => {
       if (this.view !== view) return;
-      if (!this.rows.apply(diffs)) return;
-      for (const l of [...this.listeners]) l();
+      if (this.rows.apply(diffs)) this.notify();
     });
+    // A mirrored view gets its initial result later: take it as authoritative when it arrives.
+    view.ready?.then(
+      () => {
+        if (this.view !== view) return;
+        const fresh = new RowSet(resultToRows(view.result(), this.kind!));
+        if (sameRows(fresh.snapshot, this.rows.snapshot)) return;
+        this.rows = fresh;
+        this.notify();
+      },
+      (error: unknown) => {
+        if (this.view !== view) return;
+        this.failure = { error };
+        this.rows = new RowSet(); // a new snapshot, so subscribers re-render and see the error
+        this.notify();
+      },
+    );
+  }
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
   }
 }
 
