@@ -1,0 +1,272 @@
+/**
+ * Seeded random generator of small databases and DataScript queries, for differential tests
+ * (Dataloom vs the datascript npm package) and for incremental-vs-recompute checks (dataflow).
+ *
+ * Everything is produced as EDN text, so any engine can consume it. Same seed → same case.
+ *
+ * ```ts
+ * const rng = mulberry32(seed);
+ * const db = genDb(rng);                 // { schema, tx }
+ * const c = genQuery(rng, db);           // { query, inputs, rules }
+ * ```
+ *
+ * The generated queries avoid forms where DataScript 1.8.1 is known to misbehave (so a difference
+ * is a bug of ours): a variable repeated inside one data pattern, mutual recursion over cyclic
+ * data, required-variable rule heads, 5-term patterns.
+ */
+
+/** mulberry32: a tiny, fast, seedable PRNG returning floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Rng = () => number;
+export const int = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
+export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+export const chance = (rng: Rng, p: number): boolean => rng() < p;
+
+/** Attribute kinds of the generated schema. */
+type Kind = 'int' | 'str' | 'kw' | 'ref';
+interface Attr {
+  name: string;
+  kind: Kind;
+  many: boolean;
+}
+
+/** The attributes every generated database uses. */
+export const ATTRS: readonly Attr[] = [
+  { name: ':a', kind: 'int', many: false },
+  { name: ':b', kind: 'int', many: false },
+  { name: ':s', kind: 'str', many: false },
+  { name: ':k', kind: 'kw', many: false },
+  { name: ':tags', kind: 'int', many: true },
+  { name: ':ref', kind: 'ref', many: false },
+  { name: ':refs', kind: 'ref', many: true },
+];
+
+export const SCHEMA = `{:tags {:db/cardinality :db.cardinality/many}
+ :ref {:db/valueType :db.type/ref}
+ :refs {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}}`;
+
+const STRS = ['"x"', '"y"', '"z"', '"xy"'];
+const KWS = [':k/a', ':k/b', ':c'];
+
+function constOf(rng: Rng, kind: Kind, nEnt: number): string {
+  switch (kind) {
+    case 'int':
+      return String(int(rng, 0, 5));
+    case 'str':
+      return pick(rng, STRS);
+    case 'kw':
+      return pick(rng, KWS);
+    case 'ref':
+      return String(int(rng, 1, nEnt));
+  }
+}
+
+export interface GenDb {
+  schema: string;
+  /** One transaction (EDN vector of entity maps with explicit ids 1..n). */
+  tx: string;
+  /** Number of entities. */
+  n: number;
+}
+
+/** A random database of 3–`maxEntities` entities. */
+export function genDb(rng: Rng, maxEntities = 16): GenDb {
+  const n = int(rng, 3, maxEntities);
+  const ents: string[] = [];
+  for (let e = 1; e <= n; e++) {
+    const parts = [`:db/id ${e}`];
+    for (const a of ATTRS) {
+      if (!chance(rng, a.kind === 'ref' ? 0.45 : 0.6)) continue;
+      if (a.many) {
+        const vs = new Set<string>();
+        const k = int(rng, 1, 3);
+        for (let i = 0; i < k; i++) vs.add(constOf(rng, a.kind, n));
+        parts.push(`${a.name} [${[...vs].join(' ')}]`);
+      } else parts.push(`${a.name} ${constOf(rng, a.kind, n)}`);
+    }
+    ents.push('{' + parts.join(' ') + '}');
+  }
+  return { schema: SCHEMA, tx: '[' + ents.join('\n ') + ']', n };
+}
+
+/** Rules available to generated queries (`%`). `reach` is recursive (terminates on cycles). */
+export const RULES = `[[(reach ?a ?b) [?a :ref ?b]]
+ [(reach ?a ?b) [?a :refs ?b]]
+ [(reach ?a ?b) [?a :ref ?x] (reach ?x ?b)]
+ [(link ?a ?b) [?a :ref ?b]]
+ [(link ?a ?b) [?b :ref ?a]]
+ [(same-a ?x ?y) [?x :a ?v] [?y :a ?v]]
+ [(big ?e) [?e :a ?v] [(> ?v 2)]]]`;
+
+export interface GenQuery {
+  /** The query as EDN text. */
+  query: string;
+  /** Inputs after `$` (and `%` when `rules`), as EDN texts or JS values. */
+  inputs: unknown[];
+  /** Whether the query takes `%` (pass {@link RULES} as the input right after `$`). */
+  rules: boolean;
+  /** The query uses an aggregate (result is a bag; compare unordered). */
+  aggregate: boolean;
+}
+
+interface Scope {
+  ents: string[]; // bound entity vars
+  vals: Map<string, Kind>; // bound value vars and their kind
+  next: number;
+}
+
+function fresh(s: Scope, prefix: string): string {
+  return `?${prefix}${s.next++}`;
+}
+
+/** A random query over a database from {@link genDb}. */
+export function genQuery(rng: Rng, db: GenDb): GenQuery {
+  const s: Scope = { ents: [], vals: new Map(), next: 0 };
+  const clauses: string[] = [];
+  let usesRules = false;
+  const nPatterns = int(rng, 1, 4);
+  const pattern = (): string => {
+    const a = pick(rng, ATTRS);
+    let e: string;
+    if (s.ents.length > 0 && chance(rng, 0.75)) e = pick(rng, s.ents);
+    else if (chance(rng, 0.1)) e = String(int(rng, 1, db.n));
+    else {
+      e = fresh(s, 'e');
+      s.ents.push(e);
+    }
+    let v: string;
+    const r = rng();
+    if (a.kind === 'ref') {
+      if (r < 0.2) v = String(int(rng, 1, db.n));
+      else if (r < 0.5 && s.ents.some((x) => x !== e)) v = pick(rng, s.ents.filter((x) => x !== e));
+      else {
+        v = fresh(s, 'e');
+        s.ents.push(v);
+      }
+    } else if (r < 0.3) v = constOf(rng, a.kind, db.n);
+    else if (r < 0.45 && [...s.vals].some(([, k]) => k === a.kind)) v = pick(rng, [...s.vals].filter(([, k]) => k === a.kind).map(([n]) => n));
+    else if (r < 0.5) v = '_';
+    else {
+      v = fresh(s, 'v');
+      s.vals.set(v, a.kind);
+    }
+    return `[${e} ${a.name} ${v}]`;
+  };
+  for (let i = 0; i < nPatterns; i++) clauses.push(pattern());
+
+  const intVars = () => [...s.vals].filter(([, k]) => k === 'int').map(([n]) => n);
+  const extras = int(rng, 0, 3);
+  for (let i = 0; i < extras; i++) {
+    const r = rng();
+    const ints = intVars();
+    if (r < 0.2 && ints.length > 0) {
+      const x = pick(rng, ints);
+      const op = pick(rng, ['<', '>', '<=', '>=', '=', 'not=']);
+      const y = chance(rng, 0.5) && ints.length > 1 ? pick(rng, ints) : String(int(rng, 0, 5));
+      clauses.push(`[(${op} ${x} ${y})]`);
+    } else if (r < 0.3 && ints.length > 0) {
+      const x = pick(rng, ints);
+      const w = fresh(s, 'v');
+      clauses.push(`[(${pick(rng, ['+', '-', '*'])} ${x} ${int(rng, 1, 3)}) ${w}]`);
+      s.vals.set(w, 'int');
+    } else if (r < 0.38 && s.ents.length > 0) {
+      const e = pick(rng, s.ents);
+      const w = fresh(s, 'v');
+      clauses.push(`[(get-else $ ${e} :b -1) ${w}]`);
+      s.vals.set(w, 'int');
+    } else if (r < 0.44 && s.ents.length > 0) {
+      clauses.push(`[(missing? $ ${pick(rng, s.ents)} ${pick(rng, [':a', ':s', ':ref'])})]`);
+    } else if (r < 0.58 && s.ents.length > 0) {
+      const e = pick(rng, s.ents);
+      const a = pick(rng, ATTRS.filter((x) => x.kind !== 'ref'));
+      if (chance(rng, 0.5)) clauses.push(`(not [${e} ${a.name} ${constOf(rng, a.kind, db.n)}])`);
+      else {
+        const f = fresh(s, 'n');
+        clauses.push(`(not-join [${e}] [${e} :ref ${f}] [${f} ${a.name} ${constOf(rng, a.kind, db.n)}])`);
+      }
+    } else if (r < 0.72 && s.ents.length > 0) {
+      const e = pick(rng, s.ents);
+      const a1 = pick(rng, ATTRS.filter((x) => x.kind !== 'ref'));
+      const a2 = pick(rng, ATTRS.filter((x) => x.kind !== 'ref'));
+      if (chance(rng, 0.5)) clauses.push(`(or [${e} ${a1.name} ${constOf(rng, a1.kind, db.n)}] [${e} ${a2.name} ${constOf(rng, a2.kind, db.n)}])`);
+      else {
+        const t = fresh(s, 'n');
+        clauses.push(`(or-join [${e}] (and [${e} :ref ${t}] [${t} ${a1.name} ${constOf(rng, a1.kind, db.n)}]) [${e} ${a2.name} ${constOf(rng, a2.kind, db.n)}])`);
+      }
+    } else if (r < 0.9) {
+      usesRules = true;
+      const rule = pick(rng, ['reach', 'reach', 'link', 'big', 'same-a']);
+      const arg = (): string => {
+        const x = rng();
+        if (x < 0.25) return String(int(rng, 1, db.n));
+        if (x < 0.7 && s.ents.length > 0) return pick(rng, s.ents);
+        const v = fresh(s, 'e');
+        s.ents.push(v);
+        return v;
+      };
+      if (rule === 'big') clauses.push(`(big ${arg()})`);
+      else {
+        const a = arg();
+        let b = arg();
+        if (b === a) {
+          b = fresh(s, 'e');
+          s.ents.push(b);
+        }
+        clauses.push(`(${rule} ${a} ${b})`);
+      }
+    } else if (ints.length > 0 || s.ents.length > 0) {
+      // Rarely: a predicate over a variable bound only later (or never) — errors must agree.
+      const v = fresh(s, 'u');
+      clauses.splice(int(rng, 0, clauses.length), 0, `[(> ${v} 1)]`);
+      if (chance(rng, 0.5)) {
+        clauses.push(`[${pick(rng, s.ents.length ? s.ents : ['?zz'])} :a ${v}]`);
+        s.vals.set(v, 'int');
+      }
+    }
+  }
+
+  // Find spec.
+  const vars = [...new Set([...s.ents, ...s.vals.keys()])];
+  let find: string;
+  let withClause = '';
+  let aggregate = false;
+  if (vars.length === 0) {
+    find = '?zz';
+    clauses.push('[?zz :a _]');
+  } else {
+    const r = rng();
+    const ints = vars.filter((v) => s.vals.get(v) === 'int');
+    if (r < 0.2 && ints.length > 0) {
+      aggregate = true;
+      const x = pick(rng, ints);
+      const agg = pick(rng, ['count', 'count-distinct', 'sum', 'min', 'max', 'avg', 'median', 'variance', 'distinct']);
+      const groups = vars.filter((v) => v !== x && chance(rng, 0.3)).slice(0, 1);
+      find = [...groups, `(${agg} ${x})`].join(' ');
+      const others = vars.filter((v) => v !== x && !groups.includes(v));
+      if (others.length > 0 && chance(rng, 0.5)) withClause = ` :with ${pick(rng, others)}`;
+    } else if (r < 0.3) {
+      find = `[${pick(rng, vars)} ...]`;
+    } else if (r < 0.35) {
+      find = `(count ${pick(rng, vars)}) .`;
+      aggregate = true;
+    } else {
+      const k = int(rng, 1, Math.min(3, vars.length));
+      const shuffled = vars.slice().sort(() => rng() - 0.5);
+      find = shuffled.slice(0, k).join(' ');
+      if (chance(rng, 0.15) && vars.length > k) withClause = ` :with ${vars.find((v) => !shuffled.slice(0, k).includes(v))}`;
+    }
+  }
+  const ins = usesRules ? ' :in $ %' : '';
+  const query = `[:find ${find}${withClause}${ins} :where ${clauses.join(' ')}]`;
+  return { query, inputs: [], rules: usesRules, aggregate };
+}
