@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 export { createClient, type Client, type CreateClientOptions, type DbView } from './runtime/client.js';
-export { ClientCore, type ClientOptions, type ClientEvent, type TransactResult } from './runtime/core.js';
+export { ClientCore, type ClientOptions, type ClientEvent, type TransactResult, type DatomRow } from './runtime/core.js';
 export { Host, type HostOptions } from './runtime/host.js';
 export { exposeClientHost } from './runtime/worker.js';
 export { MirroredView, type WatchedQuery, type Diff, type DiffBatch, type WatchInit, type FindKind } from './runtime/mirror.js';
@@ -16,5 +16,6 @@ export type { ReplicaStore, StoreMeta, StoredState, StorageErrorCode } from './s
 export { MemoryStore, memoryBacking, type MemoryBacking } from './store/memory.js';
 export { IdbStore, IDB_VERSION, type IdbStoreOptions } from './store/indexeddb.js';
 export { TabBus, type TabMessage } from './tabs/bus.js';
+export { toDataScript, type DataScriptApi, type DataScriptSync } from './interop/datascript.js';
 export { electLeader } from './tabs/leader.js';
 export * from './sync/index.js';

@@ -13,7 +13,7 @@ import * as Comlink from 'comlink';
 import * as Y from 'yjs';
 import { DataloomError, type HlcString } from '@dataloom/core';
 import { decode, encode, type Encoded } from './codec.js';
-import type { ClientEvent, ClientOptions, TransactResult } from './core.js';
+import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './core.js';
 import { Host } from './host.js';
 import { MirroredView, type DiffBatch, type WatchInit, type WatchedQuery } from './mirror.js';
 import type { SyncStatus } from '../sync/index.js';
@@ -52,6 +52,11 @@ export interface Client {
   text(eid: unknown, attr: string): Promise<Y.Text>;
   /** Global id of an integer entity id. */
   globalId(eid: number): Promise<string | null>;
+  /**
+   * Streams the datoms (`[e, attr, v, added]` rows): all current ones first (`initial`), then each
+   * transaction's changes. Resolves to the function that stops the stream.
+   */
+  streamDatoms(fn: (rows: DatomRow[], initial: boolean) => void): Promise<() => void>;
   /** Rejections, storage faults, clock drift, sync status. */
   on(fn: (e: ClientEvent) => void): () => void;
   syncStatus(): Promise<SyncStatus | null>;
@@ -149,6 +154,10 @@ export function createClient(options: CreateClientOptions): Client {
         if (origin !== REMOTE) void host.textUpdate(opened.gid, opened.a, u);
       });
       return doc.getText('text');
+    },
+    async streamDatoms(fn) {
+      const id = await call(() => host.streamDatoms(wrapFn((rows: Encoded, initial: boolean) => fn(decode(rows) as DatomRow[], initial)) as never));
+      return () => void host.unstreamDatoms(id);
     },
     on(fn) {
       listeners.add(fn);

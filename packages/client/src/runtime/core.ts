@@ -5,7 +5,7 @@
  * calling-thread facade over either.
  */
 import * as Y from 'yjs';
-import { DataloomError, bytesToBase64, isGlobalId, pull, pullMany, type HlcString } from '@dataloom/core';
+import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, pull, pullMany, type HlcString } from '@dataloom/core';
 import { parseQuery, q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import { Replica } from '../replica/replica.js';
@@ -51,6 +51,9 @@ export interface TransactResult {
   persisted: boolean;
 }
 
+/** A datom as streamed to other engines: `[e, attribute fqn, value, added]`. */
+export type DatomRow = [e: number, a: string, v: unknown, added: boolean];
+
 /** Events forwarded to the calling thread. */
 export type ClientEvent =
   | { type: 'rejected'; tx: HlcString; error: WireError }
@@ -67,6 +70,7 @@ export class ClientCore {
   private nextView = 1;
   private readonly eventSinks = new Set<(e: ClientEvent) => void>();
   private readonly texts = new Map<string, { doc: Y.Doc; off: () => void }>();
+  private readonly streams = new Map<number, () => void>();
 
   constructor(readonly options: ClientOptions) {
     const hasIdb = typeof (globalThis as { indexedDB?: unknown }).indexedDB !== 'undefined';
@@ -180,6 +184,34 @@ export class ClientCore {
     return { id, init };
   }
 
+  /**
+   * Streams the materialised datoms: first every current datom (`initial`), then each applied
+   * batch, as `[e, attr fqn, value, added]` rows (retractions of a batch before its assertions).
+   * Returns the id to pass to {@link unstreamDatoms}.
+   */
+  async streamDatoms(sink: (rows: DatomRow[], initial: boolean) => void): Promise<number> {
+    await this.ready;
+    const id = this.nextView++;
+    const rows: DatomRow[] = [];
+    for (const d of this.replica.db().datoms('eavt')) rows.push([d.e, d.a.fqn, d.v, true]);
+    sink(rows, true);
+    const off = this.replica.onBatch((b) => {
+      const out: DatomRow[] = [];
+      for (const c of b.changes) {
+        const v = fromWireValue(c.v, (g) => this.replica.eid(g));
+        out.push([this.replica.eid(c.e), c.a, v, c.added]);
+      }
+      if (out.length) sink(out, false);
+    });
+    this.streams.set(id, off);
+    return id;
+  }
+
+  unstreamDatoms(id: number): void {
+    this.streams.get(id)?.();
+    this.streams.delete(id);
+  }
+
   unwatch(id: number): void {
     this.views.get(id)?.close();
     this.views.delete(id);
@@ -252,6 +284,7 @@ export class ClientCore {
     for (const v of this.views.values()) v.close();
     this.views.clear();
     for (const t of this.texts.values()) t.off();
+    for (const off of this.streams.values()) off();
     this.sync?.close();
     this.releaseLeader();
     this.bus?.close();

@@ -56,6 +56,12 @@ export class Host {
     const { id, init } = await this.c().watch(decode(query), inputs.map(decode), (b: DiffBatch) => sink(encode(b)));
     return { id, init: encode(init as WatchInit) };
   }
+  streamDatoms(sink: (rows: Encoded, initial: boolean) => void): Promise<number> {
+    return this.c().streamDatoms((rows, initial) => sink(encode(rows), initial));
+  }
+  unstreamDatoms(id: number): void {
+    this.c().unstreamDatoms(id);
+  }
   unwatch(id: number): void {
     this.c().unwatch(id);
   }
