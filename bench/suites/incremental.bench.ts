@@ -15,7 +15,8 @@
  * | tc-long-DxW    | transitive `follows` over DataScript's `long-db` (chains)                  | add/remove a tail edge |
  * | chic-territory | Chicago `chic/territory-earnings`, n thugs (4-ary boss trees, 10 territories) | an earning           |
  * | chic-sub       | Chicago `chic/sub-earnings` (recursive `subordinate?`)                     | an earning             |
- * | burst-500      | 500 one-datom transactions with q1–q4 registered                           | names and ages         |
+ * | burst-500      | 500 one-datom transactions with q1–q4 registered; the peer only `db-with`s  | names and ages         |
+ * |                | them (re-running 4 queries 500 times would take minutes: a lower bound)     |                        |
  *
  * Heap bytes per registered query (measured with `--expose-gc`) are printed after the table and
  * written to `bench/results/incremental-memory.json`.
@@ -98,6 +99,8 @@ type Mutation = (i: number) => unknown[][];
 interface IncRow {
   name: string;
   n: number;
+  /** Rows with the same key share one loaded database (per side). */
+  dataKey: string;
   schema: string;
   data: () => Map<Keyword, unknown>[];
   query: string;
@@ -128,6 +131,7 @@ function incRows(n: number): IncRow[] {
   const base = (name: string, mutate: Mutation, follows = false): IncRow => ({
     name,
     n,
+    dataKey: `people-${n}-${follows}`,
     schema: SCHEMA_EDN,
     data: () => memo(`people-${n}-${follows}`, () => peopleTx(n, follows)),
     query: Q[name]!,
@@ -138,6 +142,7 @@ function incRows(n: number): IncRow[] {
     {
       name: 'chic-territory',
       n,
+      dataKey: `chic-${n}`,
       schema: CHIC_SCHEMA,
       data: () => memo(`chic-${n}`, () => chicagoTx(n)),
       query: chic.territoryEarnings,
@@ -147,6 +152,7 @@ function incRows(n: number): IncRow[] {
     {
       name: 'chic-sub',
       n,
+      dataKey: `chic-${n}`,
       schema: CHIC_SCHEMA,
       data: () => memo(`chic-${n}`, () => chicagoTx(n)),
       query: chic.subEarnings,
@@ -178,6 +184,7 @@ function tcRows(): IncRow[] {
   return shapes.map(([name, make, count]) => ({
     name,
     n: count,
+    dataKey: name,
     schema: SCHEMA_EDN,
     data: lazy(make),
     query: TC_QUERY,
@@ -187,11 +194,26 @@ function tcRows(): IncRow[] {
   }));
 }
 
+function loadData(r: IncRow): Map<Keyword, unknown>[] {
+  return [...r.data(), ...(r.name.startsWith('tc-') ? [new Map<Keyword, unknown>([[K.id, r.n + 1], [K.name, 'Fresh']])] : [])];
+}
+
+/** One loaded connection per data set; each row registers its query alone on it. */
+const conns = new Map<string, { conn: Conn; close: (() => void) | null }>();
+
 function dataloomSide(r: IncRow): () => () => unknown {
   return () => {
-    const conn = createConn(r.schema);
-    conn.transact([...r.data(), ...(r.name.startsWith('tc-') ? [new Map<Keyword, unknown>([[K.id, r.n + 1], [K.name, 'Fresh']])] : [])]);
+    let c = conns.get(r.dataKey);
+    if (c === undefined) {
+      const conn = createConn(r.schema);
+      conn.transact(loadData(r));
+      c = { conn, close: null };
+      conns.set(r.dataKey, c);
+    }
+    c.close?.();
+    const conn = c.conn;
     const view = conn.register(r.name, r.query, ...r.inputs.map((x) => parseEdn(x)));
+    c.close = () => view.close();
     let i = 0;
     return () => {
       conn.transact(r.mutate(i++));
@@ -202,7 +224,7 @@ function dataloomSide(r: IncRow): () => () => unknown {
 
 function peerSide(r: IncRow): () => () => unknown {
   return () => {
-    let db = DS.withRaw(DS.emptyDb(r.schema), DS.rawEntities([...r.data(), ...(r.name.startsWith('tc-') ? [new Map<Keyword, unknown>([[K.id, r.n + 1], [K.name, 'Fresh']])] : [])]));
+    let db = memo(`ds-${r.dataKey}`, () => DS.withRaw(DS.emptyDb(r.schema), DS.rawEntities(loadData(r))));
     const inputs = r.inputs.map((x) => DS.toCljs(parseEdn(x)));
     let i = 0;
     return () => {
@@ -232,10 +254,7 @@ function burstRow(n: number): RowSpec {
       let db = DS.withRaw(DS.emptyDb(SCHEMA_EDN), DS.rawEntities(memo(`people-${n}-false`, () => peopleTx(n, false))));
       let i = 0;
       return () => {
-        for (let k = 0; k < 500; k++) {
-          db = DS.ds.db_with(db, DS.toCljs(mut(i++)));
-          for (const q of names) DS.rawQ(Q[q]!, db);
-        }
+        for (let k = 0; k < 500; k++) db = DS.ds.db_with(db, DS.toCljs(mut(i++)));
         return null;
       };
     },

@@ -44,7 +44,8 @@ export class OutputOperator implements Operator {
   level = 0;
   /** This transaction's row changes (consumed by views). */
   diffs: RowDiff[] = [];
-  private readonly rowCounts = new Map<Key, { t: Tuple; n: number }>();
+  /** Copies beyond the first of rows present more than once (`:with` bags); see `rows()`. */
+  private readonly extra = new Map<Key, number>();
   private readonly groups = new Map<Key, Group>();
   private readonly hasAgg: boolean;
   private readonly groupCols: number[];
@@ -63,7 +64,9 @@ export class OutputOperator implements Operator {
 
   /** Current rows with multiplicity (a bag for `:with`). */
   rows(): Array<[Tuple, number]> {
-    return [...this.rowCounts.values()].map((e) => [e.t, e.n]);
+    const out: Array<[Tuple, number]> = [];
+    for (const [k, t] of this.out.arr.rows) out.push([t, 1 + (this.extra.get(k) ?? 0)]);
+    return out;
   }
 
   init(): void {
@@ -83,23 +86,22 @@ export class OutputOperator implements Operator {
   }
 
   private bump(row: Tuple, w: number, emit: boolean): void {
+    const arr = this.out.arr;
     const k = tupleKey(row);
-    let e = this.rowCounts.get(k);
-    if (e === undefined) {
-      e = { t: row, n: 0 };
-      this.rowCounts.set(k, e);
+    const present = arr.rows.get(k);
+    const before = present === undefined ? 0 : 1 + (this.extra.get(k) ?? 0);
+    const after = before + w;
+    const t = present ?? row;
+    if (emit) for (let i = 0; i < Math.abs(w); i++) this.diffs.push([t, Math.sign(w)]);
+    if (after > 1) this.extra.set(k, after - 1);
+    else this.extra.delete(k);
+    if (before === 0 && after > 0) {
+      arr.insert(t, k);
+      if (emit) arr.pushDelta(t, 1, k);
+    } else if (before > 0 && after <= 0) {
+      arr.remove(k);
+      if (emit) arr.pushDelta(t, -1, k);
     }
-    const before = e.n;
-    e.n += w;
-    if (emit) for (let i = 0; i < Math.abs(w); i++) this.diffs.push([e.t, Math.sign(w)]);
-    if (before === 0 && e.n > 0) {
-      this.out.arr.insert(e.t, k);
-      if (emit) this.out.arr.pushDelta(e.t, 1, k);
-    } else if (before > 0 && e.n === 0) {
-      this.out.arr.remove(k);
-      if (emit) this.out.arr.pushDelta(e.t, -1, k);
-    }
-    if (e.n === 0) this.rowCounts.delete(k);
   }
 
   private apply(t: Tuple, w: number, emit: boolean, touched: Map<Key, Group> | null): void {
@@ -147,11 +149,11 @@ export class OutputOperator implements Operator {
 
   dispose(): void {
     this.groups.clear();
-    this.rowCounts.clear();
+    this.extra.clear();
   }
 
   approxBytes(): number {
-    return this.out.arr.approxBytes() + this.rowCounts.size * 90 + this.groups.size * 200;
+    return this.out.arr.approxBytes() + this.extra.size * 60 + this.groups.size * 200;
   }
 }
 

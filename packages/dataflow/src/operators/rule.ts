@@ -10,8 +10,8 @@
  * to 0, so each transaction emits only net changes (an assert and retract of the same datom in one
  * transaction emits nothing).
  *
- * Invariant: `counts` holds, for every head tuple, the number of its derivations in the new
- * state (> 0 exactly for present tuples).
+ * Invariant: a head tuple is present in `out` exactly when it has a derivation in the new state;
+ * `extra` holds the derivations beyond the first for tuples derived more than once.
  */
 import { DataloomError } from '@dataloom/core';
 import type { Tuple } from '../arrangement/arrangement.js';
@@ -33,7 +33,8 @@ export class RuleOperator implements Operator {
   readonly inputs: RelSource[];
   readonly outputs: RelSource[];
   level = 0;
-  private readonly counts = new Map<Key, { t: Tuple; n: number }>();
+  /** Derivations beyond the first, for tuples derived more than once (see {@link count}). */
+  private readonly extra = new Map<Key, number>();
   private readonly clauses: CompiledClause[];
 
   constructor(
@@ -67,44 +68,40 @@ export class RuleOperator implements Operator {
   }
 
   init(): void {
-    const ctx: RunCtx = {
-      emit: (t, w) => this.addCount(t, w, null),
-      extOld: false,
-      delta: null,
-      sign: 0,
-      head: null,
-    };
+    const acc = new Map<Key, { t: Tuple; w: number }>();
+    const ctx: RunCtx = { emit: (t, w) => accumulate(acc, this.out.arr.keyOf(t), t, w), extOld: false, delta: null, sign: 0, head: null };
     for (const c of this.clauses) planRule(c.rule, { kind: 'none' }, () => NEW).run(ctx);
+    this.applyCounts(acc, false);
   }
 
-  private addCount(t: Tuple, w: number, changed: Map<Key, { t: Tuple; before: number }> | null): void {
+  /** Derivation count of the tuple with key `k` (present tuples count 1 + extra). */
+  private count(k: Key): number {
+    return this.out.arr.has(k) ? 1 + (this.extra.get(k) ?? 0) : 0;
+  }
+
+  private applyCounts(acc: Map<Key, { t: Tuple; w: number }>, emit: boolean): void {
     const arr = this.out.arr;
-    const k = arr.keyOf(t);
-    let e = this.counts.get(k);
-    if (e === undefined) {
-      e = { t, n: 0 };
-      this.counts.set(k, e);
-    }
-    if (changed !== null && !changed.has(k)) changed.set(k, { t: e.t, before: e.n });
-    e.n += w;
-    if (changed === null) {
-      if (e.n > 0) arr.insert(e.t, k);
-      else if (e.n === 0) {
-        this.counts.delete(k);
-        arr.remove(k);
+    for (const [k, { t, w }] of acc) {
+      if (w === 0) continue;
+      const before = this.count(k);
+      const after = before + w;
+      if (after < 0) throw new DataloomError('dataflow/internal', `negative derivation count for ${this.label}`, { tuple: t });
+      if (after > 1) this.extra.set(k, after - 1);
+      else this.extra.delete(k);
+      if (before === 0 && after > 0) {
+        arr.insert(t, k);
+        if (emit) arr.pushDelta(t, 1, k);
+      } else if (before > 0 && after === 0) {
+        const old = arr.remove(k)!;
+        if (emit) arr.pushDelta(old, -1, k);
       }
     }
   }
 
   step(): void {
-    const changed = new Map<Key, { t: Tuple; before: number }>();
-    const ctx: RunCtx = {
-      emit: (t, w) => this.addCount(t, w, changed),
-      extOld: false,
-      delta: null,
-      sign: 0,
-      head: null,
-    };
+    const acc = new Map<Key, { t: Tuple; w: number }>();
+    const keyOf = this.out.arr.keyOf;
+    const ctx: RunCtx = { emit: (t, w) => accumulate(acc, keyOf(t), t, w), extOld: false, delta: null, sign: 0, head: null };
     for (const c of this.clauses) {
       for (const i of c.dataSteps) {
         const s = c.rule.body[i]!;
@@ -113,28 +110,20 @@ export class RuleOperator implements Operator {
         if (dirty) this.deltaPlan(c, i).run(ctx);
       }
     }
-    const arr = this.out.arr;
-    for (const [k, ch] of changed) {
-      const e = this.counts.get(k)!;
-      if (e.n < 0) {
-        throw new DataloomError('dataflow/internal', `negative derivation count for ${this.label}`, { tuple: e.t });
-      }
-      if (ch.before === 0 && e.n > 0) {
-        arr.insert(e.t, k);
-        arr.pushDelta(e.t, 1, k);
-      } else if (ch.before > 0 && e.n === 0) {
-        arr.remove(k);
-        arr.pushDelta(e.t, -1, k);
-      }
-      if (e.n === 0) this.counts.delete(k);
-    }
+    this.applyCounts(acc, true);
   }
 
   dispose(): void {
-    this.counts.clear();
+    this.extra.clear();
   }
 
   approxBytes(): number {
-    return this.out.arr.approxBytes() + this.counts.size * 90;
+    return this.out.arr.approxBytes() + this.extra.size * 60;
   }
+}
+
+function accumulate(acc: Map<Key, { t: Tuple; w: number }>, k: Key, t: Tuple, w: number): void {
+  const e = acc.get(k);
+  if (e === undefined) acc.set(k, { t, w });
+  else e.w += w;
 }
