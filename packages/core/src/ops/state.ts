@@ -340,7 +340,10 @@ export class MergeState {
           s.add(e);
         }
         rec.claims = now;
-        claimDirty.add(e);
+        // components can only change if e was merged before or now shares a claim
+        let shared = this.repOf.has(e) || this.membersOf.has(e);
+        if (!shared) for (const c of now) if (this.claimIndex.get(c)!.size > 1) shared = true;
+        if (shared) claimDirty.add(e);
       } else if (this.repOf.has(e) || this.membersOf.has(e)) {
         claimDirty.add(e); // its creating stamp may have changed
       }
@@ -489,14 +492,19 @@ export class MergeState {
   private derive(r: GlobalId, rets: DatomChange[], adds: DatomChange[]): void {
     const next = new Map<string, Map<string, VisibleDatom>>();
     if (this.repOf.get(r) === undefined && this.ents.has(r)) {
-      const members = this.membersOf.get(r) ?? [r];
+      const members = this.membersOf.get(r);
       const T = this.finalTomb(r);
-      const byAttr = new Map<string, Op[]>();
-      for (const m of members) {
-        for (const [a, list] of this.ents.get(m)!.attrs) {
-          const acc = byAttr.get(a);
-          if (acc) acc.push(...list);
-          else byAttr.set(a, list.slice());
+      let byAttr: Map<string, Op[]>;
+      if (members === undefined) {
+        byAttr = this.ents.get(r)!.attrs;
+      } else {
+        byAttr = new Map<string, Op[]>();
+        for (const m of members) {
+          for (const [a, list] of this.ents.get(m)!.attrs) {
+            const acc = byAttr.get(a);
+            if (acc) acc.push(...list);
+            else byAttr.set(a, list.slice());
+          }
         }
       }
       for (const [a, list] of byAttr) {
@@ -537,7 +545,7 @@ export class MergeState {
         for (const [k, d] of m) {
           const nd = n?.get(k);
           if (!nd) {
-            rets.push({ ...d, added: false });
+            rets.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: false });
             this.unindex(d);
           } else if (nd.tx !== d.tx) {
             // same value, newer deciding op: keep the datom (no visible change) but record the stamp
@@ -550,7 +558,7 @@ export class MergeState {
       const m = prev?.get(a);
       for (const [k, d] of n) {
         if (!m?.has(k)) {
-          adds.push({ ...d, added: true });
+          adds.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: true });
           this.index(d);
         }
       }
