@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { Arrangement } from './arrangement.js';
+
+const collect = (a: Arrangement, mask: number, sub: string | number, old: boolean) => {
+  const out: unknown[][] = [];
+  a.each(mask, sub, old, (t) => out.push(t));
+  return out.map((t) => JSON.stringify(t)).sort();
+};
+
+describe('Arrangement', () => {
+  it('answers lookups in the new and the old state from rows and delta', () => {
+    const a = new Arrangement(2);
+    a.insert([1, 'x']);
+    a.insert([1, 'y']);
+    a.insert([2, 'x']);
+    expect(collect(a, 1, 1, false)).toEqual(['[1,"x"]', '[1,"y"]']);
+    // transaction: remove [1 y], add [1 z]
+    const k = a.keyOf([1, 'y']);
+    const gone = a.remove(k)!;
+    a.pushDelta(gone, -1, k);
+    const z = [1, 'z'];
+    a.insert(z);
+    a.pushDelta(z, 1, a.keyOf(z));
+    expect(collect(a, 1, 1, false)).toEqual(['[1,"x"]', '[1,"z"]']);
+    expect(collect(a, 1, 1, true)).toEqual(['[1,"x"]', '[1,"y"]']);
+    expect(collect(a, 2, '"x', true)).toEqual(['[1,"x"]', '[2,"x"]']);
+    expect(collect(a, 0, 0, true)).toEqual(['[1,"x"]', '[1,"y"]', '[2,"x"]']);
+    expect(a.contains(a.keyOf([1, 'y']), true)).toBe(true);
+    expect(a.contains(a.keyOf([1, 'y']), false)).toBe(false);
+    expect(a.contains(a.keyOf([1, 'z']), true)).toBe(false);
+    a.clearDelta();
+    expect(collect(a, 1, 1, true)).toEqual(['[1,"x"]', '[1,"z"]']);
+  });
+
+  it('keeps lazily built indexes in step with inserts and removes', () => {
+    const a = new Arrangement(3);
+    for (let i = 0; i < 50; i++) a.insert([i % 5, i % 7, i]);
+    expect(collect(a, 0b011, `${2}\u0001${3}`, false)).toEqual(['[2,3,17]']);
+    for (let i = 0; i < 50; i += 2) a.remove(a.keyOf([i % 5, i % 7, i]));
+    expect(collect(a, 0b001, 2, false)).toEqual(['[2,0,7]', '[2,3,17]', '[2,6,27]', '[2,2,37]', '[2,5,47]'].sort());
+  });
+});
