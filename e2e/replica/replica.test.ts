@@ -74,4 +74,23 @@ describe('replica e2e (Chromium, worker + IndexedDB)', () => {
     expect(await a.evaluate(() => app.titles())).toEqual(await b.evaluate(() => app.titles()));
     expect(chromium.pageErrors).toEqual([]);
   });
+
+  it('the ReplicaStore contract passes on real IndexedDB', async () => {
+    const dir = await bundlePage({ entry: new URL('./store.page.ts', import.meta.url) });
+    const storeServer = await serveStatic(dir);
+    try {
+      const page = await chromium.newPage();
+      await page.goto(storeServer.url);
+      const results = (await page.evaluate(() => (window as unknown as { storeResults: Promise<unknown> }).storeResults)) as Array<{
+        name: string;
+        ok: boolean;
+        error?: string;
+      }>;
+      expect(results.length).toBeGreaterThanOrEqual(7);
+      expect(results.filter((r) => !r.ok)).toEqual([]);
+      await page.close();
+    } finally {
+      await storeServer.close();
+    }
+  });
 });
