@@ -183,11 +183,12 @@ export class Conn {
         }
         const p = this.queue.shift()!;
         const changed = new Set(this.engine.apply(p.datoms));
-        const touched = touchedEntities(p.datoms);
+        let touched: Set<string | number> | null = null;
         const batches: [View, Diff[]][] = [];
         for (const v of this.views.values()) {
           const isChanged = changed.has(v.out);
           if (!isChanged && !v.hasPull) continue;
+          if (v.hasPull && touched === null) touched = touchedEntities(p.datoms);
           const d = v.collect(p.tx, isChanged, touched);
           if (d.length > 0) batches.push([v, d]);
         }

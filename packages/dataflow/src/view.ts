@@ -65,6 +65,7 @@ export class View {
   }
 
   private rowOf(raw: Tuple): unknown {
+    if (!this.hasPull && this.spec.returnMap === null) return raw;
     const k = tupleKey(raw);
     let s = this.shaped.get(k);
     if (s === undefined) {
@@ -121,16 +122,20 @@ export class View {
     if (this.closed) return [];
     const diffs: Diff[] = [];
     if (changed) {
-      for (const [t, w] of this.out.diffs) {
-        const k = tupleKey(t);
-        if (w > 0) diffs.push([this.rowOf(t), tx, 1]);
-        else {
-          const s = this.shaped.get(k);
-          diffs.push([s !== undefined ? s.row : this.shape(t).row, tx, -1]);
+      if (!this.hasPull && this.spec.returnMap === null) {
+        for (const [t, w] of this.out.diffs) diffs.push([t, tx, w > 0 ? 1 : -1]);
+      } else {
+        for (const [t, w] of this.out.diffs) {
+          const k = tupleKey(t);
+          if (w > 0) diffs.push([this.rowOf(t), tx, 1]);
+          else {
+            const s = this.shaped.get(k);
+            diffs.push([s !== undefined ? s.row : this.shape(t).row, tx, -1]);
+          }
         }
+        // Forget shapes of rows that are gone.
+        for (const [t, w] of this.out.diffs) if (w < 0 && !this.out.out.arr.has(tupleKey(t))) this.shaped.delete(tupleKey(t));
       }
-      // Forget shapes of rows that are gone.
-      for (const [t, w] of this.out.diffs) if (w < 0 && !this.out.out.arr.has(tupleKey(t))) this.shaped.delete(tupleKey(t));
     }
     if (this.hasPull && touched !== null && touched.size > 0) {
       const gone = new Set(changed ? this.out.diffs.map(([t]) => tupleKey(t)) : []);
