@@ -156,14 +156,7 @@ export class PSet<T> {
 
   /** The first key with `probe(k) >= 0`, if `probe(k) === 0`; else undefined. */
   first(probe: Probe<T>): T | undefined {
-    let node = this.root;
-    for (;;) {
-      const keys = node.keys;
-      const i = lowerBoundProbe(keys, probe);
-      if (i === keys.length) return undefined;
-      if (node.children === null) return probe(keys[i]!) === 0 ? keys[i] : undefined;
-      node = node.children[i]!;
-    }
+    return firstIn(this.root, probe);
   }
 
   /** Counts keys with `probe(k) === 0` (walks them). */
@@ -232,6 +225,20 @@ export class PSet<T> {
   }
 }
 
+/** In-place insert without the garbage array `splice` returns. */
+function insertAt<T>(arr: T[], i: number, x: T): void {
+  let j = arr.length;
+  arr.push(x);
+  for (; j > i; j--) arr[j] = arr[j - 1]!;
+  arr[i] = x;
+}
+
+function removeAt<T>(arr: T[], i: number): void {
+  const n = arr.length - 1;
+  for (let j = i; j < n; j++) arr[j] = arr[j + 1]!;
+  arr.pop();
+}
+
 function lastKey<T>(n: BNode<T>): T {
   return n.keys[n.keys.length - 1]!;
 }
@@ -251,6 +258,17 @@ function fixLastUnderflow<T>(level: BNode<T>[]): void {
     const ch = prev.children.concat(last.children!);
     level[level.length - 2] = new BNode(keys.slice(0, half), ch.slice(0, half), null);
     level[level.length - 1] = new BNode(keys.slice(half), ch.slice(half), null);
+  }
+}
+
+function firstIn<T>(root: BNode<T>, probe: Probe<T>): T | undefined {
+  let node = root;
+  for (;;) {
+    const keys = node.keys;
+    const i = lowerBoundProbe(keys, probe);
+    if (i === keys.length) return undefined;
+    if (node.children === null) return probe(keys[i]!) === 0 ? keys[i] : undefined;
+    node = node.children[i]!;
   }
 }
 
@@ -347,7 +365,7 @@ export class TSet<T> {
         return node;
       }
       const n = this.editable(node);
-      n.keys.splice(i, 0, key);
+      insertAt(n.keys, i, key);
       if (n.keys.length > MAX) this.split = new BNode(n.keys.splice(n.keys.length >> 1), null, this.edit);
       return n;
     }
@@ -363,8 +381,8 @@ export class TSet<T> {
     if (this.split !== null) {
       const right = this.split;
       this.split = null;
-      ch.splice(i + 1, 0, right);
-      n.keys.splice(i + 1, 0, lastKey(right));
+      insertAt(ch, i + 1, right);
+      insertAt(n.keys, i + 1, lastKey(right));
       if (ch.length > MAX) {
         const half = ch.length >> 1;
         this.split = new BNode(n.keys.splice(half), ch.splice(half), this.edit);
@@ -396,7 +414,7 @@ export class TSet<T> {
       if (cmp(keys[i]!, key) !== 0) return node;
       this.found = true;
       const n = this.editable(node);
-      n.keys.splice(i, 1);
+      removeAt(n.keys, i);
       return n;
     }
     const nc = this.rem(node.children[i]!, key);
@@ -437,6 +455,11 @@ export class TSet<T> {
   persistent(): PSet<T> {
     this.edit = null;
     return new PSet(this.root, this.size, this.cmp);
+  }
+
+  /** First key with `probe(k) === 0` in the current state. */
+  first(probe: Probe<T>): T | undefined {
+    return firstIn(this.root, probe);
   }
 
   /** A read view of the current state (valid until the next edit). */

@@ -223,7 +223,7 @@ class TxState {
   }
 
   firstAV(a: Keyword, v: unknown): Datom | undefined {
-    return this.avet.peek().first(ix.probeAV(a, v));
+    return this.avet.first(ix.probeAV(a, v));
   }
 
   datomsEA(e: EntityId, a: Keyword): Datom[] {
@@ -679,7 +679,7 @@ function processVector(st: TxState, entity: unknown[], stack: Item[], schema: Db
     const eid = st.entid(e);
     if (eid === null) return;
     if (isRef) v = st.entidStrict(v);
-    const d = st.eavt.peek().first(ix.probeEAV(eid, a, v));
+    const d = st.eavt.first(ix.probeEAV(eid, a, v));
     if (d !== undefined) st.retractDatom(d);
     return;
   }
@@ -788,12 +788,12 @@ function transactAdd(st: TxState, rawE: unknown, a: Keyword, rawV: unknown, form
   else checkType(s, a, v, form);
   const d = new Datom(e, a, v as Datom['v'], tx, true);
   if (s?.cardinality === 'many') {
-    if (st.eavt.peek().first(ix.probeEAV(e, a, v)) !== undefined) {
+    if (st.eavt.first(ix.probeEAV(e, a, v)) !== undefined) {
       st.redundantEs.add(e);
       return;
     }
   } else {
-    const old = st.eavt.peek().first(ix.probeEA(e, a));
+    const old = st.eavt.first(ix.probeEA(e, a));
     if (old !== undefined) {
       if (compareValues(old.v, v) === 0) {
         st.redundantEs.add(e);
@@ -844,7 +844,7 @@ export function applyDatomsImpl(db: DbImpl, datoms: Iterable<Datom>, tx?: TxId):
     const isRef = schema.isRef(a);
     if (d0.added) {
       const many = schema.isMany(a);
-      const existing = st.eavt.peek().first(many ? ix.probeEAV(d0.e, a, d0.v) : ix.probeEA(d0.e, a));
+      const existing = st.eavt.first(many ? ix.probeEAV(d0.e, a, d0.v) : ix.probeEA(d0.e, a));
       if (existing !== undefined) {
         if (compareValues(existing.v, d0.v) === 0) continue;
         removeRaw(st, existing, t);
@@ -852,7 +852,7 @@ export function applyDatomsImpl(db: DbImpl, datoms: Iterable<Datom>, tx?: TxId):
       const d = d0.tx === t ? d0 : new Datom(d0.e, a, d0.v, t, true);
       st.addDatom(d, isRef);
     } else {
-      const existing = st.eavt.peek().first(ix.probeEAV(d0.e, a, d0.v));
+      const existing = st.eavt.first(ix.probeEAV(d0.e, a, d0.v));
       if (existing !== undefined) removeRaw(st, existing, t);
     }
   }
