@@ -390,12 +390,33 @@ export class Replica implements SyncTarget {
     return this.store.kind;
   }
 
-  /** Writes a compacted snapshot of all acknowledged ops and empties the log. */
-  compact(): Promise<void> {
+  /**
+   * Compaction: writes one snapshot of all acknowledged ops and empties the log. With a stable
+   * `frontier` (an HLC below which no op will ever arrive again — the server can tell), ops
+   * superseded below it are dropped first (`MergeState.supersededBelow`); the frontier is clamped
+   * below the oldest pending local transaction. Visible state is unchanged; `asOf` before the
+   * frontier no longer sees dropped ops. Returns how many ops were dropped.
+   */
+  compact(options: { frontier?: HlcString } = {}): Promise<number> {
     return this.enqueue(async () => {
+      let dropped = 0;
+      if (options.frontier !== undefined) {
+        let frontier = options.frontier;
+        for (const e of this.outboxList) if (e.tx < frontier) frontier = e.tx;
+        const ids = this.state.supersededBelow(frontier);
+        const removed = ids.map((id) => this.state.getOp(id)!);
+        const changes = this.state.remove(ids);
+        if (changes.length) {
+          // would be a bug in supersededBelow: undo and refuse rather than corrupt
+          this.state.apply(removed, { validate: false });
+          throw new DataloomError('replica/compaction', 'compaction would change visible state; skipped', { frontier });
+        }
+        dropped = ids.length;
+      }
       const pending = new Set(this.outboxList.flatMap((e) => e.ops.map((o) => o.id)));
       const ops = [...this.state.allOps()].filter((o) => !pending.has(o.id));
       await this.persist('compact', (s) => s.compact(ops));
+      return dropped;
     });
   }
 

@@ -231,6 +231,37 @@ export class MergeState {
   }
 
   /**
+   * Ids of ops that can be dropped without changing the visible state now or after any future
+   * op stamped at or above `frontier` (a *stable* frontier: no op below it will ever arrive or be
+   * removed again). Per register `(e, a)` / value `(e, a, v)`, every op below the frontier except
+   * the greatest one is superseded. Kept regardless: `retractEntity` and text ops, component
+   * attributes (the cascade looks at past states), and each entity's least op (it decides the
+   * unique-identity representative). History (`asOf`) below the frontier is lost with them.
+   */
+  supersededBelow(frontier: HlcString): string[] {
+    const out: string[] = [];
+    for (const rec of this.ents.values()) {
+      for (const [a, list] of rec.attrs) {
+        const s = this.schema.get(a);
+        if (s.text || s.component) continue;
+        const best = new Map<string, Op>();
+        for (const op of list) {
+          if (op.tx >= frontier) continue;
+          const k = s.many ? (op.v === undefined ? '' : wireValueKey(op.v)) : '';
+          const b = best.get(k);
+          if (!b || op.id > b.id) best.set(k, op);
+        }
+        for (const op of list) {
+          if (op.tx >= frontier || op.id === rec.minId) continue;
+          const k = s.many ? (op.v === undefined ? '' : wireValueKey(op.v)) : '';
+          if (best.get(k) !== op) out.push(op.id);
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
    * Canonical encoding of the whole state: the op set sorted by id and the visible datoms sorted,
    * as UTF-8 JSON. Two states holding the same op set encode to identical bytes.
    */
