@@ -48,6 +48,16 @@ const REACH2 = `[[(reach ?a ?b) [?a :g/next ?b]]
   [(reach ?a ?b) [?a :g/link ?b]]
   [(reach ?a ?b) (reach ?a ?x) (reach ?x ?b)]]`;
 
+/** Negation and get-else inside recursion (non-monotone inputs: recomputation path). */
+const REACH_NOT = (r: string, tag: string) => `[[(reach ?a ?b) [?a ${r} ?b] (not [?b :s/tag "${tag}"])]
+  [(reach ?a ?b) [?a ${r} ?x] (not [?x :s/tag "${tag}"]) (reach ?x ?b)]]`;
+
+/** `or` inside a recursive rule, and bounded path lengths through function calls. */
+const REACH_OR = `[[(reach ?a ?b) (or [?a :g/next ?b] [?a :g/link ?b])]
+  [(reach ?a ?b) (or-join [?a ?x] [?a :g/next ?x] [?a :g/link ?x]) (reach ?x ?b)]]`;
+const HOPS = (r: string) => `[[(hops ?a ?b ?n) [?a ${r} ?b] [(ground 1) ?n]]
+  [(hops ?a ?b ?n) [?a ${r} ?x] (hops ?x ?b ?m) [(inc ?m) ?n] [(< ?n 4)]]]`;
+
 const EVEN_ODD = (r: string) => `[[(odd ?a ?b) [?a ${r} ?b]]
   [(odd ?a ?b) [?a ${r} ?x] (even ?x ?b)]
   [(even ?a ?b) [?a ${r} ?x] (odd ?x ?b)]]`;
@@ -83,6 +93,10 @@ export function genQuery(rnd: () => number, maxEid: number): GenQuery {
     () => ({ text: `[:find ?a ?b :in $ % :where [?a :s/tag "${pick(TAGS)}"] (odd ?a ?b)]`, inputs: [EVEN_ODD(R)], floats: false }),
     () => ({ text: `[:find ?a :in $ % :where [?a :s/tag _] (not (reach ?a ?a))]`, inputs: [REACH(R)], floats: false }),
     () => ({ text: `[:find ?a (count ?b) :in $ % :where (reach ?a ?b)]`, inputs: [REACH(R)], floats: false }),
+    () => ({ text: `[:find ?a ?b :in $ % :where (reach ?a ?b)]`, inputs: [REACH_NOT(R, pick(TAGS))], floats: false }),
+    () => ({ text: `[:find ?a ?b :in $ % :where (reach ?a ?b)]`, inputs: [REACH_OR], floats: false }),
+    () => ({ text: `[:find ?a ?b ?n :in $ % :where (hops ?a ?b ?n)]`, inputs: [HOPS(R)], floats: false }),
+    () => ({ text: `[:find ?b ?n :in $ % ?a :where (hops ?a ?b ?n)]`, inputs: [HOPS(R), e], floats: false }),
     () => ({ text: `[:find ?a (sum ?v) :with ?b :in $ % :where (reach ?a ?b) [?b ${N} ?v]]`, inputs: [REACH(R)], floats: false }),
     () => {
       const agg = pick(aggs);
