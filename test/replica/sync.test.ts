@@ -1,0 +1,124 @@
+/**
+ * The client replica against the real sync server (SQLite, loopback WebSockets): two
+ * `createClient`s converge; a server-rejected transaction rolls back in the watched query and
+ * rejects `confirmed(tx)`; a client that was offline catches up.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createServer as netServer } from 'node:net';
+import { DataloomError } from '@dataloom/core';
+import { createClient, type Client } from '@dataloom/client';
+import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
+
+const schema = {
+  'item/title': { ':db/valueType': ':db.type/string' },
+  'item/tags': { ':db/valueType': ':db.type/string', ':db/cardinality': ':db.cardinality/many' },
+  'item/owner': { ':db/valueType': ':db.type/ref' },
+};
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function server(): Promise<DataloomServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'dataloom-replica-sync-'));
+  const s = await createServer({
+    store: `sqlite:${join(dir, 'db.sqlite')}`,
+    port: 0,
+    schema,
+    authorizeWrite: (_user, tx) => !tx.ops.some((o) => o.v === 'forbidden'),
+  });
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
+  return s;
+}
+
+let n = 0;
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = netServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+function client(url: string): Client {
+  const c = createClient({ name: `sync-${n++}`, schema, storage: 'memory', tabs: false, url, WebSocket: WebSocket as never });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
+  for (let i = 0; i < 500; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out: ${what}`);
+};
+
+const titles = async (c: Client) => ((await c.q('[:find [?t ...] :where [_ :item/title ?t]]')) as string[]).sort();
+
+describe('client replica + sync server', () => {
+  it('A’s transaction reaches B’s watched query; both converge', async () => {
+    const s = await server();
+    const a = client(s.url);
+    const b = client(s.url);
+    const view = b.watch('[:find ?t :where [_ :item/title ?t]]');
+    await view.ready;
+    const r = await a.transact([{ ':db/id': 'x', 'item/title': 'hello', 'item/tags': ['t1', 't2'] }]);
+    await a.confirmed(r.tx);
+    await until(() => (view.result() as Set<unknown>).size === 1, 'B sees A');
+    expect(view.result()).toEqual(new Set([['hello']]));
+    const e = (await b.q('[:find ?e . :where [?e :item/title "hello"]]')) as number;
+    await b.transact([[':db/add', e, ':item/tags', 't3']]);
+    await until(async () => ((await a.q('[:find [?t ...] :where [_ :item/tags ?t]]')) as string[]).length === 3, 'A sees B');
+    await Promise.all([a.whenSynced(), b.whenSynced()]);
+    expect(await titles(a)).toEqual(await titles(b));
+    expect(((await a.syncStatus())!.pending)).toBe(0);
+  });
+
+  it('a rejected transaction rolls back and surfaces the error', async () => {
+    const s = await server();
+    const a = client(s.url);
+    await a.ready;
+    const view = a.watch('[:find ?t :where [_ :item/title ?t]]');
+    await view.ready;
+    const seen: string[] = [];
+    view.subscribe((d) => d.forEach(([row, , m]) => seen.push(`${m > 0 ? '+' : '-'}${(row as string[])[0]}`)));
+    const events: string[] = [];
+    a.on((e) => {
+      if (e.type === 'rejected') events.push(e.error.code);
+    });
+    const ok = await a.transact([{ 'item/title': 'fine' }]);
+    const bad = await a.transact([{ 'item/title': 'forbidden' }]);
+    await a.confirmed(ok.tx);
+    const err = await a.confirmed(bad.tx).then(
+      () => null,
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(DataloomError);
+    await until(() => seen.includes('-forbidden'), 'rollback diff');
+    expect(seen).toEqual(['+fine', '+forbidden', '-forbidden']);
+    expect(await titles(a)).toEqual(['fine']);
+    expect(events.length).toBe(1);
+  });
+
+  it('a client that transacted offline syncs when the server comes up', async () => {
+    const port = await freePort();
+    const url = `ws://127.0.0.1:${port}/`;
+    const a = client(url);
+    const r = await a.transact([{ 'item/title': 'written offline' }]);
+    expect((await a.syncStatus())!.pending).toBe(1);
+    const dir = mkdtempSync(join(tmpdir(), 'dataloom-replica-sync-'));
+    const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port, schema });
+    cleanups.unshift(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
+    await a.confirmed(r.tx);
+    const b = client(url);
+    await until(async () => (await titles(b)).includes('written offline'), 'B receives the offline write');
+    expect((await a.syncStatus())!.pending).toBe(0);
+  });
+});
