@@ -6,7 +6,9 @@
  *   (up to order; `rand`/`sample` aside).
  * - Subscribers get one call per transaction that changed the result, with `[row, tx, +1|-1]`
  *   diffs whose rows have the same form as the rows of `result()`; applying them to the previous
- *   result gives the new one. A row whose pulled entity changed is re-emitted (`-old`, `+new`).
+ *   result gives the new one. A row whose pulled entity changed is re-emitted (`-old`, `+new`):
+ *   flat patterns are re-pulled when the root entity was touched; nested patterns (maps, `*`) are
+ *   re-pulled for every row after each transaction (correct, O(rows) per transaction).
  * - After `close()` no subscriber is called and the query's state is released (shared operators
  *   stay while other queries use them).
  */
@@ -33,6 +35,8 @@ export class View {
   /** Shaped rows by raw row key (so a `-1` carries the very row emitted with `+1`). */
   private readonly shaped = new Map<Key, { row: unknown; pullKey: string | null }>();
   readonly hasPull: boolean;
+  /** A pull pattern reaches beyond the root entity (nested maps or `*` with components). */
+  private readonly deepPull: boolean;
 
   constructor(
     readonly name: string,
@@ -42,6 +46,11 @@ export class View {
     private readonly onClose: (v: View) => void,
   ) {
     this.hasPull = spec.pulls.some((p) => p !== null);
+    this.deepPull = spec.pulls.some((p) => {
+      if (p === null || p === undefined) return false;
+      const text = typeof p === 'string' ? p : printEdn(p as never);
+      return text.includes('{') || text.includes('*');
+    });
   }
 
   private shape(raw: Tuple): { row: unknown; pullKey: string | null } {
@@ -142,7 +151,7 @@ export class View {
       for (const [t, n] of this.out.rows()) {
         const k = tupleKey(t);
         if (gone.has(k)) continue;
-        if (!t.some((v, i) => this.spec.pulls[i] != null && touched.has(valueKey(v)))) continue;
+        if (!this.deepPull && !t.some((v, i) => this.spec.pulls[i] != null && touched.has(valueKey(v)))) continue;
         const old = this.shaped.get(k);
         const fresh = this.shape(t);
         if (old !== undefined && old.pullKey === fresh.pullKey) continue;
