@@ -215,3 +215,22 @@ describe('Replica', () => {
     expect(first.tx < pending.tx).toBe(true);
   });
 });
+
+describe('schema as data', () => {
+  it('attributes the server defined as data take effect on load', async () => {
+    const backing = memoryBacking();
+    const r1 = new Replica({ schema: {}, store: new MemoryStore(backing), replicaId: 'ra' });
+    const stx = formatHlc({ ms: 10, counter: 0, replica: 'server' });
+    const op = (i: number, a: string, v: unknown) => ({ id: `${stx}/${i}`, tx: stx, e: 'attr.tags', op: 'add' as const, a, v: v as never });
+    await r1.applyRemote(
+      [{ tx: stx, replica: 'server', ops: [op(0, 'db/ident', { kw: 'x/tags' }), op(1, 'db/cardinality', { kw: 'db.cardinality/many' }), op(2, 'db/valueType', { kw: 'db.type/string' })] }],
+      'c1',
+    );
+    await r1.close();
+    const r2 = new Replica({ schema: {}, store: new MemoryStore(backing) });
+    await r2.ready;
+    await r2.localTransact([{ ':db/id': 'e', 'x/tags': ['a', 'b'] }]);
+    expect(q('[:find [?t ...] :where [_ :x/tags ?t]]', r2.db())).toEqual(expect.arrayContaining(['a', 'b']));
+    expect(r2.merged().schema.get('x/tags').many).toBe(true);
+  });
+});

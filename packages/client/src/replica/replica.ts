@@ -103,9 +103,15 @@ export class Replica implements SyncTarget {
   /** True once the replica fell back to memory after a storage fault. */
   private degraded = false;
   /** The dataflow connection holding the materialised database. */
-  readonly conn: Conn;
+  /** The dataflow connection (available once {@link ready} resolved). */
+  conn: Conn;
   readonly ready: Promise<void>;
-  readonly schema: unknown;
+  /**
+   * The effective schema: the app's schema plus schema-as-data found in the stored ops (the
+   * server writes attributes as entities with `db/ident`, `db/valueType`, …; those win).
+   * Schema ops arriving while running are merged as data and take effect on the next load.
+   */
+  schema: unknown;
 
   constructor(private readonly options: ReplicaOptions = {}) {
     this.schema = options.schema ?? {};
@@ -475,6 +481,12 @@ export class Replica implements SyncTarget {
       if (env.draft !== undefined) this.addDraft(env);
       else committed.push(...env.ops);
     }
+    const effective = schemaWithData(this.schema, committed);
+    if (effective !== this.schema) {
+      this.schema = effective;
+      this.state = new MergeState(effective);
+      this.conn = createConn(effective as never);
+    }
     this.emitBatch('local', [], this.state.apply(committed, { validate: false }));
     // stamps stay above every op held (matters for session ids and restored wall clocks)
     let newest = '';
@@ -595,4 +607,41 @@ export class Replica implements SyncTarget {
       this.schema as never,
     );
   }
+}
+
+const SCHEMA_PROPS = new Set(['db/valueType', 'db/cardinality', 'db/unique', 'db/isComponent', 'db/index', 'db/doc']);
+
+/**
+ * The app schema extended with attributes defined as data in `ops` (entities holding `db/ident`
+ * plus schema properties, latest op per property wins). Returns `schema` itself when the ops
+ * define nothing.
+ */
+export function schemaWithData(schema: unknown, ops: readonly Op[]): unknown {
+  const byEntity = new Map<string, Map<string, Op>>();
+  for (const o of ops) {
+    if (o.a === undefined || (o.a !== 'db/ident' && !SCHEMA_PROPS.has(o.a))) continue;
+    let m = byEntity.get(o.e);
+    if (!m) byEntity.set(o.e, (m = new Map()));
+    const prev = m.get(o.a);
+    if (!prev || o.id > prev.id) m.set(o.a, o);
+  }
+  const defs: Record<string, Record<string, unknown>> = {};
+  for (const m of byEntity.values()) {
+    const ident = m.get('db/ident');
+    if (!ident || ident.op !== 'add' || typeof ident.v !== 'object' || !('kw' in ident.v)) continue;
+    const props: Record<string, unknown> = {};
+    for (const [a, o] of m) {
+      if (a === 'db/ident' || o.op !== 'add' || o.v === undefined) continue;
+      props[':' + a] = typeof o.v === 'object' && 'kw' in o.v ? ':' + o.v.kw : o.v;
+    }
+    if (Object.keys(props).length) defs[':' + ident.v.kw] = props;
+  }
+  if (Object.keys(defs).length === 0) return schema;
+  const base: Record<string, unknown> = {};
+  const entries = schema instanceof Map ? [...schema] : Object.entries((schema ?? {}) as Record<string, unknown>);
+  for (const [k, v] of entries) {
+    const name = typeof k === 'string' ? k : String(k);
+    base[name.startsWith(':') ? name : ':' + name] = v;
+  }
+  return { ...base, ...defs };
 }
