@@ -1,7 +1,8 @@
-import * as clientPkg from '@dataloom/client';
-import * as dataflowPkg from '@dataloom/dataflow';
-import { connSource, type ConnLike, type DataloomSource } from '@dataloom/react';
+import { createClient, type Client } from '@dataloom/client';
 import { schema } from './schema.js';
+
+/** The client as the demo uses it (hooks take it as their `DataloomSource`). */
+export type DemoClient = Client;
 
 /** A `:db.type/text` value as the client hands it out (a Y.Text); only what the demo uses. */
 export interface SharedText {
@@ -13,26 +14,17 @@ export interface SharedText {
   readonly doc?: { transact(fn: () => void): void } | null;
 }
 
-/** What the demo uses of a client, beyond the hooks' {@link DataloomSource}. */
-export interface DemoClient extends DataloomSource {
-  text?(e: unknown, a: string): SharedText | Promise<SharedText>;
-  close?(): unknown;
-}
-
 export interface Engine {
   client: DemoClient;
-  /** `client`: the real replica (IndexedDB, sync); `memory`: a dataflow conn, nothing persisted. */
-  kind: 'client' | 'memory';
-  /** The sync endpoint the client connects to, when any. */
+  /** The sync endpoint the client connects to; null when offline or sync is disabled. */
   url: string | null;
+  /** The replica runs in a Web Worker (else on the main thread). */
+  worker: boolean;
 }
 
-type CreateClient = (options: Record<string, unknown>) => DemoClient | Promise<DemoClient>;
-type CreateConn = (schema: unknown) => ConnLike;
-
 /**
- * The sync endpoint on the page's own origin (`dataloom serve` serves the app and `/sync`).
- * `?sync=off` disables it; `?sync=ws://…` points elsewhere.
+ * The sync endpoint on the page's own origin (`dataloom serve` serves the app and the WebSocket):
+ * `ws(s)://<host>/sync`. `?sync=off` disables it; `?sync=ws://…` points elsewhere.
  */
 export function syncUrl(loc: Location = location): string | null {
   const param = new URLSearchParams(loc.search).get('sync');
@@ -41,24 +33,31 @@ export function syncUrl(loc: Location = location): string | null {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/sync`;
 }
 
+const OFFLINE_KEY = 'dataloom-demo:offline';
+
+/** Whether the user switched the demo offline (kept per tab, across reloads). */
+export function offlineChosen(): boolean {
+  return sessionStorage.getItem(OFFLINE_KEY) === '1';
+}
+
 /**
- * Opens the best engine available: the real client when `@dataloom/client` exports
- * `createClient`, otherwise an in-memory dataflow conn (nothing persisted, no sync).
+ * Opens the replica (IndexedDB, in a Web Worker unless `?worker=off`), syncing with the server
+ * unless `offline`. Going offline/online reopens the client without/with the URL: the replica and
+ * its outbox persist in IndexedDB, so pending edits sync when it comes back online.
  */
-export async function openEngine(): Promise<Engine> {
+export async function openEngine(offline = offlineChosen()): Promise<Engine> {
+  sessionStorage.setItem(OFFLINE_KEY, offline ? '1' : '0');
   const params = new URLSearchParams(location.search);
   const name = params.get('db') ?? 'dataloom-demo';
-  const createClient = (clientPkg as Record<string, unknown>)['createClient'] as CreateClient | undefined;
-  if (typeof createClient === 'function') {
-    const url = syncUrl();
-    const options: Record<string, unknown> = { name, schema, storage: 'indexeddb' };
-    if (url) options['url'] = url;
-    const client = await createClient(options);
-    return { client, kind: 'client', url };
-  }
-  const createConn = (dataflowPkg as Record<string, unknown>)['createConn'] as CreateConn | undefined;
-  if (typeof createConn === 'function') {
-    return { client: connSource(createConn(schema)), kind: 'memory', url: null };
-  }
-  throw new Error('No Dataloom engine is available in this build (@dataloom/client and @dataloom/dataflow export nothing yet).');
+  const url = offline ? null : syncUrl();
+  const useWorker = typeof Worker !== 'undefined' && params.get('worker') !== 'off';
+  const worker = useWorker ? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'dataloom' }) : false;
+  const client = createClient({ name, schema, storage: 'indexeddb', ...(url ? { url } : {}), worker });
+  await client.ready;
+  return { client, url, worker: useWorker };
+}
+
+/** Closes `engine`'s client (and its worker). */
+export async function closeEngine(engine: Engine): Promise<void> {
+  await engine.client.close();
 }

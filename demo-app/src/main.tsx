@@ -1,4 +1,3 @@
-import { DataloomProvider } from '@dataloom/react';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
@@ -12,9 +11,7 @@ openEngine().then(
     (window as unknown as { dataloom?: unknown }).dataloom = engine.client; // for e2e tests and the console
     root.render(
       <StrictMode>
-        <DataloomProvider client={engine.client}>
-          <App engine={engine} />
-        </DataloomProvider>
+        <App initial={engine} />
       </StrictMode>,
     );
   },

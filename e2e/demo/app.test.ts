@@ -1,53 +1,37 @@
 /**
- * The demo app in Debian's Chromium: build it with Vite, serve it, and drive it like a user —
+ * The demo app in Debian's Chromium, end to end: build it with Vite, serve it through the real
+ * sync server (`createServer` with `static` = the build, SQLite log), and drive it like a user —
  * add a todo and see the live queries update, load the Chicago outfit and watch the aggregates
- * move, reload and find the data still there (IndexedDB replica).
- *
- * Engine availability decides what can run: the suite needs `@dataloom/client`'s `createClient`
- * or `@dataloom/dataflow`'s `createConn` (the demo falls back to the latter, in memory); the reload
- * test needs the real client (persistence) and is skipped, saying why, on the in-memory engine.
+ * move, reload and restart the browser and find the data still there (IndexedDB replica in a Web
+ * Worker), sync between two browsers, and work offline then catch up.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as clientPkg from '@dataloom/client';
-import * as dataflowPkg from '@dataloom/dataflow';
-import * as serverPkg from '@dataloom/server';
+import { createServer, type DataloomServer } from '@dataloom/server';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
-import { serveStatic } from '../helpers/server.js';
 import { SCHEMA_EDN } from '../../demo-app/src/schema.js';
-
-const hasClient = typeof (clientPkg as Record<string, unknown>)['createClient'] === 'function';
-const hasConn = typeof (dataflowPkg as Record<string, unknown>)['createConn'] === 'function';
-type CreateServer = (o: Record<string, unknown>) => Promise<{ httpUrl: string; close(): Promise<void> }>;
-const createServer = (serverPkg as Record<string, unknown>)['createServer'] as CreateServer | undefined;
+import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
 
 const demoDir = fileURLToPath(new URL('../../demo-app/', import.meta.url));
 const viteBin = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
 
-describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
+describe('demo app in Chromium, served by the sync server', () => {
   let outDir: string;
-  /** The demo's origin: the real sync server (static files + WebSocket) when it exists. */
-  let server: { url: string; close(): Promise<void> };
+  let server: DataloomServer;
   let chromium: ChromiumSession;
 
   beforeAll(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'dataloom-demo-'));
-    execFileSync(process.execPath, [viteBin, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
+    execFileSync(process.execPath, [viteBin, 'build', '--outDir', join(outDir, 'dist'), '--emptyOutDir', '--logLevel', 'error'], {
       cwd: demoDir,
       env: { ...process.env, NODE_ENV: 'production' }, // vitest sets NODE_ENV=test: React would build in dev mode
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    if (createServer) {
-      const s = await createServer({ store: `sqlite:${join(outDir, 'e2e.sqlite')}`, port: 0, schema: SCHEMA_EDN, static: outDir });
-      server = { url: s.httpUrl, close: () => s.close() };
-    } else {
-      server = await serveStatic(outDir);
-    }
+    server = await createServer({ store: `sqlite:${join(outDir, 'log.sqlite')}`, port: 0, schema: SCHEMA_EDN, static: join(outDir, 'dist') });
     chromium = await launchChromium();
   });
 
@@ -57,10 +41,10 @@ describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
-  /** Opens the demo with its own replica name; it syncs through `/sync` when the real server serves it. */
+  /** Opens the demo with its own replica name (the IndexedDB database); it syncs through `/sync`. */
   async function open(db: string, session: ChromiumSession = chromium): Promise<Page> {
     const page = await session.newPage();
-    await page.goto(new URL(`?db=${db}${createServer ? '' : '&sync=off'}`, server.url).href);
+    await page.goto(new URL(`?db=${db}`, server.httpUrl).href);
     await page.waitForSelector('[data-testid="engine-kind"], [data-testid="engine-error"]');
     const error = await page.$('[data-testid="engine-error"]');
     if (error) throw new Error(`demo failed to start: ${await error.textContent()}`);
@@ -70,15 +54,30 @@ describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
   const titles = (page: Page) => page.$$eval('[data-testid="todo-title"]', (els) => els.map((e) => e.textContent));
   const rows = (page: Page, table: string) =>
     page.$$eval(`[data-testid="${table}"] tr`, (trs) => trs.map((tr) => `${tr.querySelector('th')?.textContent} ${tr.querySelector('td')?.textContent}`));
+  const hasTodo = (page: Page, title: string, timeout = 10_000) =>
+    page.waitForFunction(
+      (t) => [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === t),
+      title,
+      { timeout },
+    );
+  const status = (page: Page) => page.$eval('[data-testid="sync-status"]', (e) => e.textContent);
+  const waitOnline = (page: Page) =>
+    page.waitForFunction(() => document.querySelector('[data-testid="sync-status"]')?.getAttribute('data-online') === 'true', undefined, { timeout: 10_000 });
 
   async function addTodo(page: Page, title: string): Promise<void> {
     await page.fill('[data-testid="todo-input"]', title);
     await page.click('[data-testid="todo-add"]');
-    await page.waitForFunction(
-      (t) => [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === t),
-      title,
-    );
+    await hasTodo(page, title);
   }
+
+  it('runs the replica in a Web Worker and goes online', async () => {
+    const page = await open('e2e-start');
+    expect(await page.textContent('[data-testid="engine-kind"]')).toBe('replica in IndexedDB, in a Web Worker');
+    await waitOnline(page);
+    expect(await status(page)).toMatch(/^online · 0 pending/);
+    expect(chromium.pageErrors).toEqual([]);
+    await page.close();
+  });
 
   it('adds todos and the live queries update', async () => {
     const page = await open('e2e-todos');
@@ -95,7 +94,6 @@ describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
   it('shows the Chicago outfit dashboard and updates it in place', async () => {
     const page = await open('e2e-chicago');
     await page.click('[data-testid="chicago-seed"]');
-    await page.waitForSelector('[data-testid="territory-earnings"] tr');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="total-earnings"] tr').length === 8);
     expect(await rows(page, 'territory-earnings')).toEqual(['east 1600', 'west 1720']);
     expect(await rows(page, 'total-earnings')).toEqual([
@@ -111,35 +109,79 @@ describe.skipIf(!hasClient && !hasConn)('demo app in Chromium', () => {
     await page.close();
   });
 
-  it('keeps the data across a reload and a browser restart', async (ctx) => {
-    if (!hasClient) ctx.skip(); // the in-memory fallback persists nothing; needs @dataloom/client
+  it('keeps the data across a reload and a browser restart', async () => {
     let page = await open('e2e-reload');
     await addTodo(page, 'survives reload');
     await page.reload();
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === 'survives reload'));
+    await hasTodo(page, 'survives reload');
     await page.close();
     await chromium.restart();
     page = await open('e2e-reload');
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === 'survives reload'));
-    expect(await titles(page)).toEqual(['survives reload']);
+    await hasTodo(page, 'survives reload');
+    expect(await titles(page)).toContain('survives reload');
     await page.close();
   });
 
-  it('syncs a todo between two browsers through the server', async (ctx) => {
-    if (!hasClient || !createServer) ctx.skip(); // needs the real client and server
+  it('syncs a todo between two browsers through the server', async () => {
     const other = await launchChromium();
     try {
       const a = await open('e2e-sync');
       const b = await open('e2e-sync', other);
+      await waitOnline(a);
+      await waitOnline(b);
       await addTodo(a, 'from A');
-      await b.waitForFunction(
-        () => [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === 'from A'),
-        undefined,
-        { timeout: 10_000 },
-      );
-      await b.waitForFunction(() => document.querySelector('[data-testid="sync-status"]')?.getAttribute('data-online') === 'true');
+      await hasTodo(b, 'from A');
+      await addTodo(b, 'from B');
+      await hasTodo(a, 'from B');
+      expect(other.pageErrors).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('works offline: edits stay local, survive a reload, and are not sent', async () => {
+    const other = await launchChromium();
+    try {
+      const a = await open('e2e-offline');
+      const b = await open('e2e-offline', other);
+      await waitOnline(a);
+      await a.click('[data-testid="offline-toggle"]');
+      await a.waitForFunction(() => document.querySelector('[data-testid="sync-status"]')?.textContent === 'offline (not syncing)');
+      await addTodo(a, 'written offline');
+      await a.reload(); // still offline after a reload, the edit still there
+      await hasTodo(a, 'written offline');
+      expect(await a.isChecked('[data-testid="offline-toggle"]')).toBe(true);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await titles(b)).not.toContain('written offline');
+    } finally {
+      await other.close();
+    }
+  });
+
+  /*
+   * KNOWN BUG (client × server, found by this test): every createClient session stamps its
+   * transactions with a per-session replica id (`<stored id>_<random>`, for multi-tab), and the
+   * server refuses an envelope whose replica differs from the connection's
+   * (`sync/replica-mismatch`). So edits made offline, then pushed by a later session (after a
+   * reload, or after the demo's offline toggle reopens the client), are rejected and rolled back:
+   * the offline edit disappears. `it.fails` keeps CI green and turns red once the bug is fixed —
+   * then make it a plain `it`.
+   */
+  it.fails('syncs edits made offline once back online (known bug: sync/replica-mismatch)', async () => {
+    const other = await launchChromium();
+    try {
+      const a = await open('e2e-offline-sync');
+      const b = await open('e2e-offline-sync', other);
+      await waitOnline(a);
+      await a.click('[data-testid="offline-toggle"]');
+      await a.waitForFunction(() => document.querySelector('[data-testid="sync-status"]')?.textContent === 'offline (not syncing)');
+      await addTodo(a, 'queued offline');
+      await a.click('[data-testid="offline-toggle"]');
+      await waitOnline(a);
+      await hasTodo(b, 'queued offline', 5_000);
+      await a.waitForFunction(() => document.querySelector('[data-testid="sync-pending"]')?.textContent === '0');
+      expect(await titles(a)).toContain('queued offline');
+      expect(await status(a)).toBe('online · 0 pending');
     } finally {
       await other.close();
     }

@@ -4,14 +4,14 @@
  * test source (re-runs queries, emits diffs): adding, toggling and deleting todos updates the live
  * queries; loading the Chicago outfit shows issue 3's initial results and a raise moves the
  * aggregates.
- * The browser run against the real client and server is `app.test.ts`.
+ * The browser run against the real client (in a Web Worker, IndexedDB) and server is `app.test.ts`.
  */
 import { createConn } from '@dataloom/dataflow';
 import { DataloomProvider, connSource, type DataloomSource } from '@dataloom/react';
 import { act, createElement as h } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { App } from '../../demo-app/src/App.js';
+import { Page } from '../../demo-app/src/App.js';
 import type { Engine } from '../../demo-app/src/engine.js';
 import { schema } from '../../demo-app/src/schema.js';
 import { datascriptSource } from '../../packages/react/test/datascript-source.js';
@@ -61,8 +61,8 @@ let makeSource = SOURCES[0]![1];
 
 function mount() {
   const src = makeSource();
-  const engine: Engine = { client: src, kind: 'memory', url: null };
-  act(() => root.render(h(DataloomProvider, { client: src }, h(App, { engine }))));
+  const engine = { client: src, url: null, worker: false } as unknown as Engine;
+  act(() => root.render(h(DataloomProvider, { client: src }, h(Page, { engine, offline: true, switching: false, onToggle: () => {} }))));
   return src;
 }
 
@@ -118,6 +118,6 @@ describe.each(SOURCES)('demo UI over %s', (_name, make) => {
 
   it('says when the source does not sync', () => {
     mount();
-    expect($('sync-status').textContent).toBe('in memory, no sync');
+    expect($('sync-status').textContent).toBe('offline (not syncing)');
   });
 });

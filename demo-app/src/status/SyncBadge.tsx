@@ -7,7 +7,7 @@ export function SyncBadge({ engine }: { engine: Engine }) {
   if (status === null) {
     return (
       <span className="badge local" data-testid="sync-status" data-online="false">
-        {engine.kind === 'memory' ? 'in memory, no sync' : 'local only'}
+        {engine.url === null ? 'offline (not syncing)' : 'connecting…'}
       </span>
     );
   }

@@ -31,8 +31,9 @@ export type Diff = readonly [row: unknown, tx: unknown, mult: number];
 export interface LiveView {
   /**
    * Present when the initial result arrives asynchronously (the client's views mirror a worker):
-   * resolves once `result()` holds it, rejects with the query's error. Diffs delivered before
-   * that are applied as usual; the result read at `ready` supersedes them.
+   * resolves once `result()` holds it, rejects with the query's error. `result()` is not read
+   * before that; diffs delivered before it are applied, and the result read at `ready` supersedes
+   * them.
    */
   readonly ready?: Promise<void>;
   result(): unknown;

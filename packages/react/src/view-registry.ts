@@ -113,7 +113,8 @@ export class SharedView {
     this.view = view;
     // Keep the old snapshot's identity if reopening finds the same rows.
     this.kind ??= findKind(this.query);
-    const rows = new RowSet(resultToRows(view.result(), this.kind));
+    // A view with `ready` has no meaningful result before it resolves: start empty.
+    const rows = new RowSet(view.ready ? [] : resultToRows(view.result(), this.kind));
     if (!sameRows(rows.snapshot, this.rows.snapshot)) this.rows = rows;
     this.unsubscribeView = view.subscribe((diffs) => {
       if (this.view !== view) return;
