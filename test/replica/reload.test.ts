@@ -80,3 +80,33 @@ describe('replica reload (fake-indexeddb)', () => {
       }));
   }
 });
+
+describe('eviction of a running replica (fake-indexeddb)', () => {
+  it('re-persists everything it holds when its database is deleted under it, and says so', async () => {
+    const name = `evict-${Date.now()}`;
+    const r = new Replica({ schema, store: new IdbStore(name) });
+    await r.ready;
+    const events: Array<{ code: string; lost: number }> = [];
+    r.on('storage-error', (e) => events.push({ code: e.error.code, lost: e.lost.length }));
+    const t1 = await r.localTransact([{ 'n/name': 'before eviction' }]);
+    await r.ack(t1.tx);
+    const t2 = await r.localTransact([{ 'n/name': 'pending at eviction' }]);
+    await new Promise<void>((res, rej) => {
+      const req = indexedDB.deleteDatabase(name);
+      req.onsuccess = () => res();
+      req.onerror = () => rej(req.error);
+    });
+    const t3 = await r.localTransact([{ 'n/name': 'after eviction' }]);
+    for (let i = 0; i < 100 && events.length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+    expect(events).toEqual([{ code: 'storage/closed', lost: 0 }]);
+    await r.close();
+    const again = new Replica({ schema, store: new IdbStore(name) });
+    await again.ready;
+    const names = [...again.merged().datoms()].filter((d) => d.a === 'n/name').map((d) => d.v).sort();
+    expect(names).toEqual(['after eviction', 'before eviction', 'pending at eviction']);
+    expect(again.outbox().map((e) => e.tx)).toEqual([t2.tx, t3.tx]);
+    expect(again.replicaId).toBe(r.replicaId);
+    await again.close();
+    await new IdbStore(name).destroy();
+  });
+});

@@ -37,6 +37,11 @@ export interface ClientOptions {
   WebSocket?: SocketCtor;
   /** Custom store (tests); overrides `storage`. */
   store?: ReplicaStore;
+  /**
+   * Ask the browser to make storage persistent (`navigator.storage.persist()`), so it is not
+   * evicted under storage pressure. Best effort; Firefox may prompt the user. Default false.
+   */
+  persist?: boolean;
 }
 
 /** What a transaction returns on the calling thread. */
@@ -78,6 +83,10 @@ export class ClientCore {
     const store = options.store ?? (storage === 'indexeddb' ? new IdbStore(`dataloom:${options.name}`) : new MemoryStore());
     const tabs = options.tabs ?? (store.kind === 'indexeddb' && typeof (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel !== 'undefined');
     this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs });
+    if (options.persist && store.kind === 'indexeddb') {
+      const nav = (globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }).navigator;
+      void nav?.storage?.persist?.().catch(() => false);
+    }
     this.replica.on('rejected', (e) => this.fire({ type: 'rejected', tx: e.tx, error: e.error }));
     this.replica.on('storage-error', (e: ReplicaEventMap['storage-error']) => this.fire({ type: 'storage-error', error: e.error, lost: e.lost.length }));
     this.replica.on('clock-drift', (e) => this.fire({ type: 'clock-drift', tx: e.tx, error: e.error }));
