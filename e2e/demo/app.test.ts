@@ -139,6 +139,48 @@ describe('demo app in Chromium, served by the sync server', () => {
     }
   });
 
+  it('edits the shared note together (:db.type/text) and queries see the string', async () => {
+    const other = await launchChromium();
+    try {
+      const a = await open('e2e-note');
+      const b = await open('e2e-note', other);
+      await waitOnline(a);
+      await waitOnline(b);
+      if (await a.$('[data-testid="note-create"]')) await a.click('[data-testid="note-create"]');
+      await a.waitForSelector('[data-testid="note-body"]:not([disabled])');
+      await b.waitForSelector('[data-testid="note-body"]:not([disabled])', { timeout: 10_000 });
+      await a.click('[data-testid="note-body"]');
+      await a.keyboard.type('hello');
+      const bodyIs = (page: Page, text: string) =>
+        page.waitForFunction((t) => (document.querySelector('[data-testid="note-body"]') as HTMLTextAreaElement).value === t, text, { timeout: 10_000 });
+      await bodyIs(b, 'hello');
+      // Both type at once: character-level merge keeps every keystroke.
+      await b.click('[data-testid="note-body"]');
+      await b.keyboard.press('End');
+      await Promise.all([a.keyboard.type(' A'), b.keyboard.type(' B')]);
+      const value = (page: Page) => page.$eval('[data-testid="note-body"]', (e) => (e as HTMLTextAreaElement).value);
+      let text = '';
+      for (let i = 0; i < 100; i++) {
+        const [va, vb] = await Promise.all([value(a), value(b)]);
+        if (va === vb && va.length === 'hello A B'.length) {
+          text = va;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(text.startsWith('hello')).toBe(true);
+      expect(text.length).toBe('hello A B'.length);
+      expect([...text.slice(5)].sort().join('')).toBe('  AB'); // both edits kept, in some merged order
+      await a.waitForFunction(
+        (t) => document.querySelector('[data-testid="note-query"]')?.textContent === `As a query sees it: ${JSON.stringify(t)}`,
+        text,
+        { timeout: 10_000 },
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
   it('works offline: edits stay local, survive a reload, and are not sent', async () => {
     const other = await launchChromium();
     try {
