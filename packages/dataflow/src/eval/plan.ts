@@ -10,7 +10,7 @@
 import { DataloomError } from '@dataloom/core';
 import type { DeltaEntry, Tuple } from '../arrangement/arrangement.js';
 import { maskCols } from '../arrangement/arrangement.js';
-import { type Key, valueEq, valueKey } from '../zset/keys.js';
+import { type Key, pairKey, valueEq, valueKey } from '../zset/keys.js';
 import { type BindPat, type RuleIR, type Step, type Term, stepInputs, stepOutputs } from '../ir/types.js';
 import { entityChanges } from './entity-fns.js';
 
@@ -236,6 +236,11 @@ function keyFn(args: readonly Term[], cols: number[]): (env: unknown[]) => Key {
     }
     const slot = t.slot;
     return (env) => valueKey(env[slot]);
+  }
+  if (cols.length === 2) {
+    const a = args[cols[0]!]!;
+    const b = args[cols[1]!]!;
+    return (env) => pairKey(termVal(a, env), termVal(b, env));
   }
   return (env) => {
     let s = '';
