@@ -1,0 +1,114 @@
+// @vitest-environment happy-dom
+/**
+ * The hooks over the real `@dataloom/client` (in-process runtime, memory storage) and, for sync
+ * status, a real `@dataloom/server` on loopback: asynchronous initial results, re-render on local
+ * and remote transactions, identity stability, and `useSyncStatus` going online and draining the
+ * pending count.
+ */
+import { createClient, type Client } from '@dataloom/client';
+import { createServer, type DataloomServer } from '@dataloom/server';
+import { act } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DataloomProvider, useQuery, useSyncStatus, useTransact, type Row } from './index.js';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const SCHEMA = '{:todo/id {:db/unique :db.unique/identity}}';
+const TITLES = '[:find ?id ?t :where [?e :todo/id ?id] [?e :todo/title ?t]]';
+
+let container: HTMLElement;
+let root: Root;
+const clients: Client[] = [];
+let n = 0;
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.appendChild(container);
+  root = createRoot(container);
+});
+afterEach(async () => {
+  act(() => root.unmount());
+  container.remove();
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+function client(extra: Record<string, unknown> = {}): Client {
+  const c = createClient({ name: `react-client-test-${n++}`, schema: SCHEMA, storage: 'memory', tabs: false, ...extra });
+  clients.push(c);
+  return c;
+}
+
+/** Waits (inside act) until `pred` holds, re-rendering as the client answers. */
+async function until(pred: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out; DOM: ${container.textContent}`);
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+    });
+  }
+}
+
+function Titles({ log }: { log?: Array<readonly Row[]> }) {
+  const rows = useQuery(TITLES);
+  log?.push(rows);
+  return <ul>{rows.map((r) => String(r[1])).sort().map((t) => <li key={t}>{t}</li>)}</ul>;
+}
+
+describe('hooks over the real client', () => {
+  it('fills in the initial result, then follows transactions, keeping identity otherwise', async () => {
+    const c = client();
+    await c.transact([{ ':todo/id': 'a', ':todo/title': 'milk' }]);
+    const log: Array<readonly Row[]> = [];
+    act(() => root.render(<DataloomProvider client={c}><Titles log={log} /></DataloomProvider>));
+    await until(() => container.textContent === 'milk');
+    await act(async () => void (await c.transact([{ ':todo/id': 'b', ':todo/title': 'eggs' }])));
+    await until(() => container.textContent === 'eggsmilk');
+    const renders = log.length;
+    const last = log[log.length - 1];
+    await act(async () => void (await c.transact([{ ':todo/id': 'a', ':todo/done': true }]))); // not in TITLES
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    expect(log.length).toBe(renders);
+    expect(log[log.length - 1]).toBe(last);
+  });
+
+  it('transacts through useTransact', async () => {
+    const c = client();
+    let transact: ((tx: unknown) => Promise<unknown>) | null = null;
+    function Add() {
+      transact = useTransact();
+      return <Titles />;
+    }
+    act(() => root.render(<DataloomProvider client={c}><Add /></DataloomProvider>));
+    await act(async () => void (await transact!([{ ':todo/id': 'x', ':todo/title': 'tea' }])));
+    await until(() => container.textContent === 'tea');
+  });
+
+  it('reports sync status from a real server and shows a remote write', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataloom-react-'));
+    let server: DataloomServer | null = null;
+    try {
+      server = await createServer({ store: `sqlite:${join(dir, 'log.sqlite')}`, port: 0, schema: SCHEMA });
+      const a = client({ url: server.url, WebSocket });
+      const b = client({ url: server.url, WebSocket });
+      function Status() {
+        const s = useSyncStatus();
+        return <b>{s ? `${s.online ? 'online' : 'offline'}/${s.pending}` : 'none'}</b>;
+      }
+      act(() => root.render(<DataloomProvider client={a}><Status /><Titles /></DataloomProvider>));
+      await until(() => container.querySelector('b')?.textContent === 'online/0');
+      await b.transact([{ ':todo/id': 'r', ':todo/title': 'remote' }]);
+      await until(() => container.querySelector('ul')?.textContent === 'remote');
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await server?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
