@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * `dataloom serve [--port 8787] [--host 127.0.0.1] [--store sqlite:.data/dataloom.sqlite | postgres://…]
+ *                 [--static demo-app/dist] [--schema schema.edn] [--token <secret>] [--origins a,b | '*']`
+ *
+ * SQLite is the default store: zero set-up, one file. Without `--token` the server accepts
+ * anonymous connections (development); with it, clients must present that token.
+ * Environment fallbacks: PORT, HOST, DATALOOM_STORE, DATALOOM_STATIC, DATALOOM_SCHEMA, DATALOOM_TOKEN.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createServer } from './server.js';
+
+const USAGE = `usage: dataloom serve [options]
+  --port <n>          TCP port (default 8787; env PORT)
+  --host <addr>       interface to bind (default 127.0.0.1; env HOST)
+  --store <spec>      sqlite:<file> (default sqlite:.data/dataloom.sqlite) or postgres://… (env DATALOOM_STORE)
+  --static <dir>      serve this directory over HTTP, e.g. demo-app/dist (env DATALOOM_STATIC)
+  --schema <file>     schema as EDN or JSON (env DATALOOM_SCHEMA)
+  --token <secret>    require this token from clients (env DATALOOM_TOKEN)
+  --origins <list>    comma-separated allowed Origins, or '*' (default: same origin)`;
+
+async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  if (cmd !== 'serve') {
+    console.error(cmd === undefined || cmd === '--help' || cmd === '-h' ? USAGE : `unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+    process.exit(cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2);
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      store: { type: 'string' },
+      static: { type: 'string' },
+      schema: { type: 'string' },
+      token: { type: 'string' },
+      origins: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const env = process.env;
+  const port = Number(values.port ?? env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
+  const schemaFile = values.schema ?? env.DATALOOM_SCHEMA;
+  let schema: unknown;
+  if (schemaFile) {
+    const text = readFileSync(schemaFile, 'utf8');
+    schema = schemaFile.endsWith('.json') ? JSON.parse(text) : text;
+  }
+  const token = values.token ?? env.DATALOOM_TOKEN;
+  const origins = values.origins === '*' ? '*' : values.origins?.split(',').map((s) => s.trim());
+  const server = await createServer({
+    store: values.store ?? env.DATALOOM_STORE ?? 'sqlite:.data/dataloom.sqlite',
+    port,
+    host: values.host ?? env.HOST,
+    static: values.static ?? env.DATALOOM_STATIC,
+    schema,
+    origins,
+    authenticate: token ? (t) => (t === token ? { token: true } : null) : undefined,
+  });
+  console.log(`dataloom: sync on ${server.url}  http on ${server.httpUrl}  (node ${server.nodeId})`);
+  const stop = (sig: string) => {
+    console.log(`dataloom: ${sig}, shutting down`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  console.error(`dataloom: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
