@@ -79,6 +79,13 @@ function ensurePostgres() {
   return false;
 }
 
+/** Plain output when stdout is not a terminal (CI logs), unless the caller chose otherwise. */
+function colorEnv() {
+  const env = { ...process.env };
+  if (!process.stdout.isTTY && env.FORCE_COLOR === undefined && env.NO_COLOR === undefined) env.NO_COLOR = '1';
+  return env;
+}
+
 function main() {
   const ok = [ensureChromium(), ensurePostgres()].every(Boolean);
   if (!ok) {
@@ -92,7 +99,7 @@ function main() {
   const r = spawnSync(
     'npx',
     ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? (process.stdout.isTTY ? '1' : '0') } },
+    { cwd: root, stdio: 'inherit', env: colorEnv() },
   );
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   let passed = 0;
