@@ -487,7 +487,10 @@ export class Replica implements SyncTarget {
       this.state = new MergeState(effective);
       this.conn = createConn(effective as never);
     }
-    this.emitBatch('local', [], this.state.apply(committed, { validate: false }));
+    // bulk path: build the database in one go (initDb) instead of applying 100k datoms one by one
+    const initial = this.state.apply(committed, { validate: false });
+    const txId = ++this.txCounter;
+    this.conn = createConn(initDb(initial.map((c) => this.toDatom(c, txId)), this.schema as never));
     // stamps stay above every op held (matters for session ids and restored wall clocks)
     let newest = '';
     for (const o of committed) if (o.tx > newest) newest = o.tx;

@@ -88,14 +88,21 @@ export class MergeState {
   private readonly repOf = new Map<GlobalId, GlobalId>();
   /** representative → members (≥ 2), only for multi-entity components */
   private readonly membersOf = new Map<GlobalId, GlobalId[]>();
-  /** representative → attribute → vkey → datom */
-  private readonly visible = new Map<GlobalId, Map<string, Map<string, VisibleDatom>>>();
+  /** representative → `a\0vkey` → datom */
+  private readonly visible = new Map<GlobalId, Map<string, VisibleDatom>>();
+  /** Whether any attribute is a component / identity attribute (fast paths when not). */
+  private readonly hasComponents: boolean;
+  private readonly identityAttrs: ReadonlySet<string>;
   /** `a\0vkey` → representative, for unique attributes (identity and value) */
   private readonly uniqueIdx = new Map<string, GlobalId>();
   private readonly texts = new Map<string, { doc: Y.Doc; applied: Set<string> }>();
 
   constructor(schema?: unknown) {
     this.schema = mergeSchemaOf(schema);
+    let comp = false;
+    for (const [, a] of this.schema.entries()) if (a.component) comp = true;
+    this.hasComponents = comp;
+    this.identityAttrs = new Set(this.schema.identityAttrs());
   }
 
   // ---------------------------------------------------------------- reading
@@ -128,20 +135,23 @@ export class MergeState {
   }
   /** Visible values of `(e, a)` in vkey order. */
   values(e: GlobalId, a: string): WireValue[] {
-    const m = this.visible.get(this.rep(e))?.get(a);
+    const m = this.visible.get(this.rep(e));
     if (m === undefined) return [];
-    return [...m.keys()].sort().map((k) => m.get(k)!.v);
+    const out: Array<[string, WireValue]> = [];
+    for (const [k, d] of m) if (d.a === a) out.push([k, d.v]);
+    if (out.length > 1) out.sort((x, y) => (x[0] < y[0] ? -1 : 1));
+    return out.map((x) => x[1]);
   }
   /** Visible datoms of `e`. */
   entityDatoms(e: GlobalId): VisibleDatom[] {
     const out: VisibleDatom[] = [];
     const ent = this.visible.get(this.rep(e));
-    if (ent) for (const m of ent.values()) for (const d of m.values()) out.push(d);
+    if (ent) for (const d of ent.values()) out.push(d);
     return out;
   }
   /** Every visible datom (no particular order). */
   *datoms(): IterableIterator<VisibleDatom> {
-    for (const ent of this.visible.values()) for (const m of ent.values()) yield* m.values();
+    for (const ent of this.visible.values()) yield* ent.values();
   }
   /** The entity holding unique value `(a, v)` (identity or value attributes), or null. */
   lookup(a: string, v: WireValue): GlobalId | null {
@@ -321,6 +331,7 @@ export class MergeState {
       const e = stack.pop()!;
       if (region.has(e)) continue;
       region.add(e);
+      if (!this.hasComponents) continue;
       const rec = this.ents.get(e);
       if (rec) for (const c of this.componentTargets(rec)) if (!region.has(c)) stack.push(c);
     }
@@ -333,7 +344,7 @@ export class MergeState {
       rec.tomb1 = t;
     }
     // least fixpoint: raise children's tombs from their parents until nothing changes
-    for (let changed = true; changed; ) {
+    for (let changed = this.hasComponents; changed; ) {
       changed = false;
       for (const c of region) {
         const crec = this.ents.get(c)!;
@@ -478,6 +489,9 @@ export class MergeState {
   }
 
   private rawClaims(rec: EntRec): Set<string> {
+    let any = false;
+    for (const a of rec.attrs.keys()) if (this.identityAttrs.has(a)) any = true;
+    if (!any) return rec.claims.size === 0 ? rec.claims : new Set();
     const out = new Set<string>();
     for (const [a, list] of rec.attrs) {
       const s = this.schema.get(a);
@@ -521,7 +535,7 @@ export class MergeState {
 
   /** Re-derives the visible datoms of `r` and appends the differences. */
   private derive(r: GlobalId, rets: DatomChange[], adds: DatomChange[]): void {
-    const next = new Map<string, Map<string, VisibleDatom>>();
+    const next = new Map<string, VisibleDatom>();
     if (this.repOf.get(r) === undefined && this.ents.has(r)) {
       const members = this.membersOf.get(r);
       const T = this.finalTomb(r);
@@ -540,58 +554,51 @@ export class MergeState {
       }
       for (const [a, list] of byAttr) {
         const s = this.schema.get(a);
-        const vals = new Map<string, VisibleDatom>();
         if (s.text) {
-          this.deriveText(r, a, list, T, vals);
+          this.deriveText(r, a, list, T, next);
         } else if (s.many) {
-          const best = new Map<string, { op: Op; v: WireValue }>();
+          const best = new Map<string, Op>();
           for (const op of list) {
             if (op.v === undefined || op.op === 'text') continue;
-            let v: WireValue = op.v;
-            if (typeof v === 'object' && 'ref' in v) v = { ref: this.rep(v.ref) };
-            const k = wireValueKey(v);
+            const v = op.v;
+            const k = typeof v === 'object' && 'ref' in v ? 'r' + this.rep(v.ref) : wireValueKey(v);
             const b = best.get(k);
-            if (!b || op.id > b.op.id) best.set(k, { op, v });
+            if (!b || op.id > b.id) best.set(k, op);
           }
-          for (const [k, { op }] of best) {
+          for (const [k, op] of best) {
             if (op.op !== 'add' || op.tx <= T) continue;
             const v = this.mapValue(op);
-            if (v !== null) vals.set(k, { e: r, a, v, tx: op.tx });
+            if (v !== null) next.set(a + SEP + k, { e: r, a, v, tx: op.tx });
+          }
+        } else if (list.length === 1) {
+          const op = list[0]!;
+          if (op.op === 'add' && op.tx > T) {
+            const v = this.mapValue(op);
+            if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: op.tx });
           }
         } else {
           let best: Op | null = null;
           for (const op of list) if (op.op !== 'text' && (best === null || op.id > best.id)) best = op;
           if (best && best.op === 'add' && best.tx > T) {
             const v = this.mapValue(best);
-            if (v !== null) vals.set(wireValueKey(v), { e: r, a, v, tx: best.tx });
+            if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: best.tx });
           }
         }
-        if (vals.size) next.set(a, vals);
       }
     }
     const prev = this.visible.get(r);
     if (prev) {
-      for (const [a, m] of prev) {
-        const n = next.get(a);
-        for (const [k, d] of m) {
-          const nd = n?.get(k);
-          if (!nd) {
-            rets.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: false });
-            this.unindex(d);
-          } else if (nd.tx !== d.tx) {
-            // same value, newer deciding op: keep the datom (no visible change) but record the stamp
-            continue;
-          }
+      for (const [k, d] of prev) {
+        if (!next.has(k)) {
+          rets.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: false });
+          this.unindex(d);
         }
       }
     }
-    for (const [a, n] of next) {
-      const m = prev?.get(a);
-      for (const [k, d] of n) {
-        if (!m?.has(k)) {
-          adds.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: true });
-          this.index(d);
-        }
+    for (const [k, d] of next) {
+      if (prev === undefined || !prev.has(k)) {
+        adds.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: true });
+        this.index(d);
       }
     }
     if (next.size) this.visible.set(r, next);
@@ -610,6 +617,7 @@ export class MergeState {
   }
 
   private deriveText(r: GlobalId, a: string, list: Op[], T: string, vals: Map<string, VisibleDatom>): void {
+    // `vals` is keyed `a\0vkey`
     let lastRetract = T;
     for (const op of list) if (op.op === 'retract' && op.tx > T) lastRetract = maxStr(lastRetract, op.tx);
     const live = list.filter((op) => op.op === 'text' && op.tx > lastRetract).sort((x, y) => (x.id < y.id ? -1 : 1));
@@ -641,7 +649,7 @@ export class MergeState {
     }
     if (live.length) {
       const s = t.doc.getText('text').toString();
-      vals.set(wireValueKey(s), { e: r, a, v: s, tx: live[live.length - 1]!.tx });
+      vals.set(a + SEP + wireValueKey(s), { e: r, a, v: s, tx: live[live.length - 1]!.tx });
     }
   }
 }
