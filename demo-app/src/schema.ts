@@ -1,7 +1,9 @@
 import { parseEdn } from '@dataloom/core';
 
 /**
- * The demo's schema, as EDN (schema is data). Todos and the shared note are addressed by unique
+ * The demo's schema, as EDN (schema is data). The sync server must be started with the same
+ * schema (`dataloom serve --schema demo-app/schema.edn`): it judges every write by it, and clients
+ * may not change it. `e2e/demo/schema.test.ts` keeps the two equal. Todos and the shared note are addressed by unique
  * identity attributes, so the UI can use lookup refs (`[:todo/id "…"]`) instead of entity ids.
  */
 export const SCHEMA_EDN = `

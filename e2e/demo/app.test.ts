@@ -6,17 +6,18 @@
  * Worker), sync between two browsers, and work offline then catch up.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type DataloomServer } from '@dataloom/server';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA_EDN } from '../../demo-app/src/schema.js';
 import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
 
 const demoDir = fileURLToPath(new URL('../../demo-app/', import.meta.url));
+/** The schema file `npm start` passes to `dataloom serve --schema` (the server judges writes by it). */
+const SCHEMA_FILE = readFileSync(join(demoDir, 'schema.edn'), 'utf8');
 const viteBin = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
 
 describe('demo app in Chromium, served by the sync server', () => {
@@ -31,7 +32,7 @@ describe('demo app in Chromium, served by the sync server', () => {
       env: { ...process.env, NODE_ENV: 'production' }, // vitest sets NODE_ENV=test: React would build in dev mode
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    server = await createServer({ store: `sqlite:${join(outDir, 'log.sqlite')}`, port: 0, schema: SCHEMA_EDN, static: join(outDir, 'dist') });
+    server = await createServer({ store: `sqlite:${join(outDir, 'log.sqlite')}`, port: 0, schema: SCHEMA_FILE, static: join(outDir, 'dist') });
     chromium = await launchChromium();
   });
 
