@@ -27,7 +27,7 @@ export function bindingNames(b: Binding): string[] {
 export function bindValue(b: Binding, value: unknown): Relation {
   const vars = bindingNames(b);
   // Fast paths: scalar, relation of scalars.
-  if (b.kind === 'bind-scalar') return { vars, rows: [[value]] };
+  if (b.kind === 'bind-scalar') return { vars, rows: [[value]], distinct: true };
   if (b.kind === 'bind-ignore') return UNIT;
   const rows: unknown[][] = [];
   if (new Set(vars).size !== vars.length) return bindGeneric(b, value);

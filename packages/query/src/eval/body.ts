@@ -343,11 +343,18 @@ function resolveFn(c: Predicate | FnCall, rel: Relation): (row: readonly unknown
 function applyPred(ctx: Ctx, c: Predicate, rel: Relation): Relation {
   const getters = argGetters(ctx, c.args, rel);
   const fnOf = resolveFn(c, rel);
-  const rows = rel.rows.filter((row) => {
-    const args = getters.map((g) => g(row));
-    return truthy(fnOf(row)(...args));
-  });
-  return { vars: rel.vars, rows };
+  let rows: (readonly unknown[])[];
+  if (c.fn.kind !== 'var' && getters.length === 2) {
+    const f = fnOf([]);
+    const [g0, g1] = getters as [ArgGetter, ArgGetter];
+    rows = rel.rows.filter((row) => truthy(f(g0(row), g1(row))));
+  } else {
+    rows = rel.rows.filter((row) => {
+      const args = getters.map((g) => g(row));
+      return truthy(fnOf(row)(...args));
+    });
+  }
+  return { vars: rel.vars, rows, distinct: rel.distinct };
 }
 
 function applyFn(ctx: Ctx, c: FnCall, rel: Relation): Relation {
@@ -369,7 +376,7 @@ function applyFn(ctx: Ctx, c: FnCall, rel: Relation): Relation {
         rows.push(out);
       }
     }
-    return { vars: existing >= 0 ? rel.vars : [...rel.vars, b.variable.name], rows };
+    return { vars: existing >= 0 ? rel.vars : [...rel.vars, b.variable.name], rows, distinct: rel.distinct };
   }
   const parts: Relation[] = [];
   let outVars: string[] | null = null;
@@ -411,7 +418,7 @@ function applyOr(ctx: Ctx, c: Or, rel: Relation, before: ReadonlySet<string>): R
     }
     results.push(project(r, outVars, false));
   }
-  return join(rel, union(outVars, results));
+  return join(rel, project(union(outVars, results), outVars, true));
 }
 
 /** A printable form of a clause for error messages. */

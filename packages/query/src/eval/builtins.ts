@@ -18,10 +18,16 @@ export type QueryFn = (...args: unknown[]) => unknown;
 export const truthy = (x: unknown): boolean => x !== null && x !== undefined && x !== false;
 
 function cmpChain(test: (c: number) => boolean): QueryFn {
-  return (...xs: unknown[]) => {
-    for (let i = 0; i + 1 < xs.length; i++) if (!test(compareValues(xs[i], xs[i + 1]))) return false;
+  return function (this: unknown, a?: unknown, b?: unknown) {
+    const n = arguments.length;
+    if (n === 2) {
+      // fast path: numbers and strings compare natively (same order as value-compare)
+      if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
+      return test(compareValues(a, b));
+    }
+    for (let i = 0; i + 1 < n; i++) if (!test(compareValues(arguments[i], arguments[i + 1]))) return false;
     return true;
-  };
+  } as QueryFn;
 }
 
 function num(x: unknown, fn: string): number {

@@ -34,7 +34,7 @@ export function shapeResult(ctx: Ctx, query: Query, rel: Relation): unknown {
   const collectVars = [...findVars, ...withVars];
   // Distinct tuples over find ∪ with (columns may repeat: `:find ?x ?x`).
   const uniqueCols = [...new Set(collectVars)];
-  const distinctRel = project(rel, uniqueCols, true);
+  const distinctRel = project(rel, uniqueCols, true); // a reordering when rel is known distinct
   const colIdx = collectVars.map((v) => uniqueCols.indexOf(v));
   const hasAgg = elems.some((e) => e.kind === 'aggregate');
   const hasPull = elems.some((e) => e.kind === 'pull');

@@ -134,6 +134,8 @@ export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation):
   const needTx = stx.t !== 'blank';
   const rows: unknown[][] = [];
   const N = rel.rows.length;
+  // Distinct inputs stay distinct when every datom match adds (or fixes) e, a and v.
+  const patDistinct = rel.distinct === true && se.t !== 'blank' && sa.t !== 'blank' && sv.t !== 'blank' && !c.slots.some((x) => x.t === 'same');
 
   if (attr !== null) {
     const attrCount = eKnown || vKnown ? db.countAttr(attr) : 0;
@@ -167,7 +169,7 @@ export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation):
         }
         for (const d of db.datoms('eavt', e, attr)) matchDatom(rows, row, c, db, d.e, d.a, d.v, d.tx, isRefAttr);
       }
-      return { vars: outVars, rows };
+      return { vars: outVars, rows, distinct: patDistinct || (rel.distinct === true && !needTx && (vKnown || sv.t === 'blank')) };
     }
     if (probe && vKnown) {
       for (const row of rel.rows) {
@@ -182,7 +184,7 @@ export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation):
         }
         for (const d of db.datoms('avet', attr, v)) matchDatom(rows, row, c, db, d.e, d.a, d.v, d.tx, isRefAttr);
       }
-      return { vars: outVars, rows };
+      return { vars: outVars, rows, distinct: patDistinct || (rel.distinct === true && se.t === 'new' && !needTx) };
     }
     // Scan the attribute, then hash join on shared variables.
     const scanned = scanAttr(db, p, attr, eConst, vConst, se, sv, isRefAttr);
@@ -195,14 +197,14 @@ export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation):
       if (typeof e !== 'number') continue;
       for (const d of db.entityDatoms(e)) matchDatom(rows, row, c, db, d.e, d.a, d.v, d.tx, db.isRef(d.a));
     }
-    return { vars: outVars, rows };
+    return { vars: outVars, rows, distinct: patDistinct };
   }
   // Full scan.
   const all: Datom[] = db.datoms('eavt');
   for (const row of rel.rows) {
     for (const d of all) matchDatom(rows, row, c, db, d.e, d.a, d.v, d.tx, db.isRef(d.a));
   }
-  return { vars: outVars, rows };
+  return { vars: outVars, rows, distinct: patDistinct };
 }
 
 /** Whether a scan + hash join gives the same rows as probing (bound entity columns hold plain ids). */
@@ -225,11 +227,11 @@ function scanAttr(db: Db, p: Pattern, attr: Keyword, eConst: unknown, vConst: un
     db.forEachOfAttr(attr, (e, v) => {
       rows.push([e, v]);
     });
-    return { vars: pc.newVars, rows };
+    return { vars: pc.newVars, rows, distinct: true };
   }
   if (simple && e0.t === 'new' && v0.t === 'blank') {
     for (const e of db.entitiesWithAttr(attr)) rows.push([e]);
-    return { vars: pc.newVars, rows };
+    return { vars: pc.newVars, rows, distinct: true };
   }
   void se;
   void sv;
@@ -239,7 +241,8 @@ function scanAttr(db: Db, p: Pattern, attr: Keyword, eConst: unknown, vConst: un
     if (vConst !== undefined && !(isRefAttr ? v === vConst : valueEquals(v, vConst))) return;
     matchDatom(rows, unit, pc, db, e, attr, v, tx, isRefAttr);
   });
-  return { vars: pc.newVars, rows };
+  const [pe, , pv] = pc.slots as [Slot, Slot, Slot];
+  return { vars: pc.newVars, rows, distinct: pe.t !== 'blank' && pv.t !== 'blank' && !pc.slots.some((x) => x.t === 'same') };
 }
 
 function pushMatches(rows: unknown[][], row: readonly unknown[], nNew: number, sadded: Slot, _unused: null): void {

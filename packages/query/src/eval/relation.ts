@@ -10,13 +10,15 @@ export interface Relation {
   /** Column names (variable names such as `"?e"`), distinct. */
   readonly vars: readonly string[];
   readonly rows: readonly (readonly unknown[])[];
+  /** True when the rows are known to be pairwise distinct (lets the result skip deduplication). */
+  readonly distinct?: boolean;
 }
 
 /** The relation with no columns and one empty row: the identity of join. */
-export const UNIT: Relation = Object.freeze({ vars: Object.freeze([]), rows: Object.freeze([Object.freeze([])]) });
+export const UNIT: Relation = Object.freeze({ vars: Object.freeze([]), rows: Object.freeze([Object.freeze([])]), distinct: true });
 
 export function emptyRel(vars: readonly string[]): Relation {
-  return { vars, rows: [] };
+  return { vars, rows: [], distinct: true };
 }
 
 export function colsOf(rel: Relation, vars: readonly string[]): number[] {
@@ -30,6 +32,10 @@ export function colsOf(rel: Relation, vars: readonly string[]): number[] {
 /** Projection onto `vars` (which must be columns of `rel`), optionally deduplicated. */
 export function project(rel: Relation, vars: readonly string[], distinct: boolean): Relation {
   if (!distinct && vars.length === rel.vars.length && vars.every((v, i) => rel.vars[i] === v)) return rel;
+  if (distinct && rel.distinct && vars.length === rel.vars.length && vars.every((v) => rel.vars.includes(v))) {
+    // Already distinct: a reordering suffices.
+    return project(rel, vars, false);
+  }
   const cols = colsOf(rel, vars);
   const rows: unknown[][] = [];
   if (distinct) {
@@ -45,7 +51,7 @@ export function project(rel: Relation, vars: readonly string[], distinct: boolea
   } else {
     for (const r of rel.rows) rows.push(cols.map((c) => r[c]));
   }
-  return { vars, rows };
+  return { vars, rows, distinct: distinct || (rel.distinct === true && vars.length === rel.vars.length && new Set(vars).size === vars.length) };
 }
 
 /** Removes duplicate rows. */
@@ -58,15 +64,19 @@ export function distinct(rel: Relation): Relation {
  * With no shared columns this is the cross product.
  */
 export function join(left: Relation, right: Relation): Relation {
+  // The unit relation (no columns, one row) is the identity.
+  if (left.vars.length === 0 && left.rows.length === 1) return right;
+  if (right.vars.length === 0 && right.rows.length === 1) return left;
   const shared = left.vars.filter((v) => right.vars.includes(v));
   const rExtra = right.vars.filter((v) => !left.vars.includes(v));
   const rExtraCols = colsOf(right, rExtra);
   const vars = [...left.vars, ...rExtra];
   const rows: unknown[][] = [];
-  if (left.rows.length === 0 || right.rows.length === 0) return { vars, rows };
+  const distinct = left.distinct === true && right.distinct === true;
+  if (left.rows.length === 0 || right.rows.length === 0) return { vars, rows, distinct: true };
   if (shared.length === 0) {
     for (const l of left.rows) for (const r of right.rows) rows.push(concat(l, r, rExtraCols));
-    return { vars, rows };
+    return { vars, rows, distinct };
   }
   const lc = colsOf(left, shared);
   const rc = colsOf(right, shared);
@@ -83,18 +93,18 @@ export function join(left: Relation, right: Relation): Relation {
       if (ms) for (const l of ms) rows.push(concat(l, r, rExtraCols));
     }
   }
-  return { vars, rows };
+  return { vars, rows, distinct };
 }
 
 /** Rows of `left` with no match in `right` on the shared columns `on`. */
 export function antijoin(left: Relation, right: Relation, on: readonly string[]): Relation {
   if (right.rows.length === 0 || left.rows.length === 0) return left;
-  if (on.length === 0) return { vars: left.vars, rows: [] };
+  if (on.length === 0) return { vars: left.vars, rows: [], distinct: true };
   const lc = colsOf(left, on);
   const rc = colsOf(right, on);
   const keys = new Set<unknown>();
   for (const r of right.rows) keys.add(rowKey(r, rc));
-  return { vars: left.vars, rows: left.rows.filter((l) => !keys.has(rowKey(l, lc))) };
+  return { vars: left.vars, rows: left.rows.filter((l) => !keys.has(rowKey(l, lc))), distinct: left.distinct };
 }
 
 /** Union of relations with the same columns (possibly in another order). */

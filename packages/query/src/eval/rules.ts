@@ -278,7 +278,7 @@ function joinAnswers(rel: Relation, args: readonly PatternTerm[], answers: Itera
     }
     rows.push(pos.map((p) => t[p]));
   }
-  return join(rel, { vars, rows });
+  return join(rel, { vars, rows, distinct: !args.some((a) => a.kind === 'blank') });
 }
 
 /** Evaluates a rule call joined into `rel`. */
