@@ -48,6 +48,7 @@ export class DsHarness {
           return b;
         },
         named: (n) => this.named.get(n)?.out,
+        allDatoms: () => this.engine.allDatoms(),
         isRef: () => false,
         isMany: () => false,
       },

@@ -110,6 +110,9 @@ export function genQuery(rnd: () => number, maxEid: number): GenQuery {
       };
     },
     () => ({ text: `[:find (count ?e) . :where [?e ${N} ?v]]`, inputs: [], floats: false }),
+    () => ({ text: `[:find ?a ?v :where [?e :s/tag "${pick(TAGS)}"] [?e ?a ?v]]`, inputs: [], floats: false }),
+    () => ({ text: `[:find ?e ?a :where [?e ?a ${c}]]`, inputs: [], floats: false }),
+    () => ({ text: `[:find ?e :where [?e] (not [?e :s/tag _])]`, inputs: [], floats: false }),
     () => ({ text: `[:find [?v ...] :where [?e ${N} ?v]]`, inputs: [], floats: false }),
     () => ({ text: `[:find ?v :with ?e :where [?e ${N} ?v]]`, inputs: [], floats: false }),
     () => ({ text: `[:find ?e ?v :in $ [?v ...] :where [?e ${N} ?v]]`, inputs: [[c, (c + 1) % 6]], floats: false }),

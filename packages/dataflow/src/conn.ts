@@ -54,7 +54,7 @@ export class Conn {
   constructor(schemaOrDb?: SchemaInput | Db, opts: ConnOptions = {}) {
     this.current = isDb(schemaOrDb) ? schemaOrDb : createDb(schemaOrDb as SchemaInput);
     this.maxCascade = opts.maxCascade ?? 100;
-    this.engine = new Engine({ forEachOfAttr: (a, fn) => this.current.forEachOfAttr(a, fn as never) });
+    this.engine = new Engine({ forEachOfAttr: (a, fn) => this.current.forEachOfAttr(a, fn as never), attrs: () => this.current.attrs() });
   }
 
   /** The current database value. */
@@ -104,6 +104,7 @@ export class Conn {
     const compiler = new Compiler(
       {
         base: (a) => this.engine.base(a),
+        allDatoms: () => this.engine.allDatoms(),
         named: (n) => this.views.get(n)?.out.out,
         isRef: (a) => this.current.isRef(a),
         isMany: (a) => this.current.isMany(a),

@@ -10,7 +10,7 @@
  *   retract of one datom cancel), then run every operator whose inputs changed in level order, so
  *   each operator sees all of its inputs' changes for the transaction at once (no glitches).
  */
-import { type Datom, type Db, DataloomError, Keyword } from '@dataloom/core';
+import { type Datom, type Db, DataloomError, Keyword, kw } from '@dataloom/core';
 import { Arrangement, clearArrangement } from './arrangement/arrangement.js';
 import { ruleKey } from './compile/canonical.js';
 import type { CompiledQuery, LocalRel } from './compile/compile.js';
@@ -26,12 +26,28 @@ import { tupleKey } from './zset/keys.js';
 /** A base relation: the current datoms of one attribute as `(e, v, tx)` tuples keyed by `(e, v)`. */
 export class BaseRel implements RelSource {
   readonly id = freshId();
-  readonly arr = new Arrangement(2);
+  readonly arr: Arrangement;
   readonly label: string;
   refs = 0;
-  constructor(readonly attr: Keyword) {
+  /** `arity` 2: one attribute's `(e, v, tx)`; 3: every datom as `(e, a, v, tx)` (attr `*`). */
+  constructor(
+    readonly attr: Keyword,
+    arity = 2,
+  ) {
+    this.arr = new Arrangement(arity);
     this.label = `:${attr.fqn}`;
   }
+}
+
+/** The pseudo-attribute under which the all-datoms relation is kept. */
+const ALL = kw('*');
+
+interface Pending {
+  e: number;
+  a: Keyword;
+  v: unknown;
+  tx: number;
+  w: number;
 }
 
 interface OpEntry {
@@ -43,6 +59,8 @@ interface OpEntry {
 /** Where base relations are loaded from. */
 export interface DatomSource {
   forEachOfAttr(a: Keyword, fn: (e: number, v: unknown, tx: number) => void): void;
+  /** Attributes that have datoms (needed for patterns with a variable attribute). */
+  attrs?(): Keyword[];
 }
 
 export class Engine {
@@ -69,6 +87,25 @@ export class Engine {
         arr.insert([e, v, tx]);
       });
       this.bases.set(a, b);
+      this.baseById.set(b.id, b);
+    }
+    return b;
+  }
+
+  /**
+   * The relation of every datom as `(e, a, v, tx)`, for patterns with a variable attribute
+   * (`[?e ?a ?v]`). A full copy of the database while some query reads it.
+   */
+  allDatoms(): BaseRel {
+    let b = this.bases.get(ALL);
+    if (b === undefined) {
+      b = new BaseRel(ALL, 3);
+      const arr = b.arr;
+      const src = this.source;
+      if (src !== null) {
+        for (const a of src.attrs?.() ?? []) src.forEachOfAttr(a, (e, v, tx) => void arr.insert([e, a, v, tx]));
+      }
+      this.bases.set(ALL, b);
       this.baseById.set(b.id, b);
     }
     return b;
@@ -212,23 +249,19 @@ export class Engine {
   apply(datoms: Iterable<Datom>): OutputOperator[] {
     this.clearDirty();
     this.epoch++;
-    const perAttr = new Map<BaseRel, Map<string | number, { e: number; v: unknown; tx: number; w: number }>>();
+    const perAttr = new Map<BaseRel, Map<string | number, Pending>>();
+    const all = this.bases.get(ALL);
     for (const d of datoms) {
+      if (all !== undefined) this.consolidate(perAttr, all, tupleKey([d.e, d.a, d.v]), d);
       const b = this.bases.get(d.a);
       if (b === undefined) continue;
-      let m = perAttr.get(b);
-      if (m === undefined) perAttr.set(b, (m = new Map()));
-      const k = tupleKey([d.e, d.v]);
-      let c = m.get(k);
-      if (c === undefined) m.set(k, (c = { e: d.e, v: d.v, tx: d.tx, w: 0 }));
-      c.w += d.added ? 1 : -1;
-      if (d.added) c.tx = d.tx;
+      this.consolidate(perAttr, b, tupleKey([d.e, d.v]), d);
     }
     for (const [b, m] of perAttr) {
       const arr = b.arr;
       for (const [k, c] of m) {
         if (c.w > 0 && !arr.has(k)) {
-          const t = [c.e, c.v, c.tx];
+          const t = b.attr === ALL ? [c.e, c.a, c.v, c.tx] : [c.e, c.v, c.tx];
           arr.insert(t, k);
           arr.pushDelta(t, 1, k);
         } else if (c.w < 0 && arr.has(k)) {
@@ -257,6 +290,15 @@ export class Engine {
       if (op instanceof OutputOperator && op.diffs.length > 0) changedOutputs.push(op);
     }
     return changedOutputs;
+  }
+
+  private consolidate(perAttr: Map<BaseRel, Map<string | number, Pending>>, b: BaseRel, k: string | number, d: Datom): void {
+    let m = perAttr.get(b);
+    if (m === undefined) perAttr.set(b, (m = new Map()));
+    let c = m.get(k);
+    if (c === undefined) m.set(k, (c = { e: d.e, a: d.a, v: d.v, tx: d.tx, w: 0 }));
+    c.w += d.added ? 1 : -1;
+    if (d.added) c.tx = d.tx;
   }
 
   /** Clears this transaction's deltas (call after consumers have read them). */

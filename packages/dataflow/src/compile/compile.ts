@@ -27,6 +27,8 @@ import { RuleBuilder } from './rule-builder.js';
 export interface CompileEnv {
   /** The base relation `(e, v, tx)` of attribute `a`. */
   base(a: Keyword): RelSource;
+  /** Every datom as `(e, a, v, tx)` (for variable attributes). */
+  allDatoms(): RelSource;
   /** The result relation of the registered query `name`, if any. */
   named(name: string): RelSource | undefined;
   isRef(a: Keyword): boolean;
@@ -268,7 +270,13 @@ export class Compiler {
       return b.push({ kind: 'atom', src: named, args, neg: false }, sel);
     }
     if (!a || a.kind !== 'const') {
-      throw err('dataflow/unsupported', 'Patterns need a constant attribute in registered queries', null);
+      // [?e ?a ?v …] / [?e]: read the all-datoms relation.
+      const eT = this.lookupRef(this.term(e!, b), b);
+      const args: Term[] = [eT, a ? this.term(a, b) : { kind: 'var', slot: b.fresh() }, v ? this.term(v, b) : { kind: 'var', slot: b.fresh() }];
+      if (tx) args.push(this.term(tx, b));
+      b.push({ kind: 'atom', src: this.env.allDatoms(), args, neg: false }, args.slice(0, 3).some((t) => b.isSelectiveTerm(t)));
+      if (added && added.kind !== 'blank') this.bindAdded(added, b);
+      return;
     }
     const attr = a.value instanceof Keyword ? a.value : typeof a.value === 'string' ? kw(a.value) : null;
     if (attr === null) throw err('query/parse', `Attribute must be a keyword: ${String(a.value)}`, a.value);
@@ -281,12 +289,15 @@ export class Compiler {
     if (tx) args.push(this.term(tx, b));
     const sel = args.slice(0, 2).some((t) => b.isSelectiveTerm(t));
     b.push({ kind: 'atom', src, args, neg: false }, sel);
-    if (added && added.kind !== 'blank') {
-      const t = this.term(added, b);
-      if (t.kind === 'const') {
-        if (t.value !== true) b.push({ kind: 'pred', fn: { kind: 'builtin', name: '__false', f: () => false }, args: [], form: null }, false);
-      } else b.push({ kind: 'fn', fn: { kind: 'builtin', name: '__true', f: () => true }, args: [], out: { k: 'scalar', slot: t.slot }, form: null }, false);
-    }
+    if (added && added.kind !== 'blank') this.bindAdded(added, b);
+  }
+
+  /** The `added` position of a pattern: current datoms are all assertions. */
+  private bindAdded(added: PatternTerm, b: RuleBuilder): void {
+    const t = this.term(added, b);
+    if (t.kind === 'const') {
+      if (t.value !== true) b.push({ kind: 'pred', fn: { kind: 'builtin', name: '__false', f: () => false }, args: [], form: null }, false);
+    } else b.push({ kind: 'fn', fn: { kind: 'builtin', name: '__true', f: () => true }, args: [], out: { k: 'scalar', slot: t.slot }, form: null }, false);
   }
 
   /** A lookup-ref constant `[:attr value]` becomes a fresh variable bound through the unique attribute. */
