@@ -140,6 +140,22 @@ describe('demo app in Chromium, served by the sync server', () => {
     }
   });
 
+  it('shares one replica between two tabs without the server', async () => {
+    const page1 = await chromium.newPage();
+    const page2 = await chromium.newPage();
+    for (const p of [page1, page2]) {
+      await p.goto(new URL('?db=e2e-tabs&sync=off', server.httpUrl).href);
+      await p.waitForSelector('[data-testid="engine-kind"]');
+    }
+    await addTodo(page1, 'from tab 1');
+    await hasTodo(page2, 'from tab 1');
+    await addTodo(page2, 'from tab 2');
+    await hasTodo(page1, 'from tab 2');
+    expect(await status(page1)).toBe('offline (not syncing)');
+    await page1.close();
+    await page2.close();
+  });
+
   it('edits the shared note together (:db.type/text) and queries see the string', async () => {
     const other = await launchChromium();
     try {
