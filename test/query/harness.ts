@@ -69,3 +69,11 @@ export function diff(w: World, query: unknown, ...inputs: unknown[]): string | n
   if (a.ok === b.ok && a.text === b.text) return null;
   return `query ${typeof query === 'string' ? query : String(query)}\n  dataloom:   ${a.ok ? a.text : a.error}\n  datascript: ${b.ok ? b.text : b.error}`;
 }
+
+/** Like {@link diff}, but DataScript runs `dsQuery` (e.g. the same query with keyword attributes). */
+export function diffVs(w: World, query: unknown, dsQuery: unknown, ...inputs: unknown[]): string | null {
+  const a = runOurs(w, query, inputs);
+  const b = runDs(w, dsQuery, inputs);
+  if (a.ok === b.ok && a.text === b.text) return null;
+  return `query ${String(query)} vs ${String(dsQuery)}\n  dataloom:   ${a.ok ? a.text : a.error}\n  datascript: ${b.ok ? b.text : b.error}`;
+}
