@@ -41,8 +41,6 @@ export function ruleKey(r: RuleIR, ref: (s: RelSource) => string): string {
     switch (s.kind) {
       case 'atom':
         return `${s.neg ? '!' : ''}${ref(s.src)}(${s.args.map(termKey).join(' ')})`;
-      case 'any-attr':
-        return `any(${s.args.map(termKey).join(' ')})`;
       case 'pred':
         return `?${s.fn.kind === 'builtin' ? s.fn.name : 'v' + s.fn.slot}(${s.args.map(termKey).join(' ')})`;
       case 'fn':

@@ -187,11 +187,6 @@ function score(s: Step, bound: Set<number>): number {
     case 'get-else':
     case 'get-some':
       return 800;
-    case 'any-attr': {
-      let nb = 0;
-      for (const t of s.args) if (isBound(t)) nb++;
-      return nb > 0 ? 400 + nb : 10;
-    }
   }
 }
 
@@ -440,8 +435,6 @@ function stepOp(s: Step, pre: Set<number>, mode: Mode, ctxRef: { c: RunCtx | nul
         if (!any) next(env, w);
       };
     }
-    case 'any-attr':
-      throw new DataloomError('dataflow/unsupported', 'patterns with a variable attribute are not supported by the incremental engine yet', {});
   }
 }
 

@@ -36,8 +36,6 @@ export type FnRef = { readonly kind: 'builtin'; readonly name: string; readonly 
 export type Step =
   /** A (possibly negated) lookup in a relation. */
   | { readonly kind: 'atom'; readonly src: RelSource; readonly args: readonly Term[]; readonly neg: boolean }
-  /** `[?e ?a ?v ?tx]` with a variable attribute: reads every base attribute relation. */
-  | { readonly kind: 'any-attr'; readonly args: readonly [Term, Term, Term, Term | null] }
   | { readonly kind: 'pred'; readonly fn: FnRef; readonly args: readonly Term[]; readonly form: unknown }
   | { readonly kind: 'fn'; readonly fn: FnRef; readonly args: readonly Term[]; readonly out: BindPat; readonly form: unknown }
   /** `[(get-else $ ?e :a default) ?v]`. */
@@ -57,7 +55,7 @@ export interface RuleIR {
 
 /** Whether a step reads data (so it can change between transactions). */
 export function isDataStep(s: Step): boolean {
-  return s.kind === 'atom' || s.kind === 'any-attr' || s.kind === 'get-else' || s.kind === 'get-some' || s.kind === 'missing';
+  return s.kind === 'atom' || s.kind === 'get-else' || s.kind === 'get-some' || s.kind === 'missing';
 }
 
 /** Relations a step reads. */
@@ -80,8 +78,6 @@ export function stepInputs(s: Step): number[] {
   switch (s.kind) {
     case 'atom':
       return s.neg ? vs(s.args) : [];
-    case 'any-attr':
-      return [];
     case 'pred':
     case 'fn':
       return [...vs(s.args), ...(s.fn.kind === 'var' ? [s.fn.slot] : [])];
@@ -99,8 +95,6 @@ export function stepOutputs(s: Step): number[] {
   switch (s.kind) {
     case 'atom':
       return s.neg ? [] : vs(s.args);
-    case 'any-attr':
-      return vs(s.args);
     case 'pred':
     case 'missing':
       return [];
