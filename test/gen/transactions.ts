@@ -39,7 +39,8 @@ export const GEN_SCHEMA = `{:person/name   {:db/unique :db.unique/identity :db/v
  :person/pet    {:db/valueType :db.type/ref :db/isComponent true}
  :person/likes  {:db/valueType :db.type/ref :db/isComponent true :db/cardinality :db.cardinality/many}
  :pet/name      {:db/valueType :db.type/string}
- :person/status {:db/valueType :db.type/keyword}}`;
+ :person/status {:db/valueType :db.type/keyword}
+ :person/alias  {:db/unique :db.unique/identity :db/cardinality :db.cardinality/many :db/valueType :db.type/string}}`;
 
 /** {@link GEN_SCHEMA} as DataScript accepts it (only `ref`/`tuple` value types). */
 export const DS_GEN_SCHEMA = `{:person/name   {:db/unique :db.unique/identity}
@@ -48,7 +49,8 @@ export const DS_GEN_SCHEMA = `{:person/name   {:db/unique :db.unique/identity}
  :person/friend {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}
  :person/boss   {:db/valueType :db.type/ref}
  :person/pet    {:db/valueType :db.type/ref :db/isComponent true}
- :person/likes  {:db/valueType :db.type/ref :db/isComponent true :db/cardinality :db.cardinality/many}}`;
+ :person/likes  {:db/valueType :db.type/ref :db/isComponent true :db/cardinality :db.cardinality/many}
+ :person/alias  {:db/unique :db.unique/identity :db/cardinality :db.cardinality/many}}`;
 
 const A = {
   name: kw('person/name'),
@@ -64,6 +66,7 @@ const A = {
   petName: kw('pet/name'),
   status: kw('person/status'),
   nick: kw('person/nick'), // not in the schema: untyped, cardinality one
+  alias: kw('person/alias'),
   id: kw('db/id'),
 };
 const OP = {
@@ -193,11 +196,16 @@ class Gen {
       else if (r < 0.84 && depth < 2) m.set(A.likes, [this.petMap(), this.petMap()]);
       else if (r < 0.88) m.set(A.revFriend, this.chance(0.5) ? this.existing() : [this.existing()]);
       else if (r < 0.92 && depth < 1) m.set(A.friend, this.entityMap(depth + 1));
-      else if (r < 0.96) m.set(A.status, this.pick(STATUS));
+      else if (r < 0.94) m.set(A.status, this.pick(STATUS));
+      else if (r < 0.97) m.set(A.alias, this.chance(0.5) ? this.alias() : [this.alias(), this.alias()]);
       else m.set(A.nick, this.pick(NAMES));
     }
     if (m.size === 0 || (m.size === 1 && m.has(A.id))) m.set(A.age, this.int(0, 90));
     return m;
+  }
+
+  alias(): string {
+    return 'al' + this.int(1, 8);
   }
 
   petMap(): Map<unknown, unknown> {
@@ -239,7 +247,8 @@ class Gen {
     if (r < 0.6) return [A.tag, this.pick(TAGS)];
     if (r < 0.75) return [A.friend, this.ref()];
     if (r < 0.85) return [A.boss, this.ref()];
-    if (r < 0.92) return [A.status, this.pick(STATUS)];
+    if (r < 0.9) return [A.status, this.pick(STATUS)];
+    if (r < 0.94) return [A.alias, this.alias()];
     return [A.nick, this.pick(NAMES)];
   }
 }
