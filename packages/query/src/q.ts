@@ -10,6 +10,7 @@ import type { Ctx } from './eval/context.js';
 import { shapeResult } from './eval/find.js';
 import { isDb, type Source } from './eval/pattern.js';
 import { join, type Relation, UNIT } from './eval/relation.js';
+import type { RuleEngine, RuleTableStats } from './eval/rules.js';
 import { parseQuery, parseRules } from './parser.js';
 
 const QUERY_CACHE_MAX = 256;
@@ -70,6 +71,18 @@ function toRules(x: unknown): Rules {
  * raise core's `entity-id/missing`.
  */
 export function q(query: string | EdnValue | Query | Record<string, unknown>, ...inputs: unknown[]): unknown {
+  return run(query, inputs).result;
+}
+
+/**
+ * Like {@link q}, also returning the rule tables' sizes (`rules`) — for tests and diagnostics of
+ * demand-driven rule evaluation. Internal: not exported from the package index.
+ */
+export function qWithStats(query: string | EdnValue | Query | Record<string, unknown>, ...inputs: unknown[]): { result: unknown; rules: RuleTableStats[] } {
+  return run(query, inputs);
+}
+
+function run(query: string | EdnValue | Query | Record<string, unknown>, inputs: unknown[]): { result: unknown; rules: RuleTableStats[] } {
   const parsed = toQuery(query);
   const ins = parsed.in;
   if (inputs.length !== ins.length) {
@@ -104,7 +117,8 @@ export function q(query: string | EdnValue | Query | Record<string, unknown>, ..
   const info = analyze(base, parsed.where, new Set(rel.vars));
   const ctx: Ctx = info.mayThrow ? { ...base, ordered: true } : base;
   const result = evalBody(ctx, parsed.where, rel);
-  return shapeResult(ctx, parsed, result);
+  const engine = ctx.state.rulesEngine as RuleEngine | undefined;
+  return { result: shapeResult(ctx, parsed, result), rules: engine ? engine.stats() : [] };
 }
 
 function readInput(b: Binding, x: unknown): unknown {

@@ -44,7 +44,14 @@ interface Table {
   pending: unknown[][];
 }
 
-class RuleEngine {
+/** Size of one rule table: demanded bound-argument tuples and derived answers. */
+export interface RuleTableStats {
+  table: string;
+  demand: number;
+  answers: number;
+}
+
+export class RuleEngine {
   private readonly tables = new Map<string, Table>();
   private readonly sccOf = new Map<string, number>();
   /** Components whose fixpoint is running. */
@@ -123,6 +130,11 @@ class RuleEngine {
       this.tables.set(key, t);
     }
     return t;
+  }
+
+  /** Table sizes, for tests and diagnostics. */
+  stats(): RuleTableStats[] {
+    return [...this.tables.values()].map((t) => ({ table: t.key, demand: t.demand.size, answers: t.answers.size }));
   }
 
   call(ctx: Ctx, c: RuleCall, rel: Relation): Relation {
