@@ -1,0 +1,43 @@
+/**
+ * Cold start of a replica from real IndexedDB in Chromium, and IndexedDB bytes per datom.
+ * A measurement, not a test: `npx tsx e2e/replica/coldstart.measure.ts [entities=20000]`
+ * (5 datoms per entity). Prints JSON.
+ */
+import { launchChromium } from '../helpers/browser.js';
+import { bundlePage } from '../helpers/bundle.js';
+import { serveStatic } from '../helpers/server.js';
+
+declare const cold: {
+  seed(n: number): Promise<{ datoms: number; bytes: number }>;
+  open(): Promise<{ ms: number; loadMs: number; datoms: number }>;
+};
+
+const n = Number(process.argv[2] ?? 20000);
+const dir = await bundlePage({ entry: new URL('./coldstart.page.ts', import.meta.url), minify: true });
+const server = await serveStatic(dir);
+const chromium = await launchChromium({ forwardConsole: false });
+try {
+  const page = await chromium.newPage();
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.body?.dataset.ready === 'true');
+  const seeded = await page.evaluate((k) => cold.seed(k), n);
+  await chromium.restart();
+  const page2 = await chromium.newPage();
+  await page2.goto(server.url);
+  await page2.waitForFunction(() => document.body?.dataset.ready === 'true');
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await page2.evaluate(() => cold.open()));
+  const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
+  console.log(
+    JSON.stringify({
+      datoms: seeded.datoms,
+      idbBytesPerDatom: Math.round(seeded.bytes / seeded.datoms),
+      coldStartMedianMs: Math.round(ms[1]!),
+      idbReadMs: Math.round(runs[1]!.loadMs),
+      runs,
+    }),
+  );
+} finally {
+  await chromium.close();
+  await server.close();
+}
