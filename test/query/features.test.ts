@@ -111,6 +111,10 @@ suite(':in bindings', [
   ['[:find ?x :in $ ?x :where [(ground 1) ?x]]', DB, 2],
   ['[:find ?x :in $ [?x ?y] :where [(ground 1) ?x]]', DB, [1]],
   ['[:find ?x :in $ [?x ...] :where [(ground 1) ?x]]', DB, 5],
+  ['[:find ?x :in $ _ ?x]', DB, 'ignored', 7],
+  ['[:find ?x ?y :in [?x [?y ...]]]', [1, [2, 3]]],
+  ['[:find ?x :in [?x ...]]', new Set([1, 2])],
+  ['[:find ?k ?v :in [[?k ?v]]]', new Map([[kw('a'), 1], [kw('b'), 2]])],
 ]);
 
 suite('predicates', [
@@ -308,6 +312,13 @@ suite('aggregates', [
   ['[:find ?s (count ?e) :keys sex n :where [?e :sex ?s]]'],
   ['[:find (count ?a) (sum ?a) :where [?e :age ?a]]'],
   ['[:find (foo ?a) :where [?e :age ?a]]'],
+  ['[:find (aggregate ?f ?a) . :in $ ?f :where [_ :age ?a]]', DB, (xs: unknown) => [...(xs as Iterable<number>)].reduce((a, b) => a + b, 0)],
+  ['[:find ?s (aggregate ?f ?a) :in $ ?f :where [?e :sex ?s] [?e :age ?a]]', DB, (xs: unknown) => [...(xs as Iterable<unknown>)].length],
+  ['[:find (sum ?x) . :where [(ground [0.1 0.2 0.3]) [?x ...]]]'],
+  ['[:find (avg ?x) (median ?x) (variance ?x) (stddev ?x) :where [(ground [1 2 3 4]) [?x ...]]]'],
+  ['[:find (min ?k) (max ?k) :where [(ground [:b :a/z :a/b :c]) [?k ...]]]'],
+  ['[:find (min ?k) (max ?k) :where [(ground ["b" "a" "c"]) [?k ...]]]'],
+  ['[:find ?n (pull ?e [:name]) :with ?a :where [?e :name ?n] [?e :age ?a]]'],
   ['[:find (count ?a) . :with ?e :where [(ground [[1 1] [2 1]]) [[?e ?a]]]]'],
 ]);
 
@@ -327,5 +338,25 @@ describe('query forms as data', () => {
     expect(diff(W, query, DB, 37)).toBeNull();
     const rules = [[new List([sym('f'), sym('?a'), sym('?b')]), [sym('?a'), kw('follows'), sym('?b')]]];
     expect(diff(W, '[:find ?b :in $ % :where (f 1 ?b)]', DB, rules)).toBeNull();
+  });
+});
+
+describe('random functions and aggregates (shape only: values differ run to run)', () => {
+  it('rand, rand-int, sample, rand aggregates', async () => {
+    const { q } = await import('@dataloom/query');
+    const db = W.ours;
+    const ages = new Set([15, 37, 22, 51, 8]);
+    const r1 = q('[:find ?x . :where [(rand-int 10) ?x]]') as number;
+    expect(Number.isInteger(r1) && r1 >= 0 && r1 < 10).toBe(true);
+    const r2 = q('[:find ?x . :where [(rand) ?x]]') as number;
+    expect(r2 >= 0 && r2 < 1).toBe(true);
+    expect(ages.has(q('[:find (rand ?a) . :where [_ :age ?a]]', db) as number)).toBe(true);
+    const many = q('[:find (rand 7 ?a) . :where [_ :age ?a]]', db) as number[];
+    expect(many).toHaveLength(7);
+    expect(many.every((a) => ages.has(a))).toBe(true);
+    const sample = q('[:find (sample 3 ?a) . :where [_ :age ?a]]', db) as number[];
+    expect(new Set(sample).size).toBe(3);
+    expect(sample.every((a) => ages.has(a))).toBe(true);
+    expect(q('[:find (sample 9 ?a) . :where [_ :age ?a]]', db)).toHaveLength(5);
   });
 });
