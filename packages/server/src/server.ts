@@ -90,7 +90,9 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
   const conns = new Set<Connection>();
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: limits.maxMessageBytes,
+    // Frames up to 2× the limit reach the decoder, which closes with 1009 *and* an error message
+    // saying what the limit is; bigger ones are cut off by ws itself (1009, no reason).
+    maxPayload: limits.maxMessageBytes * 2,
     perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });

@@ -84,7 +84,9 @@ export class SyncClient {
     this.backoff = new Backoff(opts.backoff, opts.random);
     this.st = { state: 'stopped', online: false, pending: 0, lastError: null, lastSyncedAt: null, cursor: null };
     this.offChange = opts.replica.on('change', (e) => {
-      if (e.origin === 'local') this.flush();
+      if (e.origin !== 'local') return;
+      this.updatePending();
+      this.scheduleFlush();
     });
     if (opts.autoStart !== false) this.start();
   }
@@ -146,6 +148,23 @@ export class SyncClient {
   whenSynced(): Promise<void> {
     if (this.isSynced()) return Promise.resolve();
     return new Promise((r) => this.syncedWaiters.push(r));
+  }
+
+  private flushScheduled = false;
+  /**
+   * Coalesce local transactions made in one burst (same task) into one push: flush on the next
+   * macrotask (setImmediate in Node, a zero timeout elsewhere).
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const run = () => {
+      this.flushScheduled = false;
+      this.flush();
+    };
+    const si = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+    if (si) si(run);
+    else setTimeout(run, 0);
   }
 
   /** Send outbox entries not yet sent on this connection (called on local transactions). */

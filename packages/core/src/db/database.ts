@@ -344,7 +344,15 @@ export function initDb(datoms: Iterable<Datom>, schema?: SchemaInput): Db {
     if (d.e > maxEid && d.e < TX0) maxEid = d.e;
     if (d.tx > maxTx) maxTx = d.tx;
   }
-  all.sort(ix.cmpEAVT);
+  // snapshots and replicas usually hand datoms over in EAVT order already: check before sorting
+  let sorted = true;
+  for (let i = 1; i < all.length; i++) {
+    if (ix.cmpEAVT(all[i - 1]!, all[i]!) > 0) {
+      sorted = false;
+      break;
+    }
+  }
+  if (!sorted) all.sort(ix.cmpEAVT);
   // dedupe (e, a, v), keep the last given
   let w = 0;
   for (let r = 0; r < all.length; r++) {
@@ -366,6 +374,10 @@ export function initDb(datoms: Iterable<Datom>, schema?: SchemaInput): Db {
   return new DbImpl(s, eavt, aevt, avet, vaet, maxEid, maxTx, counts);
 }
 
+function byValue(x: Datom, y: Datom): number {
+  return compareValues(x.v, y.v);
+}
+
 /** Buckets EAVT-sorted datoms by attribute (stable), then sorts each bucket: cheaper than one big sort. */
 function sortByAttr(eavtSorted: Datom[], counts: Map<Keyword, number>, cmp: (a: Datom, b: Datom) => number): Datom[] {
   const attrs = [...counts.keys()].sort(compareKeywords);
@@ -375,8 +387,9 @@ function sortByAttr(eavtSorted: Datom[], counts: Map<Keyword, number>, cmp: (a: 
   const out: Datom[] = [];
   for (const a of attrs) {
     const b = buckets.get(a)!;
-    // AEVT: EAVT order restricted to one attribute is already (e, v) sorted
-    if (cmp !== ix.cmpAEVT) b.sort(cmp);
+    // AEVT: EAVT order restricted to one attribute is already (e, v) sorted. AVET: a stable sort
+    // by value keeps the e order within equal values.
+    if (cmp !== ix.cmpAEVT) b.sort(byValue);
     for (const d of b) out.push(d);
   }
   return out;

@@ -149,7 +149,9 @@ class TxState {
   readonly vaet: TSet<Datom>;
   maxEid: EntityId;
   readonly tx: TxId;
-  readonly counts: Map<Keyword, number>;
+  /** datoms per attribute; copied from the db on first write */
+  counts: Map<Keyword, number>;
+  private countsOwned = false;
   readonly txData: Datom[] = [];
   readonly tempids: Map<Tempid, EntityId>;
   /** allocated eid → tempid, for tempids seen as ref values */
@@ -171,7 +173,7 @@ class TxState {
     this.vaet = db.vaet.transient();
     this.maxEid = db.maxEid;
     this.tx = db.maxTx + 1;
-    this.counts = new Map(db.attrCounts);
+    this.counts = db.attrCounts as Map<Keyword, number>;
     this.tempids = new Map(seeded);
   }
 
@@ -235,10 +237,21 @@ class TxState {
     this.aevt.add(d);
     this.avet.add(d);
     if (isRef && typeof d.v === 'number') this.vaet.add(d);
-    this.counts.set(d.a, (this.counts.get(d.a) ?? 0) + 1);
+    this.count(d.a, 1);
     this.txData.push(d);
     this.advance(d.e);
     this.dirty();
+  }
+
+  /** Adjusts the per-attribute datom count (copy-on-write). */
+  count(a: Keyword, delta: number): void {
+    if (!this.countsOwned) {
+      this.counts = new Map(this.counts);
+      this.countsOwned = true;
+    }
+    const c = (this.counts.get(a) ?? 0) + delta;
+    if (c <= 0) this.counts.delete(a);
+    else this.counts.set(a, c);
   }
 
   /** Removes a present datom and records its retraction. */
@@ -247,9 +260,7 @@ class TxState {
     this.aevt.delete(d);
     this.avet.delete(d);
     this.vaet.delete(d);
-    const c = (this.counts.get(d.a) ?? 1) - 1;
-    if (c === 0) this.counts.delete(d.a);
-    else this.counts.set(d.a, c);
+    this.count(d.a, -1);
     this.txData.push(new Datom(d.e, d.a, d.v, this.tx, false));
     this.dirty();
   }
@@ -874,8 +885,6 @@ function removeRaw(st: TxState, d: Datom, tx: TxId): void {
   st.aevt.delete(d);
   st.avet.delete(d);
   st.vaet.delete(d);
-  const c = (st.counts.get(d.a) ?? 1) - 1;
-  if (c === 0) st.counts.delete(d.a);
-  else st.counts.set(d.a, c);
+  st.count(d.a, -1);
   st.txData.push(new Datom(d.e, d.a, d.v, tx, false));
 }

@@ -117,6 +117,10 @@ export class SyncNode {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
+      // Let pending socket reads run first so concurrent pushes share one commit (group commit):
+      // a SQLite commit blocks the event loop for its fsync, so without this yield every commit
+      // would carry only the one or two envelopes that arrived during the previous one.
+      await new Promise<void>((r) => setImmediate(r));
       const batch = this.queue.splice(0, this.opts.maxBatch ?? 500);
       try {
         const r = await this.store.append(
