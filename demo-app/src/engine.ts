@@ -41,7 +41,8 @@ export function offlineChosen(): boolean {
 }
 
 /**
- * Opens the replica (IndexedDB, in a Web Worker unless `?worker=off`), syncing with the server
+ * Opens the replica (IndexedDB unless `?storage=memory`, in a Web Worker unless `?worker=off`),
+ * syncing with the server
  * unless `offline`. Going offline/online reopens the client without/with the URL: the replica and
  * its outbox persist in IndexedDB, so pending edits sync when it comes back online.
  */
@@ -52,7 +53,8 @@ export async function openEngine(offline = offlineChosen()): Promise<Engine> {
   const url = offline ? null : syncUrl();
   const useWorker = typeof Worker !== 'undefined' && params.get('worker') !== 'off';
   const worker = useWorker ? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'dataloom' }) : false;
-  const client = createClient({ name, schema, storage: 'indexeddb', ...(url ? { url } : {}), worker });
+  const storage = params.get('storage') === 'memory' ? 'memory' : 'indexeddb'; // memory: for measurements
+  const client = createClient({ name, schema, storage, ...(url ? { url } : {}), worker });
   await client.ready;
   return { client, url, worker: useWorker };
 }

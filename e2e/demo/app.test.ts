@@ -43,9 +43,9 @@ describe('demo app in Chromium, served by the sync server', () => {
   });
 
   /** Opens the demo with its own replica name (the IndexedDB database); it syncs through `/sync`. */
-  async function open(db: string, session: ChromiumSession = chromium): Promise<Page> {
+  async function open(db: string, session: ChromiumSession = chromium, query = ''): Promise<Page> {
     const page = await session.newPage();
-    await page.goto(new URL(`?db=${db}`, server.httpUrl).href);
+    await page.goto(new URL(`?db=${db}${query}`, server.httpUrl).href);
     await page.waitForSelector('[data-testid="engine-kind"], [data-testid="engine-error"]');
     const error = await page.$('[data-testid="engine-error"]');
     if (error) throw new Error(`demo failed to start: ${await error.textContent()}`);
@@ -90,6 +90,37 @@ describe('demo app in Chromium, served by the sync server', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="open-count"]')?.textContent === '1 open');
     expect(chromium.pageErrors).toEqual([]);
     await page.close();
+  });
+
+  it('measures local transact → re-rendered useQuery (logged, not asserted)', async () => {
+    for (const [label, query] of [['syncing', ''], ['sync off', '&sync=off'], ['sync off, main thread', '&sync=off&worker=off'], ['sync off, memory storage', '&sync=off&storage=memory']] as const) {
+      const page = await open(`e2e-latency-${query.length}`, chromium, query);
+      const ms = await page.evaluate(async () => {
+        const client = (window as unknown as { dataloom: { transact(tx: unknown): Promise<unknown> } }).dataloom;
+        const list = document.querySelector('[data-testid="todos"] ul')!;
+        const times: number[] = [];
+        for (let i = 0; i < 30; i++) {
+          const title = `latency ${i}`;
+          const seen = new Promise<number>((resolve) => {
+            const obs = new MutationObserver(() => {
+              if ([...list.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === title)) {
+                obs.disconnect();
+                resolve(performance.now());
+              }
+            });
+            obs.observe(list, { childList: true, subtree: true, characterData: true });
+          });
+          const t0 = performance.now();
+          void client.transact([{ ':todo/id': `lat-${i}-${t0}`, ':todo/title': title, ':todo/done': false, ':todo/created': Date.now() }]);
+          times.push((await seen) - t0);
+        }
+        return times.sort((a, b) => a - b);
+      });
+      const median = ms[Math.floor(ms.length / 2)]!;
+      console.log(`[measure] demo (${label}): transact → todo row in the DOM: median ${median.toFixed(1)} ms, max ${ms[ms.length - 1]!.toFixed(1)} ms (n=${ms.length}, 8 live queries)`);
+      expect(ms.length).toBe(30);
+      await page.close();
+    }
   });
 
   it('shows the Chicago outfit dashboard and updates it in place', async () => {
