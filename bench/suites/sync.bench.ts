@@ -3,6 +3,8 @@
  *
  * | row                         | what is timed                                                        |
  * |-----------------------------|----------------------------------------------------------------------|
+ * | client-a-to-b-diff median/p99 | real clients (`createClient`, in-process): A's `transact` → B's watched query emits the diff |
+ * | client-burst-500            | 500 `transact`s by A → B's watched count query reaches 500          |
  * | a-to-b median / p99         | client A's `transact` → client B has applied it (replica `change`)   |
  * | burst-500                   | 500 transactions made at once by A → all applied at B                |
  * | ingest-50 fan-out median/p99| 50 clients each transacting at a steady rate: stamp → applied at every other client |
@@ -12,8 +14,9 @@
  * different nodes, so every delivery crosses LISTEN/NOTIFY). Peer column: the 3DF spike's
  * published figures (450 ms per round trip, 1,500 ms for 500 transactions) — not re-measured.
  *
- * The clients are `SyncClient`s over an in-memory test replica (the measurement ends when B's
- * replica has merged the ops; the worker/dataflow hop to a watched query is not included yet).
+ * The `client-*` rows use the real client (replica + dataflow engine, memory storage, no worker).
+ * The other rows use `SyncClient`s over the in-memory test replica of `test/sync`, to measure
+ * the transport and server alone (and to afford 50 clients in one process).
  *
  * The harness times synchronous functions only, so this suite measures at import (top-level
  * await), returns no harness rows, and writes `bench/results/sync.json` itself when the process
@@ -26,6 +29,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { SyncClient } from '../../packages/client/src/sync/index.js';
+import { createClient, type Client } from '../../packages/client/src/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { MemoryReplica } from '../../test/sync/support/memory-replica.js';
 import { freePort, startChild, type ChildServer } from '../../test/sync/support/child.js';
@@ -106,6 +110,7 @@ async function runBackend(kind: string): Promise<Row[]> {
   const rows: Row[] = [];
   const row = (name: string, n: number, ms: number | null, peerMs: number | null) =>
     rows.push({ suite, name: `${name}/${kind}`, n, dataloom_ms: ms === null ? null : Number(ms.toPrecision(4)), peer, peer_ms: peerMs, ratio: ms !== null && peerMs ? Number((ms / peerMs).toPrecision(4)) : null });
+  await realClients(f.urls, (name, n, ms, peerMs) => row(name, n, ms, peerMs));
   const a = client(f.urls[0]!);
   const b = client(f.urls[f.urls.length - 1]!);
   try {
@@ -180,6 +185,50 @@ async function runBackend(kind: string): Promise<Row[]> {
     await f.stop();
   }
   return rows;
+}
+
+/** A → B through the real client: transact at A, diff of a watched query at B. */
+async function realClients(urls: string[], row: (name: string, n: number, ms: number, peerMs: number) => void): Promise<void> {
+  const schema = { ':item/title': { ':db/valueType': ':db.type/string' }, ':item/count': { ':db/valueType': ':db.type/long' } };
+  const mk = (url: string): Client =>
+    createClient({ name: `bench-${process.pid}-${seq++}`, schema, storage: 'memory', tabs: false, url, WebSocket: WebSocket as unknown as SocketCtor });
+  const a = mk(urls[0]!);
+  const b = mk(urls[urls.length - 1]!);
+  try {
+    await Promise.all([a.whenSynced(), b.whenSynced()]);
+    const res = await a.transact([{ ':db/id': 'x', ':item/title': 'latency', ':item/count': 0 }]);
+    const eid = res.tempids.x!;
+    const view = b.watch('[:find ?c . :where [?e :item/title "latency"] [?e :item/count ?c]]');
+    await view.ready;
+    let wake: (() => void) | null = null;
+    view.subscribe(() => wake?.());
+    const once = () => new Promise<void>((r) => (wake = r));
+    for (let i = 1; i <= 20; i++) {
+      const p = once();
+      await a.transact([[':db/add', eid, ':item/count', i]]);
+      await p;
+    }
+    const lat: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const p = once();
+      const t0 = performance.now();
+      await a.transact([[':db/add', eid, ':item/count', 1000 + i]]);
+      await p;
+      lat.push(performance.now() - t0);
+    }
+    row('client-a-to-b-diff-median', ROUNDS, pct(lat, 50), 450);
+    row('client-a-to-b-diff-p99', ROUNDS, pct(lat, 99), 450);
+    const count = b.watch('[:find (count ?e) . :where [?e :item/title "burst"]]');
+    await count.ready;
+    const done = new Promise<void>((r) => count.subscribe(() => count.result() === 500 && r()));
+    const t0 = performance.now();
+    for (let i = 0; i < 500; i++) void a.transact([{ ':item/title': 'burst', ':item/count': i }]);
+    await done;
+    row('client-burst-500', 500, performance.now() - t0, 1500);
+  } finally {
+    await a.close();
+    await b.close();
+  }
 }
 
 const results: Row[] = [];
