@@ -93,7 +93,22 @@ function bool(attr: Keyword, key: Keyword, v: unknown): boolean {
 }
 
 class SchemaImpl implements Schema {
-  constructor(readonly attrs: ReadonlyMap<Keyword, AttrSchema>) {}
+  /**
+   * Composite tuples: source attribute → (tuple attribute → position). Empty when the schema has
+   * no `:db/tupleAttrs`.
+   */
+  readonly attrTuples: ReadonlyMap<Keyword, ReadonlyMap<Keyword, number>>;
+  constructor(readonly attrs: ReadonlyMap<Keyword, AttrSchema>) {
+    const at = new Map<Keyword, Map<Keyword, number>>();
+    for (const s of attrs.values()) {
+      s.tupleAttrs?.forEach((src, i) => {
+        let m = at.get(src);
+        if (m === undefined) at.set(src, (m = new Map()));
+        m.set(s.ident, i);
+      });
+    }
+    this.attrTuples = at;
+  }
   get(a: AttrLike): AttrSchema | undefined {
     return this.attrs.get(attrKw(a));
   }
@@ -128,6 +143,11 @@ const IDENT_SCHEMA: AttrSchema = {
   tupleType: null,
   tupleTypes: null,
 };
+
+/** Composite-tuple sources of a parsed schema (see {@link SchemaImpl.attrTuples}). */
+export function attrTuples(s: Schema): ReadonlyMap<Keyword, ReadonlyMap<Keyword, number>> {
+  return (s as SchemaImpl).attrTuples ?? new Map();
+}
 
 /** Parses and validates a schema; throws `schema/validation` with the attribute and key. */
 export function parseSchema(input: SchemaInput): Schema {

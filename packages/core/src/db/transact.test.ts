@@ -183,3 +183,44 @@ describe('transactions: Dataloom specifics', () => {
     expect(parseEdn('1')).toBe(1);
   });
 });
+
+describe('composite tuples vs DataScript', () => {
+  const TSCHEMA = `{:a {} :b {} :c {:db/valueType :db.type/ref}
+ :a+b {:db/valueType :db.type/tuple :db/tupleAttrs [:a :b] :db/unique :db.unique/identity}
+ :a+c {:db/valueType :db.type/tuple :db/tupleAttrs [:a :c]}}`;
+  const cases: Array<[string, string[], string]> = [
+    ['tuple follows its sources', [], '[{:db/id 1 :a "x" :b 2} {:db/id 2 :a "y"} [:db/add 3 :b 5]]'],
+    ['tuple updates and retracts', ['[{:db/id 1 :a "x" :b 2 :c 1}]'], '[[:db/add 1 :a "z"] [:db/retract 1 :b 2]]'],
+    ['all sources gone retracts the tuple', ['[{:db/id 1 :a "x" :b 2}]'], '[[:db/retract 1 :a "x"] [:db/retract 1 :b 2]]'],
+    ['retractEntity removes tuples', ['[{:db/id 1 :a "x" :b 2 :c 1}]'], '[[:db/retractEntity 1]]'],
+    ['writing a tuple directly fails', [], '[[:db/add 1 :a+b ["x" 2]]]'],
+    ['writing a matching tuple is a no-op', ['[{:db/id 1 :a "x" :b 2}]'], '[[:db/add 1 :a+b ["x" 2]]]'],
+    ['unique tuple conflict', ['[{:db/id 1 :a "x" :b 2}]'], '[{:db/id 2 :a "x" :b 2}]'],
+    ['several forms, one flush each', [], '[[:db/add 1 :a "x"] [:db/add 1 :b 1] [:db/add 1 :b 2]]'],
+  ];
+  for (const [name, setup, tx] of cases) {
+    it(name, () => {
+      let ours = createDb(TSCHEMA);
+      let ds = dsCreateDb(TSCHEMA);
+      for (const s of setup) {
+        ours = ours.with(s).dbAfter;
+        ds = dsWith(ds, s).db;
+      }
+      const theirs = dsTry(() => dsWith(ds, tx));
+      let mine: ReturnType<Db['with']> | null = null;
+      let error: unknown = null;
+      try {
+        mine = ours.with(tx);
+      } catch (e) {
+        error = e;
+      }
+      if (!theirs.ok) {
+        expect(error, theirs.message).toBeInstanceOf(DataloomError);
+        return;
+      }
+      if (error !== null) throw error;
+      expect(canonical(new Set(mine!.txData.map(key)))).toBe(canonical(new Set(theirs.value.txData.map(key))));
+      expect(mine!.dbAfter.datoms('eavt').map(key)).toEqual(dsDatoms(theirs.value.db, 'eavt').map(key));
+    });
+  }
+});
