@@ -9,7 +9,7 @@ import { serveStatic } from '../helpers/server.js';
 
 declare const cold: {
   seed(n: number): Promise<{ datoms: number; bytes: number }>;
-  open(): Promise<{ ms: number; loadMs: number; datoms: number }>;
+  open(): Promise<{ ms: number; loadMs: number; mergeMs: number; datoms: number }>;
 };
 
 const n = Number(process.argv[2] ?? 20000);
@@ -34,6 +34,7 @@ try {
       idbBytesPerDatom: Math.round(seeded.bytes / seeded.datoms),
       coldStartMedianMs: Math.round(ms[1]!),
       idbReadMs: Math.round(runs[1]!.loadMs),
+      mergeMs: Math.round(runs[1]!.mergeMs),
       runs,
     }),
   );
