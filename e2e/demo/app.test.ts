@@ -148,8 +148,9 @@ describe('demo app in Chromium, served by the sync server', () => {
     await hasTodo(page, 'survives reload');
     await page.close();
     await chromium.restart();
-    page = await open('e2e-reload');
+    page = await open('e2e-reload', chromium, '&sync=off'); // no server: the rows come from IndexedDB
     await hasTodo(page, 'survives reload');
+    expect(await status(page)).toBe('offline (not syncing)');
     expect(await titles(page)).toContain('survives reload');
     await page.close();
   });
