@@ -50,6 +50,8 @@ export class ServerState implements Judge {
   private readonly entities = new Set<string>();
   private readonly draftEntities = new Map<string, Set<string>>();
   private readonly identOf = new Map<string, string>();
+  /** For `:db.unique/value` attributes: attribute → value key → entity holding it. */
+  private readonly uniqueHolders = new Map<string, Map<string, string>>();
   /** Effective schema: attribute ident → spec. */
   readonly schema = new Map<string, AttrSpec>();
   private readonly now: () => number;
@@ -129,6 +131,7 @@ export class ServerState implements Judge {
     for (const op of env.ops) created.add(op.e);
     const draftKnown = env.draft ? this.draftEntities.get(env.draft) : undefined;
     const oneSeen = new Set<string>();
+    const uniqueInTx = new Map<string, string>();
     for (const op of env.ops) {
       if (op.op === 'retractEntity' || op.a === undefined || SCHEMA_ATTRS.has(op.a)) continue;
       if (op.a.startsWith('db/') && op.a !== 'db/ident') {
@@ -148,6 +151,15 @@ export class ServerState implements Judge {
         if (!this.entities.has(target) && !created.has(target) && !draftKnown?.has(target)) {
           return reject('sync/unknown-ref', `:${op.a} refers to unknown entity ${target}`, { op: op.id, a: op.a, ref: target });
         }
+      }
+      if (op.op === 'add' && s?.unique === 'value' && s.cardinality === 'one') {
+        const vk = wireKey(op.v);
+        const k = op.a + SEP + vk;
+        const holder = this.uniqueHolders.get(op.a)?.get(vk) ?? uniqueInTx.get(k);
+        if (holder !== undefined && holder !== op.e && (uniqueInTx.get(k) === holder || wireKey(this.value(holder, op.a)) === vk)) {
+          return reject('sync/unique', `:${op.a} ${vk.slice(0, 80)} is already held by entity ${holder} (:db.unique/value)`, { op: op.id, a: op.a, holder });
+        }
+        uniqueInTx.set(k, op.e);
       }
       if (op.op === 'add' && (s?.cardinality ?? 'one') === 'one') {
         const k = op.e + SEP + op.a;
@@ -196,6 +208,11 @@ export class ServerState implements Judge {
       if (r && r.order > order) return;
       if (op.op === 'retract' && op.v !== undefined && r && wireKey(r.v) !== wireKey(op.v)) return; // retract of another value
       this.regs.set(k, { order, retracted: op.op === 'retract', v: op.op === 'add' ? op.v : undefined });
+      const holders = this.uniqueHolders.get(op.a);
+      if (holders) {
+        if (r?.v !== undefined && holders.get(wireKey(r.v)) === op.e) holders.delete(wireKey(r.v));
+        if (op.op === 'add') holders.set(wireKey(op.v), op.e);
+      }
       if (SCHEMA_ATTRS.has(op.a)) schemaTouched.add(op.e);
     });
     for (const e of schemaTouched) this.refreshSchemaEntity(e);
@@ -220,6 +237,22 @@ export class ServerState implements Judge {
     if (spec) {
       this.schema.set(spec.ident, spec);
       this.identOf.set(e, spec.ident);
+    }
+    this.reindexUnique();
+  }
+
+  /** Keep {@link uniqueHolders} for exactly the `:db.unique/value` attributes (rebuilt on schema change). */
+  private reindexUnique(): void {
+    const want = new Set([...this.schema.values()].filter((x) => x.unique === 'value').map((x) => x.ident));
+    for (const a of [...this.uniqueHolders.keys()]) if (!want.has(a)) this.uniqueHolders.delete(a);
+    const missing = [...want].filter((a) => !this.uniqueHolders.has(a));
+    if (missing.length === 0) return;
+    for (const a of missing) this.uniqueHolders.set(a, new Map());
+    for (const [k, r] of this.regs) {
+      if (r.retracted || r.v === undefined) continue;
+      const i = k.indexOf(SEP);
+      const holders = this.uniqueHolders.get(k.slice(i + 1));
+      if (holders && missing.includes(k.slice(i + 1))) holders.set(wireKey(r.v), k.slice(0, i));
     }
   }
 
