@@ -17,7 +17,7 @@
  * estimated output rows — constants and AVET lookups before scans, probes on bound entities for
  * star joins, hash joins otherwise, cross products last.
  */
-import type { Clause, FnArg, FnCall, Not, Or, Predicate, RuleCall } from '../ast.js';
+import type { Clause, FnArg, FnCall, Not, Or, Pattern, Predicate, RuleCall } from '../ast.js';
 import { bindingVars } from '../ast.js';
 import { collectVars } from '../parser.js';
 import { queryError } from '../errors.js';
@@ -25,7 +25,7 @@ import { bindValue } from './bind.js';
 import { BUILTINS, type QueryFn, truthy } from './builtins.js';
 import { type Ctx, withDefaultSource } from './context.js';
 import { valueEquals as valueEq } from './keys.js';
-import { estimatePattern, joinPattern } from './pattern.js';
+import { estimatePattern, joinPattern, type ValueRange } from './pattern.js';
 import { antijoin, join, project, type Relation, union, UNIT } from './relation.js';
 import { callRule } from './rules.js';
 
@@ -210,9 +210,49 @@ export function evalBody(ctx: Ctx, clauses: readonly Clause[], input: Relation):
     const i = choose(ctx, remaining, rel, info);
     const c = remaining[i]!;
     remaining.splice(i, 1);
+    if (c.kind === 'pattern') {
+      rel = joinPattern(ctx.sources.get(c.source.name), c, rel, rangeFor(c, remaining, rel));
+      continue;
+    }
     rel = applyClause(ctx, c, rel, info.before.get(c)!);
   }
   return rel.rows.length === 0 ? emptyResult() : rel;
+}
+
+const RANGE_OPS = new Set(['<', '>', '<=', '>=']);
+
+/** Bounds for a scan of pattern `p`'s value variable from comparison predicates still to run. */
+function rangeFor(p: Pattern, remaining: readonly Clause[], rel: Relation): ValueRange | undefined {
+  const v = p.terms[2];
+  if (!v || v.kind !== 'var' || rel.vars.includes(v.name) || p.terms.length > 3) return undefined;
+  const e = p.terms[0];
+  if (!e || e.kind !== 'var' || rel.vars.includes(e.name) || e.name === v.name) return undefined;
+  const valueOf = (a: FnArg): { ok: boolean; x?: unknown } => {
+    if (a.kind === 'const') return { ok: a.value !== null && a.value !== undefined, x: a.value };
+    if (a.kind === 'var' && rel.rows.length === 1) {
+      const i = rel.vars.indexOf(a.name);
+      if (i >= 0) return { ok: rel.rows[0]![i] !== null && rel.rows[0]![i] !== undefined, x: rel.rows[0]![i] };
+    }
+    return { ok: false };
+  };
+  let range: ValueRange | undefined;
+  for (const c of remaining) {
+    if (c.kind !== 'pred' || c.fn.kind !== 'sym' || !RANGE_OPS.has(c.fn.name) || c.args.length !== 2) continue;
+    const [a0, a1] = c.args as [FnArg, FnArg];
+    let op = c.fn.name;
+    let other: FnArg;
+    if (a0.kind === 'var' && a0.name === v.name) other = a1;
+    else if (a1.kind === 'var' && a1.name === v.name) {
+      other = a0;
+      op = op.startsWith('<') ? op.replace('<', '>') : op.replace('>', '<');
+    } else continue;
+    const o = valueOf(other);
+    if (!o.ok) continue;
+    range ??= {};
+    if (op.startsWith('>') && range.lo === undefined) range.lo = o.x;
+    if (op.startsWith('<') && range.hi === undefined) range.hi = o.x;
+  }
+  return range;
 }
 
 function varsOfArgs(args: readonly FnArg[]): string[] {

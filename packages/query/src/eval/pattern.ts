@@ -111,8 +111,18 @@ export function estimatePattern(src: Source | undefined, p: Pattern, vars: reado
   return { rows: n * db.size, cost: db.size };
 }
 
+/**
+ * Value bounds (inclusive, in DataScript's value order) a scan of the pattern's value may be
+ * limited to, derived from comparison predicates on the value variable. The predicates still run
+ * afterwards (strictness), so the bounds only need to be safe.
+ */
+export interface ValueRange {
+  lo?: unknown;
+  hi?: unknown;
+}
+
 /** Joins pattern `p` into `rel` (output columns: rel's, then the pattern's new variables). */
-export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation): Relation {
+export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation, range?: ValueRange): Relation {
   const c = compile(p, rel.vars);
   const outVars = [...rel.vars, ...c.newVars];
   if (src === undefined || rel.rows.length === 0) return { vars: outVars, rows: [] };
@@ -186,7 +196,12 @@ export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation):
       }
       return { vars: outVars, rows, distinct: patDistinct || (rel.distinct === true && se.t === 'new' && !needTx) };
     }
-    // Scan the attribute, then hash join on shared variables.
+    // Scan the attribute (or the AVET range the predicates allow), then hash join on shared variables.
+    if (range && se.t === 'new' && sv.t === 'new' && !needTx && sadded.t === 'blank') {
+      const rrows: unknown[][] = [];
+      for (const d of db.indexRange(attr, range.lo, range.hi)) rrows.push([d.e, d.v]);
+      return join(rel, { vars: c.newVars, rows: rrows, distinct: true });
+    }
     const scanned = scanAttr(db, p, attr, eConst, vConst, se, sv, isRefAttr);
     return join(rel, scanned);
   }
