@@ -39,3 +39,9 @@ describe('entity', () => {
     );
   });
 });
+
+describe('printing entities', () => {
+  it('printEdn(entity) prints the touched entity', () => {
+    expect(printEdn([entity(db, 3)])).toBe('[{:db/id 3, :name "rex"}]');
+  });
+});

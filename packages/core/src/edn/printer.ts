@@ -87,9 +87,12 @@ function pr(v: unknown, out: string[]): void {
     pr(v.value, out);
     return;
   }
-  const custom = (v as { toEdn?: () => string }).toEdn;
+  const custom = (v as { toEdn?: () => unknown }).toEdn;
   if (typeof custom === 'function') {
-    out.push(custom.call(v));
+    // toEdn() may return printed EDN (a string) or a value to print (e.g. an entity's Map)
+    const r = custom.call(v);
+    if (typeof r === 'string') out.push(r);
+    else pr(r, out);
     return;
   }
   // Plain object: a map with keyword keys.
