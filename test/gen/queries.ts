@@ -33,7 +33,7 @@ export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * 
 export const chance = (rng: Rng, p: number): boolean => rng() < p;
 
 /** Attribute kinds of the generated schema. */
-type Kind = 'int' | 'str' | 'kw' | 'ref';
+type Kind = 'int' | 'str' | 'kw' | 'ref' | 'any';
 interface Attr {
   name: string;
   kind: Kind;
@@ -67,6 +67,7 @@ function constOf(rng: Rng, kind: Kind, nEnt: number): string {
     case 'kw':
       return pick(rng, KWS);
     case 'ref':
+    case 'any':
       return String(int(rng, 1, nEnt));
   }
 }
@@ -203,6 +204,24 @@ export function genQuery(rng: Rng, db: GenDb): GenQuery {
         const t = fresh(s, 'n');
         clauses.push(`(or-join [${e}] (and [${e} :ref ${t}] [${t} ${a1.name} ${constOf(rng, a1.kind, db.n)}]) [${e} ${a2.name} ${constOf(rng, a2.kind, db.n)}])`);
       }
+    } else if (r < 0.78 && s.ents.length > 0) {
+      const e = pick(rng, s.ents);
+      const x = rng();
+      if (x < 0.3) {
+        const w = fresh(s, 'v');
+        clauses.push(`[${e} :s ${w}] [(clojure.string/starts-with? ${w} "x")]`);
+        s.vals.set(w, 'str');
+      } else if (x < 0.55) {
+        clauses.push(`(or (and [${e} :a ${int(rng, 0, 5)}] (not [${e} :b ${int(rng, 0, 5)}])) [${e} :k ${pick(rng, KWS)}])`);
+      } else if (x < 0.8) {
+        const w = fresh(s, 'v');
+        clauses.push(`[(get-some $ ${e} :s :k :a) [_ ${w}]]`);
+        s.vals.set(w, 'any' as Kind);
+      } else {
+        const t = fresh(s, 'n');
+        clauses.push(`(or-join [[${e}] ${t}] [${e} :ref ${t}] (and [${t} :refs ${e}] [${t} :a _]))`);
+        s.ents.push(t);
+      }
     } else if (r < 0.9) {
       usesRules = true;
       const rule = pick(rng, ['reach', 'reach', 'link', 'big', 'same-a']);
@@ -266,7 +285,24 @@ export function genQuery(rng: Rng, db: GenDb): GenQuery {
       if (chance(rng, 0.15) && vars.length > k) withClause = ` :with ${vars.find((v) => !shuffled.slice(0, k).includes(v))}`;
     }
   }
-  const ins = usesRules ? ' :in $ %' : '';
-  const query = `[:find ${find}${withClause}${ins} :where ${clauses.join(' ')}]`;
-  return { query, inputs: [], rules: usesRules, aggregate };
+  const inputs: unknown[] = [];
+  let inVars = '';
+  const x = rng();
+  if (x < 0.08) {
+    inVars = ' ?in-a';
+    inputs.push(int(rng, 0, 5));
+    clauses.unshift(`[?in-e :a ?in-a]`);
+  } else if (x < 0.14) {
+    inVars = ' [?in-b ...]';
+    inputs.push([int(rng, 0, 5), int(rng, 0, 5)]);
+    clauses.unshift(`[?in-e :b ?in-b]`);
+  } else if (x < 0.18) {
+    inVars = ' [[?in-s ?in-k]]';
+    inputs.push([[pick(rng, ['x', 'y', 'z']), 1], [pick(rng, ['x', 'y', 'z']), 2]]);
+    clauses.unshift(`[?in-e :s ?in-s]`);
+  }
+  const ins = usesRules || inVars ? ` :in $${usesRules ? ' %' : ''}${inVars}` : '';
+  const keys = !aggregate && !find.startsWith('[') && !withClause && chance(rng, 0.1) ? ` :keys ${find.split(' ').map((_, i) => 'k' + i).join(' ')}` : '';
+  const query = `[:find ${find}${keys}${withClause}${ins} :where ${clauses.join(' ')}]`;
+  return { query, inputs, rules: usesRules, aggregate };
 }
