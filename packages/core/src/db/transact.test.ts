@@ -114,6 +114,7 @@ const CASES: Array<[string, string[], string]> = [
   ['ident resolution', ['[{:db/ident :foo :x 1}]'], '[[:db/add :foo :y 2] {:db/id :foo :z 3}]'],
   ['empty transaction still advances the tx', [BASE], '[]'],
   ['a map with only :db/id allocates its tempid', [], '[{:db/id "x"} [:db/add -1 :tags 1]]'],
+  ['lists as forms', [], '[(:db/add -1 :name "l") (:db/add -1 :tags 1)]'],
 ];
 
 describe('transactions vs DataScript (hand-written)', () => {

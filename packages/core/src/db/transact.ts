@@ -15,7 +15,7 @@
  * `retractEntity`) appears once in `txData`.
  */
 import { DataloomError } from '../errors.js';
-import { Keyword, Sym, Uuid, kw } from '../edn/types.js';
+import { Keyword, List, Sym, Uuid, kw } from '../edn/types.js';
 import { parseEdn } from '../edn/reader.js';
 import { printEdn } from '../edn/printer.js';
 import type { TSet } from './btree.js';
@@ -407,6 +407,10 @@ function run(st: TxState, forms: unknown[], upserted: Map<Tempid, EntityId>): vo
     }
     if (Array.isArray(entity)) {
       processVector(st, entity, stack, schema);
+      continue;
+    }
+    if (entity instanceof List) {
+      processVector(st, [...entity.items], stack, schema);
       continue;
     }
     throw err('transact/syntax', `Bad entity type at ${printEdn(entity)}, expected map or vector`, { txData: entity });
