@@ -58,7 +58,7 @@ function dataloom(n: number, query: string, mutate: (e: number, i: number) => un
 function tinybase(n: number, kind: 'filter' | 'group'): () => () => unknown {
   return () => {
     const data = rowsFor(n);
-    const table: Record<string, Row & { id: string }> = {};
+    const table: Record<string, Record<string, string | number>> = {};
     data.forEach((r, i) => {
       table[String(i + 1)] = { ...r, id: String(i + 1) };
     });

@@ -3,7 +3,7 @@
  * one-shot queries (the oracle); its tx-data feeds the incremental engine directly. This lets the
  * engine be checked against DataScript independently of `@dataloom/core`'s transactor.
  */
-import ds from 'datascript';
+import { ds } from '../oracle/datascript.js';
 import { Datom, kw, parseEdn } from '@dataloom/core';
 import { parseQuery } from '@dataloom/query';
 import { Engine } from '../../packages/dataflow/src/engine.js';
