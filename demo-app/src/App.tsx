@@ -2,6 +2,7 @@ import { DataloomProvider } from '@dataloom/react';
 import { useCallback, useEffect, useState } from 'react';
 import { Dashboard } from './chicago/Dashboard.js';
 import { closeEngine, openEngine, type Engine } from './engine.js';
+import { TimeTravel } from './history/TimeTravel.js';
 import { CollabNote } from './notes/CollabNote.js';
 import { SyncBadge } from './status/SyncBadge.js';
 import { TodoList } from './todos/TodoList.js';
@@ -53,6 +54,7 @@ export function Page(props: { engine: Engine; offline: boolean; switching: boole
       <TodoList />
       <Dashboard />
       <CollabNote />
+      {'history' in engine.client && <TimeTravel />}
     </main>
   );
 }
