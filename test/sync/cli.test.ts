@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tempDir } from './support/harness.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -13,7 +13,9 @@ describe('dataloom CLI', () => {
     const t = tempDir();
     mkdirSync(join(t.dir, 'dist'));
     writeFileSync(join(t.dir, 'dist', 'index.html'), '<p>demo</p>');
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages/server/src/cli.ts'), 'serve', '--port', '0', '--static', 'dist'], {
+    // cwd is a fresh directory (to show zero set-up), so load tsx by path.
+    const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/esm/index.mjs')).href;
+    const proc = spawn(process.execPath, ['--import', tsx, join(root, 'packages/server/src/cli.ts'), 'serve', '--port', '0', '--static', 'dist'], {
       cwd: t.dir,
       env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'test/sync/support/tsconfig.json') },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,6 +33,7 @@ describe('dataloom CLI', () => {
           }
         });
         proc.stderr!.on('data', (d) => (out += d));
+        proc.once('exit', (c) => rej(new Error(`exited ${c}: ${out}`)));
       });
       expect(out).toMatch(/sync on ws:\/\/127\.0\.0\.1:\d+\//);
       expect(await (await fetch(http + 'health')).json()).toMatchObject({ ok: true, store: 'sqlite' });
