@@ -71,6 +71,8 @@ interface EntRec {
 }
 
 const SEP = '\u0000';
+/** Shared empty claim set (never mutated: claims are replaced, not edited). */
+const EMPTY_CLAIMS: Set<string> = new Set();
 const NONE = '';
 
 function maxStr(a: string, b: string): string {
@@ -178,37 +180,102 @@ export class MergeState {
    * Ops are validated first; a malformed op throws `ops/malformed` and nothing is applied.
    */
   apply(ops: Iterable<Op>, options: { validate?: boolean } = {}): DatomChange[] {
-    const fresh: Op[] = [];
-    const seen = new Set<string>();
-    for (const op of ops) {
-      if (options.validate !== false) checkOp(op);
-      if (this.ops.has(op.id) || seen.has(op.id)) continue;
-      seen.add(op.id);
-      fresh.push(op);
-    }
+    const list = Array.isArray(ops) ? (ops as Op[]) : [...ops];
+    if (options.validate !== false) for (const op of list) checkOp(op);
+    const bulk = this.ents.size === 0;
     const dirty = new Set<GlobalId>();
-    for (const op of fresh) {
+    for (const op of list) {
+      if (this.ops.has(op.id)) continue;
       this.ops.set(op.id, op);
-      const rec = this.ent(op.e);
-      if (rec.minId === NONE || op.id < rec.minId) rec.minId = op.id;
-      dirty.add(op.e);
+      const e = op.e;
+      let rec = this.ents.get(e);
+      if (rec === undefined) {
+        rec = { id: e, attrs: new Map(), tombs: [], tomb1: NONE, claims: EMPTY_CLAIMS, minId: op.id };
+        this.ents.set(e, rec);
+      } else if (op.id < rec.minId || rec.minId === NONE) rec.minId = op.id;
+      if (!bulk) dirty.add(e);
       if (op.op === 'retractEntity') {
         rec.tombs.push(op);
       } else {
         const a = op.a!;
-        let list = rec.attrs.get(a);
-        if (!list) rec.attrs.set(a, (list = []));
-        list.push(op);
-        if (op.op === 'add' && typeof op.v === 'object' && op.v !== null && 'ref' in op.v) {
-          const t = op.v.ref;
-          let s = this.refsIn.get(t);
-          if (!s) this.refsIn.set(t, (s = new Set()));
-          s.add(op.id);
-          if (this.schema.get(a).component) dirty.add(t);
+        const l = rec.attrs.get(a);
+        if (l === undefined) rec.attrs.set(a, [op]);
+        else l.push(op);
+        const v = op.v;
+        if (op.op === 'add' && typeof v === 'object' && v !== null && 'ref' in v) {
+          const t = v.ref;
+          let set = this.refsIn.get(t);
+          if (set === undefined) this.refsIn.set(t, (set = new Set()));
+          set.add(op.id);
+          if (!bulk && this.hasComponents && this.schema.get(a).component) dirty.add(t);
         }
       }
     }
-    return this.recompute(dirty);
+    return bulk ? this.recomputeAll() : this.recompute(dirty);
+  }
+
+  /**
+   * The same result as {@link recompute} over every entity, for a state that was empty before the
+   * batch (cold start): no region, claim-diff or referrer bookkeeping, each entity derived once.
+   */
+  private recomputeAll(): DatomChange[] {
+    // stage-1 tombstones: explicit, then the component cascade from tombstoned entities only
+    const tombed: GlobalId[] = [];
+    for (const rec of this.ents.values()) {
+      if (rec.tombs.length === 0) continue;
+      let t = NONE;
+      for (const op of rec.tombs) t = maxStr(t, op.tx);
+      rec.tomb1 = t;
+      tombed.push(rec.id);
+    }
+    if (this.hasComponents && tombed.length) {
+      const region = new Set<GlobalId>();
+      const stack = tombed.slice();
+      while (stack.length) {
+        const e = stack.pop()!;
+        if (region.has(e)) continue;
+        region.add(e);
+        const rec = this.ents.get(e);
+        if (rec) for (const c of this.componentTargets(rec)) if (!region.has(c)) stack.push(c);
+      }
+      for (let changed = true; changed; ) {
+        changed = false;
+        for (const c of region) {
+          const crec = this.ents.get(c);
+          const refs = this.refsIn.get(c);
+          if (!crec || !refs) continue;
+          for (const id of refs) {
+            const op = this.ops.get(id)!;
+            if (!this.schema.get(op.a!).component) continue;
+            const p = this.ents.get(op.e)!;
+            if (p.tomb1 === NONE || p.tomb1 <= crec.tomb1) continue;
+            if (this.presentAsOf(p, op.a!, c, p.tomb1)) {
+              crec.tomb1 = p.tomb1;
+              changed = true;
+            }
+          }
+        }
+      }
+    }
+    // claims, and components only where a claim is shared
+    const shared: GlobalId[] = [];
+    if (this.identityAttrs.size) {
+      for (const rec of this.ents.values()) {
+        const c = this.rawClaims(rec);
+        rec.claims = c;
+        for (const k of c) {
+          let set = this.claimIndex.get(k);
+          if (!set) this.claimIndex.set(k, (set = new Set()));
+          set.add(rec.id);
+          if (set.size === 2) for (const x of set) shared.push(x);
+          else if (set.size > 2) shared.push(rec.id);
+        }
+      }
+    }
+    if (shared.length) this.regroup(new Set(shared));
+    const changes: DatomChange[] = [];
+    for (const e of this.ents.keys()) if (!this.repOf.has(e)) this.derive(e, changes, changes);
+    return changes;
   }
 
   /** Removes ops (e.g. a transaction the server rejected) and returns the visible changes. */
@@ -291,7 +358,7 @@ export class MergeState {
   private ent(e: GlobalId): EntRec {
     let r = this.ents.get(e);
     if (!r) {
-      r = { id: e, attrs: new Map(), tombs: [], tomb1: NONE, claims: new Set(), minId: NONE };
+      r = { id: e, attrs: new Map(), tombs: [], tomb1: NONE, claims: EMPTY_CLAIMS, minId: NONE };
       this.ents.set(e, r);
     }
     return r;
@@ -405,48 +472,7 @@ export class MergeState {
         for (const c of this.ents.get(e)?.claims ?? []) for (const o of this.claimIndex.get(c)!) if (!area.has(o)) q.push(o);
         for (const m of this.componentOf(e)) if (!area.has(m)) q.push(m);
       }
-      const oldRep = new Map<GlobalId, GlobalId>();
-      for (const e of area) {
-        oldRep.set(e, this.rep(e));
-        this.membersOf.delete(this.rep(e));
-      }
-      for (const e of area) this.repOf.delete(e);
-      // union-find over shared claims
-      const parent = new Map<GlobalId, GlobalId>();
-      const find = (x: GlobalId): GlobalId => {
-        let r = x;
-        while (parent.get(r) !== r) r = parent.get(r)!;
-        let y = x;
-        while (parent.get(y) !== r) {
-          const n = parent.get(y)!;
-          parent.set(y, r);
-          y = n;
-        }
-        return r;
-      };
-      for (const e of area) parent.set(e, e);
-      for (const e of area) {
-        for (const c of this.ents.get(e)!.claims) {
-          for (const o of this.claimIndex.get(c)!) {
-            const ra = find(e), rb = find(o);
-            if (ra !== rb) parent.set(ra, rb);
-          }
-        }
-      }
-      const groups = new Map<GlobalId, GlobalId[]>();
-      for (const e of area) {
-        const r = find(e);
-        let g = groups.get(r);
-        if (!g) groups.set(r, (g = []));
-        g.push(e);
-      }
-      for (const g of groups.values()) {
-        if (g.length < 2) continue;
-        g.sort((x, y) => this.creationCmp(x, y));
-        const r = g[0]!;
-        this.membersOf.set(r, g);
-        for (const m of g) if (m !== r) this.repOf.set(m, r);
-      }
+      const oldRep = this.regroup(area);
       for (const e of area) {
         touched.add(e);
         const o = oldRep.get(e)!;
@@ -475,6 +501,56 @@ export class MergeState {
     for (const r of out) this.derive(r, changes, adds);
     for (const d of adds) changes.push(d);
     return changes;
+  }
+
+  /**
+   * Recomputes the identity components of `area` (which must be closed under shared claims and
+   * old membership) by union-find over shared claims; returns each entity's previous representative.
+   */
+  private regroup(area: Set<GlobalId>): Map<GlobalId, GlobalId> {
+    const oldRep = new Map<GlobalId, GlobalId>();
+    for (const e of area) {
+      oldRep.set(e, this.rep(e));
+      this.membersOf.delete(this.rep(e));
+    }
+    for (const e of area) this.repOf.delete(e);
+    // union-find over shared claims
+    const parent = new Map<GlobalId, GlobalId>();
+    const find = (x: GlobalId): GlobalId => {
+      let r = x;
+      while (parent.get(r) !== r) r = parent.get(r)!;
+      let y = x;
+      while (parent.get(y) !== r) {
+        const n = parent.get(y)!;
+        parent.set(y, r);
+        y = n;
+      }
+      return r;
+    };
+    for (const e of area) parent.set(e, e);
+    for (const e of area) {
+      for (const c of this.ents.get(e)!.claims) {
+        for (const o of this.claimIndex.get(c)!) {
+          const ra = find(e), rb = find(o);
+          if (ra !== rb) parent.set(ra, rb);
+        }
+      }
+    }
+    const groups = new Map<GlobalId, GlobalId[]>();
+    for (const e of area) {
+      const r = find(e);
+      let g = groups.get(r);
+      if (!g) groups.set(r, (g = []));
+      g.push(e);
+    }
+    for (const g of groups.values()) {
+      if (g.length < 2) continue;
+      g.sort((x, y) => this.creationCmp(x, y));
+      const r = g[0]!;
+      this.membersOf.set(r, g);
+      for (const m of g) if (m !== r) this.repOf.set(m, r);
+    }
+    return oldRep;
   }
 
   /** The members of `e`'s identity component (`[e]` when alone). */
