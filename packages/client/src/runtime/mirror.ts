@@ -75,11 +75,15 @@ export class MirroredView implements WatchedQuery {
     for (const fn of [...this.subs]) fn(diffs);
   }
 
+  /**
+   * Multiset update. Counts may go negative for a moment: a diff can overtake the initial result
+   * across the thread boundary, so a `-1` may arrive before the `+1` it cancels.
+   */
   private add(row: unknown, m: number): void {
     const k = rowKey(row);
     const cur = this.rows.get(k);
     const n = (cur?.n ?? 0) + m;
-    if (n <= 0) this.rows.delete(k);
+    if (n === 0) this.rows.delete(k);
     else this.rows.set(k, { row: cur?.row ?? row, n });
   }
 
