@@ -442,8 +442,28 @@ function applyNot(ctx: Ctx, c: Not, rel: Relation, before: ReadonlySet<string>):
   return antijoin(rel, project(sub, jv, false), jv);
 }
 
+/**
+ * Whether a body contains a plain `not` (whose join variables depend on what is bound before it):
+ * only then must an `or` receive exactly the written-order bindings; otherwise every bound
+ * variable may flow in (fewer rows, same result).
+ */
+function hasPlainNot(clauses: readonly Clause[]): boolean {
+  const memo = plainNotMemo.get(clauses);
+  if (memo !== undefined) return memo;
+  let found = false;
+  for (const c of clauses) {
+    if ((c.kind === 'not' && c.vars === null) || ((c.kind === 'not' || c.kind === 'or' || c.kind === 'and') && hasPlainNot(c.clauses))) {
+      found = true;
+      break;
+    }
+  }
+  plainNotMemo.set(clauses, found);
+  return found;
+}
+const plainNotMemo = new WeakMap<readonly Clause[], boolean>();
+
 function applyOr(ctx: Ctx, c: Or, rel: Relation, before: ReadonlySet<string>): Relation {
-  const inVars = orInputVars(c, before).filter((v) => rel.vars.includes(v));
+  const inVars = (hasPlainNot(c.clauses) ? orInputVars(c, before) : c.joinVars.map((v) => v.name)).filter((v) => rel.vars.includes(v));
   const input = inVars.length === 0 ? UNIT : project(rel, inVars, true);
   const sctx = withDefaultSource(ctx, c.source.name);
   const outVars = c.joinVars.map((v) => v.name);
