@@ -74,6 +74,7 @@ export class ClientCore {
   private readonly views = new Map<number, View>();
   private nextView = 1;
   private readonly eventSinks = new Set<(e: ClientEvent) => void>();
+  private readonly early: ClientEvent[] = [];
   private readonly texts = new Map<string, { doc: Y.Doc; off: () => void }>();
   private readonly streams = new Map<number, () => void>();
 
@@ -116,12 +117,18 @@ export class ClientCore {
   }
 
   private fire(e: ClientEvent): void {
+    if (this.eventSinks.size === 0 && this.early.length < 100) this.early.push(e);
     for (const fn of this.eventSinks) fn(e);
   }
 
-  /** Subscribe to client events; returns the unsubscribe function. */
+  /**
+   * Subscribe to client events; returns the unsubscribe function. Events fired before the first
+   * subscriber (e.g. a storage fault while loading) are delivered to it on subscription.
+   */
   events(fn: (e: ClientEvent) => void): () => void {
     this.eventSinks.add(fn);
+    const early = this.early.splice(0);
+    for (const e of early) fn(e);
     return () => this.eventSinks.delete(fn);
   }
 
