@@ -282,7 +282,7 @@ class TxState {
     this.queueTuples(d, false);
     this.aevt.delete(d);
     this.avet.delete(d);
-    this.vaet.delete(d);
+    if (typeof d.v === 'number' && this.db.schema.isRef(d.a)) this.vaet.delete(d);
     this.count(d.a, -1);
     this.txData.push(new Datom(d.e, d.a, d.v, this.tx, false));
     this.dirty();
@@ -962,7 +962,7 @@ function removeRaw(st: TxState, d: Datom, tx: TxId): void {
   st.eavt.delete(d);
   st.aevt.delete(d);
   st.avet.delete(d);
-  st.vaet.delete(d);
+  if (typeof d.v === 'number' && st.db.schema.isRef(d.a)) st.vaet.delete(d);
   st.count(d.a, -1);
   st.txData.push(new Datom(d.e, d.a, d.v, tx, false));
 }
