@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from './limits.js';
+import { ProtocolError, checkDepth, decodeClientMessage } from './validate.js';
+
+const L = { ...DEFAULT_LIMITS };
+const tx = '0000mwr2s6s6-0000-r1';
+const env = (over: Record<string, unknown> = {}, op: Record<string, unknown> = {}) => ({ tx, replica: 'r1', ops: [{ id: `${tx}/0`, tx, e: 'r1.a', op: 'add', a: 'p/name', v: 'x', ...op }], ...over });
+const decode = (m: unknown) => {
+  const text = typeof m === 'string' ? m : JSON.stringify(m);
+  return decodeClientMessage(text, Buffer.byteLength(text), L);
+};
+const codeOf = (m: unknown) => {
+  try {
+    decode(m);
+    return 'ok';
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProtocolError);
+    return (e as ProtocolError).code;
+  }
+};
+
+describe('decodeClientMessage', () => {
+  it('accepts well-formed hello, push and ping', () => {
+    expect(decode({ t: 'hello', v: 1, replica: 'r1', cursor: null })).toEqual({ t: 'hello', v: 1, replica: 'r1', cursor: null });
+    expect(decode({ t: 'push', txs: [env()] })).toEqual({ t: 'push', txs: [env()] });
+    expect(decode({ t: 'push', txs: [env({ checks: [{ kind: 'cas', e: 'r1.a', a: 'p/n', expected: null, v: { kw: 'a/b' } }], draft: 'd1' })] }).t).toBe('push');
+    expect(decode({ t: 'ping', n: 3 })).toEqual({ t: 'ping', n: 3 });
+  });
+
+  it('scans depth on raw text, ignoring brackets inside strings', () => {
+    expect(() => checkDepth(JSON.stringify({ a: '[[[[[[[[[[[[[[[[[[[[' }), 2)).not.toThrow();
+    expect(() => checkDepth('{"a":"\\"[[[[[["}', 2)).not.toThrow();
+    expect(() => checkDepth('[[[', 2)).toThrow(/deeper than 2/);
+    expect(codeOf('['.repeat(100))).toBe('protocol/too-deep');
+  });
+
+  it('closes with 1009 for oversized frames and 1008 for the rest', () => {
+    const big = 'x'.repeat(L.maxMessageBytes + 1);
+    try {
+      decodeClientMessage(big, big.length, L);
+    } catch (e) {
+      expect((e as ProtocolError).close).toBe(1009);
+    }
+    try {
+      decode('nope');
+    } catch (e) {
+      expect((e as ProtocolError).close).toBe(1008);
+      expect((e as ProtocolError).code).toBe('protocol/invalid-json');
+    }
+  });
+
+  it('rejects forged ids, unknown ops and fields, bad values', () => {
+    expect(codeOf({ t: 'push', txs: [env({}, { id: `${tx}/1` })] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: [env({}, { op: 'drop' })] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: [env({ extra: 1 })] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: [env({ replica: 'r2' })] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: [env({}, { v: { kw: 'x', ref: 'y' } })] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: [env({}, { v: null })] })).toBe('protocol/invalid-message');
+    expect(codeOf(`{"t":"push","txs":[${JSON.stringify(env()).replace('"x"', '1e999')}]}`)).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: [env({}, { op: 'text', v: 'not base64!' })] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: [env({}, { op: 'add', v: undefined })] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: [] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'hello', v: 1, replica: 'r-1', cursor: null })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'hello', v: 1, replica: 'r1', cursor: '01' })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'what' })).toBe('protocol/invalid-message');
+  });
+
+  it('enforces count and length limits with the limit in the message', () => {
+    const many = { t: 'push', txs: [env({ ops: Array.from({ length: L.maxOpsPerTx + 1 }, (_, i) => ({ id: `${tx}/${i}`, tx, e: 'r1.a', op: 'add', a: 'p/n', v: i })) })] };
+    expect(() => decode(many)).toThrow(`got ${L.maxOpsPerTx + 1} > ${L.maxOpsPerTx}`);
+    expect(() => decode({ t: 'push', txs: [env({}, { e: 'x'.repeat(200) })] })).toThrow(/string too long/);
+  });
+});
