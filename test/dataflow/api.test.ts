@@ -36,6 +36,7 @@ describe('result shapes match q', () => {
     ['[:find ?a :with ?e :where [?e :age ?a]]', []],
     ['[:find ?n ?a :keys name age :where [?e :name ?n] [?e :age ?a]]', []],
     ['[:find ?n :in $ ?min :where [?e :name ?n] [?e :age ?a] [(> ?a ?min)]]', [16]],
+    ['[:find ?n ?x :in $ ?d :where [?e :name ?n] [(get-else $ ?e :nick ?d) ?x]]', ['none']],
   ];
   for (const [text, inputs] of queries) {
     it(text, () => {

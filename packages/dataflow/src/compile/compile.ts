@@ -333,7 +333,11 @@ export class Compiler {
         const out = this.bindPat(c.binding, b);
         if (out.k !== 'scalar') throw err('dataflow/unsupported', 'get-else binds one variable', name);
         const sel = b.isSelectiveTerm(eT);
-        return b.push({ kind: 'get-else', src: this.env.base(attrOf(args[1])), e: eT, dflt: this.term(args[2] as PatternTerm, b), out: out.slot, form }, sel);
+        // A default bound by :in is a constant of the registration (entity changes need it known).
+        const d = args[2] as PatternTerm;
+        const dflt: Term = d.kind === 'var' && this.inputScalars.has(d.name) ? { kind: 'const', value: this.inputScalars.get(d.name) } : this.term(d, b);
+        if (dflt.kind !== 'const') throw err('dataflow/unsupported', 'get-else needs a constant default (or one bound by :in)', d);
+        return b.push({ kind: 'get-else', src: this.env.base(attrOf(args[1])), e: eT, dflt, out: out.slot, form }, sel);
       }
       const attrs = args.slice(1).map(attrOf);
       return b.push({ kind: 'get-some', srcs: attrs.map((x) => this.env.base(x)), attrs, e: eT, out: this.bindPat(c.binding, b), form }, b.isSelectiveTerm(eT));
