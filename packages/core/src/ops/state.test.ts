@@ -155,4 +155,17 @@ describe('merge rules', () => {
       expect(s.size).toBe(0);
     }
   });
+
+  it('an undecodable Yjs update is rejected by validation, and skipped deterministically without it', () => {
+    const junk = op(t(1), 'x.1', 'text', 'u/bio', btoa('not a yjs update'));
+    const s = new MergeState(schema);
+    expect(() => s.apply([junk])).toThrowError(/Yjs update/);
+    expect(s.size).toBe(0);
+    const good = new Y.Doc();
+    good.getText('text').insert(0, 'ok');
+    const fine = op(t(2), 'x.1', 'text', 'u/bio', bytesToBase64(Y.encodeStateAsUpdate(good)));
+    const a = new MergeState(schema);
+    a.apply([junk, fine], { validate: false });
+    expect(a.values('x.1', 'u/bio')).toEqual(['ok']);
+  });
 });

@@ -36,11 +36,13 @@
  * is independent of the order ops were applied or removed in.
  */
 import * as Y from 'yjs';
-import { DataloomError } from '../errors.js';
 import type { GlobalId, HlcString, Op, WireValue } from './types.js';
 import { MergeSchema, mergeSchemaOf } from './schema.js';
 import { wireValueKey } from './value.js';
 import { checkOp } from './validate.js';
+import { decodableUpdate } from './text.js';
+
+export { base64ToBytes, bytesToBase64, decodableUpdate } from './text.js';
 
 /** A visible datom of the merge state. */
 export interface VisibleDatom {
@@ -716,11 +718,10 @@ export class MergeState {
     }
     for (const op of live) {
       if (t.applied.has(op.id)) continue;
-      try {
-        Y.applyUpdate(t.doc, base64ToBytes(op.v as string), 'dataloom:merge');
-      } catch (e) {
-        throw new DataloomError('ops/text', `invalid Yjs update in op ${op.id}`, { op: op.id, cause: String(e) });
-      }
+      // An undecodable update (validation normally rejects it earlier) is skipped the same way on
+      // every replica, so it cannot break convergence or leave the state half-derived.
+      const bytes = decodableUpdate(op.v as string);
+      if (bytes !== null) Y.applyUpdate(t.doc, bytes, 'dataloom:merge');
       t.applied.add(op.id);
     }
     if (live.length) {
@@ -728,19 +729,4 @@ export class MergeState {
       vals.set(a + SEP + wireValueKey(s), { e: r, a, v: s, tx: live[live.length - 1]!.tx });
     }
   }
-}
-
-/** Base64 → bytes (no Buffer dependency: works in browsers and workers). */
-export function base64ToBytes(s: string): Uint8Array {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/** Bytes → base64. */
-export function bytesToBase64(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
 }

@@ -7,6 +7,7 @@ import { isHlcString, parseHlc } from '../hlc/hlc.js';
 import { isGlobalId } from '../hlc/ids.js';
 import type { Op, TxEnvelope } from './types.js';
 import { isWireValue } from './value.js';
+import { decodableUpdate } from './text.js';
 
 const KINDS = new Set(['add', 'retract', 'retractEntity', 'text']);
 const ATTR_RE = /^[^\s:][^\s]{0,199}$/;
@@ -33,7 +34,9 @@ export function checkOp(op: unknown): Op {
     if (typeof o.a !== 'string' || !ATTR_RE.test(o.a)) bad('op.a is not an attribute name', { field: 'a', value: String(o.a) });
     if (o.op === 'add' && !isWireValue(o.v)) bad('op.v is not a wire value', { field: 'v', value: JSON.stringify(o.v) });
     if (o.op === 'retract' && o.v !== undefined && !isWireValue(o.v)) bad('op.v is not a wire value', { field: 'v' });
-    if (o.op === 'text' && (typeof o.v !== 'string' || !B64_RE.test(o.v))) bad('text op needs a base64 Yjs update', { field: 'v' });
+    if (o.op === 'text' && (typeof o.v !== 'string' || !B64_RE.test(o.v) || decodableUpdate(o.v) === null)) {
+      bad('text op needs a base64 Yjs update', { field: 'v' });
+    }
     if (typeof o.v === 'object' && o.v !== null && 'ref' in o.v && !isGlobalId((o.v as { ref: unknown }).ref)) {
       bad('ref value is not a global id', { field: 'v', value: String((o.v as { ref: unknown }).ref) });
     }
