@@ -80,6 +80,20 @@ describe('diffs', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('listen gets every transaction report; :keys rows are maps in results and diffs', () => {
+    const conn = people();
+    const reports: unknown[] = [];
+    conn.listen((r) => reports.push(r));
+    const v = conn.register('k', '[:find ?n ?a :keys name age :where [?e :name ?n] [?e :age ?a]]');
+    const calls: Diff[][] = [];
+    v.subscribe((d) => calls.push(d));
+    const r = conn.transact([[':db/add', 4, 'age', 21]]);
+    expect(reports).toEqual([r]);
+    const rows = calls[0]!.map(([row, , m]) => [[...(row as Map<unknown, unknown>).entries()], m]);
+    expect(rows).toContainEqual([[[kw('name'), 'Anna'], [kw('age'), 21]], 1]);
+    expect(rows).toContainEqual([[[kw('name'), 'Anna'], [kw('age'), 20]], -1]);
+  });
+
   it('a row whose pulled entity changes is re-emitted', () => {
     const conn = people();
     const v = conn.register('p', '[:find (pull ?e [:name :age]) :where [?e :age 37]]');
