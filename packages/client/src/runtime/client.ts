@@ -48,7 +48,10 @@ export interface Client {
   since(t: HlcString | number | Date): DbView;
   /** Every transition `[e a v tx added]` (tx an HLC string), oldest first. */
   history(): Promise<Array<[number, unknown, unknown, HlcString, boolean]>>;
-  /** The `Y.Text` of a `:db.type/text` attribute, kept in sync both ways. */
+  /**
+   * The `Y.Text` of a `:db.type/text` attribute, kept in sync both ways: local edits become
+   * transactions (batched per 16 ms frame), merged remote edits appear in it.
+   */
   text(eid: unknown, attr: string): Promise<Y.Text>;
   /** Global id of an integer entity id. */
   globalId(eid: number): Promise<string | null>;
@@ -150,8 +153,19 @@ export function createClient(options: CreateClientOptions): Client {
         .textOpen(encode(eid), attr, wrapFn((u: Uint8Array) => Y.applyUpdate(doc, u, REMOTE)) as never)
         .catch(rethrow);
       Y.applyUpdate(doc, opened.state, REMOTE);
+      // Local edits are batched per frame (16 ms) into one merged update = one transaction.
+      let pending: Uint8Array[] = [];
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const flush = () => {
+        timer = null;
+        const merged = pending.length === 1 ? pending[0]! : Y.mergeUpdates(pending);
+        pending = [];
+        void host.textUpdate(opened.gid, opened.a, merged).catch(() => {});
+      };
       doc.on('update', (u: Uint8Array, origin: unknown) => {
-        if (origin !== REMOTE) void host.textUpdate(opened.gid, opened.a, u);
+        if (origin === REMOTE) return;
+        pending.push(u);
+        if (timer === null) timer = setTimeout(flush, 16);
       });
       return doc.getText('text');
     },
