@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Datom, kw, sym } from '@dataloom/core';
 import { q } from '@dataloom/query';
 import { createConn, type Diff } from '@dataloom/dataflow';
+import { RecursiveOperator } from '../../packages/dataflow/src/operators/recursive.js';
 
 const schema = {
   follows: { ':db/valueType': ':db.type/ref', ':db/cardinality': ':db.cardinality/many' },
@@ -167,6 +168,24 @@ describe('recursion', () => {
     expect(conn.engine.stats().approxBytes).toBeLessThan(200_000);
     conn.transact([[':db/retract', 195, 'follows', 196]]);
     expect((v.result() as Set<unknown>).size).toBe(5);
+  });
+
+  it('falls back to recomputation when delete-and-rederive over-deletes half the closure', () => {
+    const conn = createConn(schema);
+    conn.transact(Array.from({ length: 100 }, (_, i) => ({ ':db/id': i + 1, follows: [i + 2] })));
+    const text = '[:find ?a ?b :in $ % :where (reach ?a ?b)]';
+    const v = conn.register('reach', text, rules);
+    expect((v.result() as Set<unknown>).size).toBe(5050);
+    const rec = conn.engine.operators().find((o) => o instanceof RecursiveOperator) as RecursiveOperator;
+    const before = { ...rec.stats };
+    conn.transact([[':db/retract', 99, 'follows', 100]]); // small: DRed
+    expect(rec.stats.dred).toBe(before.dred + 1);
+    expect(rec.stats.rebuilds).toBe(before.rebuilds);
+    conn.transact([[':db/retract', 50, 'follows', 51]]); // cuts ~2 500 of ~4 950 paths: rebuild
+    expect(rec.stats.rebuilds).toBe(before.rebuilds + 1);
+    expect(sorted(v.result())).toEqual(sorted(q(text, conn.db(), rules)));
+    conn.transact([[':db/add', 50, 'follows', 51]]);
+    expect(sorted(v.result())).toEqual(sorted(q(text, conn.db(), rules)));
   });
 
   it('rejects unstratifiable programs', () => {

@@ -306,6 +306,11 @@ export class Engine {
     this.clearDirty();
   }
 
+  /** The live operators (for tests and diagnostics). */
+  operators(): Operator[] {
+    return [...new Set([...this.byKey.values()].map((e) => e.op))];
+  }
+
   /** Statistics: number of live operators and base relations, and rough heap bytes. */
   stats(): { operators: number; bases: number; approxBytes: number; baseBytes: number } {
     let bytes = 0;
