@@ -172,6 +172,44 @@ describe('demo app in Chromium, served by the sync server', () => {
     }
   });
 
+  it('never loses a raise when two browsers raise at once (:db/cas judged by the server)', async () => {
+    const other = await launchChromium();
+    try {
+      const a = await open('e2e-cas');
+      const b = await open('e2e-cas', other);
+      await waitOnline(a);
+      await waitOnline(b);
+      const east = (page: Page) => page.$eval('[data-testid="territory-earnings"] tr[data-territory="east"] td', (e) => Number(e.textContent));
+      await a.waitForSelector('[data-testid="chicago-seed"], [aria-label="raise corinna"]');
+      if (await a.$('[data-testid="chicago-seed"]')) await a.click('[data-testid="chicago-seed"]'); // idempotent upserts
+      await a.waitForSelector('[aria-label="raise corinna"]', { timeout: 10_000 });
+      await b.waitForSelector('[aria-label="raise corinna"]', { timeout: 10_000 });
+      const before = await east(a);
+      const own = await a.$eval('[data-testid="total-earnings"] tr[data-thug="corinna"] td', (e) => Number(e.textContent));
+      // Both raise corinna from the same value they saw: only one compare-and-set can win.
+      const raise = (page: Page) =>
+        page.evaluate(async (old) => {
+          const client = (window as unknown as { dataloom: { transact(tx: unknown): Promise<{ tx: string }>; confirmed(tx: string): Promise<void> } }).dataloom;
+          try {
+            const r = await client.transact([[':db/cas', [':thug/name', 'corinna'], ':thug/earnings', old, old + 100]]);
+            await client.confirmed(r.tx);
+            return 'accepted';
+          } catch (e) {
+            return `refused: ${(e as { code?: string }).code}`;
+          }
+        }, own);
+      const outcomes = await Promise.all([raise(a), raise(b)]);
+      console.log(`[cas] outcomes: ${outcomes.join(' / ')}`);
+      expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
+      expect(outcomes.find((o) => o !== 'accepted')).toMatch(/^refused: (sync|transact)\/cas/);
+      // Both replicas converge on exactly one raise; the refused one was rolled back.
+      await a.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td')?.textContent === String(v), before + 100);
+      await b.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td')?.textContent === String(v), before + 100);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('shares one replica between two tabs without the server', async () => {
     const page1 = await chromium.newPage();
     const page2 = await chromium.newPage();

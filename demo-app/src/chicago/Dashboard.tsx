@@ -1,5 +1,5 @@
 import { useQuery, useTransact, type Row } from '@dataloom/react';
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { seedTx } from './data.js';
 import { RATS, RULES, TERRITORY_EARNINGS, THUG_EARNINGS, TOTAL_EARNINGS } from './queries.js';
 
@@ -19,8 +19,16 @@ export function Dashboard() {
   const transact = useTransact();
   const ownByName = useMemo(() => new Map(byFirst(own)), [own]);
   const ratNames = useMemo(() => new Set(rats.map((r) => String(r[0]))), [rats]);
-  const bump = (name: string, by: number) =>
-    void transact([{ ':db/id': [':thug/name', name], ':thug/earnings': (ownByName.get(name) ?? 0) + by }]);
+  const [error, setError] = useState<string | null>(null);
+  // Compare-and-set: the server refuses a raise computed from a stale value (sync/cas-failed), so two
+  // people raising at once never silently lose one raise; the refused one rolls back and says so.
+  const bump = (name: string, by: number) => {
+    const old = ownByName.get(name) ?? 0;
+    transact([[':db/cas', [':thug/name', name], ':thug/earnings', old, old + by]]).then(
+      () => setError(null),
+      (e: unknown) => setError(String((e as Error).message ?? e)),
+    );
+  };
   const toggleRat = (name: string) =>
     void transact([{ ':db/id': [':thug/name', name], ':thug/rat?': !ratNames.has(name) }]);
 
@@ -61,6 +69,7 @@ export function Dashboard() {
           </tbody>
         </table>
       </div>
+      {error && <p className="error" data-testid="chicago-error">{error}</p>}
       <p data-testid="rats">Rats: {[...ratNames].sort().join(', ') || 'none'}</p>
     </section>
   );
