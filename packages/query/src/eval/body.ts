@@ -205,9 +205,25 @@ export function evalBody(ctx: Ctx, clauses: readonly Clause[], input: Relation):
     return rel.rows.length === 0 ? emptyResult() : rel;
   }
   const remaining = clauses.slice();
+  // With stable plans, the order chosen so far for these input variables is followed and extended.
+  let plan: Clause[] | null = null;
+  if (ctx.stable) {
+    let m = stablePlans.get(clauses);
+    if (!m) stablePlans.set(clauses, (m = new Map()));
+    const planKey = rel.vars.join(' ');
+    plan = m.get(planKey) ?? null;
+    if (!plan) m.set(planKey, (plan = []));
+  }
+  let step = 0;
   while (remaining.length > 0) {
     if (rel.rows.length === 0) return emptyResult();
-    const i = choose(ctx, remaining, rel, info);
+    let i: number;
+    if (plan && step < plan.length) i = remaining.indexOf(plan[step]!);
+    else {
+      i = choose(ctx, remaining, rel, info);
+      plan?.push(remaining[i]!);
+    }
+    step++;
     const c = remaining[i]!;
     remaining.splice(i, 1);
     if (c.kind === 'pattern') {
@@ -254,6 +270,9 @@ function rangeFor(p: Pattern, remaining: readonly Clause[], rel: Relation): Valu
   }
   return range;
 }
+
+/** Clause orders chosen for bodies evaluated with `ctx.stable` (per input variables). */
+const stablePlans = new WeakMap<readonly Clause[], Map<string, Clause[]>>();
 
 function varsOfArgs(args: readonly FnArg[]): string[] {
   return args.filter((a) => a.kind === 'var').map((a) => (a as { name: string }).name);

@@ -17,6 +17,13 @@ export interface Ctx {
    * DataScript raises them. Otherwise the planner reorders freely.
    */
   readonly ordered: boolean;
+  /**
+   * Stable plans: the clause order chosen for a body (per bound-variable set) is reused on every
+   * later evaluation. The rule engine needs this: semi-naive evaluation reads a recursive call's
+   * new answers from the table its adornment selects, so the adornment must not change between
+   * rounds.
+   */
+  readonly stable?: boolean;
   /** Planner estimate cache (counts per attribute / attribute-value). */
   readonly estimates: Map<string, number>;
   /** Per-`q` mutable state shared by derived contexts: the rule engine (created on first call). */

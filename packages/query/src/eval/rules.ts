@@ -28,6 +28,8 @@ interface Table {
   readonly key: string;
   readonly rule: Rule;
   readonly ctx: Ctx;
+  /** `ctx` with stable plans (see `Ctx.stable`). */
+  readonly stableCtx: Ctx;
   readonly adorn: readonly boolean[];
   readonly scc: number;
   /** Demanded bound-argument tuples (key → tuple). */
@@ -118,6 +120,7 @@ export class RuleEngine {
         key,
         rule,
         ctx,
+        stableCtx: { ...ctx, stable: true },
         adorn,
         scc: this.sccOf.get(rule.name)!,
         demand: new Map(),
@@ -220,7 +223,7 @@ export class RuleEngine {
       const run = (demand: unknown[][], deltaCall: RuleCall | null) => {
         if (demand.length === 0) return;
         this.deltaCall = deltaCall;
-        const out = evalBody(t.ctx, br.clauses, { vars: boundHead, rows: demand });
+        const out = evalBody(t.stableCtx, br.clauses, { vars: boundHead, rows: demand });
         const cols = head.map((v) => out.vars.indexOf(v));
         for (const row of out.rows) t.pending.push(cols.map((c) => (c < 0 ? null : row[c])));
       };
