@@ -10,6 +10,7 @@ import { serveStatic } from '../helpers/server.js';
 declare const cold: {
   seed(n: number): Promise<{ datoms: number; bytes: number }>;
   open(): Promise<{ ms: number; loadMs: number; mergeMs: number; datoms: number }>;
+  txToDiff(runs: number): Promise<{ readyMs: number; ms: number[] }>;
 };
 
 const n = Number(process.argv[2] ?? 20000);
@@ -28,6 +29,8 @@ try {
   const runs = [];
   for (let i = 0; i < 3; i++) runs.push(await page2.evaluate(() => cold.open()));
   const ms = runs.map((r) => r.ms).sort((a, b) => a - b);
+  const lat = await page2.evaluate(() => cold.txToDiff(40));
+  const sorted = lat.ms.slice().sort((a, b) => a - b);
   console.log(
     JSON.stringify({
       datoms: seeded.datoms,
@@ -35,6 +38,9 @@ try {
       coldStartMedianMs: Math.round(ms[1]!),
       idbReadMs: Math.round(runs[1]!.loadMs),
       mergeMs: Math.round(runs[1]!.mergeMs),
+      workerClientReadyWith20ViewsMs: Math.round(lat.readyMs),
+      transactToMainThreadDiffMedianMs: +sorted[Math.floor(sorted.length / 2)]!.toFixed(2),
+      transactToMainThreadDiffP90Ms: +sorted[Math.floor(sorted.length * 0.9)]!.toFixed(2),
       runs,
     }),
   );

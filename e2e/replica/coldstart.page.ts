@@ -1,6 +1,6 @@
 /** Browser side of the cold-start measurement (see coldstart.measure.ts). */
 import { MergeState, formatHlc, type Op } from '@dataloom/core';
-import { IdbStore, Replica } from '@dataloom/client';
+import { IdbStore, Replica, createClient } from '@dataloom/client';
 
 const schema = {
   'p/name': {},
@@ -28,7 +28,7 @@ const api = {
       ops.push({ id: tx + '/3', tx, e, op: 'add', a: 'p/tags', v: 'tag' + (i % 7) });
       ops.push({ id: tx + '/4', tx, e, op: 'add', a: 'p/friend', v: { ref: `seed.${((i * 7) % nEntities).toString(36)}` } });
     }
-    const store = new IdbStore('coldstart');
+    const store = new IdbStore('dataloom:cold');
     await store.putMeta({ replicaId: 'coldstart', hlc: { ms: 1_800_000_000_000, counter: 0 }, cursor: null });
     await store.compact(ops);
     await store.close();
@@ -38,7 +38,7 @@ const api = {
   /** Opens the replica from IndexedDB; returns ms until ready and the datom count. */
   async open(): Promise<{ ms: number; loadMs: number; mergeMs: number; datoms: number }> {
     const t0 = performance.now();
-    const store = new IdbStore('coldstart');
+    const store = new IdbStore('dataloom:cold');
     const t1 = performance.now();
     const loaded = await store.load();
     const loadMs = performance.now() - t1;
@@ -47,13 +47,44 @@ const api = {
     new MergeState(schema).apply(loaded.snapshot, { validate: false });
     const mergeMs = performance.now() - tm;
     const t2 = performance.now();
-    const r = new Replica({ schema, store: new IdbStore('coldstart') });
+    const r = new Replica({ schema, store: new IdbStore('dataloom:cold') });
     await r.ready;
     const ms = performance.now() - t2;
     void t0;
     const datoms = r.db().size;
     await r.close();
     return { ms, loadMs, mergeMs, datoms };
+  },
+  /**
+   * A worker-backed client over the seeded replica with 20 watched queries: ms from
+   * `transact` to the watched view's diff on this (main) thread, per transaction.
+   */
+  async txToDiff(runs: number): Promise<{ readyMs: number; ms: number[] }> {
+    const t0 = performance.now();
+    const worker = new Worker(new URL('./replica.worker.ts', import.meta.url), { type: 'module' });
+    const client = createClient({ name: 'cold', schema, storage: 'indexeddb', worker, tabs: false });
+    await client.ready;
+    const views = Array.from({ length: 20 }, (_, i) => client.watch(`[:find ?e ?n :where [?e :p/age ${i}] [?e :p/name ?n]]`));
+    await Promise.all(views.map((v) => v.ready));
+    const readyMs = performance.now() - t0;
+    const ids = (await client.q('[:find [?e ...] :where [?e :p/age 30]]')) as number[];
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const target = views[i % 20]!;
+      const got = new Promise<void>((res) => {
+        const off = target.subscribe(() => {
+          off();
+          res();
+        });
+      });
+      const t = performance.now();
+      await client.transact([[':db/add', ids[i % ids.length]!, ':p/age', i % 20]]);
+      await got;
+      ms.push(performance.now() - t);
+    }
+    await client.close();
+    worker.terminate();
+    return { readyMs, ms };
   },
 };
 (window as unknown as { cold: typeof api }).cold = api;
