@@ -14,7 +14,7 @@
  * Then relations are grouped into strongly connected components; negation inside a component is
  * rejected (`dataflow/unstratifiable`).
  */
-import { DataloomError, Keyword, Sym, kw } from '@dataloom/core';
+import { DataloomError, Keyword, Sym, kw, parseEdn } from '@dataloom/core';
 import type { Binding, Clause, FindElem, PatternTerm, Query, Rule, RuleBranch, Rules, Variable } from '@dataloom/query';
 import { bindingVars, collectVars, parseRules } from '@dataloom/query';
 import { type BindPat, type FnRef, type RelSource, type RuleIR, type Step, type Term, stepSources } from '../ir/types.js';
@@ -108,7 +108,9 @@ export class Compiler {
         continue;
       }
       const names: string[] = [];
-      const rows = bindInput(b, value, names);
+      // As in `q`: an EDN string is read as EDN where a string cannot be the value.
+      const v = typeof value === 'string' && b.kind !== 'bind-scalar' ? parseEdn(value) : value;
+      const rows = bindInput(b, v, names);
       if (b.kind === 'bind-scalar') this.inputScalars.set(b.variable.name, value);
       const next: unknown[][] = [];
       for (const r of inRows) for (const s of rows) next.push([...r, ...s]);
