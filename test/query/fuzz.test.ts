@@ -3,7 +3,8 @@
  * not/not-join, or/or-join, recursive rules, aggregates, :with, errors) run on Dataloom and on the
  * datascript npm package; results or errors must agree.
  *
- * FUZZ_RUNS=n sets the number of cases (default 1000); FUZZ_SEED=s replays one database's cases.
+ * FUZZ_RUNS=n sets the number of cases (default 1000), FUZZ_BASE=b the first seed (default 1000);
+ * FUZZ_SEED=s replays one database's cases.
  */
 import { describe, expect, it } from 'vitest';
 import { genDb, genQuery, mulberry32, RULES } from '../gen/queries.js';
@@ -11,6 +12,7 @@ import { DB, diff, world } from './harness.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : null;
+const BASE = Number(process.env.FUZZ_BASE ?? 1000);
 const QUERIES_PER_DB = 10;
 const DBS_PER_TEST = 20;
 
@@ -30,7 +32,7 @@ describe('random queries agree with DataScript', () => {
     it(`seed ${SEED}`, () => runSeed(SEED));
     return;
   }
-  const seeds = Array.from({ length: Math.ceil(RUNS / QUERIES_PER_DB) }, (_, i) => 1000 + i);
+  const seeds = Array.from({ length: Math.ceil(RUNS / QUERIES_PER_DB) }, (_, i) => BASE + i);
   for (let i = 0; i < seeds.length; i += DBS_PER_TEST) {
     const batch = seeds.slice(i, i + DBS_PER_TEST);
     it(`seeds ${batch[0]}–${batch[batch.length - 1]} (${batch.length * QUERIES_PER_DB} queries)`, () => {
