@@ -306,3 +306,24 @@ export function genQuery(rng: Rng, db: GenDb): GenQuery {
   const query = `[:find ${find}${keys}${withClause}${ins} :where ${clauses.join(' ')}]`;
   return { query, inputs, rules: usesRules, aggregate };
 }
+
+/**
+ * A random follow-up transaction for a database from {@link genDb} (for incremental-vs-recompute
+ * checks): 1–`maxOps` operations among asserting attribute values (replacing cardinality-one
+ * values), retracting a possible datom (which may not exist — a no-op), retracting all values of
+ * an attribute and `:db/retractEntity`. Only entity ids 1..n are touched.
+ */
+export function genTx(rng: Rng, db: GenDb, maxOps = 4): string {
+  const ops: string[] = [];
+  const k = int(rng, 1, maxOps);
+  for (let i = 0; i < k; i++) {
+    const e = int(rng, 1, db.n);
+    const a = pick(rng, ATTRS);
+    const r = rng();
+    if (r < 0.55) ops.push(`[:db/add ${e} ${a.name} ${constOf(rng, a.kind, db.n)}]`);
+    else if (r < 0.8) ops.push(`[:db/retract ${e} ${a.name} ${constOf(rng, a.kind, db.n)}]`);
+    else if (r < 0.92) ops.push(`[:db/retract ${e} ${a.name}]`);
+    else ops.push(`[:db/retractEntity ${e}]`);
+  }
+  return '[' + ops.join(' ') + ']';
+}
