@@ -7,7 +7,8 @@
  * FUZZ_SEED=s replays one database's cases.
  */
 import { describe, expect, it } from 'vitest';
-import { genDb, genQuery, mulberry32, RULES } from '../gen/queries.js';
+import { genDb, genQuery, genTx, mulberry32, RULES } from '../gen/queries.js';
+import { dsWith } from '../oracle/datascript.js';
 import { DB, diff, world } from './harness.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
@@ -19,11 +20,20 @@ const DBS_PER_TEST = 20;
 function runSeed(seed: number): void {
   const rng = mulberry32(seed);
   const g = genDb(rng);
-  const w = world(g.schema, g.tx);
+  let w = world(g.schema, g.tx);
+  const txs: string[] = [];
   for (let i = 0; i < QUERIES_PER_DB; i++) {
+    if (i === QUERIES_PER_DB / 2) {
+      // Half the queries run after random retractions/updates.
+      for (let j = 0; j < 2; j++) {
+        const tx = genTx(rng, g);
+        txs.push(tx);
+        w = { ours: w.ours.with(tx).dbAfter, ds: dsWith(w.ds, tx).db };
+      }
+    }
     const c = genQuery(rng, g);
     const d = c.rules ? diff(w, c.query, DB, RULES, ...c.inputs) : diff(w, c.query, DB, ...c.inputs);
-    if (d !== null) expect.fail(`${d}\n  database: ${g.tx}\n  replay with FUZZ_SEED=${seed} (query #${i})`);
+    if (d !== null) expect.fail(`${d}\n  database: ${g.tx}\n  then: ${i >= QUERIES_PER_DB / 2 ? txs.join(' ') : '-'}\n  replay with FUZZ_SEED=${seed} (query #${i})`);
   }
 }
 
