@@ -234,3 +234,22 @@ describe('schema as data', () => {
     expect(r2.merged().schema.get('x/tags').many).toBe(true);
   });
 });
+
+describe('auto-compaction', () => {
+  it('folds the log into the snapshot after compactEvery batches', async () => {
+    const backing = memoryBacking();
+    const r = new Replica({ schema, store: new MemoryStore(backing), replicaId: 'ra', compactEvery: 5 });
+    for (let i = 0; i < 5; i++) {
+      const { tx } = await r.localTransact([{ 'user/name': `n${i}` }]);
+      await r.ack(tx);
+    }
+    await r.localTransact([{ 'user/name': 'pending' }]); // queued after the compaction
+    expect(backing.log).toEqual([]);
+    expect(backing.snapshot.length).toBe(5);
+    expect(backing.outbox.size).toBe(1);
+    await r.close();
+    const again = new Replica({ schema, store: new MemoryStore(backing) });
+    await again.ready;
+    expect(names(again).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'pending']);
+  });
+});

@@ -54,6 +54,11 @@ export interface ReplicaOptions {
   /** Replica id for a fresh store (default random). Ignored when the store already has one. */
   replicaId?: string;
   /**
+   * Fold the log into one snapshot record after this many appended batches (default 1000;
+   * `0` disables). Keeps cold start to a few large reads.
+   */
+  compactEvery?: number;
+  /**
    * Several tabs share the store: each session gets its own replica id
    * (`<stored id>_<random>`), so two tabs never issue the same HLC stamp or op id.
    */
@@ -183,6 +188,7 @@ export class Replica implements SyncTarget {
       const i = this.outboxList.findIndex((e) => e.tx === tx);
       if (i < 0) return;
       await this.persist('ack', (s) => s.ack(tx));
+      this.noteLogAppend();
       this.outboxList.splice(i, 1);
       this.emit('acked', { tx, cursor });
     });
@@ -234,6 +240,7 @@ export class Replica implements SyncTarget {
       }
       const draftOps = draftEnvs.flatMap((e) => e.ops.map((o) => ({ ...o, draft: e.draft })));
       await this.persist('putRemote', (s) => s.putRemote([...fresh, ...(draftOps as Op[])], { ...this.meta(), cursor }));
+      if (fresh.length || draftOps.length) this.noteLogAppend();
       this.cursorValue = cursor;
       this.tap({ kind: 'remote', envelopes: [...envelopes], cursor });
       for (const d of draftEnvs) this.addDraft(d);
@@ -436,6 +443,16 @@ export class Replica implements SyncTarget {
 
   // ------------------------------------------------------------------ internals
 
+  private logAppends = 0;
+
+  /** Counts log batches; schedules a background compaction past the threshold. */
+  private noteLogAppend(): void {
+    const every = this.options.compactEvery ?? 1000;
+    if (every <= 0 || ++this.logAppends < every) return;
+    this.logAppends = 0;
+    void this.compact().catch(() => {});
+  }
+
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.chain.then(() => {
       if (this.closed) throw new DataloomError('replica/closed', 'the replica is closed', {});
@@ -477,6 +494,7 @@ export class Replica implements SyncTarget {
     for (const o of st.snapshot) pushOp(o);
     for (const batch of st.log) for (const o of batch) pushOp(o);
     this.outboxList = st.outbox;
+    this.logAppends = st.log.length;
     for (const env of st.outbox) {
       if (env.draft !== undefined) this.addDraft(env);
       else committed.push(...env.ops);
