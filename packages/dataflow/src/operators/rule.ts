@@ -68,10 +68,21 @@ export class RuleOperator implements Operator {
   }
 
   init(): void {
-    const acc = new Map<Key, { t: Tuple; w: number }>();
-    const ctx: RunCtx = { emit: (t, w) => accumulate(acc, this.out.arr.keyOf(t), t, w), extOld: false, delta: null, sign: 0, head: null };
+    // Initial evaluation: every derivation has weight +1, so count straight into `out`/`extra`.
+    const arr = this.out.arr;
+    const extra = this.extra;
+    const ctx: RunCtx = {
+      emit: (t, w) => {
+        const k = arr.keyOf(t);
+        if (arr.has(k)) extra.set(k, (extra.get(k) ?? 0) + w);
+        else arr.insert(t, k);
+      },
+      extOld: false,
+      delta: null,
+      sign: 0,
+      head: null,
+    };
     for (const c of this.clauses) planRule(c.rule, { kind: 'none' }, () => NEW).run(ctx);
-    this.applyCounts(acc, false);
   }
 
   /** Derivation count of the tuple with key `k` (present tuples count 1 + extra). */
