@@ -36,51 +36,52 @@ export class DbImpl implements Db {
 
   // ---- index access ---------------------------------------------------------------------------
 
-  /** @internal probe for a prefix of components of `index`; null when a component resolves to nothing */
+  /**
+   * @internal probe for a prefix of components of `index`. Entity components (and ref values) go
+   * through `entidStrict`, like DataScript's `d/datoms`: a lookup ref that matches nothing throws
+   * `entity-id/missing`.
+   */
   probeFor(index: IndexName, comps: readonly unknown[]): Probe<Datom> | null {
     const n = prefixLength(comps);
     switch (index) {
       case 'eavt': {
         if (n === 0) return ix.probeAll;
-        const e = this.entid(comps[0]);
+        const e = this.entidStrict(comps[0]);
         if (e === null) return null;
         if (n === 1) return ix.probeE(e);
         const a = attrKw(comps[1] as AttrLike);
         if (n === 2) return ix.probeEA(e, a);
-        const v = this.resolveV(a, comps[2]);
-        if (v === null) return null;
+        const v = this.resolveVStrict(a, comps[2]);
         return ix.probeEAV(e, a, v);
       }
       case 'aevt': {
         if (n === 0) return ix.probeAll;
         const a = attrKw(comps[0] as AttrLike);
         if (n === 1) return ix.probeA(a);
-        const e = this.entid(comps[1]);
+        const e = this.entidStrict(comps[1]);
         if (e === null) return null;
         if (n === 2) return ix.probeAE(a, e);
-        const v = this.resolveV(a, comps[2]);
-        if (v === null) return null;
+        const v = this.resolveVStrict(a, comps[2]);
         return ix.probeAEV(a, e, v);
       }
       case 'avet': {
         if (n === 0) return ix.probeAll;
         const a = attrKw(comps[0] as AttrLike);
         if (n === 1) return ix.probeA(a);
-        const v = this.resolveV(a, comps[1]);
-        if (v === null) return null;
+        const v = this.resolveVStrict(a, comps[1]);
         if (n === 2) return ix.probeAV(a, v);
-        const e = this.entid(comps[2]);
+        const e = this.entidStrict(comps[2]);
         if (e === null) return null;
         return ix.probeAVE(a, v, e);
       }
       case 'vaet': {
         if (n === 0) return ix.probeAll;
-        const v = this.entid(comps[0]);
+        const v = this.entidStrict(comps[0]);
         if (v === null) return null;
         if (n === 1) return ix.probeV(v);
         const a = attrKw(comps[1] as AttrLike);
         if (n === 2) return ix.probeVA(v, a);
-        const e = this.entid(comps[2]);
+        const e = this.entidStrict(comps[2]);
         if (e === null) return null;
         return ix.probeVAE(v, a, e);
       }
@@ -89,6 +90,10 @@ export class DbImpl implements Db {
           index,
         });
     }
+  }
+
+  private resolveVStrict(a: Keyword, v: unknown): unknown {
+    return this.schema.isRef(a) && typeof v !== 'number' ? this.entidStrict(v) : v;
   }
 
   private resolveV(a: Keyword, v: unknown): unknown {
