@@ -242,8 +242,10 @@ export class SyncClient {
     this.ws = null;
     this.stopKeepAlive();
     if (ws) {
-      ws.onopen = ws.onmessage = ws.onerror = null;
-      ws.onclose = null;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      // Keep an error listener: closing a socket that is still connecting makes `ws` emit
+      // "closed before the connection was established", which must not become uncaught.
+      ws.onerror = () => {};
       try {
         ws.close(code, reason);
       } catch {
