@@ -209,7 +209,11 @@ type PullMap = Map<unknown, unknown>;
 class Puller {
   constructor(readonly db: DbImpl) {}
 
-  entity(eid: EntityId, pattern: Pattern, seen: ReadonlySet<EntityId>, depth: ReadonlyMap<AttrSpec, number>): PullMap | null {
+  /**
+   * `seen` (entities on the current recursion path) and `depth` (recursion depth per spec) are
+   * mutated on the way down and restored on the way up: no copies per child.
+   */
+  entity(eid: EntityId, pattern: Pattern, seen: Set<EntityId>, depth: Map<AttrSpec, number>): PullMap | null {
     const db = this.db;
     const res: PullMap = new Map();
     if (pattern.dbId) res.set(K_DB_ID, eid);
@@ -244,11 +248,14 @@ class Puller {
     return res.size === 0 ? null : res;
   }
 
-  private component(v: EntityId, seen: ReadonlySet<EntityId>): unknown {
+  private component(v: EntityId, seen: Set<EntityId>): unknown {
     if (seen.has(v)) return new Map([[K_DB_ID, v]]);
-    const s = new Set(seen);
-    s.add(v);
-    return this.entity(v, WILDCARD, s, new Map());
+    seen.add(v);
+    try {
+      return this.entity(v, WILDCARD, seen, new Map());
+    } finally {
+      seen.delete(v);
+    }
   }
 
   private attr(
@@ -256,8 +263,8 @@ class Puller {
     spec: AttrSpec,
     parent: Pattern,
     res: PullMap,
-    seen: ReadonlySet<EntityId>,
-    depth: ReadonlyMap<AttrSpec, number>,
+    seen: Set<EntityId>,
+    depth: Map<AttrSpec, number>,
   ): void {
     const db = this.db;
     const schema = db.schema;
@@ -301,11 +308,16 @@ class Puller {
         const id = v as EntityId;
         if (seen.has(id)) return new Map([[K_DB_ID, id]]);
         if (d >= spec.recursion!) return null;
-        const s = new Set(seen);
-        s.add(id);
-        const dm = new Map(depth);
-        dm.set(spec, d + 1);
-        return this.entity(id, parent, s, dm);
+        const prev = depth.get(spec);
+        seen.add(id);
+        depth.set(spec, d + 1);
+        try {
+          return this.entity(id, parent, seen, depth);
+        } finally {
+          seen.delete(id);
+          if (prev === undefined) depth.delete(spec);
+          else depth.set(spec, prev);
+        }
       };
     } else if (spec.sub !== null) {
       const sub = spec.sub;
@@ -329,8 +341,6 @@ class Puller {
   }
 }
 
-const EMPTY_SET: ReadonlySet<EntityId> = new Set();
-const EMPTY_DEPTH: ReadonlyMap<AttrSpec, number> = new Map();
 
 /**
  * DataScript's `d/pull`: the entity `eid` (id, lookup ref or ident) shaped by `pattern`, or null
@@ -341,7 +351,7 @@ export function pull(db: Db, pattern: unknown, eid: unknown): Map<unknown, unkno
   const p = compiled(pattern);
   const e = d.entid(eid);
   if (e === null) return null;
-  return new Puller(d).entity(e, p, EMPTY_SET, EMPTY_DEPTH);
+  return new Puller(d).entity(e, p, new Set(), new Map());
 }
 
 /** DataScript's `d/pull-many`: one pull per id, in order (nulls kept). */
@@ -352,7 +362,7 @@ export function pullMany(db: Db, pattern: unknown, eids: Iterable<unknown>): Arr
   const out: Array<Map<unknown, unknown> | null> = [];
   for (const eid of eids) {
     const e = d.entid(eid);
-    out.push(e === null ? null : puller.entity(e, p, EMPTY_SET, EMPTY_DEPTH));
+    out.push(e === null ? null : puller.entity(e, p, new Set(), new Map()));
   }
   return out;
 }
