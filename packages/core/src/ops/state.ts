@@ -646,20 +646,20 @@ export class MergeState {
           for (const [k, op] of best) {
             if (op.op !== 'add' || op.tx <= T) continue;
             const v = this.mapValue(op);
-            if (v !== null) next.set(a + SEP + k, { e: r, a, v, tx: op.tx });
+            if (v !== null) next.set(a + SEP + k, { e: r, a, v, tx: op.tx, added: true } as VisibleDatom);
           }
         } else if (list.length === 1) {
           const op = list[0]!;
           if (op.op === 'add' && op.tx > T) {
             const v = this.mapValue(op);
-            if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: op.tx });
+            if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: op.tx, added: true } as VisibleDatom);
           }
         } else {
           let best: Op | null = null;
           for (const op of list) if (op.op !== 'text' && (best === null || op.id > best.id)) best = op;
           if (best && best.op === 'add' && best.tx > T) {
             const v = this.mapValue(best);
-            if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: best.tx });
+            if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: best.tx, added: true } as VisibleDatom);
           }
         }
       }
@@ -675,7 +675,8 @@ export class MergeState {
     }
     for (const [k, d] of next) {
       if (prev === undefined || !prev.has(k)) {
-        adds.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: true });
+        // visible datoms are built with `added: true`, so the datom itself is the change record
+        adds.push(d as DatomChange);
         this.index(d);
       }
     }
@@ -726,7 +727,7 @@ export class MergeState {
     }
     if (live.length) {
       const s = t.doc.getText('text').toString();
-      vals.set(a + SEP + wireValueKey(s), { e: r, a, v: s, tx: live[live.length - 1]!.tx });
+      vals.set(a + SEP + wireValueKey(s), { e: r, a, v: s, tx: live[live.length - 1]!.tx, added: true } as VisibleDatom);
     }
   }
 }
