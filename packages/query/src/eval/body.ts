@@ -318,12 +318,17 @@ function choose(ctx: Ctx, clauses: readonly Clause[], rel: Relation, info: Analy
         if (allBound(varsOfArgs(c.args)) && (c.fn.kind !== 'var' || bound.has(c.fn.name))) est = { rows: n, cost: n };
         break;
       case 'rule-call': {
+        // Never call a rule with fewer bound arguments than the written order gives it (its body
+        // was analysed for that adornment).
+        const before = info.before.get(c)!;
+        if (!c.args.every((t) => t.kind !== 'var' || !before.has(t.name) || bound.has(t.name))) break;
         const anyBound = c.args.some((t) => t.kind === 'const' || (t.kind === 'var' && bound.has(t.name)));
         est = anyBound ? { rows: n * 4, cost: n * 4 } : { rows: n * 1e6, cost: 1e6 };
         break;
       }
       case 'or': {
         if (c.vars && !allBound(c.vars.required.map((v) => v.name))) break;
+        if (!allBound(orInputVars(c, info.before.get(c)!))) break;
         const shares = c.joinVars.some((v) => bound.has(v.name));
         est = shares ? { rows: n * 2, cost: n * 2 } : { rows: n * 1e5, cost: 1e5 };
         break;
@@ -340,7 +345,8 @@ function choose(ctx: Ctx, clauses: readonly Clause[], rel: Relation, info: Analy
     }
   }
   if (best >= 0) return best;
-  // Nothing ready (cannot happen after analysis); fall back to written order.
+  // Nothing else ready: the earliest remaining clause in written order always is (every clause
+  // written before it has run).
   return 0;
 }
 
