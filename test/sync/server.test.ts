@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createServer, type DataloomServer, type ServerOptions } from '../../packages/server/src/index.js';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
-import { TEST_SCHEMA, makeClient, tempDir, within, sleep } from './support/harness.js';
+import { PG_URL, TEST_SCHEMA, makeClient, pgNamespace, tempDir, within, sleep } from './support/harness.js';
+import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -257,5 +258,46 @@ describe('sync server + client', () => {
     // and clients may not change the schema themselves
     const sneaky = await a.replica.localTransact({ ops: [{ op: 'add', e: 'attr.x', a: 'db/ident', v: { kw: 'item/evil' } }] });
     await expect(a.sync.waitForTx(sneaky.tx)).rejects.toMatchObject({ code: 'sync/schema-forbidden' });
+  });
+
+  it('closes a client that does not read (bounded output buffer, 1013) without disturbing others', async () => {
+    const { server } = await start({ limits: { maxBufferedBytes: 256 * 1024 } });
+    const slow = await raw(server.url);
+    slow.send({ t: 'hello', v: 1, replica: 'slowpoke', cursor: null });
+    await slow.until(() => slow.msgs.some((m) => m.t === 'welcome'), 'welcome');
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const a = client(server.url, 'writer');
+    const big = 'x'.repeat(200_000);
+    for (let i = 0; i < 60; i++) await a.replica.localTransact({ ops: [{ op: 'add', e: a.replica.newEntity(), a: 'item/title', v: big }] });
+    await within(a.sync.whenSynced(), 30_000, 'writer synced');
+    for (let i = 0; i < 300 && server.connections() > 1; i++) await sleep(20);
+    expect(server.connections()).toBe(1);
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await slow.until(() => slow.closed() !== null, 'slow client closed');
+    expect([1013, 1006]).toContain(slow.closed()!.code);
+  });
+
+  it('fans out across two server processes on one PostgreSQL database (LISTEN/NOTIFY)', async () => {
+    const namespace = pgNamespace();
+    const store = `${PG_URL}?namespace=${namespace}`;
+    const n1 = await createServer({ store, port: 0, schema: TEST_SCHEMA });
+    const n2 = await createServer({ store, port: 0, schema: TEST_SCHEMA, pollMs: 60_000 });
+    cleanups.push(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => n1.close(), () => n2.close());
+    const a = client(n1.url, 'onNode1');
+    const b = client(n2.url, 'onNode2');
+    await within(Promise.all([a.sync.whenSynced(), b.sync.whenSynced()]), 10_000, 'synced');
+    const acks: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const ra = await a.replica.localTransact({ ops: [{ op: 'add', e: a.replica.newEntity(), a: 'item/title', v: `from 1 #${i}` }] });
+      const rb = await b.replica.localTransact({ ops: [{ op: 'add', e: b.replica.newEntity(), a: 'item/title', v: `from 2 #${i}` }] });
+      await within(Promise.all([a.sync.waitForTx(ra.tx), b.sync.waitForTx(rb.tx)]), 10_000, 'acks');
+      acks.push(a.replica.acked.get(ra.tx)!, b.replica.acked.get(rb.tx)!);
+    }
+    // one total order across both nodes: ten distinct positions
+    expect(new Set(acks).size).toBe(10);
+    expect(acks.every((p) => Number(p) > 0)).toBe(true);
+    for (let i = 0; i < 200 && a.replica.snapshot() !== b.replica.snapshot(); i++) await sleep(20);
+    expect(a.replica.snapshot()).toBe(b.replica.snapshot());
+    expect(Number(a.replica.cursor())).toBe(Number(b.replica.cursor()));
   });
 });
