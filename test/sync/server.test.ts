@@ -162,7 +162,11 @@ describe('sync server + client', () => {
     const r1 = await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: 'forbidden' }] });
     const r2 = await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: 'fine' }] });
     await expect(a.sync.waitForTx(r1.tx)).rejects.toMatchObject({ code: 'sync/forbidden' });
-    await within(a.sync.waitForTx(r2.tx), 5000, 'second ack');
+    const ack2 = await within(a.sync.waitForTx(r2.tx), 5000, 'second ack');
+    // asked again after the fact: the remembered outcomes
+    await expect(a.sync.waitForTx(r1.tx)).rejects.toMatchObject({ code: 'sync/forbidden' });
+    expect((await a.sync.waitForTx(r2.tx)).pos).toBe(ack2.pos);
+    expect(Number(ack2.pos)).toBeGreaterThan(0);
   });
 
   it('closes connections that break limits with 1009 / 1008 and an error message', async () => {

@@ -53,6 +53,9 @@ export type SyncEvent =
   | { type: 'rejected'; tx: HlcString; error: WireError }
   | { type: 'error'; error: WireError };
 
+/** How many transaction outcomes `waitForTx` remembers. */
+const SETTLED_MEMORY = 1000;
+
 interface TxWaiter {
   resolve: (r: { tx: HlcString; pos: string }) => void;
   reject: (e: DataloomError) => void;
@@ -133,9 +136,12 @@ export class SyncClient {
 
   /**
    * Resolves when the server acknowledged `tx`; rejects with the server's `DataloomError` if it
-   * rejected it. Already-acknowledged (no longer pending, unknown) transactions resolve at once.
+   * rejected it. Outcomes of the last {@link SETTLED_MEMORY} transactions are remembered, so a
+   * late call still gets the right answer; older or unknown transactions resolve at once.
    */
   waitForTx(tx: HlcString): Promise<{ tx: HlcString; pos: string }> {
+    const done = this.settled.get(tx);
+    if (done) return 'error' in done ? Promise.reject(DataloomError.fromWire(done.error)) : Promise.resolve({ tx, pos: done.pos });
     if (!this.opts.replica.outbox().some((e) => e.tx === tx)) return Promise.resolve({ tx, pos: '' });
     return new Promise((resolve, reject) => {
       const list = this.txWaiters.get(tx) ?? [];
@@ -314,12 +320,14 @@ export class SyncClient {
         return;
       case 'ack':
         await replica.ack(msg.tx, msg.pos);
+        this.remember(msg.tx, { pos: msg.pos });
         this.settle(msg.tx, (w) => w.resolve({ tx: msg.tx, pos: msg.pos }));
         this.updatePending();
         return;
       case 'reject': {
         const error: WireError = { code: msg.code, message: msg.message, ...(msg.data ? { data: msg.data } : {}) };
         await replica.reject(msg.tx, error);
+        this.remember(msg.tx, { error });
         this.settle(msg.tx, (w) => w.reject(DataloomError.fromWire(error)));
         this.emit({ type: 'rejected', tx: msg.tx, error });
         this.setStatus({ lastError: error });
@@ -353,6 +361,13 @@ export class SyncClient {
       this.caughtUp = true;
       this.setStatus({ lastSyncedAt: Date.now(), cursor: this.opts.replica.cursor() });
     }
+  }
+
+  /** Recent outcomes (insertion-ordered, bounded) for late `waitForTx` calls. */
+  private readonly settled = new Map<string, { pos: string } | { error: WireError }>();
+  private remember(tx: string, outcome: { pos: string } | { error: WireError }): void {
+    this.settled.set(tx, outcome);
+    if (this.settled.size > SETTLED_MEMORY) this.settled.delete(this.settled.keys().next().value!);
   }
 
   private settle(tx: string, fn: (w: TxWaiter) => void): void {
