@@ -59,9 +59,11 @@ export interface Pattern {
   attrs: AttrSpec[];
   /** forward attributes named explicitly (wildcard skips them) */
   explicit: Set<Keyword>;
+  /** true when one EAVT scan of the entity beats a seek per attribute (≥ 3 forward attributes) */
+  scan: boolean;
 }
 
-const WILDCARD: Pattern = { wildcard: true, dbId: true, attrs: [], explicit: new Set() };
+const WILDCARD: Pattern = { wildcard: true, dbId: true, attrs: [], explicit: new Set(), scan: false };
 
 function syntax(message: string, form: unknown): never {
   throw new DataloomError('pull/syntax', message, { form });
@@ -147,7 +149,7 @@ export function parsePattern(pattern: unknown): Pattern {
   if (typeof p === 'string') p = parseEdn(p);
   const items: readonly unknown[] | null = Array.isArray(p) ? p : p instanceof List ? p.items : null;
   if (items === null) return syntax(`Expected pull pattern to be a vector, got ${printEdn(p)}`, p);
-  const out: Pattern = { wildcard: false, dbId: false, attrs: [], explicit: new Set() };
+  const out: Pattern = { wildcard: false, dbId: false, attrs: [], explicit: new Set(), scan: false };
   const add = (spec: AttrSpec): void => {
     if (spec.attr === K_DB_ID && !spec.reverse && spec.key === K_DB_ID && spec.xform === null) {
       out.dbId = true;
@@ -177,6 +179,7 @@ export function parsePattern(pattern: unknown): Pattern {
     }
     add(parseAttrExpr(x));
   }
+  out.scan = out.explicit.size >= 3;
   return out;
 }
 
@@ -217,6 +220,15 @@ class Puller {
     const db = this.db;
     const res: PullMap = new Map();
     if (pattern.dbId) res.set(K_DB_ID, eid);
+    let byAttr: Map<Keyword, unknown[]> | null = null;
+    if (pattern.scan) {
+      byAttr = new Map();
+      db.eavt.forRange(ix.probeE(eid), (d: Datom) => {
+        const vs = byAttr!.get(d.a);
+        if (vs === undefined) byAttr!.set(d.a, [d.v]);
+        else vs.push(d.v);
+      });
+    }
     if (pattern.wildcard) {
       let i = 0;
       const datoms = db.eavt.range(ix.probeE(eid));
@@ -244,7 +256,7 @@ class Puller {
         i = j;
       }
     }
-    for (const spec of pattern.attrs) this.attr(eid, spec, pattern, res, seen, depth);
+    for (const spec of pattern.attrs) this.attr(eid, spec, pattern, res, seen, depth, byAttr);
     return res.size === 0 ? null : res;
   }
 
@@ -265,6 +277,7 @@ class Puller {
     res: PullMap,
     seen: Set<EntityId>,
     depth: Map<AttrSpec, number>,
+    byAttr: Map<Keyword, unknown[]> | null,
   ): void {
     const db = this.db;
     const schema = db.schema;
@@ -287,6 +300,9 @@ class Puller {
         });
         many = !schema.isComponent(a);
       }
+    } else if (byAttr !== null) {
+      values = byAttr.get(a) ?? [];
+      many = schema.isMany(a);
     } else {
       values = [];
       db.eavt.forRange(ix.probeEA(eid, a), (d: Datom) => {
@@ -298,8 +314,8 @@ class Puller {
       if (spec.hasDefault && spec.default !== null && spec.default !== undefined) res.set(spec.key, spec.default);
       return;
     }
-    if (many && spec.limit !== null && values.length > spec.limit) values.length = spec.limit;
-    if (!many) values.length = 1;
+    if (many && spec.limit !== null && values.length > spec.limit) values = values.slice(0, spec.limit);
+    if (!many && values.length > 1) values = values.slice(0, 1);
     let conv: (v: unknown) => unknown;
     if (!isRef) conv = (v) => v;
     else if (spec.recursion !== null) {
