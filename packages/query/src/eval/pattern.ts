@@ -69,6 +69,17 @@ function eidOf(db: Db, x: unknown): unknown {
   return x;
 }
 
+/** Per-database one-entry memo of the last AVET lookup: the planner's estimate and the join share it. */
+const lastLookup = new WeakMap<Db, { attr: Keyword; key: unknown; es: readonly number[] }>();
+function entitiesWith(db: Db, attr: Keyword, v: unknown): readonly number[] {
+  const key = keyOf(v);
+  const m = lastLookup.get(db);
+  if (m && m.attr === attr && m.key === key) return m.es;
+  const es = db.entitiesWith(attr, v);
+  lastLookup.set(db, { attr, key, es });
+  return es;
+}
+
 /** Estimated number of output rows and work for joining `p` into a relation of `n` rows over `vars`. */
 export function estimatePattern(src: Source | undefined, p: Pattern, vars: readonly string[], n: number, cache: Map<string, number>): { rows: number; cost: number } {
   if (src === undefined) return { rows: 0, cost: 0 };
@@ -89,7 +100,7 @@ export function estimatePattern(src: Source | undefined, p: Pattern, vars: reado
       if (cnt === undefined) {
         try {
           const vv = db.isRef(attr) ? eidOf(db, v.v) : v.v;
-          cnt = db.entitiesWith(attr, vv).length;
+          cnt = entitiesWith(db, attr, vv).length;
         } catch {
           cnt = 0;
         }
@@ -185,7 +196,7 @@ export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation, 
       for (const row of rel.rows) {
         const v = sv.t === 'const' ? vConst : isRefAttr ? eidOf(db, row[(sv as { col: number }).col]) : row[(sv as { col: number }).col];
         if (!needTx && se.t === 'new' && sadded.t !== 'new') {
-          for (const e of db.entitiesWith(attr, v)) {
+          for (const e of entitiesWith(db, attr, v)) {
             const out = row.slice();
             out.push(e);
             rows.push(out);
