@@ -253,3 +253,23 @@ describe('auto-compaction', () => {
     expect(names(again).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'pending']);
   });
 });
+
+describe('local unique constraints', () => {
+  it('a local transaction cannot give an identity value to a second entity (like DataScript)', async () => {
+    const r = new Replica({ schema, replicaId: 'ra' });
+    const { tempids } = await r.localTransact([
+      { ':db/id': 'a', 'user/email': 'a@x' },
+      { ':db/id': 'b', 'user/email': 'b@x' },
+    ]);
+    await expect(r.localTransact([[':db/add', tempids.b, ':user/email', 'a@x']])).rejects.toMatchObject({ code: 'transact/unique' });
+    // moving it in one transaction (retract from the holder first) is fine
+    await r.localTransact([
+      [':db/retract', tempids.a, ':user/email', 'a@x'],
+      [':db/add', tempids.b, ':user/email', 'a@x'],
+    ]);
+    expect(q('[:find ?e . :where [?e :user/email "a@x"]]', r.db())).toBe(r.eid(tempids.b!));
+    // upserting by identity is still an upsert
+    await r.localTransact([{ 'user/email': 'a@x', 'user/name': 'B' }]);
+    expect(q('[:find ?n . :where [?e :user/email "a@x"] [?e :user/name ?n]]', r.db())).toBe('B');
+  });
+});

@@ -271,12 +271,42 @@ class Translator {
       return;
     }
     const w = this.value(a, v, form);
+    if (s.identity || s.uniqueValue) this.checkUnique(e, a, w, form);
     if (s.identity && !s.ref) this.txClaims.set(a + '\u0000' + wireValueKey(w), { kind: 'id', id: e });
     // like DataScript's tx-data, re-asserting the current value is a no-op
     const k = wireValueKey(w);
     if (this.state.values(e, a).some((c) => wireValueKey(c) === k)) return;
     this.push({ e, op: 'add', a, v: w });
   }
+
+  /**
+   * Like DataScript, a local transaction may not give a unique value to a second entity (unless
+   * this transaction retracts it from the holder first). The identity merge rule is for
+   * *concurrent* offline creation only.
+   */
+  private checkUnique(e: GlobalId, a: string, w: WireValue, form: unknown): void {
+    const k = a + '\u0000' + wireValueKey(w);
+    const me = this.state.rep(e);
+    const holder = this.state.lookup(a, w);
+    const pending = this.txClaims.get(k);
+    const other =
+      holder !== null && holder !== me && !this.released.has(k + '\u0000' + holder) && !this.retractedEntities.has(holder)
+        ? holder
+        : pending?.kind === 'id' && pending.id !== e
+          ? pending.id
+          : null;
+    if (other !== null) {
+      throw new DataloomError('transact/unique', `unique constraint violated: ${a} ${show(w)} already belongs to ${other}`, {
+        form: show(form),
+        attribute: a,
+        value: show(w),
+      });
+    }
+  }
+
+  /** `a\0vkey\0entity` of unique values retracted earlier in this transaction. */
+  private readonly released = new Set<string>();
+  private readonly retractedEntities = new Set<GlobalId>();
 
   private textSet(e: GlobalId, a: string, next: string): void {
     const live = this.state.textDoc(e, a);
@@ -366,7 +396,9 @@ class Translator {
       case 'db.fn/retractEntity': {
         if (f.length !== 2) throw new DataloomError('transact/syntax', ':db/retractEntity takes [:db/retractEntity e]', { form: show(f) });
         // a merged entity (unique-identity rule) is retracted with all its members
-        for (const m of this.state.members(this.existing(f[1], f))) this.push({ e: m, op: 'retractEntity' });
+        const target = this.existing(f[1], f);
+        this.retractedEntities.add(this.state.rep(target));
+        for (const m of this.state.members(target)) this.push({ e: m, op: 'retractEntity' });
         return;
       }
       case 'db/cas':
@@ -405,12 +437,14 @@ class Translator {
     const s = this.state.schema.get(a);
     const cur = this.state.values(e, a);
     if (v === undefined) {
+      for (const c of cur) this.released.add(a + '\u0000' + wireValueKey(c) + '\u0000' + this.state.rep(e));
       if (s.many && !s.text) for (const c of cur) this.push({ e, op: 'retract', a, v: c });
       else if (cur.length) this.push({ e, op: 'retract', a });
       return;
     }
     const w = s.ref ? { ref: this.existing(v, form) } : toWireValue(v);
     if (!cur.some((c) => wireValueKey(c) === wireValueKey(w))) return; // retracting an absent value does nothing
+    this.released.add(a + '\u0000' + wireValueKey(w) + '\u0000' + this.state.rep(e));
     if (s.many) this.push({ e, op: 'retract', a, v: w });
     else this.push({ e, op: 'retract', a });
   }
