@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type DataloomServer } from '@dataloom/server';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
 
 const demoDir = fileURLToPath(new URL('../../demo-app/', import.meta.url));
@@ -42,9 +42,16 @@ describe('demo app in Chromium, served by the sync server', () => {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
+  /** Pages opened by the current test; closed after it so no idle client keeps syncing. */
+  const opened: Page[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((p) => p.close().catch(() => {})));
+  });
+
   /** Opens the demo with its own replica name (the IndexedDB database); it syncs through `/sync`. */
   async function open(db: string, session: ChromiumSession = chromium, query = ''): Promise<Page> {
     const page = await session.newPage();
+    opened.push(page);
     await page.goto(new URL(`?db=${db}${query}`, server.httpUrl).href);
     await page.waitForSelector('[data-testid="engine-kind"], [data-testid="engine-error"]');
     const error = await page.$('[data-testid="engine-error"]');
@@ -247,7 +254,7 @@ describe('demo app in Chromium, served by the sync server', () => {
       await Promise.all([a.keyboard.type(' A'), b.keyboard.type(' B')]);
       const value = (page: Page) => page.$eval('[data-testid="note-body"]', (e) => (e as HTMLTextAreaElement).value);
       let text = '';
-      for (let i = 0; i < 100; i++) {
+      for (let i = 0; i < 200; i++) {
         const [va, vb] = await Promise.all([value(a), value(b)]);
         if (va === vb && va.length === 'hello A B'.length) {
           text = va;
@@ -255,6 +262,7 @@ describe('demo app in Chromium, served by the sync server', () => {
         }
         await new Promise((r) => setTimeout(r, 100));
       }
+      if (!text) throw new Error(`no convergence: A=${JSON.stringify(await value(a))} B=${JSON.stringify(await value(b))}`);
       expect(text.startsWith('hello')).toBe(true);
       expect(text.length).toBe('hello A B'.length);
       expect([...text.slice(5)].sort().join('')).toBe('  AB'); // both edits kept, in some merged order
