@@ -5,6 +5,7 @@
  * |-----------------------------|----------------------------------------------------------------------|
  * | client-a-to-b-diff median/p99 | real clients (`createClient`, in-process): A's `transact` → B's watched query emits the diff |
  * | client-burst-500            | 500 `transact`s by A → B's watched count query reaches 500          |
+ * | client-burst-500-local-part | the part of that spent until A's 500 local `transact`s resolved     |
  * | a-to-b median / p99         | client A's `transact` → client B has applied it (replica `change`)   |
  * | burst-500                   | 500 transactions made at once by A → all applied at B                |
  * | ingest-50 fan-out median/p99| 50 clients each transacting at a steady rate: stamp → applied at every other client |
@@ -222,9 +223,14 @@ async function realClients(urls: string[], row: (name: string, n: number, ms: nu
     await count.ready;
     const done = new Promise<void>((r) => count.subscribe(() => count.result() === 500 && r()));
     const t0 = performance.now();
-    for (let i = 0; i < 500; i++) void a.transact([{ ':item/title': 'burst', ':item/count': i }]);
+    const local: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 500; i++) local.push(a.transact([{ ':item/title': 'burst', ':item/count': i }]));
+    await Promise.all(local);
+    const tLocal = performance.now() - t0;
     await done;
     row('client-burst-500', 500, performance.now() - t0, 1500);
+    // of which: A's 500 local transacts (replica + dataflow, before the network is involved)
+    row('client-burst-500-local-part', 500, tLocal, 1500);
   } finally {
     await a.close();
     await b.close();

@@ -117,12 +117,14 @@ class PostgresStore implements ServerStore {
   async append(envs: readonly TxEnvelope[], knownHead: number, judge: Judge): Promise<AppendResult> {
     const c = await this.db.connect();
     try {
-      await c.query('BEGIN');
-      await c.query('SET LOCAL synchronous_commit = on');
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataloom-log-${this.ns}`]);
+      // One round trip each where possible: the lock is taken in the BEGIN query (the namespace is
+      // validated to [a-z0-9_], so inlining it is safe); synchronous_commit is forced on for this
+      // transaction whatever the server default.
+      await c.query(`BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(hashtext('dataloom-log-${this.ns}'))`);
       const caught = rowsToEntries((await c.query(`SELECT pos, env FROM ${this.t} WHERE pos > $1 ORDER BY pos`, [knownHead])).rows);
       judge.catchUp(caught);
-      let head = Number((await c.query(`SELECT coalesce(max(pos), 0) AS head FROM ${this.t}`)).rows[0].head);
+      // Under the lock we have read every entry after knownHead, so the head is the last of them.
+      let head = caught.length > 0 ? caught[caught.length - 1]!.pos : knownHead;
       const existing = new Map<string, { pos: number; env: string }>();
       const dupRows = (await c.query(`SELECT tx, pos, env FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
       for (const r of dupRows) existing.set(r.tx as string, { pos: Number(r.pos), env: r.env as string });
@@ -152,10 +154,10 @@ class PostgresStore implements ServerStore {
       }
       if (appended.length > 0) {
         await c.query(
-          `INSERT INTO ${this.t}(pos, tx, replica, env) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])`,
-          [cols.pos, cols.tx, cols.replica, cols.env],
+          `WITH ins AS (INSERT INTO ${this.t}(pos, tx, replica, env) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) RETURNING 1)
+           SELECT pg_notify($5, $6) FROM (SELECT count(*) FROM ins) AS n`,
+          [cols.pos, cols.tx, cols.replica, cols.env, this.channel, String(head)],
         );
-        await c.query('SELECT pg_notify($1, $2)', [this.channel, String(head)]);
       }
       await c.query('COMMIT');
       return { outcomes, entries: [...caught, ...appended], head };
