@@ -63,6 +63,9 @@ export interface Pattern {
   scan: boolean;
 }
 
+/** Placeholder spec for wildcard values (never read by the Value/Ref/Component conversions). */
+const NO_SPEC = {} as AttrSpec;
+
 const WILDCARD: Pattern = { wildcard: true, dbId: true, attrs: [], explicit: new Set(), scan: false };
 
 function syntax(message: string, form: unknown): never {
@@ -238,18 +241,16 @@ class Puller {
         while (j < datoms.length && datoms[j]!.a === a) j++;
         if (!pattern.explicit.has(a)) {
           const isRef = db.schema.isRef(a);
-          const comp = isRef && db.schema.isComponent(a);
-          const conv = (v: unknown): unknown =>
-            !isRef ? v : comp ? this.component(v as EntityId, seen) : new Map([[K_DB_ID, v]]);
+          const mode = !isRef ? Conv.Value : db.schema.isComponent(a) ? Conv.Component : Conv.Ref;
           if (db.schema.isMany(a)) {
             const arr: unknown[] = [];
             for (let k = i; k < j; k++) {
-              const c = conv(datoms[k]!.v);
+              const c = this.conv(mode, datoms[k]!.v, NO_SPEC, pattern, seen, depth, 0);
               if (c !== null) arr.push(c);
             }
             if (arr.length > 0) res.set(a, arr);
           } else {
-            const c = conv(datoms[i]!.v);
+            const c = this.conv(mode, datoms[i]!.v, NO_SPEC, pattern, seen, depth, 0);
             if (c !== null) res.set(a, c);
           }
         }
@@ -316,11 +317,52 @@ class Puller {
     }
     if (many && spec.limit !== null && values.length > spec.limit) values = values.slice(0, spec.limit);
     if (!many && values.length > 1) values = values.slice(0, 1);
-    let conv: (v: unknown) => unknown;
-    if (!isRef) conv = (v) => v;
-    else if (spec.recursion !== null) {
-      const d = depth.get(spec) ?? 0;
-      conv = (v) => {
+    // how to turn one value into output (a switch, not closures: this is the hot loop of pull)
+    const mode: Conv = !isRef
+      ? Conv.Value
+      : spec.recursion !== null
+        ? Conv.Recurse
+        : spec.sub !== null
+          ? Conv.Sub
+          : !spec.reverse && schema.isComponent(a)
+            ? Conv.Component
+            : Conv.Ref;
+    const d = mode === Conv.Recurse ? (depth.get(spec) ?? 0) : 0;
+    let out: unknown;
+    if (many) {
+      const arr: unknown[] = [];
+      for (let i = 0; i < values.length; i++) {
+        const c = this.conv(mode, values[i], spec, parent, seen, depth, d);
+        if (c !== null) arr.push(c);
+      }
+      if (arr.length === 0) return;
+      out = arr;
+    } else {
+      out = this.conv(mode, values[0], spec, parent, seen, depth, d);
+      if (out === null) return;
+    }
+    res.set(spec.key, spec.xform ? spec.xform(out) : out);
+  }
+
+  private conv(
+    mode: Conv,
+    v: unknown,
+    spec: AttrSpec,
+    parent: Pattern,
+    seen: Set<EntityId>,
+    depth: Map<AttrSpec, number>,
+    d: number,
+  ): unknown {
+    switch (mode) {
+      case Conv.Value:
+        return v;
+      case Conv.Ref:
+        return new Map([[K_DB_ID, v]]);
+      case Conv.Component:
+        return this.component(v as EntityId, seen);
+      case Conv.Sub:
+        return this.entity(v as EntityId, spec.sub!, seen, depth);
+      default: {
         const id = v as EntityId;
         if (seen.has(id)) return new Map([[K_DB_ID, id]]);
         if (d >= spec.recursion!) return null;
@@ -334,27 +376,17 @@ class Puller {
           if (prev === undefined) depth.delete(spec);
           else depth.set(spec, prev);
         }
-      };
-    } else if (spec.sub !== null) {
-      const sub = spec.sub;
-      conv = (v) => this.entity(v as EntityId, sub, seen, depth);
-    } else if (!spec.reverse && schema.isComponent(a)) conv = (v) => this.component(v as EntityId, seen);
-    else conv = (v) => new Map([[K_DB_ID, v]]);
-    let out: unknown;
-    if (many) {
-      const arr: unknown[] = [];
-      for (const v of values) {
-        const c = conv(v);
-        if (c !== null) arr.push(c);
       }
-      if (arr.length === 0) return;
-      out = arr;
-    } else {
-      out = conv(values[0]);
-      if (out === null) return;
     }
-    res.set(spec.key, spec.xform ? spec.xform(out) : out);
   }
+}
+
+const enum Conv {
+  Value,
+  Ref,
+  Component,
+  Sub,
+  Recurse,
 }
 
 
