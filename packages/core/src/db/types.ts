@@ -192,7 +192,8 @@ export interface Db {
   /**
    * Datoms of `index` whose leading components equal `components` (DataScript's `d/datoms`),
    * in index order. Components are given in index order: for `'avet'` → `(a, v, e, tx)`,
-   * for `'vaet'` → `(v, a, e, tx)`. Entity components may be lookup refs or idents.
+   * for `'vaet'` → `(v, a, e, tx)`. Entity components (and ref values) may be lookup refs or
+   * idents; one that matches nothing throws `entity-id/missing`, as in DataScript.
    */
   datoms(index: IndexName, ...components: unknown[]): Datom[];
   /**
@@ -218,7 +219,7 @@ export interface Db {
   has(e: EntityId, a: AttrLike, v?: unknown): boolean;
   /** Entities having `a` (any value), ascending, no duplicates. */
   entitiesWithAttr(a: AttrLike): EntityId[];
-  /** Entities having `a = v`, ascending. Uses AVET. */
+  /** Entities having `a = v`, ascending. Uses AVET. A ref value may be a lookup ref (none → `[]`). */
   entitiesWith(a: AttrLike, v: unknown): EntityId[];
   /** Calls `fn(e, v, tx)` for every datom of `a`, in AEVT order. */
   forEachOfAttr(a: AttrLike, fn: (e: EntityId, v: Value, tx: TxId) => void): void;
