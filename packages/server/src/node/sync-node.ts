@@ -69,9 +69,12 @@ export class SyncNode {
   async start(): Promise<void> {
     await this.store.open();
     await this.serial.run(() => this.rebuild());
-    this.unsub = this.store.onAppend((h) => {
-      if (h > this.state.head) void this.refresh();
-    });
+    // Other processes' commits (PostgreSQL). A SQLite file has exactly one writer — this node.
+    if (this.store.kind !== 'sqlite') {
+      this.unsub = this.store.onAppend((h) => {
+        if (h > this.state.head) void this.refresh();
+      });
+    }
     if (this.opts.pollMs) {
       this.poll = setInterval(() => {
         this.store.head().then((h) => (h > this.state.head ? this.refresh() : undefined)).catch(() => {});
