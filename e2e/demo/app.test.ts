@@ -240,6 +240,7 @@ describe('demo app in Chromium, served by the sync server', () => {
       const b = await open('e2e-note', other);
       await waitOnline(a);
       await waitOnline(b);
+      await a.waitForSelector('[data-testid="note-create"], [data-testid="note-body"]');
       if (await a.$('[data-testid="note-create"]')) await a.click('[data-testid="note-create"]');
       await a.waitForSelector('[data-testid="note-body"]:not([disabled])');
       await b.waitForSelector('[data-testid="note-body"]:not([disabled])', { timeout: 10_000 });

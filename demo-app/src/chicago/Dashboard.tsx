@@ -1,4 +1,4 @@
-import { useQuery, useTransact, type Row } from '@dataloom/react';
+import { useQuery, useQueryState, useTransact, type Row } from '@dataloom/react';
 import { useMemo, useState } from 'react';
 import { seedTx } from './data.js';
 import { RATS, RULES, TERRITORY_EARNINGS, THUG_EARNINGS, TOTAL_EARNINGS } from './queries.js';
@@ -14,7 +14,7 @@ function byFirst(rows: readonly Row[]): Array<[string, number]> {
 export function Dashboard() {
   const territories = useQuery(TERRITORY_EARNINGS);
   const totals = useQuery(TOTAL_EARNINGS, RULES);
-  const own = useQuery(THUG_EARNINGS);
+  const { rows: own, loading } = useQueryState(THUG_EARNINGS);
   const rats = useQuery(RATS);
   const transact = useTransact();
   const ownByName = useMemo(() => new Map(byFirst(own)), [own]);
@@ -35,7 +35,7 @@ export function Dashboard() {
   return (
     <section className="card" data-testid="chicago">
       <h2>Chicago outfit — live dashboard</h2>
-      {own.length === 0 && (
+      {!loading && own.length === 0 && (
         <button data-testid="chicago-seed" onClick={() => void transact(seedTx())}>
           Load the Chicago outfit
         </button>

@@ -1,4 +1,4 @@
-import { useClient, useQuery, useTransact } from '@dataloom/react';
+import { useClient, useQuery, useQueryState, useTransact } from '@dataloom/react';
 import { useEffect, useState, type ChangeEvent } from 'react';
 import type { DemoClient, SharedText } from '../engine.js';
 
@@ -31,7 +31,8 @@ export function applyEdit(text: SharedText, before: string, after: string): void
 export function CollabNote() {
   const client = useClient<DemoClient>();
   const transact = useTransact();
-  const note = useQuery(NOTE)[0]?.[0];
+  const { rows: noteRows, loading } = useQueryState(NOTE);
+  const note = noteRows[0]?.[0];
   const body = useQuery(BODY)[0]?.[0];
   const [text, setText] = useState<SharedText | null>(null);
   const [value, setValue] = useState('');
@@ -70,7 +71,9 @@ export function CollabNote() {
   return (
     <section className="card" data-testid="note">
       <h2>Shared note</h2>
-      {note === undefined ? (
+      {loading ? (
+        <p className="muted">loading…</p>
+      ) : note === undefined ? (
         <button data-testid="note-create" onClick={() => void transact([{ ':note/title': 'shared' }])}>
           Create the shared note
         </button>

@@ -12,6 +12,7 @@ import {
   useEntity,
   usePull,
   useQuery,
+  useQueryState,
   useSyncStatus,
   useTransact,
   type Row,
@@ -382,6 +383,20 @@ describe('over a client with asynchronous views', () => {
     expect(container.textContent).toBe('eggsmilk');
     act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'figs' }]));
     expect(container.textContent).toBe('eggsfigsmilk');
+  });
+
+  it('useQueryState tells loading from empty', async () => {
+    const src = asyncSource(seeded());
+    const seen: string[] = [];
+    function S() {
+      const { rows, loading } = useQueryState('[:find ?e :where [?e :todo/title "nope"]]');
+      seen.push(loading ? 'loading' : `${rows.length} rows`);
+      return null;
+    }
+    act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
+    expect(seen[seen.length - 1]).toBe('loading');
+    await act(async () => src.answer());
+    expect(seen[seen.length - 1]).toBe('0 rows');
   });
 
   it('throws an asynchronously reported query error into the error boundary', async () => {

@@ -1,4 +1,4 @@
-import { useSyncExternalStore } from 'react';
+import { useMemo, useSyncExternalStore } from 'react';
 import { useRegistry } from './provider.js';
 import type { Row } from './source.js';
 
@@ -26,4 +26,28 @@ export function useQuery<R = Row>(query: unknown, ...inputs: unknown[]): readonl
   const rows = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot) as readonly R[];
   if (view.error) throw view.error.error;
   return rows;
+}
+
+/** What {@link useQueryState} returns. */
+export interface QueryState<R> {
+  /** The live rows, as {@link useQuery} returns them. */
+  readonly rows: readonly R[];
+  /**
+   * True until the client has delivered the initial result (worker-backed clients answer
+   * asynchronously); an empty `rows` then means "not known yet", not "no rows".
+   */
+  readonly loading: boolean;
+}
+
+/**
+ * {@link useQuery} plus whether the initial result has arrived, to tell "loading" from "empty".
+ * Shares the same view as `useQuery` for the same query and inputs. The returned object keeps
+ * its identity while neither field changes.
+ */
+export function useQueryState<R = Row>(query: unknown, ...inputs: unknown[]): QueryState<R> {
+  const view = useRegistry().get(query, inputs);
+  const rows = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot) as readonly R[];
+  const loaded = useSyncExternalStore(view.subscribe, view.getLoaded, view.getLoaded);
+  if (view.error) throw view.error.error;
+  return useMemo(() => ({ rows, loading: !loaded }), [rows, loaded]);
 }

@@ -24,6 +24,7 @@ export class SharedView {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private kind: FindKind | null = null;
   private failure: { error: unknown } | null = null;
+  private loadedFlag = false;
 
   constructor(
     private readonly registry: ViewRegistry,
@@ -41,6 +42,12 @@ export class SharedView {
   get error(): { error: unknown } | null {
     return this.failure;
   }
+
+  /** Whether the initial result is in (always, for views without `ready`). */
+  readonly getLoaded = (): boolean => {
+    this.getSnapshot();
+    return this.loadedFlag;
+  };
 
   /** Number of mounted subscribers. */
   get subscribers(): number {
@@ -116,6 +123,7 @@ export class SharedView {
     // A view with `ready` has no meaningful result before it resolves: start empty.
     const rows = new RowSet(view.ready ? [] : resultToRows(view.result(), this.kind));
     if (!sameRows(rows.snapshot, this.rows.snapshot)) this.rows = rows;
+    this.loadedFlag = !view.ready;
     this.unsubscribeView = view.subscribe((diffs) => {
       if (this.view !== view) return;
       if (this.rows.apply(diffs)) this.notify();
@@ -124,14 +132,15 @@ export class SharedView {
     view.ready?.then(
       () => {
         if (this.view !== view) return;
+        this.loadedFlag = true;
         const fresh = new RowSet(resultToRows(view.result(), this.kind!));
-        if (sameRows(fresh.snapshot, this.rows.snapshot)) return;
-        this.rows = fresh;
+        if (!sameRows(fresh.snapshot, this.rows.snapshot)) this.rows = fresh;
         this.notify();
       },
       (error: unknown) => {
         if (this.view !== view) return;
         this.failure = { error };
+        this.loadedFlag = true;
         this.rows = new RowSet(); // a new snapshot, so subscribers re-render and see the error
         this.notify();
       },
