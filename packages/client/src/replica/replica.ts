@@ -27,9 +27,11 @@ import {
   type Op,
   type TxEnvelope,
   type VisibleDatom,
+  type WireValue,
+  wireValueKey,
 } from '@dataloom/core';
 import { createConn, type Conn } from '@dataloom/dataflow';
-import type { ReplicaStore, StoreMeta } from '../store/types.js';
+import type { DerivedSnapshot, ReplicaStore, StoreMeta } from '../store/types.js';
 import { MemoryStore } from '../store/memory.js';
 import type {
   ChangeOrigin,
@@ -112,6 +114,18 @@ export class Replica implements SyncTarget {
   conn: Conn;
   readonly ready: Promise<void>;
   /**
+   * Resolves when {@link db} can answer queries: at once after a cold start from a valid derived
+   * snapshot (the op set is still being merged; writes wait for {@link ready}), else with `ready`.
+   */
+  readonly readable: Promise<void>;
+  private resolveReadable!: () => void;
+  private lastRead = 0;
+
+  /** Readers call this so a cold start defers its merge while the app is still reading. */
+  noteRead(): void {
+    this.lastRead = Date.now();
+  }
+  /**
    * The effective schema: the app's schema plus schema-as-data found in the stored ops (the
    * server writes attributes as entities with `db/ident`, `db/valueType`, …; those win).
    * Schema ops arriving while running are merged as data and take effect on the next load.
@@ -123,6 +137,7 @@ export class Replica implements SyncTarget {
     this.state = new MergeState(this.schema);
     this.store = options.store ?? new MemoryStore();
     this.conn = createConn(this.schema as never);
+    this.readable = new Promise((r) => (this.resolveReadable = r));
     this.ready = this.enqueue(() => this.load());
   }
 
@@ -428,7 +443,11 @@ export class Replica implements SyncTarget {
       }
       const pending = new Set(this.outboxList.flatMap((e) => e.ops.map((o) => o.id)));
       const ops = [...this.state.allOps()].filter((o) => !pending.has(o.id));
-      await this.persist('compact', (s) => s.compact(ops));
+      const derived: DerivedSnapshot = {
+        outbox: this.outboxList.map((e) => e.tx),
+        datoms: [...this.state.datoms()].map((d) => [d.e, d.a, d.v, d.tx]),
+      };
+      await this.persist('compact', (s) => s.compact(ops, derived));
       return dropped;
     });
   }
@@ -468,6 +487,51 @@ export class Replica implements SyncTarget {
   }
 
   private async load(): Promise<void> {
+    try {
+      await this.loadInner();
+    } finally {
+      this.resolveReadable();
+    }
+  }
+
+  /**
+   * Fast path of a cold start: when the store holds a still-valid derived snapshot, build the
+   * database from it and open {@link readable} before the op set is merged. Returns the derived
+   * rows (to check against the merged state later) or null.
+   */
+  private async loadDerivedFirst(): Promise<DerivedSnapshot | null> {
+    let derived: DerivedSnapshot | null = null;
+    try {
+      derived = await this.store.loadDerived();
+    } catch {
+      return null;
+    }
+    if (!derived) return null;
+    const pseudo = derived.datoms.map(([e, a, v, tx]) => ({ id: tx, tx, e, op: 'add' as const, a, v }));
+    const effective = schemaWithData(this.schema, pseudo);
+    if (effective !== this.schema) {
+      this.schema = effective;
+      this.state = new MergeState(effective);
+    }
+    const txId = ++this.txCounter;
+    const eid = (g: GlobalId) => this.eid(g);
+    this.conn = createConn(
+      initDb(
+        derived.datoms.map(([e, a, v]) => new Datom(eid(e), kw(a), fromWireValue(v, eid) as never, txId, true)),
+        this.schema as never,
+      ),
+    );
+    this.resolveReadable();
+    // Let the app's first reads (initial queries, watches) run before the long merge: wait until
+    // reads have been quiet for 30 ms, at most 1 s.
+    const start = Date.now();
+    this.lastRead = start;
+    while (Date.now() - this.lastRead < 30 && Date.now() - start < 1000) await new Promise((r) => setTimeout(r, 10));
+    return derived;
+  }
+
+  private async loadInner(): Promise<void> {
+    const derived = await this.loadDerivedFirst();
     let st;
     try {
       st = await this.store.load();
@@ -499,16 +563,31 @@ export class Replica implements SyncTarget {
       if (env.draft !== undefined) this.addDraft(env);
       else committed.push(...env.ops);
     }
-    const effective = schemaWithData(this.schema, committed);
-    if (effective !== this.schema) {
-      this.schema = effective;
-      this.state = new MergeState(effective);
-      this.conn = createConn(effective as never);
+    if (derived === null) {
+      const effective = schemaWithData(this.schema, committed);
+      if (effective !== this.schema) {
+        this.schema = effective;
+        this.state = new MergeState(effective);
+      }
+      // bulk path: build the database in one go (initDb) instead of applying datoms one by one
+      const initial = this.state.apply(committed, { validate: false });
+      const txId = ++this.txCounter;
+      this.conn = createConn(initDb(initial.map((c) => this.toDatom(c, txId)), this.schema as never));
+    } else {
+      // the database already answers from the derived snapshot: merge, then correct any drift
+      const initial = this.state.apply(committed, { validate: false });
+      const key = (e: string, a: string, v: WireValue) => e + '\u0000' + a + '\u0000' + wireValueKey(v);
+      const have = new Map<string, [GlobalId, string, WireValue, HlcString]>();
+      for (const row of derived.datoms) have.set(key(row[0], row[1], row[2]), row);
+      const corrections: DatomChange[] = [];
+      for (const c of initial) {
+        const k = key(c.e, c.a, c.v);
+        if (have.has(k)) have.delete(k);
+        else corrections.push(c);
+      }
+      for (const [e, a, v, tx] of have.values()) corrections.unshift({ e, a, v, tx, added: false });
+      if (corrections.length) this.emitBatch('local', [], corrections);
     }
-    // bulk path: build the database in one go (initDb) instead of applying 100k datoms one by one
-    const initial = this.state.apply(committed, { validate: false });
-    const txId = ++this.txCounter;
-    this.conn = createConn(initDb(initial.map((c) => this.toDatom(c, txId)), this.schema as never));
     // stamps stay above every op held (matters for session ids and restored wall clocks)
     let newest = '';
     for (const o of committed) if (o.tx > newest) newest = o.tx;

@@ -29,8 +29,14 @@ export interface DbView {
 }
 
 export interface Client {
-  /** Resolves when the replica has loaded from storage. */
+  /**
+   * Resolves when the replica can answer queries from storage. After a cold start from a
+   * compacted replica that is before the op set is merged again; writes (and `asOf`/`since`/
+   * `history`) wait for the merge by themselves, see `loaded`.
+   */
   readonly ready: Promise<void>;
+  /** Resolves when the replica has fully loaded (op set merged). */
+  loaded(): Promise<void>;
   /** Transacts locally (optimistic, durable before resolving); syncs when a server is configured. */
   transact(txData: unknown, options?: { draft?: string }): Promise<TransactResult>;
   /** Resolves when the server acknowledged `tx`; rejects with its `DataloomError` if rejected. */
@@ -177,6 +183,7 @@ export function createClient(options: CreateClientOptions): Client {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
+    loaded: () => call(() => host.loaded()),
     syncStatus: () => call(() => host.syncStatus()),
     whenSynced: () => call(() => host.whenSynced()),
     storageKind: () => call(() => host.storageKind()),

@@ -116,6 +116,11 @@ export class ClientCore {
     return this.replica.ready;
   }
 
+  /** Reads (`q`, `pull`, `watch`, …) wait only for this: see `Replica.readable`. */
+  get readable(): Promise<void> {
+    return this.replica.readable;
+  }
+
   private fire(e: ClientEvent): void {
     if (this.eventSinks.size === 0 && this.early.length < 100) this.early.push(e);
     for (const fn of this.eventSinks) fn(e);
@@ -152,23 +157,27 @@ export class ClientCore {
   }
 
   async q(query: unknown, inputs: unknown[] = []): Promise<unknown> {
-    await this.ready;
+    await this.replica.readable;
+    this.replica.noteRead();
     return q(query as never, this.replica.db(), ...inputs);
   }
 
   async pull(pattern: unknown, eid: unknown): Promise<unknown> {
-    await this.ready;
+    await this.replica.readable;
+    this.replica.noteRead();
     return pull(this.replica.db(), pattern, this.eidOf(eid));
   }
 
   async pullMany(pattern: unknown, eids: unknown[]): Promise<unknown> {
-    await this.ready;
+    await this.replica.readable;
+    this.replica.noteRead();
     return pullMany(this.replica.db(), pattern, eids.map((e) => this.eidOf(e)));
   }
 
   /** The entity's attributes as a Map (`pull '[*]'`), or null. */
   async entity(eid: unknown): Promise<unknown> {
-    await this.ready;
+    await this.replica.readable;
+    this.replica.noteRead();
     return pull(this.replica.db(), '[*]', this.eidOf(eid));
   }
 
@@ -179,13 +188,15 @@ export class ClientCore {
 
   /** Global id of an integer entity id. */
   async globalId(eid: number): Promise<string | null> {
-    await this.ready;
+    await this.replica.readable;
+    this.replica.noteRead();
     return this.replica.gid(eid);
   }
 
   /** Registers a watched query; `sink` receives each transaction's diffs as one compact batch. */
   async watch(query: unknown, inputs: unknown[], sink: (b: DiffBatch) => void): Promise<{ id: number; init: WatchInit }> {
-    await this.ready;
+    await this.replica.readable;
+    this.replica.noteRead();
     const id = this.nextView++;
     const view = this.replica.conn.register(`dataloom/watch-${id}`, query as never, ...inputs);
     this.views.set(id, view);
@@ -206,7 +217,8 @@ export class ClientCore {
    * Returns the id to pass to {@link unstreamDatoms}.
    */
   async streamDatoms(sink: (rows: DatomRow[], initial: boolean) => void): Promise<number> {
-    await this.ready;
+    await this.replica.readable;
+    this.replica.noteRead();
     const id = this.nextView++;
     const rows: DatomRow[] = [];
     for (const d of this.replica.db().datoms('eavt')) rows.push([d.e, d.a.fqn, d.v, true]);

@@ -15,10 +15,14 @@ export class Host {
   private core: ClientCore | null = null;
 
   /** Opens the client core (call once). `extra` carries non-cloneable options in-process. */
-  async open(options: HostOptions, extra: Partial<ClientOptions> = {}): Promise<string> {
+  /** Resolves when the replica can answer queries (`Replica.readable`); writes queue behind the load. */
+  async open(options: HostOptions, extra: Partial<ClientOptions> = {}): Promise<void> {
     this.core = new ClientCore({ ...options, schema: decode(options.schema as Encoded), ...extra });
-    await this.core.ready;
-    return this.core.replica.replicaId;
+    await this.core.readable;
+  }
+  /** Resolves when the replica has fully loaded (op set merged). */
+  loaded(): Promise<void> {
+    return this.c().ready;
   }
 
   private c(): ClientCore {

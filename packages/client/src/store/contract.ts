@@ -107,6 +107,29 @@ export const storeContract: StoreCase[] = [
     },
   },
   {
+    name: 'a derived snapshot is returned only while the store still matches it',
+    async run(f, t) {
+      const s = f.open();
+      t.equal(await s.loadDerived(), null);
+      await s.putLocal(env(2), meta('c1'));
+      const derived = { outbox: [stamp(2)], datoms: [['ra.e2', 'a/b', 2, stamp(2)]] as Array<[string, string, number, string]> };
+      await s.compact(remoteOps(1), derived);
+      t.equal(await s.loadDerived(), derived);
+      await s.close();
+      const s2 = f.open();
+      t.equal(await s2.loadDerived(), derived, 'survives a reload');
+      await s2.putLocal(env(3), meta('c1'));
+      t.equal(await s2.loadDerived(), null, 'a new outbox entry invalidates it');
+      await s2.reject(stamp(3));
+      t.equal(await s2.loadDerived(), derived, 'the same outbox again');
+      await s2.putRemote(remoteOps(4), meta('c2'));
+      t.equal(await s2.loadDerived(), null, 'a log append invalidates it');
+      await s2.compact(remoteOps(1));
+      t.equal(await s2.loadDerived(), null, 'compaction without derived drops it');
+      await s2.close();
+    },
+  },
+  {
     name: 'a closed store throws storage/closed',
     async run(f, t) {
       const s = f.open();

@@ -16,7 +16,8 @@
  */
 import { openDB, deleteDB, type IDBPDatabase } from 'idb';
 import { DataloomError, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
-import type { ReplicaStore, StoreMeta, StoredState } from './types.js';
+import type { DerivedSnapshot, ReplicaStore, StoreMeta, StoredState } from './types.js';
+import { sameTxs } from './memory.js';
 import { storageError } from './errors.js';
 
 /** Current on-disk layout version. Bump with an `upgrade` step. */
@@ -28,6 +29,7 @@ const STORES = ['meta', 'snapshot', 'log', 'outbox'] as const;
 interface RwTx {
   objectStore(name: (typeof STORES)[number]): {
     put(value: unknown, key?: IDBValidKey): Promise<unknown>;
+    count(): Promise<number>;
     add(value: unknown): Promise<unknown>;
     get(key: IDBValidKey): Promise<unknown>;
     delete(key: IDBValidKey): Promise<void>;
@@ -186,11 +188,30 @@ export class IdbStore implements ReplicaStore {
     });
   }
 
-  async compact(ops: Op[]): Promise<void> {
+  async compact(ops: Op[], derived: DerivedSnapshot | null = null): Promise<void> {
     await this.write('compact', (tx) => {
       void tx.objectStore('log').clear();
       void tx.objectStore('snapshot').put(ops, 'main');
+      if (derived) void tx.objectStore('snapshot').put(derived, 'derived');
+      else void tx.objectStore('snapshot').delete('derived');
     });
+  }
+
+  async loadDerived(): Promise<DerivedSnapshot | null> {
+    const db = await this.conn();
+    try {
+      const tx = db.transaction(['snapshot', 'log', 'outbox'], 'readonly');
+      const [derived, logCount, outboxKeys] = await Promise.all([
+        tx.objectStore('snapshot').get('derived') as Promise<DerivedSnapshot | undefined>,
+        tx.objectStore('log').count(),
+        tx.objectStore('outbox').getAllKeys() as Promise<string[]>,
+      ]);
+      await tx.done;
+      if (!derived || logCount > 0 || !sameTxs(derived.outbox, outboxKeys)) return null;
+      return derived;
+    } catch (e) {
+      throw storageError(e, 'loadDerived', this.name);
+    }
   }
 
   onFault(fn: (error: DataloomError) => void): () => void {

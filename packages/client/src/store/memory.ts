@@ -3,7 +3,7 @@
  * tests. Pass the same {@link MemoryBacking} to a new `MemoryStore` to simulate a reload.
  */
 import { DataloomError, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
-import type { ReplicaStore, StoreMeta, StoredState } from './types.js';
+import type { DerivedSnapshot, ReplicaStore, StoreMeta, StoredState } from './types.js';
 
 /** The data of a memory store; survives `close` so tests can reopen it. */
 export interface MemoryBacking {
@@ -11,6 +11,7 @@ export interface MemoryBacking {
   snapshot: Op[];
   log: Op[][];
   outbox: Map<HlcString, TxEnvelope>;
+  derived?: DerivedSnapshot | null;
 }
 
 export function memoryBacking(): MemoryBacking {
@@ -71,10 +72,18 @@ export class MemoryStore implements ReplicaStore {
     this.check();
     this.backing.outbox.delete(tx);
   }
-  async compact(ops: Op[]): Promise<void> {
+  async compact(ops: Op[], derived: DerivedSnapshot | null = null): Promise<void> {
     this.check();
     this.backing.snapshot = clone(ops);
+    this.backing.derived = derived ? clone(derived) : null;
     this.backing.log = [];
+  }
+  async loadDerived(): Promise<DerivedSnapshot | null> {
+    if (this.closed) throw new DataloomError('storage/closed', 'memory store is closed', { store: 'memory' });
+    const d = this.backing.derived;
+    if (!d || this.backing.log.length > 0) return null;
+    if (!sameTxs(d.outbox, [...this.backing.outbox.keys()])) return null;
+    return clone(d);
   }
   onFault(): () => void {
     return () => {};
@@ -83,7 +92,14 @@ export class MemoryStore implements ReplicaStore {
     this.closed = true;
   }
   async destroy(): Promise<void> {
-    Object.assign(this.backing, memoryBacking());
+    Object.assign(this.backing, memoryBacking(), { derived: null });
     this.closed = true;
   }
+}
+
+/** Whether two lists hold the same txs (any order). */
+export function sameTxs(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((x) => s.has(x));
 }

@@ -13,7 +13,7 @@
  * - `load` returns the outbox in ascending `tx` order and the log in append order.
  * - A failed write throws a `DataloomError` with a `storage/*` code and changes nothing.
  */
-import type { DataloomError, HlcString, Op, TxEnvelope } from '@dataloom/core';
+import type { DataloomError, GlobalId, HlcString, Op, TxEnvelope, WireValue } from '@dataloom/core';
 
 /** Replica bookkeeping persisted next to the ops. */
 export interface StoreMeta {
@@ -33,6 +33,18 @@ export interface StoredState {
   log: Op[][];
   /** Unacknowledged local envelopes, ascending `tx`. */
   outbox: TxEnvelope[];
+}
+
+/**
+ * The visible datoms as of a compaction, so a reload can answer queries before the op set is
+ * merged again (`Replica.readable`). Valid only while the store still holds exactly the state it
+ * was made from: an empty log and the same outbox (stores check this in `loadDerived`).
+ */
+export interface DerivedSnapshot {
+  /** Outbox txs at the time (pending local transactions are part of the visible state). */
+  outbox: HlcString[];
+  /** `[entity, attribute, value, deciding tx]` rows. */
+  datoms: Array<[GlobalId, string, WireValue, HlcString]>;
 }
 
 /** Error codes thrown by stores. */
@@ -58,8 +70,13 @@ export interface ReplicaStore {
   ack(tx: HlcString): Promise<void>;
   /** Deletes outbox entry `tx` (no-op when absent). */
   reject(tx: HlcString): Promise<void>;
-  /** Replaces the snapshot with `ops` and empties the log, atomically (compaction). */
-  compact(ops: Op[]): Promise<void>;
+  /**
+   * Replaces the snapshot with `ops` (and the derived datoms with `derived`, or drops them) and
+   * empties the log, atomically (compaction).
+   */
+  compact(ops: Op[], derived?: DerivedSnapshot | null): Promise<void>;
+  /** The derived snapshot if it is still valid (empty log, same outbox txs), else null. */
+  loadDerived(): Promise<DerivedSnapshot | null>;
   /**
    * Subscribes to faults noticed outside a call (database deleted or evicted, closed by the
    * browser, version change from another tab). Returns the unsubscribe function.
