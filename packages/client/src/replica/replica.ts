@@ -203,7 +203,7 @@ export class Replica implements SyncTarget {
       const i = this.outboxList.findIndex((e) => e.tx === tx);
       if (i < 0) return;
       await this.persist('ack', (s) => s.ack(tx));
-      this.noteLogAppend();
+      this.noteLogAppend(this.outboxList[i]!.ops.length);
       this.outboxList.splice(i, 1);
       this.emit('acked', { tx, cursor });
     });
@@ -255,7 +255,7 @@ export class Replica implements SyncTarget {
       }
       const draftOps = draftEnvs.flatMap((e) => e.ops.map((o) => ({ ...o, draft: e.draft })));
       await this.persist('putRemote', (s) => s.putRemote([...fresh, ...(draftOps as Op[])], { ...this.meta(), cursor }));
-      if (fresh.length || draftOps.length) this.noteLogAppend();
+      if (fresh.length || draftOps.length) this.noteLogAppend(fresh.length + draftOps.length);
       this.cursorValue = cursor;
       this.tap({ kind: 'remote', envelopes: [...envelopes], cursor });
       for (const d of draftEnvs) this.addDraft(d);
@@ -464,11 +464,19 @@ export class Replica implements SyncTarget {
 
   private logAppends = 0;
 
-  /** Counts log batches; schedules a background compaction past the threshold. */
-  private noteLogAppend(): void {
+  private logOps = 0;
+
+  /**
+   * Counts log batches and ops; past `compactEvery` batches or 10 × that many ops since the last
+   * compaction, schedules one in the background (it also writes the derived snapshot that makes
+   * the next cold start read-ready early).
+   */
+  private noteLogAppend(ops = 1): void {
     const every = this.options.compactEvery ?? 1000;
-    if (every <= 0 || ++this.logAppends < every) return;
+    this.logOps += ops;
+    if (every <= 0 || (++this.logAppends < every && this.logOps < every * 10)) return;
     this.logAppends = 0;
+    this.logOps = 0;
     void this.compact().catch(() => {});
   }
 
@@ -559,6 +567,7 @@ export class Replica implements SyncTarget {
     for (const batch of st.log) for (const o of batch) pushOp(o);
     this.outboxList = st.outbox;
     this.logAppends = st.log.length;
+    this.logOps = st.log.reduce((n, b) => n + b.length, 0);
     for (const env of st.outbox) {
       if (env.draft !== undefined) this.addDraft(env);
       else committed.push(...env.ops);
