@@ -158,8 +158,11 @@ export function parsePattern(pattern: unknown): Pattern {
       out.dbId = true;
       return;
     }
-    out.attrs.push(spec);
-    if (!spec.reverse) out.explicit.add(spec.attr);
+    // Like DataScript: one spec per result key, a later spec replacing an earlier one in place.
+    // Several specs may read the same attribute under different keys (see Puller.attr).
+    const at = out.attrs.findIndex((x) => x.key === spec.key || (typeof x.key === 'string' && x.key === spec.key));
+    if (at >= 0) out.attrs[at] = spec;
+    else out.attrs.push(spec);
   };
   for (const x of items) {
     if (isStar(x)) {
@@ -182,6 +185,7 @@ export function parsePattern(pattern: unknown): Pattern {
     }
     add(parseAttrExpr(x));
   }
+  for (const spec of out.attrs) if (!spec.reverse && spec.attr !== K_DB_ID) out.explicit.add(spec.attr);
   out.scan = out.explicit.size >= 3;
   return out;
 }
@@ -257,7 +261,10 @@ class Puller {
         i = j;
       }
     }
-    for (const spec of pattern.attrs) this.attr(eid, spec, pattern, res, seen, depth, byAttr);
+    // a forward attribute's values go to the first spec that reads it (DataScript's merge of the
+    // pattern with the entity's datoms); later specs of the same attribute see no value
+    const consumed = pattern.attrs.length > 1 ? new Set<Keyword>() : null;
+    for (const spec of pattern.attrs) this.attr(eid, spec, pattern, res, seen, depth, byAttr, consumed);
     return res.size === 0 ? null : res;
   }
 
@@ -279,6 +286,7 @@ class Puller {
     seen: Set<EntityId>,
     depth: Map<AttrSpec, number>,
     byAttr: Map<Keyword, unknown[]> | null,
+    consumed: Set<Keyword> | null,
   ): void {
     const db = this.db;
     const schema = db.schema;
@@ -301,6 +309,9 @@ class Puller {
         });
         many = !schema.isComponent(a);
       }
+    } else if (consumed !== null && consumed.has(a)) {
+      values = [];
+      many = schema.isMany(a);
     } else if (byAttr !== null) {
       values = byAttr.get(a) ?? [];
       many = schema.isMany(a);
@@ -311,8 +322,13 @@ class Puller {
       });
       many = schema.isMany(a);
     }
+    if (!spec.reverse) consumed?.add(a);
     if (values.length === 0) {
       if (spec.hasDefault && spec.default !== null && spec.default !== undefined) res.set(spec.key, spec.default);
+      else if (spec.xform !== null) {
+        const x = spec.xform(null);
+        if (x !== null && x !== undefined) res.set(spec.key, x);
+      }
       return;
     }
     if (many && spec.limit !== null && values.length > spec.limit) values = values.slice(0, spec.limit);
