@@ -62,17 +62,45 @@ export function keyStr(v: unknown): string {
   return 'i' + id;
 }
 
-/** Key of the values of `row` at `cols` (a single column's key is `keyOf` of it). */
+/**
+ * Key of the values of `row` at `cols` (a single column's key is `keyOf` of it). Tuples of numbers
+ * (the common case: entity ids) get a cheap `1|2` key; every other key ends with `|`, so the two
+ * forms never collide.
+ */
 export function rowKey(row: readonly unknown[], cols: readonly number[]): unknown {
   if (cols.length === 1) return keyOf(row[cols[0]!]);
+  let allNum = true;
+  for (let i = 0; i < cols.length; i++) {
+    if (typeof row[cols[i]!] !== 'number') {
+      allNum = false;
+      break;
+    }
+  }
+  if (allNum) {
+    let s = String(row[cols[0]!]);
+    for (let i = 1; i < cols.length; i++) s += '|' + (row[cols[i]!] as number);
+    return s;
+  }
   let s = '';
   for (let i = 0; i < cols.length; i++) s += keyStr(row[cols[i]!]) + '|';
   return s;
 }
 
-/** Key of a whole tuple. */
+/** Key of a whole tuple (same scheme as {@link rowKey}). */
 export function tupleKey(row: readonly unknown[]): unknown {
   if (row.length === 1) return keyOf(row[0]);
+  let allNum = true;
+  for (let i = 0; i < row.length; i++) {
+    if (typeof row[i] !== 'number') {
+      allNum = false;
+      break;
+    }
+  }
+  if (allNum) {
+    let s = row.length === 0 ? '' : String(row[0]);
+    for (let i = 1; i < row.length; i++) s += '|' + (row[i] as number);
+    return s;
+  }
   let s = '';
   for (let i = 0; i < row.length; i++) s += keyStr(row[i]) + '|';
   return s;
