@@ -258,7 +258,11 @@ const RULES = `[[(follows* ?a ?b) [?a :follows ?b]]
                 [(odd-hop ?a ?b) [?a :parent ?x] (even-hop ?x ?b)]
                 [(named [?e] ?n) [?e :name ?n]]
                 [(old ?e) [?e :age ?a] [(> ?a 30)]]
-                [(lonely ?e) [?e :name] (not (friendly ?e ?_x))]]`;
+                [(lonely ?e) [?e :name] (not (friendly ?e ?_x))]
+                [(leaf ?e) [?e :name] (not [?e :follows _])]
+                [(from-one ?x) (follows* 1 ?x)]
+                [(kin ?a ?b) (or (ancestor ?a ?b) (ancestor ?b ?a))]
+                [(adult-follower ?e) [?e :follows ?f] (or-join [?f] [?f :age 37] (and [?f :age ?a] [(> ?a 40)]))]]`;
 
 suite('rules', [
   ['[:find ?a ?b :in $ % :where (follows* ?a ?b)]', DB, RULES],
@@ -278,6 +282,16 @@ suite('rules', [
   ['[:find ?e :in $ % :where [?e :name] (not (follows* ?e 1))]', DB, RULES],
   ['[:find ?e :in $ % :where (unknown ?e)]', DB, RULES],
   ['[:find ?e :where (follows* ?e ?x)]'],
+  ['[:find ?a :in $ % :where (follows* ?a _)]', DB, RULES],
+  ['[:find ?e :in $ % :where (leaf ?e)]', DB, RULES],
+  ['[:find ?x :in $ % :where (from-one ?x)]', DB, RULES],
+  ['[:find ?a ?b :in $ % :where (kin ?a ?b)]', DB, RULES],
+  ['[:find ?b :in $ % :where (kin 4 ?b)]', DB, RULES],
+  ['[:find ?e :in $ % :where (adult-follower ?e)]', DB, RULES],
+  ['[:find ?e ?n :in $ $2 % :where ($2 named2 ?e ?n)]', DB, dbOf(W2), '[[(named2 ?e ?n) [?e :name ?n]]]'],
+  ['[:find ?e ?n :in $ % :where [?e :age 37] (named2 ?e ?n)]', DB, '[[(named2 ?e ?n) [?e :name ?n] [(str ?n "!") ?x]]]'],
+  ['[:find ?e :in $ % :where [?e :age ?a] (r ?a)]', DB, '[[(r ?x) [(> ?x 30)]]]'],
+  ['[:find ?e :in $ % :where (r ?a) [?e :age ?a]]', DB, '[[(r ?x) [(> ?x 30)]]]'],
   ['[:find (count ?b) . :in $ % :where (follows* ?a ?b)]', DB, RULES],
   ['[:find ?a ?b :in $ % :where (r ?a ?b)]', DB, '[[(r ?a ?b) [?a :follows ?b]] [(r ?a ?b) [?b :follows ?a]] [(r ?a ?b) (r ?b ?a)]]'],
   ['[:find ?x :in $ % :where [?e :name "Ivan"] (r ?e ?x)]', DB, '[[(r ?e ?x) [?e :age ?x]]]'],
