@@ -316,16 +316,9 @@ describe('demo app in Chromium, served by the sync server', () => {
     }
   });
 
-  /*
-   * KNOWN BUG (client × server, found by this test): every createClient session stamps its
-   * transactions with a per-session replica id (`<stored id>_<random>`, for multi-tab), and the
-   * server refuses an envelope whose replica differs from the connection's
-   * (`sync/replica-mismatch`). So edits made offline, then pushed by a later session (after a
-   * reload, or after the demo's offline toggle reopens the client), are rejected and rolled back:
-   * the offline edit disappears. `it.fails` keeps CI green and turns red once the bug is fixed —
-   * then make it a plain `it`.
-   */
-  it.fails('syncs edits made offline once back online (known bug: sync/replica-mismatch)', async () => {
+  // Regression: each client session stamps `<stored id>_<session>`; an outbox queued in one session
+  // and pushed by a later one used to be refused with sync/replica-mismatch and rolled back.
+  it('syncs edits made offline once back online (sync/replica-mismatch regression)', async () => {
     const other = await launchChromium();
     try {
       const a = await open('e2e-offline-sync');

@@ -172,7 +172,7 @@ export class Connection {
 
   /** Checks that need no store: replica identity and the app's write permission. */
   private async precheck(env: TxEnvelope): Promise<AppendOutcome | null> {
-    if (env.replica !== this.replica) {
+    if (env.replica !== this.replica && (this.replica === null || replicaFamily(env.replica) !== replicaFamily(this.replica))) {
       return { tx: env.tx, status: 'rejected', code: 'sync/replica-mismatch', message: `transaction of replica ${env.replica} pushed by replica ${this.replica}` };
     }
     if (!this.ctx.allowClientSchemaChanges) {
@@ -276,4 +276,14 @@ function truncateReason(s: string): string {
   let out = s;
   while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
   return out;
+}
+
+/**
+ * The stored replica a session id belongs to. A client running in several tabs (or reopened after a
+ * reload) stamps each session's transactions `<stored id>_<session>`; its outbox may hold envelopes
+ * of earlier sessions, which the current session pushes. They are the same replica: accept them.
+ */
+export function replicaFamily(replica: string): string {
+  const i = replica.lastIndexOf('_');
+  return i > 0 ? replica.slice(0, i) : replica;
 }
