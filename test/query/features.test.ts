@@ -374,3 +374,19 @@ describe('random functions and aggregates (shape only: values differ run to run)
     expect(q('[:find (sample 9 ?a) . :where [_ :age ?a]]', db)).toHaveLength(5);
   });
 });
+
+describe('missing? follows the entity API (regression: ref to an entity without datoms)', () => {
+  const w = world(
+    '{:ref {:db/valueType :db.type/ref} :refs {:db/valueType :db.type/ref :db/cardinality :db.cardinality/many}}',
+    '[{:db/id 1 :refs [9] :ref 9 :a 1} {:db/id 2 :refs [9 3] :ref 3 :a 1} {:db/id 3 :a 5} {:db/id 4 :a 1}]',
+  );
+  for (const query of [
+    '[:find ?e :where [?e :a] [(missing? $ ?e :refs)]]',
+    '[:find ?e :where [?e :a] [(missing? $ ?e :ref)]]',
+    '[:find ?e :where [?e :a] [(missing? $ ?e :_ref)]]',
+    '[:find ?e :where [?e :a] [(missing? $ ?e :_refs)]]',
+    '[:find ?e ?v :where [?e :a] [(get-else $ ?e :ref -1) ?v]]',
+  ]) {
+    it(query, () => expect(diff(w, query, DB)).toBeNull());
+  }
+});

@@ -215,10 +215,22 @@ function getSome(db: unknown, e: unknown, ...attrs: unknown[]): unknown {
   return null;
 }
 
+/**
+ * DataScript's `missing?` goes through the entity API: reverse attributes (`:_ref`) work, and a
+ * cardinality-one ref to an entity with no datoms counts as missing (the entity is nil).
+ */
 function missing(db: unknown, e: unknown, a: unknown): boolean {
   const d = dbArg(db, 'missing?');
   const eid = d.entidStrict(e);
-  return d.value(eid, attrOf(a) as Keyword) === undefined;
+  const attr = attrOf(a) as Keyword;
+  if (attr.name.startsWith('_')) {
+    const fwd = kw(attr.ns ? `${attr.ns}/${attr.name.slice(1)}` : attr.name.slice(1));
+    return d.refsTo(eid, fwd).length === 0;
+  }
+  const v = d.value(eid, attr);
+  if (v === undefined) return true;
+  if (typeof v === 'number' && d.isRef(attr) && !d.isMany(attr)) return d.entityDatoms(v).length === 0;
+  return false;
 }
 
 function integer(x: unknown, fn: string): number {
