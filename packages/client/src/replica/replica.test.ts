@@ -86,7 +86,7 @@ describe('Replica', () => {
     expect(new TextDecoder().decode(a.encodeSnapshot())).toBe(new TextDecoder().decode(b.encodeSnapshot()));
     // the unique-identity rule: one entity, both replicas' values merged by LWW
     for (const r of [a, b]) {
-      expect(q('[:find ?e :where [?e :user/email "same@x"]]', r.db()).size).toBe(1);
+      expect((q('[:find ?e :where [?e :user/email "same@x"]]', r.db()) as Set<unknown>).size).toBe(1);
       expect(q('[:find [?t ...] :where [?e :user/email "same@x"] [?e :user/tags ?t]]', r.db())).toEqual(expect.arrayContaining(['a', 'b']));
     }
     expect(a.cursor()).toBe('c2');
