@@ -170,7 +170,11 @@ export function genQuery(rng: Rng, db: GenDb): GenQuery {
   for (let i = 0; i < extras; i++) {
     const r = rng();
     const ints = intVars();
-    if (r < 0.2 && ints.length > 0) {
+    const strs = [...s.vals].filter(([, k]) => k === 'str' || k === 'kw').map(([n]) => n);
+    if (r < 0.05 && strs.length > 0) {
+      // comparisons across strings/keywords (DataScript's value order, also across types)
+      clauses.push(`[(${pick(rng, ['<', '>', '<=', '>='])} ${pick(rng, strs)} ${pick(rng, [...STRS, ...KWS, '3'])})]`);
+    } else if (r < 0.2 && ints.length > 0) {
       const x = pick(rng, ints);
       const op = pick(rng, ['<', '>', '<=', '>=', '=', 'not=']);
       const y = chance(rng, 0.5) && ints.length > 1 ? pick(rng, ints) : String(int(rng, 0, 5));
@@ -265,10 +269,14 @@ export function genQuery(rng: Rng, db: GenDb): GenQuery {
   } else {
     const r = rng();
     const ints = vars.filter((v) => s.vals.get(v) === 'int');
-    if (r < 0.2 && ints.length > 0) {
+    const nonNum = vars.filter((v) => s.vals.get(v) === 'str' || s.vals.get(v) === 'kw');
+    if (r < 0.2 && (ints.length > 0 || nonNum.length > 0)) {
       aggregate = true;
-      const x = pick(rng, ints);
-      const agg = pick(rng, ['count', 'count-distinct', 'sum', 'min', 'max', 'avg', 'median', 'variance', 'distinct']);
+      const numeric = ints.length > 0 && (nonNum.length === 0 || chance(rng, 0.7));
+      const x = pick(rng, numeric ? ints : nonNum);
+      const agg = numeric
+        ? pick(rng, ['count', 'count-distinct', 'sum', 'min', 'max', 'avg', 'median', 'variance', 'distinct'])
+        : pick(rng, ['count', 'count-distinct', 'min', 'max', 'distinct']);
       const groups = vars.filter((v) => v !== x && chance(rng, 0.3)).slice(0, 1);
       find = [...groups, `(${agg} ${x})`].join(' ');
       const others = vars.filter((v) => v !== x && !groups.includes(v));
