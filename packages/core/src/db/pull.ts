@@ -339,7 +339,9 @@ class Puller {
       : spec.recursion !== null
         ? Conv.Recurse
         : spec.sub !== null
-          ? Conv.Sub
+          ? !spec.reverse && schema.isComponent(a)
+            ? Conv.ComponentSub
+            : Conv.Sub
           : !spec.reverse && schema.isComponent(a)
             ? Conv.Component
             : Conv.Ref;
@@ -378,6 +380,17 @@ class Puller {
         return this.component(v as EntityId, seen);
       case Conv.Sub:
         return this.entity(v as EntityId, spec.sub!, seen, depth);
+      case Conv.ComponentSub: {
+        // components track the path like recursion does (a component cycle ends in {:db/id n})
+        const id = v as EntityId;
+        if (seen.has(id)) return new Map([[K_DB_ID, id]]);
+        seen.add(id);
+        try {
+          return this.entity(id, spec.sub!, seen, depth);
+        } finally {
+          seen.delete(id);
+        }
+      }
       default: {
         const id = v as EntityId;
         if (seen.has(id)) return new Map([[K_DB_ID, id]]);
@@ -402,6 +415,7 @@ const enum Conv {
   Ref,
   Component,
   Sub,
+  ComponentSub,
   Recurse,
 }
 
