@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { DataloomError, MergeState } from '@dataloom/core';
 import { Replica } from '../../packages/client/src/replica/replica.js';
-import { SyncClient } from '../../packages/client/src/sync/index.js';
+import { SyncClient, cursorPos } from '../../packages/client/src/sync/index.js';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
 import { freePort } from './support/child.js';
@@ -107,7 +107,7 @@ async function run(seed: number): Promise<void> {
     const deadline = Date.now() + 45_000;
     for (;;) {
       const head = server!.head();
-      if (clients.every((c) => c.replica.outbox().length === 0 && Number(c.replica.cursor() ?? 0) >= head) && head === server!.head()) break;
+      if (clients.every((c) => c.replica.outbox().length === 0 && cursorPos(c.replica.cursor()) >= head) && head === server!.head()) break;
       if (Date.now() > deadline) throw new Error(`no convergence: ${JSON.stringify(clients.map((c) => [c.replica.outbox().length, c.replica.cursor(), c.sync.status().state]))} head ${head}`);
       await sleep(50);
     }

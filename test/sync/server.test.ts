@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createServer, type DataloomServer, type ServerOptions } from '../../packages/server/src/index.js';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
+import { cursorPos } from '../../packages/client/src/sync/index.js';
 import { PG_URL, TEST_SCHEMA, makeClient, pgNamespace, tempDir, within, sleep } from './support/harness.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 
@@ -109,13 +110,13 @@ describe('sync server + client', () => {
     const eb = b.replica.newEntity();
     await b.replica.localTransact({ ops: [{ op: 'add', e: eb, a: 'item/title', v: 'written offline' }] });
     expect(b.sync.status()).toMatchObject({ online: false, pending: 1 });
-    const cursorBefore = Number(b.replica.cursor());
+    const cursorBefore = cursorPos(b.replica.cursor());
     b.sync.start();
     await within(Promise.all([a.sync.whenSynced(), b.sync.whenSynced()]), 5000, 'resynced');
     for (let i = 0; i < 100 && a.replica.value(eb, 'item/title') === null; i++) await sleep(10);
     expect(b.replica.value(ea, 'item/title')).toBe('while B was away');
     expect(a.replica.value(eb, 'item/title')).toBe('written offline');
-    expect(Number(b.replica.cursor())).toBeGreaterThan(cursorBefore);
+    expect(cursorPos(b.replica.cursor())).toBeGreaterThan(cursorBefore);
     expect(a.replica.snapshot()).toBe(b.replica.snapshot());
   });
 
@@ -302,6 +303,32 @@ describe('sync server + client', () => {
     expect(acks.every((p) => Number(p) > 0)).toBe(true);
     for (let i = 0; i < 200 && a.replica.snapshot() !== b.replica.snapshot(); i++) await sleep(20);
     expect(a.replica.snapshot()).toBe(b.replica.snapshot());
-    expect(Number(a.replica.cursor())).toBe(Number(b.replica.cursor()));
+    expect(cursorPos(a.replica.cursor())).toBe(cursorPos(b.replica.cursor()));
+  });
+
+  it('restarts the stream for a cursor of another log (server data deleted and recreated)', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const first = await createServer({ store: `sqlite:${join(t.dir, 'one.sqlite')}`, port: 0, schema: TEST_SCHEMA });
+    const port = first.port;
+    const a = client(first.url, 'clientA');
+    for (let i = 0; i < 3; i++) await a.replica.localTransact({ ops: [{ op: 'add', e: a.replica.newEntity(), a: 'item/title', v: `old ${i}` }] });
+    await within(a.sync.whenSynced(), 5000, 'a synced on the first log');
+    const oldCursor = a.replica.cursor()!;
+    a.sync.stop();
+    await first.close();
+    // a new, longer log on the same address
+    const second = await createServer({ store: `sqlite:${join(t.dir, 'two.sqlite')}`, port, schema: TEST_SCHEMA });
+    cleanups.push(() => second.close());
+    const b = client(second.url, 'clientB');
+    const eb = b.replica.newEntity();
+    for (let i = 0; i < 8; i++) await b.replica.localTransact({ ops: [{ op: 'add', e: eb, a: 'item/count', v: i }] });
+    await within(b.sync.whenSynced(), 5000, 'b synced');
+    expect(second.head()).toBeGreaterThan(cursorPos(oldCursor));
+    a.sync.start();
+    await within(a.sync.whenSynced(), 5000, 'a synced on the second log');
+    for (let i = 0; i < 100 && a.replica.value(eb, 'item/count') !== 7; i++) await sleep(20);
+    expect(a.replica.value(eb, 'item/count')).toBe(7);
+    expect(a.replica.cursor()!.split(':')[0]).not.toBe(oldCursor.split(':')[0]);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { DataloomError, type TxEnvelope } from '@dataloom/core';
 import type { WebSocket } from 'ws';
-import { CloseCode, PROTOCOL_VERSION, type ClientMsg, type ErrorMsg, type HelloMsg, type PushMsg, type ServerMsg } from './protocol/messages.js';
+import { CloseCode, PROTOCOL_VERSION, formatCursor, parseCursor, type ClientMsg, type ErrorMsg, type HelloMsg, type PushMsg, type ServerMsg } from './protocol/messages.js';
 import type { Limits } from './protocol/limits.js';
 import { ProtocolError, decodeClientMessage } from './protocol/validate.js';
 import type { AppendOutcome } from './storage/types.js';
@@ -115,7 +115,10 @@ export class Connection {
       throw new ProtocolError('protocol/version', `protocol version ${msg.v} is not supported (server speaks ${PROTOCOL_VERSION})`, { supported: [PROTOCOL_VERSION] });
     }
     const node = this.ctx.node;
-    const cursor = msg.cursor === null ? 0 : Number(msg.cursor);
+    const parsed = parseCursor(msg.cursor);
+    // A cursor of another log (deleted and recreated, another server) means nothing here: start over.
+    const reset = parsed.log !== null && parsed.log !== node.logId;
+    const cursor = reset ? 0 : parsed.pos;
     if (cursor > node.head) await node.refresh();
     if (cursor > node.head) {
       throw new ProtocolError('sync/cursor-ahead', `cursor ${cursor} is ahead of the server log (head ${node.head}): the server lost data or this replica belongs to another server`, {
@@ -131,7 +134,8 @@ export class Connection {
       t: 'welcome',
       v: PROTOCOL_VERSION,
       node: node.serverReplica,
-      head: String(node.head),
+      head: formatCursor(node.logId, node.head),
+      ...(reset ? { reset: true } : {}),
       limits: { maxMessageBytes: l.maxMessageBytes, maxTxsPerPush: l.maxTxsPerPush, maxOpsPerTx: l.maxOpsPerTx },
     });
     void this.pump();
@@ -225,7 +229,7 @@ export class Connection {
             bytes += e.json.length;
           }
           this.sentPos = last;
-          this.sendRaw(`{"t":"ops","txs":[${parts.join(',')}],"cursor":"${last}","more":${last < this.ctx.node.head}}`);
+          this.sendRaw(`{"t":"ops","txs":[${parts.join(',')}],"cursor":"${this.ctx.node.logId}:${last}","more":${last < this.ctx.node.head}}`);
         }
       } while (this.pumpAgain && !this.closed);
     } catch (e) {

@@ -77,7 +77,9 @@ export class MemoryReplica implements SyncTarget {
       }
       for (const op of env.ops) this.ops.set(op.id, op);
     }
-    if (cursor !== null && (this.cur === null || Number(cursor) > Number(this.cur))) this.cur = cursor;
+    // Messages of one connection arrive in order, so the cursor only moves forward — except when
+    // the server restarted the stream on another log, which the opaque cursor's log id shows.
+    if (cursor !== null) this.cur = cursor;
     if (envelopes.length) this.emit('change', { origin: 'remote', txs: envelopes.map((e) => e.tx) });
   }
 

@@ -8,7 +8,7 @@
  * the server's log, every acknowledged transaction in the log, no rejected one anywhere.
  */
 import type { Op, WireValue } from '@dataloom/core';
-import { SyncClient } from '../../../packages/client/src/sync/index.js';
+import { SyncClient, cursorPos } from '../../../packages/client/src/sync/index.js';
 import type { LogEntry } from '../../../packages/server/src/storage/types.js';
 import { faultySocket } from './faulty-socket.js';
 import { MemoryReplica, materialize, type TestTx } from './memory-replica.js';
@@ -84,7 +84,7 @@ export async function runSim(fleet: Fleet, o: SimOptions): Promise<SimReport> {
     const deadline = Date.now() + (Number(process.env.SIM_DEADLINE_MS) || 45_000);
     for (;;) {
       const head = await fleet.head();
-      const done = clients.every((c) => c.replica.outbox().length === 0 && Number(c.replica.cursor() ?? 0) >= head);
+      const done = clients.every((c) => c.replica.outbox().length === 0 && cursorPos(c.replica.cursor()) >= head);
       if (done && head === (await fleet.head())) break;
       if (Date.now() > deadline) {
         const state = clients.map((c) => ({ id: c.replica.replicaId, pending: c.replica.outbox().length, cursor: c.replica.cursor(), status: c.sync.status() }));

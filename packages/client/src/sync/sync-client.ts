@@ -13,7 +13,7 @@
 import { DataloomError, type HlcString, type TxEnvelope } from '@dataloom/core';
 import type { SyncTarget, WireError } from '../replica/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { PROTOCOL_VERSION, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ClientMsg, type ServerMsg } from './protocol.js';
+import { PROTOCOL_VERSION, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, cursorPos, type ClientMsg, type ServerMsg } from './protocol.js';
 import { base64url, defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
 
 export interface SyncOptions {
@@ -77,6 +77,7 @@ export class SyncClient {
   /** Server head announced at welcome; synced once the stream reaches it. */
   private targetHead = -1;
   private caughtUp = false;
+  private cursorReset = false;
   private readonly listeners = new Set<(e: SyncEvent) => void>();
   private readonly txWaiters = new Map<string, TxWaiter[]>();
   private syncedWaiters: Array<() => void> = [];
@@ -312,7 +313,8 @@ export class SyncClient {
       case 'welcome':
         if (this.ws !== ws) return;
         this.limits = msg.limits;
-        this.targetHead = Number(msg.head);
+        this.targetHead = cursorPos(msg.head);
+        this.cursorReset = msg.reset === true;
         this.backoff.reset();
         this.setStatus({ state: 'online', online: true });
         this.checkCaughtUp();
@@ -339,6 +341,7 @@ export class SyncClient {
           msg.txs.map((x) => x.env),
           msg.cursor,
         );
+        this.cursorReset = false;
         this.setStatus({ cursor: msg.cursor });
         if (!msg.more) this.checkCaughtUp();
         return;
@@ -356,8 +359,10 @@ export class SyncClient {
   }
 
   private checkCaughtUp(): void {
-    const c = Number(this.opts.replica.cursor() ?? '0');
-    if (this.st.online && c >= this.targetHead) {
+    const c = cursorPos(this.opts.replica.cursor());
+    // After a reset (the replica's cursor named another log) its position means nothing until the
+    // first ops message of this log replaced it.
+    if (this.st.online && !this.cursorReset && c >= this.targetHead) {
       this.caughtUp = true;
       this.setStatus({ lastSyncedAt: Date.now(), cursor: this.opts.replica.cursor() });
     }

@@ -50,6 +50,8 @@ export class SyncNode {
   private poll: ReturnType<typeof setInterval> | null = null;
   private stamp = { ms: 0, counter: 0 };
   readonly serverReplica: string;
+  /** Identity of the log (see `ServerStore.logId`). */
+  logId = '';
 
   constructor(readonly store: ServerStore, private readonly opts: SyncNodeOptions) {
     this.state = new ServerState({ maxClockDriftMs: opts.maxClockDriftMs });
@@ -68,6 +70,7 @@ export class SyncNode {
 
   async start(): Promise<void> {
     await this.store.open();
+    this.logId = await this.store.logId();
     await this.serial.run(() => this.rebuild());
     // Other processes' commits (PostgreSQL). A SQLite file has exactly one writer — this node.
     if (this.store.kind !== 'sqlite') {

@@ -5,8 +5,9 @@
  * {@link PushMsg}, {@link PingMsg}. Server → client: {@link WelcomeMsg}, {@link AckMsg},
  * {@link RejectMsg}, {@link OpsMsg}, {@link PongMsg}, {@link ErrorMsg}.
  *
- * Cursors are server log positions written as decimal strings (`"0"` = nothing seen). Positions
- * form one total order shared by every server node on the same store.
+ * Cursors are opaque to clients: `<log id>:<position>` (see {@link parseCursor}). Positions form one
+ * total order shared by every server node on the same store; the log id names the log, so a
+ * cursor of another (e.g. deleted and recreated) log restarts the stream from the beginning.
  */
 import type { TxEnvelope } from '@dataloom/core';
 
@@ -19,8 +20,19 @@ export const SUBPROTOCOL = 'dataloom.v1';
 /** Prefix of the subprotocol entry that carries the auth token: `dataloom.token.<base64url>`. */
 export const TOKEN_SUBPROTOCOL_PREFIX = 'dataloom.token.';
 
-/** A server log position as a decimal string. */
+/** A cursor as the client stores it: `<log id>:<position>` (a bare position is accepted too). */
 export type Cursor = string;
+
+/** Split a cursor; `log` is null for a bare position. */
+export function parseCursor(c: string | null): { log: string | null; pos: number } {
+  if (c === null) return { log: null, pos: 0 };
+  const i = c.indexOf(':');
+  return i < 0 ? { log: null, pos: Number(c) } : { log: c.slice(0, i), pos: Number(c.slice(i + 1)) };
+}
+
+export function formatCursor(log: string, pos: number): Cursor {
+  return `${log}:${pos}`;
+}
 
 /** First message of a connection: who the client is and what it has already seen. */
 export interface HelloMsg {
@@ -53,16 +65,19 @@ export interface WelcomeMsg {
   v: number;
   /** Server node id (diagnostics only). */
   node: string;
+  /** Current head as a cursor of this log. */
   head: Cursor;
+  /** True when the client's cursor named another log: the stream restarts from position 0. */
+  reset?: boolean;
   /** Limits the client must respect (so well-behaved clients never trip them). */
   limits: { maxMessageBytes: number; maxTxsPerPush: number; maxOpsPerTx: number };
 }
 
-/** A pushed transaction is durable at log position `pos` (also sent for duplicates: the original position). */
+/** A pushed transaction is durable at log position `pos` (a decimal string; for duplicates the original position). */
 export interface AckMsg {
   t: 'ack';
   tx: string;
-  pos: Cursor;
+  pos: string;
 }
 
 /** A pushed transaction was refused; nothing of it is stored. `code` is a stable `sync/...` code. */
@@ -81,7 +96,7 @@ export interface RejectMsg {
  */
 export interface OpsMsg {
   t: 'ops';
-  txs: Array<{ pos: Cursor; env: TxEnvelope }>;
+  txs: Array<{ pos: string; env: TxEnvelope }>;
   cursor: Cursor;
   /** True while more entries are known to follow immediately (catch-up in pages). */
   more: boolean;

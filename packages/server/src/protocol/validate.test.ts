@@ -25,6 +25,8 @@ describe('decodeClientMessage', () => {
     expect(decode({ t: 'push', txs: [env()] })).toEqual({ t: 'push', txs: [env()] });
     expect(decode({ t: 'push', txs: [env({ checks: [{ kind: 'cas', e: 'r1.a', a: 'p/n', expected: null, v: { kw: 'a/b' } }], draft: 'd1' })] }).t).toBe('push');
     expect(decode({ t: 'ping', n: 3 })).toEqual({ t: 'ping', n: 3 });
+    expect(decode({ t: 'hello', v: 1, replica: 'r1', cursor: '0123456789abcdef:42' }).t).toBe('hello');
+    expect(codeOf({ t: 'hello', v: 1, replica: 'r1', cursor: 'XYZ:42' })).toBe('protocol/invalid-message');
   });
 
   it('scans depth on raw text, ignoring brackets inside strings', () => {

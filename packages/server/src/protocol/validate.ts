@@ -30,7 +30,8 @@ const GID_RE = /^[A-Za-z0-9_.~:/+*!?<>=-]+$/;
 const ATTR_RE = /^[A-Za-z_*+!?<>=.-][A-Za-z0-9_*+!?<>=.\-/#$%&']*$/;
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
-const CURSOR_RE = /^(0|[1-9][0-9]{0,15})$/;
+/** `<log id>:<position>`, or a bare position (same log assumed). */
+const CURSOR_RE = /^(?:[0-9a-f]{16}:)?(0|[1-9][0-9]{0,15})$/;
 
 /** The replica id inside an HLC string, or null if the string is not an HLC. */
 export function hlcReplica(hlc: string): string | null {
@@ -207,7 +208,7 @@ export function decodeClientMessage(text: string, byteLength: number, limits: Li
         t,
         v: raw['v'],
         replica: str(raw['replica'], '$.replica', 64, REPLICA_RE),
-        cursor: cursor === null ? null : str(cursor, '$.cursor', 16, CURSOR_RE),
+        cursor: cursor === null ? null : str(cursor, '$.cursor', 33, CURSOR_RE),
       };
     }
     case 'push': {

@@ -18,6 +18,7 @@
  * read by position, and the server also polls `head()` as a safety net.
  */
 import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
 import { duplicateOutcome, type AppendOutcome, type AppendResult, type Judge, type LogEntry, type ServerStore } from './types.js';
 
@@ -75,6 +76,8 @@ class PostgresStore implements ServerStore {
         env text NOT NULL,
         at timestamptz NOT NULL DEFAULT now()
       )`);
+      await c.query(`CREATE TABLE IF NOT EXISTS "${this.ns}".meta (key text PRIMARY KEY, value text NOT NULL)`);
+      await c.query(`INSERT INTO "${this.ns}".meta(key, value) VALUES ('log_id', $1) ON CONFLICT (key) DO NOTHING`, [randomBytes(8).toString('hex')]);
       await c.query('COMMIT');
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {});
@@ -177,6 +180,10 @@ class PostgresStore implements ServerStore {
   async head(): Promise<number> {
     const r = await this.db.query(`SELECT coalesce(max(pos), 0) AS head FROM ${this.t}`);
     return Number(r.rows[0].head);
+  }
+
+  async logId(): Promise<string> {
+    return (await this.db.query(`SELECT value FROM "${this.ns}".meta WHERE key = 'log_id'`)).rows[0].value as string;
   }
 
   onAppend(fn: (head: number) => void): () => void {

@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
 import { duplicateOutcome, type AppendOutcome, type AppendResult, type Judge, type LogEntry, type ServerStore } from './types.js';
 
@@ -53,6 +54,7 @@ class SqliteStore implements ServerStore {
       CREATE TABLE IF NOT EXISTS dataloom_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       INSERT OR IGNORE INTO dataloom_meta(key, value) VALUES ('format', '1');
     `);
+    db.prepare(`INSERT OR IGNORE INTO dataloom_meta(key, value) VALUES ('log_id', ?)`).run(randomBytes(8).toString('hex'));
     this.stmts = {
       head: db.prepare('SELECT coalesce(max(pos), 0) AS head FROM dataloom_log'),
       findTx: db.prepare('SELECT pos, env FROM dataloom_log WHERE tx = ?'),
@@ -115,6 +117,10 @@ class SqliteStore implements ServerStore {
   async head(): Promise<number> {
     this.conn;
     return (this.stmts.head.get() as { head: number }).head;
+  }
+
+  async logId(): Promise<string> {
+    return (this.conn.prepare(`SELECT value FROM dataloom_meta WHERE key = 'log_id'`).get() as { value: string }).value;
   }
 
   onAppend(fn: (head: number) => void): () => void {

@@ -132,6 +132,24 @@ export function runServerStoreTests(name: string, setup: () => Promise<StoreSetu
       expect(heads).toContain(1);
     }));
 
+    it('has a stable log id, different for another log', async () => {
+      const su = await setup();
+      const s = await su.make();
+      await s.open();
+      const id = await s.logId();
+      expect(id).toMatch(/^[0-9a-f]{16}$/);
+      await s.close();
+      const s2 = su.again();
+      await s2.open();
+      expect(await s2.logId()).toBe(id);
+      await s2.close();
+      await su.cleanup();
+      const other = await (await setup()).make();
+      await other.open();
+      expect(await other.logId()).not.toBe(id);
+      await other.destroy();
+    });
+
     it('keeps everything across close and reopen', async () => {
       const su = await setup();
       const s = await su.make();

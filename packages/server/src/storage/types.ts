@@ -62,6 +62,11 @@ export interface ServerStore {
   readSince(after: number, limit: number): Promise<LogEntry[]>;
   /** Highest committed position (0 for an empty log). */
   head(): Promise<number>;
+  /**
+   * Identity of this log: random, made when the log is created, never changed. Cursors carry it,
+   * so a replica of a deleted-and-recreated log is not mistaken for one that is up to date.
+   */
+  logId(): Promise<string>;
   /** Called after any process commits new entries (with a head at least that high). */
   onAppend(fn: (head: number) => void): () => void;
   /** Release connections / file handles. */
