@@ -187,6 +187,13 @@ describe('sync server + client', () => {
     expect(early.closed()!.code).toBe(1008);
   });
 
+  it('refuses connections beyond maxConnections with 503', async () => {
+    const { server } = await start({ limits: { maxConnections: 2 } });
+    await raw(server.url);
+    await raw(server.url);
+    await expect(raw(server.url)).rejects.toThrow(/503/);
+  });
+
   it('rate-limits a flooding connection without disturbing others', async () => {
     const { server } = await start({ limits: { messagesPerSecond: 10, messageBurst: 20 } });
     const a = client(server.url, 'clientA');

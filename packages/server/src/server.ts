@@ -120,6 +120,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     socket.on('error', () => socket.destroy());
     void (async () => {
       if (!originAllowed(req, options.origins)) return refuse(socket, 403, 'origin not allowed');
+      if (conns.size >= limits.maxConnections) return refuse(socket, 503, 'too many connections');
       let user: unknown = null;
       if (options.authenticate) {
         try {
@@ -179,7 +180,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
 
 function refuse(socket: Duplex, status: number, message: string): void {
   if (socket.destroyed) return;
-  const text = { 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error' }[status] ?? 'Error';
+  const text = { 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 

@@ -27,6 +27,8 @@ export interface Limits {
   bytesBurst: number;
   /** Bytes queued for a client before it is considered too slow and closed (1013). */
   maxBufferedBytes: number;
+  /** Open connections per server process; more are refused at the upgrade with HTTP 503. */
+  maxConnections: number;
   /** A connection must say hello within this many milliseconds. */
   helloTimeoutMs: number;
   /** A transaction stamped further than this in the future (server clock) is rejected. */
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   bytesPerSecond: 8 << 20,
   bytesBurst: 16 << 20,
   maxBufferedBytes: 16 << 20,
+  maxConnections: 10_000,
   helloTimeoutMs: 10_000,
   maxClockDriftMs: 5 * 60_000,
 });
