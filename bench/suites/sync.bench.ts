@@ -22,7 +22,8 @@
  * The harness times synchronous functions only, so this suite measures at import (top-level
  * await), returns no harness rows, and writes `bench/results/sync.json` itself when the process
  * exits (after the runner wrote its empty file). Env: `SYNC_BENCH_ROUNDS` (default 200),
- * `SYNC_BENCH_INGEST_S` (default 5), `SYNC_BENCH_BACKENDS` (`sqlite,postgres`).
+ * `SYNC_BENCH_INGEST_S` (default 5), `SYNC_BENCH_HZ` (transactions per second per ingest client,
+ * default 10: 500 tx/s offered), `SYNC_BENCH_BACKENDS` (`sqlite,postgres`).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -159,7 +160,7 @@ async function runBackend(kind: string): Promise<Row[]> {
       for (const c of clients) c.replica.on('change', (ev) => ev.origin === 'remote' && ev.txs.forEach((tx) => fan.push(Date.now() - hlcMs(tx))));
       let acked = 0;
       for (const c of clients) c.replica.on('acked', () => acked++);
-      const perClientHz = 10;
+      const perClientHz = Number(process.env.SYNC_BENCH_HZ ?? 10);
       const stopAt = Date.now() + INGEST_S * 1000;
       const t0 = performance.now();
       await Promise.all(
