@@ -208,8 +208,18 @@ function loadData(r: IncRow): Map<Keyword, unknown>[] {
 /** One loaded connection per data set; each row registers its query alone on it. */
 const conns = new Map<string, { conn: Conn; close: (() => void) | null }>();
 
+/**
+ * Rows run in order; keep only the current data set's loaded databases so earlier rows' heaps
+ * (several 100k-entity databases) do not tax later rows with garbage-collection time.
+ */
+function dropOtherData(key: string): void {
+  for (const k of [...conns.keys()]) if (k !== key) conns.delete(k);
+  for (const k of [...cache.keys()]) if (k.startsWith('ds-') && k !== `ds-${key}`) cache.delete(k);
+}
+
 function dataloomSide(r: IncRow): () => () => unknown {
   return () => {
+    dropOtherData(r.dataKey);
     let c = conns.get(r.dataKey);
     if (c === undefined) {
       const conn = createConn(r.schema);
@@ -231,6 +241,7 @@ function dataloomSide(r: IncRow): () => () => unknown {
 
 function peerSide(r: IncRow): () => () => unknown {
   return () => {
+    dropOtherData(r.dataKey);
     let db = memo(`ds-${r.dataKey}`, () => DS.withRaw(DS.emptyDb(r.schema), DS.rawEntities(loadData(r))));
     const inputs = r.inputs.map((x) => DS.toCljs(parseEdn(x)));
     let i = r.name.startsWith('tc-') ? 0 : startAt();
@@ -248,6 +259,7 @@ function burstRow(n: number): RowSpec {
     name: 'burst-500',
     n,
     dataloom: () => {
+      dropOtherData('burst');
       const conn = createConn(SCHEMA_EDN);
       conn.transact(memo(`people-${n}-false`, () => peopleTx(n, false)));
       for (const q of names) conn.register(q, Q[q]!);
@@ -258,6 +270,7 @@ function burstRow(n: number): RowSpec {
       };
     },
     peer: () => {
+      dropOtherData('burst');
       let db = DS.withRaw(DS.emptyDb(SCHEMA_EDN), DS.rawEntities(memo(`people-${n}-false`, () => peopleTx(n, false))));
       let i = 0;
       return () => {
@@ -296,6 +309,7 @@ function memoryRow(sizes: number[]): RowSpec {
     name: 'heap-per-query',
     n: Math.max(...sizes),
     dataloom: () => {
+      dropOtherData('memory');
       const n = Math.max(...sizes);
       const results: { query: string; n: number; bytes: number }[] = [];
       const conn: Conn = createConn(SCHEMA_EDN);
