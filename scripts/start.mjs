@@ -5,7 +5,7 @@
 //   2. `npm run build -w @dataloom/demo-app` when demo-app/dist is missing or older than any
 //      source of the demo or the packages it bundles
 //   3. node packages/server/dist/cli.js serve --port <PORT|8787> \
-//        --store sqlite:.data/dataloom.sqlite --static demo-app/dist
+//        --store sqlite:.data/dataloom.sqlite --static demo-app/dist --schema demo-app/schema.edn
 //
 // Env: PORT (default 8787), DATALOOM_STORE (default sqlite:.data/dataloom.sqlite),
 // SKIP_BUILD=1 to skip steps 1–2. Extra arguments are passed to `dataloom serve`.
@@ -59,7 +59,7 @@ if (!existsSync(cli)) {
 mkdirSync(join(root, '.data'), { recursive: true });
 const port = process.env.PORT ?? '8787';
 const store = process.env.DATALOOM_STORE ?? 'sqlite:.data/dataloom.sqlite';
-const args = [cli, 'serve', '--port', port, '--store', store, '--static', 'demo-app/dist', ...process.argv.slice(2)];
+const args = [cli, 'serve', '--port', port, '--store', store, '--static', 'demo-app/dist', '--schema', 'demo-app/schema.edn', ...process.argv.slice(2)];
 log(`node ${args.map((a) => (a === cli ? 'packages/server/dist/cli.js' : a)).join(' ')}`);
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
