@@ -387,9 +387,18 @@ export class Replica implements SyncTarget {
   }
 
   /**
-   * Every visible-state transition, oldest first, as `[e, a, v, tx, added]` rows (tx as HLC
-   * string): the history database as a relation. Query it with `q` as an input:
-   * `q('[:find ?v ?added :in $ [[?e ?a ?v ?tx ?added]] :where …]', db, replica.history())`.
+   * The history database: every visible-state transition, oldest first, as `[e, a, v, tx, added]`
+   * tuples — `e` the interned integer id, `a` a keyword, `v` the value (refs as integer ids),
+   * `tx` the **HLC string** of the op that caused the transition (not an integer tx id), `added`
+   * true for an assertion, false for a retraction (including those caused by a later
+   * cardinality-one write, a `retractEntity` tombstone, or a merge of an older remote op that
+   * displaced a value).
+   *
+   * The array is a data source for `@dataloom/query`'s `q` as it stands (a collection of tuples,
+   * as DataScript allows), so patterns of up to five elements match it like Datomic's history db:
+   * `q('[:find ?v ?added :where [?e :todo/title ?v ?tx ?added]]', replica.history())`.
+   * Being a plain collection, it does not resolve lookup refs or idents in patterns, and
+   * entity-level functions (`pull`, `get-else`, `missing?`) need a database source.
    */
   history(): Array<[number, unknown, unknown, HlcString, boolean]> {
     const ops = [...this.state.allOps()].sort((x, y) => (x.tx < y.tx ? -1 : x.tx > y.tx ? 1 : x.id < y.id ? -1 : 1));

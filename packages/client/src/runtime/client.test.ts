@@ -111,6 +111,34 @@ for (const [mode, make] of [
       ]);
       await c.close();
     });
+
+    it('historyDb: the query language over [?e ?a ?v ?tx ?added] (tx an HLC string)', async () => {
+      const c = make();
+      const a = await c.transact([{ ':db/id': 'u', 'user/email': 'h@x', 'todo/title': 'v1', 'todo/tags': ['x', 'y'] }]);
+      const b = await c.transact([{ 'user/email': 'h@x', 'todo/title': 'v2' }]);
+      const e = a.tempids['u']!;
+      const r = await c.transact([[':db/retract', e, 'todo/tags', 'x']]);
+      const h = c.historyDb();
+      expect(await h.q('[:find ?v ?added :where [?e :todo/title ?v ?tx ?added]]')).toEqual(new Set([['v1', true], ['v1', false], ['v2', true]]));
+      // ?tx is the HLC stamp of the transaction that caused the transition
+      expect(await h.q('[:find ?v ?tx :where [_ :todo/title ?v ?tx true]]')).toEqual(new Set([['v1', a.tx], ['v2', b.tx]]));
+      expect(await h.q('[:find ?v ?tx :where [_ :todo/title ?v ?tx false]]')).toEqual(new Set([['v1', b.tx]]));
+      // shorter patterns, entity binding, inputs
+      expect(await h.q('[:find ?v ?added :in $ ?e :where [?e :todo/tags ?v _ ?added]]', e)).toEqual(new Set([['x', true], ['y', true], ['x', false]]));
+      expect(await h.q('[:find [?tx ...] :where [_ :todo/tags "x" ?tx false]]')).toEqual([r.tx]);
+      expect(await h.q('[:find (count ?a) . :where [?e ?a ?v ?tx true]]')).toBe(3);
+      expect(await h.q('[:find (count ?v) . :with ?e ?a ?tx :where [?e ?a ?v ?tx true]]')).toBe(5);
+      // inside not / or
+      expect(await h.q('[:find [?v ...] :where [_ :todo/title ?v _ true] (not [_ :todo/title ?v _ false])]')).toEqual(['v2']);
+      expect(
+        await h.q('[:find ?v ?added :where (or [_ :todo/title ?v _ ?added] (and [_ :todo/tags ?v _ ?added] [(= ?v "x")]))]'),
+      ).toEqual(new Set([['v1', true], ['v1', false], ['v2', true], ['x', true], ['x', false]]));
+      // the current database is unchanged and still the default of q
+      expect(await c.q('[:find [?v ...] :where [_ :todo/tags ?v]]')).toEqual(['y']);
+      // rows stay available
+      expect((await c.history()).length).toBe(7);
+      await c.close();
+    });
   });
 }
 

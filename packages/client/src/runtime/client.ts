@@ -52,8 +52,21 @@ export interface Client {
   asOf(t: HlcString | number | Date): DbView;
   /** The datoms decided after `t`. */
   since(t: HlcString | number | Date): DbView;
-  /** Every transition `[e a v tx added]` (tx an HLC string), oldest first. */
+  /**
+   * Every transition `[e a v tx added]` (tx an HLC string), oldest first, as rows. To query the
+   * history with the query language, use {@link historyDb}.
+   */
   history(): Promise<Array<[number, unknown, unknown, HlcString, boolean]>>;
+  /**
+   * The history database (Datomic's `d/history`): `q` runs over every assertion and retraction
+   * the replica's state went through, oldest first, as datoms `[?e ?a ?v ?tx ?added]` — patterns
+   * of up to five elements, e.g. `[:find ?v ?added :where [?e :todo/title ?v ?tx ?added]]`.
+   * `?tx` binds the **HLC string** of the op that caused the transition (sortable; compare with
+   * `<`/`>` or pass it to `asOf`/`since`), not an integer tx id. Each `q` reads the history at the
+   * time of the call. The source is a collection of tuples: lookup refs and idents in entity
+   * position are not resolved, and `pull`/`get-else`/`missing?` need the current database.
+   */
+  historyDb(): DbView;
   /**
    * The `Y.Text` of a `:db.type/text` attribute, kept in sync both ways: local edits become
    * transactions (batched per 16 ms frame), merged remote edits appear in it.
@@ -151,6 +164,9 @@ export function createClient(options: CreateClientOptions): Client {
     asOf: (t) => dbView('asOf', t),
     since: (t) => dbView('since', t),
     history: () => call(async () => decode(await host.history()) as Array<[number, unknown, unknown, HlcString, boolean]>),
+    historyDb: () => ({
+      q: (query, ...inputs) => call(async () => decode(await host.historyQ(encode(query), inputs.map(encode))) as unknown),
+    }),
     async text(eid, attr) {
       await ready;
       const doc = new Y.Doc();

@@ -9,6 +9,7 @@ import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, pull, pullMany
 import { parseQuery, q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import { Replica } from '../replica/replica.js';
+import { parseHistoryQuery } from '../replica/history-query.js';
 import type { ReplicaEventMap, WireError } from '../replica/types.js';
 import { IdbStore } from '../store/indexeddb.js';
 import { MemoryStore } from '../store/memory.js';
@@ -258,6 +259,15 @@ export class ClientCore {
   async history(): Promise<Array<[number, unknown, unknown, HlcString, boolean]>> {
     await this.ready;
     return this.replica.history();
+  }
+
+  /**
+   * Runs `query` over the history database (see `Replica.history`): the default source `$` is
+   * the collection of `[e a v tx added]` tuples (tx an HLC string).
+   */
+  async historyQ(query: unknown, inputs: unknown[] = []): Promise<unknown> {
+    await this.ready;
+    return q(parseHistoryQuery(query) as never, this.replica.history(), ...inputs);
   }
 
   /** The live Yjs document of `(e, a)` (in-process use). */

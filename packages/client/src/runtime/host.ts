@@ -78,6 +78,9 @@ export class Host {
   async history(): Promise<Encoded> {
     return encode(await this.c().history());
   }
+  async historyQ(query: Encoded, inputs: Encoded[]): Promise<Encoded> {
+    return encode(await this.c().historyQ(decode(query), inputs.map(decode)));
+  }
   textOpen(eid: Encoded, attr: string, sink: (u: Uint8Array) => void) {
     return this.c().textOpen(decode(eid), attr, sink);
   }
