@@ -72,6 +72,8 @@ export class Engine {
   private dirty: Arrangement[] = [];
   /** Transactions applied so far. */
   epoch = 0;
+  /** Diagnostics: called with each operator's step time (ms) when set. */
+  trace: ((op: Operator, ms: number) => void) | null = null;
 
   constructor(public source: DatomSource | null = null) {}
 
@@ -285,7 +287,11 @@ export class Engine {
         if (op instanceof OutputOperator) op.diffs = [];
         continue;
       }
-      op.step();
+      if (this.trace !== null) {
+        const t0 = performance.now();
+        op.step();
+        this.trace(op, performance.now() - t0);
+      } else op.step();
       for (const o of op.outputs) if (o.arr.delta.length > 0) this.dirty.push(o.arr);
       if (op instanceof OutputOperator && op.diffs.length > 0) changedOutputs.push(op);
     }
