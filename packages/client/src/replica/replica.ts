@@ -109,9 +109,20 @@ export class Replica implements SyncTarget {
   private closed = false;
   /** True once the replica fell back to memory after a storage fault. */
   private degraded = false;
-  /** The dataflow connection holding the materialised database. */
-  /** The dataflow connection (available once {@link ready} resolved). */
-  conn: Conn;
+  /** The dataflow connection holding the materialised database (see {@link conn}). */
+  private dataflow: Conn;
+  /**
+   * Visible changes merged into the op set but not yet applied to the dataflow connection: batches
+   * are coalesced into one dataflow transaction (see {@link flushDataflow}).
+   */
+  private pendingDatoms: Datom[] = [];
+  private pendingTxId = 0;
+  private pendingNewest = '';
+  /** Whether the pending datoms include a local/tab/rollback batch (flushed when the queue idles). */
+  private pendingUrgent = false;
+  private flushTimer = false;
+  /** Jobs in the serial queue (running or waiting). */
+  private queued = 0;
   readonly ready: Promise<void>;
   /**
    * Resolves when {@link db} can answer queries: at once after a cold start from a valid derived
@@ -136,7 +147,7 @@ export class Replica implements SyncTarget {
     this.schema = options.schema ?? {};
     this.state = new MergeState(this.schema);
     this.store = options.store ?? new MemoryStore();
-    this.conn = createConn(this.schema as never);
+    this.dataflow = createConn(this.schema as never);
     this.readable = new Promise((r) => (this.resolveReadable = r));
     this.ready = this.enqueue(() => this.load());
   }
@@ -335,9 +346,53 @@ export class Replica implements SyncTarget {
 
   // ------------------------------------------------------------------ reading
 
+  /**
+   * The dataflow connection (views: `conn.register(…)`). Reading it applies pending changes first,
+   * so the database and every view reflect all merged batches.
+   */
+  get conn(): Conn {
+    this.flushDataflow();
+    return this.dataflow;
+  }
+
   /** The current database value (entity ids are interned integers). */
   db(): Db {
     return this.conn.db();
+  }
+
+  /**
+   * Applies the pending visible changes to the dataflow connection as one transaction (views get
+   * one diff batch, tagged with the id of the newest coalesced batch). Batches are coalesced like
+   * this: a job of the serial queue that leaves no other job queued behind it flushes before it
+   * resolves when it made local/tab/rollback changes (so `await transact(...)` then reading a
+   * view sees the write), while a burst of queued jobs is applied once at its end; remote-only
+   * changes are flushed on the next macrotask, so envelopes the sync client delivers message by
+   * message within one I/O turn become one dataflow transaction. Any read of {@link conn} or
+   * {@link db} flushes first.
+   */
+  flushDataflow(): void {
+    if (this.pendingDatoms.length === 0) return;
+    const datoms = this.pendingDatoms;
+    const txId = this.pendingTxId;
+    if (this.pendingNewest) this.txHlc.set(txId, this.pendingNewest);
+    this.pendingDatoms = [];
+    this.pendingNewest = '';
+    this.pendingUrgent = false;
+    this.dataflow.applyDatoms(datoms, txId);
+  }
+
+  private settleDataflow(): void {
+    if (this.pendingDatoms.length === 0) return;
+    if (this.pendingUrgent) {
+      this.flushDataflow();
+      return;
+    }
+    if (this.flushTimer) return;
+    this.flushTimer = true;
+    nextMacrotask(() => {
+      this.flushTimer = false;
+      if (!this.closed) this.flushDataflow();
+    });
   }
 
   /** The merge state (global ids, visible datoms, op set). */
@@ -490,9 +545,14 @@ export class Replica implements SyncTarget {
   }
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(() => {
-      if (this.closed) throw new DataloomError('replica/closed', 'the replica is closed', {});
-      return fn();
+    this.queued++;
+    const run = this.chain.then(async () => {
+      try {
+        if (this.closed) throw new DataloomError('replica/closed', 'the replica is closed', {});
+        return await fn();
+      } finally {
+        if (--this.queued === 0) this.settleDataflow();
+      }
     });
     this.chain = run.catch(() => {});
     return run;
@@ -532,7 +592,7 @@ export class Replica implements SyncTarget {
     }
     const txId = ++this.txCounter;
     const eid = (g: GlobalId) => this.eid(g);
-    this.conn = createConn(
+    this.dataflow = createConn(
       initDb(
         derived.datoms.map(([e, a, v]) => new Datom(eid(e), kw(a), fromWireValue(v, eid) as never, txId, true)),
         this.schema as never,
@@ -590,7 +650,7 @@ export class Replica implements SyncTarget {
       // bulk path: build the database in one go (initDb) instead of applying datoms one by one
       const initial = this.state.apply(committed, { validate: false });
       const txId = ++this.txCounter;
-      this.conn = createConn(initDb(initial.map((c) => this.toDatom(c, txId)), this.schema as never));
+      this.dataflow = createConn(initDb(initial.map((c) => this.toDatom(c, txId)), this.schema as never));
     } else {
       // the database already answers from the derived snapshot: merge, then correct any drift
       const initial = this.state.apply(committed, { validate: false });
@@ -695,7 +755,14 @@ export class Replica implements SyncTarget {
     for (const c of changes) if (c.tx > newest) newest = c.tx;
     for (const t of txs) if (t > newest) newest = t;
     if (newest) this.txHlc.set(txId, newest);
-    if (changes.length) this.conn.applyDatoms(changes.map((c) => this.toDatom(c, txId)), txId);
+    if (changes.length) {
+      // coalesced into one dataflow transaction: see flushDataflow
+      for (const c of changes) this.pendingDatoms.push(this.toDatom(c, txId));
+      this.pendingTxId = txId;
+      if (newest > this.pendingNewest) this.pendingNewest = newest;
+      if (origin !== 'remote') this.pendingUrgent = true;
+      if (this.queued === 0) this.settleDataflow();
+    }
     const batch: ChangeBatch = { origin, txs, txId, changes };
     for (const fn of this.batchListeners) fn(batch);
     this.emit('change', { origin, txs });
@@ -762,4 +829,26 @@ export function schemaWithData(schema: unknown, ops: readonly Op[]): unknown {
     base[name.startsWith(':') ? name : ':' + name] = v;
   }
   return { ...base, ...defs };
+}
+
+/**
+ * Runs `fn` on the next macrotask: `setImmediate` in Node, a `MessageChannel` message in browsers
+ * and workers (no 4 ms timer clamping), else a zero timeout.
+ */
+function nextMacrotask(fn: () => void): void {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown; MessageChannel?: typeof MessageChannel };
+  if (g.setImmediate) {
+    g.setImmediate(fn);
+    return;
+  }
+  if (g.MessageChannel) {
+    const ch = new g.MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      fn();
+    };
+    ch.port2.postMessage(null);
+    return;
+  }
+  setTimeout(fn, 0);
 }

@@ -1,0 +1,64 @@
+/**
+ * Client-only burst costs (no network): A's N local transacts with a watched query, then B
+ * applying A's N envelopes as the sync client delivers them (one `applyRemote` per envelope,
+ * awaited serially, plus one ack per tx at A). `npx tsx packages/client/scripts/burst-local.ts`.
+ */
+import { createClient, Host, type Client } from '../src/index.js';
+import type { TxEnvelope } from '@dataloom/core';
+
+const N = Number(process.env.BURST_N ?? 500);
+const ROUNDS = Number(process.env.BURST_ROUNDS ?? 5);
+const schema = { ':item/title': { ':db/valueType': ':db.type/string' }, ':item/count': { ':db/valueType': ':db.type/long' } };
+function open(name: string): { client: Client; host: Host } {
+  const hosts: Host[] = [];
+  const orig = Host.prototype.open;
+  Host.prototype.open = function (this: Host, ...a: Parameters<Host['open']>) {
+    hosts.push(this);
+    return orig.apply(this, a);
+  };
+  try {
+    return { client: createClient({ name, schema, storage: 'memory', tabs: false }), host: hosts[0]! };
+  } finally {
+    Host.prototype.open = orig;
+  }
+}
+const a = open('a');
+const b = open('b');
+await a.client.ready;
+await b.client.ready;
+const ra = a.host.coreForTests().replica;
+const rb = b.host.coreForTests().replica;
+const envs: TxEnvelope[] = [];
+ra.onPersisted((e) => {
+  if (e.kind === 'local') envs.push(e.envelope);
+});
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+const tl: number[] = [], tr: number[] = [], ta: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const title = `burst${round}`;
+  const wa = a.client.watch(`[:find (count ?e) . :where [?e :item/title "${title}"]]`);
+  const wb = b.client.watch(`[:find (count ?e) . :where [?e :item/title "${title}"]]`);
+  await wa.ready;
+  await wb.ready;
+  envs.length = 0;
+  let t0 = cpu();
+  const local: Array<Promise<unknown>> = [];
+  for (let i = 0; i < N; i++) local.push(a.client.transact([{ ':item/title': title, ':item/count': i }]));
+  await Promise.all(local);
+  tl.push(cpu() - t0);
+  t0 = cpu();
+  for (const env of envs) await rb.applyRemote([env], `c${round}:${env.tx}`);
+  await new Promise((r) => setTimeout(r, 0));
+  tr.push(cpu() - t0);
+  if (wb.result() !== N) throw new Error(`b saw ${String(wb.result())}`);
+  t0 = cpu();
+  for (const env of envs) await ra.ack(env.tx, null);
+  ta.push(cpu() - t0);
+  wa.close();
+  wb.close();
+}
+console.log(`N=${N} CPU ms, medians over ${ROUNDS}: A local ${med(tl).toFixed(1)} ms, B applyRemote×N ${med(tr).toFixed(1)} ms, A ack×N ${med(ta).toFixed(1)} ms`);
+console.log(`  all: local ${tl.map((x) => x.toFixed(0))} remote ${tr.map((x) => x.toFixed(0))} ack ${ta.map((x) => x.toFixed(0))}`);
+await a.client.close();
+await b.client.close();
