@@ -32,9 +32,9 @@ export function colsOf(rel: Relation, vars: readonly string[]): number[] {
 /** Projection onto `vars` (which must be columns of `rel`), optionally deduplicated. */
 export function project(rel: Relation, vars: readonly string[], distinct: boolean): Relation {
   if (!distinct && vars.length === rel.vars.length && vars.every((v, i) => rel.vars[i] === v)) return rel;
-  if (distinct && rel.distinct && vars.length === rel.vars.length && vars.every((v) => rel.vars.includes(v))) {
-    // Already distinct: a reordering suffices.
-    return project(rel, vars, false);
+  if (distinct && rel.distinct && new Set(vars).size === vars.length && vars.every((v) => rel.vars.includes(v)) && droppedAreConstant(rel, vars)) {
+    // Already distinct and the dropped columns hold one value (e.g. scalar inputs): no dedupe.
+    return { ...project(rel, vars, false), distinct: true };
   }
   const cols = colsOf(rel, vars);
   const rows: unknown[][] = [];
@@ -52,6 +52,18 @@ export function project(rel: Relation, vars: readonly string[], distinct: boolea
     for (const r of rel.rows) rows.push(cols.map((c) => r[c]));
   }
   return { vars, rows, distinct: distinct || (rel.distinct === true && vars.length === rel.vars.length && new Set(vars).size === vars.length) };
+}
+
+/** Whether every column of `rel` not in `vars` holds the same (identical) value in all rows. */
+function droppedAreConstant(rel: Relation, vars: readonly string[]): boolean {
+  const rows = rel.rows;
+  if (rows.length < 2) return true;
+  for (let c = 0; c < rel.vars.length; c++) {
+    if (vars.includes(rel.vars[c]!)) continue;
+    const first = rows[0]![c];
+    for (let i = 1; i < rows.length; i++) if (rows[i]![c] !== first) return false;
+  }
+  return true;
 }
 
 /** Removes duplicate rows. */
