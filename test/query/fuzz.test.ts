@@ -4,7 +4,7 @@
  * datascript npm package; results or errors must agree.
  *
  * FUZZ_RUNS=n sets the number of cases (default 1000), FUZZ_BASE=b the first seed (default 1000);
- * FUZZ_SEED=s replays one database's cases.
+ * FUZZ_ENTITIES=m the maximum entities per database (default 16); FUZZ_SEED=s replays one database's cases.
  */
 import { describe, expect, it } from 'vitest';
 import { genDb, genQuery, genTx, mulberry32, RULES } from '../gen/queries.js';
@@ -13,13 +13,14 @@ import { DB, diff, world } from './harness.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : null;
+const ENTITIES = Number(process.env.FUZZ_ENTITIES ?? 16);
 const BASE = Number(process.env.FUZZ_BASE ?? 1000);
 const QUERIES_PER_DB = 10;
 const DBS_PER_TEST = 20;
 
 function runSeed(seed: number): void {
   const rng = mulberry32(seed);
-  const g = genDb(rng);
+  const g = genDb(rng, ENTITIES);
   let w = world(g.schema, g.tx);
   const txs: string[] = [];
   for (let i = 0; i < QUERIES_PER_DB; i++) {
