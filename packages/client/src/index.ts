@@ -13,7 +13,7 @@ export { MirroredView, type WatchedQuery, type Diff, type DiffBatch, type WatchI
 export { Replica, type ReplicaOptions, type ChangeBatch, type PersistedEvent } from './replica/replica.js';
 export type * from './replica/types.js';
 export type { ReplicaStore, StoreMeta, StoredState, StorageErrorCode } from './store/types.js';
-export { MemoryStore, memoryBacking, type MemoryBacking } from './store/memory.js';
+export { MemoryStore, memoryBacking, type MemoryBacking, type MemoryStoreOptions } from './store/memory.js';
 export { IdbStore, IDB_VERSION, type IdbStoreOptions } from './store/indexeddb.js';
 export { TabBus, type TabMessage } from './tabs/bus.js';
 export { toDataScript, type DataScriptApi, type DataScriptSync } from './interop/datascript.js';

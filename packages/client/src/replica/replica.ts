@@ -56,8 +56,9 @@ export interface ReplicaOptions {
   /** Replica id for a fresh store (default random). Ignored when the store already has one. */
   replicaId?: string;
   /**
-   * Fold the log into one snapshot record after this many appended batches (default 1000;
-   * `0` disables). Keeps cold start to a few large reads.
+   * Fold the log into one snapshot record after this many appended batches (default 1000, but 0
+   * for a memory store, where there is no cold start to speed up; `0` disables). Keeps cold
+   * start to a few large reads.
    */
   compactEvery?: number;
   /**
@@ -536,7 +537,7 @@ export class Replica implements SyncTarget {
    * the next cold start read-ready early).
    */
   private noteLogAppend(ops = 1): void {
-    const every = this.options.compactEvery ?? 1000;
+    const every = this.options.compactEvery ?? (this.store.kind === 'memory' ? 0 : 1000);
     this.logOps += ops;
     if (every <= 0 || (++this.logAppends < every && this.logOps < every * 10)) return;
     this.logAppends = 0;
@@ -701,7 +702,7 @@ export class Replica implements SyncTarget {
     const old = this.store;
     this.offFault();
     this.offFault = () => {};
-    const mem = new MemoryStore();
+    const mem = new MemoryStore(undefined, { copy: false });
     if (this.id) {
       const pending = new Set(this.outboxList.flatMap((e) => e.ops.map((o) => o.id)));
       await mem.compact([...this.state.allOps()].filter((o) => !pending.has(o.id)));

@@ -82,7 +82,7 @@ export class ClientCore {
   constructor(readonly options: ClientOptions) {
     const hasIdb = typeof (globalThis as { indexedDB?: unknown }).indexedDB !== 'undefined';
     const storage = options.storage ?? (hasIdb ? 'indexeddb' : 'memory');
-    const store = options.store ?? (storage === 'indexeddb' ? new IdbStore(`dataloom:${options.name}`) : new MemoryStore());
+    const store = options.store ?? (storage === 'indexeddb' ? new IdbStore(`dataloom:${options.name}`) : new MemoryStore(undefined, { copy: false }));
     const tabs = options.tabs ?? (store.kind === 'indexeddb' && typeof (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel !== 'undefined');
     this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs });
     if (options.persist && store.kind === 'indexeddb') {

@@ -18,15 +18,32 @@ export function memoryBacking(): MemoryBacking {
   return { meta: null, snapshot: [], log: [], outbox: new Map() };
 }
 
-const clone = <T>(x: T): T => structuredClone(x);
+const deepClone = <T>(x: T): T => structuredClone(x);
+const same = <T>(x: T): T => x;
+
+export interface MemoryStoreOptions {
+  /**
+   * Copy what is written and read (default true), so a reopened store never shares objects with
+   * the replica that wrote them — the faithful stand-in for a real store in tests. `false` keeps
+   * references (cheaper): safe because the replica treats envelopes and ops as immutable once
+   * made; `createClient({ storage: 'memory' })` uses it.
+   */
+  copy?: boolean;
+}
 
 export class MemoryStore implements ReplicaStore {
   readonly kind = 'memory';
   private closed = false;
+  private readonly clone: <T>(x: T) => T;
   /** Test hook: when set, the next write throws this error (and changes nothing). */
   failNextWrite: Error | null = null;
 
-  constructor(readonly backing: MemoryBacking = memoryBacking()) {}
+  constructor(
+    readonly backing: MemoryBacking = memoryBacking(),
+    options: MemoryStoreOptions = {},
+  ) {
+    this.clone = options.copy === false ? same : deepClone;
+  }
 
   private check(): void {
     if (this.closed) throw new DataloomError('storage/closed', 'memory store is closed', { store: 'memory' });
@@ -40,7 +57,7 @@ export class MemoryStore implements ReplicaStore {
   async load(): Promise<StoredState> {
     if (this.closed) throw new DataloomError('storage/closed', 'memory store is closed', { store: 'memory' });
     const b = this.backing;
-    return clone({
+    return this.clone({
       meta: b.meta,
       snapshot: b.snapshot,
       log: b.log,
@@ -49,17 +66,17 @@ export class MemoryStore implements ReplicaStore {
   }
   async putMeta(meta: StoreMeta): Promise<void> {
     this.check();
-    this.backing.meta = clone(meta);
+    this.backing.meta = this.clone(meta);
   }
   async putLocal(envelope: TxEnvelope, meta: StoreMeta): Promise<void> {
     this.check();
-    this.backing.outbox.set(envelope.tx, clone(envelope));
-    this.backing.meta = clone(meta);
+    this.backing.outbox.set(envelope.tx, this.clone(envelope));
+    this.backing.meta = this.clone(meta);
   }
   async putRemote(ops: Op[], meta: StoreMeta): Promise<void> {
     this.check();
-    if (ops.length) this.backing.log.push(clone(ops));
-    this.backing.meta = clone(meta);
+    if (ops.length) this.backing.log.push(this.clone(ops));
+    this.backing.meta = this.clone(meta);
   }
   async ack(tx: HlcString): Promise<void> {
     this.check();
@@ -74,8 +91,8 @@ export class MemoryStore implements ReplicaStore {
   }
   async compact(ops: Op[], derived: DerivedSnapshot | null = null): Promise<void> {
     this.check();
-    this.backing.snapshot = clone(ops);
-    this.backing.derived = derived ? clone(derived) : null;
+    this.backing.snapshot = this.clone(ops);
+    this.backing.derived = derived ? this.clone(derived) : null;
     this.backing.log = [];
   }
   async loadDerived(): Promise<DerivedSnapshot | null> {
@@ -83,7 +100,7 @@ export class MemoryStore implements ReplicaStore {
     const d = this.backing.derived;
     if (!d || this.backing.log.length > 0) return null;
     if (!sameTxs(d.outbox, [...this.backing.outbox.keys()])) return null;
-    return clone(d);
+    return this.clone(d);
   }
   onFault(): () => void {
     return () => {};
