@@ -35,17 +35,16 @@ function num(x: unknown, fn: string): number {
   throw queryError('query/call', `${fn}: expected a number, got ${printEdn(x)}`, x);
 }
 
+// ClojureScript arithmetic is JavaScript's: no type checks, NaN instead of errors.
 function quot(n: unknown, d: unknown): number {
-  return Math.trunc(num(n, 'quot') / num(d, 'quot'));
+  return Math.trunc((n as number) / (d as number));
 }
 function rem(n: unknown, d: unknown): number {
-  const a = num(n, 'rem');
-  const b = num(d, 'rem');
-  return a - b * Math.trunc(a / b);
+  return (n as number) - (d as number) * quot(n, d);
 }
 function mod(n: unknown, d: unknown): number {
-  const b = num(d, 'mod');
-  return rem(rem(n, b) + b, b);
+  const m = rem(n, d);
+  return m === 0 || (n as number) > 0 === (d as number) > 0 ? m : m + (d as number);
 }
 
 /** Clojure's `compare` (same-type only, -1/0/1; throws `query/call` across types). */
@@ -266,8 +265,8 @@ export const BUILTINS: ReadonlyMap<string, QueryFn> = new Map<string, QueryFn>([
   ['max', (...xs) => xs.reduce((a, b) => ((b as number) > (a as number) ? b : a))],
   ['min', (...xs) => xs.reduce((a, b) => ((b as number) < (a as number) ? b : a))],
   ['zero?', (x) => x === 0],
-  ['pos?', (x) => num(x, 'pos?') > 0],
-  ['neg?', (x) => num(x, 'neg?') < 0],
+  ['pos?', (x) => (x as number) > 0],
+  ['neg?', (x) => (x as number) < 0],
   ['even?', (x) => integer(x, 'even?') % 2 === 0],
   ['odd?', (x) => Math.abs(integer(x, 'odd?') % 2) === 1],
   ['compare', cljCompare],
@@ -336,10 +335,8 @@ export const BUILTINS: ReadonlyMap<string, QueryFn> = new Map<string, QueryFn>([
   ['prn-str', (...xs) => xs.map((x) => printEdn(x)).join(' ') + '\n'],
   ['subs', (s, start, end) => {
     if (typeof s !== 'string') throw queryError('query/call', 'subs expects a string', s);
-    const a = num(start, 'subs');
-    const b = end === undefined ? s.length : num(end, 'subs');
-    if (a < 0 || b > s.length || a > b) throw queryError('query/call', `String index out of range: ${a}..${b}`, s);
-    return s.substring(a, b);
+    // ClojureScript's subs is JavaScript's substring: out-of-range bounds clamp, reversed bounds swap.
+    return end === undefined ? s.substring(start as number) : s.substring(start as number, end as number);
   }],
   ['get', get],
   ['re-find', reFind],
