@@ -1,0 +1,15 @@
+/**
+ * The engine's building blocks, for packages that embed the engine without a `Conn` (the server's
+ * permission scopes) and for tests and diagnostics. Not a stable API.
+ */
+export { Engine, BaseRel, type DatomSource } from './engine.js';
+export { Compiler, type CompiledQuery, type CompileEnv, type LocalRel } from './compile/compile.js';
+export { Arrangement, type DeltaEntry, type Tuple } from './arrangement/arrangement.js';
+export { RuleOperator } from './operators/rule.js';
+export { RecursiveOperator } from './operators/recursive.js';
+export { OutputOperator, type FindCol, type RowDiff } from './operators/reduce.js';
+export type { Operator } from './operators/operator.js';
+export { makeAggState, type AggState } from './aggregate/aggregates.js';
+export { planRule, type Plan, type RunCtx } from './eval/plan.js';
+export type { RuleIR, Step, Term, RelSource } from './ir/types.js';
+export { valueKey, tupleKey } from './zset/keys.js';
