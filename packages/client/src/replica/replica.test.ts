@@ -175,6 +175,53 @@ describe('Replica', () => {
     expect(r.outbox().length).toBe(2);
   });
 
+  it('group-commits concurrent transactions: one store write, each sees the previous, bad input rejected alone', async () => {
+    const backing = memoryBacking();
+    const store = new MemoryStore(backing);
+    const r = new Replica({ schema, store, replicaId: 'ra' });
+    await r.ready;
+    const writes: number[] = [];
+    const putLocals = store.putLocals.bind(store);
+    store.putLocals = async (envs, meta) => {
+      writes.push(envs.length);
+      await putLocals(envs, meta);
+    };
+    const view = r.conn.register('names', '[:find ?n :where [_ :user/name ?n]]');
+    const batches: number[] = [];
+    view.subscribe((d) => batches.push(d.length));
+    const calls = [
+      r.localTransact([{ ':db/id': 'a', 'user/email': 'g@x', 'user/name': 'first' }]),
+      r.localTransact([{ 'user/email': 'g@x', 'user/name': 'second' }]), // upserts the entity made just before
+      r.localTransact([[':db/add', [':user/email', 'nobody@x'], ':user/name', 'x']]), // lookup ref to nothing
+      r.localTransact([[':db/add', [':user/email', 'g@x'], ':user/tags', 't']]),
+    ];
+    const out = await Promise.allSettled(calls);
+    expect(out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((out[2] as PromiseRejectedResult).reason).toBeInstanceOf(DataloomError);
+    expect(writes).toEqual([3]);
+    const ok = out.filter((o) => o.status === 'fulfilled').map((o) => (o as PromiseFulfilledResult<{ tx: string }>).value.tx);
+    expect([...backing.outbox.keys()]).toEqual(ok);
+    expect(r.outbox().map((e) => e.tx)).toEqual(ok);
+    expect(names(r)).toEqual(['second']);
+    expect(q('[:find [?t ...] :where [?e :user/email "g@x"] [?e :user/tags ?t]]', r.db())).toEqual(['t']);
+    // the views got the whole group as one diff batch (+first, -first, +second consolidated)
+    expect(view.result()).toEqual(new Set([['second']]));
+    expect(batches.length).toBe(1);
+  });
+
+  it('a failed group write rejects every call of the group and leaves the state as it was', async () => {
+    const store = new MemoryStore(memoryBacking());
+    const r = new Replica({ schema, store, replicaId: 'ra' });
+    await r.localTransact([{ 'user/name': 'Keep' }]);
+    store.failNextWrite = new Error('disk on fire');
+    const out = await Promise.allSettled([r.localTransact([{ 'user/name': 'A' }]), r.localTransact([{ 'user/name': 'B' }])]);
+    expect(out.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(names(r)).toEqual(['Keep']);
+    expect(r.outbox().length).toBe(1);
+    await r.localTransact([{ 'user/name': 'After' }]);
+    expect(names(r).sort()).toEqual(['After', 'Keep']);
+  });
+
   it('asOf, since and history', async () => {
     const c = clock(1_000_000);
     const r = new Replica({ schema, replicaId: 'ra', now: c.now });

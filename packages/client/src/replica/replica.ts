@@ -68,6 +68,14 @@ export interface ReplicaOptions {
   sessionIds?: boolean;
 }
 
+/** A `localTransact` call waiting in a group-commit batch. */
+interface LocalItem {
+  txData: unknown;
+  draft: string | undefined;
+  resolve: (r: LocalTxResult & { persisted: boolean }) => void;
+  reject: (e: unknown) => void;
+}
+
 /** A batch of visible changes, as the runtime forwards it to views and other tabs. */
 export interface ChangeBatch {
   origin: ChangeOrigin;
@@ -124,6 +132,8 @@ export class Replica implements SyncTarget {
   private flushTimer = false;
   /** Jobs in the serial queue (running or waiting). */
   private queued = 0;
+  /** The local-transaction batch still waiting in the queue, which new calls join. */
+  private localBatch: LocalItem[] | null = null;
   readonly ready: Promise<void>;
   /**
    * Resolves when {@link db} can answer queries: at once after a cold start from a valid derived
@@ -190,24 +200,67 @@ export class Replica implements SyncTarget {
     return () => this.batchListeners.delete(fn);
   }
 
+  /**
+   * Local transactions are group-committed: calls made while a batch is still waiting in the
+   * queue (no other job queued after it) join that batch; the job translates and merges them one
+   * after the other (each sees the previous ones), writes all envelopes in one storage
+   * transaction, and only then resolves each call — so every call still resolves only once its
+   * envelope is durable in the outbox. A call whose input is bad is rejected alone; a failed write
+   * undoes the whole batch's merge and rejects every call in it.
+   */
   localTransact(txData: unknown, options: { draft?: string } = {}): Promise<LocalTxResult & { persisted: boolean }> {
-    return this.enqueue(async () => {
-      const stamp = this.clock.now();
-      const { envelope, tempids } = translateTx(this.state, txData, {
-        stamp,
-        resolveInt: (n) => this.gids[n] ?? null,
+    return new Promise((resolve, reject) => {
+      const item: LocalItem = { txData, draft: options.draft, resolve, reject };
+      if (this.localBatch) {
+        this.localBatch.push(item);
+        return;
+      }
+      const batch = [item];
+      this.enqueue(() => this.commitLocal(batch)).catch((e) => {
+        for (const it of batch) it.reject(e);
       });
-      if (options.draft !== undefined) envelope.draft = options.draft;
-      const persisted = await this.persist('putLocal', (s) => s.putLocal(envelope, this.meta()));
+      this.localBatch = batch;
+    });
+  }
+
+  private async commitLocal(batch: LocalItem[]): Promise<void> {
+    if (this.localBatch === batch) this.localBatch = null;
+    const done: Array<{ item: LocalItem; envelope: TxEnvelope; tempids: Record<string, GlobalId>; changes: DatomChange[] | null }> = [];
+    for (const item of batch) {
+      try {
+        const stamp = this.clock.now();
+        const { envelope, tempids } = translateTx(this.state, item.txData, {
+          stamp,
+          resolveInt: (n) => this.gids[n] ?? null,
+        });
+        if (item.draft !== undefined) envelope.draft = item.draft;
+        const changes = envelope.draft !== undefined ? null : this.state.apply(envelope.ops, { validate: false });
+        done.push({ item, envelope, tempids, changes });
+      } catch (e) {
+        item.reject(e);
+      }
+    }
+    if (done.length === 0) return;
+    const envelopes = done.map((d) => d.envelope);
+    let persisted: boolean;
+    try {
+      persisted = await this.persist('putLocal', async (s) => {
+        if (s.putLocals) await s.putLocals(envelopes, this.meta());
+        else for (const e of envelopes) await s.putLocal(e, this.meta());
+      });
+    } catch (e) {
+      for (let i = done.length - 1; i >= 0; i--) if (done[i]!.changes) this.state.remove(done[i]!.envelope.ops.map((o) => o.id));
+      throw e;
+    }
+    for (const { envelope, changes } of done) {
       this.outboxList.push(envelope);
       this.tap({ kind: 'local', envelope });
-      if (envelope.draft !== undefined) {
-        this.addDraft(envelope);
-      } else {
-        this.emitBatch('local', [envelope.tx], this.state.apply(envelope.ops, { validate: false }));
-      }
-      return { tx: envelope.tx, envelope, tempids, persisted };
-    });
+      if (changes === null) this.addDraft(envelope);
+      else this.emitBatch('local', [envelope.tx], changes);
+    }
+    // the calls resolve before this job ends: views must already show the batch (see flushDataflow)
+    if (this.queued === 1) this.flushDataflow();
+    for (const { item, envelope, tempids } of done) item.resolve({ tx: envelope.tx, envelope, tempids, persisted });
   }
 
   ack(tx: HlcString, cursor: ServerCursor | null = null): Promise<void> {
@@ -547,6 +600,8 @@ export class Replica implements SyncTarget {
 
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
     this.queued++;
+    // a job queued behind an open local batch closes it (later transactions follow this job)
+    this.localBatch = null;
     const run = this.chain.then(async () => {
       try {
         if (this.closed) throw new DataloomError('replica/closed', 'the replica is closed', {});

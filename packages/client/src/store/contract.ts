@@ -56,6 +56,26 @@ export const storeContract: StoreCase[] = [
     },
   },
   {
+    name: 'putLocals writes a group of envelopes and meta in one go',
+    async run(f, t) {
+      const s = f.open();
+      if (!s.putLocals) {
+        await s.close();
+        return;
+      }
+      await s.putLocal(env(1), meta(null, 1));
+      await s.putLocals([env(4), env(2), env(3)], meta(null, 4));
+      await s.putLocals([], meta(null, 5));
+      await s.close();
+      const s2 = f.open();
+      const st = await s2.load();
+      t.equal(st.outbox.map((e) => e.tx), [stamp(1), stamp(2), stamp(3), stamp(4)]);
+      t.equal(st.outbox[3], env(4));
+      t.equal(st.meta, meta(null, 5));
+      await s2.close();
+    },
+  },
+  {
     name: 'appends remote batches in order with the cursor',
     async run(f, t) {
       const s = f.open();

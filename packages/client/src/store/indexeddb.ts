@@ -165,6 +165,15 @@ export class IdbStore implements ReplicaStore {
     this.hadMeta = true;
   }
 
+  async putLocals(envelopes: readonly TxEnvelope[], meta: StoreMeta): Promise<void> {
+    await this.write('putLocal', (tx) => {
+      const outbox = tx.objectStore('outbox');
+      for (const envelope of envelopes) void outbox.put(envelope);
+      void tx.objectStore('meta').put(meta, 'meta');
+    });
+    this.hadMeta = true;
+  }
+
   async putRemote(ops: Op[], meta: StoreMeta): Promise<void> {
     await this.write('putRemote', (tx) => {
       if (ops.length) void tx.objectStore('log').add(ops);

@@ -73,6 +73,11 @@ export class MemoryStore implements ReplicaStore {
     this.backing.outbox.set(envelope.tx, this.clone(envelope));
     this.backing.meta = this.clone(meta);
   }
+  async putLocals(envelopes: readonly TxEnvelope[], meta: StoreMeta): Promise<void> {
+    this.check();
+    for (const envelope of envelopes) this.backing.outbox.set(envelope.tx, this.clone(envelope));
+    this.backing.meta = this.clone(meta);
+  }
   async putRemote(ops: Op[], meta: StoreMeta): Promise<void> {
     this.check();
     if (ops.length) this.backing.log.push(this.clone(ops));

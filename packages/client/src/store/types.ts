@@ -64,6 +64,12 @@ export interface ReplicaStore {
   putMeta(meta: StoreMeta): Promise<void>;
   /** Adds a local envelope to the outbox and writes `meta`, atomically and durably. */
   putLocal(envelope: TxEnvelope, meta: StoreMeta): Promise<void>;
+  /**
+   * Adds several local envelopes to the outbox and writes `meta`, atomically and durably, in one
+   * storage transaction (group commit of a burst of transactions). Optional: without it the
+   * replica calls {@link putLocal} once per envelope.
+   */
+  putLocals?(envelopes: readonly TxEnvelope[], meta: StoreMeta): Promise<void>;
   /** Appends a batch of remote ops to the log and writes `meta` (cursor, HLC), atomically. */
   putRemote(ops: Op[], meta: StoreMeta): Promise<void>;
   /** Moves outbox entry `tx` to the log (no-op when absent), atomically. */
