@@ -123,6 +123,11 @@ describe('values round-trip exactly', () => {
     expect(seen).toContain(kw('a/b'));
     expect(r).toEqual(new Set([[[kw('a/b')]], [['x']]]));
   });
+  it('a database passed to a user function arrives as a DsDb', () => {
+    const db = people();
+    const names = (src: DsDb) => dsQ('[:find (count ?e) . :where [?e :name]]', src);
+    expect(dsQ('[:find ?n . :in $ ?f :where [(?f $) ?n]]', db, names)).toBe(3);
+  });
 });
 
 describe('transactions', () => {

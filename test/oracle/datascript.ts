@@ -152,6 +152,7 @@ function captureViaCallback(edn: string): unknown {
 
 let KeywordCtor: new (...a: never[]) => object;
 let DatomCtor: new (...a: never[]) => object;
+let DbCtor: new (...a: never[]) => object;
 
 /** Finds the protocol sentinel and checks that raw capture works; throws on an unsupported version. */
 function assertRawCapture(): void {
@@ -187,6 +188,7 @@ function assertRawCapture(): void {
   if (!(r instanceof KeywordCtor) || String(r) !== ':a/b') fail('hook returned ' + String(r));
   const report = ds.transact(ds.conn_from_db(ds.empty_db()), [[kwRaw('db/add'), -1, kwRaw('probe'), 1]]);
   DatomCtor = (report.tx_data[0] as object).constructor as typeof DatomCtor;
+  DbCtor = (report.db_after as object).constructor as typeof DbCtor;
 }
 
 /** The raw CLJS keyword for `name` (`":a/b"` or `"a/b"`), cached. */
@@ -268,7 +270,8 @@ export function prStr(raw: unknown): string {
 
 /**
  * Converts a raw ClojureScript value to our representation: keywords → interned `Keyword`,
- * vectors → arrays, sets → `Set`, maps → `Map`, seqs/lists → `List`, datoms → {@link DsDatom}.
+ * vectors → arrays, sets → `Set`, maps → `Map`, seqs/lists → `List`, datoms → {@link DsDatom},
+ * databases → {@link DsDb}.
  */
 export function fromCljs(raw: unknown): EdnValue {
   if (raw === null || raw === undefined) return null;
@@ -284,6 +287,7 @@ export function fromCljs(raw: unknown): EdnValue {
   if (raw instanceof Date) return raw;
   if (raw instanceof KeywordCtor) return kw(String(raw).slice(1));
   if (raw instanceof DatomCtor) return datomFromRaw(raw as unknown as RawDatom) as unknown as EdnValue;
+  if (raw instanceof DbCtor) return new DsDb(raw) as unknown as EdnValue;
   return parseEdn(prStr(raw), { tags: READ_TAGS });
 }
 
