@@ -312,7 +312,7 @@ function choose(ctx: Ctx, clauses: readonly Clause[], rel: Relation, info: Analy
     let est: { rows: number; cost: number } | null = null;
     switch (c.kind) {
       case 'pattern':
-        est = estimatePattern(ctx.sources.get(c.source.name), c, rel.vars, n, ctx.estimates);
+        est = estimatePattern(ctx.sources.get(c.source.name), c, rel.vars, n, ctx.estimates, rel.rows);
         break;
       case 'fn':
         if (allBound(varsOfArgs(c.args)) && (c.fn.kind !== 'var' || bound.has(c.fn.name))) est = { rows: n, cost: n };

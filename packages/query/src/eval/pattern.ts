@@ -81,7 +81,14 @@ function entitiesWith(db: Db, attr: Keyword, v: unknown): readonly number[] {
 }
 
 /** Estimated number of output rows and work for joining `p` into a relation of `n` rows over `vars`. */
-export function estimatePattern(src: Source | undefined, p: Pattern, vars: readonly string[], n: number, cache: Map<string, number>): { rows: number; cost: number } {
+export function estimatePattern(
+  src: Source | undefined,
+  p: Pattern,
+  vars: readonly string[],
+  n: number,
+  cache: Map<string, number>,
+  rows?: readonly (readonly unknown[])[],
+): { rows: number; cost: number } {
   if (src === undefined) return { rows: 0, cost: 0 };
   const c = compile(p, vars);
   const known = (i: number) => c.slots[i]!.t === 'const' || c.slots[i]!.t === 'bound';
@@ -108,7 +115,25 @@ export function estimatePattern(src: Source | undefined, p: Pattern, vars: reado
       }
       return { rows: n * cnt, cost: Math.min(cnt, n * 4) };
     }
-    if (v.t === 'bound') return { rows: n * (db.isUnique(attr) ? 1 : 2), cost: n * 2 };
+    if (v.t === 'bound') {
+      if (db.isUnique(attr)) return { rows: n, cost: n * 2 };
+      // Sample a few rows' AVET fan-out.
+      let fan = 2;
+      if (rows && rows.length > 0) {
+        let sum = 0;
+        const k = Math.min(3, rows.length);
+        for (let i = 0; i < k; i++) {
+          const x = rows[Math.floor((i * rows.length) / k)]![v.col];
+          try {
+            sum += entitiesWith(db, attr, db.isRef(attr) ? eidOf(db, x) : x).length;
+          } catch {
+            /* unresolvable lookup ref: the join will report it */
+          }
+        }
+        fan = sum / k;
+      }
+      return { rows: n * fan, cost: n * 2 };
+    }
     const key = 'a|' + attr.fqn;
     let cnt = cache.get(key);
     if (cnt === undefined) {
