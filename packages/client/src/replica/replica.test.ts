@@ -222,6 +222,34 @@ describe('Replica', () => {
     expect(names(r).sort()).toEqual(['After', 'Keep']);
   });
 
+  it('persists acknowledgements in batches: one store write per macrotask, flushed before close', async () => {
+    const backing = memoryBacking();
+    const store = new MemoryStore(backing);
+    const r = new Replica({ schema, store, replicaId: 'ra' });
+    const txs = (await Promise.all([1, 2, 3].map((i) => r.localTransact([{ 'user/name': `n${i}` }])))).map((x) => x.tx);
+    const writes: number[] = [];
+    const acks = store.acks.bind(store);
+    store.acks = async (t) => {
+      writes.push(t.length);
+      await acks(t);
+    };
+    for (const tx of txs) await r.ack(tx);
+    expect(r.outbox()).toEqual([]);
+    // a crash now would leave them in the stored outbox (re-sent, deduplicated by the server)
+    expect(backing.outbox.size).toBe(3);
+    await new Promise((res) => setTimeout(res, 5));
+    expect(writes).toEqual([3]);
+    expect(backing.outbox.size).toBe(0);
+    const t4 = await r.localTransact([{ 'user/name': 'n4' }]);
+    await r.ack(t4.tx);
+    await r.close();
+    expect(writes).toEqual([3, 1]);
+    const r2 = new Replica({ schema, store: new MemoryStore(backing) });
+    await r2.ready;
+    expect(r2.outbox()).toEqual([]);
+    expect(names(r2).sort()).toEqual(['n1', 'n2', 'n3', 'n4']);
+  });
+
   it('asOf, since and history', async () => {
     const c = clock(1_000_000);
     const r = new Replica({ schema, replicaId: 'ra', now: c.now });

@@ -132,6 +132,8 @@ export class Replica implements SyncTarget {
   private flushTimer = false;
   /** Jobs in the serial queue (running or waiting). */
   private queued = 0;
+  /** Acknowledged txs not yet written to the store (see {@link ack}). */
+  private pendingAcks: HlcString[] = [];
   /** The local-transaction batch still waiting in the queue, which new calls join. */
   private localBatch: LocalItem[] | null = null;
   readonly ready: Promise<void>;
@@ -263,15 +265,37 @@ export class Replica implements SyncTarget {
     for (const { item, envelope, tempids } of done) item.resolve({ tx: envelope.tx, envelope, tempids, persisted });
   }
 
+  /**
+   * Acknowledgements are persisted lazily, in batches (one storage transaction for every ack of a
+   * macrotask, before any later compaction or close): losing one in a crash only means the
+   * envelope is still in the stored outbox after a reload and is sent again, which the server
+   * deduplicates (see {@link SyncTarget} invariant 2).
+   */
   ack(tx: HlcString, cursor: ServerCursor | null = null): Promise<void> {
     return this.enqueue(async () => {
       const i = this.outboxList.findIndex((e) => e.tx === tx);
       if (i < 0) return;
-      await this.persist('ack', (s) => s.ack(tx));
       this.noteLogAppend(this.outboxList[i]!.ops.length);
       this.outboxList.splice(i, 1);
+      this.pendingAcks.push(tx);
+      if (this.pendingAcks.length === 1) nextMacrotask(() => void this.enqueue(() => this.flushAcks()).catch(() => {}));
       this.emit('acked', { tx, cursor });
     });
+  }
+
+  /** Writes the pending acknowledgements (inside a queue job). */
+  private async flushAcks(): Promise<void> {
+    if (this.pendingAcks.length === 0) return;
+    const txs = this.pendingAcks;
+    this.pendingAcks = [];
+    try {
+      await this.persist('ack', async (s) => {
+        if (s.acks) await s.acks(txs);
+        else for (const t of txs) await s.ack(t);
+      });
+    } catch {
+      /* the envelopes stay in the stored outbox: re-sent after a reload, deduplicated */
+    }
   }
 
   reject(tx: HlcString, error: WireError | DataloomError): Promise<void> {
@@ -545,6 +569,7 @@ export class Replica implements SyncTarget {
    */
   compact(options: { frontier?: HlcString } = {}): Promise<number> {
     return this.enqueue(async () => {
+      await this.flushAcks();
       let dropped = 0;
       if (options.frontier !== undefined) {
         let frontier = options.frontier;
@@ -572,6 +597,7 @@ export class Replica implements SyncTarget {
 
   async close(): Promise<void> {
     await this.enqueue(async () => {
+      await this.flushAcks();
       this.closed = true;
       this.offFault();
       await this.store.close();

@@ -76,6 +76,25 @@ export const storeContract: StoreCase[] = [
     },
   },
   {
+    name: 'acks moves several envelopes to the log as one batch; unknown txs are skipped',
+    async run(f, t) {
+      const s = f.open();
+      if (!s.acks) {
+        await s.close();
+        return;
+      }
+      for (const n of [1, 2, 3]) await s.putLocal(env(n), meta(null, 3));
+      await s.acks([stamp(1), stamp(9), stamp(3)]);
+      await s.acks([]);
+      await s.close();
+      const s2 = f.open();
+      const st = await s2.load();
+      t.equal(st.outbox.map((e) => e.tx), [stamp(2)]);
+      t.equal(st.log, [[...env(1).ops, ...env(3).ops]]);
+      await s2.close();
+    },
+  },
+  {
     name: 'appends remote batches in order with the cursor',
     async run(f, t) {
       const s = f.open();

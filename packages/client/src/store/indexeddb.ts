@@ -191,6 +191,20 @@ export class IdbStore implements ReplicaStore {
     });
   }
 
+  async acks(txIds: readonly HlcString[]): Promise<void> {
+    await this.write('ack', async (tx) => {
+      const outbox = tx.objectStore('outbox');
+      const envs = (await Promise.all(txIds.map((t) => outbox.get(t)))) as Array<TxEnvelope | undefined>;
+      const ops: Op[] = [];
+      for (const env of envs) {
+        if (!env) continue;
+        void outbox.delete(env.tx);
+        ops.push(...env.ops);
+      }
+      if (ops.length) await tx.objectStore('log').add(ops);
+    });
+  }
+
   async reject(txId: HlcString): Promise<void> {
     await this.write('reject', (tx) => {
       void tx.objectStore('outbox').delete(txId);

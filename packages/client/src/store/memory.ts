@@ -90,6 +90,17 @@ export class MemoryStore implements ReplicaStore {
     this.backing.outbox.delete(tx);
     this.backing.log.push(env.ops);
   }
+  async acks(txs: readonly HlcString[]): Promise<void> {
+    this.check();
+    const ops: Op[] = [];
+    for (const tx of txs) {
+      const env = this.backing.outbox.get(tx);
+      if (!env) continue;
+      this.backing.outbox.delete(tx);
+      ops.push(...env.ops);
+    }
+    if (ops.length) this.backing.log.push(ops);
+  }
   async reject(tx: HlcString): Promise<void> {
     this.check();
     this.backing.outbox.delete(tx);

@@ -74,6 +74,11 @@ export interface ReplicaStore {
   putRemote(ops: Op[], meta: StoreMeta): Promise<void>;
   /** Moves outbox entry `tx` to the log (no-op when absent), atomically. */
   ack(tx: HlcString): Promise<void>;
+  /**
+   * Moves several outbox entries to the log (absent ones are skipped), atomically, as one log
+   * batch. Optional: without it the replica calls {@link ack} once per tx.
+   */
+  acks?(txs: readonly HlcString[]): Promise<void>;
   /** Deletes outbox entry `tx` (no-op when absent). */
   reject(tx: HlcString): Promise<void>;
   /**
