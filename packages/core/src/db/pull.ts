@@ -339,9 +339,11 @@ class Puller {
       : spec.recursion !== null
         ? Conv.Recurse
         : spec.sub !== null
-          ? !spec.reverse && schema.isComponent(a)
-            ? Conv.ComponentSub
-            : Conv.Sub
+          ? !schema.isComponent(a)
+            ? Conv.Sub
+            : spec.reverse
+              ? Conv.Sub
+              : Conv.ComponentSub
           : !spec.reverse && schema.isComponent(a)
             ? Conv.Component
             : Conv.Ref;
@@ -381,15 +383,11 @@ class Puller {
       case Conv.Sub:
         return this.entity(v as EntityId, spec.sub!, seen, depth);
       case Conv.ComponentSub: {
-        // components track the path like recursion does (a component cycle ends in {:db/id n})
+        // DataScript 1.8.1 (observed): a component reached through an explicit subpattern stops
+        // at entities already on the recursion path, but does not itself join the path
         const id = v as EntityId;
         if (seen.has(id)) return new Map([[K_DB_ID, id]]);
-        seen.add(id);
-        try {
-          return this.entity(id, spec.sub!, seen, depth);
-        } finally {
-          seen.delete(id);
-        }
+        return this.entity(id, spec.sub!, seen, depth);
       }
       default: {
         const id = v as EntityId;
@@ -413,8 +411,10 @@ class Puller {
 const enum Conv {
   Value,
   Ref,
+  /** forward component without subpattern: stops at the path, joins it, expands with `[*]` */
   Component,
   Sub,
+  /** forward component with subpattern: stops at the path, does not join it */
   ComponentSub,
   Recurse,
 }
