@@ -107,7 +107,8 @@ export const RULES = `[[(reach ?a ?b) [?a :ref ?b]]
  [(link ?a ?b) [?a :ref ?b]]
  [(link ?a ?b) [?b :ref ?a]]
  [(same-a ?x ?y) [?x :a ?v] [?y :a ?v]]
- [(big ?e) [?e :a ?v] [(> ?v 2)]]]`;
+ [(big ?e) [?e :a ?v] [(> ?v 2)]]
+ [(no-b ?e) [?e :a _] (not [?e :b _])]]`;
 
 export interface GenQuery {
   /** The query as EDN text. */
@@ -228,7 +229,7 @@ export function genQuery(rng: Rng, db: GenDb): GenQuery {
       }
     } else if (r < 0.9) {
       usesRules = true;
-      const rule = pick(rng, ['reach', 'reach', 'link', 'big', 'same-a']);
+      const rule = pick(rng, ['reach', 'reach', 'link', 'big', 'same-a', 'no-b']);
       const arg = (): string => {
         const x = rng();
         if (x < 0.25) return String(int(rng, 1, db.n));
@@ -238,6 +239,16 @@ export function genQuery(rng: Rng, db: GenDb): GenQuery {
         return v;
       };
       if (rule === 'big') clauses.push(`(big ${arg()})`);
+      else if (rule === 'no-b') {
+        // Not with a constant: DataScript substitutes it into the body and then raises
+        // "Insufficient bindings" for the `not` even where its body relation is already empty.
+        let a = arg();
+        if (!a.startsWith('?')) {
+          a = fresh(s, 'e');
+          s.ents.push(a);
+        }
+        clauses.push(`(no-b ${a})`);
+      }
       else {
         const a = arg();
         let b = arg();

@@ -302,6 +302,11 @@ suite('rules', [
   ['[:find ?e ?n :in $ $2 % :where ($2 named2 ?e ?n)]', DB, dbOf(W2), '[[(named2 ?e ?n) [?e :name ?n]]]'],
   ['[:find ?e ?n :in $ % :where [?e :age 37] (named2 ?e ?n)]', DB, '[[(named2 ?e ?n) [?e :name ?n] [(str ?n "!") ?x]]]'],
   ['[:find ?e :in $ % :where [?e :age ?a] (r ?a)]', DB, '[[(r ?x) [(> ?x 30)]]]'],
+  // Call-site bindings flow into rule bodies: a plain `not` there joins on what the written order bound.
+  ['[:find ?x :in $ % :where [?x :age 37] (r ?x)]', DB, '[[(r ?x) [?y :heads ?z] (not [?x :heads ?z]) [?x :name _]]]'],
+  ['[:find ?x :in $ % :where (r ?x) [?x :age 37]]', DB, '[[(r ?x) [?y :heads ?z] (not [?x :heads ?z]) [?x :name _]]]'],
+  ['[:find ?x :in $ % :where [?x :age 22] (r ?x)]', DB, '[[(r ?x) [?y :salary ?s] (not [?x :salary ?s]) [?x :name _]]]'],
+  ['[:find ?x :in $ % :where (r ?x) [?x :age 22]]', DB, '[[(r ?x) [?y :salary ?s] (not [?x :salary ?s]) [?x :name _]]]'],
   ['[:find ?e :in $ % :where (r ?a) [?e :age ?a]]', DB, '[[(r ?x) [(> ?x 30)]]]'],
   ['[:find (count ?b) . :in $ % :where (follows* ?a ?b)]', DB, RULES],
   ['[:find ?a ?b :in $ % :where (r ?a ?b)]', DB, '[[(r ?a ?b) [?a :follows ?b]] [(r ?a ?b) [?b :follows ?a]] [(r ?a ?b) (r ?b ?a)]]'],

@@ -104,7 +104,7 @@ export function clauseError(ctx: Ctx, c: Clause, bound: ReadonlySet<string>): Er
       if (c.vars) {
         const unbound = jv.filter((v) => !bound.has(v));
         if (unbound.length > 0) return queryError('query/unbound', `Insufficient bindings: #{${unbound.join(' ')}} not bound`, clauseForm(c), { vars: unbound });
-      } else if (jv.length === 0) {
+      } else if (jv.length === 0 || (ctx.constVars && jv.every((v) => ctx.constVars!.has(v)))) {
         return queryError('query/unbound', `Insufficient bindings: none of #{${c.joinVars.map((v) => v.name).join(' ')}} is bound`, clauseForm(c));
       }
       return null;
@@ -126,7 +126,7 @@ export function clauseError(ctx: Ctx, c: Clause, bound: ReadonlySet<string>): Er
 
 /** Written-order replay of `clauses` starting with `bound` (cached per clause list and bound set). */
 export function analyze(ctx: Ctx, clauses: readonly Clause[], bound: ReadonlySet<string>, seenRules: Set<string> = new Set()): Analysis {
-  const key = rulesId(ctx.rules) + '|' + [...bound].sort().join(' ');
+  const key = rulesId(ctx.rules) + '|' + [...bound].sort().join(' ') + '|' + (ctx.constVars ? [...ctx.constVars].sort().join(' ') : '');
   let byKey = analysisCache.get(clauses);
   const hit = byKey?.get(key);
   if (hit) return hit;
@@ -158,13 +158,14 @@ export function analyze(ctx: Ctx, clauses: readonly Clause[], bound: ReadonlySet
         const rule = ctx.rules?.get(c.name);
         if (rule) {
           const adorn = c.args.map((t) => t.kind === 'const' || (t.kind === 'var' && b.has(t.name)));
-          const rk = c.name + '/' + adorn.map((x) => (x ? 'b' : 'f')).join('');
+          const rk = c.name + '/' + c.args.map((t, i) => (t.kind === 'const' ? 'c' : adorn[i] ? 'b' : 'f')).join('');
           if (!seenRules.has(rk)) {
             seenRules.add(rk);
             for (const br of rule.branches) {
               const head = [...br.vars.required, ...br.vars.free];
               const hb = new Set(head.filter((_, i) => adorn[i]).map((v) => v.name));
-              if (analyze(ctx, br.clauses, hb, seenRules).mayThrow) mayThrow = true;
+              const constVars = new Set(head.filter((_, i) => c.args[i]?.kind === 'const').map((v) => v.name));
+              if (analyze({ ...ctx, constVars }, br.clauses, hb, seenRules).mayThrow) mayThrow = true;
             }
           }
         }
@@ -366,7 +367,7 @@ function applyClause(ctx: Ctx, c: Clause, rel: Relation, before: ReadonlySet<str
     case 'and':
       return evalBody(ctx, c.clauses, rel);
     case 'rule-call':
-      return callRule(withDefaultSource(ctx, c.source.name), c as RuleCall, rel);
+      return callRule(withDefaultSource(ctx, c.source.name), c as RuleCall, rel, before);
   }
 }
 
@@ -472,7 +473,7 @@ function applyNot(ctx: Ctx, c: Not, rel: Relation, before: ReadonlySet<string>):
  * only then must an `or` receive exactly the written-order bindings; otherwise every bound
  * variable may flow in (fewer rows, same result).
  */
-function hasPlainNot(clauses: readonly Clause[]): boolean {
+export function hasPlainNot(clauses: readonly Clause[]): boolean {
   const memo = plainNotMemo.get(clauses);
   if (memo !== undefined) return memo;
   let found = false;

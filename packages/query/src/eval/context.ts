@@ -24,6 +24,12 @@ export interface Ctx {
    * rounds.
    */
   readonly stable?: boolean;
+  /**
+   * In a rule body called with constant arguments: the head variables at those positions.
+   * DataScript substitutes the constants into the body, so for a plain `not` they are not
+   * variables (a `not` left with no bound variable raises "Insufficient bindings").
+   */
+  readonly constVars?: ReadonlySet<string>;
   /** Planner estimate cache (counts per attribute / attribute-value). */
   readonly estimates: Map<string, number>;
   /** Per-`q` mutable state shared by derived contexts: the rule engine (created on first call). */

@@ -19,7 +19,7 @@
  */
 import type { PatternTerm, Rule, RuleCall } from '../ast.js';
 import { queryError } from '../errors.js';
-import { evalBody } from './body.js';
+import { evalBody, hasPlainNot } from './body.js';
 import type { Ctx } from './context.js';
 import { tupleKey } from './keys.js';
 import { join, type Relation } from './relation.js';
@@ -31,6 +31,8 @@ interface Table {
   /** `ctx` with stable plans (see `Ctx.stable`). */
   readonly stableCtx: Ctx;
   readonly adorn: readonly boolean[];
+  /** Argument positions given as constants at the call (DataScript substitutes them). */
+  readonly constPos: readonly boolean[];
   readonly scc: number;
   /** Demanded bound-argument tuples (key → tuple). */
   readonly demand: Map<unknown, unknown[]>;
@@ -111,17 +113,19 @@ export class RuleEngine {
     for (const name of this.rules.keys()) if (!idx.has(name)) strong(name);
   }
 
-  private table(ctx: Ctx, rule: Rule, adorn: boolean[]): Table {
-    const src = ctx.sources.get('$');
-    const key = rule.name + '/' + adorn.map((b) => (b ? 'b' : 'f')).join('') + '/' + sourceId(src);
+  private table(callerCtx: Ctx, rule: Rule, adorn: boolean[], constPos: boolean[]): Table {
+    const src = callerCtx.sources.get('$');
+    const key = rule.name + '/' + adorn.map((b, i) => (constPos[i] ? 'c' : b ? 'b' : 'f')).join('') + '/' + sourceId(src);
     let t = this.tables.get(key);
     if (!t) {
+      const ctx: Ctx = { ...callerCtx, constVars: undefined };
       t = {
         key,
         rule,
         ctx,
         stableCtx: { ...ctx, stable: true },
         adorn,
+        constPos,
         scc: this.sccOf.get(rule.name)!,
         demand: new Map(),
         pendingDemand: [],
@@ -140,7 +144,35 @@ export class RuleEngine {
     return [...this.tables.values()].map((t) => ({ table: t.key, demand: t.demand.size, answers: t.answers.size }));
   }
 
-  call(ctx: Ctx, c: RuleCall, rel: Relation): Relation {
+  private readonly notMemo = new Map<string, boolean>();
+
+  /** Whether rule `name` or a rule it calls has a plain `not` (see {@link call}). */
+  private reachesPlainNot(name: string): boolean {
+    const hit = this.notMemo.get(name);
+    if (hit !== undefined) return hit;
+    this.notMemo.set(name, false); // cycles
+    const rule = this.rules.get(name);
+    let found = false;
+    if (rule) {
+      for (const b of rule.branches) {
+        if (hasPlainNot(b.clauses)) found = true;
+        collectCalls(b.clauses, (c) => {
+          if (!found && this.reachesPlainNot(c.name)) found = true;
+        });
+        if (found) break;
+      }
+    }
+    this.notMemo.set(name, found);
+    return found;
+  }
+
+  /**
+   * `before`: the variables bound before the call in written order. DataScript passes the
+   * call-site bindings into rule bodies, where a plain `not` joins on what is bound; so when the
+   * rule reaches a plain `not`, only written-order bindings select the adornment (other bound
+   * variables filter the answers afterwards). Otherwise every bound argument is used.
+   */
+  call(ctx: Ctx, c: RuleCall, rel: Relation, before: ReadonlySet<string> | null = null): Relation {
     const rule = this.rules.get(c.name);
     if (!rule) throw queryError('query/unknown-rule', `Unknown rule '${c.name}`, `(${c.name} …)`, { rule: c.name });
     const arity = rule.branches[0]!.vars.required.length + rule.branches[0]!.vars.free.length;
@@ -148,8 +180,14 @@ export class RuleEngine {
     const args: PatternTerm[] = [];
     for (let i = 0; i < arity; i++) args.push(c.args[i] ?? { kind: 'blank' });
     const bound = new Set(rel.vars);
-    const adorn = args.map((t) => t.kind === 'const' || (t.kind === 'var' && bound.has(t.name)));
-    const t = this.table(ctx, rule, adorn);
+    const exact = before !== null && this.reachesPlainNot(c.name);
+    const adorn = args.map((t) => t.kind === 'const' || (t.kind === 'var' && bound.has(t.name) && (!exact || before.has(t.name))));
+    const t = this.table(
+      ctx,
+      rule,
+      adorn,
+      args.map((a) => a.kind === 'const'),
+    );
     // Demand tuples from the relation.
     const getters = args
       .map((a, i) => ({ a, i }))
@@ -215,6 +253,8 @@ export class RuleEngine {
   private evalTable(t: Table, scc: number): void {
     for (const br of t.rule.branches) {
       const head = [...br.vars.required, ...br.vars.free].map((v) => v.name);
+      const constVars = new Set(head.filter((_, i) => t.constPos[i]));
+      const bctx: Ctx = constVars.size > 0 ? { ...t.stableCtx, constVars } : t.stableCtx;
       const boundHead = head.filter((_, i) => t.adorn[i]);
       const recursive: RuleCall[] = [];
       collectCalls(br.clauses, (c) => {
@@ -223,7 +263,7 @@ export class RuleEngine {
       const run = (demand: unknown[][], deltaCall: RuleCall | null) => {
         if (demand.length === 0) return;
         this.deltaCall = deltaCall;
-        const out = evalBody(t.stableCtx, br.clauses, { vars: boundHead, rows: demand });
+        const out = evalBody(bctx, br.clauses, { vars: boundHead, rows: demand });
         const cols = head.map((v) => out.vars.indexOf(v));
         for (const row of out.rows) t.pending.push(cols.map((c) => (c < 0 ? null : row[c])));
       };
@@ -297,7 +337,7 @@ function joinAnswers(rel: Relation, args: readonly PatternTerm[], answers: Itera
 }
 
 /** Evaluates a rule call joined into `rel`. */
-export function callRule(ctx: Ctx, c: RuleCall, rel: Relation): Relation {
+export function callRule(ctx: Ctx, c: RuleCall, rel: Relation, before: ReadonlySet<string> | null = null): Relation {
   if (!ctx.rules) throw queryError('query/unknown-rule', `Unknown rule '${c.name}`, `(${c.name} …)`, { rule: c.name });
   let engine = ctx.state.rulesEngine as RuleEngine | undefined;
   if (!engine) {
@@ -309,5 +349,5 @@ export function callRule(ctx: Ctx, c: RuleCall, rel: Relation): Relation {
     for (const a of c.args) if (a.kind === 'var' && !vars.includes(a.name)) vars.push(a.name);
     return { vars, rows: [] };
   }
-  return engine.call(ctx, c, rel);
+  return engine.call(ctx, c, rel, before);
 }
