@@ -263,6 +263,14 @@ describe('Replica', () => {
     const hist = r.history();
     const rows = q('[:find ?v ?added :in [[?e ?a ?v ?tx ?added]] :where [(= ?a :user/name)]]', hist);
     expect(rows).toEqual(new Set([['v1', true], ['v1', false], ['v2', true]]));
+    // rows are cached per op-set version: a later transaction, a rejection show up
+    hist.length = 0; // callers get a copy
+    c.set(3_000_000);
+    const t3 = await r.localTransact([{ 'user/email': 'x@x', 'user/name': 'v3' }]);
+    expect(r.history().filter((h) => h[2] === 'v3')).toEqual([[expect.any(Number), expect.anything(), 'v3', t3.tx, true]]);
+    await r.reject(t3.tx, new DataloomError('server/permission', 'no', {}));
+    expect(r.history().some((h) => h[2] === 'v3')).toBe(false);
+    expect(r.history().length).toBe(4);
   });
 
   it('compacts superseded ops below a stable frontier and reloads the same state', async () => {

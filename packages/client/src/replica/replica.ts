@@ -243,6 +243,7 @@ export class Replica implements SyncTarget {
       }
     }
     if (done.length === 0) return;
+    this.opsVersion++;
     const envelopes = done.map((d) => d.envelope);
     let persisted: boolean;
     try {
@@ -252,6 +253,7 @@ export class Replica implements SyncTarget {
       });
     } catch (e) {
       for (let i = done.length - 1; i >= 0; i--) if (done[i]!.changes) this.state.remove(done[i]!.envelope.ops.map((o) => o.id));
+      this.opsVersion++;
       throw e;
     }
     for (const { envelope, changes } of done) {
@@ -534,6 +536,7 @@ export class Replica implements SyncTarget {
    * entity-level functions (`pull`, `get-else`, `missing?`) need a database source.
    */
   history(): Array<[number, unknown, unknown, HlcString, boolean]> {
+    if (this.historyCache && this.historyCache.version === this.opsVersion) return this.historyCache.rows.slice();
     const ops = [...this.state.allOps()].sort((x, y) => (x.tx < y.tx ? -1 : x.tx > y.tx ? 1 : x.id < y.id ? -1 : 1));
     const replay = new MergeState(this.state.schema);
     const rows: Array<[number, unknown, unknown, HlcString, boolean]> = [];
@@ -547,8 +550,13 @@ export class Replica implements SyncTarget {
       }
       i = j;
     }
-    return rows;
+    this.historyCache = { version: this.opsVersion, rows };
+    return rows.slice();
   }
+
+  /** Bumped whenever the op set may have changed (history rows are cached per version). */
+  private opsVersion = 0;
+  private historyCache: { version: number; rows: Array<[number, unknown, unknown, HlcString, boolean]> } | null = null;
 
   /** Encoded snapshot of the merge state (identical bytes for identical op sets). */
   encodeSnapshot(): Uint8Array {
@@ -570,6 +578,7 @@ export class Replica implements SyncTarget {
   compact(options: { frontier?: HlcString } = {}): Promise<number> {
     return this.enqueue(async () => {
       await this.flushAcks();
+      this.opsVersion++;
       let dropped = 0;
       if (options.frontier !== undefined) {
         let frontier = options.frontier;
@@ -831,6 +840,7 @@ export class Replica implements SyncTarget {
   }
 
   private emitBatch(origin: ChangeOrigin, txs: HlcString[], changes: DatomChange[]): void {
+    this.opsVersion++;
     if (changes.length === 0 && txs.length === 0) return;
     const txId = ++this.txCounter;
     let newest = '';
