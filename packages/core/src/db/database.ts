@@ -374,13 +374,44 @@ export function initDb(datoms: Iterable<Datom>, schema?: SchemaInput): Db {
   const eavt = PSet.fromSorted(all, ix.cmpEAVT);
   const aevt = PSet.fromSorted(sortByAttr(all, counts, ix.cmpAEVT), ix.cmpAEVT);
   const avet = PSet.fromSorted(sortByAttr(all, counts, ix.cmpAVET), ix.cmpAVET);
-  refs.sort(ix.cmpVAET);
+  refs.sort(byVA);
   const vaet = PSet.fromSorted(refs, ix.cmpVAET);
   return new DbImpl(s, eavt, aevt, avet, vaet, maxEid, maxTx, counts);
 }
 
 function byValue(x: Datom, y: Datom): number {
   return compareValues(x.v, y.v);
+}
+
+/**
+ * Stable sort of e-ordered datoms by value. Few distinct primitive values (a `:sex`, a `:name`):
+ * group by value in a hash map and sort only the distinct values, O(n + d log d). Otherwise a
+ * plain stable sort.
+ */
+function sortByValue(b: Datom[]): Datom[] {
+  const groups = new Map<unknown, Datom[]>();
+  const limit = b.length >> 3;
+  for (const d of b) {
+    const v = d.v;
+    const t = typeof v;
+    if (t !== 'string' && t !== 'number' && t !== 'boolean' && !(v instanceof Keyword)) return b.sort(byValue);
+    const g = groups.get(v);
+    if (g !== undefined) g.push(d);
+    else {
+      if (groups.size >= limit && groups.size > 16) return b.sort(byValue);
+      groups.set(v, [d]);
+    }
+  }
+  const keys = [...groups.keys()].sort(compareValues);
+  const out: Datom[] = [];
+  for (const k of keys) for (const d of groups.get(k)!) out.push(d);
+  return out;
+}
+
+/** VAET order for EAVT-ordered ref datoms: stable sort by (v, a) keeps e order. */
+function byVA(x: Datom, y: Datom): number {
+  if (x.v !== y.v) return (x.v as number) < (y.v as number) ? -1 : 1;
+  return x.a === y.a ? 0 : compareKeywords(x.a, y.a);
 }
 
 /** Buckets EAVT-sorted datoms by attribute (stable), then sorts each bucket: cheaper than one big sort. */
@@ -394,8 +425,11 @@ function sortByAttr(eavtSorted: Datom[], counts: Map<Keyword, number>, cmp: (a: 
     const b = buckets.get(a)!;
     // AEVT: EAVT order restricted to one attribute is already (e, v) sorted. AVET: a stable sort
     // by value keeps the e order within equal values.
-    if (cmp !== ix.cmpAEVT) b.sort(byValue);
-    for (const d of b) out.push(d);
+    if (cmp === ix.cmpAEVT) {
+      for (const d of b) out.push(d);
+    } else {
+      for (const d of sortByValue(b)) out.push(d);
+    }
   }
   return out;
 }
