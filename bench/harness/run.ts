@@ -7,7 +7,7 @@
  * Env: `BENCH_FILTER` (comma-separated substrings of `<suite>/<row>`; a leading `!` excludes),
  * `BENCH_SIZES` (default `20000,100000`), `BENCH_TIME_MS`, `BENCH_WARMUP_MS`, `BENCH_SEED`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { measure } from './measure.js';
@@ -92,7 +92,22 @@ export async function runSuite(file: string): Promise<ResultRow[]> {
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
   const path = join(RESULTS_DIR, `${mod.suite}.json`);
-  writeFileSync(path, JSON.stringify(out, null, 2) + '\n');
+  if (out.length === 0) {
+    process.stdout.write(`no rows selected; ${path} left as it was\n`);
+    return out;
+  }
+  // A filtered run updates its rows and keeps the suite's other recorded rows.
+  let saved = out;
+  if ((process.env.BENCH_FILTER ?? '') !== '' && existsSync(path)) {
+    try {
+      const prev = JSON.parse(readFileSync(path, 'utf8')) as ResultRow[];
+      const fresh = new Set(out.map((o) => `${o.name}@${o.n}`));
+      saved = [...prev.filter((o) => !fresh.has(`${o.name}@${o.n}`)), ...out];
+    } catch {
+      saved = out;
+    }
+  }
+  writeFileSync(path, JSON.stringify(saved, null, 2) + '\n');
   process.stdout.write(`wrote ${path}\n`);
   return out;
 }
