@@ -462,6 +462,16 @@ export class TSet<T> {
     return firstIn(this.root, probe);
   }
 
+  /**
+   * An immutable set of the current state that later edits will not touch: this transient
+   * continues with a fresh edit token, so nodes it owned so far are copied before being changed.
+   */
+  snapshot(): PSet<T> {
+    if (this.edit === null) throw new Error('transient used after persistent()');
+    this.edit = {};
+    return new PSet(this.root, this.size, this.cmp);
+  }
+
   /** A read view of the current state (valid until the next edit). */
   peek(): PSet<T> {
     return new PSet(this.root, this.size, this.cmp);

@@ -167,6 +167,19 @@ describe('transactions: Dataloom specifics', () => {
     expect(() => db.with([[kw('nope'), 1]])).toThrowError(expect.objectContaining({ code: 'transact/syntax' }));
   });
 
+  it('a tx function may keep the db it was given: later edits of the transaction do not change it', () => {
+    let kept: Db | null = null;
+    const keep = (db: Db): unknown[] => {
+      kept = db;
+      return [];
+    };
+    const r = createDb().with([{ 'db/id': 1, n: 1 }, [kw('db.fn/call'), keep], [kw('db/add'), 1, kw('n'), 2], [kw('db/add'), 2, kw('n'), 3]]);
+    expect(kept!.value(1, 'n')).toBe(1);
+    expect(kept!.size).toBe(1);
+    expect(r.dbAfter.value(1, 'n')).toBe(2);
+    expect(r.dbAfter.size).toBe(2);
+  });
+
   it('Datom objects in tx data', () => {
     const r = db0.with(db0.datoms('eavt', 1, 'tags').map((d) => ({ ...d, added: false }) as never));
     void r;

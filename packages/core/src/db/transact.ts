@@ -798,16 +798,16 @@ function pushAll(stack: Item[], forms: unknown[]): void {
 export type TxFn = (db: Db, ...args: unknown[]) => Iterable<unknown> | null | undefined;
 
 function callTxFn(st: TxState, fn: TxFn, args: unknown[], form: unknown): unknown[] {
-  const view = st.view();
+  // a real immutable value: the function may keep it after the transaction goes on
   const snapshot = new DbImpl(
-    view.schema,
-    view.eavt,
-    view.aevt,
-    view.avet,
-    view.vaet,
-    view.maxEid,
-    view.maxTx,
-    new Map(view.attrCounts),
+    st.db.schema,
+    st.eavt.snapshot(),
+    st.aevt.snapshot(),
+    st.avet.snapshot(),
+    st.vaet.snapshot(),
+    st.maxEid,
+    st.db.maxTx,
+    new Map(st.counts),
   );
   const r = fn(snapshot, ...args);
   if (r === null || r === undefined) return [];
