@@ -49,6 +49,7 @@ export class DsHarness {
         },
         named: (n) => this.named.get(n)?.out,
         allDatoms: () => this.engine.allDatoms(),
+        entities: () => this.engine.entities(),
         isRef: () => false,
         isMany: () => false,
       },

@@ -105,6 +105,7 @@ export class Conn {
       {
         base: (a) => this.engine.base(a),
         allDatoms: () => this.engine.allDatoms(),
+        entities: () => this.engine.entities(),
         named: (n) => this.views.get(n)?.out.out,
         isRef: (a) => this.current.isRef(a),
         isMany: (a) => this.current.isMany(a),

@@ -41,6 +41,8 @@ export class BaseRel implements RelSource {
 
 /** The pseudo-attribute under which the all-datoms relation is kept. */
 const ALL = kw('*');
+/** The pseudo-attribute under which the entities relation (`[?e]`) is kept. */
+const ENTITIES = kw('db/entity');
 
 interface Pending {
   e: number;
@@ -113,12 +115,62 @@ export class Engine {
     return b;
   }
 
+  /** Datoms per entity, kept while the entities relation exists. */
+  private entityCounts: Map<number, number> | null = null;
+
+  /**
+   * The relation of entities that have at least one datom, as `(e)` tuples (`[?e]` patterns and
+   * DataScript's `missing?` on references to empty entities).
+   */
+  entities(): BaseRel {
+    let b = this.bases.get(ENTITIES);
+    if (b === undefined) {
+      b = new BaseRel(ENTITIES, 1);
+      const counts = new Map<number, number>();
+      const src = this.source;
+      if (src !== null) for (const a of src.attrs?.() ?? []) src.forEachOfAttr(a, (e) => void counts.set(e, (counts.get(e) ?? 0) + 1));
+      for (const e of counts.keys()) b.arr.insert([e]);
+      this.entityCounts = counts;
+      this.bases.set(ENTITIES, b);
+      this.baseById.set(b.id, b);
+    }
+    return b;
+  }
+
+  private applyEntities(datoms: Iterable<Datom>): void {
+    const b = this.bases.get(ENTITIES);
+    const counts = this.entityCounts;
+    if (b === undefined || counts === null) return;
+    const before = new Map<number, boolean>();
+    for (const d of datoms) {
+      const c = counts.get(d.e) ?? 0;
+      if (!before.has(d.e)) before.set(d.e, c > 0);
+      const n = c + (d.added ? 1 : -1);
+      if (n > 0) counts.set(d.e, n);
+      else counts.delete(d.e);
+    }
+    for (const [e, was] of before) {
+      const now = counts.has(e);
+      if (was === now) continue;
+      const t = [e];
+      if (now) {
+        b.arr.insert(t, e);
+        b.arr.pushDelta(t, 1, e);
+      } else {
+        b.arr.remove(e);
+        b.arr.pushDelta(t, -1, e);
+      }
+    }
+    if (b.arr.delta.length > 0) this.dirty.push(b.arr);
+  }
+
   /** Drops base relations no operator reads. */
   sweep(): void {
     for (const [a, b] of this.bases) {
       if (b.refs === 0) {
         this.bases.delete(a);
         this.baseById.delete(b.id);
+        if (a === ENTITIES) this.entityCounts = null;
       }
     }
   }
@@ -141,6 +193,7 @@ export class Engine {
       if (--b.refs <= 0) {
         this.bases.delete(b.attr);
         this.baseById.delete(b.id);
+        if (b.attr === ENTITIES) this.entityCounts = null;
       }
       return;
     }
@@ -248,10 +301,12 @@ export class Engine {
    * Applies one transaction's datoms (`added` asserts, otherwise retracts) and brings every
    * operator up to date. Returns the output operators that produced row changes.
    */
-  apply(datoms: Iterable<Datom>): OutputOperator[] {
+  apply(input: Iterable<Datom>): OutputOperator[] {
+    const datoms = Array.isArray(input) ? (input as Datom[]) : [...input];
     this.clearDirty();
     this.epoch++;
     const perAttr = new Map<BaseRel, Map<string | number, Pending>>();
+    this.applyEntities(datoms);
     const all = this.bases.get(ALL);
     for (const d of datoms) {
       if (all !== undefined) this.consolidate(perAttr, all, tupleKey([d.e, d.a, d.v]), d);

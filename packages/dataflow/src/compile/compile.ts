@@ -29,6 +29,8 @@ export interface CompileEnv {
   base(a: Keyword): RelSource;
   /** Every datom as `(e, a, v, tx)` (for variable attributes). */
   allDatoms(): RelSource;
+  /** Entities with at least one datom, as `(e)`. */
+  entities(): RelSource;
   /** The result relation of the registered query `name`, if any. */
   named(name: string): RelSource | undefined;
   isRef(a: Keyword): boolean;
@@ -271,8 +273,13 @@ export class Compiler {
       const sel = args.some((t) => b.isSelectiveTerm(t));
       return b.push({ kind: 'atom', src: named, args, neg: false }, sel);
     }
-    if (!a || a.kind !== 'const') {
-      // [?e ?a ?v …] / [?e]: read the all-datoms relation.
+    if (!a) {
+      // [?e]: entities that have a datom.
+      const eT = this.lookupRef(this.term(e!, b), b);
+      return b.push({ kind: 'atom', src: this.env.entities(), args: [eT], neg: false }, b.isSelectiveTerm(eT));
+    }
+    if (a.kind !== 'const') {
+      // [?e ?a ?v …]: read the all-datoms relation.
       const eT = this.lookupRef(this.term(e!, b), b);
       const args: Term[] = [eT, a ? this.term(a, b) : { kind: 'var', slot: b.fresh() }, v ? this.term(v, b) : { kind: 'var', slot: b.fresh() }];
       if (tx) args.push(this.term(tx, b));
@@ -326,7 +333,27 @@ export class Compiler {
       };
       if (name === 'missing?') {
         if (c.kind !== 'pred') throw err('query/parse', 'missing? is a predicate', name);
-        return b.push({ kind: 'missing', src: this.env.base(attrOf(args[1])), e: eT, form }, false);
+        const ma = attrOf(args[1]);
+        if (this.env.isRef(ma) && !this.env.isMany(ma) && args[0]!.kind === 'var') {
+          // DataScript: a card-one reference to an entity without datoms also counts as missing:
+          // (or-join [?e] (not [?e :a _]) (and [?e :a ?v] (not [?v])))
+          const ev = args[0] as Variable;
+          const v: Variable = { kind: 'var', name: `?__missing${this.anonCount++}` };
+          const blank = { kind: 'blank' } as const;
+          const src = { kind: 'src', name: '$' } as const;
+          const pat = (terms: PatternTerm[]) => ({ kind: 'pattern', source: src, terms }) as Clause;
+          const not = (clauses: Clause[], jv: Variable[]) => ({ kind: 'not', source: src, vars: null, clauses, joinVars: jv }) as Clause;
+          const ka: PatternTerm = { kind: 'const', value: ma };
+          const orClause = {
+            kind: 'or',
+            source: src,
+            vars: { required: [], free: [ev] },
+            joinVars: [ev],
+            clauses: [not([pat([ev, ka, blank])], [ev]), { kind: 'and', clauses: [pat([ev, ka, v]), not([pat([v])], [v])] }],
+          } as Clause;
+          return this.lowerClause(orClause, b);
+        }
+        return b.push({ kind: 'missing', src: this.env.base(ma), e: eT, form }, false);
       }
       if (c.kind !== 'fn') throw err('query/parse', `${name} must bind a result`, name);
       if (name === 'get-else') {
