@@ -7,8 +7,9 @@
  * | filter            | `[:find ?e ?a :where [?e :age ?a] [(> ?a 50)]]`             | `select('age'); where(age > 50)`                 |
  * | group-count       | `[:find ?s (count ?e) :where [?e :sex ?s]]`                 | `select('sex'); select('id'); group('id','count')` |
  *
- * Each call changes one person's age (filter) or sex (group-count); Dataloom's time includes the
- * transaction itself (`conn.transact` → engine → subscriber), TinyBase's is `setCell` → listener.
+ * Each call changes one person's age (filter) or sex (group-count) to a value different from the
+ * current one (both sides read the current cell first); Dataloom's time includes the transaction
+ * itself (`conn.transact` → engine → subscriber), TinyBase's is `setCell` → listener.
  */
 import { kw } from '@dataloom/core';
 import { createConn } from '@dataloom/dataflow';
@@ -35,8 +36,11 @@ function rowsFor(n: number): Row[] {
 }
 
 const pick = (n: number, i: number) => (i * 7919) % n;
+/** Every call changes the cell: the new value is derived from the current one (read on both sides). */
+const nextAge = (cur: unknown, i: number) => ((cur as number) + 1 + (i % 50)) % 100;
+const otherSex = (cur: unknown) => (cur === 'male' ? 'female' : 'male');
 
-function dataloom(n: number, query: string, mutate: (e: number, i: number) => unknown[]): () => () => unknown {
+function dataloom(n: number, query: string, mutate: (e: number, i: number, cur: (e: number, a: typeof AGE) => unknown) => unknown[]): () => () => unknown {
   return () => {
     const conn = createConn();
     const data = rowsFor(n);
@@ -48,7 +52,7 @@ function dataloom(n: number, query: string, mutate: (e: number, i: number) => un
     });
     let i = 0;
     return () => {
-      conn.transact([mutate(pick(n, i) + 1, i)]);
+      conn.transact([mutate(pick(n, i) + 1, i, (e, a) => conn.db().value(e, a))]);
       i++;
       return seen;
     };
@@ -83,8 +87,8 @@ function tinybase(n: number, kind: 'filter' | 'group'): () => () => unknown {
     let i = 0;
     return () => {
       const row = String(pick(n, i) + 1);
-      if (kind === 'filter') store.setCell('people', row, 'age', (i * 37) % 100);
-      else store.setCell('people', row, 'sex', i % 2 === 0 ? 'male' : 'female');
+      if (kind === 'filter') store.setCell('people', row, 'age', nextAge(store.getCell('people', row, 'age'), i));
+      else store.setCell('people', row, 'sex', otherSex(store.getCell('people', row, 'sex')));
       i++;
       return seen;
     };
@@ -97,13 +101,13 @@ export function rows(opts: SuiteOptions): RowSpec[] {
     out.push({
       name: 'filter',
       n,
-      dataloom: dataloom(n, '[:find ?e ?a :where [?e :age ?a] [(> ?a 50)]]', (e, i) => [ADD, e, AGE, (i * 37) % 100]),
+      dataloom: dataloom(n, '[:find ?e ?a :where [?e :age ?a] [(> ?a 50)]]', (e, i, cur) => [ADD, e, AGE, nextAge(cur(e, AGE), i)]),
       peer: tinybase(n, 'filter'),
     });
     out.push({
       name: 'group-count',
       n,
-      dataloom: dataloom(n, '[:find ?s (count ?e) :where [?e :sex ?s]]', (e, i) => [ADD, e, SEX, i % 2 === 0 ? 'male' : 'female']),
+      dataloom: dataloom(n, '[:find ?s (count ?e) :where [?e :sex ?s]]', (e, i, cur) => [ADD, e, SEX, otherSex(cur(e, SEX))]),
       peer: tinybase(n, 'group'),
     });
   }

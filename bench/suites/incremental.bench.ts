@@ -93,8 +93,8 @@ const CHIC_SCHEMA = '{:thug/boss {:db/valueType :db.type/ref} :thug/territory {:
 // Rows
 // ------------------------------------------------------------------------------------------------
 
-/** A mutation: the i-th call's one-datom transaction (same for both sides). */
-type Mutation = (i: number) => unknown[][];
+/** A mutation: the k-th call's one-datom transaction for a side with salt `s`. */
+type Mutation = (k: number, s: number) => unknown[][];
 
 interface IncRow {
   name: string;
@@ -122,17 +122,23 @@ const Q: Record<string, string> = {
 const TC_QUERY = '[:find ?e ?e2 :in $ % :where (follows ?e ?e2)]';
 const TC_RULES = '[[(follows ?x ?y) [?x :follows ?y]] [(follows ?x ?y) [?x :follows ?t] (follows ?t ?y)]]';
 
-const pickE = (n: number, i: number) => 1 + ((i * 7919) % n);
-
 /**
- * Each timed side starts its call counter at a fresh offset, so rows sharing a loaded database do
- * not replay the previous row's (by then no-op) transactions.
+ * Mutations must do real work on every call: a side's k-th call touches entity `pickE(n, k, s)` and
+ * writes a value that depends on the call, the side's salt `s` and how many times the entity cycle
+ * wrapped (`⌊k/n⌋`), so neither a long timing loop nor a later row sharing the loaded database
+ * replays a write that is already in the database (which would be a no-op transaction).
  */
+const pickE = (n: number, k: number, s = 0) => 1 + ((k * 7919 + s * 104729) % n);
+const vary = (n: number, k: number, s: number) => k + s * 37 + Math.floor(k / n) * 13;
+
 let sideSeq = 0;
-const startAt = () => (++sideSeq) * 100_003;
-const nameMut = (n: number): Mutation => (i) => [[ADD, pickE(n, i), K.name, i % 2 === 0 ? 'Ivan' : 'Petr']];
-const ageMut = (n: number): Mutation => (i) => [[ADD, pickE(n, i), K.age, i % 100]];
-const salaryMut = (n: number): Mutation => (i) => [[ADD, pickE(n, i), K.salary, (i * 4111) % 100000]];
+/** A fresh salt per timed side. */
+const salt = () => ++sideSeq;
+
+const NAMES = ['Ivan', 'Petr', 'Oleg'];
+const nameMut = (n: number): Mutation => (k, s) => [[ADD, pickE(n, k, s), K.name, NAMES[vary(n, k, s) % 3]!]];
+const ageMut = (n: number): Mutation => (k, s) => [[ADD, pickE(n, k, s), K.age, vary(n, k, s) % 100]];
+const salaryMut = (n: number): Mutation => (k, s) => [[ADD, pickE(n, k, s), K.salary, (vary(n, k, s) * 4111) % 100000]];
 
 function incRows(n: number): IncRow[] {
   const base = (name: string, mutate: Mutation, follows = false): IncRow => ({
@@ -154,7 +160,7 @@ function incRows(n: number): IncRow[] {
       data: () => memo(`chic-${n}`, () => chicagoTx(n)),
       query: chic.territoryEarnings,
       inputs: [],
-      mutate: (i) => [[ADD, pickE(n, i), kw('thug/earnings'), 1 + (i % 1000)]],
+      mutate: (k, s) => [[ADD, pickE(n, k, s), kw('thug/earnings'), 1 + (vary(n, k, s) % 1000)]],
     },
     {
       name: 'chic-sub',
@@ -164,7 +170,7 @@ function incRows(n: number): IncRow[] {
       data: () => memo(`chic-${n}`, () => chicagoTx(n)),
       query: chic.subEarnings,
       inputs: [chic.rules],
-      mutate: (i) => [[ADD, pickE(n, i), kw('thug/earnings'), 1 + (i % 1000)]],
+      mutate: (k, s) => [[ADD, pickE(n, k, s), kw('thug/earnings'), 1 + (vary(n, k, s) % 1000)]],
     },
   ];
   return [
@@ -175,7 +181,7 @@ function incRows(n: number): IncRow[] {
     base('qpred1', salaryMut(n)),
     base('agg-group', salaryMut(n)),
     base('with-sum', salaryMut(n)),
-    base('follows-2hop', (i) => [[ADD, pickE(n, i), K.follows, pickE(n, i * 31 + 1)]], true),
+    base('follows-2hop', (k, s) => [[ADD, pickE(n, k, s), K.follows, pickE(n, vary(n, k, s) * 31 + 1)]], true),
     ...chicRows,
   ];
 }
@@ -197,7 +203,7 @@ function tcRows(): IncRow[] {
     query: TC_QUERY,
     inputs: [TC_RULES],
     // Entity `count` is a leaf (wide) / a chain end (long); count+1 a fresh entity.
-    mutate: (i) => [[i % 2 === 0 ? ADD : RETRACT, count, K.follows, count + 1]],
+    mutate: (k) => [[k % 2 === 0 ? ADD : RETRACT, count, K.follows, count + 1]],
   }));
 }
 
@@ -231,9 +237,10 @@ function dataloomSide(r: IncRow): () => () => unknown {
     const conn = c.conn;
     const view = conn.register(r.name, r.query, ...r.inputs.map((x) => parseEdn(x)));
     c.close = () => view.close();
-    let i = r.name.startsWith('tc-') ? 0 : startAt();
+    const s = salt();
+    let k = 0;
     return () => {
-      conn.transact(r.mutate(i++));
+      conn.transact(r.mutate(k++, s));
       return view;
     };
   };
@@ -244,9 +251,10 @@ function peerSide(r: IncRow): () => () => unknown {
     dropOtherData(r.dataKey);
     let db = memo(`ds-${r.dataKey}`, () => DS.withRaw(DS.emptyDb(r.schema), DS.rawEntities(loadData(r))));
     const inputs = r.inputs.map((x) => DS.toCljs(parseEdn(x)));
-    let i = r.name.startsWith('tc-') ? 0 : startAt();
+    const s = salt();
+    let k = 0;
     return () => {
-      db = DS.ds.db_with(db, DS.toCljs(r.mutate(i++)));
+      db = DS.ds.db_with(db, DS.toCljs(r.mutate(k++, s)));
       return DS.rawQ(r.query, db, ...inputs);
     };
   };
@@ -254,7 +262,7 @@ function peerSide(r: IncRow): () => () => unknown {
 
 function burstRow(n: number): RowSpec {
   const names = ['q1', 'q2', 'q3', 'q4'];
-  const mut = (i: number) => (i % 2 === 0 ? nameMut(n)(i) : ageMut(n)(i));
+  const mut = (k: number, s: number) => (k % 2 === 0 ? nameMut(n)(k, s) : ageMut(n)(k, s));
   return {
     name: 'burst-500',
     n,
@@ -263,18 +271,20 @@ function burstRow(n: number): RowSpec {
       const conn = createConn(SCHEMA_EDN);
       conn.transact(memo(`people-${n}-false`, () => peopleTx(n, false)));
       for (const q of names) conn.register(q, Q[q]!);
+      const s = salt();
       let i = 0;
       return () => {
-        for (let k = 0; k < 500; k++) conn.transact(mut(i++));
+        for (let k = 0; k < 500; k++) conn.transact(mut(i++, s));
         return null;
       };
     },
     peer: () => {
       dropOtherData('burst');
       let db = DS.withRaw(DS.emptyDb(SCHEMA_EDN), DS.rawEntities(memo(`people-${n}-false`, () => peopleTx(n, false))));
+      const s = salt();
       let i = 0;
       return () => {
-        for (let k = 0; k < 500; k++) db = DS.ds.db_with(db, DS.toCljs(mut(i++)));
+        for (let k = 0; k < 500; k++) db = DS.ds.db_with(db, DS.toCljs(mut(i++, s)));
         return null;
       };
     },
