@@ -193,7 +193,7 @@ export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation, 
         if (typeof e !== 'number') continue;
         if (!needTx && sv.t !== 'blank' && vKnown) {
           const v = sv.t === 'const' ? vConst : isRefAttr ? eidOf(db, row[sv.col]) : row[sv.col];
-          if (db.has(e, attr, v)) pushMatches(rows, row, c.newVars.length, sadded, null);
+          if (db.has(e, attr, v)) pushMatch(rows, row, c.newVars.length, sadded);
           continue;
         }
         if (!needTx) {
@@ -238,7 +238,7 @@ export function joinPattern(src: Source | undefined, p: Pattern, rel: Relation, 
       for (const d of db.indexRange(attr, range.lo, range.hi)) rrows.push([d.e, d.v]);
       return join(rel, { vars: c.newVars, rows: rrows, distinct: true });
     }
-    const scanned = scanAttr(db, p, attr, eConst, vConst, se, sv, isRefAttr);
+    const scanned = scanAttr(db, p, attr, eConst, vConst, isRefAttr);
     return join(rel, scanned);
   }
   // Attribute not constant.
@@ -269,7 +269,7 @@ function scanJoinable(c: Compiled, rel: Relation, isRefAttr: boolean): boolean {
 }
 
 /** Scans attribute `attr` into a relation over the pattern's variables (constants filtered). */
-function scanAttr(db: Db, p: Pattern, attr: Keyword, eConst: unknown, vConst: unknown, se: Slot, sv: Slot, isRefAttr: boolean): Relation {
+function scanAttr(db: Db, p: Pattern, attr: Keyword, eConst: unknown, vConst: unknown, isRefAttr: boolean): Relation {
   const pc = compile(p, []);
   const rows: unknown[][] = [];
   const [e0, , v0, tx0, added0] = pc.slots as [Slot, Slot, Slot, Slot, Slot];
@@ -284,8 +284,6 @@ function scanAttr(db: Db, p: Pattern, attr: Keyword, eConst: unknown, vConst: un
     for (const e of db.entitiesWithAttr(attr)) rows.push([e]);
     return { vars: pc.newVars, rows, distinct: true };
   }
-  void se;
-  void sv;
   const unit = [] as unknown[];
   db.forEachOfAttr(attr, (e, v, tx) => {
     if (eConst !== undefined && e !== eConst) return;
@@ -296,7 +294,8 @@ function scanAttr(db: Db, p: Pattern, attr: Keyword, eConst: unknown, vConst: un
   return { vars: pc.newVars, rows, distinct: pe.t !== 'blank' && pv.t !== 'blank' && !pc.slots.some((x) => x.t === 'same') };
 }
 
-function pushMatches(rows: unknown[][], row: readonly unknown[], nNew: number, sadded: Slot, _unused: null): void {
+/** Pushes `row` for a filter match (extended with `added` = true when the pattern binds it). */
+function pushMatch(rows: unknown[][], row: readonly unknown[], nNew: number, sadded: Slot): void {
   if (nNew === 0) rows.push(row as unknown[]);
   else {
     const out = row.slice();
@@ -316,7 +315,7 @@ function matchDatom(rows: unknown[][], row: readonly unknown[], c: Compiled, db:
       case 'blank':
         break;
       case 'const': {
-        const want = i === 0 || (i === 2 && isRef) ? eidOf(db, s.v) : i === 1 && typeof s.v === 'string' ? s.v : s.v;
+        const want = i === 0 || (i === 2 && isRef) ? eidOf(db, s.v) : s.v;
         if (!valueEquals(x, want)) return;
         break;
       }
