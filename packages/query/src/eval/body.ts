@@ -209,8 +209,9 @@ export function evalBody(ctx: Ctx, clauses: readonly Clause[], input: Relation):
   // With stable plans, the order chosen so far for these input variables is followed and extended.
   let plan: Clause[] | null = null;
   if (ctx.stable) {
-    let m = stablePlans.get(clauses);
-    if (!m) stablePlans.set(clauses, (m = new Map()));
+    const plans = (ctx.state.plans ??= new WeakMap()) as WeakMap<readonly Clause[], Map<string, Clause[]>>;
+    let m = plans.get(clauses);
+    if (!m) plans.set(clauses, (m = new Map()));
     const planKey = rel.vars.join(' ');
     plan = m.get(planKey) ?? null;
     if (!plan) m.set(planKey, (plan = []));
@@ -271,9 +272,6 @@ function rangeFor(p: Pattern, remaining: readonly Clause[], rel: Relation): Valu
   }
   return range;
 }
-
-/** Clause orders chosen for bodies evaluated with `ctx.stable` (per input variables). */
-const stablePlans = new WeakMap<readonly Clause[], Map<string, Clause[]>>();
 
 function varsOfArgs(args: readonly FnArg[]): string[] {
   return args.filter((a) => a.kind === 'var').map((a) => (a as { name: string }).name);

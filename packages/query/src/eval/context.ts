@@ -33,7 +33,7 @@ export interface Ctx {
   /** Planner estimate cache (counts per attribute / attribute-value). */
   readonly estimates: Map<string, number>;
   /** Per-`q` mutable state shared by derived contexts: the rule engine (created on first call). */
-  readonly state: { rulesEngine?: unknown };
+  readonly state: { rulesEngine?: unknown; plans?: unknown };
 }
 
 /** A context whose default source `$` is `src` (for `($2 not …)`, `($2 or …)`, `($2 rule …)`). */
