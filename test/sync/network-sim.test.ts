@@ -101,14 +101,14 @@ async function childFleet(kind: 'sqlite' | 'postgres', nodes: number): Promise<F
 }
 
 describe('network simulation', () => {
-  for (const seed of seeds(8, 1000)) {
+  for (const seed of seeds(200, 1000)) {
     it(`in-process SQLite server, seed ${seed}`, () =>
       withSeed(seed, async () => {
         const r = await runSim(await inProcessFleet(), { seed, clients: 5, steps: 80, restarts: 2 });
         expect(r.acked).toBeGreaterThan(0);
       }));
   }
-  for (const seed of seeds(1, 2000)) {
+  for (const seed of seeds(4, 2000)) {
     it(`SQLite server child process with SIGKILL restarts, seed ${seed}`, { timeout: 180_000 }, () =>
       withSeed(seed, async () => {
         const r = await runSim(await childFleet('sqlite', 1), { seed, clients: 5, steps: 120, restarts: 2 });
@@ -116,7 +116,7 @@ describe('network simulation', () => {
         expect(r.acked).toBeGreaterThan(0);
       }));
   }
-  for (const seed of seeds(1, 3000)) {
+  for (const seed of seeds(4, 3000)) {
     it(`two PostgreSQL server processes with SIGKILL restarts, seed ${seed}`, { timeout: 180_000 }, () =>
       withSeed(seed, async () => {
         const r = await runSim(await childFleet('postgres', 2), { seed, clients: 6, steps: 120, restarts: 2 });

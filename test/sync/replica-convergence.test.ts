@@ -25,7 +25,7 @@ const CLIENT_SCHEMA = {
   ':item/owner': { ':db/valueType': ':db.type/ref' },
 };
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1);
-const SEEDS = process.env.FUZZ_SEED ? [Number(process.env.FUZZ_SEED)] : Array.from({ length: 3 * RUNS }, (_, i) => 4000 + i);
+const SEEDS = process.env.FUZZ_SEED ? [Number(process.env.FUZZ_SEED)] : Array.from({ length: 30 * RUNS }, (_, i) => 4000 + i);
 
 function titled(r: Replica): string[] {
   const out = new Set<string>();
