@@ -5,7 +5,7 @@
 // bench/results/<suite>.json. See bench/harness/run.ts for the env knobs (BENCH_FILTER,
 // BENCH_SIZES, BENCH_TIME_MS, BENCH_WARMUP_MS, BENCH_SEED).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +17,8 @@ let failed = 0;
 for (const file of suites) {
   const suite = file.replace(/\.bench\.ts$/, '');
   // Skip a whole suite only when every include token names another suite ("other/…").
-  if (filter.length > 0 && filter.every((t) => t.includes('/') && !t.startsWith(suite + '/'))) continue;
+  // The token `browser` selects only the browser measurement below.
+  if (filter.length > 0 && filter.every((t) => t === 'browser' || (t.includes('/') && !t.startsWith(suite + '/')))) continue;
   const r = spawnSync(
     process.execPath,
     ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', join(root, 'bench/harness/run.ts'), join(suitesDir, file)],
@@ -26,6 +27,36 @@ for (const file of suites) {
   if (r.status !== 0) {
     failed++;
     process.stderr.write(`[bench] suite ${suite} exited with ${r.status ?? r.signal}\n`);
+  }
+}
+// Browser row (issue 4): cold start of a replica from real IndexedDB in Debian's Chromium, IndexedDB
+// bytes per datom, and transact → main-thread diff with 20 watched queries, at BENCH_BROWSER_ENTITIES
+// entities (default 20000, 5 datoms each: 100k datoms). Selected by BENCH_FILTER "browser".
+const wantBrowser = filter.length === 0 || filter.some((t) => t === 'browser' || t.startsWith('browser/'));
+if (wantBrowser) {
+  if (!existsSync('/usr/bin/chromium')) {
+    process.stderr.write('[bench] browser: skipped, /usr/bin/chromium is missing (apt-get install -y chromium)\n');
+  } else {
+    const entities = process.env.BENCH_BROWSER_ENTITIES ?? '20000';
+    process.stdout.write(`\n## browser (cold start from IndexedDB in Chromium, ${entities} entities × 5 datoms)\n`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'e2e/replica/coldstart.measure.ts'), entities], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'e2e/tsconfig.json') },
+    });
+    const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+    if (r.status !== 0 || !line.startsWith('{')) {
+      failed++;
+      process.stderr.write(`[bench] browser measurement exited with ${r.status ?? r.signal}\n${r.stdout ?? ''}\n`);
+    } else {
+      const m = JSON.parse(line);
+      delete m.runs;
+      for (const [k, v] of Object.entries(m)) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
+      mkdirSync(join(root, 'bench/results'), { recursive: true });
+      writeFileSync(join(root, 'bench/results/browser.json'), JSON.stringify({ suite: 'browser', entities: Number(entities), ...m }, null, 2) + '\n');
+      process.stdout.write('wrote bench/results/browser.json\n');
+    }
   }
 }
 process.exit(failed ? 1 : 0);
