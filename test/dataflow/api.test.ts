@@ -222,4 +222,39 @@ describe('errors', () => {
     expect(conn.engine.stats().operators).toBe(0);
     expect(conn.view('u')).toBeUndefined();
   });
+
+  it('a lookup ref that matches nothing throws entity-id/missing like q (query and inputs)', () => {
+    const conn = createConn({ ...schema, name: { ':db/unique': ':db.unique/identity' } });
+    conn.transact([
+      { ':db/id': 1, name: 'Ivan', age: 15, friend: 2 },
+      { ':db/id': 2, name: 'Petr', age: 37 },
+    ]);
+    const cases: [string, unknown[]][] = [
+      ['[:find ?a :where [[:name "Zed"] :age ?a]]', []],
+      ['[:find ?e :where [?e :friend [:name "Zed"]]]', []],
+      ['[:find ?a :in $ ?e :where [?e :age ?a]]', [['name', 'Zed']]],
+      ['[:find ?a :in $ [?e ...] :where [?e :age ?a]]', [[['name', 'Ivan'], ['name', 'Zed']]]],
+      ['[:find ?e :in $ ?f :where [?e :friend ?f]]', [['name', 'Zed']]],
+    ];
+    for (const [text, ins] of cases) {
+      const missing = expect.objectContaining({ code: 'entity-id/missing' });
+      expect(() => q(text, conn.db(), ...ins)).toThrowError(missing);
+      expect(() => conn.register('lr', text, ...ins)).toThrowError(missing);
+      expect(conn.view('lr')).toBeUndefined();
+    }
+    expect(conn.engine.stats().operators).toBe(0);
+    // Refs that resolve give q's rows, in the query and as inputs.
+    const ok: [string, unknown[]][] = [
+      ['[:find ?a :where [[:name "Ivan"] :age ?a]]', []],
+      ['[:find ?a :in $ ?e :where [?e :age ?a]]', [['name', 'Ivan']]],
+      ['[:find ?e :in $ ?f :where [?e :friend ?f]]', [['name', 'Petr']]],
+    ];
+    ok.forEach(([text, ins], i) => expect(sorted(conn.register(`ok${i}`, text, ...ins).result())).toEqual(sorted(q(text, conn.db(), ...ins))));
+    // Resolved at registration; later the ref in the query follows the unique value (no error).
+    const v = conn.view('ok0')!;
+    conn.transact([[':db/retractEntity', 1]]);
+    expect(sorted(v.result())).toEqual([]);
+    conn.transact([{ ':db/id': 5, name: 'Ivan', age: 16 }]);
+    expect(sorted(v.result())).toEqual(['[16]']);
+  });
 });

@@ -109,6 +109,7 @@ export class Conn {
         named: (n) => this.views.get(n)?.out.out,
         isRef: (a) => this.current.isRef(a),
         isMany: (a) => this.current.isMany(a),
+        entid: (x) => this.current.entidStrict(x),
       },
       name,
     );

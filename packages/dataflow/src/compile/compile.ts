@@ -35,6 +35,12 @@ export interface CompileEnv {
   named(name: string): RelSource | undefined;
   isRef(a: Keyword): boolean;
   isMany(a: Keyword): boolean;
+  /**
+   * Resolves an entity reference (lookup ref `[:attr value]` or ident) against the database at
+   * registration time, throwing core's `entity-id/missing` (or `lookup-ref/…`) like one-shot `q`.
+   * When absent, lookup refs are not checked (engine-level tests without a database).
+   */
+  entid?(x: unknown): number;
 }
 
 /** A relation defined by the compiled program. */
@@ -120,6 +126,7 @@ export class Compiler {
       inVars.push(...names);
     }
     if (k < inputs.length) throw err('query/inputs', `Wrong number of inputs: expected ${k}, got ${inputs.length}`, q.form);
+    inRows = this.resolveInputRefs(q.where, inVars, inRows);
     for (const [name, r] of this.rules) this.ruleDefs.set(name, { id: this.defCount++, name, branches: r.branches, anon: null });
 
     // ---- head variables: find ∪ with (distinct, in order)
@@ -309,12 +316,52 @@ export class Compiler {
     } else b.push({ kind: 'fn', fn: { kind: 'builtin', name: '__true', f: () => true }, args: [], out: { k: 'scalar', slot: t.slot }, form: null }, false);
   }
 
-  /** A lookup-ref constant `[:attr value]` becomes a fresh variable bound through the unique attribute. */
+  /**
+   * Input values bound to variables used as entities (a pattern's `e`, or `v` of a ref attribute)
+   * that are lookup refs or idents are resolved to entity ids now, as `q` resolves them when they
+   * reach a pattern; one that matches nothing throws `entity-id/missing`. Resolution happens once,
+   * at registration (see DESIGN.md "Lookup refs").
+   */
+  private resolveInputRefs(where: readonly Clause[], inVars: readonly string[], inRows: unknown[][]): unknown[][] {
+    const entid = this.env.entid;
+    if (entid === undefined || inVars.length === 0) return inRows;
+    const entVars = new Set<string>();
+    const walk = (cs: readonly Clause[]): void => {
+      for (const c of cs) {
+        if (c.kind === 'pattern') {
+          const [e, a, v] = c.terms;
+          if (e?.kind === 'var') entVars.add(e.name);
+          if (v?.kind === 'var' && a?.kind === 'const') {
+            const attr = a.value instanceof Keyword ? a.value : typeof a.value === 'string' ? kw(a.value) : null;
+            if (attr !== null && this.env.isRef(attr)) entVars.add(v.name);
+          }
+        } else if (c.kind === 'not' || c.kind === 'or' || c.kind === 'and') walk(c.clauses);
+      }
+    };
+    walk(where);
+    const cols = inVars.map((n, i) => (entVars.has(n) ? i : -1)).filter((i) => i >= 0);
+    if (cols.length === 0) return inRows;
+    return inRows.map((r) => {
+      let out: unknown[] | null = null;
+      for (const i of cols) {
+        const x = r[i];
+        if (Array.isArray(x) || x instanceof Keyword) (out ??= [...r])[i] = entid.call(this.env, x);
+      }
+      return out ?? r;
+    });
+  }
+
+  /**
+   * A lookup-ref constant `[:attr value]` becomes a fresh variable bound through the unique
+   * attribute, so it follows the unique value across later transactions. At registration it must
+   * resolve (else `entity-id/missing`, as in `q`).
+   */
   private lookupRef(t: Term, b: RuleBuilder): Term {
     if (t.kind !== 'const' || !Array.isArray(t.value) || t.value.length !== 2) return t;
     const [la, lv] = t.value as unknown[];
     const attr = la instanceof Keyword ? la : typeof la === 'string' ? kw(la) : null;
     if (attr === null) return t;
+    if (this.env.entid !== undefined) this.env.entid(t.value);
     const slot = b.fresh('lookup');
     b.push({ kind: 'atom', src: this.env.base(attr), args: [{ kind: 'var', slot }, { kind: 'const', value: lv }], neg: false }, true);
     return { kind: 'var', slot };
