@@ -64,3 +64,16 @@ export function measure(fn: () => unknown, opts: MeasureOptions = {}): Measureme
   }
   return { median: median(samples), samples, batch, result };
 }
+
+/** `f`'s value, computed on first call and kept (data sets built once per size, only when a row runs). */
+export function lazy<T>(f: () => T): () => T {
+  let done = false;
+  let v: T;
+  return () => {
+    if (!done) {
+      v = f();
+      done = true;
+    }
+    return v;
+  };
+}

@@ -23,6 +23,7 @@ import type { RowSpec, SuiteOptions } from '../harness/types.js';
 import { K, longTx, people, type Person, personEntity, SCHEMA_EDN, wideTx } from '../data/people.js';
 import { mulberry32, shuffle } from '../data/rng.js';
 import * as DS from '../peers/datascript.js';
+import { lazy } from '../harness/measure.js';
 
 export const suite = 'core';
 
@@ -51,17 +52,6 @@ async function dataloomCore(): Promise<{ pull: PullFn; initDb: InitFn }> {
 // Shared data, built lazily once per size
 // ------------------------------------------------------------------------------------------------
 
-function lazy<T>(f: () => T): () => T {
-  let done = false;
-  let v: T;
-  return () => {
-    if (!done) {
-      v = f();
-      done = true;
-    }
-    return v;
-  };
-}
 
 interface PeopleData {
   people: Person[];

@@ -31,23 +31,13 @@ import { K, longTx, people, personEntity, SCHEMA_EDN, wideTx } from '../data/peo
 import { mulberry32 } from '../data/rng.js';
 import * as DS from '../peers/datascript.js';
 import * as chic from '../../examples/chicago/scenario.js';
+import { lazy } from '../harness/measure.js';
 
 export const suite = 'incremental';
 
 const ADD = kw('db/add');
 const RETRACT = kw('db/retract');
 
-function lazy<T>(f: () => T): () => T {
-  let done = false;
-  let v: T;
-  return () => {
-    if (!done) {
-      v = f();
-      done = true;
-    }
-    return v;
-  };
-}
 
 // ------------------------------------------------------------------------------------------------
 // Data

@@ -18,6 +18,7 @@ import { createConn } from '@dataloom/dataflow';
 import type { RowSpec, SuiteOptions } from '../harness/types.js';
 import { K, people, personEntity, SCHEMA_EDN } from '../data/people.js';
 import * as DS from '../peers/datascript.js';
+import { lazy } from '../harness/measure.js';
 
 export const suite = 'replica';
 
@@ -26,17 +27,6 @@ const SCHEMA = {
   ':follows': { ':db/valueType': ':db.type/ref', ':db/cardinality': ':db.cardinality/many' },
 };
 
-function lazy<T>(f: () => T): () => T {
-  let done = false;
-  let v: T;
-  return () => {
-    if (!done) {
-      v = f();
-      done = true;
-    }
-    return v;
-  };
-}
 
 /** The people as the op set a replica would hold (one transaction per person). */
 function opsFor(nPeople: number): { ops: Op[]; entities: Map<unknown, unknown>[] } {
