@@ -17,17 +17,8 @@
  * ```
  */
 import { Keyword, kw } from '@dataloom/core';
-
-/** A seeded PRNG (mulberry32): returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from './prng.js';
+import { mulberry32 } from './prng.js';
 
 /** The schema the generator writes against (EDN). `DS_GEN_SCHEMA` is the same without value types DataScript rejects. */
 export const GEN_SCHEMA = `{:person/name   {:db/unique :db.unique/identity :db/valueType :db.type/string}

@@ -3,17 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { RowSet, resultToRows } from './row-set.js';
 import type { Diff, Row } from './source.js';
 import { valueKey } from './value-key.js';
+import { mulberry32 } from '../../../test/gen/prng.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('RowSet', () => {
   it('keeps the snapshot identity when a batch has no net effect', () => {

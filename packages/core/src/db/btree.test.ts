@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PSet } from './btree.js';
+import { mulberry32 } from '../../../../test/gen/prng.js';
 
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const cmp = (a: number, b: number): number => a - b;
 const seeds = process.env.FUZZ_SEED ? [Number(process.env.FUZZ_SEED)] : Array.from({ length: Number(process.env.FUZZ_RUNS ?? 8) }, (_, i) => i + 1);
 

@@ -3,16 +3,8 @@ import { compareHlc, decodeHlc, encodeHlc, formatHlc, parseHlc, MAX_COUNTER, typ
 import { HlcClock } from './clock.js';
 import { allocGlobalId, isGlobalId, newReplicaId } from './ids.js';
 import { DataloomError } from '../errors.js';
+import { mulberry32 } from '../../../../test/gen/prng.js';
 
-function mulberry32(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 
 function cmpBytes(a: Uint8Array, b: Uint8Array): number {
