@@ -21,7 +21,7 @@ import { freshId } from './operators/operator.js';
 import { RecursiveOperator } from './operators/recursive.js';
 import { type FindCol, OutputOperator } from './operators/reduce.js';
 import { RuleOperator } from './operators/rule.js';
-import { tupleKey } from './zset/keys.js';
+import { pairKey, tupleKey } from './zset/keys.js';
 
 /** A base relation: the current datoms of one attribute as `(e, v, tx)` tuples keyed by `(e, v)`. */
 export class BaseRel implements RelSource {
@@ -312,7 +312,7 @@ export class Engine {
       if (all !== undefined) this.consolidate(perAttr, all, tupleKey([d.e, d.a, d.v]), d);
       const b = this.bases.get(d.a);
       if (b === undefined) continue;
-      this.consolidate(perAttr, b, tupleKey([d.e, d.v]), d);
+      this.consolidate(perAttr, b, pairKey(d.e, d.v), d);
     }
     for (const [b, m] of perAttr) {
       const arr = b.arr;

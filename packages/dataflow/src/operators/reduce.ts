@@ -49,6 +49,8 @@ export class OutputOperator implements Operator {
   private readonly groups = new Map<Key, Group>();
   private readonly hasAgg: boolean;
   private readonly groupCols: number[];
+  /** The find columns are the input's columns in order (no aggregate): rows and keys are reused. */
+  private readonly identity: boolean;
 
   constructor(
     readonly input: RelSource,
@@ -60,6 +62,7 @@ export class OutputOperator implements Operator {
     this.outputs = [this.out];
     this.hasAgg = cols.some((c) => c.kind === 'agg');
     this.groupCols = cols.filter((c) => c.kind === 'col').map((c) => c.col);
+    this.identity = !this.hasAgg && cols.length === input.arr.arity && cols.every((c, i) => c.col === i);
   }
 
   /** Current rows with multiplicity (a bag for `:with`). */
@@ -77,7 +80,9 @@ export class OutputOperator implements Operator {
   step(): void {
     this.diffs = [];
     const touched = this.hasAgg ? new Map<Key, Group>() : null;
-    for (const d of this.input.arr.delta) this.apply(d.t, d.w, true, touched);
+    if (this.identity) {
+      for (const d of this.input.arr.delta) this.bump(d.t.length === this.cols.length ? d.t : this.project(d.t), d.w, true, d.t.length === this.cols.length ? d.k : undefined);
+    } else for (const d of this.input.arr.delta) this.apply(d.t, d.w, true, touched);
     if (touched !== null) for (const [k, g] of touched) this.refreshGroup(g, true, k);
   }
 
@@ -85,9 +90,9 @@ export class OutputOperator implements Operator {
     return this.cols.map((c) => t[c.col]);
   }
 
-  private bump(row: Tuple, w: number, emit: boolean): void {
+  private bump(row: Tuple, w: number, emit: boolean, key?: Key): void {
     const arr = this.out.arr;
-    const k = tupleKey(row);
+    const k = key ?? tupleKey(row);
     const present = arr.rows.get(k);
     const before = present === undefined ? 0 : 1 + (this.extra.get(k) ?? 0);
     const after = before + w;

@@ -26,6 +26,8 @@ interface CompiledClause {
   /** Delta plans by step index (data steps only), built lazily. */
   readonly deltaPlans: Map<number, Plan>;
   readonly dataSteps: number[];
+  /** The relations each data step reads (parallel to `dataSteps`). */
+  readonly stepSrcs: (readonly RelSource[])[];
 }
 
 export class RuleOperator implements Operator {
@@ -36,6 +38,9 @@ export class RuleOperator implements Operator {
   /** Derivations beyond the first, for tuples derived more than once (see {@link count}). */
   private readonly extra = new Map<Key, number>();
   private readonly clauses: CompiledClause[];
+  /** Per-transaction derivation changes (reused: cleared after each step). */
+  private readonly acc = new Map<Key, { t: Tuple; w: number }>();
+  private readonly stepCtx: RunCtx;
 
   constructor(
     readonly out: DerivedRel,
@@ -46,11 +51,13 @@ export class RuleOperator implements Operator {
     const ins = new Map<number, RelSource>();
     for (const r of rules) for (const s of r.body) for (const src of stepSources(s)) ins.set(src.id, src);
     this.inputs = [...ins.values()];
-    this.clauses = rules.map((rule) => ({
-      rule,
-      deltaPlans: new Map(),
-      dataSteps: rule.body.map((s, i) => (isDataStep(s) ? i : -1)).filter((i) => i >= 0),
-    }));
+    this.clauses = rules.map((rule) => {
+      const dataSteps = rule.body.map((s, i) => (isDataStep(s) ? i : -1)).filter((i) => i >= 0);
+      return { rule, deltaPlans: new Map(), dataSteps, stepSrcs: dataSteps.map((i) => stepSources(rule.body[i]!)) };
+    });
+    const keyOf = this.out.arr.keyOf;
+    const acc = this.acc;
+    this.stepCtx = { emit: (t, w) => accumulate(acc, keyOf(t), t, w), extOld: false, delta: null, sign: 0, head: null };
     // Plan eagerly so that unbound variables are reported at registration.
     for (const c of this.clauses) {
       planRule(c.rule, { kind: 'none' }, () => NEW);
@@ -110,18 +117,22 @@ export class RuleOperator implements Operator {
   }
 
   step(): void {
-    const acc = new Map<Key, { t: Tuple; w: number }>();
-    const keyOf = this.out.arr.keyOf;
-    const ctx: RunCtx = { emit: (t, w) => accumulate(acc, keyOf(t), t, w), extOld: false, delta: null, sign: 0, head: null };
-    for (const c of this.clauses) {
-      for (const i of c.dataSteps) {
-        const s = c.rule.body[i]!;
-        let dirty = false;
-        for (const src of stepSources(s)) if (src.arr.delta.length > 0) dirty = true;
-        if (dirty) this.deltaPlan(c, i).run(ctx);
+    const acc = this.acc;
+    const ctx = this.stepCtx;
+    try {
+      for (const c of this.clauses) {
+        const { dataSteps, stepSrcs } = c;
+        for (let j = 0; j < dataSteps.length; j++) {
+          const srcs = stepSrcs[j]!;
+          let dirty = false;
+          for (let x = 0; x < srcs.length; x++) if (srcs[x]!.arr.delta.length > 0) dirty = true;
+          if (dirty) this.deltaPlan(c, dataSteps[j]!).run(ctx);
+        }
       }
+      this.applyCounts(acc, true);
+    } finally {
+      acc.clear();
     }
-    this.applyCounts(acc, true);
   }
 
   dispose(): void {
