@@ -185,11 +185,13 @@ export class Conn {
           });
         }
         const p = this.queue.shift()!;
-        const changed = new Set(this.engine.apply(p.datoms));
+        const changedList = this.engine.apply(p.datoms);
+        // Few changed outputs (the common case): a linear scan beats building a Set.
+        const changed = changedList.length > 8 ? new Set(changedList) : null;
         let touched: Set<string | number> | null = null;
         const batches: [View, Diff[]][] = [];
         for (const v of this.views.values()) {
-          const isChanged = changed.has(v.out);
+          const isChanged = changed !== null ? changed.has(v.out) : changedList.length > 0 && changedList.includes(v.out);
           if (!isChanged && !v.hasPull) continue;
           if (v.hasPull && touched === null) touched = touchedEntities(p.datoms);
           const d = v.collect(p.tx, isChanged, touched);
