@@ -25,6 +25,8 @@ export interface ConnectionContext {
   authorizeWrite?: AuthorizeWrite;
   /** Let clients transact schema attributes (`db/ident`, `db/valueType`, …). Default false. */
   allowClientSchemaChanges?: boolean;
+  /** The client offered `ACKS_FEATURE`: answer consecutive acknowledgements of a push with one `acks` message. */
+  batchAcks?: boolean;
   onError?: (err: unknown) => void;
 }
 
@@ -156,15 +158,25 @@ export class Connection {
     // Answer when durable, without holding up the next message.
     void Promise.all(pending).then(
       (outcomes) => {
+        // Answers keep push order; with batchAcks, a run of acknowledgements is one `acks` message.
+        let run: Array<{ tx: string; pos: string }> = [];
+        const flushRun = () => {
+          if (run.length === 1) this.send({ t: 'ack', tx: run[0]!.tx, pos: run[0]!.pos });
+          else if (run.length > 1) this.send({ t: 'acks', acks: run });
+          run = [];
+        };
         for (const o of outcomes) {
           if (o.status === 'rejected') {
+            flushRun();
             this.pushed.delete(o.tx);
             this.send({ t: 'reject', tx: o.tx, code: o.code, message: o.message, ...(o.data ? { data: o.data } : {}) });
           } else {
             if (o.pos <= this.sentPos) this.pushed.delete(o.tx);
-            this.send({ t: 'ack', tx: o.tx, pos: String(o.pos) });
+            run.push({ tx: o.tx, pos: String(o.pos) });
+            if (!this.ctx.batchAcks) flushRun();
           }
         }
+        flushRun();
         void this.pump();
       },
       (err) => {

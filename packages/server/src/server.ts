@@ -22,7 +22,7 @@ import { Connection, type AuthorizeWrite } from './connection.js';
 import { createHttpHandler } from './http/static.js';
 import { SyncNode } from './node/sync-node.js';
 import { resolveLimits, type Limits } from './protocol/limits.js';
-import { CloseCode, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from './protocol/messages.js';
+import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from './protocol/messages.js';
 import { parseSchema } from './state/schema.js';
 import { openStore } from './storage/open.js';
 import type { ServerStore } from './storage/types.js';
@@ -134,7 +134,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
       wss.handleUpgrade(req, socket, head, (ws) => {
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
-        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, allowClientSchemaChanges: options.allowClientSchemaChanges, onError });
+        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, allowClientSchemaChanges: options.allowClientSchemaChanges, batchAcks: offersFeature(req, ACKS_FEATURE), onError });
         conns.add(c);
         ws.on('close', () => conns.delete(c));
       });
@@ -182,6 +182,12 @@ function refuse(socket: Duplex, status: number, message: string): void {
   if (socket.destroyed) return;
   const text = { 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
+}
+
+/** Whether the client listed `feature` among its `Sec-WebSocket-Protocol` entries. */
+export function offersFeature(req: IncomingMessage, feature: string): boolean {
+  const header = req.headers['sec-websocket-protocol'];
+  return typeof header === 'string' && header.split(',').some((p) => p.trim() === feature);
 }
 
 /** The token from `Sec-WebSocket-Protocol` (`dataloom.token.<base64url>`) or the `token` query parameter. */

@@ -274,15 +274,46 @@ export class Replica implements SyncTarget {
    * deduplicates (see {@link SyncTarget} invariant 2).
    */
   ack(tx: HlcString, cursor: ServerCursor | null = null): Promise<void> {
-    return this.enqueue(async () => {
+    return this.enqueue(async () => this.ackNow([{ tx, cursor }]));
+  }
+
+  /**
+   * `ack` for several transactions in one queue job: the same effect as calling {@link ack} for
+   * each, in order (same lazy, batched persistence; one `acked` event per transaction), without
+   * the per-call overhead. Unknown txs are skipped.
+   */
+  ackMany(acks: ReadonlyArray<{ tx: HlcString; cursor?: ServerCursor | null }>): Promise<void> {
+    return this.enqueue(async () => this.ackNow(acks));
+  }
+
+  /** Drops acknowledged txs from the outbox and queues their persistence (inside a queue job). */
+  private ackNow(acks: ReadonlyArray<{ tx: HlcString; cursor?: ServerCursor | null }>): void {
+    const acked: Array<{ tx: HlcString; cursor: ServerCursor | null }> = [];
+    if (acks.length === 1) {
+      const tx = acks[0]!.tx;
       const i = this.outboxList.findIndex((e) => e.tx === tx);
       if (i < 0) return;
       this.noteLogAppend(this.outboxList[i]!.ops.length);
       this.outboxList.splice(i, 1);
-      this.pendingAcks.push(tx);
-      if (this.pendingAcks.length === 1) nextMacrotask(() => void this.enqueue(() => this.flushAcks()).catch(() => {}));
-      this.emit('acked', { tx, cursor });
-    });
+      acked.push({ tx, cursor: acks[0]!.cursor ?? null });
+    } else {
+      const want = new Set(acks.map((a) => a.tx));
+      const keep: TxEnvelope[] = [];
+      const found = new Set<HlcString>();
+      for (const e of this.outboxList) {
+        if (want.has(e.tx) && !found.has(e.tx)) {
+          found.add(e.tx);
+          this.noteLogAppend(e.ops.length);
+        } else keep.push(e);
+      }
+      if (found.size === 0) return;
+      this.outboxList = keep;
+      for (const a of acks) if (found.delete(a.tx)) acked.push({ tx: a.tx, cursor: a.cursor ?? null });
+    }
+    const wasEmpty = this.pendingAcks.length === 0;
+    for (const a of acked) this.pendingAcks.push(a.tx);
+    if (wasEmpty) nextMacrotask(() => void this.enqueue(() => this.flushAcks()).catch(() => {}));
+    for (const a of acked) this.emit('acked', a);
   }
 
   /** Writes the pending acknowledgements (inside a queue job). */

@@ -8,10 +8,13 @@ import type { TxEnvelope } from '@dataloom/core';
 export const PROTOCOL_VERSION = 1;
 export const SUBPROTOCOL = 'dataloom.v1';
 export const TOKEN_SUBPROTOCOL_PREFIX = 'dataloom.token.';
+/** Subprotocol entry (never selected) saying this client understands the batched `acks` message. */
+export const ACKS_FEATURE = 'dataloom.feature.acks';
 
 export type ServerMsg =
   | { t: 'welcome'; v: number; node: string; head: string; reset?: boolean; limits: { maxMessageBytes: number; maxTxsPerPush: number; maxOpsPerTx: number } }
   | { t: 'ack'; tx: string; pos: string }
+  | { t: 'acks'; acks: Array<{ tx: string; pos: string }> }
   | { t: 'reject'; tx: string; code: string; message: string; data?: Record<string, unknown> }
   | { t: 'ops'; txs: Array<{ pos: string; env: TxEnvelope }>; cursor: string; more: boolean }
   | { t: 'pong'; n: number }

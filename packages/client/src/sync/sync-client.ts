@@ -6,14 +6,16 @@
  * - Sends the outbox in order (in pushes sized to the server's limits), again in full after each
  *   reconnect: the server deduplicates by tx id / op id.
  * - Applies acknowledgements, rejections (replica rolls back) and streamed remote envelopes
- *   strictly in arrival order (one promise chain), each through the replica.
+ *   strictly in arrival order (one promise chain), each through the replica; a run of consecutive
+ *   acknowledgements (separate `ack`s or one batched `acks`, which it asks for with the
+ *   `dataloom.feature.acks` subprotocol entry) is applied in one step (`ackMany` when available).
  * - Exposes {@link SyncStatus} (online, pending count, last error, last synced time),
  *   `whenSynced()` and `waitForTx(tx)` (resolves on ack, rejects with the server's error).
  */
 import { DataloomError, type HlcString, type TxEnvelope } from '@dataloom/core';
 import type { SyncTarget, WireError } from '../replica/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { PROTOCOL_VERSION, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, cursorPos, type ClientMsg, type ServerMsg } from './protocol.js';
+import { ACKS_FEATURE, PROTOCOL_VERSION, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, cursorPos, type ClientMsg, type ServerMsg } from './protocol.js';
 import { base64url, defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
 
 export interface SyncOptions {
@@ -192,11 +194,12 @@ export class SyncClient {
       const Ctor = this.opts.WebSocket ?? (await defaultSocketCtor());
       const tok = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
       if (seq !== this.connectSeq || this.stopped) return;
-      const protocols = [SUBPROTOCOL];
+      const protocols = [SUBPROTOCOL, ACKS_FEATURE];
       if (tok) protocols.push(TOKEN_SUBPROTOCOL_PREFIX + base64url(tok));
       const ws = new Ctor(this.opts.url, protocols);
       this.ws = ws;
       this.sent = new Set();
+      this.openAcks = null;
       this.caughtUp = false;
       ws.onopen = () => {
         if (this.ws !== ws) return;
@@ -213,6 +216,25 @@ export class SyncClient {
         } catch {
           return this.fail({ code: 'sync/bad-server-message', message: 'server sent invalid JSON' });
         }
+        if (msg.t === 'ack' || msg.t === 'acks') {
+          // Consecutive acknowledgements (one per message, or batched) are applied in one step.
+          const run = msg.t === 'ack' ? [{ tx: msg.tx, pos: msg.pos }] : msg.acks;
+          if (this.openAcks) {
+            for (const a of run) this.openAcks.push(a);
+            return;
+          }
+          const batch = run.slice();
+          this.openAcks = batch;
+          this.chain = this.chain
+            .then(() => {
+              if (this.openAcks === batch) this.openAcks = null;
+              return this.onAcks(ws, batch);
+            })
+            .catch((e) => this.fail(toWireError(e)));
+          return;
+        }
+        // Any other message ends the open run of acknowledgements: arrival order is kept.
+        this.openAcks = null;
         this.chain = this.chain.then(() => this.onServerMsg(ws, msg)).catch((e) => this.fail(toWireError(e)));
       };
       ws.onclose = (ev) => {
@@ -307,6 +329,24 @@ export class SyncClient {
 
   // ---- server messages ----
 
+  /**
+   * Acknowledgements received since the last other message and not yet applied: one chain step
+   * applies them all (through `ackMany` when the replica has it), still in arrival order.
+   */
+  private openAcks: Array<{ tx: string; pos: string }> | null = null;
+
+  private async onAcks(_ws: SocketLike, acks: ReadonlyArray<{ tx: string; pos: string }>): Promise<void> {
+    // `ackMany` is optional (the Replica has it; other SyncTargets may not)
+    const replica = this.opts.replica as SyncTarget & { ackMany?: (acks: ReadonlyArray<{ tx: HlcString; cursor?: string | null }>) => Promise<void> };
+    if (replica.ackMany && acks.length > 1) await replica.ackMany(acks.map((a) => ({ tx: a.tx, cursor: a.pos })));
+    else for (const a of acks) await replica.ack(a.tx, a.pos);
+    for (const a of acks) {
+      this.remember(a.tx, { pos: a.pos });
+      this.settle(a.tx, (w) => w.resolve({ tx: a.tx, pos: a.pos }));
+    }
+    this.updatePending();
+  }
+
   private async onServerMsg(ws: SocketLike, msg: ServerMsg): Promise<void> {
     const replica = this.opts.replica;
     switch (msg.t) {
@@ -321,11 +361,8 @@ export class SyncClient {
         this.flush();
         return;
       case 'ack':
-        await replica.ack(msg.tx, msg.pos);
-        this.remember(msg.tx, { pos: msg.pos });
-        this.settle(msg.tx, (w) => w.resolve({ tx: msg.tx, pos: msg.pos }));
-        this.updatePending();
-        return;
+      case 'acks':
+        return this.onAcks(ws, msg.t === 'ack' ? [msg] : msg.acks);
       case 'reject': {
         const error: WireError = { code: msg.code, message: msg.message, ...(msg.data ? { data: msg.data } : {}) };
         await replica.reject(msg.tx, error);

@@ -2,7 +2,7 @@
  * Dataloom sync protocol, version 1: JSON text frames over one WebSocket. See `PROTOCOL.md`.
  *
  * Every message is an object with a `t` (type) field. Client → server: {@link HelloMsg},
- * {@link PushMsg}, {@link PingMsg}. Server → client: {@link WelcomeMsg}, {@link AckMsg},
+ * {@link PushMsg}, {@link PingMsg}. Server → client: {@link WelcomeMsg}, {@link AckMsg}, {@link AcksMsg},
  * {@link RejectMsg}, {@link OpsMsg}, {@link PongMsg}, {@link ErrorMsg}.
  *
  * Cursors are opaque to clients: `<log id>:<position>` (see {@link parseCursor}). Positions form one
@@ -19,6 +19,13 @@ export const SUBPROTOCOL = 'dataloom.v1';
 
 /** Prefix of the subprotocol entry that carries the auth token: `dataloom.token.<base64url>`. */
 export const TOKEN_SUBPROTOCOL_PREFIX = 'dataloom.token.';
+
+/**
+ * Feature entry a client adds to its subprotocol list (never selected, like the token) to say it
+ * understands {@link AcksMsg}. Without it the server answers every transaction with its own
+ * {@link AckMsg}, so version-1 clients that predate it keep working.
+ */
+export const ACKS_FEATURE = 'dataloom.feature.acks';
 
 /** A cursor as the client stores it: `<log id>:<position>` (a bare position is accepted too). */
 export type Cursor = string;
@@ -80,6 +87,16 @@ export interface AckMsg {
   pos: string;
 }
 
+/**
+ * Several pushed transactions are durable, each at its `pos` — the same meaning as one
+ * {@link AckMsg} per entry, in this order. Sent only to clients that offered {@link ACKS_FEATURE};
+ * it covers consecutive acknowledgements of one push (a rejection in between ends the group).
+ */
+export interface AcksMsg {
+  t: 'acks';
+  acks: Array<{ tx: string; pos: string }>;
+}
+
 /** A pushed transaction was refused; nothing of it is stored. `code` is a stable `sync/...` code. */
 export interface RejectMsg {
   t: 'reject';
@@ -116,7 +133,7 @@ export interface ErrorMsg {
   fatal: boolean;
 }
 
-export type ServerMsg = WelcomeMsg | AckMsg | RejectMsg | OpsMsg | PongMsg | ErrorMsg;
+export type ServerMsg = WelcomeMsg | AckMsg | AcksMsg | RejectMsg | OpsMsg | PongMsg | ErrorMsg;
 
 /** WebSocket close codes used by the server. */
 export const CloseCode = {
