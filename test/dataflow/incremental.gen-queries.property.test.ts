@@ -7,25 +7,16 @@
  * `FUZZ_RUNS` scales the number of cases (default 400), `FUZZ_SEED` replays one.
  */
 import { describe, expect, it } from 'vitest';
-import { Keyword, printEdn } from '@dataloom/core';
 import { q } from '@dataloom/query';
 import { createConn } from '@dataloom/dataflow';
 import { ATTRS, RULES, genDb, genQuery, int, mulberry32, pick, type Rng } from '../gen/queries.js';
+import { canonRows, norm as normAt } from './canon.js';
 
 const RUNS = Math.max(1, Math.round(Number(process.env.FUZZ_RUNS ?? 150) * 2.7));
 const FIXED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : null;
 
-function norm(v: unknown): string {
-  if (v instanceof Set) return '#{' + [...v].map(norm).sort().join(' ') + '}';
-  if (Array.isArray(v)) return '[' + v.map(norm).join(' ') + ']';
-  if (v instanceof Map) return '{' + [...v].map(([k, x]) => norm(k) + ' ' + norm(x)).sort().join(', ') + '}';
-  if (v instanceof Keyword) return String(v);
-  if (v === null || v === undefined) return 'nil';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(9);
-  if (typeof v === 'string') return JSON.stringify(v);
-  return printEdn(v as never);
-}
-const canon = (r: unknown): string[] => (r instanceof Set || Array.isArray(r) ? [...r].map(norm).sort() : [norm(r)]);
+const norm = (v: unknown): string => normAt(v, 9);
+const canon = (r: unknown): string[] => canonRows(r, 9);
 
 const VALUES: Record<string, () => (rng: Rng, n: number) => string> = {};
 function valueOf(rng: Rng, kind: string, n: number): string {

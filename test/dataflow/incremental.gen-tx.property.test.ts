@@ -8,10 +8,11 @@
  * `FUZZ_RUNS` scales the number of seeds (default 40), `FUZZ_SEED` replays one.
  */
 import { describe, expect, it } from 'vitest';
-import { Keyword, printEdn } from '@dataloom/core';
+import { printEdn } from '@dataloom/core';
 import { q } from '@dataloom/query';
 import { createConn, type Diff, type View } from '@dataloom/dataflow';
 import { GEN_SCHEMA, genTx, mulberry32 } from '../gen/transactions.js';
+import { canonRows, norm as normAt } from './canon.js';
 
 const RUNS = Math.max(1, Math.round(Number(process.env.FUZZ_RUNS ?? 100) * 0.4));
 const FIXED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : null;
@@ -38,17 +39,8 @@ const QUERIES: [string, unknown[]][] = [
   ['[:find ?e ?x :where [?e :person/name _] [(get-else $ ?e :person/email "none") ?x]]', []],
 ];
 
-function norm(v: unknown): string {
-  if (v instanceof Set) return '#{' + [...v].map(norm).sort().join(' ') + '}';
-  if (Array.isArray(v)) return '[' + v.map(norm).join(' ') + ']';
-  if (v instanceof Map) return '{' + [...v].map(([k, x]) => norm(k) + ' ' + norm(x)).sort().join(', ') + '}';
-  if (v instanceof Keyword) return String(v);
-  if (v === null || v === undefined) return 'nil';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toPrecision(10);
-  if (typeof v === 'string') return JSON.stringify(v);
-  return printEdn(v as never);
-}
-const canon = (r: unknown): string[] => (r instanceof Set || Array.isArray(r) ? [...r].map(norm).sort() : [norm(r)]);
+const norm = (v: unknown): string => normAt(v, 10);
+const canon = (r: unknown): string[] => canonRows(r, 10);
 
 function runCase(seed: number): void {
   const rnd = mulberry32(seed);
