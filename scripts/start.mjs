@@ -4,15 +4,21 @@
 //   1. `npm run build` (TypeScript project references; incremental, quick when up to date)
 //   2. `npm run build -w @dataloom/demo-app` when demo-app/dist is missing or older than any
 //      source of the demo or the packages it bundles
-//   3. node packages/server/dist/cli.js serve --port <PORT|8787> \
-//        --store sqlite:.data/dataloom.sqlite --static demo-app/dist --schema demo-app/schema.edn
+//   3. the sync server, in this process: `createServer` from packages/server/dist with the demo's
+//      server configuration (demo-app/server.config.mjs: schema, demo sign-in, a write rule),
+//      SQLite at .data/dataloom.sqlite, serving demo-app/dist
 //
-// Env: PORT (default 8787), DATALOOM_STORE (default sqlite:.data/dataloom.sqlite),
-// SKIP_BUILD=1 to skip steps 1–2. Extra arguments are passed to `dataloom serve`.
-import { spawn, spawnSync } from 'node:child_process';
+// Env: PORT (default 8787), HOST (default 127.0.0.1), DATALOOM_STORE (default
+// sqlite:.data/dataloom.sqlite), DATALOOM_STATIC (default demo-app/dist), SKIP_BUILD=1 to skip
+// steps 1–2, DATALOOM_FROM_SOURCE=1 to run the server from its TypeScript source (through tsx,
+// as `npx dataloom` does before a build; the tests use it).
+//
+// Stopping: Ctrl-C, SIGTERM or SIGHUP close the server cleanly. `npm` does not pass a signal on
+// to this process when it is itself killed, so the server also stops when its parent goes away.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -51,16 +57,53 @@ if (process.env.SKIP_BUILD !== '1') {
   else log('demo-app/dist is up to date');
 }
 
-const cli = join(root, 'packages/server/dist/cli.js');
-if (!existsSync(cli)) {
-  log(`missing ${cli}: the server CLI (packages/server/src/cli.ts) has not been built`);
+/** `@dataloom/server`, built (dist) or from source. */
+async function loadServer() {
+  if (process.env.DATALOOM_FROM_SOURCE === '1') {
+    const { register } = await import('node:module');
+    const tsx = await import('tsx/esm/api');
+    register(pathToFileURL(join(root, 'packages/server/bin/source-hooks.js')));
+    tsx.register();
+    return import(pathToFileURL(join(root, 'packages/server/src/index.ts')).href);
+  }
+  const entry = join(root, 'packages/server/dist/index.js');
+  if (!existsSync(entry)) {
+    log(`missing ${entry}: the server package has not been built (npm run build)`);
+    process.exit(1);
+  }
+  return import(pathToFileURL(entry).href);
+}
+
+const { createServer } = await loadServer();
+const demo = await import(pathToFileURL(join(root, 'demo-app/server.config.mjs')).href);
+
+mkdirSync(join(root, '.data'), { recursive: true });
+const port = Number(process.env.PORT ?? 8787);
+const store = process.env.DATALOOM_STORE ?? `sqlite:${join(root, '.data/dataloom.sqlite')}`;
+let server;
+try {
+  server = await createServer({ ...demo.serverOptions(), store, port, host: process.env.HOST, static: process.env.DATALOOM_STATIC ?? join(root, 'demo-app/dist') });
+} catch (e) {
+  log(`could not start the server: ${e.message}`);
   process.exit(1);
 }
-mkdirSync(join(root, '.data'), { recursive: true });
-const port = process.env.PORT ?? '8787';
-const store = process.env.DATALOOM_STORE ?? 'sqlite:.data/dataloom.sqlite';
-const args = [cli, 'serve', '--port', port, '--store', store, '--static', 'demo-app/dist', '--schema', 'demo-app/schema.edn', ...process.argv.slice(2)];
-log(`node ${args.map((a) => (a === cli ? 'packages/server/dist/cli.js' : a)).join(' ')}`);
-const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+console.log(`dataloom demo: open ${server.httpUrl}  (sync on ${server.url}, store ${store})`);
+
+let stopping = false;
+function stop(why) {
+  if (stopping) return;
+  stopping = true;
+  log(`${why}: shutting down`);
+  const force = setTimeout(() => process.exit(1), 5_000);
+  force.unref();
+  server.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => stop(sig));
+// Killing `npm` (e.g. `kill <npm pid>`) does not signal us: we get re-parented. Notice and stop.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) stop(`parent process ${parent} exited`);
+}, 500).unref();

@@ -7,11 +7,17 @@
  * anonymous connections (development); with it, clients must present that token.
  * Environment fallbacks: PORT, HOST, DATALOOM_STORE, DATALOOM_STATIC, DATALOOM_SCHEMA, DATALOOM_TOKEN.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readSchemaFile } from './schema-file.js';
 import { createServer } from './server.js';
 
-const USAGE = `usage: dataloom serve [options]
+const USAGE = `usage: dataloom <command> [options]
+
+commands:
+  serve               run the sync server (and serve a static app)
+  --help              print this help
+
+dataloom serve [options]
   --port <n>          TCP port (default 8787; env PORT)
   --host <addr>       interface to bind (default 127.0.0.1; env HOST)
   --store <spec>      sqlite:<file> (default sqlite:.data/dataloom.sqlite) or postgres://… (env DATALOOM_STORE)
@@ -22,9 +28,13 @@ const USAGE = `usage: dataloom serve [options]
 
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(USAGE); // asked for: stdout, exit 0
+    return;
+  }
   if (cmd !== 'serve') {
-    console.error(cmd === undefined || cmd === '--help' || cmd === '-h' ? USAGE : `unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
-    process.exit(cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2);
+    console.error(cmd === undefined ? USAGE : `dataloom: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
+    process.exit(2);
   }
   const { values } = parseArgs({
     args: rest,
@@ -48,11 +58,7 @@ async function main(argv: string[]): Promise<void> {
   const port = Number(values.port ?? env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
   const schemaFile = values.schema ?? env.DATALOOM_SCHEMA;
-  let schema: unknown;
-  if (schemaFile) {
-    const text = readFileSync(schemaFile, 'utf8');
-    schema = schemaFile.endsWith('.json') ? JSON.parse(text) : text;
-  }
+  const schema = schemaFile ? readSchemaFile(schemaFile) : undefined;
   const token = values.token ?? env.DATALOOM_TOKEN;
   const origins = values.origins === '*' ? '*' : values.origins?.split(',').map((s) => s.trim());
   const server = await createServer({

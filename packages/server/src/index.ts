@@ -13,3 +13,4 @@ export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite.js'
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres.js';
 export { openStore } from './storage/open.js';
 export { parseSchema, attrEntityId, type AttrSpec } from './state/schema.js';
+export { readSchemaFile } from './schema-file.js';

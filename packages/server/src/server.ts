@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Connection, type AuthorizeWrite } from './connection.js';
-import { createHttpHandler } from './http/static.js';
+import { checkStaticDir, createHttpHandler } from './http/static.js';
 import { SyncNode } from './node/sync-node.js';
 import { resolveLimits, type Limits } from './protocol/limits.js';
 import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from './protocol/messages.js';
@@ -49,7 +49,7 @@ export interface ServerOptions {
   /** Allowed `Origin`s for browser connections, or `'*'`. Default: same origin only. */
   origins?: readonly string[] | '*';
   limits?: Partial<Limits>;
-  /** Directory served over HTTP (e.g. `demo-app/dist`). */
+  /** Directory served over HTTP (e.g. `demo-app/dist`); must exist (`server/static-missing`). */
   static?: string;
   /** Node id (diagnostics; default host/pid/random). */
   nodeId?: string;
@@ -76,6 +76,7 @@ export interface DataloomServer {
 
 export async function createServer(options: ServerOptions): Promise<DataloomServer> {
   const limits = resolveLimits(options.limits);
+  if (options.static !== undefined) checkStaticDir(options.static);
   const store = openStore(options.store);
   const nodeId = options.nodeId ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
   const onError = options.onError ?? ((e: unknown) => console.error('[dataloom]', e));

@@ -3,6 +3,7 @@
  * build) with single-page-app fallback to `index.html`. Paths are resolved inside the directory
  * only; anything escaping it is a 404.
  */
+import { DataloomError } from '@dataloom/core';
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -22,6 +23,20 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
   '.woff2': 'font/woff2',
 };
+
+/**
+ * Refuses a static directory that does not exist (or is not a directory), so a typo in
+ * `--static` fails at start instead of serving 404s. @throws DataloomError `server/static-missing`.
+ */
+export function checkStaticDir(dir: string): void {
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    /* missing */
+  }
+  if (!ok) throw new DataloomError('server/static-missing', `static directory ${dir} does not exist or is not a directory`, { path: resolve(dir) });
+}
 
 export function createHttpHandler(opts: { staticDir?: string; health: () => Record<string, unknown> }) {
   const root = opts.staticDir ? resolve(opts.staticDir) : null;
