@@ -86,6 +86,20 @@ function colorEnv() {
   return env;
 }
 
+/**
+ * One full test run at a time per machine: several checkouts (git worktrees) running the whole
+ * suite at once on a 2-core machine starve each other into timeouts. `flock` (util-linux) queues
+ * them; DATALOOM_TEST_LOCK=0 opts out. Returns [command, ...args] for spawnSync.
+ */
+function machineLock(cmd) {
+  if (process.env.DATALOOM_TEST_LOCK === '0' || !commandExists('flock')) return [cmd[0], cmd.slice(1)];
+  const lock = join(tmpdir(), 'dataloom-npm-test.lock');
+  if (spawnSync('flock', ['-n', lock, 'true'], { stdio: 'ignore' }).status !== 0) {
+    log(`another npm test is running on this machine; waiting for it (lock ${lock}, DATALOOM_TEST_LOCK=0 to skip)`);
+  }
+  return ['flock', [lock, ...cmd]];
+}
+
 function main() {
   const ok = [ensureChromium(), ensurePostgres()].every(Boolean);
   if (!ok) {
@@ -96,11 +110,8 @@ function main() {
   const dir = mkdtempSync(join(tmpdir(), 'dataloom-test-'));
   const out = join(dir, 'vitest.json');
   const started = Date.now();
-  const r = spawnSync(
-    'npx',
-    ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)],
-    { cwd: root, stdio: 'inherit', env: colorEnv() },
-  );
+  const vitest = ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`, ...process.argv.slice(2)];
+  const r = spawnSync(...machineLock(vitest), { cwd: root, stdio: 'inherit', env: colorEnv() });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   let passed = 0;
   let failed = 0;
