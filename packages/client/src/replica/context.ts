@@ -1,0 +1,77 @@
+/**
+ * What the replica's parts share: the state a replica holds, and the two moves every path makes —
+ * {@link publish} a batch of visible changes and {@link storeMeta} for a write. Built once by the
+ * coordinator (`replica.ts`); the paths (`local-tx.ts`, `verdicts.ts`, `remote.ts`, `peers.ts`,
+ * `load.ts`, `compaction.ts`) each take it as their first argument.
+ */
+import { DataloomError, type DatomChange, type HlcClock, type HlcString, type MergeState } from '@dataloom/core';
+import type { StoreMeta } from '../store/types.js';
+import type { Drafts } from './drafts.js';
+import type { Durable } from './durable.js';
+import type { ReplicaEvents } from './events.js';
+import type { History } from './history.js';
+import type { Interner } from './interning.js';
+import type { Materializer } from './materialize.js';
+import type { Outbox } from './outbox.js';
+import type { SerialQueue } from './serial-queue.js';
+import type { ChangeOrigin, ServerCursor } from './types.js';
+
+export interface ReplicaContext {
+  /** Constructor options that matter after construction. */
+  readonly options: { sessionIds?: boolean; replicaId?: string; now?: () => number; maxDriftMs?: number };
+  /** The effective schema input: the app's plus schema-as-data found when loading (`schema-data.ts`). */
+  schema: unknown;
+  /** The op set under the merge rules (replaced once while loading, when the schema grows). */
+  merge: MergeState;
+  /** Set while loading. */
+  clock: HlcClock;
+  /** This replica's id (per session with `sessionIds`); '' until loaded. */
+  id: string;
+  /** The last server cursor persisted with remote ops. */
+  cursor: ServerCursor | null;
+  readonly queue: SerialQueue;
+  readonly events: ReplicaEvents;
+  readonly ids: Interner;
+  readonly view: Materializer;
+  readonly outbox: Outbox;
+  readonly drafts: Drafts;
+  readonly history: History;
+  readonly durable: Durable;
+  /** When the app last read (a cold start defers its merge while reads keep coming). */
+  lastRead: number;
+  /** Opens `Replica.readable`. */
+  openReads(): void;
+}
+
+/**
+ * One batch of visible changes: to the dataflow connection (coalesced, see `materialize.ts`), to
+ * batch listeners (views' mirrors, datom streams), and as a `change` event (the sync client
+ * pushes on local ones). Every path that changes the committed view ends here.
+ */
+export function publish(ctx: ReplicaContext, origin: ChangeOrigin, txs: HlcString[], changes: DatomChange[]): void {
+  ctx.history.invalidate();
+  if (changes.length === 0 && txs.length === 0) return;
+  const txId = ctx.view.add(origin, txs, changes);
+  ctx.events.batch({ origin, txs, txId, changes });
+  ctx.events.emit('change', { origin, txs });
+}
+
+/** The bookkeeping written with every store write. */
+export function storeMeta(ctx: ReplicaContext): StoreMeta {
+  const replicaId = ctx.options.sessionIds ? ctx.id.slice(0, ctx.id.lastIndexOf('_')) : ctx.id;
+  return { replicaId, hlc: ctx.clock.state(), cursor: ctx.cursor };
+}
+
+/**
+ * Advances the clock past a stamp from elsewhere. A stamp beyond the drift bound is merged but not
+ * adopted: reported as `clock-drift` when `report`, else ignored (stamps other tabs already took).
+ */
+export function receiveStamp(ctx: ReplicaContext, tx: HlcString, report: boolean): void {
+  try {
+    ctx.clock.receive(tx);
+  } catch (e) {
+    if (!report) return;
+    if (e instanceof DataloomError && e.code === 'hlc/drift') ctx.events.emit('clock-drift', { tx, error: e.toWire() });
+    else throw e;
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Local transactions, group-committed.
+ *
+ * **Group commit.** Calls made while a batch is still waiting in the serial queue (no other job
+ * queued after it) join that batch; the job translates and merges them one after the other (each
+ * sees the previous ones), writes all envelopes in one storage transaction, and only then resolves
+ * each call — so every call still resolves only once its envelope is durable in the outbox. A
+ * call whose input is bad is rejected alone; a failed write undoes the whole batch's merge and
+ * rejects every call in it.
+ */
+import { translateTx, type DatomChange, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { publish, storeMeta, type ReplicaContext } from './context.js';
+import type { LocalTxResult } from './types.js';
+
+/** What a local transaction resolves to. */
+export type LocalResult = LocalTxResult & { persisted: boolean };
+
+/** A `localTransact` call waiting in a group-commit batch. */
+interface LocalItem {
+  txData: unknown;
+  draft: string | undefined;
+  resolve: (r: LocalResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Batch {
+  items: LocalItem[];
+  /** The queue's job number of the batch's job: calls join while it is still the last job. */
+  job: number;
+  started: boolean;
+}
+
+export class GroupCommit {
+  private open: Batch | null = null;
+
+  constructor(private readonly ctx: ReplicaContext) {}
+
+  transact(txData: unknown, draft: string | undefined): Promise<LocalResult> {
+    return new Promise((resolve, reject) => {
+      const item: LocalItem = { txData, draft, resolve, reject };
+      const open = this.open;
+      if (open && !open.started && open.job === this.ctx.queue.count) {
+        open.items.push(item);
+        return;
+      }
+      const batch: Batch = { items: [item], job: 0, started: false };
+      this.ctx.queue
+        .run(() => {
+          batch.started = true;
+          return commit(this.ctx, batch.items);
+        })
+        .catch((e) => {
+          for (const it of batch.items) it.reject(e);
+        });
+      batch.job = this.ctx.queue.count;
+      this.open = batch;
+    });
+  }
+}
+
+async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
+  const done: Array<{ item: LocalItem; envelope: TxEnvelope; tempids: Record<string, GlobalId>; changes: DatomChange[] | null }> = [];
+  for (const item of batch) {
+    try {
+      const stamp = ctx.clock.now();
+      const { envelope, tempids } = translateTx(ctx.merge, item.txData, {
+        stamp,
+        resolveInt: (n) => ctx.ids.gid(n),
+      });
+      if (item.draft !== undefined) envelope.draft = item.draft;
+      const changes = envelope.draft !== undefined ? null : ctx.merge.apply(envelope.ops, { validate: false });
+      done.push({ item, envelope, tempids, changes });
+    } catch (e) {
+      item.reject(e);
+    }
+  }
+  if (done.length === 0) return;
+  ctx.history.invalidate();
+  const envelopes = done.map((d) => d.envelope);
+  let persisted: boolean;
+  try {
+    persisted = await ctx.durable.persist('putLocal', async (s) => {
+      if (s.putLocals) await s.putLocals(envelopes, storeMeta(ctx));
+      else for (const e of envelopes) await s.putLocal(e, storeMeta(ctx));
+    });
+  } catch (e) {
+    for (let i = done.length - 1; i >= 0; i--) if (done[i]!.changes) ctx.merge.remove(done[i]!.envelope.ops.map((o) => o.id));
+    ctx.history.invalidate();
+    throw e;
+  }
+  for (const { envelope, changes } of done) {
+    ctx.outbox.push(envelope);
+    ctx.events.persisted({ kind: 'local', envelope });
+    if (changes === null) ctx.drafts.add(envelope);
+    else publish(ctx, 'local', [envelope.tx], changes);
+  }
+  // the calls resolve before this job ends: views must already show the batch (see materialize.ts)
+  if (ctx.queue.size === 1) ctx.view.flush();
+  for (const { item, envelope, tempids } of done) item.resolve({ tx: envelope.tx, envelope, tempids, persisted });
+}
