@@ -1,7 +1,8 @@
 /**
  * The client replica against the real sync server (SQLite, loopback WebSockets): two
  * `createClient`s converge; a server-rejected transaction rolls back in the watched query and
- * rejects `confirmed(tx)`; a client that was offline catches up.
+ * rejects `confirmed(tx)`; a client that was offline catches up; a draft transaction is pushed at
+ * once; `pending` counts a reloaded outbox.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import WebSocket from 'ws';
 import { createServer as netServer } from 'node:net';
 import { DataloomError } from '@dataloom/core';
 import { createClient, type Client } from '@dataloom/client';
+import { MemoryStore, memoryBacking } from '../../packages/client/src/store/memory.js';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 
 const schema = {
@@ -121,4 +123,57 @@ describe('client replica + sync server', () => {
     await until(async () => (await titles(b)).includes('written offline'), 'B receives the offline write');
     expect((await a.syncStatus())!.pending).toBe(0);
   });
+
+  it('a draft transaction is pushed at once and counted in pending (issue 11)', async () => {
+    const s = await server();
+    const a = client(s.url);
+    const b = client(s.url);
+    await Promise.all([a.whenSynced(), b.whenSynced()]);
+    const head = (await b.syncStatus())!.cursor;
+    const r = await a.transact([{ 'item/title': 'work in progress' }], { draft: 'd1' });
+    // no ordinary transaction follows: the draft alone reaches the server and is acknowledged
+    await within(a.confirmed(r.tx), 5_000, 'the server acknowledges the draft');
+    await within(a.whenSynced(), 5_000, 'whenSynced resolves');
+    expect((await a.syncStatus())!.pending).toBe(0);
+    // the server head moved: the other client's stream passes the draft (kept out of its main view)
+    await until(async () => (await b.syncStatus())!.cursor !== head, 'B receives the draft envelope');
+    expect(await titles(a)).toEqual([]);
+    expect(await titles(b)).toEqual([]);
+    // offline, a draft counts as pending like any transaction
+    const port = await freePort();
+    const c = client(`ws://127.0.0.1:${port}/`);
+    await c.transact([{ 'item/title': 'offline draft' }], { draft: 'd2' });
+    await until(async () => (await c.syncStatus())!.pending === 1, 'the offline draft is pending');
+  });
+
+  it('pending reads the stored outbox after a reload, before any connection (issue 14)', async () => {
+    const port = await freePort(); // nothing listens: the client stays offline
+    const url = `ws://127.0.0.1:${port}/`;
+    const backing = memoryBacking();
+    const open = () => {
+      const c = createClient({ name: `reload-pending-${n++}`, schema, store: new MemoryStore(backing), tabs: false, url, WebSocket: WebSocket as never });
+      cleanups.push(() => c.close());
+      return c;
+    };
+    const a = open();
+    await a.transact([{ 'item/title': 'one' }]);
+    await a.transact([{ 'item/title': 'two' }]);
+    await until(async () => (await a.syncStatus())!.pending === 2, 'two pending before the reload');
+    await a.close();
+    const b = open();
+    await b.ready;
+    await until(async () => (await b.syncStatus())?.pending === 2, 'two pending after the reload');
+    expect(await titles(b)).toEqual(['one', 'two']);
+  });
 });
+
+/** `p`, or a clear failure after `ms`. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out: ${what}`)), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -56,6 +56,14 @@ export function publish(ctx: ReplicaContext, origin: ChangeOrigin, txs: HlcStrin
   ctx.events.emit('change', { origin, txs });
 }
 
+/**
+ * A draft transaction was taken in: it changes no committed view, but the outbox grew (local) or
+ * another tab's did (tab), so the sync client must push it and count it as pending.
+ */
+export function announceDraft(ctx: ReplicaContext, origin: 'local' | 'tab', tx: HlcString): void {
+  ctx.events.emit('change', { origin, txs: [tx] });
+}
+
 /** The bookkeeping written with every store write. */
 export function storeMeta(ctx: ReplicaContext): StoreMeta {
   const replicaId = ctx.options.sessionIds ? ctx.id.slice(0, ctx.id.lastIndexOf('_')) : ctx.id;

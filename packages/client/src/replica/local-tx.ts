@@ -9,7 +9,7 @@
  * rejects every call in it.
  */
 import { translateTx, type DatomChange, type GlobalId, type TxEnvelope } from '@dataloom/core';
-import { publish, storeMeta, type ReplicaContext } from './context.js';
+import { announceDraft, publish, storeMeta, type ReplicaContext } from './context.js';
 import type { LocalTxResult } from './types.js';
 
 /** What a local transaction resolves to. */
@@ -91,8 +91,10 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
   for (const { envelope, changes } of done) {
     ctx.outbox.push(envelope);
     ctx.events.persisted({ kind: 'local', envelope });
-    if (changes === null) ctx.drafts.add(envelope);
-    else publish(ctx, 'local', [envelope.tx], changes);
+    if (changes === null) {
+      ctx.drafts.add(envelope);
+      announceDraft(ctx, 'local', envelope.tx);
+    } else publish(ctx, 'local', [envelope.tx], changes);
   }
   // the calls resolve before this job ends: views must already show the batch (see materialize.ts)
   if (ctx.queue.size === 1) ctx.view.flush();

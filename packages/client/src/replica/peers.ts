@@ -4,7 +4,7 @@
  * state stays a function of the same op set.
  */
 import { checkEnvelope, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
-import { publish, receiveStamp, type ReplicaContext } from './context.js';
+import { announceDraft, publish, receiveStamp, type ReplicaContext } from './context.js';
 import type { ServerCursor, WireError } from './types.js';
 import { rollback } from './verdicts.js';
 
@@ -15,6 +15,7 @@ export function peerLocal(ctx: ReplicaContext, envelope: TxEnvelope): void {
   ctx.outbox.insert(envelope);
   if (envelope.draft !== undefined) {
     ctx.drafts.add(envelope);
+    announceDraft(ctx, 'tab', envelope.tx);
     return;
   }
   const ops = envelope.ops.filter((o) => !ctx.merge.has(o.id));

@@ -51,7 +51,11 @@ export type ChangeOrigin = 'local' | 'remote' | 'rollback' | 'tab';
 
 /** Events a replica emits. */
 export interface ReplicaEventMap {
-  /** The materialised state changed (one event per applied batch). */
+  /**
+   * The materialised state changed (one event per applied batch). A draft transaction (local, or
+   * from another tab) also fires it, with its tx: it changes no committed view, but the outbox
+   * grew, so the sync client pushes it and counts it as pending.
+   */
   change: { origin: ChangeOrigin; txs: HlcString[] };
   /** The server acknowledged a local transaction; it has left the outbox. */
   acked: { tx: HlcString; cursor: ServerCursor | null };

@@ -108,6 +108,8 @@ export class ClientCore {
         this.replica.on('change', (e) => {
           if (e.origin === 'tab') this.sync?.flush();
         });
+        // the loaded outbox is pending before any connection (and is sent once online)
+        void this.replica.ready.then(() => this.sync?.flush(), () => {});
       };
       this.releaseLeader = tabs ? electLeader(options.name, start) : (start(), () => {});
     }
