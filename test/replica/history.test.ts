@@ -7,7 +7,8 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { kw, type TxEnvelope } from '@dataloom/core';
-import { createClient, Host, type Client } from '@dataloom/client';
+import { createClient, type Client } from '@dataloom/client';
+import { serviceOf, type ClientService } from '../../packages/client/src/internals.js';
 import { mulberry32, pick, seeds } from './prng.js';
 
 const schema = {
@@ -19,20 +20,10 @@ const schema = {
 
 let n = 0;
 
-/** The replica behind an in-process client (the test reaches it to exchange envelopes). */
-function open(storage: 'memory' | 'indexeddb'): { client: Client; host: Host } {
-  const hosts: Host[] = [];
-  const orig = Host.prototype.open;
-  Host.prototype.open = function (this: Host, ...a: Parameters<Host['open']>) {
-    hosts.push(this);
-    return orig.apply(this, a);
-  };
-  try {
-    const client = createClient({ name: `history-${storage}-${n++}`, schema, storage, tabs: false });
-    return { client, host: hosts[0]! };
-  } finally {
-    Host.prototype.open = orig;
-  }
+/** An in-process client and its service (the test reaches the replica to exchange envelopes). */
+function open(storage: 'memory' | 'indexeddb'): { client: Client; host: ClientService } {
+  const client = createClient({ name: `history-${storage}-${n++}`, schema, storage, tabs: false });
+  return { client, host: serviceOf(client)! };
 }
 
 const key = (r: unknown[]) => JSON.stringify(r.map((x) => (x && typeof x === 'object' && 'fqn' in x ? ':' + (x as { fqn: string }).fqn : x)));
@@ -47,7 +38,7 @@ for (const storage of ['memory', 'indexeddb'] as const) {
           const b = open(storage);
           await a.client.ready;
           await b.client.ready;
-          const envs: Array<[Host, TxEnvelope]> = [];
+          const envs: Array<[ClientService, TxEnvelope]> = [];
           for (let i = 0; i < 30; i++) {
             const side = rnd() < 0.5 ? a : b;
             const who = pick(rnd, ['u1@x', 'u2@x', 'u3@x']);
@@ -61,7 +52,7 @@ for (const storage of ['memory', 'indexeddb'] as const) {
                     ? [[':db/retract', ['p/email', who], 'p/tags', pick(rnd, ['t1', 't2', 't3'])]]
                     : [{ 'p/email': who, 'p/best': { 'p/email': pick(rnd, ['u1@x', 'u2@x']) } }];
             try {
-              const res = await side.host.coreForTests().replica.localTransact(tx);
+              const res = await side.host.replica.localTransact(tx);
               envs.push([side.host, res.envelope]);
             } catch {
               /* e.g. a retraction through a lookup ref that does not resolve yet: nothing changed */
@@ -70,7 +61,7 @@ for (const storage of ['memory', 'indexeddb'] as const) {
               // deliver a random earlier envelope to the other side (out of order, duplicates allowed)
               const [from, env] = pick(rnd, envs);
               const to = from === a.host ? b.host : a.host;
-              await to.coreForTests().replica.applyRemote([env], null);
+              await to.replica.applyRemote([env], null);
             }
           }
           for (const side of [a, b]) {

@@ -8,7 +8,7 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { formatHlc, type TxEnvelope } from '@dataloom/core';
-import { Replica } from '../../packages/client/src/replica/replica.js';
+import { Replica } from '../../packages/client/src/internals.js';
 import { IdbStore } from '../../packages/client/src/store/indexeddb.js';
 import { mulberry32, pick, replayableAsync, seeds } from './prng.js';
 

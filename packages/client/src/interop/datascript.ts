@@ -12,7 +12,7 @@
  */
 import { Keyword, Uuid } from '@dataloom/core';
 import type { Client } from '../runtime/client.js';
-import type { DatomRow } from '../runtime/core.js';
+import type { DatomRow } from '../runtime/types.js';
 
 /** The parts of the `datascript` npm package's JS API this adapter uses. */
 export interface DataScriptApi {

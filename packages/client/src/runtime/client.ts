@@ -12,11 +12,13 @@
 import * as Comlink from 'comlink';
 import * as Y from 'yjs';
 import { DataloomError, type HlcString } from '@dataloom/core';
-import { decode, encode, type Encoded } from './codec.js';
-import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './core.js';
-import { Host } from './host.js';
-import { MirroredView, type DiffBatch, type WatchInit, type WatchedQuery } from './mirror.js';
-import type { SyncStatus } from '../sync/index.js';
+import { encode } from './codec.js';
+import { createHost, type Host, type HostOptions } from './host.js';
+import { callMethods, type CallName, type ServiceApi } from './methods.js';
+import { MirroredView, type WatchedQuery } from './mirror.js';
+import { connect, rethrow } from './rpc.js';
+import type { ClientService } from './service.js';
+import type { ClientEvent, ClientOptions, DatomRow } from './types.js';
 
 export interface CreateClientOptions extends ClientOptions {
   /** Run in this worker (its script must call `exposeClientHost()`); `false`/absent: in-process. */
@@ -28,35 +30,24 @@ export interface DbView {
   q(query: unknown, ...inputs: unknown[]): Promise<unknown>;
 }
 
-export interface Client {
+/**
+ * A client: the service's `'call'` methods of the method table as they are (`transact`,
+ * `confirmed`, `q`, `pull`, `pullMany`, `entity`, `globalId`, `history`, `loaded`, `syncStatus`,
+ * `whenSynced`, `storageKind`; see `service.ts` for each), plus what the calling thread builds.
+ */
+export interface Client extends Pick<ServiceApi, CallName> {
   /**
    * Resolves when the replica can answer queries from storage. After a cold start from a
    * compacted replica that is before the op set is merged again; writes (and `asOf`/`since`/
    * `history`) wait for the merge by themselves, see `loaded`.
    */
   readonly ready: Promise<void>;
-  /** Resolves when the replica has fully loaded (op set merged). */
-  loaded(): Promise<void>;
-  /** Transacts locally (optimistic, durable before resolving); syncs when a server is configured. */
-  transact(txData: unknown, options?: { draft?: string }): Promise<TransactResult>;
-  /** Resolves when the server acknowledged `tx`; rejects with its `DataloomError` if rejected. */
-  confirmed(tx: HlcString): Promise<void>;
-  q(query: unknown, ...inputs: unknown[]): Promise<unknown>;
-  pull(pattern: unknown, eid: unknown): Promise<unknown>;
-  pullMany(pattern: unknown, eids: unknown[]): Promise<unknown>;
-  /** The entity's attributes (`pull [*]`) as a Map, or null. */
-  entity(eid: unknown): Promise<unknown>;
-  /** A live query mirrored on this thread: `result()`, `subscribe(fn)` diffs, `close()`. */
+  /** A live query mirrored on this thread: `result()`, `rows()`, `subscribe(fn)` diffs, `close()`. */
   watch(query: unknown, ...inputs: unknown[]): WatchedQuery;
   /** The database as of HLC stamp / ms `t`. */
   asOf(t: HlcString | number | Date): DbView;
   /** The datoms decided after `t`. */
   since(t: HlcString | number | Date): DbView;
-  /**
-   * Every transition `[e a v tx added]` (tx an HLC string), oldest first, as rows. To query the
-   * history with the query language, use {@link historyDb}.
-   */
-  history(): Promise<Array<[number, unknown, unknown, HlcString, boolean]>>;
   /**
    * The history database (Datomic's `d/history`): `q` runs over every assertion and retraction
    * the replica's state went through, oldest first, as datoms `[?e ?a ?v ?tx ?added]` — patterns
@@ -72,8 +63,6 @@ export interface Client {
    * transactions (batched per 16 ms frame), merged remote edits appear in it.
    */
   text(eid: unknown, attr: string): Promise<Y.Text>;
-  /** Global id of an integer entity id. */
-  globalId(eid: number): Promise<string | null>;
   /**
    * Streams the datoms (`[e, attr, v, added]` rows): all current ones first (`initial`), then each
    * transaction's changes. Resolves to the function that stops the stream.
@@ -81,99 +70,78 @@ export interface Client {
   streamDatoms(fn: (rows: DatomRow[], initial: boolean) => void): Promise<() => void>;
   /** Rejections, storage faults, clock drift, sync status. */
   on(fn: (e: ClientEvent) => void): () => void;
-  syncStatus(): Promise<SyncStatus | null>;
-  whenSynced(): Promise<void>;
-  /** `indexeddb`, or `memory` (configured or after a fallback). */
-  storageKind(): Promise<string>;
   close(): Promise<void>;
 }
 
-type HostApi = {
-  [K in keyof Host]: Host[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never;
-};
-
 const time = (t: HlcString | number | Date) => (t instanceof Date ? t.getTime() : t);
+
+/** The service behind each in-process client (tests reach the replica through it: `internals.ts`). */
+const services = new WeakMap<Client, () => ClientService | null>();
+
+/**
+ * The service of an in-process client once it opened, else null (a worker-backed client's lives
+ * in the worker).
+ */
+export function serviceOf(client: Client): ClientService | null {
+  return services.get(client)?.() ?? null;
+}
 
 /** Creates a client (see module docs). */
 export function createClient(options: CreateClientOptions): Client {
   const { worker, ...rest } = options;
   const useWorker = worker !== undefined && worker !== false;
-  let host: HostApi;
-  let wrapFn: <F extends (...a: never[]) => unknown>(f: F) => F;
-  let endpoint: Comlink.Remote<Host> | null = null;
-  if (useWorker) {
-    endpoint = Comlink.wrap<Host>(worker as Comlink.Endpoint);
-    host = endpoint as unknown as HostApi;
-    wrapFn = (f) => Comlink.proxy(f);
-  } else {
-    host = new Host() as unknown as HostApi;
-    wrapFn = (f) => f;
-  }
-  const { token, WebSocket, store, schema, ...plain } = rest;
-  const hostOptions = { ...plain, schema: encode(schema), ...(typeof token === 'string' || token === null ? { token } : {}) };
-  const extra: Partial<ClientOptions> = useWorker ? {} : { ...(token !== undefined ? { token } : {}), ...(WebSocket ? { WebSocket } : {}), ...(store ? { store } : {}) };
+  const { token, WebSocket, store, ...plain } = rest;
   if (useWorker && (typeof token === 'function' || WebSocket || store)) {
     throw new DataloomError('client/options', 'token functions, WebSocket and store options cannot cross into a worker', {});
   }
-  const ready = host.open(hostOptions as never, extra as never).then(() => undefined);
+  const hostOptions: HostOptions = { ...plain, ...(typeof token === 'string' || token === null ? { token } : {}) };
+  const extra: Partial<ClientOptions> = useWorker ? {} : { ...(token !== undefined ? { token } : {}), ...(WebSocket ? { WebSocket } : {}), ...(store ? { store } : {}) };
+  let service: ClientService | null = null;
+  let host: Host;
+  let endpoint: Comlink.Remote<Host> | null = null;
+  if (useWorker) {
+    endpoint = Comlink.wrap<Host>(worker as Comlink.Endpoint);
+    host = endpoint as unknown as Host;
+  } else {
+    host = createHost((s) => (service = s));
+  }
+  const ready = host.open(encode(hostOptions), extra).then(() => undefined);
   ready.catch(() => {});
-  const after = async <T>(fn: () => Promise<T>): Promise<T> => {
-    await ready;
-    return fn();
-  };
-  const rethrow = (e: unknown): never => {
-    if (e instanceof DataloomError) throw e;
-    const w = e as { name?: string; code?: unknown; message?: string; data?: Record<string, unknown> };
-    if (w && typeof w.code === 'string') throw new DataloomError(w.code, w.message ?? '', w.data ?? {});
-    throw e;
-  };
-  const call = <T>(fn: () => Promise<T>) => after(fn).catch(rethrow);
+  const svc = connect(host, ready, useWorker ? (f) => Comlink.proxy(f) : (f) => f);
   const listeners = new Set<(e: ClientEvent) => void>();
-  void ready.then(() => host.events(wrapFn((e: ClientEvent) => listeners.forEach((fn) => fn(e))) as never));
+  void ready.then(() => svc.events((e) => listeners.forEach((fn) => fn(e))));
 
   const dbView = (kind: 'asOf' | 'since', t: HlcString | number | Date): DbView => ({
-    q: (query, ...inputs) => call(async () => decode(await host[kind](time(t), encode(query), inputs.map(encode))) as unknown),
+    q: (query, ...inputs) => svc[kind](time(t), query, inputs),
   });
 
   const client: Client = {
     ready,
-    transact: (tx, opts) => call(() => host.transact(encode(tx), opts ?? {})),
-    confirmed: (tx) => call(() => host.confirmed(tx)),
-    q: (query, ...inputs) => call(async () => decode(await host.q(encode(query), inputs.map(encode)))),
-    pull: (p, e) => call(async () => decode(await host.pull(encode(p), encode(e)))),
-    pullMany: (p, es) => call(async () => decode(await host.pullMany(encode(p), es.map(encode)))),
-    entity: (e) => call(async () => decode(await host.entity(encode(e)))),
-    globalId: (e) => call(() => host.globalId(e)),
+    ...callMethods(svc),
     watch(query, ...inputs) {
       let id: number | null = null;
       let closed = false;
       const view = new MirroredView(() => {
         closed = true;
-        if (id !== null) void host.unwatch(id);
+        if (id !== null) void svc.unwatch(id);
       });
-      const sink = wrapFn((b: Encoded) => view.apply(decode(b) as DiffBatch));
-      void call(() => host.watch(encode(query), inputs.map(encode), sink as never))
+      svc
+        .watch(query, inputs, (b) => view.apply(b))
         .then((r) => {
           id = r.id;
-          if (closed) void host.unwatch(r.id);
-          else view.init(decode(r.init) as WatchInit);
+          if (closed) void svc.unwatch(r.id);
+          else view.init(r.init);
         })
         .catch((e) => view.fail(e));
       return view;
     },
     asOf: (t) => dbView('asOf', t),
     since: (t) => dbView('since', t),
-    history: () => call(async () => decode(await host.history()) as Array<[number, unknown, unknown, HlcString, boolean]>),
-    historyDb: () => ({
-      q: (query, ...inputs) => call(async () => decode(await host.historyQ(encode(query), inputs.map(encode))) as unknown),
-    }),
+    historyDb: () => ({ q: (query, ...inputs) => svc.historyQ(query, inputs) }),
     async text(eid, attr) {
-      await ready;
       const doc = new Y.Doc();
       const REMOTE = 'dataloom:remote';
-      const opened = await host
-        .textOpen(encode(eid), attr, wrapFn((u: Uint8Array) => Y.applyUpdate(doc, u, REMOTE)) as never)
-        .catch(rethrow);
+      const opened = await svc.textOpen(eid, attr, (u) => Y.applyUpdate(doc, u, REMOTE));
       Y.applyUpdate(doc, opened.state, REMOTE);
       // Local edits are batched per frame (16 ms) into one merged update = one transaction.
       let pending: Uint8Array[] = [];
@@ -182,7 +150,7 @@ export function createClient(options: CreateClientOptions): Client {
         timer = null;
         const merged = pending.length === 1 ? pending[0]! : Y.mergeUpdates(pending);
         pending = [];
-        void host.textUpdate(opened.gid, opened.a, merged).catch(() => {});
+        void svc.textUpdate(opened.gid, opened.a, merged).catch(() => {});
       };
       doc.on('update', (u: Uint8Array, origin: unknown) => {
         if (origin === REMOTE) return;
@@ -192,22 +160,19 @@ export function createClient(options: CreateClientOptions): Client {
       return doc.getText('text');
     },
     async streamDatoms(fn) {
-      const id = await call(() => host.streamDatoms(wrapFn((rows: Encoded, initial: boolean) => fn(decode(rows) as DatomRow[], initial)) as never));
-      return () => void host.unstreamDatoms(id);
+      const id = await svc.streamDatoms(fn);
+      return () => void svc.unstreamDatoms(id).catch(() => {});
     },
     on(fn) {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    loaded: () => call(() => host.loaded()),
-    syncStatus: () => call(() => host.syncStatus()),
-    whenSynced: () => call(() => host.whenSynced()),
-    storageKind: () => call(() => host.storageKind()),
     async close() {
       await ready.catch(() => {});
-      await host.close();
+      await host.close().catch(rethrow);
       if (endpoint) endpoint[Comlink.releaseProxy]();
     },
   };
+  if (!useWorker) services.set(client, () => service);
   return client;
 }

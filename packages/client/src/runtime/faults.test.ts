@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createClient } from './client.js';
-import type { ClientEvent } from './core.js';
+import type { ClientEvent } from './types.js';
 
 describe('createClient without IndexedDB (private mode, Node)', () => {
   it('asked for indexeddb, it reports storage/unavailable and keeps working in memory', async () => {

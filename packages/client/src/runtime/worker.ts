@@ -3,11 +3,11 @@
  * imports `worker-entry.ts`, which does just that).
  */
 import * as Comlink from 'comlink';
-import { Host } from './host.js';
+import { createHost, type Host } from './host.js';
 
 /** Exposes a client host on `endpoint` (default: the worker's global scope). */
 export function exposeClientHost(endpoint?: Comlink.Endpoint): Host {
-  const host = new Host();
+  const host = createHost();
   Comlink.expose(host, endpoint);
   return host;
 }

@@ -1,8 +1,8 @@
 /**
- * The client core: replica + dataflow connection + (optional) sync client + tab bus, with an
+ * The client service: replica + dataflow connection + (optional) sync client + tab bus, with an
  * all-async API. It runs where the data lives — in a Web Worker behind comlink (`worker.ts`), or
- * in-process when there is no Worker (Node, tests). `createClient` (`client.ts`) is the
- * calling-thread facade over either.
+ * in-process when there is no Worker (Node, tests). The worker RPC offers its methods listed in
+ * the method table (`methods.ts`); `createClient` (`client.ts`) is the calling-thread facade.
  */
 import * as Y from 'yjs';
 import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, pull, pullMany, type HlcString } from '@dataloom/core';
@@ -10,64 +10,16 @@ import { parseQuery, q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import { Replica } from '../replica/replica.js';
 import { parseHistoryQuery } from '../replica/history-query.js';
-import type { ReplicaEventMap, WireError } from '../replica/types.js';
+import type { ReplicaEventMap } from '../replica/types.js';
 import { IdbStore } from '../store/indexeddb.js';
 import { MemoryStore } from '../store/memory.js';
-import type { ReplicaStore } from '../store/types.js';
 import { SyncClient, type SyncStatus } from '../sync/index.js';
-import type { SocketCtor } from '../sync/socket.js';
 import { TabBus } from '../tabs/bus.js';
 import { electLeader } from '../tabs/leader.js';
 import type { DiffBatch, FindKind, WatchInit } from './mirror.js';
+import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './types.js';
 
-/** Options of `createClient`. */
-export interface ClientOptions {
-  /** App/replica name: the IndexedDB database is `dataloom:<name>`. */
-  name: string;
-  /** DataScript-style schema. */
-  schema?: unknown;
-  /** `indexeddb` (default where available) or `memory`. */
-  storage?: 'indexeddb' | 'memory';
-  /** Sync server WebSocket URL; no sync without it. */
-  url?: string;
-  /** Auth token for the sync server. */
-  token?: string | null | (() => string | null | Promise<string | null>);
-  /** Share one replica coherently with other tabs of the app (default true with IndexedDB). */
-  tabs?: boolean;
-  /** WebSocket constructor for sync (Node tests). */
-  WebSocket?: SocketCtor;
-  /** Custom store (tests); overrides `storage`. */
-  store?: ReplicaStore;
-  /**
-   * Ask the browser to make storage persistent (`navigator.storage.persist()`), so it is not
-   * evicted under storage pressure. Best effort; Firefox may prompt the user. Default false.
-   */
-  persist?: boolean;
-}
-
-/** What a transaction returns on the calling thread. */
-export interface TransactResult {
-  /** HLC stamp of the transaction. */
-  tx: HlcString;
-  /** Tempid → integer entity id (as queries return them). */
-  tempids: Record<string, number>;
-  /** Tempid → global entity id. */
-  globalIds: Record<string, string>;
-  /** False when the write only reached the in-memory fallback (see `storage-error`). */
-  persisted: boolean;
-}
-
-/** A datom as streamed to other engines: `[e, attribute fqn, value, added]`. */
-export type DatomRow = [e: number, a: string, v: unknown, added: boolean];
-
-/** Events forwarded to the calling thread. */
-export type ClientEvent =
-  | { type: 'rejected'; tx: HlcString; error: WireError }
-  | { type: 'storage-error'; error: WireError; lost: number }
-  | { type: 'clock-drift'; tx: HlcString; error: WireError }
-  | { type: 'sync'; status: SyncStatus };
-
-export class ClientCore {
+export class ClientService {
   readonly replica: Replica;
   private sync: SyncClient | null = null;
   private bus: TabBus | null = null;
@@ -130,14 +82,18 @@ export class ClientCore {
   }
 
   /**
-   * Subscribe to client events; returns the unsubscribe function. Events fired before the first
+   * Subscribes to client events for the service's lifetime. Events fired before the first
    * subscriber (e.g. a storage fault while loading) are delivered to it on subscription.
    */
-  events(fn: (e: ClientEvent) => void): () => void {
+  events(fn: (e: ClientEvent) => void): void {
     this.eventSinks.add(fn);
     const early = this.early.splice(0);
     for (const e of early) fn(e);
-    return () => this.eventSinks.delete(fn);
+  }
+
+  /** Resolves when the replica has fully loaded (op set merged). */
+  loaded(): Promise<void> {
+    return this.ready;
   }
 
   async replicaId(): Promise<string> {
@@ -145,6 +101,7 @@ export class ClientCore {
     return this.replica.replicaId;
   }
 
+  /** Transacts locally (optimistic, durable before resolving); syncs when a server is configured. */
   async transact(txData: unknown, options: { draft?: string } = {}): Promise<TransactResult> {
     await this.ready;
     const r = await this.replica.localTransact(txData, options);
@@ -159,25 +116,28 @@ export class ClientCore {
     await this.sync.waitForTx(tx);
   }
 
-  async q(query: unknown, inputs: unknown[] = []): Promise<unknown> {
+  /** Runs a Datalog query (`q`) over the current database. */
+  async q(query: unknown, ...inputs: unknown[]): Promise<unknown> {
     await this.replica.readable;
     this.replica.noteRead();
     return q(query as never, this.replica.db(), ...inputs);
   }
 
+  /** Pulls `pattern` for entity `eid` (an integer id, a global id or a lookup ref). */
   async pull(pattern: unknown, eid: unknown): Promise<unknown> {
     await this.replica.readable;
     this.replica.noteRead();
     return pull(this.replica.db(), pattern, this.eidOf(eid));
   }
 
+  /** Pulls `pattern` for each of `eids`. */
   async pullMany(pattern: unknown, eids: unknown[]): Promise<unknown> {
     await this.replica.readable;
     this.replica.noteRead();
     return pullMany(this.replica.db(), pattern, eids.map((e) => this.eidOf(e)));
   }
 
-  /** The entity's attributes as a Map (`pull '[*]'`), or null. */
+  /** The entity's attributes (`pull [*]`) as a Map, or null. */
   async entity(eid: unknown): Promise<unknown> {
     await this.replica.readable;
     this.replica.noteRead();
@@ -189,7 +149,7 @@ export class ClientCore {
     return x;
   }
 
-  /** Global id of an integer entity id. */
+  /** Global id of an integer entity id (stable across reloads and replicas). */
   async globalId(eid: number): Promise<string | null> {
     await this.replica.readable;
     this.replica.noteRead();
@@ -258,6 +218,10 @@ export class ClientCore {
     return q(query as never, this.replica.since(t), ...inputs);
   }
 
+  /**
+   * Every transition `[e a v tx added]` (tx an HLC string), oldest first, as rows. To query the
+   * history with the query language, use `client.historyDb()`.
+   */
   async history(): Promise<Array<[number, unknown, unknown, HlcString, boolean]>> {
     await this.ready;
     return this.replica.history();
@@ -307,14 +271,17 @@ export class ClientCore {
     this.texts.delete(key);
   }
 
+  /** The sync state, or null without a server. */
   async syncStatus(): Promise<SyncStatus | null> {
     return this.sync?.status() ?? null;
   }
 
+  /** Resolves when online, the outbox is empty and the replica has caught up with the server. */
   async whenSynced(): Promise<void> {
     if (this.sync) await this.sync.whenSynced();
   }
 
+  /** `indexeddb`, or `memory` (configured or after a fallback). */
   async storageKind(): Promise<string> {
     await this.ready;
     return this.replica.storageKind();
