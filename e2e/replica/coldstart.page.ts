@@ -1,6 +1,7 @@
 /** Browser side of the cold-start measurement (see coldstart.measure.ts). */
 import { MergeState, formatHlc, type Op } from '@dataloom/core';
-import { IdbStore, Replica, createClient } from '@dataloom/client';
+import { IdbStore, createClient } from '@dataloom/client';
+import { Replica } from '../../packages/client/src/internals.js';
 
 const schema = {
   'p/name': {},
