@@ -4,33 +4,24 @@
  * awaited serially, plus one ack per tx at A). `npx tsx packages/client/scripts/burst-local.ts`.
  */
 import 'fake-indexeddb/auto';
-import { createClient, Host, type Client } from '../src/index.js';
+import { createClient, type Client } from '../src/index.js';
+import { serviceOf } from '../src/internals.js';
 import type { TxEnvelope } from '@dataloom/core';
 
 const N = Number(process.env.BURST_N ?? 500);
 const ROUNDS = Number(process.env.BURST_ROUNDS ?? 5);
 const schema = { ':item/title': { ':db/valueType': ':db.type/string' }, ':item/count': { ':db/valueType': ':db.type/long' } };
-function open(name: string): { client: Client; host: Host } {
-  const hosts: Host[] = [];
-  const orig = Host.prototype.open;
-  Host.prototype.open = function (this: Host, ...a: Parameters<Host['open']>) {
-    hosts.push(this);
-    return orig.apply(this, a);
-  };
-  try {
-    // BURST_STORAGE=indexeddb: fake-indexeddb (one IndexedDB transaction per store write)
-    const storage = process.env.BURST_STORAGE === 'indexeddb' ? 'indexeddb' : 'memory';
-    return { client: createClient({ name: `${name}-${process.pid}`, schema, storage, tabs: false }), host: hosts[0]! };
-  } finally {
-    Host.prototype.open = orig;
-  }
+function open(name: string): Client {
+  // BURST_STORAGE=indexeddb: fake-indexeddb (one IndexedDB transaction per store write)
+  const storage = process.env.BURST_STORAGE === 'indexeddb' ? 'indexeddb' : 'memory';
+  return createClient({ name: `${name}-${process.pid}`, schema, storage, tabs: false });
 }
-const a = open('a');
-const b = open('b');
+const a = { client: open('a') };
+const b = { client: open('b') };
 await a.client.ready;
 await b.client.ready;
-const ra = a.host.coreForTests().replica;
-const rb = b.host.coreForTests().replica;
+const ra = serviceOf(a.client)!.replica;
+const rb = serviceOf(b.client)!.replica;
 const envs: TxEnvelope[] = [];
 ra.onPersisted((e) => {
   if (e.kind === 'local') envs.push(e.envelope);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createServer } from '../../server/src/index.js';
 import { freePort, startChild } from '../../../test/sync/support/child.js';
-import { createClient, Replica, type Client } from '../src/index.js';
+import { createClient, type Client } from '../src/index.js';
+import { Replica } from '../src/internals.js';
 
 // how the sync client drives the replicas (messages per burst)
 const stats = { applyRemote: 0, envelopes: 0, ack: 0 };
