@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@dataloom/core': pkg('core'),
+      '@dataloom/protocol': pkg('protocol'),
       '@dataloom/query': pkg('query'),
       '@dataloom/dataflow': pkg('dataflow'),
       '@dataloom/client': pkg('client'),

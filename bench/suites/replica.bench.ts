@@ -41,7 +41,7 @@ function opsFor(nPeople: number): { ops: Op[]; entities: Map<unknown, unknown>[]
   });
   for (const m of entities) {
     const { envelope } = translateTx(state, [m], { stamp: clock.now() });
-    state.apply(envelope.ops, { validate: false });
+    state.apply(envelope.ops);
     ops.push(...envelope.ops);
   }
   return { ops, entities };
@@ -65,7 +65,7 @@ export function rows(opts: SuiteOptions): RowSpec[] {
     const data = lazy(() => opsFor(nPeople));
     const datomCount = lazy(() => {
       const s = new MergeState(SCHEMA);
-      s.apply(data().ops, { validate: false });
+      s.apply(data().ops);
       return [...s.datoms()].length;
     });
     const n = datomCount();
@@ -76,7 +76,7 @@ export function rows(opts: SuiteOptions): RowSpec[] {
         const { ops } = data();
         return () => {
           const s = new MergeState(SCHEMA);
-          const ch = s.apply(ops, { validate: false });
+          const ch = s.apply(ops);
           return initDb(toDatoms(ch, new Map()), SCHEMA as never).size;
         };
       },
@@ -94,7 +94,7 @@ export function rows(opts: SuiteOptions): RowSpec[] {
         const state = new MergeState(SCHEMA);
         const eids = new Map<string, number>();
         const gids: string[] = [''];
-        const conn = createConn(initDb(toDatoms(state.apply(ops, { validate: false }), eids), SCHEMA as never));
+        const conn = createConn(initDb(toDatoms(state.apply(ops), eids), SCHEMA as never));
         for (const [g, i] of eids) gids[i] = g;
         const views = QUERIES.map((q, i) => conn.register(`q${i}`, q));
         let sink = 0;
@@ -105,7 +105,7 @@ export function rows(opts: SuiteOptions): RowSpec[] {
         return () => {
           const g = people[i++ % people.length]!;
           const { envelope } = translateTx(state, [[':db/add', g, ':age', (i * 5) % 100]], { stamp: clock.now() });
-          const ch = state.apply(envelope.ops, { validate: false });
+          const ch = state.apply(envelope.ops);
           conn.applyDatoms(toDatoms(ch, eids));
           return sink;
         };
@@ -129,7 +129,7 @@ export function rows(opts: SuiteOptions): RowSpec[] {
       n,
       dataloom: () => {
         const s = new MergeState(SCHEMA);
-        s.apply(data().ops, { validate: false });
+        s.apply(data().ops);
         return () => s.encodeSnapshot().length;
       },
       peer: () => {

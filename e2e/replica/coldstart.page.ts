@@ -49,7 +49,7 @@ const api = {
     const loadMs = performance.now() - t1;
     await store.close();
     const tm = performance.now();
-    new MergeState(schema).apply(loaded.snapshot, { validate: false });
+    new MergeState(schema).apply(loaded.snapshot);
     const mergeMs = performance.now() - tm;
     const t2 = performance.now();
     const r = new Replica({ schema, store: new IdbStore('dataloom:cold') });

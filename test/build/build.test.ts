@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PACKAGES = ['core', 'query', 'dataflow', 'client', 'server', 'react'];
+const PACKAGES = ['core', 'protocol', 'query', 'dataflow', 'client', 'server', 'react'];
 
 describe('npm run build', () => {
   it('builds every package with declarations, and plain node imports them', { timeout: 600_000 }, () => {
@@ -26,15 +26,16 @@ describe('npm run build', () => {
       const { createServer } = await import('@dataloom/server');
       const { createClient } = await import('@dataloom/client');
       await import('@dataloom/core');
+      const { checkEnvelope } = await import('@dataloom/protocol');
       const db = createDb().with('[{:db/id -1 :name "Ivan" :age 37}]').dbAfter;
       const conn = createConn();
       const view = conn.register('names', '[:find ?n :where [_ :name ?n]]');
       conn.transact('[{:name "Petr"}]');
       console.log(JSON.stringify([q('[:find ?n . :where [?e :age 37] [?e :name ?n]]', db), printEdn(view.result()),
-        typeof createServer, typeof createClient]));
+        typeof createServer, typeof createClient, typeof checkEnvelope]));
     `;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout.trim())).toEqual(['Ivan', '#{["Petr"]}', 'function', 'function']);
+    expect(JSON.parse(run.stdout.trim())).toEqual(['Ivan', '#{["Petr"]}', 'function', 'function', 'function']);
   });
 });

@@ -10,8 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
-import { DEFAULT_LIMITS } from '../../packages/server/src/protocol/limits.js';
-import { validateEnvelope } from '../../packages/server/src/protocol/validate.js';
+import { DEFAULT_LIMITS, checkEnvelope } from '@dataloom/protocol';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
 import { TEST_SCHEMA, makeClient, sleep, tempDir, within } from './support/harness.js';
 import { mulberry32, pick } from './support/prng.js';
@@ -341,7 +340,7 @@ describe('malformed input', () => {
     await store.open();
     const log = await store.readSince(0, 1e9);
     await store.close();
-    for (const e of log) validateEnvelope(e.env, 'log', { ...DEFAULT_LIMITS });
+    for (const e of log) checkEnvelope(e.env, DEFAULT_LIMITS, 'log');
     expect(log.filter((e) => e.env.replica.startsWith('victim')).length).toBe(honestTxs.length);
   });
 });

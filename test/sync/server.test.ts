@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createServer, type DataloomServer, type ServerOptions } from '../../packages/server/src/index.js';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
-import { cursorPos } from '../../packages/client/src/sync/index.js';
+import { cursorPos } from '@dataloom/protocol';
 import { PG_URL, TEST_SCHEMA, makeClient, pgNamespace, tempDir, within, sleep } from './support/harness.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 

@@ -15,4 +15,4 @@ export { memoryBacking, type MemoryBacking } from './store/memory.js';
 export { IDB_VERSION } from './store/indexeddb.js';
 export { TabBus, type TabMessage } from './tabs/bus.js';
 export { electLeader } from './tabs/leader.js';
-export { SyncClient, PROTOCOL_VERSION, cursorPos, type SyncOptions, type SyncEvent, type BackoffOptions } from './sync/index.js';
+export { SyncClient, type SyncOptions, type SyncEvent, type BackoffOptions } from './sync/index.js';

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { ACKS_FEATURE, SUBPROTOCOL, createServer } from './index.js';
+import { ACKS_FEATURE, SUBPROTOCOL } from '@dataloom/protocol';
+import { createServer } from './index.js';
 
 const SCHEMA = { 'item/title': { 'db/valueType': 'db.type/string' } };
 const cleanups: Array<() => unknown> = [];

@@ -8,9 +8,20 @@
  */
 import { DataloomError, type TxEnvelope } from '@dataloom/core';
 import type { WebSocket } from 'ws';
-import { CloseCode, PROTOCOL_VERSION, formatCursor, parseCursor, type ClientMsg, type ErrorMsg, type HelloMsg, type PushMsg, type ServerMsg } from './protocol/messages.js';
-import type { Limits } from './protocol/limits.js';
-import { ProtocolError, decodeClientMessage } from './protocol/validate.js';
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  decodeClientMessage,
+  formatCursor,
+  parseCursor,
+  type ClientMsg,
+  type ErrorMsg,
+  type HelloMsg,
+  type Limits,
+  type PushMsg,
+  type ServerMsg,
+} from '@dataloom/protocol';
 import type { AppendOutcome } from './storage/types.js';
 import { TokenBucket } from './node/rate-limit.js';
 import type { ServerDbView, SyncNode } from './node/sync-node.js';

@@ -1,13 +1,10 @@
 /**
- * `@dataloom/server`: the sync server. Public surface: {@link createServer}, the protocol
- * constants and message types, the storage interface and adapters.
+ * `@dataloom/server`: the sync server. Public surface: {@link createServer}, the storage interface
+ * and adapters. The wire contract (messages, limits, features) is `@dataloom/protocol`.
  */
 export { createServer, tokenOf, type ServerOptions, type DataloomServer } from './server.js';
 export type { AuthorizeWrite } from './connection.js';
 export type { ServerDbView } from './node/sync-node.js';
-export * from './protocol/messages.js';
-export { DEFAULT_LIMITS, resolveLimits, type Limits } from './protocol/limits.js';
-export { ProtocolError, decodeClientMessage, validateEnvelope } from './protocol/validate.js';
 export type { ServerStore, LogEntry, Judge, Verdict, AppendOutcome, AppendResult } from './storage/types.js';
 export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite.js';
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres.js';

@@ -21,8 +21,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Connection, type AuthorizeWrite } from './connection.js';
 import { checkStaticDir, createHttpHandler } from './http/static.js';
 import { SyncNode } from './node/sync-node.js';
-import { resolveLimits, type Limits } from './protocol/limits.js';
-import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from './protocol/messages.js';
+import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, offersFeature, resolveLimits, tokenFromProtocols, type Limits } from '@dataloom/protocol';
 import { parseSchema } from './state/schema.js';
 import { openStore } from './storage/open.js';
 import type { ServerStore } from './storage/types.js';
@@ -135,7 +134,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
       wss.handleUpgrade(req, socket, head, (ws) => {
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
-        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, allowClientSchemaChanges: options.allowClientSchemaChanges, batchAcks: offersFeature(req, ACKS_FEATURE), onError });
+        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, allowClientSchemaChanges: options.allowClientSchemaChanges, batchAcks: offersFeature(req.headers['sec-websocket-protocol'], ACKS_FEATURE), onError });
         conns.add(c);
         ws.on('close', () => conns.delete(c));
       });
@@ -185,21 +184,10 @@ function refuse(socket: Duplex, status: number, message: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
-/** Whether the client listed `feature` among its `Sec-WebSocket-Protocol` entries. */
-export function offersFeature(req: IncomingMessage, feature: string): boolean {
-  const header = req.headers['sec-websocket-protocol'];
-  return typeof header === 'string' && header.split(',').some((p) => p.trim() === feature);
-}
-
 /** The token from `Sec-WebSocket-Protocol` (`dataloom.token.<base64url>`) or the `token` query parameter. */
 export function tokenOf(req: IncomingMessage): string | null {
-  const header = req.headers['sec-websocket-protocol'];
-  if (typeof header === 'string') {
-    for (const p of header.split(',')) {
-      const t = p.trim();
-      if (t.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return Buffer.from(t.slice(TOKEN_SUBPROTOCOL_PREFIX.length), 'base64url').toString('utf8');
-    }
-  }
+  const fromProtocols = tokenFromProtocols(req.headers['sec-websocket-protocol']);
+  if (fromProtocols !== null) return fromProtocols;
   try {
     return new URL(req.url ?? '/', 'http://x').searchParams.get('token');
   } catch {

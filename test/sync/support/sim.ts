@@ -8,7 +8,8 @@
  * the server's log, every acknowledged transaction in the log, no rejected one anywhere.
  */
 import type { Op, WireValue } from '@dataloom/core';
-import { SyncClient, cursorPos } from '../../../packages/client/src/sync/index.js';
+import { cursorPos } from '@dataloom/protocol';
+import { SyncClient } from '../../../packages/client/src/sync/index.js';
 import type { LogEntry } from '../../../packages/server/src/storage/types.js';
 import { faultySocket } from './faulty-socket.js';
 import { MemoryReplica, materialize, type TestTx } from './memory-replica.js';

@@ -26,7 +26,7 @@ export async function compact(ctx: ReplicaContext, options: { frontier?: HlcStri
     const changes = ctx.merge.remove(ids);
     if (changes.length) {
       // would be a bug in supersededBelow: undo and refuse rather than corrupt
-      ctx.merge.apply(removed, { validate: false });
+      ctx.merge.apply(removed);
       throw new DataloomError('replica/compaction', 'compaction would change visible state; skipped', { frontier });
     }
     dropped = ids.length;

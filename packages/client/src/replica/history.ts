@@ -58,7 +58,7 @@ export class History {
       const tx = ops[i]!.tx;
       let j = i;
       while (j < ops.length && ops[j]!.tx === tx) j++;
-      for (const c of replay.apply(ops.slice(i, j), { validate: false })) {
+      for (const c of replay.apply(ops.slice(i, j))) {
         rows.push([this.ids.eid(c.e), kw(c.a), this.ids.value(c), tx, c.added]);
       }
       i = j;
@@ -69,7 +69,7 @@ export class History {
 
   private dbOf(ops: Op[]): Db {
     const s = new MergeState(this.source.merge().schema);
-    s.apply(ops, { validate: false });
+    s.apply(ops);
     return this.ids.db(s.datoms(), this.source.schema());
   }
 }

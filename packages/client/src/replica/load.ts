@@ -102,10 +102,10 @@ async function loadInner(ctx: ReplicaContext): Promise<void> {
   }
   if (derived === null) {
     adoptSchema(ctx, committed);
-    ctx.view.rebuild(ctx.merge.apply(committed, { validate: false }), ctx.schema);
+    ctx.view.rebuild(ctx.merge.apply(committed), ctx.schema);
   } else {
     // the database already answers from the derived snapshot: merge, then correct any drift
-    publishDrift(ctx, derived, ctx.merge.apply(committed, { validate: false }));
+    publishDrift(ctx, derived, ctx.merge.apply(committed));
   }
   // stamps stay above every op held (matters for session ids and restored wall clocks)
   let newest = '';

@@ -68,7 +68,7 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
         resolveInt: (n) => ctx.ids.gid(n),
       });
       if (item.draft !== undefined) envelope.draft = item.draft;
-      const changes = envelope.draft !== undefined ? null : ctx.merge.apply(envelope.ops, { validate: false });
+      const changes = envelope.draft !== undefined ? null : ctx.merge.apply(envelope.ops);
       done.push({ item, envelope, tempids, changes });
     } catch (e) {
       item.reject(e);

@@ -3,7 +3,8 @@
  * already durable, so these paths only merge in memory — nothing is written — and every tab's
  * state stays a function of the same op set.
  */
-import { checkEnvelope, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
+import type { HlcString, Op, TxEnvelope } from '@dataloom/core';
+import { checkEnvelope } from '@dataloom/protocol';
 import { announceDraft, publish, receiveStamp, type ReplicaContext } from './context.js';
 import type { ServerCursor, WireError } from './types.js';
 import { rollback } from './verdicts.js';
@@ -19,7 +20,7 @@ export function peerLocal(ctx: ReplicaContext, envelope: TxEnvelope): void {
     return;
   }
   const ops = envelope.ops.filter((o) => !ctx.merge.has(o.id));
-  publish(ctx, 'tab', [envelope.tx], ctx.merge.apply(ops, { validate: false }));
+  publish(ctx, 'tab', [envelope.tx], ctx.merge.apply(ops));
 }
 
 /** The syncing tab persisted remote envelopes: merge them. */
@@ -40,7 +41,7 @@ export function peerRemote(ctx: ReplicaContext, envelopes: readonly TxEnvelope[]
     }
   }
   ctx.cursor = cursor;
-  if (fresh.length) publish(ctx, 'tab', txs, ctx.merge.apply(fresh, { validate: false }));
+  if (fresh.length) publish(ctx, 'tab', txs, ctx.merge.apply(fresh));
 }
 
 /** The syncing tab recorded an acknowledgement: `tx` is no longer pending. */

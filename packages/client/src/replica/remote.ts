@@ -4,7 +4,8 @@
  * in one storage transaction. Their visible changes wait for the next macrotask before reaching
  * the views (remote coalescing, see `materialize.ts`).
  */
-import { checkEnvelope, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
+import type { HlcString, Op, TxEnvelope } from '@dataloom/core';
+import { checkEnvelope } from '@dataloom/protocol';
 import { publish, receiveStamp, storeMeta, type ReplicaContext } from './context.js';
 import type { ServerCursor } from './types.js';
 
@@ -35,5 +36,5 @@ export async function applyRemote(ctx: ReplicaContext, envelopes: readonly TxEnv
   ctx.cursor = cursor;
   ctx.events.persisted({ kind: 'remote', envelopes: [...envelopes], cursor });
   for (const d of draftEnvs) ctx.drafts.add(d);
-  if (fresh.length) publish(ctx, 'remote', txs, ctx.merge.apply(fresh, { validate: false }));
+  if (fresh.length) publish(ctx, 'remote', txs, ctx.merge.apply(fresh));
 }

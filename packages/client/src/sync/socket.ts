@@ -37,11 +37,3 @@ export function textOf(data: unknown): string {
   if (Array.isArray(data)) return data.map(textOf).join('');
   return String(data);
 }
-
-/** base64url of UTF-8 text (for the token subprotocol entry). */
-export function base64url(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}

@@ -15,8 +15,8 @@
 import { DataloomError, type HlcString, type TxEnvelope } from '@dataloom/core';
 import type { SyncTarget, WireError } from '../replica/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { ACKS_FEATURE, PROTOCOL_VERSION, SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, cursorPos, type ClientMsg, type ServerMsg } from './protocol.js';
-import { base64url, defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
+import { PROTOCOL_VERSION, clientProtocols, cursorPos, type ClientMsg, type ServerMsg } from '@dataloom/protocol';
+import { defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
 
 export interface SyncOptions {
   /** Server WebSocket URL, e.g. `ws://127.0.0.1:8787/`. */
@@ -194,9 +194,7 @@ export class SyncClient {
       const Ctor = this.opts.WebSocket ?? (await defaultSocketCtor());
       const tok = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
       if (seq !== this.connectSeq || this.stopped) return;
-      const protocols = [SUBPROTOCOL, ACKS_FEATURE];
-      if (tok) protocols.push(TOKEN_SUBPROTOCOL_PREFIX + base64url(tok));
-      const ws = new Ctor(this.opts.url, protocols);
+      const ws = new Ctor(this.opts.url, clientProtocols(tok));
       this.ws = ws;
       this.sent = new Set();
       this.openAcks = null;

@@ -2,6 +2,5 @@
 export type * from './types.js';
 export * from './schema.js';
 export * from './value.js';
-export * from './validate.js';
 export * from './state.js';
 export * from './translate.js';

@@ -30,7 +30,8 @@
  * - `:db.type/text`: the string of the Yjs document made of every visible `text` op newer than the
  *   last visible `retract` of `(r, a)`; absent when there is none.
  *
- * `:db.unique/value` is not enforced here (the server rejects violations); the merge never fails.
+ * `:db.unique/value` is not enforced here (the server rejects violations); the merge never fails
+ * on well-formed ops.
  *
  * Invariants: applying an op id twice is a no-op; the result (and {@link MergeState.encodeSnapshot})
  * is independent of the order ops were applied or removed in.
@@ -39,7 +40,6 @@ import * as Y from 'yjs';
 import type { GlobalId, HlcString, Op, WireValue } from './types.js';
 import { MergeSchema, mergeSchemaOf } from './schema.js';
 import { wireValueKey } from './value.js';
-import { checkOp } from './validate.js';
 import { decodableUpdate } from './text.js';
 
 export { base64ToBytes, bytesToBase64, decodableUpdate } from './text.js';
@@ -179,11 +179,11 @@ export class MergeState {
 
   /**
    * Adds ops (ids already held are skipped) and returns the visible changes, retractions first.
-   * Ops are validated first; a malformed op throws `ops/malformed` and nothing is applied.
+   * The ops must be well-formed: input from storage or the network is checked first, at the trust
+   * boundary, by the envelope rules of `@dataloom/protocol` (`checkEnvelope`).
    */
-  apply(ops: Iterable<Op>, options: { validate?: boolean } = {}): DatomChange[] {
+  apply(ops: Iterable<Op>): DatomChange[] {
     const list = Array.isArray(ops) ? (ops as Op[]) : [...ops];
-    if (options.validate !== false) for (const op of list) checkOp(op);
     const bulk = this.ents.size === 0;
     const dirty = new Set<GlobalId>();
     for (const op of list) {

@@ -10,9 +10,8 @@
  * applied exactly once, in log order. An accepted-but-uncommitted envelope leaves the state
  * `dirty`; the server then rebuilds the state from the store (see `server.ts`).
  */
-import type { Op, TxEnvelope, WireValue } from '@dataloom/core';
+import { parseHlc, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
 import type { Judge, LogEntry, Verdict } from '../storage/types.js';
-import { hlcMillis } from '../protocol/validate.js';
 import { SCHEMA_ATTRS, VALUE_TYPES, type AttrSpec } from './schema.js';
 
 interface Reg {
@@ -110,7 +109,7 @@ export class ServerState implements Judge {
 
   /** Pure decision (does not change state). */
   judge(env: TxEnvelope): Verdict {
-    const ms = hlcMillis(env.tx);
+    const ms = parseHlc(env.tx).ms;
     if (ms > this.now() + this.opts.maxClockDriftMs) {
       return reject('sync/clock-drift', `transaction stamp ${env.tx} is ${ms - this.now()} ms ahead of the server clock`, { tx: env.tx });
     }
@@ -184,7 +183,7 @@ export class ServerState implements Judge {
   }
 
   private apply(env: TxEnvelope): void {
-    const ms = hlcMillis(env.tx);
+    const ms = parseHlc(env.tx).ms;
     if (ms > this.maxMs) this.maxMs = ms;
     if (env.draft !== undefined) {
       let s = this.draftEntities.get(env.draft);

@@ -1,14 +1,11 @@
 /**
- * Hard limits on what a peer may send. Checked on the raw frame and on the decoded message before
- * anything else looks at it (see `validate.ts`). All are per connection.
+ * Hard limits, known to both ends. The envelope limits ({@link EnvelopeLimits}) bound one
+ * transaction and are part of the envelope rules (`envelope.ts`); the rest bound a connection and
+ * a server process. All are per connection unless said otherwise.
  */
-export interface Limits {
-  /** Largest accepted frame in bytes; larger frames close the connection with 1009. */
-  maxMessageBytes: number;
-  /** Deepest JSON nesting accepted in a frame (checked on the raw text before `JSON.parse`). */
-  maxDepth: number;
-  /** Transactions per `push` message. */
-  maxTxsPerPush: number;
+
+/** What one transaction envelope may hold. */
+export interface EnvelopeLimits {
   /** Operations per transaction. */
   maxOpsPerTx: number;
   /** `cas` checks per transaction. */
@@ -17,8 +14,17 @@ export interface Limits {
   maxStringLength: number;
   /** Longest id (entity ids, replica ids, draft ids). */
   maxIdLength: number;
-  /** Longest attribute name. */
+  /** Longest attribute name (and keyword value). */
   maxAttrLength: number;
+}
+
+export interface Limits extends EnvelopeLimits {
+  /** Largest accepted frame in bytes; larger frames close the connection with 1009. */
+  maxMessageBytes: number;
+  /** Deepest JSON nesting accepted in a frame (checked on the raw text before `JSON.parse`). */
+  maxDepth: number;
+  /** Transactions per `push` message. */
+  maxTxsPerPush: number;
   /** Token bucket: sustained messages per second per connection, and the burst size. */
   messagesPerSecond: number;
   messageBurst: number;
@@ -54,6 +60,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxClockDriftMs: 5 * 60_000,
 });
 
+/** Defaults overridden by `partial`; every limit must be a positive number (TypeError otherwise). */
 export function resolveLimits(partial?: Partial<Limits>): Limits {
   const out = { ...DEFAULT_LIMITS, ...(partial ?? {}) };
   for (const [k, v] of Object.entries(out)) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from './limits.js';
-import { ProtocolError, checkDepth, decodeClientMessage } from './validate.js';
+import { ProtocolError } from './errors.js';
+import { checkDepth, decodeClientMessage } from './decode.js';
 
 const L = { ...DEFAULT_LIMITS };
 const tx = '0000mwr2s6s6-0000-r1';

@@ -1,0 +1,113 @@
+/**
+ * Decoding of client frames with hard limits, in this order — each step runs only if the previous
+ * one passed, so hostile input never reaches code that trusts it:
+ * 1. size (the server's `ws` layer enforces `maxPayload` and closes with 1009 before we see it);
+ * 2. nesting depth, by a linear scan of the raw text (no recursion, no allocation);
+ * 3. `JSON.parse`;
+ * 4. the message schema: exact key sets, types, counts; every envelope through the envelope rules
+ *    (`envelope.ts`) with the limits.
+ * Any violation throws a {@link ProtocolError} (code `protocol/...`) carrying the close code.
+ */
+import { DataloomError, checkReplicaId } from '@dataloom/core';
+import { CURSOR_RE } from './cursor.js';
+import { checkEnvelope, exactKeys } from './envelope.js';
+import { ProtocolError } from './errors.js';
+import type { Limits } from './limits.js';
+import { CloseCode, type ClientMsg } from './messages.js';
+
+function fail(path: string, message: string, extra: Record<string, unknown> = {}): never {
+  throw new ProtocolError('protocol/invalid-message', `${path}: ${message}`, { path, ...extra });
+}
+
+function typeName(x: unknown): string {
+  return x === null ? 'null' : Array.isArray(x) ? 'array' : typeof x;
+}
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Runs a check of the envelope rules, turning its typed error into a protocol error. */
+function asProtocol<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof DataloomError && !(e instanceof ProtocolError)) {
+      throw new ProtocolError('protocol/invalid-message', e.message, { ...e.data, rule: e.code });
+    }
+    throw e;
+  }
+}
+
+/** Step 2: reject frames nested deeper than `maxDepth` without parsing them. */
+export function checkDepth(text: string, maxDepth: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > maxDepth) {
+        throw new ProtocolError('protocol/too-deep', `message nested deeper than ${maxDepth} levels`, { maxDepth });
+      }
+    } else if (c === 93 || c === 125) depth--;
+  }
+}
+
+function replicaId(x: unknown, path: string): string {
+  if (typeof x !== 'string') fail(path, `expected a string, got ${typeName(x)}`);
+  try {
+    return checkReplicaId(x);
+  } catch {
+    return fail(path, `malformed value ${JSON.stringify(x.slice(0, 80))}`);
+  }
+}
+
+/**
+ * Decode and validate one client text frame. Throws {@link ProtocolError}; never anything else.
+ * `byteLength` is the frame's size as received.
+ */
+export function decodeClientMessage(text: string, byteLength: number, limits: Limits): ClientMsg {
+  if (byteLength > limits.maxMessageBytes) {
+    throw new ProtocolError('protocol/too-big', `message of ${byteLength} bytes > ${limits.maxMessageBytes}`, { max: limits.maxMessageBytes }, CloseCode.tooBig);
+  }
+  checkDepth(text, limits.maxDepth);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ProtocolError('protocol/invalid-json', `message is not valid JSON: ${(e as Error).message.slice(0, 120)}`);
+  }
+  if (!isPlainObject(raw)) fail('$', `expected a message object, got ${typeName(raw)}`);
+  const msg = raw;
+  const t = msg['t'];
+  switch (t) {
+    case 'hello': {
+      asProtocol(() => exactKeys(msg, ['t', 'v', 'replica', 'cursor'], [], '$'));
+      if (typeof msg['v'] !== 'number' || !Number.isInteger(msg['v'])) fail('$.v', 'protocol version must be an integer');
+      const cursor = msg['cursor'];
+      if (cursor !== null && (typeof cursor !== 'string' || cursor.length > 33 || !CURSOR_RE.test(cursor))) {
+        fail('$.cursor', `malformed cursor ${JSON.stringify(String(cursor).slice(0, 40))}`);
+      }
+      return { t, v: msg['v'], replica: replicaId(msg['replica'], '$.replica'), cursor };
+    }
+    case 'push': {
+      asProtocol(() => exactKeys(msg, ['t', 'txs'], [], '$'));
+      const txs = msg['txs'];
+      if (!Array.isArray(txs)) fail('$.txs', `expected an array, got ${typeName(txs)}`);
+      if (txs.length === 0) fail('$.txs', 'empty push');
+      if (txs.length > limits.maxTxsPerPush) fail('$.txs', `too many transactions: got ${txs.length} > ${limits.maxTxsPerPush}`, { max: limits.maxTxsPerPush });
+      return { t, txs: txs.map((x, i) => asProtocol(() => checkEnvelope(x, limits, `$.txs[${i}]`))) };
+    }
+    case 'ping': {
+      asProtocol(() => exactKeys(msg, ['t', 'n'], [], '$'));
+      if (typeof msg['n'] !== 'number' || !Number.isSafeInteger(msg['n'])) fail('$.n', 'expected an integer');
+      return { t, n: msg['n'] };
+    }
+    default:
+      return fail('$.t', `unknown message type ${JSON.stringify(String(t).slice(0, 32))}`);
+  }
+}
