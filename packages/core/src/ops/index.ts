@@ -1,6 +1,7 @@
 /** Operations and merge rules: the replication layer of `@dataloom/core`. */
 export type * from './types.js';
 export * from './schema.js';
+export * from './schema-data.js';
 export * from './value.js';
 export * from './state.js';
 export * from './translate.js';

@@ -133,6 +133,19 @@ export class MergeState {
   members(e: GlobalId): GlobalId[] {
     return [...this.componentOf(e)];
   }
+  /** Whether any op held was written on entity `e` itself (visible or not). */
+  hasEntity(e: GlobalId): boolean {
+    const rec = this.ents.get(e);
+    return rec !== undefined && rec.minId !== NONE;
+  }
+  /** The ops held on entity `e` itself (not on the other members of its identity component). */
+  opsOf(e: GlobalId): Op[] {
+    const rec = this.ents.get(e);
+    if (rec === undefined) return [];
+    const out = rec.tombs.slice();
+    for (const l of rec.attrs.values()) out.push(...l);
+    return out;
+  }
   /** Whether `e` has any visible datom. */
   exists(e: GlobalId): boolean {
     return this.visible.has(this.rep(e));
@@ -316,23 +329,30 @@ export class MergeState {
    * the greatest one is superseded. Kept regardless: `retractEntity` and text ops, component
    * attributes (the cascade looks at past states), and each entity's least op (it decides the
    * unique-identity representative). History (`asOf`) below the frontier is lost with them.
+   *
+   * `perValue`: key every register by value, whatever the attribute's cardinality — then the ops
+   * kept still decide the same state if a later schema change turns cardinality one into many or
+   * back, or declares the attribute unique or a ref (not: a component or text attribute, whose
+   * rules look at past states).
    */
-  supersededBelow(frontier: HlcString): string[] {
+  supersededBelow(frontier: HlcString, options: { perValue?: boolean } = {}): string[] {
     const out: string[] = [];
+    const perValue = options.perValue === true;
     for (const rec of this.ents.values()) {
       for (const [a, list] of rec.attrs) {
         const s = this.schema.get(a);
         if (s.text || s.component) continue;
+        const byValue = perValue || s.many;
         const best = new Map<string, Op>();
         for (const op of list) {
-          if (op.tx >= frontier) continue;
-          const k = s.many ? (op.v === undefined ? '' : wireValueKey(op.v)) : '';
+          if (op.tx >= frontier || op.op === 'text') continue;
+          const k = byValue ? (op.v === undefined ? '' : wireValueKey(op.v)) : '';
           const b = best.get(k);
           if (!b || op.id > b.id) best.set(k, op);
         }
         for (const op of list) {
-          if (op.tx >= frontier || op.id === rec.minId) continue;
-          const k = s.many ? (op.v === undefined ? '' : wireValueKey(op.v)) : '';
+          if (op.tx >= frontier || op.id === rec.minId || op.op === 'text') continue;
+          const k = byValue ? (op.v === undefined ? '' : wireValueKey(op.v)) : '';
           if (best.get(k) !== op) out.push(op.id);
         }
       }

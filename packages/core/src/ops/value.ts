@@ -80,3 +80,39 @@ export function fromWireValue<R = GlobalId>(v: WireValue, ref: (id: GlobalId) =>
   if ('inst' in v) return new Date(v.inst);
   return new Uuid(v.uuid);
 }
+
+/**
+ * Whether wire value `v` is a value of `:db.type/<valueType>`; `null` (no declared type) accepts
+ * anything but a ref. Types without a wire form (`tuple`, `symbol`, `bytes`) accept nothing, and a
+ * `text` attribute takes Yjs updates (`text` ops), not plain values.
+ */
+export function wireValueHasType(v: WireValue, valueType: string | null): boolean {
+  const tag = typeof v === 'object' ? Object.keys(v)[0] : typeof v;
+  switch (valueType) {
+    case null:
+      return tag !== 'ref';
+    case 'ref':
+      return tag === 'ref';
+    case 'string':
+    case 'uri':
+      return tag === 'string';
+    case 'long':
+    case 'bigint':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'double':
+    case 'number':
+    case 'float':
+    case 'bigdec':
+      return tag === 'number';
+    case 'boolean':
+      return tag === 'boolean';
+    case 'instant':
+      return tag === 'inst';
+    case 'keyword':
+      return tag === 'kw';
+    case 'uuid':
+      return tag === 'uuid';
+    default:
+      return false;
+  }
+}
