@@ -3,7 +3,7 @@
  * the replica and its sync contract, the runtime's service, RPC host and method table, the
  * mirrored view, the tab bus and the sync client. Not a stable API: apps import `index.ts`.
  */
-export { Replica, schemaWithData, type ReplicaOptions, type ChangeBatch, type PersistedEvent } from './replica/replica.js';
+export { Replica, type ReplicaOptions, type ChangeBatch, type PersistedEvent } from './replica/replica.js';
 export type { SyncTarget, ServerCursor, LocalTxResult, ChangeOrigin, ReplicaEventMap, ReplicaEventName, Unsubscribe } from './replica/types.js';
 export { ClientService } from './runtime/service.js';
 export { serviceOf } from './runtime/client.js';

@@ -19,7 +19,7 @@ import type { ChangeOrigin, ServerCursor } from './types.js';
 export interface ReplicaContext {
   /** Constructor options that matter after construction. */
   readonly options: { sessionIds?: boolean; replicaId?: string; now?: () => number; maxDriftMs?: number };
-  /** The effective schema input: the app's plus schema-as-data found when loading (`schema-data.ts`). */
+  /** The effective schema input: the app's plus schema-as-data found when loading (core's `schemaWithData`). */
   schema: unknown;
   /** The op set under the merge rules (replaced once while loading, when the schema grows). */
   merge: MergeState;

@@ -11,6 +11,7 @@ import {
   MergeState,
   newReplicaId,
   parseHlc,
+  schemaWithData,
   wireValueKey,
   type DatomChange,
   type GlobalId,
@@ -20,7 +21,6 @@ import {
 } from '@dataloom/core';
 import type { DerivedSnapshot } from '../store/types.js';
 import { publish, storeMeta, type ReplicaContext } from './context.js';
-import { schemaWithData } from './schema-data.js';
 
 /** The whole cold start (the first job of the serial queue). `readable` opens at the latest when it ends. */
 export async function load(ctx: ReplicaContext): Promise<void> {

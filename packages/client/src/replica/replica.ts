@@ -14,7 +14,7 @@
  * | remote envelopes | `remote.ts` |
  * | other tabs' writes | `peers.ts` |
  * | visible changes → dataflow (flush scheduling, remote coalescing) | `materialize.ts` |
- * | cold start | `load.ts`, `schema-data.ts` |
+ * | cold start | `load.ts` (schema as data: core's `schemaWithData`) |
  * | `asOf` / `since` / history | `history.ts` |
  * | drafts | `drafts.ts` |
  * | store writes, storage faults, compaction | `durable.ts`, `compaction.ts` |
@@ -44,7 +44,6 @@ import type { ReplicaEventMap, ReplicaEventName, ServerCursor, SyncTarget, Unsub
 import { acknowledge, reject, writeAcks } from './verdicts.js';
 
 export type { ChangeBatch, PersistedEvent } from './events.js';
-export { schemaWithData } from './schema-data.js';
 
 export interface ReplicaOptions {
   /** Schema input (DataScript style), shared by the merge rules and the database. */
