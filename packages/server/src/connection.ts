@@ -6,7 +6,7 @@
  * envelopes are queued for commit in order and answered in order. Commits are pipelined: the
  * chain does not wait for one push to be durable before queueing the next.
  */
-import { DataloomError, type TxEnvelope } from '@dataloom/core';
+import { DataloomError, SCHEMA_ATTRS, type TxEnvelope } from '@dataloom/core';
 import type { WebSocket } from 'ws';
 import {
   CloseCode,
@@ -25,7 +25,6 @@ import {
 import type { AppendOutcome } from './storage/types.js';
 import { TokenBucket } from './node/rate-limit.js';
 import type { ServerDbView, SyncNode } from './node/sync-node.js';
-import { SCHEMA_ATTRS } from './state/schema.js';
 
 /** `authorizeWrite(user, tx, db)`: may the authenticated `user` write `tx`? Throw a DataloomError for a custom reason. */
 export type AuthorizeWrite = (user: unknown, tx: TxEnvelope, db: ServerDbView) => boolean | Promise<boolean>;

@@ -9,5 +9,5 @@ export type { ServerStore, LogEntry, Judge, Verdict, AppendOutcome, AppendResult
 export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite.js';
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres.js';
 export { openStore } from './storage/open.js';
-export { parseSchema, attrEntityId, type AttrSpec } from './state/schema.js';
 export { readSchemaFile } from './schema-file.js';
+export type { CommittedEntry } from './state/server-state.js';

@@ -3,9 +3,8 @@
  * from a file): EDN, or JSON when the name ends in `.json`. Every failure names the file — a
  * missing file, a syntax error (with line and column), or a schema the server refuses.
  */
-import { DataloomError } from '@dataloom/core';
+import { DataloomError, schemaAsData } from '@dataloom/core';
 import { readFileSync } from 'node:fs';
-import { parseSchema } from './state/schema.js';
 
 /**
  * The schema in `file`, checked by the server's rules, as the text/data `createServer({ schema })`
@@ -22,7 +21,7 @@ export function readSchemaFile(file: string): unknown {
   }
   try {
     const schema: unknown = file.endsWith('.json') ? JSON.parse(text) : text;
-    parseSchema(schema); // refuse a bad schema here, with the file's name
+    schemaAsData(schema); // the reader createServer uses: refuse a bad schema here, with the file's name
     return schema;
   } catch (e) {
     const data = e instanceof DataloomError ? (e.data as Record<string, unknown>) : {};

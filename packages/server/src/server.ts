@@ -12,7 +12,7 @@
  * 3. **authenticate(token, req)** → a user value (anything truthy) or null/false/throw → HTTP 401.
  *    Without `authenticate` every connection is anonymous (`user = null`): development only.
  */
-import { DataloomError } from '@dataloom/core';
+import { DataloomError, schemaAsData } from '@dataloom/core';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
@@ -22,7 +22,6 @@ import { Connection, type AuthorizeWrite } from './connection.js';
 import { checkStaticDir, createHttpHandler } from './http/static.js';
 import { SyncNode } from './node/sync-node.js';
 import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, offersFeature, resolveLimits, tokenFromProtocols, type Limits } from '@dataloom/protocol';
-import { parseSchema } from './state/schema.js';
 import { openStore } from './storage/open.js';
 import type { ServerStore } from './storage/types.js';
 
@@ -82,7 +81,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
   const node = new SyncNode(store, {
     nodeId,
     maxClockDriftMs: limits.maxClockDriftMs,
-    schema: parseSchema(options.schema),
+    schema: schemaAsData(options.schema),
     pollMs: options.pollMs ?? (store.kind === 'postgres' ? 1000 : 0),
   });
   await node.start();

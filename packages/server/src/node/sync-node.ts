@@ -5,23 +5,25 @@
  * Everything that changes `state` or `tail` runs on one {@link Serial} queue, so the state always
  * reflects a prefix of the log, applied in order.
  */
-import type { Op, TxEnvelope, WireValue } from '@dataloom/core';
-import type { AppendOutcome, ServerStore } from '../storage/types.js';
-import { ServerState, wireKey } from '../state/server-state.js';
-import { attrEntityId, type AttrSpec } from '../state/schema.js';
+import type { GlobalId, MergeSchema, MergeState, TxEnvelope, WireValue } from '@dataloom/core';
+import type { AppendOutcome, LogEntry, ServerStore } from '../storage/types.js';
+import { ServerState, type CommittedEntry } from '../state/server-state.js';
+import { schemaBootstrapOps } from '../state/bootstrap.js';
 import { LogTail, type TailEntry } from './log-tail.js';
 import { Serial } from './serial.js';
 
 export interface SyncNodeOptions {
   nodeId: string;
   maxClockDriftMs: number;
-  /** Schema the server is started with; written to the log where it differs (schema is data). */
-  schema: Map<string, AttrSpec>;
+  /** Schema the server is started with (`schemaAsData` form); written to the log where it differs. */
+  schema: ReadonlyMap<string, ReadonlyMap<string, WireValue>>;
   /** Largest number of envelopes committed in one storage transaction. */
   maxBatch?: number;
   /** Poll the store head this often (ms) as a safety net for missed notifications; 0 = never. */
   pollMs?: number;
   tailCapacity?: number;
+  /** See `ServerStateOptions.compactEvery`. */
+  compactEvery?: number;
 }
 
 interface Pending {
@@ -32,10 +34,14 @@ interface Pending {
 
 /** Read-only view of the committed state, given to `authorizeWrite`. */
 export interface ServerDbView {
-  /** Current (last-writer-wins) value of `(e, a)`, or null. */
-  value(e: string, a: string): WireValue | null;
-  hasEntity(e: string): boolean;
-  readonly schema: ReadonlyMap<string, AttrSpec>;
+  /** Current value of cardinality-one `(e, a)` under the merge rules, or null. */
+  value(e: GlobalId, a: string): WireValue | null;
+  /** Whether any committed op was written on `e`. */
+  hasEntity(e: GlobalId): boolean;
+  /** The merge-relevant schema (schema as data included). */
+  readonly schema: MergeSchema;
+  /** The merged database itself (core's `MergeState`): read it, never apply to it. */
+  readonly db: MergeState;
   readonly head: number;
 }
 
@@ -53,8 +59,11 @@ export class SyncNode {
   /** Identity of the log (see `ServerStore.logId`). */
   logId = '';
 
+  private readonly committedListeners = new Set<(e: CommittedEntry) => void>();
+  private readonly resetListeners = new Set<(state: ServerState) => void>();
+
   constructor(readonly store: ServerStore, private readonly opts: SyncNodeOptions) {
-    this.state = new ServerState({ maxClockDriftMs: opts.maxClockDriftMs });
+    this.state = new ServerState(this.stateOptions());
     this.tail = new LogTail(opts.tailCapacity ?? 20_000);
     this.serverReplica = 'server_' + opts.nodeId.replace(/[^0-9A-Za-z_]/g, '_').slice(0, 50);
   }
@@ -65,7 +74,33 @@ export class SyncNode {
 
   get view(): ServerDbView {
     const s = this.state;
-    return { value: (e, a) => s.value(e, a), hasEntity: (e) => s.hasEntity(e), schema: s.schema, head: s.head };
+    return { value: (e, a) => s.value(e, a), hasEntity: (e) => s.hasEntity(e), schema: s.schema, db: s.merged, head: s.head };
+  }
+
+  private stateOptions() {
+    return {
+      maxClockDriftMs: this.opts.maxClockDriftMs,
+      compactEvery: this.opts.compactEvery,
+      onCommit: (e: CommittedEntry) => {
+        for (const fn of this.committedListeners) fn(e);
+      },
+    };
+  }
+
+  /**
+   * Every envelope committed to the log, in log order, with the datoms it changed in the merged
+   * database — once durable (own commits) or once seen (other nodes' commits). After
+   * {@link onReset} the feed continues from the new state's head.
+   */
+  onCommitted(fn: (entry: CommittedEntry) => void): () => void {
+    this.committedListeners.add(fn);
+    return () => this.committedListeners.delete(fn);
+  }
+
+  /** The state was rebuilt from the store (start, storage failure, schema history): read it afresh. */
+  onReset(fn: (state: ServerState) => void): () => void {
+    this.resetListeners.add(fn);
+    return () => this.resetListeners.delete(fn);
   }
 
   async start(): Promise<void> {
@@ -138,6 +173,7 @@ export class SyncNode {
         this.tail.push(r.entries);
         batch.forEach((b, i) => b.resolve(r.outcomes[i]!));
         if (r.entries.length > 0) this.emitNew();
+        if (this.state.stale) await this.rebuild();
       } catch (e) {
         for (const b of batch) b.reject(e);
         // The judge may have applied envelopes that were never committed: start over from the store.
@@ -155,21 +191,23 @@ export class SyncNode {
         this.state.catchUp(entries);
         this.tail.push(entries);
         this.emitNew();
+        if (this.state.stale) await this.rebuild();
         if (entries.length < 1000) return;
       }
     });
   }
 
   private async rebuild(): Promise<void> {
-    const state = new ServerState({ maxClockDriftMs: this.opts.maxClockDriftMs });
+    const all: LogEntry[] = [];
     for (;;) {
-      const entries = await this.store.readSince(state.head, 5000);
+      const entries = await this.store.readSince(all.length === 0 ? 0 : all[all.length - 1]!.pos, 5000);
       if (entries.length === 0) break;
-      state.catchUp(entries);
-      this.tail.push(entries.slice(-1000));
+      for (const e of entries) all.push(e);
     }
+    const state = ServerState.fromLog(all, this.stateOptions());
     this.state = state;
     this.tail.reset(state.head);
+    for (const fn of this.resetListeners) fn(state);
   }
 
   /** Entries after `after` (from the tail, else from the store), at most `limit`. */
@@ -190,21 +228,7 @@ export class SyncNode {
   /** Write the configured schema where the logged schema differs. */
   private async bootstrapSchema(): Promise<void> {
     const tx = this.nextStamp();
-    const ops: Op[] = [];
-    const add = (e: string, a: string, v: WireValue) => ops.push({ id: `${tx}/${ops.length}`, tx, e, op: 'add', a, v });
-    for (const [ident, want] of this.opts.schema) {
-      const have = this.state.schema.get(ident);
-      const e = this.state.entityOfIdent(ident) ?? attrEntityId(ident);
-      const same = (a: string, v: WireValue | null) => wireKey(this.state.value(e, a)) === wireKey(v);
-      const kw = (k: string) => ({ kw: k });
-      if (!have) add(e, 'db/ident', kw(ident));
-      if (want.valueType && !same('db/valueType', kw('db.type/' + want.valueType))) add(e, 'db/valueType', kw('db.type/' + want.valueType));
-      if (!same('db/cardinality', kw('db.cardinality/' + want.cardinality))) add(e, 'db/cardinality', kw('db.cardinality/' + want.cardinality));
-      if (want.unique && !same('db/unique', kw('db.unique/' + want.unique))) add(e, 'db/unique', kw('db.unique/' + want.unique));
-      if (!want.unique && have?.unique) ops.push({ id: `${tx}/${ops.length}`, tx, e, op: 'retract', a: 'db/unique' });
-      if (want.isComponent !== (have?.isComponent ?? false)) add(e, 'db/isComponent', want.isComponent);
-      if (want.index !== (have?.index ?? false)) add(e, 'db/index', want.index);
-    }
+    const ops = schemaBootstrapOps(this.opts.schema, this.state, tx);
     if (ops.length === 0) return;
     const outcome = await this.submit({ tx, replica: this.serverReplica, ops });
     if (outcome.status === 'rejected') throw new Error(`schema bootstrap rejected: ${outcome.code} ${outcome.message}`);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Op, TxEnvelope, WireValue } from '@dataloom/core';
+import { attrEntityId, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
 import { ServerState } from './server-state.js';
-import { attrEntityId } from './schema.js';
 
 let c = 0;
 const NOW = 1_800_000_000_000;
@@ -36,8 +35,9 @@ const code = (v: ReturnType<ServerState['check']>) => (v.ok ? 'ok' : v.code);
 describe('ServerState (the server-side judge)', () => {
   it('derives the schema from schema ops', () => {
     const s = state();
-    expect(s.schema.get('p/email')).toMatchObject({ valueType: 'string', unique: 'value', cardinality: 'one' });
-    expect(s.schema.get('p/friend')).toMatchObject({ valueType: 'ref', cardinality: 'many' });
+    // core's merge schema (MergeAttr): the same facts as the server's former AttrSpec
+    expect(s.schema.get('p/email')).toMatchObject({ valueType: 'string', uniqueValue: true, many: false });
+    expect(s.schema.get('p/friend')).toMatchObject({ valueType: 'ref', many: true });
   });
 
   it('checks value types, text ops and refs', () => {
@@ -113,4 +113,63 @@ describe('ServerState (the server-side judge)', () => {
     expect(code(s.check(tx([{ e: 'r1.e', op: 'add', a: 'p/friend', v: { ref: 'r1.d' } }], { draft: 'form1' })))).toBe('ok');
     expect(code(s.check(tx([{ e: 'r1.e', op: 'add', a: 'p/friend', v: { ref: 'r1.d' } }])))).toBe('sync/unknown-ref');
   });
+
+  it('unique values are judged on the merged result: moving a value within one transaction is fine', () => {
+    const s = state();
+    expect(code(s.check(tx([{ e: 'r1.a', op: 'add', a: 'p/email', v: 'x@y' }])))).toBe('ok');
+    expect(code(s.check(tx([{ e: 'r1.a', op: 'retract', a: 'p/email' }, { e: 'r1.b', op: 'add', a: 'p/email', v: 'x@y' }])))).toBe('ok');
+    expect(s.value('r1.b', 'p/email')).toBe('x@y');
+    // an older write that loses its register to the retract holds nothing: accepted, still one holder
+    expect(code(s.check(tx([{ e: 'r1.a', op: 'add', a: 'p/email', v: 'x@y' }], {}, NOW - 50_000)))).toBe('ok');
+    expect(s.value('r1.a', 'p/email')).toBe(null);
+    expect(code(s.check(tx([{ e: 'r1.c', op: 'add', a: 'p/email', v: 'x@y' }])))).toBe('sync/unique');
+  });
+
+  it('reports every applied envelope once, in order, with the datoms it changed', () => {
+    const seen: Array<{ pos: number; changes: string[] }> = [];
+    const s = new ServerState({ maxClockDriftMs: 60_000, now: () => NOW, onCommit: (c) => seen.push({ pos: c.pos, changes: c.changes.map((d) => `${d.added ? '+' : '-'}${d.e} ${d.a} ${JSON.stringify(d.v)}`) }) });
+    const a = tx([{ e: 'r1.a', op: 'add', a: 'p/n', v: 1 }]);
+    const b = tx([{ e: 'r1.a', op: 'add', a: 'p/n', v: 2 }]);
+    expect(code(s.check(a))).toBe('ok');
+    expect(code(s.check(b))).toBe('ok');
+    expect(seen).toEqual([]); // not committed yet
+    s.settle([{ pos: 1, env: a }, { pos: 2, env: b }]);
+    s.catchUp([{ pos: 3, env: tx([{ e: 'r1.a', op: 'retractEntity' }]) }]);
+    expect(seen).toEqual([
+      { pos: 1, changes: ['+r1.a p/n 1'] },
+      { pos: 2, changes: ['-r1.a p/n 1', '+r1.a p/n 2'] },
+      { pos: 3, changes: ['-r1.a p/n 2'] },
+    ]);
+    expect(s.head).toBe(3);
+    expect(s.dirty).toBe(false);
+  });
+
+  it('compaction drops superseded ops without changing what is visible, now or after late writes and schema changes', () => {
+    const s = new ServerState({ maxClockDriftMs: 60_000, now: () => NOW, compactEvery: 1 });
+    let pos = 0;
+    const commit = (e: TxEnvelope) => {
+      expect(code(s.check(e))).toBe('ok');
+      s.settle([{ pos: ++pos, env: e }]);
+    };
+    for (let i = 0; i < 20; i++) commit(tx([{ e: 'r1.a', op: 'add', a: 'q/v', v: i % 3 }], {}, NOW - 1000 + i));
+    expect(s.merged.size).toBeLessThan(20);
+    expect(s.value('r1.a', 'q/v')).toBe(19 % 3);
+    commit(tx([{ e: 'r1.a', op: 'add', a: 'q/v', v: 99 }], {}, NOW - 2000)); // late and older: loses
+    expect(s.value('r1.a', 'q/v')).toBe(19 % 3);
+    // cardinality one → many: every value ever current again by its own last write
+    const e = attrEntityId('q/v');
+    commit(tx([{ e, op: 'add', a: 'db/ident', v: kw('q/v') }, { e, op: 'add', a: 'db/cardinality', v: kw('db.cardinality/many') }]));
+    expect(s.merged.values('r1.a', 'q/v')).toEqual([0, 1, 2, 99]);
+    // a component needs history the state no longer has
+    const h = attrEntityId('q/home');
+    expect(code(s.check(tx([{ e: h, op: 'add', a: 'db/ident', v: kw('q/home') }, { e: h, op: 'add', a: 'db/valueType', v: kw('db.type/ref') }, { e: h, op: 'add', a: 'db/isComponent', v: true }])))).toBe('sync/schema-history');
+  });
+
+  it('refuses a schema definition that would not validate', () => {
+    const s = state();
+    const e = attrEntityId('p/name');
+    expect(code(s.check(tx([{ e, op: 'add', a: 'db/isComponent', v: true }])))).toBe('sync/schema-invalid');
+    expect(s.schema.get('p/name').component).toBe(false);
+  });
 });
+

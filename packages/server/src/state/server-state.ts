@@ -1,42 +1,86 @@
 /**
- * What a server node knows of the committed log, kept in memory to judge new transactions:
- * the schema (derived from schema ops), the last-writer-wins value of every `(e, a)` (for `cas`),
- * `retractEntity` tombstones, and the set of known entities (for ref checks).
+ * What a server node knows of the committed log: the database it denotes, held as core's
+ * {@link MergeState} — the same merge code and schema reader the replicas run — plus what judging
+ * needs besides (who holds `:db.unique/value` values, the entities of drafts). It is the
+ * {@link Judge} handed to `ServerStore.append`, so every check runs under the store's writer lock
+ * against a state that includes everything committed before (by any node).
  *
- * It is the {@link Judge} handed to `ServerStore.append`, so every check runs under the store's
- * writer lock against a snapshot that includes everything committed before (by any node).
+ * Judging an envelope is "would every replica accept and merge this" by construction: the
+ * envelope rules of `@dataloom/protocol`, then the server's checks (`judge.ts`) against the merged
+ * state, then the envelope is merged and the result checked for uniqueness; a rejected envelope's
+ * ops are removed again (the state is a function of its op set, so that restores it exactly).
  *
- * Invariant: `head` is the highest log position whose envelope has been applied. Envelopes are
- * applied exactly once, in log order. An accepted-but-uncommitted envelope leaves the state
- * `dirty`; the server then rebuilds the state from the store (see `server.ts`).
+ * Schema is data (`@dataloom/core` `schema-data.ts`): an envelope that changes the merge-relevant
+ * schema makes a new merge state with the new schema, rebuilt from the ops held.
+ *
+ * Every envelope applied to the committed view is reported once, in log order, with the datoms
+ * it changed ({@link CommittedEntry}) — the feed a server-side query engine follows.
+ *
+ * Invariant: `head` is the highest log position applied. Envelopes are applied exactly once, in
+ * log order. An accepted-but-uncommitted envelope leaves the state `dirty`; the node then rebuilds
+ * the state from the store (see `sync-node.ts`).
  */
-import { parseHlc, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import {
+  MergeSchema,
+  MergeState,
+  dataMergeSchema,
+  parseHlc,
+  schemaFromDatoms,
+  schemaOps,
+  type DatomChange,
+  type GlobalId,
+  type MergeAttr,
+  type Op,
+  type TxEnvelope,
+  type VisibleDatom,
+  type WireValue,
+  wireValueKey,
+} from '@dataloom/core';
+import { checkEnvelope } from '@dataloom/protocol';
 import type { Judge, LogEntry, Verdict } from '../storage/types.js';
-import { SCHEMA_ATTRS, VALUE_TYPES, type AttrSpec } from './schema.js';
+import { checkCas, checkData, checkSchemaValues, reject, touchesSchema } from './judge.js';
+import { UniqueIndex } from './unique-index.js';
 
-interface Reg {
-  /** `${tx}/${index}` compares as the op order (tx first, then position in it). */
-  order: string;
-  retracted: boolean;
-  v: WireValue | undefined;
-}
-
-const SEP = '\u0000';
-
-/** Canonical string of a wire value, for equality. */
-export function wireKey(v: WireValue | null | undefined): string {
-  return v === undefined || v === null ? 'nil' : JSON.stringify(v);
-}
-
-function opOrder(op: Op, index: number): string {
-  // Index zero-padded so "tx/10" sorts after "tx/9".
-  return op.tx + '/' + index.toString(36).padStart(4, '0');
+/** One envelope applied to the committed view, with the visible datoms it changed. */
+export interface CommittedEntry {
+  pos: number;
+  env: TxEnvelope;
+  /** Retractions first, then additions; empty for drafts (kept out of the committed view). */
+  changes: readonly DatomChange[];
 }
 
 export interface ServerStateOptions {
   /** Reject transactions stamped more than this many ms ahead of `now()`. */
   maxClockDriftMs: number;
   now?: () => number;
+  /**
+   * Drop superseded ops (older values of a register) after this many ops were added since the
+   * last time; 0 never. Keeps memory proportional to the database rather than to its history.
+   */
+  compactEvery?: number;
+  /** Called for every envelope applied to the committed view, in log order. */
+  onCommit?: (entry: CommittedEntry) => void;
+}
+
+/** A merge state with its uniqueness index. */
+interface Db {
+  merge: MergeState;
+  unique: UniqueIndex;
+}
+
+function dbOf(schema: MergeSchema, ops: Iterable<Op>): Db {
+  const merge = new MergeState(schema);
+  merge.apply([...ops]);
+  return { merge, unique: UniqueIndex.of(merge) };
+}
+
+/** The first attribute whose new facts need op history the state may have dropped. */
+function needsHistory(from: MergeSchema, to: MergeSchema): string | null {
+  for (const [a, t] of to.entries()) {
+    const f: MergeAttr = from.get(a);
+    if ((t.component && !f.component) || (t.text && !f.text)) return a;
+  }
+  return null;
 }
 
 export class ServerState implements Judge {
@@ -44,313 +88,253 @@ export class ServerState implements Judge {
   head = 0;
   /** True after `check` accepted an envelope that is not yet known to be committed. */
   dirty = false;
-  private readonly regs = new Map<string, Reg>();
-  private readonly tombs = new Map<string, string>();
-  private readonly entities = new Set<string>();
-  private readonly draftEntities = new Map<string, Set<string>>();
-  private readonly identOf = new Map<string, string>();
-  /** For `:db.unique/value` attributes: attribute → value key → entity holding it. */
-  private readonly uniqueHolders = new Map<string, Map<string, string>>();
-  /** Effective schema: attribute ident → spec. */
-  readonly schema = new Map<string, AttrSpec>();
+  /** True when a committed schema change needed history this state had compacted: rebuild from the store. */
+  stale = false;
+  /** Highest wall-clock ms of any applied stamp. */
+  maxMs = 0;
+  private db: Db;
+  /** Entities that ever held a schema attribute. */
+  private readonly schemaEntities = new Set<GlobalId>();
+  /** Draft id → entities its envelopes wrote (for refs within the draft). */
+  private readonly drafts = new Map<string, Set<GlobalId>>();
+  /** Accepted by `check`, waiting for `settle` to learn their positions. */
+  private pending: Array<{ env: TxEnvelope; changes: readonly DatomChange[] }> = [];
+  private compacted = false;
+  private sinceCompaction = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: ServerStateOptions) {
     this.now = opts.now ?? Date.now;
+    this.db = { merge: new MergeState(), unique: new UniqueIndex(new MergeSchema()) };
   }
 
-  /** Current value of `(e, a)` under LWW (cardinality-one view), or null. */
-  value(e: string, a: string): WireValue | null {
-    const r = this.regs.get(e + SEP + a);
-    if (!r || r.retracted) return null;
-    const tomb = this.tombs.get(e);
-    if (tomb !== undefined && tomb > r.order) return null;
-    return r.v ?? null;
+  /** A state holding `entries` (a prefix of the log, in order), built in one pass. */
+  static fromLog(entries: readonly LogEntry[], opts: ServerStateOptions): ServerState {
+    const s = new ServerState(opts);
+    const ops: Op[] = [];
+    for (const { pos, env } of entries) {
+      s.head = pos;
+      s.noteStamp(env);
+      if (env.draft !== undefined) s.noteDraft(env);
+      else for (const op of env.ops) ops.push(op);
+    }
+    s.db = dbOf(dataMergeSchema(ops), ops);
+    for (const op of schemaOps(ops)) s.schemaEntities.add(op.e);
+    s.sinceCompaction = ops.length;
+    return s;
   }
 
-  /** Highest wall-clock ms of any applied stamp. */
-  maxMs = 0;
+  // ---- reading (the committed view; between `check` and `settle` it includes accepted envelopes)
 
-  /** The schema entity that defines attribute `ident`, if any. */
-  entityOfIdent(ident: string): string | undefined {
-    for (const [e, i] of this.identOf) if (i === ident) return e;
-    return undefined;
+  /** The merged database. Read it; never apply to it. */
+  get merged(): MergeState {
+    return this.db.merge;
+  }
+  get schema(): MergeSchema {
+    return this.db.merge.schema;
+  }
+  /** The value of cardinality-one `(e, a)` (the least visible value for many), or null. */
+  value(e: GlobalId, a: string): WireValue | null {
+    return this.db.merge.values(e, a)[0] ?? null;
+  }
+  /** Whether any committed op was written on `e`. */
+  hasEntity(e: GlobalId): boolean {
+    return this.db.merge.hasEntity(e);
+  }
+  /** The entity defining attribute `ident` as data, or null. */
+  attributeEntity(ident: string): GlobalId | null {
+    return this.db.merge.lookup('db/ident', { kw: ident });
   }
 
-  /** Whether any committed op mentions entity `e`. */
-  hasEntity(e: string): boolean {
-    return this.entities.has(e);
-  }
-
-  // ---- Judge ----
+  // ---- Judge
 
   catchUp(entries: readonly LogEntry[]): void {
     for (const { pos, env } of entries) {
       if (pos <= this.head) continue;
-      this.apply(env);
+      const changes = this.applyCommitted(env);
       this.head = pos;
+      this.opts.onCommit?.({ pos, env, changes });
     }
   }
 
-  /** Mark entries (already applied by `check`) as committed. */
+  /** Entries (already applied by `check` or `catchUp`) are committed: learn their positions. */
   settle(entries: readonly LogEntry[]): void {
-    for (const { pos } of entries) if (pos > this.head) this.head = pos;
-    this.dirty = false;
+    for (const { pos, env } of entries) {
+      if (pos <= this.head) continue;
+      const p = this.pending.shift();
+      if (!p || p.env.tx !== env.tx) throw new Error(`settle: entry ${pos} (${env.tx}) was not judged by this state`);
+      this.head = pos;
+      this.opts.onCommit?.({ pos, env, changes: p.changes });
+    }
+    this.dirty = this.pending.length > 0;
+    if (!this.dirty) this.maybeCompact();
   }
 
   check(env: TxEnvelope): Verdict {
     const v = this.judge(env);
-    if (v.ok) {
-      this.apply(env);
-      this.dirty = true;
-    }
+    if (v.ok) this.dirty = true;
     return v;
   }
 
-  /** Pure decision (does not change state). */
-  judge(env: TxEnvelope): Verdict {
-    const ms = parseHlc(env.tx).ms;
-    if (ms > this.now() + this.opts.maxClockDriftMs) {
-      return reject('sync/clock-drift', `transaction stamp ${env.tx} is ${ms - this.now()} ms ahead of the server clock`, { tx: env.tx });
-    }
-    // Schema ops first: validate their values and compute the schema this transaction sees.
-    const local = new Map<string, Map<string, WireValue | undefined>>();
-    for (const op of env.ops) {
-      if (op.a === undefined || !SCHEMA_ATTRS.has(op.a)) continue;
-      const err = checkSchemaOp(op);
-      if (err) return err;
-      let m = local.get(op.e);
-      if (!m) local.set(op.e, (m = new Map()));
-      m.set(op.a, op.op === 'add' ? op.v : undefined);
-    }
-    const txSchema = local.size > 0 ? this.schemaWith(local) : null;
-    const spec = (a: string) => txSchema?.get(a) ?? this.schema.get(a);
+  // ---- internals
 
-    const created = new Set<string>();
-    for (const op of env.ops) created.add(op.e);
-    const draftKnown = env.draft ? this.draftEntities.get(env.draft) : undefined;
-    const oneSeen = new Set<string>();
-    const uniqueInTx = new Map<string, string>();
-    for (const op of env.ops) {
-      if (op.op === 'retractEntity' || op.a === undefined || SCHEMA_ATTRS.has(op.a)) continue;
-      if (op.a.startsWith('db/') && op.a !== 'db/ident') {
-        return reject('sync/schema-mismatch', `attribute :${op.a} is reserved`, { op: op.id, a: op.a });
-      }
-      const s = spec(op.a);
-      const type = s?.valueType ?? null;
-      if (op.op === 'text') {
-        if (type !== 'text') return reject('sync/schema-mismatch', `text update on :${op.a}, which is not :db.type/text`, { op: op.id, a: op.a });
-        continue;
-      }
-      if (op.v === undefined) continue; // retract of the (e, a) value
-      const tErr = checkType(op, type);
-      if (tErr) return tErr;
-      if (type === 'ref') {
-        const target = (op.v as { ref: string }).ref;
-        if (!this.entities.has(target) && !created.has(target) && !draftKnown?.has(target)) {
-          return reject('sync/unknown-ref', `:${op.a} refers to unknown entity ${target}`, { op: op.id, a: op.a, ref: target });
+  private judge(input: TxEnvelope): Verdict {
+    let env: TxEnvelope;
+    try {
+      env = checkEnvelope(input);
+    } catch (e) {
+      const err = e as { code: string; message: string; data?: Record<string, unknown> };
+      return reject(err.code, err.message, err.data);
+    }
+    const ms = parseHlc(env.tx).ms;
+    const now = this.now();
+    if (ms > now + this.opts.maxClockDriftMs) {
+      return reject('sync/clock-drift', `transaction stamp ${env.tx} is ${ms - now} ms ahead of the server clock`, { tx: env.tx });
+    }
+    const merge = this.db.merge;
+    if (env.draft !== undefined) {
+      // Drafts stay out of the committed view: judged against it, then only remembered.
+      const mine = this.drafts.get(env.draft);
+      const known = (e: GlobalId) => merge.hasEntity(e) || mine?.has(e) === true;
+      const bad = checkSchemaValues(env) ?? checkData(env, merge.schema, known) ?? checkCas(env, merge);
+      if (bad) return bad;
+      this.noteStamp(env);
+      this.noteDraft(env);
+      this.pending.push({ env, changes: [] });
+      return { ok: true };
+    }
+    const schemaTouched = env.ops.some((op) => touchesSchema(op, this.schemaEntities));
+    let db = this.db;
+    if (schemaTouched) {
+      const bad = checkSchemaValues(env);
+      if (bad) return bad;
+      const next = this.schemaAfter(env, true);
+      if (!next.ok) return next.verdict;
+      if (!next.schema.sameAs(merge.schema)) {
+        const attr = this.compacted ? needsHistory(merge.schema, next.schema) : null;
+        if (attr !== null) {
+          return reject('sync/schema-history', `making :${attr} a component or text attribute needs the full op history; restart the server with the new schema`, { a: attr });
         }
-      }
-      if (op.op === 'add' && s?.unique === 'value' && s.cardinality === 'one') {
-        const vk = wireKey(op.v);
-        const k = op.a + SEP + vk;
-        const holder = this.uniqueHolders.get(op.a)?.get(vk) ?? uniqueInTx.get(k);
-        if (holder !== undefined && holder !== op.e && (uniqueInTx.get(k) === holder || wireKey(this.value(holder, op.a)) === vk)) {
-          return reject('sync/unique', `:${op.a} ${vk.slice(0, 80)} is already held by entity ${holder} (:db.unique/value)`, { op: op.id, a: op.a, holder });
-        }
-        uniqueInTx.set(k, op.e);
-      }
-      if (op.op === 'add' && (s?.cardinality ?? 'one') === 'one') {
-        const k = op.e + SEP + op.a;
-        if (oneSeen.has(k)) return reject('sync/cardinality', `two values for cardinality-one :${op.a} of ${op.e} in one transaction`, { op: op.id, e: op.e, a: op.a });
-        oneSeen.add(k);
+        db = dbOf(next.schema, merge.allOps());
       }
     }
-    for (const c of env.checks ?? []) {
-      const s = spec(c.a);
-      if (s?.cardinality === 'many') return reject('sync/invalid-check', `cas on cardinality-many :${c.a}`, { e: c.e, a: c.a });
-      const actual = this.value(c.e, c.a);
-      if (wireKey(actual) !== wireKey(c.expected)) {
-        return reject('sync/cas-failed', `cas failed on :${c.a} of ${c.e}: expected ${wireKey(c.expected)}, found ${wireKey(actual)}`, {
-          e: c.e,
-          a: c.a,
-          expected: wireKey(c.expected),
-          actual: wireKey(actual),
-        });
-      }
+    const bad = checkData(env, db.merge.schema, (e) => db.merge.hasEntity(e)) ?? checkCas(env, db.merge);
+    if (bad) return bad;
+    const before = db === this.db ? null : visibleOf(merge);
+    let changes = db.merge.apply(env.ops);
+    db.unique.update(changes);
+    const clash = db.unique.conflict(changes);
+    if (clash) {
+      if (db === this.db) db.unique.update(db.merge.remove(env.ops.map((o) => o.id)));
+      return reject('sync/unique', `:${clash.a} ${JSON.stringify(clash.v).slice(0, 80)} is already held by another entity (:db.unique/value)`, {
+        a: clash.a,
+        holders: clash.holders.join(' '),
+      });
     }
+    // A schema change re-merged everything: report the whole difference to the previous view.
+    if (before !== null) changes = diff(before, db.merge);
+    this.db = db;
+    this.noteApplied(env);
+    this.pending.push({ env, changes });
     return { ok: true };
   }
 
-  private apply(env: TxEnvelope): void {
+  /** Applies a committed envelope (no judging) and returns the changes. */
+  private applyCommitted(env: TxEnvelope): readonly DatomChange[] {
+    if (env.draft !== undefined) {
+      this.noteStamp(env);
+      this.noteDraft(env);
+      return [];
+    }
+    if (env.ops.some((op) => touchesSchema(op, this.schemaEntities))) {
+      const next = this.schemaAfter(env, false);
+      if (next.ok && !next.schema.sameAs(this.db.merge.schema)) {
+        if (this.compacted && needsHistory(this.db.merge.schema, next.schema) !== null) this.stale = true;
+        const before = visibleOf(this.db.merge);
+        this.db = dbOf(next.schema, [...this.db.merge.allOps(), ...env.ops]);
+        this.noteApplied(env);
+        return diff(before, this.db.merge);
+      }
+    }
+    const changes = this.db.merge.apply(env.ops);
+    this.db.unique.update(changes);
+    this.noteApplied(env);
+    return changes;
+  }
+
+  /**
+   * The schema after `env`: the attributes defined by the schema entities' ops plus `env`'s. With
+   * `strict`, a definition this envelope touches must validate (`sync/schema-invalid`).
+   */
+  private schemaAfter(env: TxEnvelope, strict: boolean): { ok: true; schema: MergeSchema } | { ok: false; verdict: Verdict } {
+    const touched = new Set<GlobalId>();
+    for (const op of env.ops) if (touchesSchema(op, this.schemaEntities)) touched.add(op.e);
+    const ents = new Set([...this.schemaEntities, ...touched]);
+    const ops: Op[] = [];
+    for (const e of ents) ops.push(...this.db.merge.opsOf(e));
+    for (const op of env.ops) if (ents.has(op.e)) ops.push(op);
+    const scratch = new MergeState();
+    scratch.apply(schemaOps(ops));
+    const reps = new Set([...touched].map((e) => scratch.rep(e)));
+    const entries: Array<[string, MergeAttr]> = [];
+    for (const [ident, d] of schemaFromDatoms(scratch.datoms())) {
+      if (d.attr) entries.push([ident, d.attr]);
+      else if (strict && reps.has(d.entity)) {
+        return { ok: false, verdict: reject('sync/schema-invalid', `the definition of :${ident} would not be a valid schema: ${JSON.stringify(d.props).slice(0, 160)}`, { a: ident }) };
+      }
+    }
+    return { ok: true, schema: new MergeSchema(entries) };
+  }
+
+  private noteStamp(env: TxEnvelope): void {
     const ms = parseHlc(env.tx).ms;
     if (ms > this.maxMs) this.maxMs = ms;
-    if (env.draft !== undefined) {
-      let s = this.draftEntities.get(env.draft);
-      if (!s) this.draftEntities.set(env.draft, (s = new Set()));
-      for (const op of env.ops) s.add(op.e);
-      return;
-    }
-    const schemaTouched = new Set<string>();
-    env.ops.forEach((op, i) => {
-      this.entities.add(op.e);
-      const order = opOrder(op, i);
-      if (op.op === 'retractEntity') {
-        const t = this.tombs.get(op.e);
-        if (t === undefined || order > t) this.tombs.set(op.e, order);
-        if (this.identOf.has(op.e)) schemaTouched.add(op.e);
-        return;
-      }
-      if (op.op === 'text' || op.a === undefined) return;
-      const k = op.e + SEP + op.a;
-      const r = this.regs.get(k);
-      if (r && r.order > order) return;
-      if (op.op === 'retract' && op.v !== undefined && r && wireKey(r.v) !== wireKey(op.v)) return; // retract of another value
-      this.regs.set(k, { order, retracted: op.op === 'retract', v: op.op === 'add' ? op.v : undefined });
-      const holders = this.uniqueHolders.get(op.a);
-      if (holders) {
-        if (r?.v !== undefined && holders.get(wireKey(r.v)) === op.e) holders.delete(wireKey(r.v));
-        if (op.op === 'add') holders.set(wireKey(op.v), op.e);
-      }
-      if (SCHEMA_ATTRS.has(op.a)) schemaTouched.add(op.e);
-    });
-    for (const e of schemaTouched) this.refreshSchemaEntity(e);
   }
 
-  private props(e: string): Map<string, WireValue | undefined> {
-    const m = new Map<string, WireValue | undefined>();
-    for (const a of SCHEMA_ATTRS) {
-      const v = this.value(e, a);
-      if (v !== null) m.set(a, v);
-    }
-    return m;
+  private noteDraft(env: TxEnvelope): void {
+    let s = this.drafts.get(env.draft!);
+    if (!s) this.drafts.set(env.draft!, (s = new Set()));
+    for (const op of env.ops) s.add(op.e);
   }
 
-  private refreshSchemaEntity(e: string): void {
-    const old = this.identOf.get(e);
-    if (old !== undefined) {
-      this.schema.delete(old);
-      this.identOf.delete(e);
-    }
-    const spec = specOf(this.props(e));
-    if (spec) {
-      this.schema.set(spec.ident, spec);
-      this.identOf.set(e, spec.ident);
-    }
-    this.reindexUnique();
+  private noteApplied(env: TxEnvelope): void {
+    this.noteStamp(env);
+    for (const op of schemaOps(env.ops)) this.schemaEntities.add(op.e);
+    this.sinceCompaction += env.ops.length;
   }
 
-  /** Keep {@link uniqueHolders} for exactly the `:db.unique/value` attributes (rebuilt on schema change). */
-  private reindexUnique(): void {
-    const want = new Set([...this.schema.values()].filter((x) => x.unique === 'value').map((x) => x.ident));
-    for (const a of [...this.uniqueHolders.keys()]) if (!want.has(a)) this.uniqueHolders.delete(a);
-    const missing = [...want].filter((a) => !this.uniqueHolders.has(a));
-    if (missing.length === 0) return;
-    for (const a of missing) this.uniqueHolders.set(a, new Map());
-    for (const [k, r] of this.regs) {
-      if (r.retracted || r.v === undefined) continue;
-      const i = k.indexOf(SEP);
-      const holders = this.uniqueHolders.get(k.slice(i + 1));
-      if (holders && missing.includes(k.slice(i + 1))) holders.set(wireKey(r.v), k.slice(0, i));
-    }
-  }
-
-  private schemaWith(local: Map<string, Map<string, WireValue | undefined>>): Map<string, AttrSpec> {
-    const out = new Map<string, AttrSpec>();
-    for (const [e, changes] of local) {
-      const props = this.props(e);
-      for (const [a, v] of changes) {
-        if (v === undefined) props.delete(a);
-        else props.set(a, v);
-      }
-      const spec = specOf(props);
-      if (spec) out.set(spec.ident, spec);
-    }
-    return out;
+  private maybeCompact(): void {
+    const every = this.opts.compactEvery ?? 20_000;
+    if (every <= 0 || this.sinceCompaction < every) return;
+    this.sinceCompaction = 0;
+    const ids = this.db.merge.supersededBelow('~', { perValue: true });
+    if (ids.length === 0) return;
+    this.compacted = true;
+    this.db.unique.update(this.db.merge.remove(ids));
   }
 }
 
-function reject(code: string, message: string, data?: Record<string, unknown>): Verdict {
-  return { ok: false, code, message, data };
+function datomKey(d: VisibleDatom): string {
+  return d.e + '\u0000' + d.a + '\u0000' + wireValueKey(d.v);
 }
 
-function kwOf(v: WireValue | undefined): string | null {
-  return typeof v === 'object' && v !== null && 'kw' in v ? v.kw : null;
+/** The visible datoms of `m`, by key. */
+function visibleOf(m: MergeState): Map<string, VisibleDatom> {
+  const out = new Map<string, VisibleDatom>();
+  for (const d of m.datoms()) out.set(datomKey(d), d);
+  return out;
 }
 
-function specOf(props: Map<string, WireValue | undefined>): AttrSpec | null {
-  const ident = kwOf(props.get('db/ident'));
-  if (!ident) return null;
-  const vt = kwOf(props.get('db/valueType'))?.replace(/^db\.type\//, '') ?? null;
-  const card = kwOf(props.get('db/cardinality'));
-  const uniq = kwOf(props.get('db/unique'));
-  return {
-    ident,
-    valueType: vt && VALUE_TYPES.has(vt) ? (vt as AttrSpec['valueType']) : null,
-    cardinality: card === 'db.cardinality/many' ? 'many' : 'one',
-    unique: uniq === 'db.unique/identity' ? 'identity' : uniq === 'db.unique/value' ? 'value' : null,
-    isComponent: props.get('db/isComponent') === true,
-    index: props.get('db/index') === true,
-  };
-}
-
-function checkSchemaOp(op: Op): Verdict | null {
-  if (op.op === 'text') return reject('sync/schema-invalid', `text update on schema attribute :${op.a}`, { op: op.id });
-  if (op.op === 'retract' || op.v === undefined) return null;
-  const v = op.v;
-  const kw = kwOf(v);
-  const bad = (what: string) => reject('sync/schema-invalid', `invalid :${op.a} value ${wireKey(v)}: ${what}`, { op: op.id, a: op.a });
-  switch (op.a) {
-    case 'db/ident':
-      return kw ? null : bad('expected a keyword');
-    case 'db/valueType':
-      return kw && VALUE_TYPES.has(kw.replace(/^db\.type\//, '')) && kw.startsWith('db.type/') ? null : bad('expected :db.type/…');
-    case 'db/cardinality':
-      return kw === 'db.cardinality/one' || kw === 'db.cardinality/many' ? null : bad('expected :db.cardinality/one or many');
-    case 'db/unique':
-      return kw === 'db.unique/identity' || kw === 'db.unique/value' ? null : bad('expected :db.unique/identity or value');
-    case 'db/isComponent':
-    case 'db/index':
-    case 'db/noHistory':
-      return typeof v === 'boolean' ? null : bad('expected a boolean');
-    case 'db/doc':
-      return typeof v === 'string' ? null : bad('expected a string');
-    default:
-      return null;
+/** The changes from the datoms `before` to `after`'s, retractions first. */
+function diff(before: ReadonlyMap<string, VisibleDatom>, after: MergeState): DatomChange[] {
+  const rets: DatomChange[] = [];
+  const adds: DatomChange[] = [];
+  const now = new Set<string>();
+  for (const d of after.datoms()) {
+    const k = datomKey(d);
+    now.add(k);
+    if (!before.has(k)) adds.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: true });
   }
-}
-
-function checkType(op: Op, type: AttrSpec['valueType']): Verdict | null {
-  const v = op.v!;
-  const isRef = typeof v === 'object' && 'ref' in v;
-  const mismatch = (what: string) =>
-    reject('sync/schema-mismatch', `value ${wireKey(v).slice(0, 80)} of :${op.a} is not ${what}`, { op: op.id, a: op.a, valueType: type });
-  switch (type) {
-    case null:
-      return isRef ? mismatch('allowed: :' + op.a + ' is not a ref attribute') : null;
-    case 'ref':
-      return isRef ? null : mismatch('a ref');
-    case 'string':
-      return typeof v === 'string' ? null : mismatch('a string');
-    case 'long':
-    case 'bigint':
-      return typeof v === 'number' && Number.isInteger(v) ? null : mismatch('an integer');
-    case 'double':
-    case 'number':
-    case 'float':
-    case 'bigdec':
-      return typeof v === 'number' ? null : mismatch('a number');
-    case 'boolean':
-      return typeof v === 'boolean' ? null : mismatch('a boolean');
-    case 'instant':
-      return typeof v === 'object' && 'inst' in v ? null : mismatch('an instant');
-    case 'keyword':
-      return typeof v === 'object' && 'kw' in v ? null : mismatch('a keyword');
-    case 'uuid':
-      return typeof v === 'object' && 'uuid' in v ? null : mismatch('a uuid');
-    case 'text':
-      return op.op === 'retract' ? null : mismatch('a text update (use op "text")');
-    default:
-      return mismatch(`supported on the wire (${type})`);
-  }
+  for (const [k, d] of before) if (!now.has(k)) rets.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: false });
+  return [...rets, ...adds];
 }
