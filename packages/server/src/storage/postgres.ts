@@ -20,7 +20,8 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
-import { duplicateOutcome, type AppendOutcome, type AppendResult, type Judge, type LogEntry, type ServerStore } from './types.js';
+import { judgeBatch, type StoredTx } from './append-loop.js';
+import type { AppendResult, Judge, LogEntry, ServerStore } from './types.js';
 
 export interface PostgresStoreOptions {
   /** `postgres://…` connection string. A `namespace` query parameter selects the schema. */
@@ -125,45 +126,19 @@ class PostgresStore implements ServerStore {
       // transaction whatever the server default.
       await c.query(`BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(hashtext('dataloom-log-${this.ns}'))`);
       const caught = rowsToEntries((await c.query(`SELECT pos, env FROM ${this.t} WHERE pos > $1 ORDER BY pos`, [knownHead])).rows);
-      judge.catchUp(caught);
-      // Under the lock we have read every entry after knownHead, so the head is the last of them.
-      let head = caught.length > 0 ? caught[caught.length - 1]!.pos : knownHead;
-      const existing = new Map<string, { pos: number; env: string }>();
+      const stored = new Map<string, StoredTx>();
       const dupRows = (await c.query(`SELECT tx, pos, env FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
-      for (const r of dupRows) existing.set(r.tx as string, { pos: Number(r.pos), env: r.env as string });
-      const outcomes: AppendOutcome[] = [];
-      const appended: LogEntry[] = [];
-      const cols = { pos: [] as number[], tx: [] as string[], replica: [] as string[], env: [] as string[] };
-      for (const env of envs) {
-        const json = JSON.stringify(env);
-        const prior = existing.get(env.tx);
-        if (prior !== undefined) {
-          outcomes.push(duplicateOutcome(env.tx, prior.pos, prior.env, json));
-          continue;
-        }
-        const verdict = judge.check(env);
-        if (!verdict.ok) {
-          outcomes.push({ tx: env.tx, status: 'rejected', code: verdict.code, message: verdict.message, data: verdict.data });
-          continue;
-        }
-        head += 1;
-        existing.set(env.tx, { pos: head, env: json });
-        cols.pos.push(head);
-        cols.tx.push(env.tx);
-        cols.replica.push(env.replica);
-        cols.env.push(json);
-        outcomes.push({ tx: env.tx, status: 'appended', pos: head });
-        appended.push({ pos: head, env });
-      }
-      if (appended.length > 0) {
+      for (const r of dupRows) stored.set(r.tx as string, { pos: Number(r.pos), env: r.env as string });
+      const { rows, result } = judgeBatch(envs, knownHead, caught, (tx) => stored.get(tx), judge);
+      if (rows.length > 0) {
         await c.query(
           `WITH ins AS (INSERT INTO ${this.t}(pos, tx, replica, env) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) RETURNING 1)
            SELECT pg_notify($5, $6) FROM (SELECT count(*) FROM ins) AS n`,
-          [cols.pos, cols.tx, cols.replica, cols.env, this.channel, String(head)],
+          [rows.map((r) => r.pos), rows.map((r) => r.tx), rows.map((r) => r.replica), rows.map((r) => r.json), this.channel, String(result.head)],
         );
       }
       await c.query('COMMIT');
-      return { outcomes, entries: [...caught, ...appended], head };
+      return result;
     } catch (e) {
       await c.query('ROLLBACK').catch(() => {});
       throw e;

@@ -12,7 +12,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
-import { duplicateOutcome, type AppendOutcome, type AppendResult, type Judge, type LogEntry, type ServerStore } from './types.js';
+import { judgeBatch, type StoredTx } from './append-loop.js';
+import type { AppendResult, Judge, LogEntry, ServerStore } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (its directory is created if missing). */
@@ -73,31 +74,10 @@ class SqliteStore implements ServerStore {
     const db = this.conn;
     const run = db.transaction(() => {
       const caught = this.readSync(knownHead, Number.MAX_SAFE_INTEGER);
-      judge.catchUp(caught);
-      let head = (this.stmts.head.get() as { head: number }).head;
-      const outcomes: AppendOutcome[] = [];
-      const appended: LogEntry[] = [];
-      const inBatch = new Map<string, { pos: number; env: string }>();
+      const { rows, result } = judgeBatch(envs, knownHead, caught, (tx) => this.stmts.findTx.get(tx) as StoredTx | undefined, judge);
       const now = Date.now();
-      for (const env of envs) {
-        const json = JSON.stringify(env);
-        const prior = inBatch.get(env.tx) ?? (this.stmts.findTx.get(env.tx) as { pos: number; env: string } | undefined);
-        if (prior !== undefined) {
-          outcomes.push(duplicateOutcome(env.tx, prior.pos, prior.env, json));
-          continue;
-        }
-        const verdict = judge.check(env);
-        if (!verdict.ok) {
-          outcomes.push({ tx: env.tx, status: 'rejected', code: verdict.code, message: verdict.message, data: verdict.data });
-          continue;
-        }
-        head += 1;
-        this.stmts.insert.run(head, env.tx, env.replica, json, now);
-        inBatch.set(env.tx, { pos: head, env: json });
-        outcomes.push({ tx: env.tx, status: 'appended', pos: head });
-        appended.push({ pos: head, env });
-      }
-      return { outcomes, entries: [...caught, ...appended], head };
+      for (const r of rows) this.stmts.insert.run(r.pos, r.tx, r.replica, r.json, now);
+      return result;
     });
     const result = run.immediate();
     if (result.entries.length > 0) for (const fn of this.listeners) fn(result.head);

@@ -1,7 +1,8 @@
 /**
  * The server's storage contract: a durable, totally ordered, deduplicated log of transactions.
  * Implemented by `sqlite.ts` (embedded default) and `postgres.ts` (shared log for several server
- * processes). Both pass `runServerStoreTests` (`store-suite.ts`).
+ * processes). Both run the one judge → append loop (`append-loop.ts`) inside their storage
+ * transaction and pass `runServerStoreTests` (`store-suite.ts`).
  *
  * Invariants every implementation keeps:
  * 1. **Total order.** Each appended transaction gets a position `pos` (1, 2, 3, … without gaps).
