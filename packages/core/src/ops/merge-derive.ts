@@ -1,0 +1,142 @@
+/**
+ * Stage 2 of the merge rules (see `state.ts`): the visible datoms of a representative, text
+ * documents, and the unique-value index of what is visible.
+ */
+import * as Y from 'yjs';
+import type { GlobalId, Op, WireValue } from './types.js';
+import { wireValueKey } from './value.js';
+import { decodableUpdate } from './text.js';
+import { SEP, maxStr, type MergeData } from './merge-data.js';
+import type { DatomChange, VisibleDatom } from './state.js';
+
+/** Maps a value through representatives; null when it is a ref hidden by the target's tombstone. */
+export function mapValue(d: MergeData, op: Op): WireValue | null {
+  const v = op.v!;
+  if (typeof v === 'object' && 'ref' in v) {
+    const t = d.rep(v.ref);
+    if (op.tx <= d.finalTomb(t)) return null;
+    return t === v.ref ? v : { ref: t };
+  }
+  return v;
+}
+
+/** Re-derives the visible datoms of `r` and appends the differences. */
+export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: DatomChange[]): void {
+  const next = new Map<string, VisibleDatom>();
+  if (d.repOf.get(r) === undefined && d.ents.has(r)) {
+    const members = d.membersOf.get(r);
+    const T = d.finalTomb(r);
+    let byAttr: Map<string, Op[]>;
+    if (members === undefined) {
+      byAttr = d.ents.get(r)!.attrs;
+    } else {
+      byAttr = new Map<string, Op[]>();
+      for (const m of members) {
+        for (const [a, list] of d.ents.get(m)!.attrs) {
+          const acc = byAttr.get(a);
+          if (acc) acc.push(...list);
+          else byAttr.set(a, list.slice());
+        }
+      }
+    }
+    for (const [a, list] of byAttr) {
+      const s = d.schema.get(a);
+      if (s.text) {
+        deriveText(d, r, a, list, T, next);
+      } else if (s.many) {
+        const best = new Map<string, Op>();
+        for (const op of list) {
+          if (op.v === undefined || op.op === 'text') continue;
+          const v = op.v;
+          const k = typeof v === 'object' && 'ref' in v ? 'r' + d.rep(v.ref) : wireValueKey(v);
+          const b = best.get(k);
+          if (!b || op.id > b.id) best.set(k, op);
+        }
+        for (const [k, op] of best) {
+          if (op.op !== 'add' || op.tx <= T) continue;
+          const v = mapValue(d, op);
+          if (v !== null) next.set(a + SEP + k, { e: r, a, v, tx: op.tx, added: true } as VisibleDatom);
+        }
+      } else if (list.length === 1) {
+        const op = list[0]!;
+        if (op.op === 'add' && op.tx > T) {
+          const v = mapValue(d, op);
+          if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: op.tx, added: true } as VisibleDatom);
+        }
+      } else {
+        let best: Op | null = null;
+        for (const op of list) if (op.op !== 'text' && (best === null || op.id > best.id)) best = op;
+        if (best && best.op === 'add' && best.tx > T) {
+          const v = mapValue(d, best);
+          if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: best.tx, added: true } as VisibleDatom);
+        }
+      }
+    }
+  }
+  const prev = d.visible.get(r);
+  if (prev) {
+    for (const [k, x] of prev) {
+      if (!next.has(k)) {
+        rets.push({ e: x.e, a: x.a, v: x.v, tx: x.tx, added: false });
+        unindexDatom(d, x);
+      }
+    }
+  }
+  for (const [k, x] of next) {
+    if (prev === undefined || !prev.has(k)) {
+      // visible datoms are built with `added: true`, so the datom itself is the change record
+      adds.push(x as DatomChange);
+      indexDatom(d, x);
+    }
+  }
+  if (next.size) d.visible.set(r, next);
+  else d.visible.delete(r);
+}
+
+export function indexDatom(d: MergeData, x: VisibleDatom): void {
+  const s = d.schema.get(x.a);
+  if (s.identity || s.uniqueValue) d.uniqueIdx.set(x.a + SEP + wireValueKey(x.v), x.e);
+}
+
+export function unindexDatom(d: MergeData, x: VisibleDatom): void {
+  const s = d.schema.get(x.a);
+  if (!(s.identity || s.uniqueValue)) return;
+  const k = x.a + SEP + wireValueKey(x.v);
+  if (d.uniqueIdx.get(k) === x.e) d.uniqueIdx.delete(k);
+}
+
+export function deriveText(d: MergeData, r: GlobalId, a: string, list: Op[], T: string, vals: Map<string, VisibleDatom>): void {
+  // `vals` is keyed `a\0vkey`
+  let lastRetract = T;
+  for (const op of list) if (op.op === 'retract' && op.tx > T) lastRetract = maxStr(lastRetract, op.tx);
+  const live = list.filter((op) => op.op === 'text' && op.tx > lastRetract).sort((x, y) => (x.id < y.id ? -1 : 1));
+  const key = r + SEP + a;
+  let t = d.texts.get(key);
+  if (t) {
+    const liveIds = new Set(live.map((o) => o.id));
+    for (const id of t.applied) {
+      if (!liveIds.has(id)) {
+        t = undefined; // an applied update is gone: rebuild the document
+        break;
+      }
+    }
+  }
+  if (!t) {
+    const old = d.texts.get(key);
+    t = { doc: new Y.Doc(), applied: new Set() };
+    if (old && old.applied.size === 0) t = old; // an untouched doc handed out by textDoc() stays
+    d.texts.set(key, t);
+  }
+  for (const op of live) {
+    if (t.applied.has(op.id)) continue;
+    // An undecodable update (validation normally rejects it earlier) is skipped the same way on
+    // every replica, so it cannot break convergence or leave the state half-derived.
+    const bytes = decodableUpdate(op.v as string);
+    if (bytes !== null) Y.applyUpdate(t.doc, bytes, 'dataloom:merge');
+    t.applied.add(op.id);
+  }
+  if (live.length) {
+    const s = t.doc.getText('text').toString();
+    vals.set(a + SEP + wireValueKey(s), { e: r, a, v: s, tx: live[live.length - 1]!.tx, added: true } as VisibleDatom);
+  }
+}
