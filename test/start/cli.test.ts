@@ -104,7 +104,7 @@ describe('a schema parse error', () => {
     const { readSchemaFile } = await import('@dataloom/server');
     const file = join(dir, 'bad-type.edn');
     writeFileSync(file, '{:thug/boss {:db/valueType :db.type/pointer}}');
-    expect(() => readSchemaFile(file)).toThrow(expect.objectContaining({ code: 'server/schema-file', data: expect.objectContaining({ file, cause: 'server/schema' }) }));
+    expect(() => readSchemaFile(file)).toThrow(expect.objectContaining({ code: 'server/schema-file', data: expect.objectContaining({ file, cause: 'schema/validation' }) }));
     expect(() => readSchemaFile(join(dir, 'missing.edn'))).toThrow(/schema file .*missing\.edn: no such file/);
     const json = join(dir, 'bad.json');
     writeFileSync(json, '{"a": ');
