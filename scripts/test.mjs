@@ -87,12 +87,13 @@ function colorEnv() {
 }
 
 /**
- * One full test run at a time per machine: several checkouts (git worktrees) running the whole
+ * One full test run at a time per machine (targeted runs with paths are not queued): several checkouts (git worktrees) running the whole
  * suite at once on a 2-core machine starve each other into timeouts. `flock` (util-linux) queues
  * them; DATALOOM_TEST_LOCK=0 opts out. Returns [command, ...args] for spawnSync.
  */
 function machineLock(cmd) {
-  if (process.env.DATALOOM_TEST_LOCK === '0' || !commandExists('flock')) return [cmd[0], cmd.slice(1)];
+  const fullRun = process.argv.length <= 2; // `npm test -- <path>` runs a few files: no queue
+  if (!fullRun || process.env.DATALOOM_TEST_LOCK === '0' || !commandExists('flock')) return [cmd[0], cmd.slice(1)];
   const lock = join(tmpdir(), 'dataloom-npm-test.lock');
   if (spawnSync('flock', ['-n', lock, 'true'], { stdio: 'ignore' }).status !== 0) {
     log(`another npm test is running on this machine; waiting for it (lock ${lock}, DATALOOM_TEST_LOCK=0 to skip)`);
