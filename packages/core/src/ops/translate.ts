@@ -70,8 +70,14 @@ function entriesOf(x: unknown): Array<[unknown, unknown]> | null {
   return null;
 }
 
+/**
+ * What translation reads of a state: a {@link MergeState}, or anything answering the same way (a
+ * draft's view of the committed state with the draft laid over it).
+ */
+export type TranslateState = Pick<MergeState, 'schema' | 'lookup' | 'rep' | 'values' | 'members' | 'textDoc'>;
+
 /** Translates `txData` into an envelope of ops stamped `ctx.stamp`. */
-export function translateTx(state: MergeState, txData: unknown, ctx: TranslateContext): Translation {
+export function translateTx(state: TranslateState, txData: unknown, ctx: TranslateContext): Translation {
   return new Translator(state, ctx).run(txData);
 }
 
@@ -88,7 +94,7 @@ class Translator {
   private readonly tx: string;
 
   constructor(
-    private readonly state: MergeState,
+    private readonly state: TranslateState,
     private readonly ctx: TranslateContext,
   ) {
     this.tx = formatHlc(ctx.stamp);
