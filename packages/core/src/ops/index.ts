@@ -5,3 +5,4 @@ export * from './schema-data.js';
 export * from './value.js';
 export * from './state.js';
 export * from './translate.js';
+export { draftSchema } from './draft-schema.js';
