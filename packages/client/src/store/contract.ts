@@ -95,6 +95,25 @@ export const storeContract: StoreCase[] = [
     },
   },
   {
+    name: 'an acknowledged draft envelope goes to the log with its draft id on every op (issue 11)',
+    async run(f, t) {
+      const s = f.open();
+      const d1 = { ...env(1), draft: 'draft.x' };
+      const d2 = { ...env(2), draft: 'draft.y' };
+      await s.putLocal(d1, meta(null));
+      await s.putLocal(d2, meta(null));
+      await s.putLocal(env(3), meta(null));
+      await s.ack(stamp(1));
+      if (s.acks) await s.acks([stamp(2), stamp(3)]);
+      else for (const n of [2, 3]) await s.ack(stamp(n));
+      await s.close();
+      const s2 = f.open();
+      const st = await s2.load();
+      t.equal(st.log.flat(), [{ ...env(1).ops[0]!, draft: 'draft.x' }, { ...env(2).ops[0]!, draft: 'draft.y' }, ...env(3).ops]);
+      await s2.close();
+    },
+  },
+  {
     name: 'appends remote batches in order with the cursor',
     async run(f, t) {
       const s = f.open();

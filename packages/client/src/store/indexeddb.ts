@@ -17,6 +17,7 @@
 import { openDB, deleteDB, type IDBPDatabase } from 'idb';
 import { DataloomError, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
 import type { DerivedSnapshot, ReplicaStore, StoreMeta, StoredState } from './types.js';
+import { logOps } from './log-ops.js';
 import { sameTxs } from './memory.js';
 import { storageError } from './errors.js';
 
@@ -187,7 +188,7 @@ export class IdbStore implements ReplicaStore {
       const env = (await tx.objectStore('outbox').get(txId)) as TxEnvelope | undefined;
       if (!env) return;
       await tx.objectStore('outbox').delete(txId);
-      await tx.objectStore('log').add(env.ops);
+      await tx.objectStore('log').add(logOps(env));
     });
   }
 
@@ -199,7 +200,7 @@ export class IdbStore implements ReplicaStore {
       for (const env of envs) {
         if (!env) continue;
         void outbox.delete(env.tx);
-        ops.push(...env.ops);
+        ops.push(...logOps(env));
       }
       if (ops.length) await tx.objectStore('log').add(ops);
     });

@@ -4,6 +4,7 @@
  */
 import { DataloomError, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
 import type { DerivedSnapshot, ReplicaStore, StoreMeta, StoredState } from './types.js';
+import { logOps } from './log-ops.js';
 
 /** The data of a memory store; survives `close` so tests can reopen it. */
 export interface MemoryBacking {
@@ -88,7 +89,7 @@ export class MemoryStore implements ReplicaStore {
     const env = this.backing.outbox.get(tx);
     if (!env) return;
     this.backing.outbox.delete(tx);
-    this.backing.log.push(env.ops);
+    this.backing.log.push(logOps(env));
   }
   async acks(txs: readonly HlcString[]): Promise<void> {
     this.check();
@@ -97,7 +98,7 @@ export class MemoryStore implements ReplicaStore {
       const env = this.backing.outbox.get(tx);
       if (!env) continue;
       this.backing.outbox.delete(tx);
-      ops.push(...env.ops);
+      ops.push(...logOps(env));
     }
     if (ops.length) this.backing.log.push(ops);
   }
