@@ -33,6 +33,7 @@ export async function compact(ctx: ReplicaContext, options: { frontier?: HlcStri
   }
   const pending = ctx.outbox.pendingOpIds();
   const ops = [...ctx.merge.allOps()].filter((o) => !pending.has(o.id));
+  ops.push(...ctx.drafts.storedOps(pending)); // draft ops stay, tagged with their draft
   const derived: DerivedSnapshot = {
     outbox: ctx.outbox.txs(),
     datoms: [...ctx.merge.datoms()].map((d) => [d.e, d.a, d.v, d.tx]),

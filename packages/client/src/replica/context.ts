@@ -52,6 +52,7 @@ export function publish(ctx: ReplicaContext, origin: ChangeOrigin, txs: HlcStrin
   ctx.history.invalidate();
   if (changes.length === 0 && txs.length === 0) return;
   const txId = ctx.view.add(origin, txs, changes);
+  ctx.drafts.committed(changes);
   ctx.events.batch({ origin, txs, txId, changes });
   ctx.events.emit('change', { origin, txs });
 }

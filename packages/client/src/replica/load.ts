@@ -117,6 +117,7 @@ async function loadInner(ctx: ReplicaContext): Promise<void> {
       /* a far-future op: merged, not adopted */
     }
   }
+  ctx.drafts.loaded();
   if (!st.meta) await ctx.durable.persist('putMeta', (s) => s.putMeta(storeMeta(ctx)));
   ctx.durable.watchFaults();
 }

@@ -63,12 +63,17 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
   for (const item of batch) {
     try {
       const stamp = ctx.clock.now();
-      const { envelope, tempids } = translateTx(ctx.merge, item.txData, {
+      // a draft transaction resolves against the draft's view (committed state + the draft)
+      const state = item.draft !== undefined ? ctx.drafts.overlay(item.draft).txState() : ctx.merge;
+      const { envelope, tempids } = translateTx(state, item.txData, {
         stamp,
         resolveInt: (n) => ctx.ids.gid(n),
       });
-      if (item.draft !== undefined) envelope.draft = item.draft;
-      const changes = envelope.draft !== undefined ? null : ctx.merge.apply(envelope.ops);
+      let changes: DatomChange[] | null = null;
+      if (item.draft !== undefined) {
+        envelope.draft = item.draft;
+        ctx.drafts.add(envelope);
+      } else changes = ctx.merge.apply(envelope.ops);
       done.push({ item, envelope, tempids, changes });
     } catch (e) {
       item.reject(e);
@@ -84,17 +89,19 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
       else for (const e of envelopes) await s.putLocal(e, storeMeta(ctx));
     });
   } catch (e) {
-    for (let i = done.length - 1; i >= 0; i--) if (done[i]!.changes) ctx.merge.remove(done[i]!.envelope.ops.map((o) => o.id));
+    for (let i = done.length - 1; i >= 0; i--) {
+      const { envelope, changes } = done[i]!;
+      if (changes) ctx.merge.remove(envelope.ops.map((o) => o.id));
+      else ctx.drafts.remove(envelope.draft!, envelope.tx);
+    }
     ctx.history.invalidate();
     throw e;
   }
   for (const { envelope, changes } of done) {
     ctx.outbox.push(envelope);
     ctx.events.persisted({ kind: 'local', envelope });
-    if (changes === null) {
-      ctx.drafts.add(envelope);
-      announceDraft(ctx, 'local', envelope.tx);
-    } else publish(ctx, 'local', [envelope.tx], changes);
+    if (changes === null) announceDraft(ctx, 'local', envelope.tx);
+    else publish(ctx, 'local', [envelope.tx], changes);
   }
   // the calls resolve before this job ends: views must already show the batch (see materialize.ts)
   if (ctx.queue.size === 1) ctx.view.flush();

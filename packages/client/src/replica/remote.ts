@@ -6,6 +6,7 @@
  */
 import type { HlcString, Op, TxEnvelope } from '@dataloom/core';
 import { checkEnvelope } from '@dataloom/protocol';
+import { logOps } from '../store/log-ops.js';
 import { publish, receiveStamp, storeMeta, type ReplicaContext } from './context.js';
 import type { ServerCursor } from './types.js';
 
@@ -30,8 +31,8 @@ export async function applyRemote(ctx: ReplicaContext, envelopes: readonly TxEnv
     if (any) txs.push(env.tx);
   }
   // draft ops are stored tagged with their draft (the load puts them back in `drafts`)
-  const draftOps = draftEnvs.flatMap((e) => e.ops.map((o) => ({ ...o, draft: e.draft })));
-  await ctx.durable.persist('putRemote', (s) => s.putRemote([...fresh, ...(draftOps as Op[])], { ...storeMeta(ctx), cursor }));
+  const draftOps = draftEnvs.flatMap(logOps);
+  await ctx.durable.persist('putRemote', (s) => s.putRemote([...fresh, ...draftOps], { ...storeMeta(ctx), cursor }));
   if (fresh.length || draftOps.length) ctx.durable.noteLogAppend(fresh.length + draftOps.length);
   ctx.cursor = cursor;
   ctx.events.persisted({ kind: 'remote', envelopes: [...envelopes], cursor });

@@ -28,6 +28,7 @@ import { MemoryStore } from '../store/memory.js';
 import type { ReplicaStore } from '../store/types.js';
 import { compact } from './compaction.js';
 import { storeMeta, type ReplicaContext } from './context.js';
+import { draftId } from '../drafts/ids.js';
 import { Drafts } from './drafts.js';
 import { Durable } from './durable.js';
 import { ReplicaEvents, type ChangeBatch, type PersistedEvent } from './events.js';
@@ -98,7 +99,7 @@ export class Replica implements SyncTarget {
       ids,
       view: new Materializer(schema, ids, { idle: () => queue.size === 0, closed: () => queue.closed }),
       outbox: new Outbox(),
-      drafts: new Drafts(),
+      drafts: new Drafts({ merge: () => ctx.merge, ids, committedDb: () => ctx.view.conn.db() }),
       history: new History({ merge: () => ctx.merge, schema: () => ctx.schema }, ids),
       durable: new Durable(
         options.store ?? new MemoryStore(),
@@ -106,7 +107,9 @@ export class Replica implements SyncTarget {
           holdings: () => {
             if (!ctx.id) return null;
             const pending = ctx.outbox.pendingOpIds();
-            return { ops: [...ctx.merge.allOps()].filter((o) => !pending.has(o.id)), outbox: ctx.outbox.snapshot(), meta: storeMeta(ctx) };
+            const ops = [...ctx.merge.allOps()].filter((o) => !pending.has(o.id));
+            ops.push(...ctx.drafts.storedOps(pending));
+            return { ops, outbox: ctx.outbox.snapshot(), meta: storeMeta(ctx) };
           },
           fault: (error, lost) => events.emit('storage-error', { error: error.toWire(), fallback: 'memory', lost }),
           run: (job) => queue.run(job),
@@ -166,7 +169,7 @@ export class Replica implements SyncTarget {
 
   /** A local transaction, group-committed with the calls of the same moment (see `local-tx.ts`). */
   localTransact(txData: unknown, options: { draft?: string } = {}): Promise<LocalResult> {
-    return this.local.transact(txData, options.draft);
+    return this.local.transact(txData, options.draft === undefined ? undefined : draftId(options.draft));
   }
 
   /**
@@ -256,9 +259,25 @@ export class Replica implements SyncTarget {
     return this.ctx.view.hlcOfTx(txId);
   }
 
-  /** Draft envelopes held for `draft`. */
+  /** Draft envelopes held for `draft` (a draft id or name, see `drafts/ids.ts`). */
   draftEnvelopes(draft: string): TxEnvelope[] {
-    return this.ctx.drafts.envelopes(draft);
+    return this.ctx.drafts.envelopes(draftId(draft));
+  }
+
+  /** The drafts (`drafts/`): ops, closings and open overlays. */
+  get drafts(): Drafts {
+    return this.ctx.drafts;
+  }
+
+  /**
+   * Runs `fn` as a job of the serial queue, where the committed state, the published batches and
+   * the drafts agree (drafts open their overlays there).
+   */
+  run<T>(fn: () => T | Promise<T>): Promise<T> {
+    let out!: T;
+    return this.ctx.queue.run(async () => {
+      out = await fn();
+    }).then(() => out);
   }
 
   /**

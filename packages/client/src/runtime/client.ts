@@ -15,7 +15,8 @@ import { DataloomError, type HlcString } from '@dataloom/core';
 import { encode } from './codec.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { callMethods, type CallName, type ServiceApi } from './methods.js';
-import { MirroredView, type WatchedQuery } from './mirror.js';
+import { mirrorWatch, type WatchedQuery } from './mirror.js';
+import { draftHandle, type Draft } from '../drafts/facade.js';
 import { connect, rethrow } from './rpc.js';
 import type { ClientService } from './service.js';
 import type { ClientEvent, ClientOptions, DatomRow } from './types.js';
@@ -68,6 +69,11 @@ export interface Client extends Pick<ServiceApi, CallName> {
    * transaction's changes. Resolves to the function that stops the stream.
    */
   streamDatoms(fn: (rows: DatomRow[], initial: boolean) => void): Promise<() => void>;
+  /**
+   * The draft `id` (an id from `createDraft`, or any name: collaborators using the same name share
+   * the draft): its view is the committed database with the draft laid over it; see `Draft`.
+   */
+  draft(id: string): Draft;
   /** Rejections, storage faults, clock drift, sync status. */
   on(fn: (e: ClientEvent) => void): () => void;
   close(): Promise<void>;
@@ -119,22 +125,12 @@ export function createClient(options: CreateClientOptions): Client {
     ready,
     ...callMethods(svc),
     watch(query, ...inputs) {
-      let id: number | null = null;
-      let closed = false;
-      const view = new MirroredView(() => {
-        closed = true;
-        if (id !== null) void svc.unwatch(id);
-      });
-      svc
-        .watch(query, inputs, (b) => view.apply(b))
-        .then((r) => {
-          id = r.id;
-          if (closed) void svc.unwatch(r.id);
-          else view.init(r.init);
-        })
-        .catch((e) => view.fail(e));
-      return view;
+      return mirrorWatch(
+        (sink) => svc.watch(query, inputs, sink),
+        (id) => void svc.unwatch(id),
+      );
     },
+    draft: (id) => draftHandle(svc, id),
     asOf: (t) => dbView('asOf', t),
     since: (t) => dbView('since', t),
     historyDb: () => ({ q: (query, ...inputs) => svc.historyQ(query, inputs) }),

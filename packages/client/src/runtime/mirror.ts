@@ -122,3 +122,25 @@ export class MirroredView implements WatchedQuery {
     this.onClose();
   }
 }
+
+/**
+ * A {@link WatchedQuery} mirrored from a watch on the replica's side: `start(sink)` registers it
+ * there (its diff batches go to `sink`), `stop(id)` ends it when the handle closes — also when it
+ * closes before `start` answered.
+ */
+export function mirrorWatch(start: (sink: (b: DiffBatch) => void) => Promise<{ id: number; init: WatchInit }>, stop: (id: number) => void): WatchedQuery {
+  let id: number | null = null;
+  let closed = false;
+  const view = new MirroredView(() => {
+    closed = true;
+    if (id !== null) stop(id);
+  });
+  start((b) => view.apply(b))
+    .then((r) => {
+      id = r.id;
+      if (closed) stop(r.id);
+      else view.init(r.init);
+    })
+    .catch((e) => view.fail(e));
+  return view;
+}

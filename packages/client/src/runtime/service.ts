@@ -16,11 +16,15 @@ import { MemoryStore } from '../store/memory.js';
 import { SyncClient, type SyncStatus } from '../sync/index.js';
 import { TabBus } from '../tabs/bus.js';
 import { electLeader } from '../tabs/leader.js';
+import { DraftService, type CreateDraftOptions, type DraftInfo } from '../drafts/service.js';
+import type { DraftConflict } from '../drafts/overlay.js';
 import type { DiffBatch, FindKind, WatchInit } from './mirror.js';
 import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './types.js';
 
 export class ClientService {
   readonly replica: Replica;
+  /** `client.draft(id)`'s replica side (`drafts/service.ts`). */
+  readonly drafts: DraftService;
   private sync: SyncClient | null = null;
   private bus: TabBus | null = null;
   private releaseLeader: () => void = () => {};
@@ -37,6 +41,7 @@ export class ClientService {
     const store = options.store ?? (storage === 'indexeddb' ? new IdbStore(`dataloom:${options.name}`) : new MemoryStore(undefined, { copy: false }));
     const tabs = options.tabs ?? (store.kind === 'indexeddb' && typeof (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel !== 'undefined');
     this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs });
+    this.drafts = new DraftService(this.replica, (tx, o) => this.transact(tx, o));
     if (options.persist && store.kind === 'indexeddb') {
       const nav = (globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }).navigator;
       void nav?.storage?.persist?.().catch(() => false);
@@ -287,7 +292,48 @@ export class ClientService {
     return this.replica.storageKind();
   }
 
+  // ------------------------------------------------------------------ drafts (drafts/service.ts)
+
+  /** A new draft id (see `CreateDraftOptions`); resolves once its draft entity is written, if any. */
+  createDraft(options: CreateDraftOptions = {}): Promise<string> {
+    return this.drafts.create(options);
+  }
+  draftTransact(id: string, tx: unknown): Promise<TransactResult> {
+    return this.drafts.transact(id, tx);
+  }
+  draftQ(id: string, query: unknown, inputs: unknown[] = []): Promise<unknown> {
+    return this.drafts.q(id, query, inputs);
+  }
+  draftPull(id: string, pattern: unknown, eid: unknown): Promise<unknown> {
+    return this.drafts.pull(id, pattern, eid);
+  }
+  draftWatch(id: string, query: unknown, inputs: unknown[], sink: (b: DiffBatch) => void): Promise<{ id: number; init: WatchInit }> {
+    return this.drafts.watch(id, query, inputs, sink);
+  }
+  draftWatchConflicts(id: string, sink: (c: DraftConflict[]) => void): Promise<number> {
+    return this.drafts.watchConflicts(id, sink);
+  }
+  draftUnwatch(watchId: number): void {
+    this.drafts.unwatch(watchId);
+  }
+  draftConflicts(id: string): Promise<DraftConflict[]> {
+    return this.drafts.conflicts(id);
+  }
+  draftCommit(id: string): Promise<{ tx: HlcString | null }> {
+    return this.drafts.commit(id);
+  }
+  draftDiscard(id: string): Promise<{ tx: HlcString | null }> {
+    return this.drafts.discard(id);
+  }
+  draftInfo(id: string): Promise<DraftInfo> {
+    return this.drafts.info(id);
+  }
+  draftInvite(id: string, users: Array<string | number>): Promise<void> {
+    return this.drafts.invite(id, users);
+  }
+
   async close(): Promise<void> {
+    this.drafts.stopAll();
     for (const v of this.views.values()) v.close();
     this.views.clear();
     for (const t of this.texts.values()) t.off();
