@@ -44,6 +44,9 @@ export interface Draft {
   conflicts(): Promise<DraftConflict[]>;
   /** `fn` gets the conflicts now and whenever they change; returns the function that stops it. */
   onConflicts(fn: (conflicts: DraftConflict[]) => void): () => void;
+  /** Undoes this client's newest change in the draft that still stands (see `client.undo`). */
+  undo(): Promise<{ tx: HlcString | null }>;
+  redo(): Promise<{ tx: HlcString | null }>;
 }
 
 /** The handle of draft `name` over the service's `draft*` methods. */
@@ -64,6 +67,8 @@ export function draftHandle(svc: ServiceApi, name: string): Draft {
     collaborators: () => svc.draftInfo(id),
     invite: (...users) => svc.draftInvite(id, users),
     conflicts: () => svc.draftConflicts(id),
+    undo: () => svc.undo(id),
+    redo: () => svc.redo(id),
     onConflicts(fn) {
       let wid: number | null = null;
       let stopped = false;

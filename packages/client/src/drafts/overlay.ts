@@ -61,6 +61,8 @@ export class DraftOverlay implements LayerInput {
   /** Raw entity of a draft op → the representative it was derived under. */
   private readonly rawRep = new Map<GlobalId, GlobalId>();
   private txCounter = TX0;
+  /** The view changes of overridden entities made by the current update (see {@link addOps}). */
+  private changes: DatomChange[] = [];
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -94,8 +96,12 @@ export class DraftOverlay implements LayerInput {
 
   // ------------------------------------------------------------------ updates
 
-  /** New live draft ops (a draft transaction made here, in another tab or on another replica). */
-  addOps(ops: readonly Op[]): void {
+  /**
+   * New live draft ops (a draft transaction made here, in another tab or on another replica).
+   * Returns the changes of the draft view they made (overridden entities' datoms).
+   */
+  addOps(ops: readonly Op[]): DatomChange[] {
+    this.changes = [];
     let full = false;
     const dirty = new Set<GlobalId>();
     for (const op of ops) {
@@ -110,14 +116,19 @@ export class DraftOverlay implements LayerInput {
     if (full) this.recomputeAll();
     else if (dirty.size) this.refresh(dirty, []);
     this.notify();
+    const out = this.changes;
+    this.changes = [];
+    return out;
   }
 
   /** Replaces the live op set (a closing covered some, a rollback removed some). */
   setOps(ops: Iterable<Op>): void {
+    this.changes = [];
     this.live.clear();
     this.byRaw.clear();
     for (const op of ops) this.index(op);
     this.recomputeAll();
+    this.changes = [];
     this.notify();
   }
 
@@ -154,6 +165,7 @@ export class DraftOverlay implements LayerInput {
       if (forward.length) this.apply(forward, txId);
       this.recomputeAll();
     } else this.refresh(dirty, forward, txId);
+    this.changes = [];
     this.notify();
   }
 
@@ -312,8 +324,16 @@ export class DraftOverlay implements LayerInput {
       const old = new Map<string, Datom>();
       for (const d of db.entityDatoms(ids.eid(r))) old.set(datomKey(d.a.fqn, this.wire(db, d)), d);
       const next = this.overridden.has(r) ? deriveEntity(this, r) : committedOf(this.merge, r);
-      for (const [k, d] of old) if (!next.has(k)) rets.push(new Datom(d.e, d.a, d.v, txId, false));
-      for (const [k, d] of next) if (!old.has(k)) adds.push(ids.datom({ ...d, added: true }, txId));
+      for (const [k, d] of old) {
+        if (next.has(k)) continue;
+        rets.push(new Datom(d.e, d.a, d.v, txId, false));
+        this.changes.push({ e: r, a: d.a.fqn, v: this.wire(db, d), tx: '', added: false });
+      }
+      for (const [k, d] of next) {
+        if (old.has(k)) continue;
+        adds.push(ids.datom({ ...d, added: true }, txId));
+        this.changes.push({ ...d, added: true });
+      }
     }
     const all = forward.length ? [...forward, ...rets, ...adds] : [...rets, ...adds];
     if (all.length) this.apply(all, txId);
@@ -349,11 +369,12 @@ export class DraftOverlay implements LayerInput {
         }
       }
     }
-    // entities holding committed references to hidden ones: still referring (old ones), or newly
+    // entities holding committed references to hidden ones: the connection shows those refs for
+    // entities it does not override; for overridden ones (their refs may be hidden) ask the state
     const referrers = new Set<GlobalId>();
     const db = this.conn.db();
     for (const x of tombs.keys()) for (const d of db.refsTo(ids.eid(x))) referrers.add(merge.rep(ids.gid(d.e)!));
-    for (const y of this.referrers) {
+    for (const y of this.overridden) {
       if (merge.entityDatoms(y).some((d) => typeof d.v === 'object' && 'ref' in d.v && tombs.has(d.v.ref))) referrers.add(y);
     }
     const next = new Set<GlobalId>();

@@ -15,6 +15,7 @@ import type { TransactResult } from '../runtime/types.js';
 import { DRAFT_ATTRS, closingForms } from './closing.js';
 import { draftId, replicaOfTx } from './ids.js';
 import type { DraftConflict, DraftOverlay } from './overlay.js';
+import type { UndoMode } from '../undo/stacks.js';
 
 /** Options of `client.createDraft`. */
 export interface CreateDraftOptions {
@@ -55,7 +56,7 @@ export class DraftService {
 
   constructor(
     private readonly replica: Replica,
-    private readonly transactFn: (tx: unknown, options?: { draft?: string }) => Promise<TransactResult>,
+    private readonly transactFn: (tx: unknown, options?: { draft?: string; undo?: UndoMode }) => Promise<TransactResult>,
   ) {}
 
   /** A new draft id; with `author`/`collaborators` its draft entity is written (committed). */
@@ -67,7 +68,7 @@ export class DraftService {
     if (named !== null && options.author === undefined && !options.collaborators?.length) return named;
     await this.replica.ready;
     this.checkSchema();
-    const r = await this.transactFn([m]);
+    const r = await this.transactFn([m], { undo: 'skip' });
     return named ?? r.globalIds['draft']!;
   }
 
@@ -161,7 +162,8 @@ export class DraftService {
       return [...effect, ...closingForms(d, this.replica.drafts.closedStamps(d), this.replica.drafts.ops(d), status)];
     });
     if (forms === null) return { tx: null };
-    const r = await this.transactFn(forms);
+    // a commit is the user's change of the main database (undoable there); a discard is not
+    const r = await this.transactFn(forms, { undo: status === 'committed' ? 'record' : 'skip' });
     return { tx: r.tx };
   }
 
@@ -192,7 +194,7 @@ export class DraftService {
     const d = draftId(id);
     await this.replica.ready;
     this.checkSchema();
-    if (users.length) await this.transactFn(users.map((u) => [':db/add', d, ':' + DRAFT_ATTRS.collaborators, u]));
+    if (users.length) await this.transactFn(users.map((u) => [':db/add', d, ':' + DRAFT_ATTRS.collaborators, u]), { undo: 'skip' });
   }
 
   /** Stops every watch (the client closes). */
@@ -203,7 +205,8 @@ export class DraftService {
 
   // ------------------------------------------------------------------ overlays
 
-  private async withOverlay<T>(id: string, fn: (ov: DraftOverlay) => T): Promise<T> {
+  /** Runs `fn` with the draft's overlay, as a job of the replica's queue. */
+  async withOverlay<T>(id: string, fn: (ov: DraftOverlay) => T): Promise<T> {
     const d = draftId(id);
     await this.replica.readable;
     return this.replica.run(() => {

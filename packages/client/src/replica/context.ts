@@ -14,6 +14,7 @@ import type { Interner } from './interning.js';
 import type { Materializer } from './materialize.js';
 import type { Outbox } from './outbox.js';
 import type { SerialQueue } from './serial-queue.js';
+import type { UndoStacks } from '../undo/stacks.js';
 import type { ChangeOrigin, ServerCursor } from './types.js';
 
 export interface ReplicaContext {
@@ -35,6 +36,8 @@ export interface ReplicaContext {
   readonly view: Materializer;
   readonly outbox: Outbox;
   readonly drafts: Drafts;
+  /** This client's undo/redo stacks, persisted with the meta. */
+  readonly undo: UndoStacks;
   readonly history: History;
   readonly durable: Durable;
   /** When the app last read (a cold start defers its merge while reads keep coming). */
@@ -68,7 +71,8 @@ export function announceDraft(ctx: ReplicaContext, origin: 'local' | 'tab', tx: 
 /** The bookkeeping written with every store write. */
 export function storeMeta(ctx: ReplicaContext): StoreMeta {
   const replicaId = ctx.options.sessionIds ? ctx.id.slice(0, ctx.id.lastIndexOf('_')) : ctx.id;
-  return { replicaId, hlc: ctx.clock.state(), cursor: ctx.cursor };
+  const undo = ctx.undo.record();
+  return { replicaId, hlc: ctx.clock.state(), cursor: ctx.cursor, ...(undo ? { undo } : {}) };
 }
 
 /**

@@ -26,8 +26,11 @@ export class Drafts {
 
   constructor(private readonly host: OverlayHost) {}
 
-  /** Takes in a draft transaction (`env.draft` set); ops already held are skipped. */
-  add(env: TxEnvelope): void {
+  /**
+   * Takes in a draft transaction (`env.draft` set); ops already held are skipped. Returns the
+   * changes it made to the draft's view when the draft is open (else none).
+   */
+  add(env: TxEnvelope): DatomChange[] {
     const id = env.draft!;
     let m = this.held.get(id);
     if (m === undefined) this.held.set(id, (m = new Map()));
@@ -37,13 +40,15 @@ export class Drafts {
       m.set(op.id, op);
       fresh.push(op);
     }
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return [];
     const ov = this.overlays.get(id);
+    let changes: DatomChange[] = [];
     if (ov) {
       const vv = this.vector(id);
-      ov.addOps(fresh.filter((o) => !covers(vv, o.tx)));
+      changes = ov.addOps(fresh.filter((o) => !covers(vv, o.tx)));
     }
     this.changed(id);
+    return changes;
   }
 
   /** Drops draft transaction `tx` of `draft` (rejected by the server, or a failed local write). */

@@ -85,6 +85,7 @@ async function loadInner(ctx: ReplicaContext): Promise<void> {
     initial: st.meta?.hlc ?? null,
   });
   ctx.cursor = st.meta?.cursor ?? null;
+  ctx.undo.load(st.meta?.undo);
   const committed: Op[] = [];
   const pushOp = (o: Op & { draft?: string }) => {
     if (o.draft !== undefined) {

@@ -11,6 +11,7 @@
 import { translateTx, type DatomChange, type GlobalId, type TxEnvelope } from '@dataloom/core';
 import { announceDraft, publish, storeMeta, type ReplicaContext } from './context.js';
 import type { LocalTxResult } from './types.js';
+import type { UndoMode } from '../undo/stacks.js';
 
 /** What a local transaction resolves to. */
 export type LocalResult = LocalTxResult & { persisted: boolean };
@@ -19,6 +20,7 @@ export type LocalResult = LocalTxResult & { persisted: boolean };
 interface LocalItem {
   txData: unknown;
   draft: string | undefined;
+  undo: UndoMode;
   resolve: (r: LocalResult) => void;
   reject: (e: unknown) => void;
 }
@@ -35,9 +37,9 @@ export class GroupCommit {
 
   constructor(private readonly ctx: ReplicaContext) {}
 
-  transact(txData: unknown, draft: string | undefined): Promise<LocalResult> {
+  transact(txData: unknown, draft: string | undefined, undo: UndoMode): Promise<LocalResult> {
     return new Promise((resolve, reject) => {
-      const item: LocalItem = { txData, draft, resolve, reject };
+      const item: LocalItem = { txData, draft, undo, resolve, reject };
       const open = this.open;
       if (open && !open.started && open.job === this.ctx.queue.count) {
         open.items.push(item);
@@ -72,8 +74,11 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
       let changes: DatomChange[] | null = null;
       if (item.draft !== undefined) {
         envelope.draft = item.draft;
-        ctx.drafts.add(envelope);
-      } else changes = ctx.merge.apply(envelope.ops);
+        ctx.undo.note(item.draft, item.undo, envelope.tx, ctx.drafts.add(envelope));
+      } else {
+        changes = ctx.merge.apply(envelope.ops);
+        ctx.undo.note('', item.undo, envelope.tx, changes);
+      }
       done.push({ item, envelope, tempids, changes });
     } catch (e) {
       item.reject(e);
@@ -93,6 +98,7 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
       const { envelope, changes } = done[i]!;
       if (changes) ctx.merge.remove(envelope.ops.map((o) => o.id));
       else ctx.drafts.remove(envelope.draft!, envelope.tx);
+      ctx.undo.forget(envelope.tx);
     }
     ctx.history.invalidate();
     throw e;

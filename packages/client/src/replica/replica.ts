@@ -30,6 +30,7 @@ import { compact } from './compaction.js';
 import { storeMeta, type ReplicaContext } from './context.js';
 import { draftId } from '../drafts/ids.js';
 import { Drafts } from './drafts.js';
+import { UndoStacks, type UndoMode } from '../undo/stacks.js';
 import { Durable } from './durable.js';
 import { ReplicaEvents, type ChangeBatch, type PersistedEvent } from './events.js';
 import { History, type HistoryRow } from './history.js';
@@ -100,6 +101,7 @@ export class Replica implements SyncTarget {
       view: new Materializer(schema, ids, { idle: () => queue.size === 0, closed: () => queue.closed }),
       outbox: new Outbox(),
       drafts: new Drafts({ merge: () => ctx.merge, ids, committedDb: () => ctx.view.conn.db() }),
+      undo: new UndoStacks(),
       history: new History({ merge: () => ctx.merge, schema: () => ctx.schema }, ids),
       durable: new Durable(
         options.store ?? new MemoryStore(),
@@ -168,8 +170,13 @@ export class Replica implements SyncTarget {
   }
 
   /** A local transaction, group-committed with the calls of the same moment (see `local-tx.ts`). */
-  localTransact(txData: unknown, options: { draft?: string } = {}): Promise<LocalResult> {
-    return this.local.transact(txData, options.draft === undefined ? undefined : draftId(options.draft));
+  localTransact(txData: unknown, options: { draft?: string; undo?: UndoMode } = {}): Promise<LocalResult> {
+    return this.local.transact(txData, options.draft === undefined ? undefined : draftId(options.draft), options.undo ?? 'record');
+  }
+
+  /** This client's undo/redo stacks (`undo/stacks.ts`). */
+  get undoStacks(): UndoStacks {
+    return this.ctx.undo;
   }
 
   /**

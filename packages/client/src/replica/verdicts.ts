@@ -58,6 +58,7 @@ export async function reject(ctx: ReplicaContext, tx: HlcString, error: WireErro
 
 /** Removes a rejected envelope's ops (the reversing diffs reach views as one batch), or its draft entry. */
 export function rollback(ctx: ReplicaContext, envelope: TxEnvelope): void {
+  ctx.undo.forget(envelope.tx);
   if (envelope.draft !== undefined) ctx.drafts.remove(envelope.draft, envelope.tx);
   else publish(ctx, 'rollback', [envelope.tx], ctx.merge.remove(envelope.ops.map((o) => o.id)));
 }

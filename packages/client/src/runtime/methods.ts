@@ -28,6 +28,9 @@ export const METHODS = {
   whenSynced: 'call',
   storageKind: 'call',
   createDraft: 'call',
+  undo: 'call',
+  redo: 'call',
+  undoStatus: 'call',
   watch: 'facade',
   unwatch: 'facade',
   streamDatoms: 'facade',
@@ -50,6 +53,8 @@ export const METHODS = {
   draftDiscard: 'facade',
   draftInfo: 'facade',
   draftInvite: 'facade',
+  undoWatch: 'facade',
+  undoUnwatch: 'facade',
   close: 'facade',
 } as const satisfies Partial<Record<keyof ClientService, 'call' | 'facade'>>;
 

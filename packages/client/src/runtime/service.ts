@@ -17,6 +17,9 @@ import { SyncClient, type SyncStatus } from '../sync/index.js';
 import { TabBus } from '../tabs/bus.js';
 import { electLeader } from '../tabs/leader.js';
 import { DraftService, type CreateDraftOptions, type DraftInfo } from '../drafts/service.js';
+import { draftId } from '../drafts/ids.js';
+import { UndoService } from '../undo/service.js';
+import type { UndoMode } from '../undo/stacks.js';
 import type { DraftConflict } from '../drafts/overlay.js';
 import type { DiffBatch, FindKind, WatchInit } from './mirror.js';
 import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './types.js';
@@ -25,6 +28,8 @@ export class ClientService {
   readonly replica: Replica;
   /** `client.draft(id)`'s replica side (`drafts/service.ts`). */
   readonly drafts: DraftService;
+  /** `client.undo()`/`redo()`'s replica side (`undo/service.ts`). */
+  readonly undos: UndoService;
   private sync: SyncClient | null = null;
   private bus: TabBus | null = null;
   private releaseLeader: () => void = () => {};
@@ -42,6 +47,11 @@ export class ClientService {
     const tabs = options.tabs ?? (store.kind === 'indexeddb' && typeof (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel !== 'undefined');
     this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs });
     this.drafts = new DraftService(this.replica, (tx, o) => this.transact(tx, o));
+    this.undos = new UndoService({
+      stacks: this.replica.undoStacks,
+      withState: (scope, fn) => (scope ? this.drafts.withOverlay(scope, (ov) => fn(ov.txState())) : this.replica.run(() => fn(this.replica.merged()))),
+      transact: (tx, o) => this.transact(tx, o),
+    });
     if (options.persist && store.kind === 'indexeddb') {
       const nav = (globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }).navigator;
       void nav?.storage?.persist?.().catch(() => false);
@@ -106,8 +116,11 @@ export class ClientService {
     return this.replica.replicaId;
   }
 
-  /** Transacts locally (optimistic, durable before resolving); syncs when a server is configured. */
-  async transact(txData: unknown, options: { draft?: string } = {}): Promise<TransactResult> {
+  /**
+   * Transacts locally (optimistic, durable before resolving); syncs when a server is configured.
+   * `draft`: a draft transaction; `undo: 'skip'` keeps it off this client's undo stack.
+   */
+  async transact(txData: unknown, options: { draft?: string; undo?: UndoMode } = {}): Promise<TransactResult> {
     await this.ready;
     const r = await this.replica.localTransact(txData, options);
     const tempids: Record<string, number> = {};
@@ -255,7 +268,7 @@ export class ClientService {
 
   /** Applies a Yjs update made on the calling thread as a local transaction. */
   async textUpdate(gid: string, a: string, update: Uint8Array): Promise<void> {
-    await this.replica.localTransact([[':db/text', gid, a, bytesToBase64(update)]]);
+    await this.replica.localTransact([[':db/text', gid, a, bytesToBase64(update)]], { undo: 'skip' });
   }
 
   /**
@@ -332,8 +345,29 @@ export class ClientService {
     return this.drafts.invite(id, users);
   }
 
+  // ------------------------------------------------------------------ undo (undo/service.ts)
+
+  /** Undoes this client's newest change (in the main database, or in draft `draft`) that still stands. */
+  undo(draft?: string): Promise<{ tx: HlcString | null }> {
+    return this.undos.undo(draft === undefined ? '' : draftId(draft));
+  }
+  /** Redoes the newest undone change. */
+  redo(draft?: string): Promise<{ tx: HlcString | null }> {
+    return this.undos.redo(draft === undefined ? '' : draftId(draft));
+  }
+  undoStatus(draft?: string): { canUndo: boolean; canRedo: boolean } {
+    return this.undos.status(draft === undefined ? '' : draftId(draft));
+  }
+  undoWatch(draft: string | null, sink: (s: { canUndo: boolean; canRedo: boolean }) => void): number {
+    return this.undos.watch(draft === null ? '' : draftId(draft), sink);
+  }
+  undoUnwatch(id: number): void {
+    this.undos.unwatch(id);
+  }
+
   async close(): Promise<void> {
     this.drafts.stopAll();
+    this.undos.stopAll();
     for (const v of this.views.values()) v.close();
     this.views.clear();
     for (const t of this.texts.values()) t.off();

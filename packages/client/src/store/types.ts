@@ -22,6 +22,8 @@ export interface StoreMeta {
   hlc: { ms: number; counter: number };
   /** Server cursor covering the remote ops held. */
   cursor: string | null;
+  /** The undo and redo stacks (`undo/stacks.ts`), when any is non-empty. */
+  undo?: unknown;
 }
 
 /** Everything a store holds, as `load` returns it. */
