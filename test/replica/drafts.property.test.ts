@@ -1,8 +1,8 @@
 /**
  * Seeded property test of drafts on real `Replica`s exchanging envelopes in random orders: random
  * committed and draft transactions (titles, counters, tags, refs, components, text, deletions) on
- * three replicas and two shared drafts, commits, discards, acknowledgements, compactions and
- * reloads from the store.
+ * three replicas and two shared drafts, commits, discards, undo and redo (main and drafts),
+ * acknowledgements, compactions and reloads from the store.
  *
  * After every step, on the replica that acted:
  * - **isolation**: the main database holds exactly the visible datoms of the committed ops (no
@@ -24,6 +24,8 @@ import { MemoryStore, memoryBacking, type MemoryBacking } from '../../packages/c
 import { DraftService } from '../../packages/client/src/drafts/service.js';
 import { draftId } from '../../packages/client/src/drafts/ids.js';
 import { vectorOf, covers } from '../../packages/client/src/drafts/closing.js';
+import { replicaUndo, type UndoService } from '../../packages/client/src/undo/service.js';
+import type { UndoMode } from '../../packages/client/src/undo/stacks.js';
 import { mulberry32, pick, replayableAsync, seeds } from './prng.js';
 
 const schema = {
@@ -43,15 +45,18 @@ interface Node {
   backing: MemoryBacking;
   r: Replica;
   svc: DraftService;
+  undo: UndoService;
 }
 
 function open(id: string, backing: MemoryBacking, now: () => number): Node {
   const r = new Replica({ schema, replicaId: id, store: new MemoryStore(backing), now });
-  const svc = new DraftService(r, async (tx, o) => {
+  const transact = async (tx: unknown, o?: { draft?: string; undo?: UndoMode }) => {
     const res = await r.localTransact(tx, o ?? {});
     return { tx: res.tx, tempids: {}, globalIds: res.tempids, persisted: res.persisted };
-  });
-  return { id, backing, r, svc };
+  };
+  const svc = new DraftService(r, transact);
+  const undo = replicaUndo(r, svc, transact);
+  return { id, backing, r, svc, undo };
 }
 
 /** Everything `from` holds, as envelopes (committed ops grouped by tx, and every draft's). */
@@ -172,7 +177,11 @@ async function run(seed: number): Promise<void> {
       else if (x < 0.62) {
         const d = pick(rnd, DRAFTS);
         await n.svc.transact(d, randomFormsDraft(rnd, n, d));
-      } else if (x < 0.7) await n.svc.commit(pick(rnd, DRAFTS));
+      } else if (x < 0.67) await n.svc.commit(pick(rnd, DRAFTS));
+      else if (x < 0.7) {
+        const scope = pick(rnd, ['', ...DRAFTS]);
+        await (rnd() < 0.7 ? n.undo.undo(scope) : n.undo.redo(scope));
+      }
       else if (x < 0.74) await n.svc.discard(pick(rnd, DRAFTS));
       else if (x < 0.8) {
         // the server acknowledged the oldest pending transactions (they move to the log), or a compaction

@@ -75,4 +75,25 @@ export interface DataloomSource {
    * second.
    */
   on?(fn: (event: { type: string; status?: SyncStatus | null }) => void): () => void;
+  /** A draft by id (`useDraft`). */
+  draft?(id: string): DraftLike;
+  /** Undo / redo of this client's own changes, in the main database or in `draft` (`useUndo`). */
+  undo?(draft?: string): unknown;
+  redo?(draft?: string): unknown;
+  /** Subscribes to whether there is anything to undo / redo; returns the unsubscribe function. */
+  onUndoStatus?(fn: (status: { canUndo: boolean; canRedo: boolean }) => void, draft?: string): () => void;
+}
+
+/** What `useDraft` needs from a draft (the client's `Draft`). */
+export interface DraftLike {
+  readonly id: string;
+  /** A live query over the draft's view. */
+  watch(query: unknown, ...inputs: unknown[]): LiveView;
+  transact(txData: unknown): unknown;
+  commit(): Promise<unknown>;
+  discard(): Promise<unknown>;
+  /** Streams the draft's conflicts; returns the function that stops it. */
+  onConflicts?(fn: (conflicts: readonly unknown[]) => void): () => void;
+  undo?(): Promise<unknown>;
+  redo?(): Promise<unknown>;
 }

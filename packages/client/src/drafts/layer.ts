@@ -137,6 +137,30 @@ export function deriveEntity(inp: LayerInput, rep: GlobalId): Map<string, Visibl
   return out;
 }
 
+/**
+ * The draft's tombstones: each `retractEntity` among `ops` on its representative, passed down to
+ * the component children the entity held as of the tombstone (committed component refs, and the
+ * draft's own older ones), the newest stamp winning.
+ */
+export function draftTombs(merge: MergeState, ops: Iterable<Op>, opsOn: (e: GlobalId) => readonly Op[]): Map<GlobalId, HlcString> {
+  const tombs = new Map<GlobalId, HlcString>();
+  const stack: Array<[GlobalId, HlcString]> = [];
+  for (const op of ops) if (op.op === 'retractEntity') stack.push([merge.rep(op.e), op.tx]);
+  while (stack.length) {
+    const [e, t] = stack.pop()!;
+    const cur = tombs.get(e);
+    if (cur !== undefined && cur >= t) continue;
+    tombs.set(e, t);
+    for (const d of merge.entityDatoms(e)) if (merge.schema.get(d.a).component && isRef(d.v)) stack.push([d.v.ref, t]);
+    for (const m of merge.members(e)) {
+      for (const op of opsOn(m)) {
+        if (op.op === 'add' && op.tx < t && op.a !== undefined && op.v !== undefined && merge.schema.get(op.a).component && isRef(op.v)) stack.push([merge.rep(op.v.ref), t]);
+      }
+    }
+  }
+  return tombs;
+}
+
 function isRef(v: WireValue): v is { ref: GlobalId } {
   return typeof v === 'object' && 'ref' in v;
 }

@@ -18,7 +18,7 @@ import * as Y from 'yjs';
 import { Datom, TX0, base64ToBytes, bytesToBase64, fromWireValue, toWireValue, wireValueKey, type DatomChange, type Db, type GlobalId, type HlcString, type MergeState, type Op, type TranslateState, type VisibleDatom, type WireValue } from '@dataloom/core';
 import { createConn, type Conn } from '@dataloom/dataflow';
 import type { Interner } from '../replica/interning.js';
-import { datomKey, deriveEntity, entityOps, type LayerInput } from './layer.js';
+import { datomKey, deriveEntity, draftTombs, entityOps, type LayerInput } from './layer.js';
 import { DraftTexts } from './text-layer.js';
 
 /** What an overlay needs of its replica. */
@@ -199,6 +199,18 @@ export class DraftOverlay implements LayerInput {
   }
 
   /**
+   * Whether the draft touched `(e, a)` before draft transaction `tx` (a live op on it, or a
+   * tombstone of the entity, older than `tx`). If not, the draft's view showed the committed value
+   * there before `tx`.
+   */
+  touchedBefore(tx: HlcString, e: GlobalId, a: string): boolean {
+    for (const m of this.merge.members(this.merge.rep(e))) {
+      for (const op of this.opsOn(m)) if (op.tx < tx && (op.a === a || op.op === 'retractEntity')) return true;
+    }
+    return false;
+  }
+
+  /**
    * Values where the draft decided a register and a committed change newer than the draft's first
    * operation on it says otherwise ("Bob changed this since you started").
    */
@@ -351,24 +363,7 @@ export class DraftOverlay implements LayerInput {
   private recomputeAll(): void {
     const merge = this.merge;
     const ids = this.host.ids;
-    // draft tombstones and their component cascade
-    const tombs = new Map<GlobalId, HlcString>();
-    const stack: Array<[GlobalId, HlcString]> = [];
-    for (const op of this.live.values()) if (op.op === 'retractEntity') stack.push([merge.rep(op.e), op.tx]);
-    while (stack.length) {
-      const [e, t] = stack.pop()!;
-      const cur = tombs.get(e);
-      if (cur !== undefined && cur >= t) continue;
-      tombs.set(e, t);
-      for (const d of merge.entityDatoms(e)) {
-        if (merge.schema.get(d.a).component && typeof d.v === 'object' && 'ref' in d.v) stack.push([d.v.ref, t]);
-      }
-      for (const m of merge.members(e)) {
-        for (const op of this.byRaw.get(m) ?? []) {
-          if (op.op === 'add' && op.tx < t && op.a !== undefined && merge.schema.get(op.a).component && typeof op.v === 'object' && 'ref' in op.v) stack.push([merge.rep(op.v.ref), t]);
-        }
-      }
-    }
+    const tombs = draftTombs(merge, this.live.values(), (m) => this.opsOn(m));
     // entities holding committed references to hidden ones: the connection shows those refs for
     // entities it does not override; for overridden ones (their refs may be hidden) ask the state
     const referrers = new Set<GlobalId>();

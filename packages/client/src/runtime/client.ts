@@ -34,7 +34,8 @@ export interface DbView {
 /**
  * A client: the service's `'call'` methods of the method table as they are (`transact`,
  * `confirmed`, `q`, `pull`, `pullMany`, `entity`, `globalId`, `history`, `loaded`, `syncStatus`,
- * `whenSynced`, `storageKind`; see `service.ts` for each), plus what the calling thread builds.
+ * `whenSynced`, `storageKind`, `createDraft`, `undo`, `redo`, `undoStatus`; see `service.ts` for
+ * each), plus what the calling thread builds.
  */
 export interface Client extends Pick<ServiceApi, CallName> {
   /**
@@ -74,6 +75,11 @@ export interface Client extends Pick<ServiceApi, CallName> {
    * the draft): its view is the committed database with the draft laid over it; see `Draft`.
    */
   draft(id: string): Draft;
+  /**
+   * `fn` gets whether there is something to undo / redo (in the main database, or in `draft`)
+   * now and whenever it changes; returns the function that stops it. See `undo`/`redo`.
+   */
+  onUndoStatus(fn: (status: { canUndo: boolean; canRedo: boolean }) => void, draft?: string): () => void;
   /** Rejections, storage faults, clock drift, sync status. */
   on(fn: (e: ClientEvent) => void): () => void;
   close(): Promise<void>;
@@ -131,6 +137,23 @@ export function createClient(options: CreateClientOptions): Client {
       );
     },
     draft: (id) => draftHandle(svc, id),
+    onUndoStatus(fn, draft) {
+      let id: number | null = null;
+      let stopped = false;
+      svc.undoWatch(draft ?? null, (s) => {
+        if (!stopped) fn(s);
+      }).then(
+        (w) => {
+          id = w;
+          if (stopped) void svc.undoUnwatch(w);
+        },
+        () => {},
+      );
+      return () => {
+        stopped = true;
+        if (id !== null) void svc.undoUnwatch(id);
+      };
+    },
     asOf: (t) => dbView('asOf', t),
     since: (t) => dbView('since', t),
     historyDb: () => ({ q: (query, ...inputs) => svc.historyQ(query, inputs) }),

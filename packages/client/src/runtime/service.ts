@@ -18,7 +18,7 @@ import { TabBus } from '../tabs/bus.js';
 import { electLeader } from '../tabs/leader.js';
 import { DraftService, type CreateDraftOptions, type DraftInfo } from '../drafts/service.js';
 import { draftId } from '../drafts/ids.js';
-import { UndoService } from '../undo/service.js';
+import { replicaUndo, type UndoService } from '../undo/service.js';
 import type { UndoMode } from '../undo/stacks.js';
 import type { DraftConflict } from '../drafts/overlay.js';
 import type { DiffBatch, FindKind, WatchInit } from './mirror.js';
@@ -47,11 +47,7 @@ export class ClientService {
     const tabs = options.tabs ?? (store.kind === 'indexeddb' && typeof (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel !== 'undefined');
     this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs });
     this.drafts = new DraftService(this.replica, (tx, o) => this.transact(tx, o));
-    this.undos = new UndoService({
-      stacks: this.replica.undoStacks,
-      withState: (scope, fn) => (scope ? this.drafts.withOverlay(scope, (ov) => fn(ov.txState())) : this.replica.run(() => fn(this.replica.merged()))),
-      transact: (tx, o) => this.transact(tx, o),
-    });
+    this.undos = replicaUndo(this.replica, this.drafts, (tx, o) => this.transact(tx, o));
     if (options.persist && store.kind === 'indexeddb') {
       const nav = (globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }).navigator;
       void nav?.storage?.persist?.().catch(() => false);

@@ -7,16 +7,37 @@
  * stack has anything left that can be undone.
  */
 import type { HlcString, TranslateState } from '@dataloom/core';
+import type { DraftService } from '../drafts/service.js';
+import type { Replica } from '../replica/replica.js';
 import type { TransactResult } from '../runtime/types.js';
-import { compensation } from './compensate.js';
+import { compensation, type Restore } from './compensate.js';
 import type { UndoEntry, UndoMode, UndoStacks } from './stacks.js';
 
 /** What the undo service needs of the client service. */
 export interface UndoHost {
   readonly stacks: UndoStacks;
-  /** Runs `fn` with the scope's translation state, as a job of the replica's queue. */
-  withState<T>(scope: string, fn: (state: TranslateState) => T): Promise<T>;
+  /**
+   * Runs `fn` with the scope's translation state and its restore rule (see `compensate.ts`), as a
+   * job of the replica's queue.
+   */
+  withState<T>(scope: string, fn: (state: TranslateState, restore: (tx: HlcString) => Restore | undefined) => T): Promise<T>;
   transact(tx: unknown, options: { draft?: string; undo: UndoMode }): Promise<TransactResult>;
+}
+
+/**
+ * The undo service of a replica and its drafts: the main scope reads the committed state, a
+ * draft scope its overlay, where an entry that was the draft's first edit of a value restores the
+ * committed value as it is now (`compensate.ts`).
+ */
+export function replicaUndo(replica: Replica, drafts: DraftService, transact: UndoHost['transact']): UndoService {
+  return new UndoService({
+    stacks: replica.undoStacks,
+    withState: (scope, fn) =>
+      scope
+        ? drafts.withOverlay(scope, (ov) => fn(ov.txState(), (tx) => (e, a, recorded) => (ov.touchedBefore(tx, e, a) ? recorded : ov.merge.values(e, a))))
+        : replica.run(() => fn(replica.merged(), () => undefined)),
+    transact,
+  });
 }
 
 export class UndoService {
@@ -60,9 +81,9 @@ export class UndoService {
   private async step(scope: string, which: 'undo' | 'redo'): Promise<{ tx: HlcString | null }> {
     const { stacks } = this.host;
     for (;;) {
-      const picked = await this.host.withState(scope, (state) => {
+      const picked = await this.host.withState(scope, (state, restore) => {
         const entry = stacks.pop(scope, which);
-        return entry === null ? null : { entry, forms: compensation(entry, state) };
+        return entry === null ? null : { entry, forms: compensation(entry, state, restore(entry.tx)) };
       });
       if (picked === null) return { tx: null };
       if (picked.forms.length === 0) continue;

@@ -1,0 +1,92 @@
+// @vitest-environment happy-dom
+/**
+ * `useDraft` and `useUndo` over the real `@dataloom/client` (in-process, memory storage): a form
+ * edits a draft, the list (a main view) does not change until commit, conflicts show, and undo
+ * buttons follow the stack.
+ */
+import { createClient, draftSchema, type Client } from '@dataloom/client';
+import { act } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DataloomProvider, useDraft, useQuery, useUndo } from './index.js';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const schema = { ...draftSchema, ':todo/title': {} };
+let container: HTMLElement;
+let root: Root;
+const clients: Client[] = [];
+let n = 0;
+beforeEach(() => {
+  container = document.createElement('div');
+  document.body.appendChild(container);
+  root = createRoot(container);
+});
+afterEach(async () => {
+  act(() => root.unmount());
+  container.remove();
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+});
+
+function client(): Client {
+  const c = createClient({ name: `react-drafts-${n++}`, schema, storage: 'memory', tabs: false });
+  clients.push(c);
+  return c;
+}
+
+async function until(pred: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out; DOM: ${container.innerHTML}`);
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+    });
+  }
+}
+
+const text = (id: string) => container.querySelector(`#${id}`)?.textContent ?? '';
+
+let api: ReturnType<typeof useDraft<[string]>> | null = null;
+let undoApi: ReturnType<typeof useUndo> | null = null;
+
+function App({ draft, e }: { draft: string; e: number }) {
+  const list = useQuery<[string]>('[:find ?t :where [_ :todo/title ?t]]');
+  const d = useDraft<[string]>(draft, '[:find ?t :in $ ?e :where [?e :todo/title ?t]]', e);
+  const u = useUndo(draft);
+  api = d;
+  undoApi = u;
+  return (
+    <div>
+      <span id="list">{list.map((r) => r[0]).join(',')}</span>
+      <span id="form">{d.rows.map((r) => r[0]).join(',')}</span>
+      <span id="conflicts">{d.conflicts.length}</span>
+      <span id="undo">{`${u.canUndo}/${u.canRedo}`}</span>
+    </div>
+  );
+}
+
+describe('useDraft / useUndo', () => {
+  it('a form edits the draft; the list changes only on commit; undo follows the stack', async () => {
+    const c = client();
+    const r = await c.transact([{ ':db/id': 'x', ':todo/title': 'milk' }]);
+    const e = r.tempids['x']!;
+    const id = await c.createDraft();
+    act(() => root.render(<DataloomProvider client={c}><App draft={id} e={e} /></DataloomProvider>));
+    await until(() => text('form') === 'milk' && text('list') === 'milk');
+    expect(text('undo')).toBe('false/false');
+    await act(async () => void (await api!.transact([[':db/add', e, ':todo/title', 'oat milk']])));
+    await until(() => text('form') === 'oat milk' && text('undo') === 'true/false');
+    expect(text('list')).toBe('milk');
+    // a committed change to the same value since: a conflict; the draft's value stays in the form
+    await act(async () => void (await c.transact([[':db/add', e, ':todo/title', 'soy milk']])));
+    await until(() => text('conflicts') === '1' && text('list') === 'soy milk');
+    expect(text('form')).toBe('oat milk');
+    await act(async () => void (await undoApi!.undo()));
+    await until(() => text('form') === 'soy milk' && text('undo') === 'false/true');
+    await act(async () => void (await undoApi!.redo()));
+    await until(() => text('form') === 'oat milk');
+    await act(async () => void (await api!.commit()));
+    await until(() => text('list') === 'oat milk' && text('conflicts') === '0');
+    expect(text('form')).toBe('oat milk');
+  });
+});

@@ -1,0 +1,81 @@
+import { useMemo, useSyncExternalStore } from 'react';
+import { DataloomError } from '@dataloom/core';
+import { useClient } from './provider.js';
+import type { DataloomSource } from './source.js';
+
+/** What {@link useUndo} returns. */
+export interface UndoState {
+  readonly canUndo: boolean;
+  readonly canRedo: boolean;
+  /** Undoes this client's newest change that still stands (others' later changes are left alone). */
+  undo(): Promise<unknown>;
+  redo(): Promise<unknown>;
+}
+
+const NONE = { canUndo: false, canRedo: false };
+
+/**
+ * Undo and redo of this client's own changes, in the main database or (with `draft`) in a draft,
+ * with whether there is anything to undo or redo (for disabling buttons). The stacks survive a
+ * reload. The returned object keeps its identity while neither flag changes.
+ *
+ * @example
+ * const { canUndo, undo } = useUndo();
+ * <button disabled={!canUndo} onClick={() => undo()}>Undo</button>
+ * @throws DataloomError `react/no-undo` when the provider's client has no undo.
+ */
+export function useUndo(draft?: string): UndoState {
+  const client = useClient();
+  if (typeof client.undo !== 'function' || typeof client.redo !== 'function') {
+    throw new DataloomError('react/no-undo', 'useUndo needs a client with undo (client.undo())', {});
+  }
+  const store = storeOf(client, draft ?? '');
+  const status = useSyncExternalStore(store.subscribe, store.get, store.get);
+  return useMemo(
+    () => ({
+      ...status,
+      undo: () => Promise.resolve(client.undo!(draft)),
+      redo: () => Promise.resolve(client.redo!(draft)),
+    }),
+    [client, draft, status],
+  );
+}
+
+interface UndoStore {
+  subscribe(fn: () => void): () => void;
+  get(): { canUndo: boolean; canRedo: boolean };
+}
+
+const stores = new WeakMap<DataloomSource, Map<string, UndoStore>>();
+
+function storeOf(client: DataloomSource, scope: string): UndoStore {
+  let m = stores.get(client);
+  if (!m) stores.set(client, (m = new Map()));
+  let s = m.get(scope);
+  if (s) return s;
+  let last = NONE;
+  const listeners = new Set<() => void>();
+  let stop: (() => void) | null = null;
+  s = {
+    subscribe(fn) {
+      listeners.add(fn);
+      if (stop === null && client.onUndoStatus) {
+        stop = client.onUndoStatus((st) => {
+          if (st.canUndo === last.canUndo && st.canRedo === last.canRedo) return;
+          last = { canUndo: st.canUndo, canRedo: st.canRedo };
+          for (const l of [...listeners]) l();
+        }, scope || undefined);
+      }
+      return () => {
+        listeners.delete(fn);
+        if (listeners.size === 0 && stop) {
+          stop();
+          stop = null;
+        }
+      };
+    },
+    get: () => last,
+  };
+  m.set(scope, s);
+  return s;
+}
