@@ -23,7 +23,6 @@ import { Replica } from '../../packages/client/src/replica/replica.js';
 import { MemoryStore, memoryBacking, type MemoryBacking } from '../../packages/client/src/store/memory.js';
 import { DraftService } from '../../packages/client/src/drafts/service.js';
 import { draftId } from '../../packages/client/src/drafts/ids.js';
-import { vectorOf, covers } from '../../packages/client/src/drafts/closing.js';
 import { replicaUndo, type UndoService } from '../../packages/client/src/undo/service.js';
 import type { UndoMode } from '../../packages/client/src/undo/stacks.js';
 import { mulberry32, pick, replayableAsync, seeds } from './prng.js';
@@ -94,8 +93,9 @@ function oracle(r: Replica, draft: string): string[] {
   const committed = [...r.merged().allOps()];
   const c = new MergeState(schema);
   c.apply(committed, { validate: false });
-  const vv = vectorOf(c.values(draft, 'draft/closed') as string[]);
-  const live = r.drafts.ops(draft).filter((o) => !covers(vv, o.tx));
+  // live: no closing stamp of the op's replica at or after the op (computed here, independently)
+  const closed = c.values(draft, 'draft/closed') as string[];
+  const live = r.drafts.ops(draft).filter((o) => !closed.some((t) => t.slice(18) === o.tx.slice(18) && o.tx <= t));
   const s = new MergeState(schema);
   const boost = (o: Op): Op => ({ ...o, id: '~' + o.id, tx: '~' + o.tx });
   s.apply([...committed, ...live.map(boost)], { validate: false });

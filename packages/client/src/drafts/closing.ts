@@ -12,36 +12,9 @@
  * Because closings are committed datoms, a closing that the server refuses is rolled back with the
  * rest of its transaction and the draft is live again, intact.
  */
-import { kw, type HlcString, type Op } from '@dataloom/core';
-import { replicaOfTx } from './ids.js';
+import { DRAFT_ATTRS, kw, replicaOfTx, type HlcString, type Op } from '@dataloom/core';
 
-/** The attributes of the draft entity (`draftSchema` declares them). */
-export const DRAFT_ATTRS = {
-  author: 'draft/author',
-  collaborators: 'draft/collaborators',
-  closed: 'draft/closed',
-  status: 'draft/status',
-} as const;
-
-/** Replica → newest covered draft stamp of that replica. */
-export type VersionVector = ReadonlyMap<string, HlcString>;
-
-/** The version vector of a set of `:draft/closed` values (per replica, the newest). */
-export function vectorOf(closed: Iterable<HlcString>): Map<string, HlcString> {
-  const vv = new Map<string, HlcString>();
-  for (const t of closed) {
-    const r = replicaOfTx(t);
-    const cur = vv.get(r);
-    if (cur === undefined || t > cur) vv.set(r, t);
-  }
-  return vv;
-}
-
-/** Whether a closing covers the draft transaction stamped `tx`. */
-export function covers(vv: VersionVector, tx: HlcString): boolean {
-  const t = vv.get(replicaOfTx(tx));
-  return t !== undefined && tx <= t;
-}
+export { DRAFT_ATTRS };
 
 /**
  * The transaction forms of a closing of draft `id` that covers every op in `seen`: for each replica

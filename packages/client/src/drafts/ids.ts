@@ -5,7 +5,7 @@
  * `"order-42/edit"`, so everyone opening that form joins one draft) maps to a fixed id derived
  * from it, the same on every replica.
  */
-import { DataloomError, isGlobalId, type GlobalId, type HlcString } from '@dataloom/core';
+import { DataloomError, isGlobalId, type GlobalId } from '@dataloom/core';
 
 /** The replica part of global ids derived from draft names. */
 export const NAMED_DRAFT_REPLICA = 'draft';
@@ -20,11 +20,6 @@ export function draftId(name: string): GlobalId {
   }
   if (isGlobalId(name)) return name;
   return `${NAMED_DRAFT_REPLICA}.${hash128(name)}`;
-}
-
-/** The replica that made the transaction stamped `tx` (`<ms>-<counter>-<replica>`). */
-export function replicaOfTx(tx: HlcString): string {
-  return tx.slice(18);
 }
 
 /**

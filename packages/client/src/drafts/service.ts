@@ -6,14 +6,14 @@
  * Overlays stay open while a watch (a query or a conflict list) uses them; a few more recently
  * used ones are kept warm for `q`/`pull`/`transact` (least recently used first out).
  */
-import { DataloomError, isGlobalId, kw, pull, type GlobalId, type HlcString } from '@dataloom/core';
+import { DataloomError, isGlobalId, kw, pull, replicaOfTx, type GlobalId, type HlcString } from '@dataloom/core';
 import { parseQuery, q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import type { Replica } from '../replica/replica.js';
 import type { DiffBatch, FindKind, WatchInit } from '../runtime/mirror.js';
 import type { TransactResult } from '../runtime/types.js';
 import { DRAFT_ATTRS, closingForms } from './closing.js';
-import { draftId, replicaOfTx } from './ids.js';
+import { draftId } from './ids.js';
 import type { DraftConflict, DraftOverlay } from './overlay.js';
 import type { UndoMode } from '../undo/stacks.js';
 

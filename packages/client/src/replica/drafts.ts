@@ -10,9 +10,7 @@
  * are only opened inside jobs of the replica's serial queue, where the committed state and the
  * published batches agree.
  */
-import type { DatomChange, HlcString, Op, TxEnvelope } from '@dataloom/core';
-import { DRAFT_ATTRS, covers, vectorOf } from '../drafts/closing.js';
-import { replicaOfTx } from '../drafts/ids.js';
+import { DRAFT_ATTRS, closedBy, closingVector, replicaOfTx, type DatomChange, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
 import { DraftOverlay, type OverlayHost } from '../drafts/overlay.js';
 import type { StoredOp } from '../store/log-ops.js';
 
@@ -45,7 +43,7 @@ export class Drafts {
     let changes: DatomChange[] = [];
     if (ov) {
       const vv = this.vector(id);
-      changes = ov.addOps(fresh.filter((o) => !covers(vv, o.tx)));
+      changes = ov.addOps(fresh.filter((o) => !closedBy(vv, o.tx)));
     }
     this.changed(id);
     return changes;
@@ -101,7 +99,7 @@ export class Drafts {
   /** The ops of `draft` no closing covers (the ones that shape its view). */
   liveOps(draft: string): Op[] {
     const vv = this.vector(draft);
-    return this.ops(draft).filter((o) => !covers(vv, o.tx));
+    return this.ops(draft).filter((o) => !closedBy(vv, o.tx));
   }
 
   /** The visible `:draft/closed` stamps of `draft`. */
@@ -110,7 +108,7 @@ export class Drafts {
   }
 
   private vector(draft: string) {
-    return vectorOf(this.closed.get(draft) ?? []);
+    return closingVector(this.closed.get(draft) ?? []);
   }
 
   /** A batch of committed changes was published: read closings, bring open overlays along. */
