@@ -54,7 +54,7 @@ describe('README', () => {
   });
 
   it('has the runnable blocks this test knows', () => {
-    expect(blocks.length).toBe(3);
+    expect(blocks.length).toBe(4);
   });
 
   it('DataScript-compatible Datalog block', async () => {
@@ -90,6 +90,31 @@ describe('README', () => {
     } finally {
       await alice.close();
       await bob.close();
+      await srv.close();
+    }
+  });
+
+  it('drafts block (real SQLite file, real WebSockets)', async () => {
+    const v = await run(blocks[3], [
+      ["'sqlite:orders.sqlite'", JSON.stringify(`sqlite:${join(dir, 'orders.sqlite')}`)],
+      ['port: 8788', 'port: 0'],
+    ]);
+    const ann = v.ann as client.Client;
+    const ben = v.ben as client.Client;
+    const srv = v.orders as server.DataloomServer;
+    try {
+      const until = async (cond: () => boolean) => {
+        const deadline = Date.now() + 10_000;
+        while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      };
+      await until(() => (v.benList as client.WatchedQuery).result() === 'ring twice, then call');
+      expect((v.benSees as client.WatchedQuery).result()).toBe('ring twice, then call');
+      expect(await (v.annForm as client.Draft).conflicts()).toEqual([]);
+      expect((v.benList as client.WatchedQuery).result()).toBe('ring twice, then call');
+      expect(await ann.q(v.note as string, 42)).toBe('ring twice, then call');
+    } finally {
+      await ann.close();
+      await ben.close();
       await srv.close();
     }
   });
