@@ -22,14 +22,14 @@ import { lazy } from '../harness/measure.js';
 
 export const suite = 'replica';
 
-const SCHEMA = {
+export const SCHEMA = {
   ':alias': { ':db/cardinality': ':db.cardinality/many' },
   ':follows': { ':db/valueType': ':db.type/ref', ':db/cardinality': ':db.cardinality/many' },
 };
 
 
 /** The people as the op set a replica would hold (one transaction per person). */
-function opsFor(nPeople: number): { ops: Op[]; entities: Map<unknown, unknown>[] } {
+export function opsFor(nPeople: number): { ops: Op[]; entities: Map<unknown, unknown>[] } {
   const ps = people(nPeople);
   const state = new MergeState(SCHEMA);
   const clock = new HlcClock('bench', { now: () => 1_700_000_000_000 });
