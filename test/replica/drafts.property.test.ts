@@ -66,7 +66,7 @@ function everything(from: Replica): TxEnvelope[] {
     if (l) l.push(op);
     else byTx.set(op.tx, [op]);
   }
-  const out: TxEnvelope[] = [...byTx].map(([tx, ops]) => ({ tx, replica: tx.slice(18), ops: ops.sort((x, y) => (x.id < y.id ? -1 : 1)) }));
+  const out: TxEnvelope[] = [...byTx].map(([tx, ops]) => ({ tx, replica: tx.slice(18), ops: ops.sort((x, y) => Number(x.id.split('/')[1]) - Number(y.id.split('/')[1])) }));
   for (const d of from.drafts.ids()) out.push(...from.drafts.envelopes(d));
   return out;
 }

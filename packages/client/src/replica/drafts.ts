@@ -14,6 +14,12 @@ import { DRAFT_ATTRS, closedBy, closingVector, replicaOfTx, type DatomChange, ty
 import { DraftOverlay, type OverlayHost } from '../drafts/overlay.js';
 import type { StoredOp } from '../store/log-ops.js';
 
+/** Transaction order, then position in the transaction (ids are `${tx}/${index}`). */
+function opOrder(x: Op, y: Op): number {
+  if (x.tx !== y.tx) return x.tx < y.tx ? -1 : 1;
+  return Number(x.id.slice(x.tx.length + 1)) - Number(y.id.slice(y.tx.length + 1));
+}
+
 export class Drafts {
   /** draft → op id → op (every op held, live or covered). */
   private readonly held = new Map<string, Map<string, Op>>();
@@ -72,7 +78,7 @@ export class Drafts {
 
   /** Every op held for `draft` (live and covered), oldest first. */
   ops(draft: string): Op[] {
-    return [...(this.held.get(draft)?.values() ?? [])].sort((x, y) => (x.id < y.id ? -1 : 1));
+    return [...(this.held.get(draft)?.values() ?? [])].sort(opOrder);
   }
 
   /** The envelopes held for `draft`, oldest first. */

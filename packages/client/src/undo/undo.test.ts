@@ -34,7 +34,7 @@ async function exchange(from: Client, to: Client): Promise<void> {
   const b = serviceOf(to)!.replica;
   const byTx = new Map<string, Op[]>();
   for (const op of a.merged().allOps()) byTx.set(op.tx, [...(byTx.get(op.tx) ?? []), op]);
-  const envs: TxEnvelope[] = [...byTx].map(([tx, ops]) => ({ tx, replica: tx.slice(18), ops: ops.sort((x, y) => (x.id < y.id ? -1 : 1)) }));
+  const envs: TxEnvelope[] = [...byTx].map(([tx, ops]) => ({ tx, replica: tx.slice(18), ops: ops.sort((x, y) => Number(x.id.split('/')[1]) - Number(y.id.split('/')[1])) }));
   for (const d of a.drafts.ids()) envs.push(...a.drafts.envelopes(d));
   await b.applyRemote(envs, null);
 }
