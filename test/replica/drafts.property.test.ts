@@ -92,13 +92,13 @@ function committedKeys(m: MergeState): string[] {
 function oracle(r: Replica, draft: string): string[] {
   const committed = [...r.merged().allOps()];
   const c = new MergeState(schema);
-  c.apply(committed, { validate: false });
+  c.apply(committed);
   // live: no closing stamp of the op's replica at or after the op (computed here, independently)
   const closed = c.values(draft, 'draft/closed') as string[];
   const live = r.drafts.ops(draft).filter((o) => !closed.some((t) => t.slice(18) === o.tx.slice(18) && o.tx <= t));
   const s = new MergeState(schema);
   const boost = (o: Op): Op => ({ ...o, id: '~' + o.id, tx: '~' + o.tx });
-  s.apply([...committed, ...live.map(boost)], { validate: false });
+  s.apply([...committed, ...live.map(boost)]);
   return committedKeys(s);
 }
 
