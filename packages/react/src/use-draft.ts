@@ -3,6 +3,7 @@ import { DataloomError } from '@dataloom/core';
 import { useClient } from './provider.js';
 import type { DataloomSource, DraftLike, Row } from './source.js';
 import { registryFor } from './view-registry.js';
+import { callbackStore, type CallbackStore } from './callback-store.js';
 
 /** What {@link useDraft} returns. */
 export interface DraftState<R> {
@@ -73,7 +74,7 @@ interface DraftBinding {
   draft: DraftLike;
   /** The draft as a source of shared views (its `watch` runs on the draft's view). */
   source: DataloomSource;
-  conflicts: { subscribe: (fn: () => void) => () => void; get: () => readonly unknown[] };
+  conflicts: CallbackStore<readonly unknown[]>;
 }
 
 const bindings = new WeakMap<DataloomSource, Map<string, DraftBinding>>();
@@ -88,31 +89,11 @@ function draftOf(client: DataloomSource, id: string): DraftBinding {
   let b = m.get(id);
   if (b) return b;
   const draft = client.draft(id);
-  let last: readonly unknown[] = NO_ROWS;
-  const listeners = new Set<() => void>();
-  let stop: (() => void) | null = null;
+  const none = (c: readonly unknown[]) => c.length === 0;
   b = {
     draft,
     source: { watch: (q, ...i) => draft.watch(q, ...i), transact: (tx) => draft.transact(tx) },
-    conflicts: {
-      subscribe(fn) {
-        listeners.add(fn);
-        if (stop === null && draft.onConflicts) {
-          stop = draft.onConflicts((c) => {
-            last = c.length === 0 && last.length === 0 ? last : c;
-            for (const l of [...listeners]) l();
-          });
-        }
-        return () => {
-          listeners.delete(fn);
-          if (listeners.size === 0 && stop) {
-            stop();
-            stop = null;
-          }
-        };
-      },
-      get: () => last,
-    },
+    conflicts: callbackStore<readonly unknown[]>((fn) => draft.onConflicts?.(fn) ?? (() => {}), NO_ROWS, (a, x) => a === x || (none(a) && none(x))),
   };
   m.set(id, b);
   return b;

@@ -2,6 +2,7 @@ import { useMemo, useSyncExternalStore } from 'react';
 import { DataloomError } from '@dataloom/core';
 import { useClient } from './provider.js';
 import type { DataloomSource } from './source.js';
+import { callbackStore, type CallbackStore } from './callback-store.js';
 
 /** What {@link useUndo} returns. */
 export interface UndoState {
@@ -41,41 +42,21 @@ export function useUndo(draft?: string): UndoState {
   );
 }
 
-interface UndoStore {
-  subscribe(fn: () => void): () => void;
-  get(): { canUndo: boolean; canRedo: boolean };
-}
+type Status = { canUndo: boolean; canRedo: boolean };
 
-const stores = new WeakMap<DataloomSource, Map<string, UndoStore>>();
+const stores = new WeakMap<DataloomSource, Map<string, CallbackStore<Status>>>();
 
-function storeOf(client: DataloomSource, scope: string): UndoStore {
+function storeOf(client: DataloomSource, scope: string): CallbackStore<Status> {
   let m = stores.get(client);
   if (!m) stores.set(client, (m = new Map()));
   let s = m.get(scope);
-  if (s) return s;
-  let last = NONE;
-  const listeners = new Set<() => void>();
-  let stop: (() => void) | null = null;
-  s = {
-    subscribe(fn) {
-      listeners.add(fn);
-      if (stop === null && client.onUndoStatus) {
-        stop = client.onUndoStatus((st) => {
-          if (st.canUndo === last.canUndo && st.canRedo === last.canRedo) return;
-          last = { canUndo: st.canUndo, canRedo: st.canRedo };
-          for (const l of [...listeners]) l();
-        }, scope || undefined);
-      }
-      return () => {
-        listeners.delete(fn);
-        if (listeners.size === 0 && stop) {
-          stop();
-          stop = null;
-        }
-      };
-    },
-    get: () => last,
-  };
-  m.set(scope, s);
+  if (!s) {
+    s = callbackStore<Status>(
+      (fn) => client.onUndoStatus?.((st) => fn({ canUndo: st.canUndo, canRedo: st.canRedo }), scope || undefined) ?? (() => {}),
+      NONE,
+      (a, b) => a.canUndo === b.canUndo && a.canRedo === b.canRedo,
+    );
+    m.set(scope, s);
+  }
   return s;
 }

@@ -5,7 +5,7 @@
  */
 import type { HlcString } from '@dataloom/core';
 import type { ServiceApi } from '../runtime/methods.js';
-import { mirrorWatch, type WatchedQuery } from '../runtime/mirror.js';
+import { listenRemote, mirrorWatch, type WatchedQuery } from '../runtime/mirror.js';
 import type { TransactResult } from '../runtime/types.js';
 import { draftId } from './ids.js';
 import type { DraftConflict } from './overlay.js';
@@ -69,22 +69,11 @@ export function draftHandle(svc: ServiceApi, name: string): Draft {
     conflicts: () => svc.draftConflicts(id),
     undo: () => svc.undo(id),
     redo: () => svc.redo(id),
-    onConflicts(fn) {
-      let wid: number | null = null;
-      let stopped = false;
-      svc.draftWatchConflicts(id, (c) => {
-        if (!stopped) fn(c);
-      }).then(
-        (w) => {
-          wid = w;
-          if (stopped) void svc.draftUnwatch(w);
-        },
-        () => {},
-      );
-      return () => {
-        stopped = true;
-        if (wid !== null) void svc.draftUnwatch(wid);
-      };
-    },
+    onConflicts: (fn) =>
+      listenRemote(
+        (sink) => svc.draftWatchConflicts(id, sink),
+        (w) => void svc.draftUnwatch(w),
+        fn,
+      ),
   };
 }

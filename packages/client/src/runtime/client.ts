@@ -15,7 +15,7 @@ import { DataloomError, type HlcString } from '@dataloom/core';
 import { encode } from './codec.js';
 import { createHost, type Host, type HostOptions } from './host.js';
 import { callMethods, type CallName, type ServiceApi } from './methods.js';
-import { mirrorWatch, type WatchedQuery } from './mirror.js';
+import { listenRemote, mirrorWatch, type WatchedQuery } from './mirror.js';
 import { draftHandle, type Draft } from '../drafts/facade.js';
 import { connect, rethrow } from './rpc.js';
 import type { ClientService } from './service.js';
@@ -137,23 +137,12 @@ export function createClient(options: CreateClientOptions): Client {
       );
     },
     draft: (id) => draftHandle(svc, id),
-    onUndoStatus(fn, draft) {
-      let id: number | null = null;
-      let stopped = false;
-      svc.undoWatch(draft ?? null, (s) => {
-        if (!stopped) fn(s);
-      }).then(
-        (w) => {
-          id = w;
-          if (stopped) void svc.undoUnwatch(w);
-        },
-        () => {},
-      );
-      return () => {
-        stopped = true;
-        if (id !== null) void svc.undoUnwatch(id);
-      };
-    },
+    onUndoStatus: (fn, draft) =>
+      listenRemote(
+        (sink) => svc.undoWatch(draft ?? null, sink),
+        (id) => void svc.undoUnwatch(id),
+        fn,
+      ),
     asOf: (t) => dbView('asOf', t),
     since: (t) => dbView('since', t),
     historyDb: () => ({ q: (query, ...inputs) => svc.historyQ(query, inputs) }),

@@ -144,3 +144,25 @@ export function mirrorWatch(start: (sink: (b: DiffBatch) => void) => Promise<{ i
     .catch((e) => view.fail(e));
   return view;
 }
+
+/**
+ * Listens to a stream on the replica's side: `start(sink)` registers it there and resolves to its
+ * id, `stop(id)` ends it; the returned function stops listening — also before `start` answered.
+ */
+export function listenRemote<T>(start: (sink: (value: T) => void) => Promise<number>, stop: (id: number) => void, fn: (value: T) => void): () => void {
+  let id: number | null = null;
+  let stopped = false;
+  start((v) => {
+    if (!stopped) fn(v);
+  }).then(
+    (w) => {
+      id = w;
+      if (stopped) stop(w);
+    },
+    () => {},
+  );
+  return () => {
+    stopped = true;
+    if (id !== null) stop(id);
+  };
+}
