@@ -63,6 +63,9 @@ describe('DraftDirectory', () => {
     const discard = commit(env('ra', [{ e: 'ra.d', op: 'add', a: 'draft/closed', v: w1.tx }]));
     const p2 = commit(env('ra', [{ e: 'ra.x', op: 'add', a: 'item/title', v: '2' }], 'ra.d'));
     expect(dir.catchUp('bob', 100)).toEqual([]);
+    // an open draft is never left out of a stream: nothing to catch up on at hello
+    commit(env('ra', [{ e: 'ra.x', op: 'add', a: 'item/title', v: 'open wip' }], 'draft.open'));
+    expect(dir.catchUp('bob', 100)).toEqual([]);
     const invite = commit(env('ra', [{ e: 'ra.d', op: 'add', a: 'draft/collaborators', v: 'bob' }]));
     expect(gained).toEqual([['ra.d'], ['ra.d']]); // the author was set, then a collaborator invited
     // the discarded envelope is gone; the draft entity's own transactions (closing included) come along

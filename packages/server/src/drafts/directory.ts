@@ -137,15 +137,16 @@ export class DraftDirectory {
   }
 
   /**
-   * The entries at or below `upTo` of the drafts `user` may see (of `only`, when given) that the
-   * stream may have left out: their live envelopes and their draft entities' own transactions, in
-   * log order.
+   * The entries at or below `upTo` of the drafts `user` may see that the stream may have left out:
+   * their live envelopes and their draft entities' own transactions, in log order. Those are the
+   * drafts in `only` (whose author or collaborators just changed), or without `only` (a client
+   * says hello) the private drafts the user may see — open drafts are never left out.
    */
   catchUp(user: unknown, upTo: number, only?: ReadonlySet<GlobalId>): DraftEntry[] {
     const out = new Map<number, DraftEntry>();
     for (const map of [this.own, this.live]) {
       for (const [d, l] of map) {
-        if (only && !only.has(d)) continue;
+        if (only ? !only.has(d) : this.facts(d).author === undefined) continue;
         if (!this.canSee(user, d)) continue;
         for (const x of l) if (x.pos <= upTo) out.set(x.pos, x);
       }
