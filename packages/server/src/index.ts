@@ -10,4 +10,5 @@ export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite.js'
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres.js';
 export { openStore } from './storage/open.js';
 export { readSchemaFile } from './schema-file.js';
+export type { TransactOptions, TransactResult } from './sources/transact.js';
 export type { CommittedEntry } from './state/server-state.js';

@@ -23,6 +23,7 @@ import { checkStaticDir, createHttpHandler } from './http/static.js';
 import { SyncNode } from './node/sync-node.js';
 import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, offersFeature, resolveLimits, tokenFromProtocols, type Limits } from '@dataloom/protocol';
 import { openStore } from './storage/open.js';
+import { ReplicaClocks, backendTransact, type TransactOptions, type TransactResult } from './sources/transact.js';
 import type { ServerStore } from './storage/types.js';
 
 export interface ServerOptions {
@@ -68,6 +69,13 @@ export interface DataloomServer {
   head(): number;
   /** Number of open client connections. */
   connections(): number;
+  /**
+   * Trusted back-end write: transaction data as clients write it (entity maps, tempids, lookup
+   * refs, `:db/cas`, …), validated by the schema (and by `authorizeWrite` when `as` names a user),
+   * stamped by this node's server replica, appended and synced to every client. Resolves once
+   * durable, with the log position; rejects with a typed `DataloomError` and writes nothing.
+   */
+  transact(tx: unknown, opts?: TransactOptions): Promise<TransactResult>;
   /** Close every connection (1001), stop listening and release the store. */
   close(): Promise<void>;
 }
@@ -154,6 +162,8 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
   const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
   const hostPart = host.includes(':') ? `[${host}]` : host;
 
+  const writer = { node, limits, authorizeWrite: options.authorizeWrite };
+  const clocks = new ReplicaClocks(node);
   let closing: Promise<void> | null = null;
   return {
     url: `ws://${hostPart}:${port}/`,
@@ -162,6 +172,10 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     nodeId,
     head: () => node.head,
     connections: () => conns.size,
+    transact: (tx, opts) => {
+      if (closing) return Promise.reject(new DataloomError('server/closed', 'the server is closed'));
+      return backendTransact(writer, clocks, node.serverReplica, tx, opts);
+    },
     close: () =>
       (closing ??= (async () => {
         clearInterval(heartbeat);

@@ -1,0 +1,91 @@
+/**
+ * Trusted back-end writes (`server.transact(tx, { as })`): transaction data in the forms clients
+ * use (entity maps, tempids, lookup refs, upserts, `:db/cas`, …) is translated by core's
+ * `translateTx` against the node's committed state, stamped by a clock of the writer's own replica
+ * id (the node's server replica, or `src_<name>` for a source), checked against the envelope rules
+ * and limits every client applies, optionally authorized as a user, and appended through the same
+ * judge → append loop as a client push. Connected clients receive it through the ordinary stream.
+ *
+ * Errors are `DataloomError`s: `transact/*` for bad transaction data (nothing is written),
+ * `ops/limit` for a transaction over the client limits, `sync/forbidden` when `as` may not write
+ * it, and the judge's code (`sync/schema-mismatch`, `sync/cas-failed`, `sync/unique`, …) when the
+ * log refuses it.
+ */
+import { DataloomError, HlcClock, translateTx, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { checkEnvelope, type EnvelopeLimits } from '@dataloom/protocol';
+import type { AuthorizeWrite } from '../connection.js';
+import type { SyncNode } from '../node/sync-node.js';
+import type { AppendOutcome } from '../storage/types.js';
+
+export interface TransactOptions {
+  /**
+   * The user this write is made for: when set, the server's `authorizeWrite` hook judges it as it
+   * would that user's push. Without it the write is trusted.
+   */
+  as?: unknown;
+}
+
+export interface TransactResult {
+  /** Log position of the transaction (its earlier position when it was a duplicate). */
+  pos: number;
+  /** The transaction's HLC stamp (its id). */
+  tx: string;
+  /** Tempid (as written, stringified) → global entity id. */
+  tempids: Record<string, GlobalId>;
+}
+
+/** What the back-end writer needs of the server. */
+export interface WriterContext {
+  node: SyncNode;
+  limits: EnvelopeLimits;
+  authorizeWrite?: AuthorizeWrite;
+}
+
+/** A clock per writing replica, kept ahead of every stamp in the log. */
+export class ReplicaClocks {
+  private readonly clocks = new Map<string, HlcClock>();
+  constructor(private readonly node: SyncNode) {}
+
+  next(replica: string): ReturnType<HlcClock['now']> {
+    let c = this.clocks.get(replica);
+    if (!c) this.clocks.set(replica, (c = new HlcClock(replica)));
+    const floor = this.node.state.maxMs;
+    // Stay above every applied stamp (a remote clock may run ahead of ours).
+    if (floor > 0) c.receive({ ms: floor, counter: 0, replica });
+    return c.now();
+  }
+}
+
+/** The error a refused outcome stands for. */
+export function outcomeError(o: Extract<AppendOutcome, { status: 'rejected' }>): DataloomError {
+  return new DataloomError(o.code, o.message, { tx: o.tx, ...(o.data ?? {}) });
+}
+
+/** Upserts raced by a concurrent writer come back as `sync/unique`: translate again, this often. */
+const RETRIES = 3;
+
+/** Translates, checks and appends `txData` as `replica`. See the file comment. */
+export async function backendTransact(ctx: WriterContext, clocks: ReplicaClocks, replica: string, txData: unknown, opts: TransactOptions = {}): Promise<TransactResult> {
+  const { node } = ctx;
+  // Over PostgreSQL other processes append too: translate against everything committed so far.
+  if (node.store.kind !== 'sqlite') await node.refresh();
+  for (let attempt = 0; ; attempt++) {
+    const { envelope, tempids } = translateTx(node.state.merged, txData, { stamp: clocks.next(replica) });
+    const env: TxEnvelope = checkEnvelope(envelope, ctx.limits);
+    if (opts.as !== undefined && ctx.authorizeWrite) await authorize(ctx.authorizeWrite, opts.as, env, node);
+    const outcome = await node.submit(env);
+    if (outcome.status !== 'rejected') return { pos: outcome.pos, tx: env.tx, tempids };
+    if (outcome.code !== 'sync/unique' || attempt >= RETRIES) throw outcomeError(outcome);
+  }
+}
+
+async function authorize(hook: AuthorizeWrite, user: unknown, env: TxEnvelope, node: SyncNode): Promise<void> {
+  let ok: boolean;
+  try {
+    ok = await hook(user, env, node.view);
+  } catch (e) {
+    if (e instanceof DataloomError) throw e;
+    throw new DataloomError('sync/forbidden', 'write permission check failed', { tx: env.tx });
+  }
+  if (!ok) throw new DataloomError('sync/forbidden', 'write not permitted', { tx: env.tx });
+}

@@ -1,0 +1,126 @@
+/**
+ * `server.transact(tx, { as })`: trusted back-end writes reach a real client's watched query over
+ * the WebSocket, on SQLite and on PostgreSQL; tempids, lookup refs and upserts resolve against the
+ * committed log; bad data, schema violations and refused `as` users write nothing and say why.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createClient, type Client } from '../../packages/client/src/index.js';
+import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
+import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
+import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
+import { PG_URL, pgNamespace, tempDir, within } from './support/harness.js';
+
+const SCHEMA = {
+  'person/email': { 'db/valueType': 'db.type/string', 'db/unique': 'db.unique/identity' },
+  'person/name': { 'db/valueType': 'db.type/string' },
+  'person/age': { 'db/valueType': 'db.type/long' },
+  'person/friend': { 'db/valueType': 'db.type/ref' },
+};
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+let n = 0;
+function client(url: string): Client {
+  const c = createClient({ name: `bt-${process.pid}-${n++}`, schema: {}, storage: 'memory', tabs: false, url, WebSocket: WebSocket as unknown as SocketCtor });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const until = async (cond: () => boolean, what: string) => {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!cond()) throw new Error(`timed out: ${what}`);
+};
+
+async function sqliteServer(extra: Partial<Parameters<typeof createServer>[0]> = {}): Promise<DataloomServer> {
+  const t = tempDir();
+  const server = await createServer({ store: `sqlite:${join(t.dir, 'bt.sqlite')}`, port: 0, schema: SCHEMA, ...extra });
+  cleanups.push(t.cleanup, () => server.close());
+  return server;
+}
+
+async function pgServer(): Promise<DataloomServer> {
+  const namespace = pgNamespace();
+  const server = await createServer({ store: `${PG_URL}?namespace=${namespace}`, port: 0, schema: SCHEMA });
+  cleanups.push(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => server.close());
+  return server;
+}
+
+async function scenario(server: DataloomServer): Promise<void> {
+  const c = client(server.url);
+  await within(c.whenSynced(), 10_000, 'client synced');
+  const view = c.watch('[:find ?n ?a :where [?e :person/name ?n] [?e :person/age ?a]]');
+  await view.ready;
+  const diffs: Array<[unknown, number]> = [];
+  view.subscribe((d) => diffs.push(...d.map((x) => [(x as unknown[])[0], (x as unknown[])[2] as number] as [unknown, number])));
+
+  const r1 = await server.transact([
+    { ':db/id': 'ann', ':person/email': 'ann@x', ':person/name': 'Ann', ':person/age': 40 },
+    { ':db/id': 'bob', ':person/email': 'bob@x', ':person/name': 'Bob', ':person/age': 30, ':person/friend': 'ann' },
+  ]);
+  expect(r1.pos).toBeGreaterThan(0);
+  expect(Object.keys(r1.tempids).sort()).toEqual(['ann', 'bob']);
+  expect(r1.tx).toMatch(/-server_/);
+  await until(() => diffs.length === 2, 'first diffs at the client');
+  expect(new Set(diffs.map((d) => JSON.stringify(d)))).toEqual(new Set([JSON.stringify([['Ann', 40], 1]), JSON.stringify([['Bob', 30], 1])]));
+
+  // a lookup ref and an upsert on the identity attribute resolve against the committed log
+  const r2 = await server.transact(`[[:db/add [:person/email "ann@x"] :person/age 41] {:person/email "bob@x" :person/name "Robert"}]`);
+  expect(r2.pos).toBeGreaterThan(r1.pos);
+  await until(() => diffs.length === 6, 'update diffs');
+  expect(diffs.slice(2).map((d) => JSON.stringify(d)).sort()).toEqual(
+    [[['Ann', 40], -1], [['Ann', 41], 1], [['Bob', 30], -1], [['Robert', 30], 1]].map((d) => JSON.stringify(d)).sort(),
+  );
+  const friend = await c.q('[:find ?fn . :where [?b :person/name "Robert"] [?b :person/friend ?f] [?f :person/name ?fn]]');
+  expect(friend).toBe('Ann');
+  expect(server.head()).toBe(r2.pos);
+}
+
+describe('server.transact', () => {
+  it('writes tx data that a connected client receives as a watched-query diff (SQLite)', async () => {
+    await scenario(await sqliteServer());
+  });
+
+  it('writes tx data that a connected client receives as a watched-query diff (PostgreSQL)', async () => {
+    await scenario(await pgServer());
+  });
+
+  it('refuses bad data, schema violations and unknown refs with typed errors and writes nothing', async () => {
+    const server = await sqliteServer();
+    const head = server.head();
+    await expect(server.transact('[{:person/name')).rejects.toMatchObject({ code: expect.stringMatching(/^edn\//) });
+    await expect(server.transact([{ ':person/name': 7 }])).rejects.toMatchObject({ code: 'sync/schema-mismatch' });
+    await expect(server.transact([[':db/add', [':person/email', 'nobody@x'], ':person/age', 3]])).rejects.toMatchObject({ code: 'entity-id/missing' });
+    await expect(server.transact([{ ':person/name': 'x', ':person/friend': 'nobody.abc' }])).rejects.toMatchObject({ code: 'sync/unknown-ref' });
+    await expect(server.transact([{ ':person/name': 'x'.repeat(300_000) }])).rejects.toMatchObject({ code: 'ops/limit' });
+    expect(server.head()).toBe(head);
+  });
+
+  it('judges a write made `as` a user with authorizeWrite; without `as` it is trusted', async () => {
+    const seen: unknown[] = [];
+    const server = await sqliteServer({
+      authorizeWrite: (user, tx) => {
+        seen.push(user);
+        return (user as { id: string }).id === 'admin' || tx.ops.every((op) => op.a !== 'person/age');
+      },
+    });
+    await expect(server.transact([{ ':person/name': 'Eve', ':person/age': 1 }], { as: { id: 'eve' } })).rejects.toMatchObject({ code: 'sync/forbidden' });
+    const ok = await server.transact([{ ':person/name': 'Eve', ':person/age': 1 }], { as: { id: 'admin' } });
+    expect(ok.pos).toBeGreaterThan(0);
+    await server.transact([{ ':person/name': 'Trusted', ':person/age': 2 }]);
+    expect(seen).toEqual([{ id: 'eve' }, { id: 'admin' }]);
+  });
+
+  it('a cas race between back-end writers is judged by the log', async () => {
+    const server = await sqliteServer();
+    const { tempids } = await server.transact([{ ':db/id': 'c', ':person/email': 'c@x', ':person/age': 1 }]);
+    const e = tempids.c!;
+    const results = await Promise.allSettled([server.transact([[':db/cas', e, ':person/age', 1, 2]]), server.transact([[':db/cas', e, ':person/age', 1, 3]])]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'sync/cas-failed' });
+  });
+});
