@@ -23,6 +23,7 @@ import {
   type ServerMsg,
 } from '@dataloom/protocol';
 import type { AppendOutcome } from './storage/types.js';
+import type { ConnectionAccess } from './permissions/access.js';
 import { TokenBucket } from './node/rate-limit.js';
 import type { ServerDbView, SyncNode } from './node/sync-node.js';
 
@@ -33,6 +34,8 @@ export interface ConnectionContext {
   node: SyncNode;
   limits: Limits;
   authorizeWrite?: AuthorizeWrite;
+  /** What this connection's user may receive and push (drafts, permission rules); without it, everything. */
+  access?: ConnectionAccess;
   /** Let clients transact schema attributes (`db/ident`, `db/valueType`, …). Default false. */
   allowClientSchemaChanges?: boolean;
   /** The client offered `ACKS_FEATURE`: answer consecutive acknowledgements of a push with one `acks` message. */
@@ -84,6 +87,7 @@ export class Connection {
     this.disposed = true;
     clearTimeout(this.helloTimer);
     this.offNew();
+    this.ctx.access?.close();
     this.pushed.clear();
   }
 
@@ -150,6 +154,7 @@ export class Connection {
       ...(reset ? { reset: true } : {}),
       limits: { maxMessageBytes: l.maxMessageBytes, maxTxsPerPush: l.maxTxsPerPush, maxOpsPerTx: l.maxOpsPerTx },
     });
+    this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame));
     void this.pump();
   }
 
@@ -207,6 +212,8 @@ export class Connection {
         return { tx: env.tx, status: 'rejected', code: 'sync/schema-forbidden', message: `clients may not change the schema (:${op.a}); start the server with the new schema`, data: { op: op.id } };
       }
     }
+    const refused = this.ctx.access?.checkPush(env);
+    if (refused) return { tx: env.tx, status: 'rejected', ...refused };
     const hook = this.ctx.authorizeWrite;
     if (!hook) return null;
     try {
@@ -247,8 +254,10 @@ export class Connection {
             if (bytes > PAGE_BYTES) break;
             last = e.pos;
             if (this.pushed.delete(e.tx)) continue;
-            parts.push(`{"pos":"${e.pos}","env":${e.json}}`);
-            bytes += e.json.length;
+            const json = this.ctx.access ? this.ctx.access.filter(e) : e.json;
+            if (json === null) continue;
+            parts.push(`{"pos":"${e.pos}","env":${json}}`);
+            bytes += json.length;
           }
           this.sentPos = last;
           this.sendRaw(`{"t":"ops","txs":[${parts.join(',')}],"cursor":"${this.ctx.node.logId}:${last}","more":${last < this.ctx.node.head}}`);

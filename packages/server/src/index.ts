@@ -5,6 +5,7 @@
 export { createServer, tokenOf, type ServerOptions, type DataloomServer } from './server.js';
 export type { AuthorizeWrite } from './connection.js';
 export type { ServerDbView } from './node/sync-node.js';
+export type { DraftRules, DraftFacts, UserId } from './drafts/visibility.js';
 export type { ServerStore, LogEntry, Judge, Verdict, AppendOutcome, AppendResult } from './storage/types.js';
 export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite.js';
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres.js';

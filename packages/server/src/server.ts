@@ -24,6 +24,8 @@ import { SyncNode } from './node/sync-node.js';
 import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, offersFeature, resolveLimits, tokenFromProtocols, type Limits } from '@dataloom/protocol';
 import { openStore } from './storage/open.js';
 import { ReplicaClocks, backendTransact, type TransactOptions, type TransactResult } from './sources/transact.js';
+import { NodeAccess } from './permissions/access.js';
+import type { DraftRules } from './drafts/visibility.js';
 import type { ServerStore } from './storage/types.js';
 
 export interface ServerOptions {
@@ -45,6 +47,11 @@ export interface ServerOptions {
    * restarting the server with a new schema.
    */
   allowClientSchemaChanges?: boolean;
+  /**
+   * Who may see and edit a draft (default: an open draft — no `:draft/author` — everyone; a private
+   * one its author and `:draft/collaborators`). A private draft's operations reach no one else.
+   */
+  drafts?: DraftRules;
   /** Allowed `Origin`s for browser connections, or `'*'`. Default: same origin only. */
   origins?: readonly string[] | '*';
   limits?: Partial<Limits>;
@@ -92,6 +99,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     schema: schemaAsData(options.schema),
     pollMs: options.pollMs ?? (store.kind === 'postgres' ? 1000 : 0),
   });
+  const access = new NodeAccess(node, { drafts: options.drafts });
   await node.start();
 
   const conns = new Set<Connection>();
@@ -141,7 +149,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
       wss.handleUpgrade(req, socket, head, (ws) => {
         alive.set(ws, true);
         ws.on('pong', () => alive.set(ws, true));
-        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, allowClientSchemaChanges: options.allowClientSchemaChanges, batchAcks: offersFeature(req.headers['sec-websocket-protocol'], ACKS_FEATURE), onError });
+        const c = new Connection(ws, user, { node, limits, authorizeWrite: options.authorizeWrite, access: access.forUser(user), allowClientSchemaChanges: options.allowClientSchemaChanges, batchAcks: offersFeature(req.headers['sec-websocket-protocol'], ACKS_FEATURE), onError });
         conns.add(c);
         ws.on('close', () => conns.delete(c));
       });
@@ -187,6 +195,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
         http.closeAllConnections?.();
         await closed;
         await node.stop();
+        access.close();
       })()),
   };
 }

@@ -60,7 +60,7 @@ export class SyncNode {
   logId = '';
 
   private readonly committedListeners = new Set<(e: CommittedEntry) => void>();
-  private readonly resetListeners = new Set<(state: ServerState) => void>();
+  private readonly resetListeners = new Set<(state: ServerState, entries: readonly LogEntry[]) => void>();
 
   constructor(readonly store: ServerStore, private readonly opts: SyncNodeOptions) {
     this.state = new ServerState(this.stateOptions());
@@ -97,8 +97,8 @@ export class SyncNode {
     return () => this.committedListeners.delete(fn);
   }
 
-  /** The state was rebuilt from the store (start, storage failure, schema history): read it afresh. */
-  onReset(fn: (state: ServerState) => void): () => void {
+  /** The state was rebuilt from the store (start, storage failure, schema history) out of `entries`, the whole log: read it afresh. */
+  onReset(fn: (state: ServerState, entries: readonly LogEntry[]) => void): () => void {
     this.resetListeners.add(fn);
     return () => this.resetListeners.delete(fn);
   }
@@ -207,7 +207,7 @@ export class SyncNode {
     const state = ServerState.fromLog(all, this.stateOptions());
     this.state = state;
     this.tail.reset(state.head);
-    for (const fn of this.resetListeners) fn(state);
+    for (const fn of this.resetListeners) fn(state, all);
   }
 
   /** Entries after `after` (from the tail, else from the store), at most `limit`. */
