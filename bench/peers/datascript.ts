@@ -11,7 +11,7 @@
  * - pull: `[:find (pull ?e pattern) . :in $ ?e]` through `rawQ`, the same pull implementation.
  */
 import { parseEdn } from '@dataloom/core';
-import { ds, dsKeyword, dsPrepareTx, rawQ, toCljs, withRaw } from '../../test/oracle/datascript.js';
+import { ds, dsKeyword, dsPrepareTx, rawQ, toCljs, withRaw } from '@dataloom/test/oracle/datascript.js';
 
 export { ds, dsKeyword, rawQ, toCljs, withRaw };
 

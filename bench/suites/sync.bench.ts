@@ -33,8 +33,8 @@ import WebSocket from 'ws';
 import { SyncClient } from '../../packages/client/src/sync/index.js';
 import { createClient, type Client } from '../../packages/client/src/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
-import { MemoryReplica } from '../../test/sync/support/memory-replica.js';
-import { freePort, startChild, type ChildServer } from '../../test/sync/support/child.js';
+import { MemoryReplica } from '@dataloom/test/sync/support/memory-replica.js';
+import { freePort, startChild, type ChildServer } from '@dataloom/test/sync/support/child.js';
 import type { RowSpec } from '../harness/types.js';
 
 export const suite = 'sync';

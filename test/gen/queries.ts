@@ -14,11 +14,10 @@
  * is a bug of ours): a variable repeated inside one data pattern, mutual recursion over cyclic
  * data, required-variable rule heads, 5-term patterns.
  */
-export { mulberry32 } from './prng.js';
-import { mulberry32 } from './prng.js';
+export { mulberry32, pick } from './prng.js';
+import { mulberry32, pick } from './prng.js';
 export type Rng = () => number;
 export const int = (rng: Rng, lo: number, hi: number): number => lo + Math.floor(rng() * (hi - lo + 1));
-export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 export const chance = (rng: Rng, p: number): boolean => rng() < p;
 
 /** Attribute kinds of the generated schema. */

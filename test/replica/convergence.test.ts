@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { MergeState, bytesToBase64, formatHlc, wireValueKey, type DatomChange, type Op } from '@dataloom/core';
-import { mulberry32, pick, replayable, seeds, shuffle } from './prng.js';
+import { mulberry32, pick, replayable, seeds, shuffle } from '../gen/prng.js';
 
 const schema = {
   'p/name': {},

@@ -25,7 +25,7 @@ import { DraftService } from '../../packages/client/src/drafts/service.js';
 import { draftId } from '../../packages/client/src/drafts/ids.js';
 import { replicaUndo, type UndoService } from '../../packages/client/src/undo/service.js';
 import type { UndoMode } from '../../packages/client/src/undo/stacks.js';
-import { mulberry32, pick, replayableAsync, seeds } from './prng.js';
+import { mulberry32, pick, replayableAsync, seeds } from '../gen/prng.js';
 
 const schema = {
   ...draftSchema,

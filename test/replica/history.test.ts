@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { kw, type TxEnvelope } from '@dataloom/core';
 import { createClient, type Client } from '@dataloom/client';
 import { serviceOf, type ClientService } from '../../packages/client/src/internals.js';
-import { mulberry32, pick, seeds } from './prng.js';
+import { mulberry32, pick, seeds } from '../gen/prng.js';
 
 const schema = {
   'p/name': {},

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { formatHlc, type TxEnvelope } from '@dataloom/core';
 import { Replica } from '../../packages/client/src/internals.js';
 import { IdbStore } from '../../packages/client/src/store/indexeddb.js';
-import { mulberry32, pick, replayableAsync, seeds } from './prng.js';
+import { mulberry32, pick, replayableAsync, seeds } from '../gen/prng.js';
 
 const schema = {
   'n/name': {},

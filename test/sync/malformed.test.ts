@@ -13,7 +13,7 @@ import { createServer, type DataloomServer } from '../../packages/server/src/ind
 import { DEFAULT_LIMITS, checkEnvelope } from '@dataloom/protocol';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
 import { TEST_SCHEMA, makeClient, sleep, tempDir, within } from './support/harness.js';
-import { mulberry32, pick } from './support/prng.js';
+import { mulberry32, pick } from '../gen/prng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 7);
 const TOTAL = 10_000 * Number(process.env.FUZZ_RUNS ?? 1);

@@ -17,7 +17,7 @@ import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
 import { freePort } from './support/child.js';
 import { faultySocket } from './support/faulty-socket.js';
 import { TEST_SCHEMA, sleep, tempDir } from './support/harness.js';
-import { mulberry32, pick } from './support/prng.js';
+import { mulberry32, pick } from '../gen/prng.js';
 
 const CLIENT_SCHEMA = {
   ':item/title': { ':db/valueType': ':db.type/string' },

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { createServer } from '../../server/src/index.js';
-import { freePort, startChild } from '../../../test/sync/support/child.js';
+import { freePort, startChild } from '@dataloom/test/sync/support/child.js';
 import { createClient, type Client } from '../src/index.js';
 import { Replica } from '../src/internals.js';
 

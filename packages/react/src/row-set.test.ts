@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RowSet, resultToRows } from './row-set.js';
 import type { Diff, Row } from './source.js';
 import { valueKey } from './value-key.js';
-import { mulberry32 } from '../../../test/gen/prng.js';
+import { mulberry32 } from '@dataloom/test/gen/prng.js';
 
 
 describe('RowSet', () => {

@@ -13,7 +13,7 @@ import { SyncClient } from '../../../packages/client/src/sync/index.js';
 import type { LogEntry } from '../../../packages/server/src/storage/types.js';
 import { faultySocket } from './faulty-socket.js';
 import { MemoryReplica, materialize, type TestTx } from './memory-replica.js';
-import { mulberry32, pick } from './prng.js';
+import { mulberry32, pick } from '../../gen/prng.js';
 import { sleep } from './harness.js';
 
 export interface Fleet {

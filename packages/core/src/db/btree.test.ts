@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PSet } from './btree.js';
-import { mulberry32 } from '../../../../test/gen/prng.js';
+import { mulberry32 } from '@dataloom/test/gen/prng.js';
 
 const cmp = (a: number, b: number): number => a - b;
 const seeds = process.env.FUZZ_SEED ? [Number(process.env.FUZZ_SEED)] : Array.from({ length: Number(process.env.FUZZ_RUNS ?? 8) }, (_, i) => i + 1);

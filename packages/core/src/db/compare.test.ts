@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonical, dsCreateDb, dsDatoms, dsWith } from '../../../../test/oracle/datascript.js';
+import { canonical, dsCreateDb, dsDatoms, dsWith } from '@dataloom/test/oracle/datascript.js';
 import { kw, sym } from '../edn/index.js';
 import { compareKeywords, compareValues } from './compare.js';
 import { createDb } from './database.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonical, dsCreateDb, dsDatoms, dsInitDb, dsWith } from '../../../../test/oracle/datascript.js';
+import { canonical, dsCreateDb, dsDatoms, dsInitDb, dsWith } from '@dataloom/test/oracle/datascript.js';
 import { DataloomError } from '../errors.js';
 import { kw } from '../edn/index.js';
 import { applyDatoms, createDb, initDb } from './index.js';

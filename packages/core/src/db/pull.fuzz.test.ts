@@ -4,8 +4,8 @@
  * entity by Dataloom and by the datascript npm package. FUZZ_RUNS widens, FUZZ_SEED replays.
  */
 import { describe, expect, it } from 'vitest';
-import { canonical, dsCreateDb, dsPull, dsTry, dsWith } from '../../../../test/oracle/datascript.js';
-import { DS_GEN_SCHEMA, GEN_SCHEMA, genTx, mulberry32 } from '../../../../test/gen/transactions.js';
+import { canonical, dsCreateDb, dsPull, dsTry, dsWith } from '@dataloom/test/oracle/datascript.js';
+import { DS_GEN_SCHEMA, GEN_SCHEMA, genTx, mulberry32 } from '@dataloom/test/gen/transactions.js';
 import { printEdn } from '../edn/index.js';
 import { createDb } from './database.js';
 import { pull } from './pull.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonical, dsCreateDb, dsPull, dsPullMany, dsTry, dsWith } from '../../../../test/oracle/datascript.js';
+import { canonical, dsCreateDb, dsPull, dsPullMany, dsTry, dsWith } from '@dataloom/test/oracle/datascript.js';
 import { kw, parseEdn, sym } from '../edn/index.js';
 import { createDb } from './database.js';
 import { pull, pullMany } from './pull.js';

@@ -4,8 +4,8 @@
  * tx-data (as a set) and, periodically, the whole EAVT index. FUZZ_RUNS widens, FUZZ_SEED replays.
  */
 import { describe, expect, it } from 'vitest';
-import { canonical, dsCreateDb, dsDatoms, dsTry, dsWith, type DsDb } from '../../../../test/oracle/datascript.js';
-import { DS_GEN_SCHEMA, GEN_SCHEMA, genTx, mulberry32 } from '../../../../test/gen/transactions.js';
+import { canonical, dsCreateDb, dsDatoms, dsTry, dsWith, type DsDb } from '@dataloom/test/oracle/datascript.js';
+import { DS_GEN_SCHEMA, GEN_SCHEMA, genTx, mulberry32 } from '@dataloom/test/gen/transactions.js';
 import { createDb } from './database.js';
 import type { Db } from './types.js';
 

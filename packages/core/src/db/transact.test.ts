@@ -4,7 +4,7 @@
  * DataScript has one).
  */
 import { describe, expect, it } from 'vitest';
-import { canonical, dsCreateDb, dsDatoms, dsErrorCode, dsTry, dsWith, type DsDb } from '../../../../test/oracle/datascript.js';
+import { canonical, dsCreateDb, dsDatoms, dsErrorCode, dsTry, dsWith, type DsDb } from '@dataloom/test/oracle/datascript.js';
 import { DataloomError } from '../errors.js';
 import { kw, parseEdn } from '../edn/index.js';
 import { createDb } from './database.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonical, prStr, toCljs } from '../../../../test/oracle/datascript.js';
+import { canonical, prStr, toCljs } from '@dataloom/test/oracle/datascript.js';
 import { DataloomError } from '../errors.js';
 import { parseEdn, parseEdnAll, printEdn } from './index.js';
 import { kw, List, Sym, sym, Uuid } from './types.js';

@@ -3,7 +3,7 @@ import { compareHlc, decodeHlc, encodeHlc, formatHlc, parseHlc, MAX_COUNTER, typ
 import { HlcClock } from './clock.js';
 import { allocGlobalId, isGlobalId, newReplicaId } from './ids.js';
 import { DataloomError } from '../errors.js';
-import { mulberry32 } from '../../../../test/gen/prng.js';
+import { mulberry32 } from '@dataloom/test/gen/prng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 

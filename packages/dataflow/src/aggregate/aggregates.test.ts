@@ -5,18 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AGGREGATES } from '@dataloom/query';
+import { mulberry32 } from '@dataloom/test/gen/prng.js';
 import { makeAggState } from './aggregates.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const norm = (x: unknown): unknown => {
   if (typeof x === 'number') return Number(x.toPrecision(10));
