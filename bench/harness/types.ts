@@ -17,6 +17,19 @@ export interface SuiteOptions {
 /** A prepared, timeable function: called many times; must not mutate shared state. */
 export type Timed = () => unknown;
 
+/**
+ * What a setup returns instead of a {@link Timed} when the row times only part of each call
+ * itself (e.g. a delete whose undo must not be timed): the median it measured, in ms.
+ */
+export interface Premeasured {
+  premeasuredMs: number;
+  result?: unknown;
+}
+
+export function isPremeasured(x: unknown): x is Premeasured {
+  return typeof x === 'object' && x !== null && typeof (x as Premeasured).premeasuredMs === 'number';
+}
+
 /** One benchmark row: the same work done by Dataloom and by the peer (DataScript). */
 export interface RowSpec {
   /** Row name, e.g. `q1`. Matched with `BENCH_FILTER` as `<suite>/<name>`. */
@@ -24,9 +37,9 @@ export interface RowSpec {
   /** Size of the data the row works on (people, entities or datoms; see the suite). */
   n: number;
   /** Prepares the Dataloom side and returns the function to time. */
-  dataloom: () => Timed | Promise<Timed>;
+  dataloom: () => Timed | Premeasured | Promise<Timed | Premeasured>;
   /** Prepares the peer side and returns the function to time. */
-  peer: () => Timed | Promise<Timed>;
+  peer: () => Timed | Premeasured | Promise<Timed | Premeasured>;
   /**
    * Optional sanity check on one result from each side (e.g. same number of rows). Returns a
    * message when they disagree; the runner prints it and marks the row.
