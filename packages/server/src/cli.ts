@@ -3,6 +3,9 @@
  * `dataloom serve [--port 8787] [--host 127.0.0.1] [--store sqlite:.data/dataloom.sqlite | postgres://…]
  *                 [--static demo-app/dist] [--schema schema.edn] [--token <secret>] [--origins a,b | '*']`
  *
+ * `dataloom import <file> [--store …] [--schema …]` and `dataloom export [--store …] [--history]`:
+ * see `sources/cli-commands.ts`.
+ *
  * SQLite is the default store: zero set-up, one file. Without `--token` the server accepts
  * anonymous connections (development); with it, clients must present that token.
  * Environment fallbacks: PORT, HOST, DATALOOM_STORE, DATALOOM_STATIC, DATALOOM_SCHEMA, DATALOOM_TOKEN.
@@ -10,11 +13,14 @@
 import { parseArgs } from 'node:util';
 import { readSchemaFile } from './schema-file.js';
 import { createServer } from './server.js';
+import { EXPORT_USAGE, IMPORT_USAGE, runExport, runImport } from './sources/cli-commands.js';
 
 const USAGE = `usage: dataloom <command> [options]
 
 commands:
   serve               run the sync server (and serve a static app)
+  import <file>       bulk-load transactions (EDN or JSON lines) into a store, idempotently
+  export              print the current state (or --history) of a store as EDN
   --help              print this help
 
 dataloom serve [options]
@@ -24,7 +30,11 @@ dataloom serve [options]
   --static <dir>      serve this directory over HTTP, e.g. demo-app/dist (env DATALOOM_STATIC)
   --schema <file>     schema as EDN or JSON (env DATALOOM_SCHEMA)
   --token <secret>    require this token from clients (env DATALOOM_TOKEN)
-  --origins <list>    comma-separated allowed Origins, or '*' (default: same origin)`;
+  --origins <list>    comma-separated allowed Origins, or '*' (default: same origin)
+
+${IMPORT_USAGE}
+
+${EXPORT_USAGE}`;
 
 async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
@@ -32,6 +42,8 @@ async function main(argv: string[]): Promise<void> {
     console.log(USAGE); // asked for: stdout, exit 0
     return;
   }
+  if (cmd === 'import') return runImport(rest);
+  if (cmd === 'export') return runExport(rest);
   if (cmd !== 'serve') {
     console.error(cmd === undefined ? USAGE : `dataloom: unknown command ${JSON.stringify(cmd)}\n\n${USAGE}`);
     process.exit(2);

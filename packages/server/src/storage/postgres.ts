@@ -161,6 +161,16 @@ class PostgresStore implements ServerStore {
     return (await this.db.query(`SELECT value FROM "${this.ns}".meta WHERE key = 'log_id'`)).rows[0].value as string;
   }
 
+  async getMeta(key: string): Promise<string | null> {
+    const r = await this.db.query(`SELECT value FROM "${this.ns}".meta WHERE key = $1`, [key]);
+    return r.rows.length > 0 ? (r.rows[0].value as string) : null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    if (key === 'format' || key === 'log_id') throw new Error(`meta key ${key} belongs to the store`);
+    await this.db.query(`INSERT INTO "${this.ns}".meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
+  }
+
   onAppend(fn: (head: number) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

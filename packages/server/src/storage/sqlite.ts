@@ -103,6 +103,16 @@ class SqliteStore implements ServerStore {
     return (this.conn.prepare(`SELECT value FROM dataloom_meta WHERE key = 'log_id'`).get() as { value: string }).value;
   }
 
+  async getMeta(key: string): Promise<string | null> {
+    const row = this.conn.prepare('SELECT value FROM dataloom_meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    if (key === 'format' || key === 'log_id') throw new Error(`meta key ${key} belongs to the store`);
+    this.conn.prepare('INSERT INTO dataloom_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
   onAppend(fn: (head: number) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

@@ -150,6 +150,25 @@ export function runServerStoreTests(name: string, setup: () => Promise<StoreSetu
       await other.destroy();
     });
 
+    it('keeps meta values (source cursors) across close and reopen; refuses the store\'s own keys', async () => {
+      const su = await setup();
+      const s = await su.make();
+      await s.open();
+      expect(await s.getMeta('source:crm')).toBeNull();
+      await s.setMeta('source:crm', '{"seq":1}');
+      await s.setMeta('source:crm', '{"seq":2}');
+      await expect(s.setMeta('log_id', 'x')).rejects.toThrow(/belongs to the store/);
+      await s.close();
+      const s2 = su.again();
+      await s2.open();
+      try {
+        expect(await s2.getMeta('source:crm')).toBe('{"seq":2}');
+      } finally {
+        await s2.close();
+        await su.cleanup();
+      }
+    });
+
     it('keeps everything across close and reopen', async () => {
       const su = await setup();
       const s = await su.make();

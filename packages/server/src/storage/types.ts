@@ -68,6 +68,13 @@ export interface ServerStore {
    * so a replica of a deleted-and-recreated log is not mistaken for one that is up to date.
    */
   logId(): Promise<string>;
+  /**
+   * A value of the store's small key/value table beside the log (source cursors, import ledgers;
+   * keys of the form `<owner>:<name>`), or null. Keys `format` and `log_id` are the store's own.
+   */
+  getMeta(key: string): Promise<string | null>;
+  /** Sets `key` durably (committed before it resolves); visible to every process on the store. */
+  setMeta(key: string, value: string): Promise<void>;
   /** Called after any process commits new entries (with a head at least that high). */
   onAppend(fn: (head: number) => void): () => void;
   /** Release connections / file handles. */
