@@ -150,9 +150,11 @@ function checkOp(x: unknown, path: string, tx: string, index: number, limits: En
 
 /**
  * Checks one transaction envelope against the rules (and `limits`, when given); returns it as a
- * fresh object with only the known fields. Throws `ops/malformed` or `ops/limit`.
+ * fresh object with only the known fields. Throws `ops/malformed` or `ops/limit`. With `partial`
+ * (envelopes a client receives, which the server may have cut to what its user may read), op ids
+ * are `${tx}/${n}` with `n` ascending rather than exactly the op's index.
  */
-export function checkEnvelope(x: unknown, limits?: EnvelopeLimits | null, path = 'envelope'): TxEnvelope {
+export function checkEnvelope(x: unknown, limits?: EnvelopeLimits | null, path = 'envelope', opts: { partial?: boolean } = {}): TxEnvelope {
   if (!isPlainObject(x)) fail(path, `expected a transaction object, got ${typeName(x)}`);
   exactKeys(x, ['tx', 'replica', 'ops'], ['checks', 'draft'], path);
   const tx = str(x['tx'], `${path}.tx`);
@@ -167,7 +169,16 @@ export function checkEnvelope(x: unknown, limits?: EnvelopeLimits | null, path =
   const ops = x['ops'];
   if (!Array.isArray(ops)) fail(`${path}.ops`, `expected an array, got ${typeName(ops)}`);
   if (limits && ops.length > limits.maxOpsPerTx) over(`${path}.ops`, 'too many operations', 'maxOpsPerTx', limits.maxOpsPerTx, ops.length);
-  const env: TxEnvelope = { tx, replica, ops: ops.map((o, i) => checkOp(o, `${path}.ops[${i}]`, tx, i, limits)) };
+  let last = -1;
+  const index = (o: unknown, i: number): number => {
+    if (!opts.partial) return i;
+    // a received envelope may be cut to what its user may read: ids keep their indices, ascending
+    const id = isPlainObject(o) && typeof o['id'] === 'string' ? o['id'] : '';
+    const n = id.startsWith(`${tx}/`) && /^(0|[1-9][0-9]{0,5})$/.test(id.slice(tx.length + 1)) ? Number(id.slice(tx.length + 1)) : -1;
+    last = n > last ? n : Math.max(last + 1, i);
+    return last;
+  };
+  const env: TxEnvelope = { tx, replica, ops: ops.map((o, i) => checkOp(o, `${path}.ops[${i}]`, tx, index(o, i), limits)) };
   if ('checks' in x) {
     const checks = x['checks'];
     if (!Array.isArray(checks)) fail(`${path}.checks`, `expected an array, got ${typeName(checks)}`);

@@ -3,7 +3,7 @@
  *
  * Every message is an object with a `t` (type) field. Client → server: {@link HelloMsg},
  * {@link PushMsg}, {@link PingMsg}. Server → client: {@link WelcomeMsg}, {@link AckMsg},
- * {@link AcksMsg}, {@link RejectMsg}, {@link OpsMsg}, {@link PongMsg}, {@link ErrorMsg}.
+ * {@link AcksMsg}, {@link RejectMsg}, {@link OpsMsg}, {@link DropMsg}, {@link PongMsg}, {@link ErrorMsg}.
  */
 import type { TxEnvelope } from '@dataloom/core';
 import type { Cursor } from './cursor.js';
@@ -97,6 +97,18 @@ export interface OpsMsg {
   more: boolean;
 }
 
+/**
+ * The user may no longer read these entities (`es`: every datom) or attributes (`attrs`: `[e, a]`):
+ * the client drops their operations from memory and storage (purged, not hidden). Sent when a
+ * transaction changes what the user may read; the current state of what the user gained arrives
+ * as an `ops` message instead.
+ */
+export interface DropMsg {
+  t: 'drop';
+  es: string[];
+  attrs: Array<[string, string]>;
+}
+
 export interface PongMsg {
   t: 'pong';
   n: number;
@@ -111,7 +123,7 @@ export interface ErrorMsg {
   fatal: boolean;
 }
 
-export type ServerMsg = WelcomeMsg | AckMsg | AcksMsg | RejectMsg | OpsMsg | PongMsg | ErrorMsg;
+export type ServerMsg = WelcomeMsg | AckMsg | AcksMsg | RejectMsg | OpsMsg | DropMsg | PongMsg | ErrorMsg;
 
 /** WebSocket close codes the server uses. */
 export const CloseCode = {

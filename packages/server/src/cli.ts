@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `dataloom serve [--port 8787] [--host 127.0.0.1] [--store sqlite:.data/dataloom.sqlite | postgres://…]
- *                 [--static demo-app/dist] [--schema schema.edn] [--token <secret>] [--origins a,b | '*']`
+ *                 [--static demo-app/dist] [--schema schema.edn] [--permissions rules.edn] [--token <secret>] [--origins a,b | '*']`
  *
  * `dataloom import <file> [--store …] [--schema …]` and `dataloom export [--store …] [--history]`:
  * see `sources/cli-commands.ts`.
@@ -10,6 +10,7 @@
  * anonymous connections (development); with it, clients must present that token.
  * Environment fallbacks: PORT, HOST, DATALOOM_STORE, DATALOOM_STATIC, DATALOOM_SCHEMA, DATALOOM_TOKEN.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSchemaFile } from './schema-file.js';
 import { createServer } from './server.js';
@@ -29,6 +30,7 @@ dataloom serve [options]
   --store <spec>      sqlite:<file> (default sqlite:.data/dataloom.sqlite) or postgres://… (env DATALOOM_STORE)
   --static <dir>      serve this directory over HTTP, e.g. demo-app/dist (env DATALOOM_STATIC)
   --schema <file>     schema as EDN or JSON (env DATALOOM_SCHEMA)
+  --permissions <file>  permission rules as EDN: (can-read ?user ?e), (can-write ?user ?e), … (env DATALOOM_PERMISSIONS)
   --token <secret>    require this token from clients (env DATALOOM_TOKEN)
   --origins <list>    comma-separated allowed Origins, or '*' (default: same origin)
 
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
       store: { type: 'string' },
       static: { type: 'string' },
       schema: { type: 'string' },
+      permissions: { type: 'string' },
       token: { type: 'string' },
       origins: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -71,6 +74,8 @@ async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
   const schemaFile = values.schema ?? env.DATALOOM_SCHEMA;
   const schema = schemaFile ? readSchemaFile(schemaFile) : undefined;
+  const permissionsFile = values.permissions ?? env.DATALOOM_PERMISSIONS;
+  const permissions = permissionsFile ? readFileSync(permissionsFile, 'utf8') : undefined;
   const token = values.token ?? env.DATALOOM_TOKEN;
   const origins = values.origins === '*' ? '*' : values.origins?.split(',').map((s) => s.trim());
   const server = await createServer({
@@ -79,6 +84,7 @@ async function main(argv: string[]): Promise<void> {
     host: values.host ?? env.HOST,
     static: values.static ?? env.DATALOOM_STATIC,
     schema,
+    permissions,
     origins,
     authenticate: token ? (t) => (t === token ? { token: true } : null) : undefined,
   });

@@ -52,6 +52,13 @@ export interface ServerOptions {
    * one its author and `:draft/collaborators`). A private draft's operations reach no one else.
    */
   drafts?: DraftRules;
+  /**
+   * Permission rules as Datalog (EDN text or data): `(can-read ?user ?e)`, optionally
+   * `(can-read-attr ?user ?e ?a)`, and `(can-write ?user ?e)`, with `?user` bound to what
+   * `authenticate` returned (a string or number, or its `id`). Rules may recurse. Each connection
+   * receives only the datoms its user may read. See `permissions/rules.ts` and PROTOCOL.md.
+   */
+  permissions?: unknown;
   /** Allowed `Origin`s for browser connections, or `'*'`. Default: same origin only. */
   origins?: readonly string[] | '*';
   limits?: Partial<Limits>;
@@ -99,7 +106,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     schema: schemaAsData(options.schema),
     pollMs: options.pollMs ?? (store.kind === 'postgres' ? 1000 : 0),
   });
-  const access = new NodeAccess(node, { drafts: options.drafts });
+  const access = new NodeAccess(node, { drafts: options.drafts, permissions: options.permissions });
   await node.start();
 
   const conns = new Set<Connection>();

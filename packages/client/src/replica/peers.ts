@@ -28,7 +28,7 @@ export function peerRemote(ctx: ReplicaContext, envelopes: readonly TxEnvelope[]
   const fresh: Op[] = [];
   const txs: HlcString[] = [];
   for (const env of envelopes) {
-    checkEnvelope(env);
+    checkEnvelope(env, null, 'envelope', { partial: true });
     receiveStamp(ctx, env.tx, false);
     if (env.draft !== undefined) {
       ctx.drafts.add(env);

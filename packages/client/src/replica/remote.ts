@@ -4,14 +4,16 @@
  * in one storage transaction. Their visible changes wait for the next macrotask before reaching
  * the views (remote coalescing, see `materialize.ts`).
  */
-import type { HlcString, Op, TxEnvelope } from '@dataloom/core';
+import type { GlobalId, HlcString, Op, TxEnvelope } from '@dataloom/core';
+import { compact } from './compaction.js';
 import { checkEnvelope } from '@dataloom/protocol';
 import { logOps } from '../store/log-ops.js';
 import { publish, receiveStamp, storeMeta, type ReplicaContext } from './context.js';
 import type { ServerCursor } from './types.js';
 
 export async function applyRemote(ctx: ReplicaContext, envelopes: readonly TxEnvelope[], cursor: ServerCursor | null): Promise<void> {
-  for (const env of envelopes) checkEnvelope(env);
+  // the server may cut an envelope to the ops this user may read (ids keep their indices)
+  for (const env of envelopes) checkEnvelope(env, null, 'envelope', { partial: true });
   const fresh: Op[] = [];
   const txs: HlcString[] = [];
   const draftEnvs: TxEnvelope[] = [];
@@ -38,4 +40,22 @@ export async function applyRemote(ctx: ReplicaContext, envelopes: readonly TxEnv
   ctx.events.persisted({ kind: 'remote', envelopes: [...envelopes], cursor });
   for (const d of draftEnvs) ctx.drafts.add(d);
   if (fresh.length) publish(ctx, 'remote', txs, ctx.merge.apply(fresh));
+}
+
+/**
+ * The server says the user may no longer read entities `es` / attributes `attrs`: their ops leave
+ * the merge state (views get the retractions) and the store is rewritten without them (a
+ * compaction), so nothing of them stays in memory or in IndexedDB. Pending local ops stay.
+ */
+export async function purge(ctx: ReplicaContext, es: readonly GlobalId[], attrs: ReadonlyArray<readonly [GlobalId, string]>): Promise<void> {
+  const pending = ctx.outbox.pendingOpIds();
+  const ids: string[] = [];
+  const take = (e: GlobalId, a?: string) => {
+    for (const m of ctx.merge.members(e)) for (const op of ctx.merge.opsOf(m)) if (!pending.has(op.id) && (a === undefined || op.a === a)) ids.push(op.id);
+  };
+  for (const e of es) take(e);
+  for (const [e, a] of attrs) take(e, a);
+  if (ids.length === 0) return;
+  publish(ctx, 'remote', [], ctx.merge.remove(ids));
+  await compact(ctx);
 }

@@ -40,7 +40,7 @@ import { load } from './load.js';
 import { Materializer } from './materialize.js';
 import { Outbox } from './outbox.js';
 import { peerAck, peerLocal, peerReject, peerRemote } from './peers.js';
-import { applyRemote } from './remote.js';
+import { applyRemote, purge } from './remote.js';
 import { SerialQueue } from './serial-queue.js';
 import type { ReplicaEventMap, ReplicaEventName, ServerCursor, SyncTarget, Unsubscribe, WireError } from './types.js';
 import { acknowledge, reject, writeAcks } from './verdicts.js';
@@ -202,6 +202,10 @@ export class Replica implements SyncTarget {
 
   applyRemote(envelopes: readonly TxEnvelope[], cursor: ServerCursor | null): Promise<void> {
     return this.ctx.queue.run(() => applyRemote(this.ctx, envelopes, cursor));
+  }
+
+  purge(es: readonly GlobalId[], attrs: ReadonlyArray<readonly [GlobalId, string]>): Promise<void> {
+    return this.ctx.queue.run(() => purge(this.ctx, es, attrs));
   }
 
   // ------------------------------------------------------------------ other tabs (peers.ts)

@@ -130,6 +130,13 @@ export interface SyncTarget {
   /** The last server cursor persisted by {@link applyRemote}; `null` for a fresh replica. */
   cursor(): ServerCursor | null;
 
+  /**
+   * The user may no longer read entities `es` (or attributes `attrs` of entities): drop their
+   * operations from memory and storage, emit the reversing diffs. Pending local operations stay
+   * (the server judges them). Optional for other sync targets.
+   */
+  purge?(es: readonly GlobalId[], attrs: ReadonlyArray<readonly [GlobalId, string]>): Promise<void>;
+
   /** Subscribe to an event; returns the unsubscribe function. */
   on<K extends ReplicaEventName>(event: K, fn: (payload: ReplicaEventMap[K]) => void): Unsubscribe;
 }

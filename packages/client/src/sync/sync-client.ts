@@ -380,6 +380,9 @@ export class SyncClient {
         this.setStatus({ cursor: msg.cursor });
         if (!msg.more) this.checkCaughtUp();
         return;
+      case 'drop':
+        await replica.purge?.(msg.es, msg.attrs ?? []);
+        return;
       case 'pong':
         return;
       case 'error': {

@@ -1,23 +1,28 @@
 /**
  * What each connection may receive and push: one {@link NodeAccess} per server node follows the
- * committed log (drafts now, permission rules in `rules.ts`); each connection gets a
- * {@link ConnectionAccess} bound to its user, which the connection asks three things:
+ * committed log (draft visibility, `drafts/`; read permission rules, `readable.ts`); each
+ * connection gets a {@link ConnectionAccess} bound to its user, which the connection asks:
  *
- * - `filter(entry)`: the envelope JSON this connection may receive for a log entry, or null;
+ * - `filter(entry)`: the envelope JSON this connection may receive for a log entry — whole, cut
+ *   down to the ops the user may read (`partial.ts`), or null;
  * - `checkPush(env)`: why the user may not push this envelope, or null;
  * - `start(sentPos, send)`: after `welcome`, frames outside the stream — what the user gained
- *   sight of while away (at hello) or just now (a draft's collaborators changed), sent as `ops`
- *   frames at the connection's current cursor (envelopes apply idempotently on the client).
+ *   sight of while away (at hello) or just now, and what the user may no longer read (`drop`).
  *
  * Decisions are taken against the node's *current* committed state, whatever position the
  * connection's stream has reached: a connection never receives what its user may not read now.
+ * Changes of what a user may read are noticed as each entry commits and sent when the node has
+ * settled the batch (`onNew`), re-checked against the state then.
  */
-import type { GlobalId, TxEnvelope } from '@dataloom/core';
+import { type GlobalId, type TxEnvelope } from '@dataloom/core';
 import type { SyncNode } from '../node/sync-node.js';
 import type { TailEntry } from '../node/log-tail.js';
 import type { LogEntry } from '../storage/types.js';
 import { DraftDirectory, type DraftEntry, type DraftRefusal } from '../drafts/directory.js';
 import { userIdOf, type DraftRules } from '../drafts/visibility.js';
+import { ReadEngine, attrKey, type UserReadable } from './readable.js';
+import { parsePermissions, type Permissions } from './rules.js';
+import { EntryFilter, stateEnvelopes } from './partial.js';
 
 /** A refusal of a pushed envelope (a `reject` with this code, message and data). */
 export type PushRefusal = DraftRefusal;
@@ -31,20 +36,31 @@ export interface ConnectionAccess {
 
 export interface NodeAccessOptions {
   drafts?: DraftRules;
+  /** Permission rules (EDN text or data), see `rules.ts`. */
+  permissions?: unknown;
 }
 
 export class NodeAccess {
   readonly drafts: DraftDirectory;
+  readonly permissions: Permissions | null;
+  /** Null without read rules (everyone reads everything). */
+  private engine: ReadEngine | null = null;
+  private readonly started = new Set<UserAccess>();
   private readonly offs: Array<() => void> = [];
 
   constructor(
-    private readonly node: SyncNode,
+    readonly node: SyncNode,
     opts: NodeAccessOptions = {},
   ) {
+    this.permissions = opts.permissions === undefined || opts.permissions === null ? null : parsePermissions(opts.permissions);
     this.drafts = new DraftDirectory((e, a) => node.state.merged.values(e, a), opts.drafts);
     this.offs.push(
-      node.onCommitted((c) => this.drafts.note(c.pos, c.env, undefined, c.changes)),
+      node.onCommitted((c) => {
+        this.drafts.note(c.pos, c.env, undefined, c.changes);
+        this.engine?.apply(c.changes);
+      }),
       node.onReset((_state, entries) => this.refeed(entries)),
+      node.onNew(() => this.flush()),
     );
   }
 
@@ -52,11 +68,46 @@ export class NodeAccess {
   private refeed(entries: readonly LogEntry[]): void {
     this.drafts.clear();
     for (const e of entries) this.drafts.note(e.pos, e.env, undefined, []);
+    const p = this.permissions;
+    if (p && (p.read || p.readAttr)) {
+      if (this.engine) this.engine.reset();
+      else this.engine = new ReadEngine(p, () => this.node.state.merged);
+      // checks the rules evaluate at all, so a bad rule fails at start, not at the first connection
+      this.engine.release(this.engine.acquire('\u0000check'));
+    }
+    this.flush();
+  }
+
+  /** Sends what users gained and lost to their started connections. */
+  private flush(): void {
+    if (!this.engine) return;
+    const changes = this.engine.takeChanges();
+    if (changes.length === 0) return;
+    const byUser = new Map(changes.map((c) => [c.user, c]));
+    for (const a of this.started) {
+      const c = a.readable && byUser.get(a.readable);
+      if (c) a.changed(c.gained, c.lost);
+    }
   }
 
   /** The access of a connection authenticated as `user`. */
   forUser(user: unknown): ConnectionAccess {
-    return new UserAccess(this, user, this.node.logId);
+    return new UserAccess(this, user);
+  }
+
+  /** @internal */
+  acquire(user: unknown): UserReadable | null {
+    if (!this.engine) return null;
+    return this.engine.acquire(userIdOf(user) ?? '\u0000anonymous');
+  }
+
+  /** @internal */
+  track(a: UserAccess, on: boolean): void {
+    if (on) this.started.add(a);
+    else {
+      this.started.delete(a);
+      if (a.readable) this.engine?.release(a.readable);
+    }
   }
 
   close(): void {
@@ -65,16 +116,24 @@ export class NodeAccess {
 }
 
 class UserAccess implements ConnectionAccess {
+  readable: UserReadable | null = null;
+  private filterer: EntryFilter | null = null;
+  private send: ((frame: string) => void) | null = null;
+  private sentPos: () => number = () => 0;
   private readonly offs: Array<() => void> = [];
 
   constructor(
     private readonly access: NodeAccess,
     private readonly user: unknown,
-    private readonly logId: string,
   ) {}
 
+  private get cursor(): string {
+    return `${this.access.node.logId}:${this.sentPos()}`;
+  }
+
   filter(entry: TailEntry): string | null {
-    return this.access.drafts.mayStream(this.user, entry.json) ? entry.json : null;
+    if (!this.access.drafts.mayStream(this.user, entry.json)) return null;
+    return this.filterer ? this.filterer.json(entry.env, entry.json) : entry.json;
   }
 
   checkPush(env: TxEnvelope): PushRefusal | null {
@@ -82,11 +141,18 @@ class UserAccess implements ConnectionAccess {
   }
 
   start(sentPos: () => number, send: (frame: string) => void): void {
+    this.sentPos = sentPos;
+    this.send = send;
+    this.readable = this.access.acquire(this.user);
+    if (this.readable) {
+      const merged = () => this.access.node.state.merged;
+      this.filterer = new EntryFilter(this.readable, merged, (d) => this.access.drafts.canSee(this.user, d));
+    }
+    this.access.track(this, true);
     const drafts = this.access.drafts;
     const catchUp = (only?: ReadonlySet<GlobalId>) => {
-      const upTo = sentPos();
-      const entries = drafts.catchUp(this.user, upTo, only);
-      if (entries.length > 0) send(opsFrame(entries, `${this.logId}:${upTo}`));
+      const entries = drafts.catchUp(this.user, this.sentPos(), only);
+      this.sendEntries(entries);
     };
     // An anonymous user sees open drafts only, which are never left out of a stream.
     if (userIdOf(this.user) === null) return;
@@ -94,8 +160,35 @@ class UserAccess implements ConnectionAccess {
     this.offs.push(drafts.onVisibility((ds) => catchUp(ds)));
   }
 
+  /** Stored entries outside the stream, as the stream would send them, at the current cursor. */
+  private sendEntries(entries: readonly DraftEntry[]): void {
+    const out: DraftEntry[] = [];
+    for (const e of entries) {
+      const json = this.filterer ? this.filterer.json(JSON.parse(e.json) as TxEnvelope, e.json) : e.json;
+      if (json !== null) out.push({ ...e, json });
+    }
+    if (out.length > 0) this.send?.(opsFrame(out, this.cursor));
+  }
+
+  /** What this user may read changed: send the current state of what was gained, drop what was lost. */
+  changed(gained: ReadonlySet<string>, lost: ReadonlySet<string>): void {
+    if (!this.filterer || !this.send) return;
+    const drop = this.filterer.dropOf(lost);
+    const grant = new Set(gained);
+    if (drop) {
+      this.send(JSON.stringify({ t: 'drop', ...drop }));
+      // a dropped entity's attributes the user still reads (can-read-attr) come back at once
+      for (const e of drop.es) for (const a of this.readable?.attrs.get(e) ?? []) grant.add(attrKey(e, a));
+    }
+    const envs = stateEnvelopes(this.filterer, grant);
+    const pos = this.sentPos();
+    if (envs.length > 0) this.send(opsFrame(envs.map((env) => ({ pos, tx: env.tx, json: JSON.stringify(env) })), this.cursor));
+  }
+
   close(): void {
     for (const off of this.offs.splice(0)) off();
+    this.access.track(this, false);
+    this.readable = null;
   }
 }
 

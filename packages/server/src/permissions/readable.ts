@@ -1,0 +1,199 @@
+/**
+ * What each connected user may read, maintained incrementally: the committed database (entity ids
+ * interned) lives in a `@dataloom/dataflow` connection, and every user with an open connection has
+ * the views `(can-read user ?e)` and, where defined, `(can-read-attr user ?e ?a)` registered with
+ * the user bound — demand-driven, so a user's view explores only what that user reaches. A
+ * committed transaction's datom changes go through the engine once; each view's diff updates its
+ * user's sets and is remembered as gained / lost keys until {@link ReadEngine.takeChanges}.
+ *
+ * Keys: an entity's global id (`e`, every attribute readable) or `e\u0000a` (one attribute). Entity
+ * ids are the merge state's representatives (`MergeState.rep`).
+ */
+import { DataloomError, Interner, Keyword, TX0, type DatomChange, type GlobalId, type MergeSchema, type MergeState } from '@dataloom/core';
+import { createConn, type Conn, type View } from '@dataloom/dataflow';
+import type { UserId } from '../drafts/visibility.js';
+import { HEADS, type Permissions } from './rules.js';
+
+const READ_Q = `[:find ?e :in $ % ?user :where (${HEADS.read} ?user ?e)]`;
+const ATTR_Q = `[:find ?e ?a :in $ % ?user :where (${HEADS.readAttr} ?user ?e ?a)]`;
+
+/** The key of attribute `a` of entity `e`. */
+export const attrKey = (e: GlobalId, a: string): string => e + '\u0000' + a;
+
+/** One user's readable sets (shared by that user's connections). */
+export class UserReadable {
+  readonly entities = new Set<GlobalId>();
+  /** Entity → attributes readable through `can-read-attr`. */
+  readonly attrs = new Map<GlobalId, Set<string>>();
+  refs = 0;
+  views: View[] = [];
+  /** Keys gained / lost since the last {@link ReadEngine.takeChanges}. */
+  gained = new Set<string>();
+  lost = new Set<string>();
+
+  constructor(readonly user: UserId) {}
+
+  /** Whether the user may read attribute `a` of (representative) entity `e`; `a` undefined: the whole entity. */
+  reads(e: GlobalId, a: string | undefined): boolean {
+    return this.entities.has(e) || (a !== undefined && this.attrs.get(e)?.has(a) === true);
+  }
+
+  note(key: string, added: boolean): void {
+    const [on, off] = added ? [this.gained, this.lost] : [this.lost, this.gained];
+    if (!off.delete(key)) on.add(key);
+  }
+}
+
+/** A database schema input with what queries need of the merge schema (refs, cardinality, identity). */
+function schemaInput(s: MergeSchema): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const [a, m] of s.entries()) {
+    if (a.startsWith('db/')) continue;
+    const p: Record<string, string> = {};
+    if (m.ref) p[':db/valueType'] = ':db.type/ref';
+    if (m.many) p[':db/cardinality'] = ':db.cardinality/many';
+    if (m.identity) p[':db/unique'] = ':db.unique/identity';
+    out[':' + a] = p;
+  }
+  return out;
+}
+
+function attrName(v: unknown): string | null {
+  if (v instanceof Keyword) return v.fqn;
+  if (typeof v === 'string') return v.startsWith(':') ? v.slice(1) : v;
+  return null;
+}
+
+export class ReadEngine {
+  private conn!: Conn;
+  private ids!: Interner;
+  private schema: MergeSchema | null = null;
+  private tx = TX0;
+  private readonly users = new Map<UserId, UserReadable>();
+
+  constructor(
+    private readonly perms: Permissions,
+    private readonly merged: () => MergeState,
+  ) {
+    this.reset();
+  }
+
+  /** Rebuilds the database from the merged state; every user's sets are recomputed (changes noted). */
+  reset(): void {
+    const m = this.merged();
+    this.schema = m.schema;
+    this.ids = new Interner();
+    this.tx = TX0;
+    this.conn = createConn(schemaInput(m.schema) as never);
+    const datoms = [];
+    const txId = ++this.tx;
+    for (const d of m.datoms()) datoms.push(this.ids.datom({ ...d, added: true }, txId));
+    this.conn.applyDatoms(datoms, txId);
+    for (const u of this.users.values()) {
+      const before = new Set([...u.entities, ...[...u.attrs].flatMap(([e, as]) => [...as].map((a) => attrKey(e, a)))]);
+      u.entities.clear();
+      u.attrs.clear();
+      const [gained, lost] = [u.gained, u.lost];
+      this.register(u); // notes every row as gained: replaced by the difference below
+      [u.gained, u.lost] = [gained, lost];
+      const after = new Set([...u.entities, ...[...u.attrs].flatMap(([e, as]) => [...as].map((a) => attrKey(e, a)))]);
+      for (const k of before) if (!after.has(k)) u.note(k, false);
+      for (const k of after) if (!before.has(k)) u.note(k, true);
+    }
+  }
+
+  /** A committed transaction's visible changes (in log order). */
+  apply(changes: readonly DatomChange[]): void {
+    if (this.merged().schema !== this.schema) return this.reset();
+    if (changes.length === 0) return;
+    const txId = ++this.tx;
+    this.conn.applyDatoms(
+      changes.map((c) => this.ids.datom(c, txId)),
+      txId,
+    );
+  }
+
+  /** The readable sets of `user`, computed on first use; {@link release} when the connection ends. */
+  acquire(user: UserId): UserReadable {
+    let u = this.users.get(user);
+    if (!u) {
+      u = new UserReadable(user);
+      this.register(u);
+      u.gained.clear();
+      this.users.set(user, u);
+    }
+    u.refs++;
+    return u;
+  }
+
+  release(u: UserReadable): void {
+    if (--u.refs > 0) return;
+    for (const v of u.views) v.close();
+    this.users.delete(u.user);
+  }
+
+  /** Users whose sets changed since the last call, with the keys gained and lost (then cleared). */
+  takeChanges(): Array<{ user: UserReadable; gained: Set<string>; lost: Set<string> }> {
+    const out = [];
+    for (const u of this.users.values()) {
+      if (u.gained.size === 0 && u.lost.size === 0) continue;
+      out.push({ user: u, gained: u.gained, lost: u.lost });
+      u.gained = new Set();
+      u.lost = new Set();
+    }
+    return out;
+  }
+
+  private register(u: UserReadable): void {
+    for (const v of u.views) v.close();
+    u.views = [];
+    const name = (kind: string) => `perm/${kind}/${typeof u.user}/${u.user}`;
+    try {
+      if (this.perms.read) {
+        const v = this.conn.register(name('read'), READ_Q, this.perms.data, u.user);
+        u.views.push(v);
+        for (const [e] of v.result() as Set<[number]>) this.setEntity(u, e, true);
+        v.subscribe((diffs) => {
+          for (const [row, , m] of diffs) this.setEntity(u, (row as [number])[0], m > 0);
+        });
+      }
+      if (this.perms.readAttr) {
+        const v = this.conn.register(name('attr'), ATTR_Q, this.perms.data, u.user);
+        u.views.push(v);
+        for (const [e, a] of v.result() as Set<[number, unknown]>) this.setAttr(u, e, a, true);
+        v.subscribe((diffs) => {
+          for (const [row, , m] of diffs) this.setAttr(u, (row as [number, unknown])[0], (row as [number, unknown])[1], m > 0);
+        });
+      }
+    } catch (e) {
+      for (const v of u.views) v.close();
+      u.views = [];
+      if (e instanceof DataloomError && e.code === 'server/permissions') throw e;
+      const err = e as { code?: string; message: string };
+      throw new DataloomError('server/permissions', `permission rules cannot be evaluated (${err.code ?? 'error'}): ${err.message}`, { user: String(u.user) });
+    }
+  }
+
+  private setEntity(u: UserReadable, eid: number, added: boolean): void {
+    const e = this.ids.gid(eid);
+    if (e === null) return;
+    if (added) u.entities.add(e);
+    else u.entities.delete(e);
+    u.note(e, added);
+  }
+
+  private setAttr(u: UserReadable, eid: number, av: unknown, added: boolean): void {
+    const e = this.ids.gid(eid);
+    const a = attrName(av);
+    if (e === null || a === null) return;
+    let s = u.attrs.get(e);
+    if (added) {
+      if (!s) u.attrs.set(e, (s = new Set()));
+      s.add(a);
+    } else if (s) {
+      s.delete(a);
+      if (s.size === 0) u.attrs.delete(e);
+    }
+    u.note(attrKey(e, a), added);
+  }
+}
