@@ -53,7 +53,7 @@ export function Page(props: { engine: Engine; offline: boolean; switching: boole
       </header>
       <TodoList />
       <Dashboard />
-      <CollabNote />
+      <CollabNote canText={typeof (engine.client as { text?: unknown }).text === 'function'} />
       {'history' in engine.client && <TimeTravel />}
     </main>
   );

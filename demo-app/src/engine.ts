@@ -4,16 +4,6 @@ import { schema } from './schema.js';
 /** The client as the demo uses it (hooks take it as their `DataloomSource`). */
 export type DemoClient = Client;
 
-/** A `:db.type/text` value as the client hands it out (a Y.Text); only what the demo uses. */
-export interface SharedText {
-  toString(): string;
-  insert(index: number, text: string): void;
-  delete(index: number, length: number): void;
-  observe(fn: () => void): void;
-  unobserve(fn: () => void): void;
-  readonly doc?: { transact(fn: () => void): void } | null;
-}
-
 export interface Engine {
   client: DemoClient;
   /** The sync endpoint the client connects to; null when offline or sync is disabled. */

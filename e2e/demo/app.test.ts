@@ -5,41 +5,26 @@
  * move, reload and restart the browser and find the data still there (IndexedDB replica in a Web
  * Worker), sync between two browsers, and work offline then catch up.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer, type DataloomServer } from '@dataloom/server';
+import type { DataloomServer } from '@dataloom/server';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
-
-const demoDir = fileURLToPath(new URL('../../demo-app/', import.meta.url));
-/** The schema file `npm start` passes to `dataloom serve --schema` (the server judges writes by it). */
-const SCHEMA_FILE = readFileSync(join(demoDir, 'schema.edn'), 'utf8');
-const viteBin = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
+import { addTodo, hasTodo, openDemo, startDemo, status, waitOnline, type DemoServer } from './harness.js';
 
 describe('demo app in Chromium, served by the sync server', () => {
-  let outDir: string;
+  let demo: DemoServer;
   let server: DataloomServer;
   let chromium: ChromiumSession;
 
   beforeAll(async () => {
-    outDir = mkdtempSync(join(tmpdir(), 'dataloom-demo-'));
-    execFileSync(process.execPath, [viteBin, 'build', '--outDir', join(outDir, 'dist'), '--emptyOutDir', '--logLevel', 'error'], {
-      cwd: demoDir,
-      env: { ...process.env, NODE_ENV: 'production' }, // vitest sets NODE_ENV=test: React would build in dev mode
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    server = await createServer({ store: `sqlite:${join(outDir, 'log.sqlite')}`, port: 0, schema: SCHEMA_FILE, static: join(outDir, 'dist') });
+    demo = await startDemo();
+    server = demo.server;
     chromium = await launchChromium();
   });
 
   afterAll(async () => {
     await chromium?.close();
-    await server?.close();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
+    await demo?.close();
   });
 
   /** Pages opened by the current test; closed after it so no idle client keeps syncing. */
@@ -50,33 +35,14 @@ describe('demo app in Chromium, served by the sync server', () => {
 
   /** Opens the demo with its own replica name (the IndexedDB database); it syncs through `/sync`. */
   async function open(db: string, session: ChromiumSession = chromium, query = ''): Promise<Page> {
-    const page = await session.newPage();
+    const page = await openDemo(session, server.httpUrl, db, query);
     opened.push(page);
-    await page.goto(new URL(`?db=${db}${query}`, server.httpUrl).href);
-    await page.waitForSelector('[data-testid="engine-kind"], [data-testid="engine-error"]');
-    const error = await page.$('[data-testid="engine-error"]');
-    if (error) throw new Error(`demo failed to start: ${await error.textContent()}`);
     return page;
   }
 
   const titles = (page: Page) => page.$$eval('[data-testid="todo-title"]', (els) => els.map((e) => e.textContent));
   const rows = (page: Page, table: string) =>
     page.$$eval(`[data-testid="${table}"] tr`, (trs) => trs.map((tr) => `${tr.querySelector('th')?.textContent} ${tr.querySelector('td')?.textContent}`));
-  const hasTodo = (page: Page, title: string, timeout = 10_000) =>
-    page.waitForFunction(
-      (t) => [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === t),
-      title,
-      { timeout },
-    );
-  const status = (page: Page) => page.$eval('[data-testid="sync-status"]', (e) => e.textContent);
-  const waitOnline = (page: Page) =>
-    page.waitForFunction(() => document.querySelector('[data-testid="sync-status"]')?.getAttribute('data-online') === 'true', undefined, { timeout: 10_000 });
-
-  async function addTodo(page: Page, title: string): Promise<void> {
-    await page.fill('[data-testid="todo-input"]', title);
-    await page.click('[data-testid="todo-add"]');
-    await hasTodo(page, title);
-  }
 
   it('runs the replica in a Web Worker and goes online', async () => {
     const page = await open('e2e-start');
@@ -228,7 +194,7 @@ describe('demo app in Chromium, served by the sync server', () => {
     await hasTodo(page2, 'from tab 1');
     await addTodo(page2, 'from tab 2');
     await hasTodo(page1, 'from tab 2');
-    expect(await status(page1)).toBe('offline (not syncing)');
+    expect(await status(page1)).toBe('offline (not syncing) · 2 pending'); // both tabs' writes wait in the shared outbox
     await page1.close();
     await page2.close();
   });

@@ -88,7 +88,7 @@ describe.each(SOURCES)('demo UI over %s', (_name, make) => {
     await flush();
     expect($('open-count').textContent).toBe('1 open');
     expect($$('todo-item')[0]!.className).toBe('done');
-    act(() => ($$('todo-item')[1]!.querySelector('button') as HTMLButtonElement).click());
+    act(() => (container.querySelector('[aria-label="delete eggs"]') as HTMLButtonElement).click());
     await flush();
     expect($$('todo-title').map((e) => e.textContent)).toEqual(['milk']);
     expect($('open-count').textContent).toBe('0 open');

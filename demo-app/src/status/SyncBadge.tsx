@@ -1,20 +1,35 @@
 import { useSyncStatus } from '@dataloom/react';
 import type { Engine } from '../engine.js';
 
-/** Online/offline, pending transactions and the last error, live from the client. */
+/**
+ * Sync state, pending transactions and the last error, live from the client. A second tab syncs
+ * through the leader tab and shows its status; a client working offline still counts what it
+ * will send.
+ */
 export function SyncBadge({ engine }: { engine: Engine }) {
   const status = useSyncStatus();
-  if (status === null) {
+  if (status === null || engine.url === null) {
     return (
       <span className="badge local" data-testid="sync-status" data-online="false">
-        {engine.url === null ? 'offline (not syncing)' : 'connecting…'}
+        offline (not syncing)
+        {status && status.pending > 0 && (
+          <>
+            {' · '}
+            <span data-testid="sync-pending">{status.pending}</span> pending
+          </>
+        )}
       </span>
     );
   }
+  const state = status.online ? 'online' : status.state === 'connecting' ? 'connecting…' : 'offline';
   return (
-    <span className={`badge ${status.online ? 'online' : 'offline'}`} data-testid="sync-status" data-online={String(status.online)}>
-      {status.online ? 'online' : 'offline'} · <span data-testid="sync-pending">{status.pending}</span> pending
-      {status.lastError && <span className="error" title={status.lastError.code}> · {status.lastError.message}</span>}
+    <span className={`badge ${status.online ? 'online' : 'offline'}`} data-testid="sync-status" data-online={String(status.online)} data-state={status.state ?? ''}>
+      {state} · <span data-testid="sync-pending">{status.pending}</span> pending
+      {status.lastError && (
+        <span className="error" data-testid="sync-error" title={status.lastError.code}>
+          {' '}· {status.lastError.message}
+        </span>
+      )}
     </span>
   );
 }

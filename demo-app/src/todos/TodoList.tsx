@@ -6,6 +6,13 @@ const TODOS = `[:find ?id ?title ?done ?created
                        [?e :todo/done ?done] [?e :todo/created ?created]]`;
 const OPEN = '[:find (count ?e) :where [?e :todo/done false]]';
 
+interface Todo {
+  id: string;
+  title: string;
+  done: boolean;
+  created: number;
+}
+
 /** A todo list on live queries: every change — local, another tab, another device — shows at once. */
 export function TodoList() {
   const rows = useQuery(TODOS);
@@ -20,7 +27,7 @@ export function TodoList() {
         .sort((a, b) => a.created - b.created || a.id.localeCompare(b.id)),
     [rows],
   );
-  const run = (p: Promise<unknown>) => p.then(() => setError(null), (e: unknown) => setError(String((e as Error).message ?? e)));
+  const run = (p: unknown) => Promise.resolve(p).then(() => setError(null), (e: unknown) => setError(String((e as Error).message ?? e)));
 
   const add = (ev: FormEvent) => {
     ev.preventDefault();
@@ -35,28 +42,60 @@ export function TodoList() {
       <h2>
         Todos <small data-testid="open-count">{String(open[0]?.[0] ?? 0)} open</small>
       </h2>
-      <form onSubmit={add}>
-        <input data-testid="todo-input" value={title} onChange={(e) => setTitle(e.target.value)} placeholder="What needs doing?" />
+      <form onSubmit={add} className="row">
+        <input data-testid="todo-input" value={title} onChange={(e) => setTitle(e.target.value)} placeholder="What needs doing?" aria-label="new todo" />
         <button type="submit" data-testid="todo-add">Add</button>
       </form>
       {error && <p className="error" data-testid="todo-error">{error}</p>}
       <ul className="todos">
         {todos.map((t) => (
-          <li key={t.id} data-testid="todo-item" className={t.done ? 'done' : ''}>
-            <label>
-              <input
-                type="checkbox"
-                checked={t.done}
-                onChange={() => void run(transact([{ ':db/id': [':todo/id', t.id], ':todo/done': !t.done }]))}
-              />
-              <span data-testid="todo-title">{t.title}</span>
-            </label>
-            <button className="link" aria-label={`delete ${t.title}`} onClick={() => void run(transact([[':db/retractEntity', [':todo/id', t.id]]]))}>
-              ✕
-            </button>
-          </li>
+          <TodoItem key={t.id} todo={t} run={run} />
         ))}
       </ul>
     </section>
+  );
+}
+
+function TodoItem({ todo: t, run }: { todo: Todo; run: (p: unknown) => Promise<void> }) {
+  const transact = useTransact();
+  const [editing, setEditing] = useState<string | null>(null);
+  const save = (ev?: FormEvent) => {
+    ev?.preventDefault();
+    const next = editing?.trim();
+    setEditing(null);
+    if (next && next !== t.title) void run(transact([{ ':db/id': [':todo/id', t.id], ':todo/title': next }]));
+  };
+  return (
+    <li data-testid="todo-item" className={t.done ? 'done' : ''}>
+      <input
+        type="checkbox"
+        aria-label={`done ${t.title}`}
+        checked={t.done}
+        onChange={() => void run(transact([{ ':db/id': [':todo/id', t.id], ':todo/done': !t.done }]))}
+      />
+      {editing === null ? (
+        <span data-testid="todo-title" className="todo-title" onDoubleClick={() => setEditing(t.title)}>
+          {t.title}
+        </span>
+      ) : (
+        <form onSubmit={save} className="todo-title">
+          <input
+            data-testid="todo-edit"
+            aria-label={`rename ${t.title}`}
+            autoFocus
+            value={editing}
+            onChange={(e) => setEditing(e.target.value)}
+            onBlur={() => save()}
+            onKeyDown={(e) => e.key === 'Escape' && setEditing(null)}
+          />
+        </form>
+      )}
+      <button className="link" aria-label={`rename ${t.title}`} data-testid="todo-rename" onClick={() => setEditing(t.title)}>
+        ✎
+      </button>
+      <button className="link" aria-label={`delete ${t.title}`} onClick={() => void run(transact([[':db/retractEntity', [':todo/id', t.id]]]))}>
+        ✕
+      </button>
+    </li>
   );
 }

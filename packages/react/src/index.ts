@@ -12,6 +12,7 @@ export { useTransact } from './use-transact.js';
 export { useSyncStatus } from './use-sync-status.js';
 export { useDraft, type DraftState } from './use-draft.js';
 export { useUndo, type UndoState } from './use-undo.js';
+export { useText, type TextState } from './use-text.js';
 export { connSource } from './conn-source.js';
 export type { ConnLike } from './conn-source.js';
-export type { DataloomSource, LiveView, Diff, Row, SyncStatus, DraftLike } from './source.js';
+export type { DataloomSource, LiveView, Diff, Row, SyncStatus, DraftLike, TextLike } from './source.js';

@@ -47,6 +47,8 @@ export interface SyncStatus {
   readonly online: boolean;
   /** Local transactions not yet acknowledged by the server. */
   readonly pending: number;
+  /** `online`, `connecting`, `offline` (retrying), or `stopped` (this client does not sync now). */
+  readonly state?: 'connecting' | 'online' | 'offline' | 'stopped';
   /** The last sync or rejection error, or null. */
   readonly lastError: { readonly code: string; readonly message: string } | null;
   /** Wall-clock ms of the last exchange with the server, when known. */
@@ -75,6 +77,8 @@ export interface DataloomSource {
    * second.
    */
   on?(fn: (event: { type: string; status?: SyncStatus | null }) => void): () => void;
+  /** The shared text of a `:db.type/text` attribute (`useText`): the client's `Y.Text`. */
+  text?(e: unknown, a: string): TextLike | Promise<TextLike>;
   /** A draft by id (`useDraft`). */
   draft?(id: string): DraftLike;
   /** Undo / redo of this client's own changes, in the main database or in `draft` (`useUndo`). */
@@ -82,6 +86,23 @@ export interface DataloomSource {
   redo?(draft?: string): unknown;
   /** Subscribes to whether there is anything to undo / redo; returns the unsubscribe function. */
   onUndoStatus?(fn: (status: { canUndo: boolean; canRedo: boolean }) => void, draft?: string): () => void;
+}
+
+/** A listener of a shared text's changes (`useText`). */
+export type TextObserver = (event: { readonly delta?: ReadonlyArray<{ insert?: unknown; delete?: number; retain?: number }>; readonly transaction?: { readonly origin?: unknown } }) => void;
+
+/**
+ * What `useText` needs from a shared text (a `Y.Text`): its value, edits, and change events
+ * carrying the change as a delta and the transaction's origin.
+ */
+export interface TextLike {
+  toString(): string;
+  insert(index: number, text: string): void;
+  delete(index: number, length: number): void;
+  observe(fn: TextObserver): void;
+  unobserve(fn: TextObserver): void;
+  /** Groups edits into one change, tagged with `origin`. */
+  readonly doc?: { transact(fn: () => void, origin?: unknown): void } | null;
 }
 
 /** What `useDraft` needs from a draft (the client's `Draft`). */

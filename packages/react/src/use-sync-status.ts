@@ -6,10 +6,12 @@ import type { DataloomSource, SyncStatus } from './source.js';
 const POLL_MS = 1_000;
 
 /**
- * The client's sync state — `{ online, pending, lastError, lastSyncedAt }` — re-rendering when it
- * changes (the returned object keeps its identity while no field changes). `null` for a source
- * that does not sync (no `syncStatus()`, e.g. a dataflow `conn`, or a client without `url`), and
- * until an asynchronous `syncStatus()` first answers.
+ * The client's sync state — `{ state, online, pending, lastError, lastSyncedAt }` — re-rendering
+ * when it changes (the returned object keeps its identity while no field changes). The real client
+ * always answers: a second tab reports the leader tab's status (it syncs through it), a client
+ * without `url` reports `stopped` with its pending count. `null` for a source without
+ * `syncStatus()` (e.g. a dataflow `conn`, or one that answers null), and until an asynchronous
+ * `syncStatus()` first answers.
  */
 export function useSyncStatus(): SyncStatus | null {
   const store = statusStore(useClient());

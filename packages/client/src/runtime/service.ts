@@ -16,6 +16,7 @@ import { MemoryStore } from '../store/memory.js';
 import { SyncClient, type SyncStatus } from '../sync/index.js';
 import { TabBus } from '../tabs/bus.js';
 import { electLeader } from '../tabs/leader.js';
+import { StatusRelay } from '../tabs/status.js';
 import { DraftService, type CreateDraftOptions, type DraftInfo } from '../drafts/service.js';
 import { draftId } from '../drafts/ids.js';
 import { replicaUndo, type UndoService } from '../undo/service.js';
@@ -32,6 +33,7 @@ export class ClientService {
   readonly undos: UndoService;
   private sync: SyncClient | null = null;
   private bus: TabBus | null = null;
+  private readonly status: StatusRelay;
   private releaseLeader: () => void = () => {};
   private readonly views = new Map<number, View>();
   private nextView = 1;
@@ -56,6 +58,7 @@ export class ClientService {
     this.replica.on('storage-error', (e: ReplicaEventMap['storage-error']) => this.fire({ type: 'storage-error', error: e.error, lost: e.lost.length }));
     this.replica.on('clock-drift', (e) => this.fire({ type: 'clock-drift', tx: e.tx, error: e.error }));
     if (tabs) this.bus = new TabBus(`dataloom:${options.name}`, this.replica);
+    this.status = new StatusRelay(this.replica, this.bus, !!options.url, (status) => this.fire({ type: 'sync', status }));
     if (options.url) {
       const start = () => {
         this.sync = new SyncClient({
@@ -64,9 +67,7 @@ export class ClientService {
           ...(options.token !== undefined ? { token: options.token } : {}),
           ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
         });
-        this.sync.subscribe((e) => {
-          if (e.type === 'status') this.fire({ type: 'sync', status: e.status });
-        });
+        this.status.attach(this.sync);
         // envelopes other tabs made must be sent by the leader too
         this.replica.on('change', (e) => {
           if (e.origin === 'tab') this.sync?.flush();
@@ -285,9 +286,13 @@ export class ClientService {
     this.texts.delete(key);
   }
 
-  /** The sync state, or null without a server. */
+  /**
+   * The sync state: this tab's sync client's, or the leader tab's that it syncs through, or —
+   * without a server URL — `stopped` with the pending count (see `tabs/status.ts`).
+   */
   async syncStatus(): Promise<SyncStatus | null> {
-    return this.sync?.status() ?? null;
+    await this.replica.ready.catch(() => {});
+    return this.status.current();
   }
 
   /** Resolves when online, the outbox is empty and the replica has caught up with the server. */
@@ -369,6 +374,7 @@ export class ClientService {
     for (const t of this.texts.values()) t.off();
     for (const off of this.streams.values()) off();
     this.sync?.close();
+    this.status.close();
     this.releaseLeader();
     this.bus?.close();
     await this.replica.close().catch(() => {});

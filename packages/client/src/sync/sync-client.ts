@@ -42,7 +42,10 @@ export interface SyncStatus {
   online: boolean;
   /** Local transactions not yet acknowledged by the server. */
   pending: number;
-  /** Last error (rejected transaction, protocol error, connection failure), or null. */
+  /**
+   * Last error (rejected transaction, protocol error, connection failure), or null. Cleared when
+   * a new connection is welcomed and when the server acknowledges a later transaction.
+   */
   lastError: WireError | null;
   /** When the replica last finished catching up with the server (ms since epoch), or null. */
   lastSyncedAt: number | null;
@@ -342,6 +345,9 @@ export class SyncClient {
       this.remember(a.tx, { pos: a.pos });
       this.settle(a.tx, (w) => w.resolve({ tx: a.tx, pos: a.pos }));
     }
+    // a later transaction went through: an earlier refusal is no longer the state of things
+    // (it was reported to its transaction's `confirmed` and as a `rejected` event)
+    if (acks.length > 0 && this.st.lastError) this.setStatus({ lastError: null });
     this.updatePending();
   }
 
@@ -354,7 +360,8 @@ export class SyncClient {
         this.targetHead = cursorPos(msg.head);
         this.cursorReset = msg.reset === true;
         this.backoff.reset();
-        this.setStatus({ state: 'online', online: true });
+        // a new session: errors of the previous one (a dropped connection, …) are over
+        this.setStatus({ state: 'online', online: true, lastError: null });
         this.checkCaughtUp();
         this.flush();
         return;

@@ -11,6 +11,7 @@
 import type { HlcString, TxEnvelope } from '@dataloom/core';
 import type { Replica } from '../replica/replica.js';
 import type { ServerCursor, WireError } from '../replica/types.js';
+import type { SyncStatus } from '../sync/index.js';
 
 
 /** Messages between tabs. */
@@ -18,7 +19,10 @@ export type TabMessage =
   | { t: 'local'; from: string; env: TxEnvelope }
   | { t: 'remote'; from: string; envs: TxEnvelope[]; cursor: ServerCursor | null }
   | { t: 'ack'; from: string; tx: HlcString }
-  | { t: 'reject'; from: string; tx: HlcString; error: WireError };
+  | { t: 'reject'; from: string; tx: HlcString; error: WireError }
+  /** The leader's sync status (the other tabs sync through it), on each change and on request. */
+  | { t: 'status'; from: string; status: SyncStatus }
+  | { t: 'status?'; from: string };
 
 interface ChannelLike {
   postMessage(m: unknown): void;
@@ -29,6 +33,8 @@ interface ChannelLike {
 export class TabBus {
   private readonly ch: ChannelLike;
   private readonly offs: Array<() => void> = [];
+  private readonly statusFns = new Set<(s: SyncStatus) => void>();
+  private readonly requestFns = new Set<() => void>();
 
   constructor(
     channelName: string,
@@ -47,6 +53,26 @@ export class TabBus {
       }),
       replica.on('acked', (e) => this.post({ t: 'ack', from: from(), tx: e.tx })),
     );
+  }
+
+  /** Publishes this tab's sync status (the leader does). */
+  postStatus(status: SyncStatus): void {
+    this.post({ t: 'status', from: this.replica.replicaId, status });
+  }
+
+  /** Asks the leader for its sync status. */
+  requestStatus(): void {
+    this.post({ t: 'status?', from: this.replica.replicaId });
+  }
+
+  onStatus(fn: (s: SyncStatus) => void): () => void {
+    this.statusFns.add(fn);
+    return () => this.statusFns.delete(fn);
+  }
+
+  onStatusRequest(fn: () => void): () => void {
+    this.requestFns.add(fn);
+    return () => this.requestFns.delete(fn);
   }
 
   private post(m: TabMessage): void {
@@ -73,6 +99,12 @@ export class TabBus {
         case 'reject':
           await this.replica.applyPeerReject(m.tx, m.error);
           break;
+        case 'status':
+          if (isStatus(m.status)) for (const fn of this.statusFns) fn(m.status);
+          break;
+        case 'status?':
+          for (const fn of this.requestFns) fn();
+          break;
       }
     } catch {
       /* a malformed message from another tab is ignored */
@@ -81,7 +113,14 @@ export class TabBus {
 
   close(): void {
     for (const off of this.offs) off();
+    this.statusFns.clear();
+    this.requestFns.clear();
     this.ch.onmessage = null;
     this.ch.close();
   }
+}
+
+function isStatus(s: unknown): s is SyncStatus {
+  const x = s as SyncStatus | null;
+  return typeof x === 'object' && x !== null && typeof x.online === 'boolean' && typeof x.pending === 'number' && typeof x.state === 'string';
 }

@@ -1,0 +1,66 @@
+/**
+ * Says what a transaction did, in the app's words and with names rather than ids: "added the
+ * todo “milk”", "raised corinna's earnings 125 → 225". Built from the replica's history datoms
+ * (`client.history()`: `[e, attribute, value, tx, added]`, oldest first).
+ */
+export type HistoryDatom = readonly [e: number, a: unknown, v: unknown, tx: string, added: boolean];
+
+export interface TxStep {
+  tx: string;
+  /** Human-readable sentences, one per change that matters (never empty). */
+  changes: string[];
+}
+
+/** Attributes that name an entity. */
+const NAMES = ['todo/title', 'thug/name', 'territory/name', 'note/title'];
+
+const attr = (a: unknown) => String(a).replace(/^:/, '');
+const quote = (v: unknown) => `“${String(v)}”`;
+
+/** The transactions of `datoms`, oldest first, each described with entity names. */
+export function describeHistory(datoms: readonly HistoryDatom[]): TxStep[] {
+  const name = new Map<number, string>(); // the latest name each entity had (names outlive retractions)
+  const byTx = new Map<string, HistoryDatom[]>();
+  for (const d of datoms) {
+    if (NAMES.includes(attr(d[1])) && d[4]) name.set(d[0], String(d[2]));
+    let list = byTx.get(d[3]);
+    if (!list) byTx.set(d[3], (list = []));
+    list.push(d);
+  }
+  const nameOf = (e: number) => name.get(e) ?? `entity ${e}`;
+  const steps: TxStep[] = [];
+  for (const tx of [...byTx.keys()].sort()) {
+    const ds = byTx.get(tx)!;
+    const changes = new Set<string>();
+    const added = (a: string) => ds.find((d) => attr(d[1]) === a && d[4]);
+    const removed = (e: number, a: string) => ds.find((d) => d[0] === e && attr(d[1]) === a && !d[4]);
+    const thugsAdded = ds.filter((d) => attr(d[1]) === 'thug/name' && d[4]).length;
+    if (thugsAdded > 1) changes.add(`loaded the outfit (${thugsAdded} thugs)`);
+    for (const d of ds) {
+      const [e, aRaw, v, , isAdd] = d;
+      const a = attr(aRaw);
+      if (a === 'todo/title') {
+        const before = removed(e, a);
+        if (isAdd && before) changes.add(`renamed the todo ${quote(before[2])} to ${quote(v)}`);
+        else if (isAdd) changes.add(`added the todo ${quote(v)}`);
+        else if (!ds.some((x) => x[0] === e && attr(x[1]) === a && x[4])) changes.add(`deleted the todo ${quote(v)}`);
+      } else if (a === 'todo/done' && isAdd && ds.some((x) => x[0] === e && attr(x[1]) === a && !x[4])) {
+        changes.add(`${v ? 'ticked' : 'unticked'} the todo ${quote(nameOf(e))}`);
+      } else if (a === 'thug/earnings' && isAdd && thugsAdded <= 1) {
+        const before = removed(e, a);
+        const from = before ? Number(before[2]) : null;
+        const verb = from === null ? 'set' : Number(v) >= from ? 'raised' : 'cut';
+        changes.add(`${verb} ${nameOf(e)}'s earnings ${from === null ? '' : `${from} → `}${String(v)}`);
+      } else if (a === 'thug/rat?' && isAdd) {
+        changes.add(v ? `flagged ${nameOf(e)} as a rat` : `cleared ${nameOf(e)}`);
+      } else if (a === 'note/title' && isAdd) {
+        changes.add(`created the note ${quote(v)}`);
+      } else if (a === 'note/body') {
+        changes.add(`edited the note ${quote(nameOf(e))}`);
+      }
+    }
+    if (added('db/ident') || ds.some((d) => attr(d[1]).startsWith('db'))) changes.add('set up the schema');
+    steps.push({ tx, changes: changes.size > 0 ? [...changes] : ['other changes'] });
+  }
+  return steps;
+}

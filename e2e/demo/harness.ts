@@ -1,0 +1,102 @@
+/**
+ * The demo app as the e2e tests meet it: built with Vite into a temp directory, served with its
+ * sync endpoint by the real server (`createServer` with the demo's server options — schema and
+ * write rule — a SQLite log, `static` = the build), and opened in Debian's Chromium with its own
+ * replica name (the IndexedDB database). The server can be stopped and started again on the same
+ * port and log, as `npm start` would after a restart.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createServer, type DataloomServer } from '@dataloom/server';
+import type { Page } from 'playwright-core';
+import type { ChromiumSession } from '../helpers/browser.js';
+
+export const demoDir = fileURLToPath(new URL('../../demo-app/', import.meta.url));
+const viteBin = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
+
+export interface DemoServer {
+  readonly dir: string;
+  /** The running server (replaced by `restart`). */
+  readonly server: DataloomServer;
+  readonly httpUrl: string;
+  stop(): Promise<void>;
+  /** Starts the server again on the same port and log. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds the demo (production mode) into a temp directory. */
+export function buildDemo(outDir: string): void {
+  execFileSync(process.execPath, [viteBin, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: demoDir,
+    env: { ...process.env, NODE_ENV: 'production' }, // vitest sets NODE_ENV=test: React would build in dev mode
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+/** Builds the demo and serves it through the real sync server with the demo's server options. */
+export async function startDemo(): Promise<DemoServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'dataloom-demo-'));
+  buildDemo(join(dir, 'dist'));
+  const config = (await import(pathToFileURL(join(demoDir, 'server.config.mjs')).href)) as { serverOptions(): Record<string, unknown> };
+  const options = { ...config.serverOptions(), store: `sqlite:${join(dir, 'log.sqlite')}`, static: join(dir, 'dist') };
+  let server: DataloomServer | null = await createServer({ ...options, port: 0 });
+  const port = server.port;
+  const httpUrl = server.httpUrl;
+  return {
+    dir,
+    get server() {
+      if (!server) throw new Error('the demo server is stopped');
+      return server;
+    },
+    httpUrl,
+    async stop() {
+      await server?.close();
+      server = null;
+    },
+    async start() {
+      server ??= await createServer({ ...options, port });
+    },
+    async close() {
+      await server?.close();
+      server = null;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens the demo in a new tab of `session` with replica `db`; throws if the app failed to start. */
+export async function openDemo(session: ChromiumSession, base: string, db: string, query = ''): Promise<Page> {
+  const page = await session.newPage();
+  await page.goto(new URL(`?db=${db}${query}`, base).href);
+  await page.waitForSelector('[data-testid="engine-kind"], [data-testid="engine-error"]');
+  const error = await page.$('[data-testid="engine-error"]');
+  if (error) throw new Error(`demo failed to start: ${await error.textContent()}`);
+  return page;
+}
+
+export const hasTodo = (page: Page, title: string, timeout = 10_000) =>
+  page.waitForFunction((t) => [...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === t), title, { timeout });
+
+export async function addTodo(page: Page, title: string): Promise<void> {
+  await page.fill('[data-testid="todo-input"]', title);
+  await page.click('[data-testid="todo-add"]');
+  await hasTodo(page, title);
+}
+
+export const status = (page: Page) => page.$eval('[data-testid="sync-status"]', (e) => e.textContent);
+
+/** Waits until the element `testid` reads exactly `text`. */
+export const waitText = (page: Page, testid: string, text: string, timeout = 10_000) =>
+  page
+    .waitForFunction(([id, t]) => document.querySelector(`[data-testid="${id}"]`)?.textContent === t, [testid, text] as const, { timeout })
+    .catch(async (e: Error) => {
+      const now = await page.$eval(`[data-testid="${testid}"]`, (el) => el.textContent).catch(() => '(absent)');
+      throw new Error(`[data-testid="${testid}"] never read ${JSON.stringify(text)}; it reads ${JSON.stringify(now)} (${e.message.split('\n')[0]})`);
+    });
+
+export const waitOnline = (page: Page, timeout = 10_000) =>
+  page.waitForFunction(() => document.querySelector('[data-testid="sync-status"]')?.getAttribute('data-online') === 'true', undefined, { timeout });

@@ -1,0 +1,86 @@
+/**
+ * The sync status a newcomer sees in the demo's badge (issue 14), with the real client against a
+ * real server: errors do not outlive the state they describe, and a client that does not sync
+ * still tells how many transactions wait in its outbox.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createClient, type Client } from '../../packages/client/src/index.js';
+import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
+import { createServer } from '../../packages/server/src/index.js';
+import { TEST_SCHEMA, tempDir, within } from './support/harness.js';
+
+const SCHEMA = { ':item/title': {}, ':item/count': {} };
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+let n = 0;
+function client(url?: string): Client {
+  const c = createClient({ name: `status-${process.pid}-${n++}`, schema: SCHEMA, storage: 'memory', tabs: false, ...(url ? { url, WebSocket: WebSocket as unknown as SocketCtor } : {}) });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+async function until(cond: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('sync status (the demo badge)', () => {
+  it('errors cleared after later success: a refused cas stops being lastError once a later transaction is acknowledged', async () => {
+    const t = tempDir();
+    const server = await createServer({ store: `sqlite:${join(t.dir, 's.sqlite')}`, port: 0, schema: TEST_SCHEMA });
+    cleanups.push(t.cleanup, () => server.close());
+    const a = client(server.url);
+    const b = client(server.url);
+    await within(Promise.all([a.whenSynced(), b.whenSynced()]), 10_000, 'synced');
+    const r = await b.transact([{ ':db/id': 'x', ':item/title': 'x', ':item/count': 1 }]);
+    await b.confirmed(r.tx);
+    await until(async () => (await a.q('[:find ?c . :where [_ :item/count ?c]]')) === 1, 'A sees the item');
+    // both raise from the value they saw: the server takes one and refuses the other
+    const [ra, rb] = await Promise.all([a.transact([[':db/cas', r.globalIds.x, ':item/count', 1, 2]]), b.transact([[':db/cas', r.globalIds.x, ':item/count', 1, 3]])]);
+    const outcomes = await Promise.allSettled([a.confirmed(ra.tx), b.confirmed(rb.tx)]);
+    const loser = outcomes[0]!.status === 'rejected' ? a : b;
+    expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(1);
+    expect((await loser.syncStatus())?.lastError?.code).toBe('sync/cas-failed');
+    const good = await loser.transact([{ ':item/title': 'y' }]);
+    await loser.confirmed(good.tx);
+    await until(async () => (await loser.syncStatus())?.lastError === null, 'lastError cleared');
+    expect((await loser.syncStatus())?.pending).toBe(0);
+  });
+
+  it('errors cleared after reconnect: a server restart leaves the client online without "connection closed"', async () => {
+    const t = tempDir();
+    const store = `sqlite:${join(t.dir, 'r.sqlite')}`;
+    let server = await createServer({ store, port: 0, schema: TEST_SCHEMA });
+    const port = server.port;
+    cleanups.push(t.cleanup, () => server.close());
+    const a = client(server.url);
+    await within(a.whenSynced(), 10_000, 'synced');
+    await server.close();
+    await until(async () => (await a.syncStatus())?.lastError?.code === 'sync/disconnected', 'disconnect reported');
+    expect((await a.syncStatus())?.online).toBe(false);
+    server = await createServer({ store, port, schema: TEST_SCHEMA });
+    await until(async () => (await a.syncStatus())?.online === true, 'back online', 20_000);
+    expect((await a.syncStatus())?.lastError).toBe(null);
+  }, 30_000);
+
+  it('work offline keeps showing pending count: a client without a server reports stopped with its outbox', async () => {
+    const a = client();
+    const seen: number[] = [];
+    a.on((e) => e.type === 'sync' && seen.push(e.status.pending));
+    await a.ready;
+    expect(await a.syncStatus()).toMatchObject({ state: 'stopped', online: false, pending: 0, lastError: null });
+    await a.transact([{ ':item/title': 'one' }]);
+    await a.transact([{ ':item/title': 'two' }]);
+    expect(await a.syncStatus()).toMatchObject({ state: 'stopped', pending: 2 });
+    await until(async () => seen.at(-1) === 2, 'a sync event with the pending count');
+  });
+});
