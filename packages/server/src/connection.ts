@@ -168,7 +168,7 @@ export class Connection {
         continue;
       }
       this.pushed.add(env.tx);
-      pending.push(this.ctx.node.submit(env));
+      pending.push(this.ctx.node.submit(env, this.user));
     }
     // Answer when durable, without holding up the next message.
     void Promise.all(pending).then(
@@ -212,7 +212,7 @@ export class Connection {
         return { tx: env.tx, status: 'rejected', code: 'sync/schema-forbidden', message: `clients may not change the schema (:${op.a}); start the server with the new schema`, data: { op: op.id } };
       }
     }
-    const refused = this.ctx.access?.checkPush(env);
+    const refused = await this.ctx.access?.checkPush(env);
     if (refused) return { tx: env.tx, status: 'rejected', ...refused };
     const hook = this.ctx.authorizeWrite;
     if (!hook) return null;

@@ -11,6 +11,7 @@ import { ServerState, type CommittedEntry } from '../state/server-state.js';
 import { schemaBootstrapOps } from '../state/bootstrap.js';
 import { LogTail, type TailEntry } from './log-tail.js';
 import { Serial } from './serial.js';
+import type { WriteGate } from '../permissions/writable.js';
 
 export interface SyncNodeOptions {
   nodeId: string;
@@ -84,6 +85,7 @@ export class SyncNode {
       onCommit: (e: CommittedEntry) => {
         for (const fn of this.committedListeners) fn(e);
       },
+      writeGate: () => this.writeGate,
     };
   }
 
@@ -139,8 +141,19 @@ export class SyncNode {
     for (const fn of this.newListeners) fn();
   }
 
-  /** Queue an envelope for the next group commit. Rejects only on storage failure. */
-  submit(env: TxEnvelope): Promise<AppendOutcome> {
+  /** Write permissions judged with each envelope (set by the permissions layer). */
+  writeGate: WriteGate | null = null;
+  /** Who pushed an envelope still being judged (for {@link writeGate}). */
+  private readonly writers = new WeakMap<TxEnvelope, unknown>();
+
+  /** The user `env` was submitted for, or undefined (the server's own and trusted writes). */
+  writerOf(env: TxEnvelope): unknown {
+    return this.writers.get(env);
+  }
+
+  /** Queue an envelope for the next group commit (pushed by `user`, when given). Rejects only on storage failure. */
+  submit(env: TxEnvelope, user?: unknown): Promise<AppendOutcome> {
+    if (user !== undefined) this.writers.set(env, user);
     return new Promise((resolve, reject) => {
       this.queue.push({ env, resolve, reject });
       this.kick();

@@ -23,13 +23,15 @@ import { userIdOf, type DraftRules } from '../drafts/visibility.js';
 import { ReadEngine, attrKey, type UserReadable } from './readable.js';
 import { parsePermissions, type Permissions } from './rules.js';
 import { EntryFilter, stateEnvelopes } from './partial.js';
+import { WriteChecker } from './writable.js';
+import { replicaFamily } from '../connection.js';
 
 /** A refusal of a pushed envelope (a `reject` with this code, message and data). */
 export type PushRefusal = DraftRefusal;
 
 export interface ConnectionAccess {
   filter(entry: TailEntry): string | null;
-  checkPush(env: TxEnvelope): PushRefusal | null;
+  checkPush(env: TxEnvelope): PushRefusal | null | Promise<PushRefusal | null>;
   start(sentPos: () => number, send: (frame: string) => void): void;
   close(): void;
 }
@@ -69,6 +71,10 @@ export class NodeAccess {
     this.drafts.clear();
     for (const e of entries) this.drafts.note(e.pos, e.env, undefined, []);
     const p = this.permissions;
+    if (p?.write) {
+      if (this.node.writeGate instanceof WriteChecker) this.node.writeGate.reset();
+      else this.node.writeGate = new WriteChecker(p, () => this.node.state.merged, (env) => this.node.writerOf(env));
+    }
     if (p && (p.read || p.readAttr)) {
       if (this.engine) this.engine.reset();
       else this.engine = new ReadEngine(p, () => this.node.state.merged);
@@ -88,6 +94,33 @@ export class NodeAccess {
       const c = a.readable && byUser.get(a.readable);
       if (c) a.changed(c.gained, c.lost);
     }
+  }
+
+  /** Replica family → the user (JSON of its id) it is bound to; and bindings being looked up. */
+  private readonly owners = new Map<string, Promise<string>>();
+
+  /**
+   * With permission rules, a replica id is bound to the user who first pushed from it (kept in the
+   * store's meta table, shared by every node): whether `user` may push as `replica`.
+   */
+  async mayPushAs(replica: string, user: unknown): Promise<boolean> {
+    const id = userIdOf(user);
+    if (!this.permissions || id === null) return true;
+    const family = replicaFamily(replica);
+    const mine = JSON.stringify(id);
+    let owner = this.owners.get(family);
+    if (!owner) {
+      const key = `perms:replica/${family}`;
+      const store = this.node.store;
+      owner = store.getMeta(key).then(async (v) => {
+        if (v !== null) return v;
+        await store.setMeta(key, mine);
+        return mine;
+      });
+      this.owners.set(family, owner);
+      owner.catch(() => this.owners.delete(family));
+    }
+    return (await owner) === mine;
   }
 
   /** The access of a connection authenticated as `user`. */
@@ -136,7 +169,10 @@ class UserAccess implements ConnectionAccess {
     return this.filterer ? this.filterer.json(entry.env, entry.json) : entry.json;
   }
 
-  checkPush(env: TxEnvelope): PushRefusal | null {
+  async checkPush(env: TxEnvelope): Promise<PushRefusal | null> {
+    if (!(await this.access.mayPushAs(env.replica, this.user))) {
+      return { code: 'sync/forbidden', message: `replica ${replicaFamily(env.replica)} belongs to another user`, data: { replica: env.replica } };
+    }
     return this.access.drafts.checkPush(this.user, env);
   }
 

@@ -45,7 +45,7 @@ export class UserReadable {
 }
 
 /** A database schema input with what queries need of the merge schema (refs, cardinality, identity). */
-function schemaInput(s: MergeSchema): Record<string, Record<string, string>> {
+export function schemaInput(s: MergeSchema): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const [a, m] of s.entries()) {
     if (a.startsWith('db/')) continue;

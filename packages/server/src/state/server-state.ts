@@ -40,6 +40,7 @@ import { checkEnvelope } from '@dataloom/protocol';
 import type { Judge, LogEntry, Verdict } from '../storage/types.js';
 import { checkCas, checkData, checkSchemaValues, reject, touchesSchema } from './judge.js';
 import { UniqueIndex } from './unique-index.js';
+import type { WriteGate } from '../permissions/writable.js';
 
 /** One envelope applied to the committed view, with the visible datoms it changed. */
 export interface CommittedEntry {
@@ -60,6 +61,8 @@ export interface ServerStateOptions {
   compactEvery?: number;
   /** Called for every envelope applied to the committed view, in log order. */
   onCommit?: (entry: CommittedEntry) => void;
+  /** Write permissions (`permissions/writable.ts`), judged after an envelope merged; null: none. */
+  writeGate?: () => WriteGate | null;
 }
 
 /** A merge state with its uniqueness index. */
@@ -152,6 +155,7 @@ export class ServerState implements Judge {
     for (const { pos, env } of entries) {
       if (pos <= this.head) continue;
       const changes = this.applyCommitted(env);
+      this.opts.writeGate?.()?.applied(changes);
       this.head = pos;
       this.opts.onCommit?.({ pos, env, changes });
     }
@@ -233,6 +237,13 @@ export class ServerState implements Judge {
     }
     // A schema change re-merged everything: report the whole difference to the previous view.
     if (before !== null) changes = diff(before, db.merge);
+    const gate = this.opts.writeGate?.();
+    const refused = gate?.check(input, changes, db.merge);
+    if (refused) {
+      if (db === this.db) db.unique.update(db.merge.remove(env.ops.map((o) => o.id)));
+      return refused;
+    }
+    gate?.applied(changes);
     this.db = db;
     this.noteApplied(env);
     this.pending.push({ env, changes });

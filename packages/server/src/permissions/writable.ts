@@ -1,0 +1,113 @@
+/**
+ * Write permissions: `(can-write ?user ?e)` for every entity a pushed transaction writes, judged
+ * with the transaction under the store's writer lock (`ServerState` calls {@link WriteGate.check}
+ * after merging it), against the database after it — and, where the rules name `$before`, the
+ * database before it. An entity the transaction leaves without any datom (deleted) is judged on
+ * the database before it. Schema (`db/*`) and draft-entity (`draft/*`) attributes are not asked
+ * about: the server's schema setting and the draft directory decide those.
+ *
+ * The database the rules read is a core `Db` (entity ids interned) that follows the judging view
+ * change by change, so a check costs the query, not a copy of the database.
+ */
+import { Interner, TX0, applyDatoms, createDb, type DatomChange, type Db, type GlobalId, type MergeSchema, type MergeState, type TxEnvelope } from '@dataloom/core';
+import { q } from '@dataloom/query';
+import type { Verdict } from '../storage/types.js';
+import { userIdOf } from '../drafts/visibility.js';
+import { HEADS, type Permissions } from './rules.js';
+import { schemaInput } from './readable.js';
+
+/** What `ServerState` asks while judging (see `ServerStateOptions.writeGate`). */
+export interface WriteGate {
+  /** Whether `env`'s writer may make `changes` (already merged into `merged`): a refusal, or null. */
+  check(env: TxEnvelope, changes: readonly DatomChange[], merged: MergeState): Verdict | null;
+  /** Changes accepted into the judging view (judged here, or committed by another node). */
+  applied(changes: readonly DatomChange[]): void;
+}
+
+const ANONYMOUS = '\u0000anonymous';
+
+export class WriteChecker implements WriteGate {
+  private db!: Db;
+  private ids!: Interner;
+  private schema: MergeSchema | null = null;
+  private tx = TX0;
+  private readonly query: string;
+  /** The database after the last transaction {@link check} accepted (taken by {@link applied}). */
+  private accepted: { changes: readonly DatomChange[]; db: Db } | null = null;
+
+  constructor(
+    private readonly perms: Permissions,
+    private readonly merged: () => MergeState,
+    /** The user who pushed `env` (undefined: the server's own or trusted back-end writes, not checked). */
+    private readonly writerOf: (env: TxEnvelope) => unknown,
+  ) {
+    this.query = perms.before
+      ? `[:find [?e ...] :in $ $before % ?user [?e ...] :where (${HEADS.write} ?user ?e)]`
+      : `[:find [?e ...] :in $ % ?user [?e ...] :where (${HEADS.write} ?user ?e)]`;
+    this.reset();
+  }
+
+  /** Rebuilds the database from the merged state (start, node rebuild, schema change). */
+  reset(): void {
+    const m = this.merged();
+    this.schema = m.schema;
+    this.ids = new Interner();
+    this.tx = TX0 + 1;
+    const datoms = [];
+    for (const d of m.datoms()) datoms.push(this.ids.datom({ ...d, added: true }, this.tx));
+    this.db = applyDatoms(createDb(schemaInput(m.schema) as never), datoms, this.tx).db;
+  }
+
+  applied(changes: readonly DatomChange[]): void {
+    const done = this.accepted;
+    this.accepted = null;
+    if (this.merged().schema !== this.schema) return this.reset();
+    if (done?.changes === changes) this.db = done.db;
+    else if (changes.length) this.db = this.with(changes);
+  }
+
+  private with(changes: readonly DatomChange[]): Db {
+    const txId = ++this.tx;
+    return applyDatoms(
+      this.db,
+      changes.map((c) => this.ids.datom(c, txId)),
+      txId,
+    ).db;
+  }
+
+  check(env: TxEnvelope, changes: readonly DatomChange[], merged: MergeState): Verdict | null {
+    const writer = this.writerOf(env);
+    if (writer === undefined || env.draft !== undefined) return null;
+    const user = userIdOf(writer) ?? ANONYMOUS;
+    const touched = new Set<GlobalId>();
+    for (const op of env.ops) {
+      if (op.a !== undefined && (op.a.startsWith('db/') || op.a.startsWith('draft/'))) continue;
+      touched.add(merged.rep(op.e));
+    }
+    if (touched.size === 0) return null;
+    if (merged.schema !== this.schema) this.reset();
+    const before = this.db;
+    const after = this.with(changes);
+    const live = [...touched].filter((e) => merged.exists(e));
+    const gone = [...touched].filter((e) => !merged.exists(e));
+    const allowed = new Set<GlobalId>();
+    try {
+      for (const [db, es] of [[after, live], [before, gone]] as const) {
+        if (es.length === 0) continue;
+        const args = this.perms.before ? [db, before] : [db];
+        const ok = q(this.query, ...args, this.perms.data, user, es.map((e) => this.ids.eid(e))) as number[];
+        for (const eid of ok) allowed.add(this.ids.gid(eid)!);
+      }
+    } catch (e) {
+      // the judge must not throw: a rule that cannot be evaluated refuses (and says why)
+      const err = e as { code?: string; message: string };
+      return { ok: false, code: 'sync/forbidden', message: `(${HEADS.write} …) cannot be evaluated (${err.code ?? 'error'}): ${err.message}`.slice(0, 300), data: {} };
+    }
+    const refused = [...touched].find((e) => !allowed.has(e));
+    if (refused === undefined) {
+      this.accepted = { changes, db: after };
+      return null;
+    }
+    return { ok: false, code: 'sync/forbidden', message: `not permitted to write entity ${refused}`, data: { e: refused } };
+  }
+}
