@@ -1,15 +1,46 @@
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 const pkg = (name: string) => fileURLToPath(new URL(`../packages/${name}/src/index.ts`, import.meta.url));
 
 /**
  * The demo builds straight from the packages' TypeScript sources (no package build needed).
  * `npm run build -w @dataloom/demo-app` writes `demo-app/dist`, which `dataloom serve` serves.
+ *
+ * Offline shell: vite-plugin-pwa (Workbox) generates a service worker that precaches the built
+ * app — HTML, scripts (the replica's Web Worker too), styles, icon — so the app opens with the
+ * server down and reads its data from the IndexedDB replica. It updates itself when a new build is
+ * served; `/sync` (the WebSocket) and `/health` never go through it.
  */
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: 'script-defer',
+      manifest: {
+        name: 'Dataloom — team ledger demo',
+        short_name: 'Dataloom',
+        description: 'An offline-first collaborative app on Dataloom',
+        theme_color: '#1f2a44',
+        background_color: '#f6f5f1',
+        display: 'standalone',
+        icons: [{ src: 'icon.svg', sizes: 'any', type: 'image/svg+xml', purpose: 'any' }],
+      },
+      includeAssets: ['icon.svg'],
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,svg,webmanifest}'],
+        navigateFallback: 'index.html',
+        navigateFallbackDenylist: [/^\/sync/, /^\/health/],
+        cleanupOutdatedCaches: true,
+        clientsClaim: true,
+        skipWaiting: true,
+        maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
+      },
+    }),
+  ],
   resolve: {
     alias: {
       '@dataloom/core': pkg('core'),
