@@ -12,4 +12,7 @@ export { createPostgresStore, type PostgresStoreOptions } from './storage/postgr
 export { openStore } from './storage/open.js';
 export { readSchemaFile } from './schema-file.js';
 export type { TransactOptions, TransactResult } from './sources/transact.js';
+export type { SourceConfig } from './sources/registry.js';
+export type { PostgresSourceConfig, SourceStatus } from './sources/postgres/source.js';
+export type { PostgresTableMapping } from './sources/postgres/mapping.js';
 export type { CommittedEntry } from './state/server-state.js';

@@ -24,6 +24,8 @@ import { SyncNode } from './node/sync-node.js';
 import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, offersFeature, resolveLimits, tokenFromProtocols, type Limits } from '@dataloom/protocol';
 import { openStore } from './storage/open.js';
 import { ReplicaClocks, backendTransact, type TransactOptions, type TransactResult } from './sources/transact.js';
+import { Sources, type SourceConfig } from './sources/registry.js';
+import type { SourceStatus } from './sources/postgres/source.js';
 import { NodeAccess } from './permissions/access.js';
 import type { DraftRules } from './drafts/visibility.js';
 import type { ServerStore } from './storage/types.js';
@@ -68,6 +70,8 @@ export interface ServerOptions {
   nodeId?: string;
   /** Poll the store head every N ms as a fan-out safety net (default 1000 for PostgreSQL, off for SQLite). */
   pollMs?: number;
+  /** External sources feeding the log, e.g. `{ postgres: url, tables: { … } }` (see `sources/`). */
+  sources?: readonly SourceConfig[];
   /** Called with unexpected internal errors (default: `console.error`). */
   onError?: (err: unknown) => void;
 }
@@ -90,6 +94,8 @@ export interface DataloomServer {
    * durable, with the log position; rejects with a typed `DataloomError` and writes nothing.
    */
   transact(tx: unknown, opts?: TransactOptions): Promise<TransactResult>;
+  /** State, lag and last error of each configured source. */
+  sources(): SourceStatus[];
   /** Close every connection (1001), stop listening and release the store. */
   close(): Promise<void>;
 }
@@ -107,6 +113,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     pollMs: options.pollMs ?? (store.kind === 'postgres' ? 1000 : 0),
   });
   const access = new NodeAccess(node, { drafts: options.drafts, permissions: options.permissions });
+  const sources = new Sources(node, options.sources ?? [], limits, onError); // checks the configuration
   await node.start();
 
   const conns = new Set<Connection>();
@@ -177,6 +184,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
   const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
   const hostPart = host.includes(':') ? `[${host}]` : host;
 
+  sources.start();
   const writer = { node, limits, authorizeWrite: options.authorizeWrite };
   const clocks = new ReplicaClocks(node);
   let closing: Promise<void> | null = null;
@@ -191,6 +199,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
       if (closing) return Promise.reject(new DataloomError('server/closed', 'the server is closed'));
       return backendTransact(writer, clocks, node.serverReplica, tx, opts);
     },
+    sources: () => sources.statuses(),
     close: () =>
       (closing ??= (async () => {
         clearInterval(heartbeat);
@@ -201,6 +210,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
         for (const ws of wss.clients) ws.terminate();
         http.closeAllConnections?.();
         await closed;
+        await sources.stop();
         await node.stop();
         access.close();
       })()),
