@@ -115,6 +115,16 @@ describe('server.transact', () => {
     expect(seen).toEqual([{ id: 'eve' }, { id: 'admin' }]);
   });
 
+  it('a write `as` a user is judged by the write rules (can-write); without `as` it is trusted', async () => {
+    const rules = `[[(can-write ?u ?e) [?e :person/email ?u]]]`;
+    const server = await sqliteServer({ permissions: rules, authenticate: (token: string | null) => token });
+    await expect(server.transact([{ ':person/email': 'ann@x', ':person/name': 'Ann' }], { as: 'bob@x' })).rejects.toMatchObject({ code: 'sync/forbidden' });
+    const own = await server.transact([{ ':person/email': 'ann@x', ':person/name': 'Ann' }], { as: 'ann@x' });
+    expect(own.pos).toBeGreaterThan(0);
+    const trusted = await server.transact([{ ':person/email': 'eve@x', ':person/name': 'Eve' }]);
+    expect(trusted.pos).toBe(own.pos + 1);
+  });
+
   it('a cas race between back-end writers is judged by the log', async () => {
     const server = await sqliteServer();
     const { tempids } = await server.transact([{ ':db/id': 'c', ':person/email': 'c@x', ':person/age': 1 }]);

@@ -89,7 +89,8 @@ export interface DataloomServer {
   connections(): number;
   /**
    * Trusted back-end write: transaction data as clients write it (entity maps, tempids, lookup
-   * refs, `:db/cas`, …), validated by the schema (and by `authorizeWrite` when `as` names a user),
+   * refs, `:db/cas`, …), validated by the schema (and by the write rules and `authorizeWrite` when
+   * `as` names a user),
    * stamped by this node's server replica, appended and synced to every client. Resolves once
    * durable, with the log position; rejects with a typed `DataloomError` and writes nothing.
    */

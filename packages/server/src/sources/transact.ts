@@ -3,7 +3,8 @@
  * use (entity maps, tempids, lookup refs, upserts, `:db/cas`, …) is translated by core's
  * `translateTx` against the node's committed state, stamped by a clock of the writer's own replica
  * id (the node's server replica, or `src_<name>` for a source), checked against the envelope rules
- * and limits every client applies, optionally authorized as a user, and appended through the same
+ * and limits every client applies, optionally judged as a user's write (write rules and
+ * `authorizeWrite`), and appended through the same
  * judge → append loop as a client push. Connected clients receive it through the ordinary stream.
  *
  * Errors are `DataloomError`s: `transact/*` for bad transaction data (nothing is written),
@@ -19,8 +20,9 @@ import type { AppendOutcome } from '../storage/types.js';
 
 export interface TransactOptions {
   /**
-   * The user this write is made for: when set, the server's `authorizeWrite` hook judges it as it
-   * would that user's push. Without it the write is trusted.
+   * The user this write is made for (as `authenticate` would return it): when set, the write
+   * rules (`permissions`' `can-write`) and the `authorizeWrite` hook judge it as that user's push.
+   * Without it the write is trusted.
    */
   as?: unknown;
 }
@@ -73,7 +75,7 @@ export async function backendTransact(ctx: WriterContext, clocks: ReplicaClocks,
     const { envelope, tempids } = translateTx(node.state.merged, txData, { stamp: clocks.next(replica) });
     const env: TxEnvelope = checkEnvelope(envelope, ctx.limits);
     if (opts.as !== undefined && ctx.authorizeWrite) await authorize(ctx.authorizeWrite, opts.as, env, node);
-    const outcome = await node.submit(env);
+    const outcome = await node.submit(env, opts.as);
     if (outcome.status !== 'rejected') return { pos: outcome.pos, tx: env.tx, tempids };
     if (outcome.code !== 'sync/unique' || attempt >= RETRIES) throw outcomeError(outcome);
   }
