@@ -4,6 +4,8 @@
  * browser's "site can't be reached" — and it shows the data from its IndexedDB replica, takes new
  * edits, and sends them once the server is back.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
 import { addTodo, hasTodo, openDemo, startDemo, waitOnline, waitText, type DemoServer } from './harness.js';
@@ -25,6 +27,7 @@ describe('offline shell', () => {
   });
 
   it('load, stop the server, reload: the app opens from its cache and its IndexedDB replica', async () => {
+    if (!existsSync(join(demo.dir, 'dist', 'sw.js'))) throw new Error('the demo was built without its service worker: vite-plugin-pwa is missing (run npm install)');
     const page = await openDemo(chromium, demo.httpUrl, 'shell');
     await waitOnline(page);
     await addTodo(page, 'written online');
