@@ -21,6 +21,6 @@ export { toDataScript, type DataScriptApi, type DataScriptSync } from './interop
 export { IdbStore, type IdbStoreOptions } from './store/indexeddb.js';
 export { MemoryStore, type MemoryStoreOptions } from './store/memory.js';
 export type { ReplicaStore, StoreMeta, StoredState, DerivedSnapshot, StorageErrorCode } from './store/types.js';
-export type { SyncStatus } from './sync/index.js';
+export type { SyncStatus, QuarantinedTx } from './sync/index.js';
 export type { SocketCtor, SocketLike } from './sync/socket.js';
 export type { WireError } from './replica/types.js';

@@ -8,12 +8,29 @@
  *    (`envelope.ts`) with the limits.
  * Any violation throws a {@link ProtocolError} (code `protocol/...`) carrying the close code.
  */
-import { DataloomError, checkReplicaId } from '@dataloom/core';
+import { DataloomError, checkReplicaId, isHlcString, type TxEnvelope } from '@dataloom/core';
 import { CURSOR_RE } from './cursor.js';
 import { checkEnvelope, exactKeys } from './envelope.js';
 import { ProtocolError } from './errors.js';
 import type { Limits } from './limits.js';
-import { CloseCode, type ClientMsg } from './messages.js';
+import { CloseCode, type HelloMsg, type PingMsg } from './messages.js';
+
+/**
+ * A pushed envelope that breaks the envelope rules or a limit, refused on its own: the server
+ * answers it with `reject` (the client rolls it back and its outbox moves on) and keeps the
+ * connection. Only an envelope that names a well-formed transaction stamp can be refused this
+ * way; anything else in a push is connection-level abuse.
+ */
+export interface RefusedTx {
+  refused: true;
+  tx: string;
+  code: string;
+  message: string;
+  data: Record<string, unknown>;
+}
+
+/** A client message as decoded: a push's entries are checked envelopes or {@link RefusedTx}. */
+export type DecodedClientMsg = HelloMsg | PingMsg | { t: 'push'; txs: Array<TxEnvelope | RefusedTx> };
 
 function fail(path: string, message: string, extra: Record<string, unknown> = {}): never {
   throw new ProtocolError('protocol/invalid-message', `${path}: ${message}`, { path, ...extra });
@@ -27,15 +44,29 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
+/** A typed error of the envelope rules as a protocol error (anything else unchanged). */
+function toProtocol(e: unknown): unknown {
+  if (e instanceof DataloomError && !(e instanceof ProtocolError)) return new ProtocolError('protocol/invalid-message', e.message, { ...e.data, rule: e.code });
+  return e;
+}
+
 /** Runs a check of the envelope rules, turning its typed error into a protocol error. */
 function asProtocol<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof DataloomError && !(e instanceof ProtocolError)) {
-      throw new ProtocolError('protocol/invalid-message', e.message, { ...e.data, rule: e.code });
-    }
-    throw e;
+    throw toProtocol(e);
+  }
+}
+
+/** One entry of a push: the checked envelope, or its refusal when it names a well-formed stamp. */
+function pushed(x: unknown, limits: Limits, path: string): TxEnvelope | RefusedTx {
+  try {
+    return checkEnvelope(x, limits, path);
+  } catch (e) {
+    const tx = isPlainObject(x) ? x['tx'] : undefined;
+    if (!(e instanceof DataloomError) || typeof tx !== 'string' || !isHlcString(tx)) throw toProtocol(e);
+    return { refused: true, tx, code: e.code, message: e.message, data: e.data };
   }
 }
 
@@ -70,7 +101,7 @@ function replicaId(x: unknown, path: string): string {
  * Decode and validate one client text frame. Throws {@link ProtocolError}; never anything else.
  * `byteLength` is the frame's size as received.
  */
-export function decodeClientMessage(text: string, byteLength: number, limits: Limits): ClientMsg {
+export function decodeClientMessage(text: string, byteLength: number, limits: Limits): DecodedClientMsg {
   if (byteLength > limits.maxMessageBytes) {
     throw new ProtocolError('protocol/too-big', `message of ${byteLength} bytes > ${limits.maxMessageBytes}`, { max: limits.maxMessageBytes }, CloseCode.tooBig);
   }
@@ -100,7 +131,7 @@ export function decodeClientMessage(text: string, byteLength: number, limits: Li
       if (!Array.isArray(txs)) fail('$.txs', `expected an array, got ${typeName(txs)}`);
       if (txs.length === 0) fail('$.txs', 'empty push');
       if (txs.length > limits.maxTxsPerPush) fail('$.txs', `too many transactions: got ${txs.length} > ${limits.maxTxsPerPush}`, { max: limits.maxTxsPerPush });
-      return { t, txs: txs.map((x, i) => asProtocol(() => checkEnvelope(x, limits, `$.txs[${i}]`))) };
+      return { t, txs: txs.map((x, i) => pushed(x, limits, `$.txs[${i}]`)) };
     }
     case 'ping': {
       asProtocol(() => exactKeys(msg, ['t', 'n'], [], '$'));

@@ -42,7 +42,7 @@ function fail(path: string, message: string, data: Record<string, unknown> = {})
   throw new DataloomError('ops/malformed', `${path}: ${message}`, { path, ...data });
 }
 
-function over(path: string, what: string, limit: keyof EnvelopeLimits, max: number, actual: number): never {
+function over(path: string, what: string, limit: keyof EnvelopeLimits | 'maxMessageBytes', max: number, actual: number): never {
   throw new DataloomError('ops/limit', `${path}: ${what}: got ${actual} > ${max} (limit ${limit})`, { path, limit, max, actual });
 }
 
@@ -203,4 +203,37 @@ export function checkEnvelope(x: unknown, limits?: EnvelopeLimits | null, path =
     env.draft = d;
   }
   return env;
+}
+
+/** Bytes of `s` as UTF-8 (without encoding it). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** Room a `push` frame takes besides its envelopes (`{"t":"push","txs":[…]}` and separators). */
+const PUSH_OVERHEAD = 32;
+
+/**
+ * What a client checks before it keeps a transaction for sending: the envelope rules with
+ * `limits`, and that the envelope fits in one `push` frame (`maxMessageBytes`). Throws
+ * `ops/malformed` or `ops/limit` (naming the limit in `data.limit`) — the same verdict the server
+ * would give, so nothing a client sends can be refused for its form or size after it was accepted
+ * locally, unless the server's limits are stricter than the client's (then the server rejects the
+ * transaction and the client rolls it back).
+ */
+export function checkPushable(env: TxEnvelope, limits: EnvelopeLimits & { maxMessageBytes: number }): TxEnvelope {
+  const out = checkEnvelope(env, limits);
+  const bytes = utf8Length(JSON.stringify(out)) + PUSH_OVERHEAD;
+  if (bytes > limits.maxMessageBytes) over('envelope', 'transaction too big for one push frame', 'maxMessageBytes', limits.maxMessageBytes, bytes);
+  return out;
 }

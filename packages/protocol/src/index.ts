@@ -17,6 +17,6 @@ export {
   tokenFromProtocols,
 } from './features.js';
 export { DEFAULT_LIMITS, resolveLimits, type Limits, type EnvelopeLimits } from './limits.js';
-export { checkEnvelope, checkWireValue, isName } from './envelope.js';
+export { checkEnvelope, checkPushable, checkWireValue, isName, utf8Length } from './envelope.js';
 export { ProtocolError } from './errors.js';
-export { decodeClientMessage, checkDepth } from './decode.js';
+export { decodeClientMessage, checkDepth, type DecodedClientMsg, type RefusedTx } from './decode.js';

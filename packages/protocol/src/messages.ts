@@ -41,6 +41,11 @@ export interface WelcomeLimits {
   maxMessageBytes: number;
   maxTxsPerPush: number;
   maxOpsPerTx: number;
+  /** The other envelope limits (sent by servers since the hardening work; absent: the defaults). */
+  maxChecksPerTx?: number;
+  maxStringLength?: number;
+  maxIdLength?: number;
+  maxAttrLength?: number;
 }
 
 /** Answer to hello. `head` is the server log position at the time of the handshake. */

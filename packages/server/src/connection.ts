@@ -6,7 +6,7 @@
  * envelopes are queued for commit in order and answered in order. Commits are pipelined: the
  * chain does not wait for one push to be durable before queueing the next.
  */
-import { DataloomError, SCHEMA_ATTRS, type TxEnvelope } from '@dataloom/core';
+import { DataloomError, type TxEnvelope } from '@dataloom/core';
 import type { WebSocket } from 'ws';
 import {
   CloseCode,
@@ -15,11 +15,10 @@ import {
   decodeClientMessage,
   formatCursor,
   parseCursor,
-  type ClientMsg,
+  type DecodedClientMsg,
   type ErrorMsg,
   type HelloMsg,
   type Limits,
-  type PushMsg,
   type ServerMsg,
 } from '@dataloom/protocol';
 import type { AppendOutcome } from './storage/types.js';
@@ -102,7 +101,7 @@ export class Connection {
       this.fatal(new ProtocolError('protocol/binary', 'binary frames are not part of the protocol; send JSON text'));
       return;
     }
-    let msg: ClientMsg;
+    let msg: DecodedClientMsg;
     try {
       msg = decodeClientMessage(buf.toString('utf8'), buf.length, this.ctx.limits);
     } catch (e) {
@@ -112,7 +111,7 @@ export class Connection {
     this.chain = this.chain.then(() => this.handle(msg)).catch((e) => this.internal(e));
   }
 
-  private async handle(msg: ClientMsg): Promise<void> {
+  private async handle(msg: DecodedClientMsg): Promise<void> {
     if (this.closed) return;
     switch (msg.t) {
       case 'hello':
@@ -152,16 +151,29 @@ export class Connection {
       node: node.serverReplica,
       head: formatCursor(node.logId, node.head),
       ...(reset ? { reset: true } : {}),
-      limits: { maxMessageBytes: l.maxMessageBytes, maxTxsPerPush: l.maxTxsPerPush, maxOpsPerTx: l.maxOpsPerTx },
+      limits: {
+        maxMessageBytes: l.maxMessageBytes,
+        maxTxsPerPush: l.maxTxsPerPush,
+        maxOpsPerTx: l.maxOpsPerTx,
+        maxChecksPerTx: l.maxChecksPerTx,
+        maxStringLength: l.maxStringLength,
+        maxIdLength: l.maxIdLength,
+        maxAttrLength: l.maxAttrLength,
+      },
     });
     this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame));
     void this.pump();
   }
 
-  private async push(msg: PushMsg): Promise<void> {
+  private async push(msg: Extract<DecodedClientMsg, { t: 'push' }>): Promise<void> {
     if (this.replica === null) throw new ProtocolError('protocol/no-hello', 'push before hello');
     const pending: Array<Promise<AppendOutcome>> = [];
     for (const env of msg.txs) {
+      // An envelope breaking the rules or a limit is refused on its own; the connection stays.
+      if ('refused' in env) {
+        pending.push(Promise.resolve({ tx: env.tx, status: 'rejected', code: env.code, message: env.message, data: env.data }));
+        continue;
+      }
       const pre = await this.precheck(env);
       if (pre) {
         pending.push(Promise.resolve(pre));
@@ -207,9 +219,11 @@ export class Connection {
       return { tx: env.tx, status: 'rejected', code: 'sync/replica-mismatch', message: `transaction of replica ${env.replica} pushed by replica ${this.replica}` };
     }
     if (!this.ctx.allowClientSchemaChanges) {
-      const op = env.ops.find((o) => o.a !== undefined && SCHEMA_ATTRS.has(o.a));
+      // Every op form: schema attributes, and retractEntity of an attribute's entity.
+      const op = env.ops.find((o) => this.ctx.node.state.touchesSchema(o));
       if (op) {
-        return { tx: env.tx, status: 'rejected', code: 'sync/schema-forbidden', message: `clients may not change the schema (:${op.a}); start the server with the new schema`, data: { op: op.id } };
+        const what = op.a !== undefined ? `:${op.a}` : `retractEntity of schema entity ${op.e}`;
+        return { tx: env.tx, status: 'rejected', code: 'sync/schema-forbidden', message: `clients may not change the schema (${what}); start the server with the new schema`, data: { op: op.id } };
       }
     }
     const refused = await this.ctx.access?.checkPush(env);

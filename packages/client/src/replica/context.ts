@@ -5,6 +5,7 @@
  * `load.ts`, `compaction.ts`) each take it as their first argument.
  */
 import { DataloomError, type DatomChange, type HlcClock, type HlcString, type MergeState } from '@dataloom/core';
+import type { Limits } from '@dataloom/protocol';
 import type { StoreMeta } from '../store/types.js';
 import type { Drafts } from './drafts.js';
 import type { Durable } from './durable.js';
@@ -20,6 +21,8 @@ import type { ChangeOrigin, ServerCursor } from './types.js';
 export interface ReplicaContext {
   /** Constructor options that matter after construction. */
   readonly options: { sessionIds?: boolean; replicaId?: string; now?: () => number; maxDriftMs?: number };
+  /** What a local transaction must respect (`checkPushable`). */
+  readonly limits: Limits;
   /** The effective schema input: the app's plus schema-as-data found when loading (core's `schemaWithData`). */
   schema: unknown;
   /** The op set under the merge rules (replaced once while loading, when the schema grows). */

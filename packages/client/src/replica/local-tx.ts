@@ -9,6 +9,7 @@
  * rejects every call in it.
  */
 import { translateTx, type DatomChange, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { checkPushable } from '@dataloom/protocol';
 import { announceDraft, publish, storeMeta, type ReplicaContext } from './context.js';
 import type { LocalTxResult } from './types.js';
 import type { UndoMode } from '../undo/stacks.js';
@@ -71,9 +72,11 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
         stamp,
         resolveInt: (n) => ctx.ids.gid(n),
       });
+      if (item.draft !== undefined) envelope.draft = item.draft;
+      // The server's verdict on form and size, given here: over a limit is refused at transact.
+      checkPushable(envelope, ctx.limits);
       let changes: DatomChange[] | null = null;
       if (item.draft !== undefined) {
-        envelope.draft = item.draft;
         ctx.undo.note(item.draft, item.undo, envelope.tx, ctx.drafts.add(envelope));
       } else {
         changes = ctx.merge.apply(envelope.ops);

@@ -24,6 +24,7 @@
  */
 import { MergeState, type DataloomError, type Db, type GlobalId, type HlcString, type TxEnvelope } from '@dataloom/core';
 import type { Conn } from '@dataloom/dataflow';
+import { resolveLimits, type Limits } from '@dataloom/protocol';
 import { MemoryStore } from '../store/memory.js';
 import type { ReplicaStore } from '../store/types.js';
 import { compact } from './compaction.js';
@@ -69,6 +70,12 @@ export interface ReplicaOptions {
    * (`<stored id>_<random>`), so two tabs never issue the same HLC stamp or op id.
    */
   sessionIds?: boolean;
+  /**
+   * Limits a local transaction must respect (default: the protocol's defaults, which servers use
+   * unless configured otherwise). `localTransact` refuses a transaction over a limit with an
+   * `ops/limit` error naming it, so nothing over the server's limits ever reaches the outbox.
+   */
+  limits?: Partial<Limits>;
 }
 
 export class Replica implements SyncTarget {
@@ -90,6 +97,7 @@ export class Replica implements SyncTarget {
     const events = new ReplicaEvents();
     const ctx: ReplicaContext = {
       options,
+      limits: resolveLimits(options.limits),
       schema,
       merge: new MergeState(schema),
       clock: undefined as never, // set by load()

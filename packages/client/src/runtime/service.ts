@@ -47,7 +47,7 @@ export class ClientService {
     const storage = options.storage ?? (hasIdb ? 'indexeddb' : 'memory');
     const store = options.store ?? (storage === 'indexeddb' ? new IdbStore(`dataloom:${options.name}`) : new MemoryStore(undefined, { copy: false }));
     const tabs = options.tabs ?? (store.kind === 'indexeddb' && typeof (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel !== 'undefined');
-    this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs });
+    this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs, ...(options.limits ? { limits: options.limits } : {}) });
     this.drafts = new DraftService(this.replica, (tx, o) => this.transact(tx, o));
     this.undos = replicaUndo(this.replica, this.drafts, (tx, o) => this.transact(tx, o));
     if (options.persist && store.kind === 'indexeddb') {
@@ -68,6 +68,9 @@ export class ClientService {
           ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
         });
         this.status.attach(this.sync);
+        this.sync.subscribe((e) => {
+          if (e.type === 'quarantined') this.fire({ type: 'quarantined', pos: e.entry.pos, tx: e.entry.tx, error: e.entry.error });
+        });
         // envelopes other tabs made must be sent by the leader too
         this.replica.on('change', (e) => {
           if (e.origin === 'tab') this.sync?.flush();

@@ -3,6 +3,7 @@
  * the datom stream adapters).
  */
 import type { HlcString } from '@dataloom/core';
+import type { Limits } from '@dataloom/protocol';
 import type { WireError } from '../replica/types.js';
 import type { ReplicaStore, StorageErrorCode } from '../store/types.js';
 import type { SyncStatus } from '../sync/index.js';
@@ -31,6 +32,12 @@ export interface ClientOptions {
    * evicted under storage pressure. Best effort; Firefox may prompt the user. Default false.
    */
   persist?: boolean;
+  /**
+   * Limits a transaction must respect (default: the protocol's defaults, which the server uses
+   * unless configured otherwise). `transact` refuses a transaction over one with an `ops/limit`
+   * error naming it (`data.limit`).
+   */
+  limits?: Partial<Limits>;
 }
 
 /** What a transaction returns on the calling thread. */
@@ -53,7 +60,9 @@ export type ClientEvent =
   | { type: 'rejected'; tx: HlcString; error: WireError }
   | { type: 'storage-error'; error: WireError; lost: number }
   | { type: 'clock-drift'; tx: HlcString; error: WireError }
-  | { type: 'sync'; status: SyncStatus };
+  | { type: 'sync'; status: SyncStatus }
+  /** The server sent an envelope this replica cannot apply: set aside, the stream goes on (see `SyncStatus.quarantined`). */
+  | { type: 'quarantined'; pos: string; tx: string; error: WireError };
 
 /**
  * `code`s of the `DataloomError`s the client itself raises or reports (`lastError`, events).
@@ -72,5 +81,7 @@ export type ClientErrorCode =
   | 'sync/disconnected'
   /** The server sent something that is not a protocol message. */
   | 'sync/bad-server-message'
+  /** A received envelope could not be applied and was set aside (`data.pos`, `data.tx`, `data.cause`). */
+  | 'sync/quarantined'
   /** Any other sync failure on the client side. */
   | 'sync/client';

@@ -1,3 +1,3 @@
-export { SyncClient, type SyncOptions, type SyncStatus, type SyncEvent } from './sync-client.js';
+export { SyncClient, type SyncOptions, type SyncStatus, type SyncEvent, type QuarantinedTx } from './sync-client.js';
 export type { BackoffOptions } from './backoff.js';
 export type { SocketCtor, SocketLike } from './socket.js';

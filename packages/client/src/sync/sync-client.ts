@@ -15,7 +15,7 @@
 import { DataloomError, type HlcString, type TxEnvelope } from '@dataloom/core';
 import type { SyncTarget, WireError } from '../replica/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { PROTOCOL_VERSION, clientProtocols, cursorPos, type ClientMsg, type ServerMsg } from '@dataloom/protocol';
+import { DEFAULT_LIMITS, PROTOCOL_VERSION, checkEnvelope, checkPushable, clientProtocols, cursorPos, formatCursor, parseCursor, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
 import { defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
 
 export interface SyncOptions {
@@ -51,12 +51,29 @@ export interface SyncStatus {
   lastSyncedAt: number | null;
   /** Server cursor the replica holds. */
   cursor: string | null;
+  /** Envelopes received from the server that this replica could not apply and set aside (see `quarantined()`). */
+  quarantined: number;
+}
+
+/** A received envelope this replica cannot apply: skipped (the stream moves on), kept for diagnosis. */
+export interface QuarantinedTx {
+  /** Log position (decimal string) and transaction id, as the server sent them. */
+  pos: string;
+  tx: string;
+  /** Why it cannot be applied (the envelope rules' `ops/malformed`, or the merge's error). */
+  error: WireError;
+  /** The envelope as received. */
+  env: unknown;
 }
 
 export type SyncEvent =
   | { type: 'status'; status: SyncStatus }
   | { type: 'rejected'; tx: HlcString; error: WireError }
-  | { type: 'error'; error: WireError };
+  | { type: 'error'; error: WireError }
+  | { type: 'quarantined'; entry: QuarantinedTx };
+
+/** How many quarantined envelopes `quarantined()` keeps (the count in the status goes on). */
+const QUARANTINE_MEMORY = 100;
 
 /** How many transaction outcomes `waitForTx` remembers. */
 const SETTLED_MEMORY = 1000;
@@ -78,7 +95,9 @@ export class SyncClient {
   private chain: Promise<void> = Promise.resolve();
   /** Tx ids sent on the current connection. */
   private sent = new Set<string>();
-  private limits = { maxMessageBytes: 1 << 20, maxTxsPerPush: 100, maxOpsPerTx: 1000 };
+  /** The server's limits (from `welcome`; the protocol defaults before). */
+  private limits: Limits = { ...DEFAULT_LIMITS };
+  private readonly quarantine: QuarantinedTx[] = [];
   /** Server head announced at welcome; synced once the stream reaches it. */
   private targetHead = -1;
   private caughtUp = false;
@@ -91,7 +110,7 @@ export class SyncClient {
 
   constructor(private readonly opts: SyncOptions) {
     this.backoff = new Backoff(opts.backoff, opts.random);
-    this.st = { state: 'stopped', online: false, pending: 0, lastError: null, lastSyncedAt: null, cursor: null };
+    this.st = { state: 'stopped', online: false, pending: 0, lastError: null, lastSyncedAt: null, cursor: null, quarantined: 0 };
     this.offChange = opts.replica.on('change', (e) => {
       if (e.origin !== 'local') return;
       this.updatePending();
@@ -103,6 +122,11 @@ export class SyncClient {
   /** Current status (a fresh object each time it changes). */
   status(): SyncStatus {
     return this.st;
+  }
+
+  /** The last quarantined envelopes (at most 100), oldest first. */
+  quarantined(): readonly QuarantinedTx[] {
+    return this.quarantine;
   }
 
   /** Listen to status changes, rejections and errors. */
@@ -183,7 +207,20 @@ export class SyncClient {
   flush(): void {
     this.updatePending();
     if (!this.st.online || !this.ws) return;
-    const fresh = this.opts.replica.outbox().filter((e) => !this.sent.has(e.tx));
+    const fresh: TxEnvelope[] = [];
+    for (const e of this.opts.replica.outbox()) {
+      if (this.sent.has(e.tx)) continue;
+      try {
+        checkPushable(e, this.limits);
+        fresh.push(e);
+      } catch (err) {
+        // Over this server's limits (stricter than the replica's): the server would refuse it, so
+        // it is rolled back here and the outbox moves on.
+        this.sent.add(e.tx);
+        const error = toWireError(err);
+        this.chain = this.chain.then(() => this.rejected(e.tx, error)).catch((x) => this.fail(toWireError(x)));
+      }
+    }
     if (fresh.length > 0) this.sendTxs(fresh);
   }
 
@@ -348,6 +385,7 @@ export class SyncClient {
     // a later transaction went through: an earlier refusal is no longer the state of things
     // (it was reported to its transaction's `confirmed` and as a `rejected` event)
     if (acks.length > 0 && this.st.lastError) this.setStatus({ lastError: null });
+    this.backoff.reset();
     this.updatePending();
   }
 
@@ -356,10 +394,9 @@ export class SyncClient {
     switch (msg.t) {
       case 'welcome':
         if (this.ws !== ws) return;
-        this.limits = msg.limits;
+        this.limits = { ...DEFAULT_LIMITS, ...msg.limits };
         this.targetHead = cursorPos(msg.head);
         this.cursorReset = msg.reset === true;
-        this.backoff.reset();
         // a new session: errors of the previous one (a dropped connection, …) are over
         this.setStatus({ state: 'online', online: true, lastError: null });
         this.checkCaughtUp();
@@ -368,21 +405,12 @@ export class SyncClient {
       case 'ack':
       case 'acks':
         return this.onAcks(ws, msg.t === 'ack' ? [msg] : msg.acks);
-      case 'reject': {
-        const error: WireError = { code: msg.code, message: msg.message, ...(msg.data ? { data: msg.data } : {}) };
-        await replica.reject(msg.tx, error);
-        this.remember(msg.tx, { error });
-        this.settle(msg.tx, (w) => w.reject(DataloomError.fromWire(error)));
-        this.emit({ type: 'rejected', tx: msg.tx, error });
-        this.setStatus({ lastError: error });
-        this.updatePending();
-        return;
-      }
+      case 'reject':
+        return this.rejected(msg.tx, { code: msg.code, message: msg.message, ...(msg.data ? { data: msg.data } : {}) });
       case 'ops':
-        await replica.applyRemote(
-          msg.txs.map((x) => x.env),
-          msg.cursor,
-        );
+        await this.applyOps(msg.txs, msg.cursor);
+        // progress: the next disconnect starts its backoff afresh
+        this.backoff.reset();
         this.cursorReset = false;
         this.setStatus({ cursor: msg.cursor });
         if (!msg.more) this.checkCaughtUp();
@@ -403,12 +431,70 @@ export class SyncClient {
     }
   }
 
+  /** The server (or this client, for its own limits) refused `tx`: roll it back and move on. */
+  private async rejected(tx: string, error: WireError): Promise<void> {
+    await this.opts.replica.reject(tx, error);
+    this.remember(tx, { error });
+    this.settle(tx, (w) => w.reject(DataloomError.fromWire(error)));
+    this.emit({ type: 'rejected', tx, error });
+    this.setStatus({ lastError: error });
+    this.updatePending();
+  }
+
+  /**
+   * Applies a page of the stream. An envelope this replica cannot apply (it breaks the envelope
+   * rules, or the replica's merge throws a typed error on it) is quarantined — reported, kept in
+   * {@link quarantined}, skipped — and the cursor moves past it: one bad entry in the log never
+   * stops a client. Storage failures are not quarantined; they fail the connection as before.
+   */
+  private async applyOps(txs: ReadonlyArray<{ pos: string; env: TxEnvelope }>, cursor: string): Promise<void> {
+    const replica = this.opts.replica;
+    const good: Array<{ pos: string; env: TxEnvelope }> = [];
+    for (const x of txs) {
+      try {
+        checkEnvelope(x.env);
+        good.push(x);
+      } catch (e) {
+        this.quarantineOne(x, e);
+      }
+    }
+    try {
+      await replica.applyRemote(good.map((x) => x.env), cursor);
+      return;
+    } catch (e) {
+      if (!isRuleError(e) || good.length === 0) throw e;
+    }
+    // Something in the page fails the merge: apply one by one to find it.
+    const log = parseCursor(cursor).log;
+    for (const x of good) {
+      const at = log === null ? x.pos : formatCursor(log, Number(x.pos));
+      try {
+        await replica.applyRemote([x.env], at);
+      } catch (e) {
+        if (!isRuleError(e)) throw e;
+        this.quarantineOne(x, e);
+      }
+    }
+    await replica.applyRemote([], cursor);
+  }
+
+  private quarantineOne(x: { pos: string; env: unknown }, e: unknown): void {
+    const tx = typeof (x.env as { tx?: unknown } | null)?.tx === 'string' ? String((x.env as { tx: string }).tx).slice(0, 200) : '';
+    const entry: QuarantinedTx = { pos: String(x.pos), tx, error: toWireError(e), env: x.env };
+    this.quarantine.push(entry);
+    if (this.quarantine.length > QUARANTINE_MEMORY) this.quarantine.shift();
+    const error: WireError = { code: 'sync/quarantined', message: `envelope at position ${entry.pos} cannot be applied and was set aside: ${entry.error.message}`, data: { pos: entry.pos, tx, cause: entry.error.code } };
+    this.emit({ type: 'quarantined', entry });
+    this.setStatus({ quarantined: this.st.quarantined + 1, lastError: error });
+  }
+
   private checkCaughtUp(): void {
     const c = cursorPos(this.opts.replica.cursor());
     // After a reset (the replica's cursor named another log) its position means nothing until the
     // first ops message of this log replaced it.
     if (this.st.online && !this.cursorReset && c >= this.targetHead) {
       this.caughtUp = true;
+      this.backoff.reset();
       this.setStatus({ lastSyncedAt: Date.now(), cursor: this.opts.replica.cursor() });
     }
   }
@@ -471,6 +557,11 @@ export class SyncClient {
       }
     }
   }
+}
+
+/** A typed verdict on an envelope's content (as opposed to a storage or programming failure). */
+function isRuleError(e: unknown): boolean {
+  return e instanceof DataloomError && !e.code.startsWith('storage/') && !e.code.startsWith('replica/') && !e.code.startsWith('sync/');
 }
 
 function toWireError(e: unknown): WireError {

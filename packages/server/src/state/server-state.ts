@@ -144,6 +144,10 @@ export class ServerState implements Judge {
   hasEntity(e: GlobalId): boolean {
     return this.db.merge.hasEntity(e);
   }
+  /** Whether `op` writes schema as data: a schema attribute, or retractEntity of an entity that held one. */
+  touchesSchema(op: Op): boolean {
+    return touchesSchema(op, this.schemaEntities);
+  }
   /** The entity defining attribute `ident` as data, or null. */
   attributeEntity(ident: string): GlobalId | null {
     return this.db.merge.lookup('db/ident', { kw: ident });

@@ -1,0 +1,187 @@
+/**
+ * Hostile and unlucky clients (issue 9): a transaction over a limit is refused at `transact` or
+ * rejected by the server — never a wedged outbox; a per-transaction violation is a `reject`, the
+ * connection stays; the schema survives every op form; unique values are judged by the server;
+ * an envelope a replica cannot apply is quarantined and the stream goes on.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import WebSocket, { WebSocketServer } from 'ws';
+import { DEFAULT_LIMITS } from '@dataloom/protocol';
+import { createClient, type Client } from '../../packages/client/src/index.js';
+import { SyncClient, Replica, type SyncEvent } from '../../packages/client/src/internals.js';
+import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
+import { createServer, type ServerOptions } from '../../packages/server/src/index.js';
+import { TEST_SCHEMA, sleep, tempDir, within } from './support/harness.js';
+import { envOf, raw } from './support/raw.js';
+
+const CLIENT_SCHEMA = {
+  ':item/title': { ':db/valueType': ':db.type/string' },
+  ':item/code': { ':db/valueType': ':db.type/string', ':db/unique': ':db.unique/value' },
+};
+const SERVER_SCHEMA = { ...TEST_SCHEMA, 'item/code': { 'db/valueType': 'db.type/string', 'db/unique': 'db.unique/value' } };
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+async function start(extra: Partial<ServerOptions> = {}) {
+  const t = tempDir();
+  const server = await createServer({ store: `sqlite:${join(t.dir, 'db.sqlite')}`, port: 0, schema: SERVER_SCHEMA, ...extra });
+  cleanups.push(t.cleanup, () => server.close());
+  return server;
+}
+
+let n = 0;
+function client(url: string, extra: Record<string, unknown> = {}): Client {
+  const c = createClient({ name: `hostile-${process.pid}-${n++}`, schema: CLIENT_SCHEMA, storage: 'memory', tabs: false, url, WebSocket: WebSocket as unknown as SocketCtor, ...extra });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<{ code: string; data: Record<string, unknown> } | 'ok'> {
+  try {
+    await p;
+    return 'ok';
+  } catch (e) {
+    return e as { code: string; data: Record<string, unknown> };
+  }
+}
+
+/** A raw connection that said hello and read the stream up to the head. */
+async function hello(url: string, replica: string) {
+  const c = await raw(url, cleanups);
+  c.send({ t: 'hello', v: 1, replica, cursor: null });
+  await c.until(() => c.msgs.some((m) => m.t === 'welcome'), 'welcome');
+  const head = c.msgs.find((m) => m.t === 'welcome').head;
+  await c.until(() => head.endsWith(':0') || c.msgs.some((m) => m.t === 'ops' && m.cursor === head), 'caught up');
+  return c;
+}
+
+const answers = (c: Awaited<ReturnType<typeof raw>>, tx: string) => c.msgs.filter((m) => (m.t === 'ack' || m.t === 'reject') && m.tx === tx);
+
+describe('limits known to both ends', () => {
+  it('transact refuses an over-limit transaction with a typed error naming the limit; nothing reaches the outbox', async () => {
+    const server = await start();
+    const a = client(server.url);
+    await within(a.whenSynced(), 5000, 'synced');
+    const cases: Array<[string, unknown]> = [
+      ['maxStringLength', [{ ':item/title': 'x'.repeat(DEFAULT_LIMITS.maxStringLength + 1) }]],
+      ['maxOpsPerTx', Array.from({ length: DEFAULT_LIMITS.maxOpsPerTx + 1 }, (_, i) => ({ ':item/title': `t${i}` }))],
+      ['maxAttrLength', [{ [':a/' + 'b'.repeat(DEFAULT_LIMITS.maxAttrLength)]: 1 }]],
+      ['maxMessageBytes', Array.from({ length: 8 }, () => ({ ':item/title': 'é'.repeat(DEFAULT_LIMITS.maxStringLength - 10) }))],
+    ];
+    for (const [limit, tx] of cases) {
+      const err = await codeOf(a.transact(tx));
+      expect(err, limit).toMatchObject({ code: 'ops/limit', data: { limit } });
+    }
+    expect((await a.syncStatus())!.pending).toBe(0);
+    const ok = await a.transact([{ ':item/title': 'after' }]);
+    await within(a.confirmed(ok.tx), 5000, 'next tx acked');
+  });
+
+  it('a server with stricter limits: the client rolls the transaction back with ops/limit and the outbox moves on', async () => {
+    const server = await start({ limits: { maxStringLength: 100 } });
+    const a = client(server.url);
+    await within(a.whenSynced(), 5000, 'synced');
+    const big = await a.transact([{ ':item/title': 'y'.repeat(200) }]);
+    const next = await a.transact([{ ':item/title': 'small' }]);
+    expect(await codeOf(a.confirmed(big.tx))).toMatchObject({ code: 'ops/limit', data: { limit: 'maxStringLength', max: 100 } });
+    await within(a.confirmed(next.tx), 5000, 'next acked');
+    expect(await a.q('[:find [?t ...] :where [_ :item/title ?t]]')).toEqual(['small']);
+    expect((await a.syncStatus())!.pending).toBe(0);
+  });
+
+  it('the server answers an envelope over a limit or breaking the rules with reject, and the connection stays', async () => {
+    const server = await start({ limits: { maxStringLength: 100 } });
+    const c = await hello(server.url, 'rawA');
+    const long = envOf('rawA', [{ e: 'rawA.1', op: 'add', a: 'item/title', v: 'z'.repeat(101) }]);
+    const badE = envOf('rawA', [{ e: 'not-a-gid', op: 'add', a: 'item/title', v: 'x' }]);
+    const badText = envOf('rawA', [{ e: 'rawA.1', op: 'text', a: 'item/title', v: btoa('not yjs') }]);
+    const good = envOf('rawA', [{ e: 'rawA.2', op: 'add', a: 'item/title', v: 'fine' }]);
+    c.send({ t: 'push', txs: [long, badE, badText, good] });
+    await c.until(() => answers(c, good.tx).length > 0, 'answers');
+    expect(answers(c, long.tx)[0]).toMatchObject({ t: 'reject', code: 'ops/limit', data: { limit: 'maxStringLength' } });
+    expect(answers(c, badE.tx)[0]).toMatchObject({ t: 'reject', code: 'ops/malformed' });
+    expect(answers(c, badText.tx)[0]).toMatchObject({ t: 'reject', code: 'ops/malformed' });
+    expect(answers(c, good.tx)[0]).toMatchObject({ t: 'ack' });
+    expect(c.closed()).toBeNull();
+    // no stamp to answer: connection-level abuse, closed
+    c.send({ t: 'push', txs: [{ tx: 'nope', replica: 'rawA', ops: [] }] });
+    await c.until(() => c.closed() !== null, 'close');
+    expect(c.closed()!.code).toBe(1008);
+  });
+});
+
+describe('schema and uniqueness judged on the server', () => {
+  it('the schema survives every op form; data of the wrong type stays refused', async () => {
+    const server = await start();
+    const c = await hello(server.url, 'rawS');
+    const schemaEnv = c.msgs.filter((m) => m.t === 'ops').flatMap((m) => m.txs).find((x: any) => x.env.ops.some((o: any) => o.a === 'db/ident'));
+    const countAttr = schemaEnv.env.ops.find((o: any) => o.a === 'db/ident' && o.v.kw === 'item/count').e;
+    const forms = [
+      [{ e: countAttr, op: 'retractEntity' }],
+      [{ e: countAttr, op: 'retract', a: 'db/valueType' }],
+      [{ e: countAttr, op: 'retract', a: 'db/ident', v: { kw: 'item/count' } }],
+      [{ e: countAttr, op: 'add', a: 'db/valueType', v: { kw: 'db.type/string' } }],
+      [{ e: 'rawS.9', op: 'add', a: 'db/ident', v: { kw: 'item/new' } }],
+      [{ e: countAttr, op: 'text', a: 'db/doc', v: 'AAA=' }],
+    ];
+    const envs = forms.map((ops) => envOf('rawS', ops));
+    c.send({ t: 'push', txs: envs });
+    await c.until(() => answers(c, envs.at(-1)!.tx).length > 0, 'answers');
+    for (const [i, e] of envs.entries()) expect(answers(c, e.tx)[0]?.t, JSON.stringify(forms[i])).toBe('reject');
+    const wrong = envOf('rawS', [{ e: 'rawS.1', op: 'add', a: 'item/count', v: 'text' }]);
+    c.send({ t: 'push', txs: [wrong] });
+    await c.until(() => answers(c, wrong.tx).length > 0, 'answer');
+    expect(answers(c, wrong.tx)[0]).toMatchObject({ t: 'reject', code: 'sync/schema-mismatch' });
+  });
+
+  it('two entities never both hold a :db.unique/value value the server acknowledged', async () => {
+    const server = await start();
+    const a = client(server.url);
+    const b = client(server.url);
+    await within(Promise.all([a.whenSynced(), b.whenSynced()]), 5000, 'synced');
+    const [ra, rb] = await Promise.all([a.transact([{ ':item/code': 'X1' }]), b.transact([{ ':item/code': 'X1' }])]);
+    const outcomes = await Promise.allSettled([a.confirmed(ra.tx), b.confirmed(rb.tx)]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason).toMatchObject({ code: 'sync/unique' });
+  });
+});
+
+describe('quarantine', () => {
+  it('an envelope the replica cannot apply is set aside with a typed event; the stream goes on, no reconnect loop', async () => {
+    // A stand-in server whose log holds a bad entry between two good ones.
+    const wss = new WebSocketServer({ port: 0, handleProtocols: () => 'dataloom.v1' });
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    const port = (wss.address() as { port: number }).port;
+    const log = '0123456789abcdef';
+    const tx = (i: number) => `${(1_700_000_000_000 + i).toString(36).padStart(12, '0')}-0000-srv`;
+    const ok = (i: number) => ({ tx: tx(i), replica: 'srv', ops: [{ id: `${tx(i)}/0`, tx: tx(i), e: `srv.${i}`, op: 'add', a: 'item/title', v: `t${i}` }] });
+    const bad = { tx: tx(2), replica: 'srv', ops: [{ id: `${tx(2)}/0`, tx: tx(2), e: 'no gid', op: 'add', a: 'item/title', v: 'x' }] };
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      connections++;
+      ws.on('message', (d) => {
+        const m = JSON.parse(d.toString());
+        if (m.t !== 'hello') return;
+        ws.send(JSON.stringify({ t: 'welcome', v: 1, node: 'stub', head: `${log}:3`, limits: DEFAULT_LIMITS }));
+        if (m.cursor === null) ws.send(JSON.stringify({ t: 'ops', txs: [{ pos: '1', env: ok(1) }, { pos: '2', env: bad }, { pos: '3', env: ok(3) }], cursor: `${log}:3`, more: false }));
+      });
+    });
+    const replica = new Replica({ schema: CLIENT_SCHEMA });
+    const sync = new SyncClient({ url: `ws://127.0.0.1:${port}/`, replica, WebSocket: WebSocket as unknown as SocketCtor, backoff: { initialMs: 10, maxMs: 50 } });
+    cleanups.push(() => sync.close(), () => replica.close());
+    const events: SyncEvent[] = [];
+    sync.subscribe((e) => e.type !== 'status' && events.push(e));
+    await within(sync.whenSynced(), 5000, 'synced past the bad entry');
+    await sleep(300);
+    expect(connections).toBe(1);
+    expect(replica.cursor()).toBe(`${log}:3`);
+    expect(sync.status()).toMatchObject({ quarantined: 1, lastError: { code: 'sync/quarantined', data: { pos: '2', cause: 'ops/malformed' } } });
+    expect(sync.quarantined()).toMatchObject([{ pos: '2', tx: tx(2), error: { code: 'ops/malformed' } }]);
+    expect(events).toMatchObject([{ type: 'quarantined', entry: { pos: '2' } }]);
+    expect(replica.merged().has(`${tx(1)}/0`) && replica.merged().has(`${tx(3)}/0`)).toBe(true);
+  });
+});
