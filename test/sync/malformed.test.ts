@@ -306,7 +306,7 @@ describe('malformed input', () => {
           } else {
             for (const m of ans.msgs) {
               if (m.t === 'reject') {
-                expect(m.code).toMatch(/^sync\/[a-z-]+$/);
+                expect(m.code).toMatch(/^(sync|ops)\/[a-z-]+$/);
                 stats.rejected++;
                 stats.codes.set(m.code!, (stats.codes.get(m.code!) ?? 0) + 1);
               } else if (m.t === 'ack') stats.acked++;

@@ -10,10 +10,12 @@ const decode = (m: unknown) => {
   const text = typeof m === 'string' ? m : JSON.stringify(m);
   return decodeClientMessage(text, Buffer.byteLength(text), L);
 };
+/** The fatal error's code, `refused:<code>` for an envelope refused on its own, or 'ok'. */
 const codeOf = (m: unknown) => {
   try {
-    decode(m);
-    return 'ok';
+    const out = decode(m);
+    const refused = out.t === 'push' ? out.txs.find((x) => 'refused' in x) : undefined;
+    return refused && 'refused' in refused ? `refused:${refused.code}` : 'ok';
   } catch (e) {
     expect(e).toBeInstanceOf(ProtocolError);
     return (e as ProtocolError).code;
@@ -52,16 +54,20 @@ describe('decodeClientMessage', () => {
     }
   });
 
-  it('rejects forged ids, unknown ops and fields, bad values', () => {
-    expect(codeOf({ t: 'push', txs: [env({}, { id: `${tx}/1` })] })).toBe('protocol/invalid-message');
-    expect(codeOf({ t: 'push', txs: [env({}, { op: 'drop' })] })).toBe('protocol/invalid-message');
-    expect(codeOf({ t: 'push', txs: [env({ extra: 1 })] })).toBe('protocol/invalid-message');
-    expect(codeOf({ t: 'push', txs: [env({ replica: 'r2' })] })).toBe('protocol/invalid-message');
-    expect(codeOf({ t: 'push', txs: [env({}, { v: { kw: 'x', ref: 'y' } })] })).toBe('protocol/invalid-message');
-    expect(codeOf({ t: 'push', txs: [env({}, { v: null })] })).toBe('protocol/invalid-message');
-    expect(codeOf(`{"t":"push","txs":[${JSON.stringify(env()).replace('"x"', '1e999')}]}`)).toBe('protocol/invalid-message');
-    expect(codeOf({ t: 'push', txs: [env({}, { op: 'text', v: 'not base64!' })] })).toBe('protocol/invalid-message');
-    expect(codeOf({ t: 'push', txs: [env({}, { op: 'add', v: undefined })] })).toBe('protocol/invalid-message');
+  it('refuses a stamped envelope breaking the rules on its own (answered with reject), anything else is fatal', () => {
+    const refused = 'refused:ops/malformed';
+    expect(codeOf({ t: 'push', txs: [env({}, { id: `${tx}/1` })] })).toBe(refused);
+    expect(codeOf({ t: 'push', txs: [env({}, { op: 'drop' })] })).toBe(refused);
+    expect(codeOf({ t: 'push', txs: [env({ extra: 1 })] })).toBe(refused);
+    expect(codeOf({ t: 'push', txs: [env({ replica: 'r2' })] })).toBe(refused);
+    expect(codeOf({ t: 'push', txs: [env({}, { v: { kw: 'x', ref: 'y' } })] })).toBe(refused);
+    expect(codeOf({ t: 'push', txs: [env({}, { v: null })] })).toBe(refused);
+    expect(codeOf(`{"t":"push","txs":[${JSON.stringify(env()).replace('"x"', '1e999')}]}`)).toBe(refused);
+    expect(codeOf({ t: 'push', txs: [env({}, { op: 'text', v: 'not base64!' })] })).toBe(refused);
+    expect(codeOf({ t: 'push', txs: [env({}, { op: 'add', v: undefined })] })).toBe(refused);
+    // no well-formed stamp to answer: the connection is closed
+    expect(codeOf({ t: 'push', txs: [env({ tx: 'nope' })] })).toBe('protocol/invalid-message');
+    expect(codeOf({ t: 'push', txs: ['x'] })).toBe('protocol/invalid-message');
     expect(codeOf({ t: 'push', txs: [] })).toBe('protocol/invalid-message');
     expect(codeOf({ t: 'hello', v: 1, replica: 'r-1', cursor: null })).toBe('protocol/invalid-message');
     expect(codeOf({ t: 'hello', v: 1, replica: 'r1', cursor: '01' })).toBe('protocol/invalid-message');
@@ -70,7 +76,13 @@ describe('decodeClientMessage', () => {
 
   it('enforces count and length limits with the limit in the message', () => {
     const many = { t: 'push', txs: [env({ ops: Array.from({ length: L.maxOpsPerTx + 1 }, (_, i) => ({ id: `${tx}/${i}`, tx, e: 'r1.a', op: 'add', a: 'p/n', v: i })) })] };
-    expect(() => decode(many)).toThrow(`got ${L.maxOpsPerTx + 1} > ${L.maxOpsPerTx}`);
-    expect(() => decode({ t: 'push', txs: [env({}, { e: 'x'.repeat(200) })] })).toThrow(/string too long/);
+    const refusal = (m: unknown) => {
+      const out = decode(m);
+      return out.t === 'push' ? out.txs[0] : null;
+    };
+    expect(refusal(many)).toMatchObject({ refused: true, tx, code: 'ops/limit', message: expect.stringContaining(`got ${L.maxOpsPerTx + 1} > ${L.maxOpsPerTx}`), data: { limit: 'maxOpsPerTx' } });
+    expect(refusal({ t: 'push', txs: [env({}, { e: 'x'.repeat(200) })] })).toMatchObject({ code: 'ops/limit', message: expect.stringMatching(/string too long/) });
+    const tooMany = { t: 'push', txs: Array.from({ length: L.maxTxsPerPush + 1 }, () => env()) };
+    expect(() => decode(tooMany)).toThrow(`got ${L.maxTxsPerPush + 1} > ${L.maxTxsPerPush}`);
   });
 });

@@ -66,7 +66,7 @@ export class StatusRelay {
     } catch {
       /* not loaded yet */
     }
-    return { state: this.syncing ? 'connecting' : 'stopped', online: false, pending, lastError: null, lastSyncedAt: null, cursor: this.replica.cursor() };
+    return { state: this.syncing ? 'connecting' : 'stopped', online: false, pending, lastError: null, lastSyncedAt: null, cursor: this.replica.cursor(), quarantined: 0 };
   }
 
   private refresh(): void {
