@@ -16,7 +16,7 @@ import { Replica, SyncClient } from '../../packages/client/src/internals.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer } from '../../packages/server/src/index.js';
 import { TEST_SCHEMA, tempDir, within } from './support/harness.js';
-import { mulberry32, pick } from './support/prng.js';
+import { mulberry32, pick } from '../gen/prng.js';
 import { raw, stampOf } from './support/raw.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 9);
