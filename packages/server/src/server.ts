@@ -25,7 +25,7 @@ import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, offersFeature, resolveLimits, tok
 import { openStore } from './storage/open.js';
 import { ReplicaClocks, backendTransact, type TransactOptions, type TransactResult } from './sources/transact.js';
 import { Sources, type SourceConfig } from './sources/registry.js';
-import type { SourceStatus } from './sources/postgres/source.js';
+import type { SourceStatus } from './sources/status.js';
 import { NodeAccess } from './permissions/access.js';
 import type { DraftRules } from './drafts/visibility.js';
 import type { ServerStore } from './storage/types.js';

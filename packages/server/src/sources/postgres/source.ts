@@ -27,6 +27,7 @@ import pg from 'pg';
 import type { SyncNode } from '../../node/sync-node.js';
 import { schemaBootstrapOps } from '../../state/bootstrap.js';
 import { ChangeTable, type ChangeCursor, type ChangeRow } from './capture.js';
+import type { RunningSource, SourceStatus } from '../status.js';
 import { mapTables, quoteIdent, rowEntity, rowOps, schemaOf, type MappedTable, type PostgresTableMapping, type RowChange } from './mapping.js';
 
 export interface PostgresSourceConfig {
@@ -42,23 +43,6 @@ export interface PostgresSourceConfig {
   rowsPerTx?: number;
 }
 
-export interface SourceStatus {
-  name: string;
-  kind: 'postgres' | 'datascript';
-  /** `standby`: another process holds this source. */
-  state: 'starting' | 'snapshot' | 'following' | 'standby' | 'error' | 'stopped';
-  /** Transactions this source appended to the log (since start). */
-  transactions: number;
-  /** Rows (snapshot rows and row changes) written since start. */
-  rows: number;
-  /** Row change time (source clock) → durable in the log, for the last piece of changes, in ms. */
-  lagMs: number | null;
-  /** The last read found nothing more to apply. */
-  caughtUp: boolean;
-  /** The last error (cleared by the next success), and how many errors since start. */
-  error: { code: string; message: string; at: number } | null;
-  errors: number;
-}
 
 interface Cursor {
   logId: string;
@@ -75,7 +59,7 @@ interface Cursor {
 const SPAN = MAX_COUNTER + 1;
 const WINDOW_PIECES = 4;
 
-export class PostgresSource {
+export class PostgresSource implements RunningSource {
   readonly name: string;
   readonly replica: string;
   private readonly status: SourceStatus;
