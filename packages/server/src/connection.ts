@@ -42,8 +42,9 @@ export interface ConnectionContext {
   onError?: (err: unknown) => void;
 }
 
+/** One `ops` page: at most this many entries and about this many bytes of envelope JSON. */
 const PAGE_ENTRIES = 500;
-const PAGE_BYTES = 512 * 1024;
+const PAGE_BYTES = 256 * 1024;
 /** How long output may stay above the high-water mark before the client is closed as too slow. */
 const SLOW_MS = 30_000;
 
@@ -259,22 +260,21 @@ export class Connection {
             continue;
           }
           slowSince = 0;
-          const entries = await this.ctx.node.read(this.sentPos, PAGE_ENTRIES);
+          const entries = await this.ctx.node.read(this.sentPos, PAGE_ENTRIES, PAGE_BYTES);
           if (entries.length === 0 || this.closed) break;
           const parts: string[] = [];
-          let bytes = 0;
           let last = this.sentPos;
           for (const e of entries) {
-            if (bytes > PAGE_BYTES) break;
             last = e.pos;
             if (this.pushed.delete(e.tx)) continue;
             const json = this.ctx.access ? this.ctx.access.filter(e) : e.json;
             if (json === null) continue;
             parts.push(`{"pos":"${e.pos}","env":${json}}`);
-            bytes += json.length;
           }
           this.sentPos = last;
           this.sendRaw(`{"t":"ops","txs":[${parts.join(',')}],"cursor":"${this.ctx.node.logId}:${last}","more":${last < this.ctx.node.head}}`);
+          // One page at a time: other connections (pushes, acks, their pages) run in between.
+          if (last < this.ctx.node.head) await new Promise<void>((r) => setImmediate(r));
         }
       } while (this.pumpAgain && !this.closed);
     } catch (e) {

@@ -48,10 +48,19 @@ export class LogTail {
     }
   }
 
-  /** Entries after `after`, at most `limit`; null if `after` is older than the tail holds. */
-  since(after: number, limit: number): TailEntry[] | null {
+  /**
+   * Entries after `after`, at most `limit` and about `maxBytes` of JSON (at least one); null if
+   * `after` is older than the tail holds.
+   */
+  since(after: number, limit: number, maxBytes = Infinity): TailEntry[] | null {
     if (after < this.start) return null;
     const from = after - this.start;
-    return this.entries.slice(from, from + limit);
+    const out: TailEntry[] = [];
+    let bytes = 0;
+    for (let i = from; i < this.entries.length && out.length < limit && bytes < maxBytes; i++) {
+      out.push(this.entries[i]!);
+      bytes += this.entries[i]!.json.length;
+    }
+    return out;
   }
 }

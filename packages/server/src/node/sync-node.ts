@@ -223,12 +223,28 @@ export class SyncNode {
     for (const fn of this.resetListeners) fn(state, all);
   }
 
-  /** Entries after `after` (from the tail, else from the store), at most `limit`. */
-  async read(after: number, limit: number): Promise<TailEntry[]> {
-    const fromTail = this.tail.since(after, limit);
+  /** Average stored envelope size seen by {@link read} (bytes of JSON), to size store reads. */
+  private avgEntryBytes = 512;
+
+  /**
+   * Entries after `after` (from the tail, else from the store): at most `limit`, and no more than
+   * about `maxBytes` of JSON (at least one entry). Store reads are sized by the average entry seen,
+   * so a page of large envelopes does not read (and parse) hundreds it will not send.
+   */
+  async read(after: number, limit: number, maxBytes = Infinity): Promise<TailEntry[]> {
+    const fromTail = this.tail.since(after, limit, maxBytes);
     if (fromTail) return fromTail;
-    const entries = await this.store.readSince(after, limit);
-    return entries.map((e) => ({ ...e, json: JSON.stringify(e.env), tx: e.env.tx }));
+    const want = Math.max(1, Math.min(limit, Math.ceil(maxBytes / this.avgEntryBytes)));
+    const out: TailEntry[] = [];
+    let bytes = 0;
+    for (const e of await this.store.readSince(after, want)) {
+      const json = JSON.stringify(e.env);
+      out.push({ ...e, json, tx: e.env.tx });
+      bytes += json.length;
+      if (bytes >= maxBytes) break;
+    }
+    if (out.length > 0) this.avgEntryBytes = Math.max(64, Math.round((this.avgEntryBytes + bytes / out.length) / 2));
+    return out;
   }
 
   /** A fresh HLC stamp for transactions the server itself makes (schema bootstrap). */
