@@ -7,7 +7,11 @@
  * 1. every op in every frame a user's socket received during the step is readable by that user in
  *    the state before or after the transaction (the only two states the server was in);
  * 2. each user's replica holds exactly the datoms of the database that user may read now —
- *    nothing more (revocations purged), nothing less (grants arrived).
+ *    nothing more (revocations purged), nothing less (grants arrived) — and its store holds no op
+ *    the user may not read.
+ *
+ * Users also go away for a few transactions and come back with their stored replica and cursor:
+ * what they lost meanwhile is purged at hello.
  *
  * The oracle reads the committed log (recorded from the store's appends), merges it with core's
  * `MergeState` and evaluates the rules with one-shot `q` — not the server's dataflow views.
@@ -18,9 +22,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { Interner, Keyword, MergeState, initDb, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { Interner, Keyword, MergeState, initDb, replicaOfTx, type GlobalId, type TxEnvelope } from '@dataloom/core';
 import { q } from '@dataloom/query';
-import { createClient, type Client } from '@dataloom/client';
+import { MemoryStore, createClient, type Client } from '@dataloom/client';
+import { memoryBacking, type MemoryBacking } from '../../packages/client/src/store/memory.js';
 import { createServer, createSqliteStore, type DataloomServer } from '../../packages/server/src/index.js';
 import { mulberry32, pick, replayableAsync, seeds } from '../gen/prng.js';
 import { tappedSocket, type Tap } from './support/tap.js';
@@ -117,13 +122,17 @@ async function run(seed: number): Promise<void> {
   };
   const s: DataloomServer = await createServer({ store, port: 0, schema, permissions: RULES, authenticate: (t) => t });
   cleanups.push(() => s.close());
-  const clients = new Map<string, { c: Client; tap: Tap; seen: number }>();
-  for (const u of ['admin', ...USERS]) {
+  const clients = new Map<string, { c: Client; tap: Tap; seen: number; backing: MemoryBacking }>();
+  const open = (u: string, backing: MemoryBacking) => {
     const tap: Tap = { frames: [] };
-    const c = createClient({ name: `perm-prop-${seed}-${u}`, schema, storage: 'memory', tabs: false, url: s.url, token: u, WebSocket: tappedSocket(WebSocket, tap) as never });
+    const store = new MemoryStore(backing);
+    const c = createClient({ name: `perm-prop-${seed}-${u}`, schema, store, tabs: false, url: s.url, token: u, WebSocket: tappedSocket(WebSocket, tap) as never });
     cleanups.push(() => c.close());
-    clients.set(u, { c, tap, seen: 0 });
-  }
+    clients.set(u, { c, tap, seen: 0, backing });
+  };
+  for (const u of ['admin', ...USERS]) open(u, memoryBacking());
+  /** Users away (closed), with the steps left before they come back. */
+  const away = new Map<string, number>();
   const admin = clients.get('admin')!.c;
   const merged = new MergeState(schema);
   let applied = 0;
@@ -138,6 +147,23 @@ async function run(seed: number): Promise<void> {
   const someUsers = () => USERS.filter(() => rnd() < 0.4);
   let prev = new Map(['admin', ...USERS].map((u) => [u, oracle(merged, u)]));
   for (let step = 0; step < STEPS; step++) {
+    for (const [u, left] of away) {
+      if (left > 0) {
+        away.set(u, left - 1);
+        continue;
+      }
+      // back with the stored replica and its cursor: what it lost meanwhile goes at hello
+      away.delete(u);
+      open(u, clients.get(u)!.backing);
+      await check(u, step, prev.get(u)!, prev.get(u)!);
+    }
+    if (rnd() < 0.12) {
+      const u = pick(rnd, USERS.filter((x) => !away.has(x)).concat(['u0']));
+      if (!away.has(u)) {
+        await clients.get(u)!.c.close();
+        away.set(u, 1 + Math.floor(rnd() * 3));
+      }
+    }
     const k = rnd();
     let tx: unknown[];
     if (teams.length < 2 || k < 0.15) {
@@ -176,13 +202,17 @@ async function run(seed: number): Promise<void> {
     await admin.confirmed(r.tx);
     const n = r.globalIds['n'];
     if (n) ((tx[0] as Record<string, unknown>)[':team/name'] ? teams : docs).push(n);
-    const head = s.head();
-    for (const [u, k2] of clients) {
-      await until(async () => Number(((await k2.c.syncStatus())?.cursor ?? ':0').split(':').pop()) >= head, `${u} at head ${head} (step ${step})`);
-    }
-    advance(head);
+    advance(s.head());
     const now = new Map(['admin', ...USERS].map((u) => [u, oracle(merged, u)]));
-    for (const [u, k2] of clients) {
+    for (const u of clients.keys()) if (!away.has(u)) await check(u, step, prev.get(u)!, now.get(u)!);
+    prev = now;
+  }
+
+  /** Waits until `u` is at the head, then checks what its socket received and what it holds. */
+  async function check(u: string, step: number, was: Readable, is: Readable): Promise<void> {
+    const k2 = clients.get(u)!;
+    const head = s.head();
+    await until(async () => Number(((await k2.c.syncStatus())?.cursor ?? ':0').split(':').pop()) >= head, `${u} at head ${head} (step ${step})`);
       // 1. every op this socket received in this step was readable before or after the transaction
       for (const f of k2.tap.frames.slice(k2.seen)) {
         const msg = JSON.parse(f) as { t: string; txs?: Array<{ env: TxEnvelope }> };
@@ -192,17 +222,20 @@ async function run(seed: number): Promise<void> {
             if (op.a?.startsWith('db/')) continue;
             const e = merged.rep(op.e);
             const a = op.a ?? '';
-            if (!reads(prev.get(u)!, e, a) && !reads(now.get(u)!, e, a)) {
+            if (!reads(was, e, a) && !reads(is, e, a)) {
               throw new Error(`seed ${seed} step ${step}: ${u} received ${JSON.stringify(op)} it may not read`);
             }
           }
         }
       }
       k2.seen = k2.tap.frames.length;
-      // 2. the replica holds exactly what the user may read now
-      expect(await replicaDatoms(k2.c), `seed ${seed} step ${step}: ${u}'s replica`).toEqual(projection(merged, now.get(u)!));
-    }
-    prev = now;
+      // 2. the replica holds exactly what the user may read now, and its store nothing else
+      expect(await replicaDatoms(k2.c), `seed ${seed} step ${step}: ${u}'s replica`).toEqual(projection(merged, is));
+      for (const op of [...k2.backing.snapshot, ...k2.backing.log.flat()]) {
+        // schema, and the replica's own writes (it made them: nothing to hide from it)
+        if (op.a?.startsWith('db/') || replicaOfTx(op.tx).startsWith(k2.backing.meta!.replicaId)) continue;
+        if (!reads(is, merged.rep(op.e), op.a ?? '')) throw new Error(`seed ${seed} step ${step}: ${u}'s store holds ${JSON.stringify(op)}`);
+      }
   }
 }
 

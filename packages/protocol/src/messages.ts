@@ -3,7 +3,7 @@
  *
  * Every message is an object with a `t` (type) field. Client → server: {@link HelloMsg},
  * {@link PushMsg}, {@link PingMsg}. Server → client: {@link WelcomeMsg}, {@link AckMsg},
- * {@link AcksMsg}, {@link RejectMsg}, {@link OpsMsg}, {@link DropMsg}, {@link PongMsg}, {@link ErrorMsg}.
+ * {@link AcksMsg}, {@link RejectMsg}, {@link OpsMsg}, {@link DropMsg}, {@link ReadableMsg}, {@link PongMsg}, {@link ErrorMsg}.
  */
 import type { TxEnvelope } from '@dataloom/core';
 import type { Cursor } from './cursor.js';
@@ -114,6 +114,19 @@ export interface DropMsg {
   attrs: Array<[string, string]>;
 }
 
+/**
+ * Everything the user may read now (entities `es` whole, attributes `attrs` of others), sent after
+ * `welcome` to a client that resumes from a cursor, in parts (`more` until the last): the client
+ * drops every operation outside it (what the user lost while away), except its own pending ones,
+ * schema (`db/*`) and draft-entity (`draft/*`) attributes.
+ */
+export interface ReadableMsg {
+  t: 'readable';
+  es: string[];
+  attrs: Array<[string, string]>;
+  more: boolean;
+}
+
 export interface PongMsg {
   t: 'pong';
   n: number;
@@ -128,7 +141,7 @@ export interface ErrorMsg {
   fatal: boolean;
 }
 
-export type ServerMsg = WelcomeMsg | AckMsg | AcksMsg | RejectMsg | OpsMsg | DropMsg | PongMsg | ErrorMsg;
+export type ServerMsg = WelcomeMsg | AckMsg | AcksMsg | RejectMsg | OpsMsg | DropMsg | ReadableMsg | PongMsg | ErrorMsg;
 
 /** WebSocket close codes the server uses. */
 export const CloseCode = {

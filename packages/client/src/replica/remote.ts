@@ -55,7 +55,27 @@ export async function purge(ctx: ReplicaContext, es: readonly GlobalId[], attrs:
   };
   for (const e of es) take(e);
   for (const [e, a] of attrs) take(e, a);
+  await dropOps(ctx, ids);
+}
+
+/**
+ * The server lists everything the user may read now (a client resuming from a cursor): every op
+ * outside it goes, as in {@link purge} — but schema (`db/*`) and draft-entity (`draft/*`) ops stay.
+ */
+export async function retain(ctx: ReplicaContext, es: ReadonlySet<GlobalId>, attrs: ReadonlySet<string>): Promise<void> {
+  const pending = ctx.outbox.pendingOpIds();
+  const ids: string[] = [];
+  for (const op of ctx.merge.allOps()) {
+    if (pending.has(op.id) || (op.a !== undefined && (op.a.startsWith('db/') || op.a.startsWith('draft/')))) continue;
+    const e = ctx.merge.rep(op.e);
+    if (es.has(e) || (op.a !== undefined && attrs.has(e + '\u0000' + op.a))) continue;
+    ids.push(op.id);
+  }
+  await dropOps(ctx, ids);
+}
+
+async function dropOps(ctx: ReplicaContext, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  publish(ctx, 'remote', [], ctx.merge.remove(ids));
+  publish(ctx, 'remote', [], ctx.merge.remove([...ids]));
   await compact(ctx);
 }

@@ -41,7 +41,7 @@ import { load } from './load.js';
 import { Materializer } from './materialize.js';
 import { Outbox } from './outbox.js';
 import { peerAck, peerLocal, peerReject, peerRemote } from './peers.js';
-import { applyRemote, purge } from './remote.js';
+import { applyRemote, purge, retain } from './remote.js';
 import { SerialQueue } from './serial-queue.js';
 import type { ReplicaEventMap, ReplicaEventName, ServerCursor, SyncTarget, Unsubscribe, WireError } from './types.js';
 import { acknowledge, reject, writeAcks } from './verdicts.js';
@@ -214,6 +214,11 @@ export class Replica implements SyncTarget {
 
   purge(es: readonly GlobalId[], attrs: ReadonlyArray<readonly [GlobalId, string]>): Promise<void> {
     return this.ctx.queue.run(() => purge(this.ctx, es, attrs));
+  }
+
+  /** Keeps only what the user may read (`attrs`: `e + '\u0000' + a` keys); see {@link SyncTarget.retain}. */
+  retain(es: ReadonlySet<GlobalId>, attrs: ReadonlySet<string>): Promise<void> {
+    return this.ctx.queue.run(() => retain(this.ctx, es, attrs));
   }
 
   // ------------------------------------------------------------------ other tabs (peers.ts)

@@ -137,6 +137,12 @@ export interface SyncTarget {
    */
   purge?(es: readonly GlobalId[], attrs: ReadonlyArray<readonly [GlobalId, string]>): Promise<void>;
 
+  /**
+   * The user may read only entities `es` (whole) and attributes `attrs`: drop every other
+   * operation (schema `db/*`, draft-entity `draft/*` and pending local ones aside). Optional.
+   */
+  retain?(es: ReadonlySet<GlobalId>, attrs: ReadonlySet<string>): Promise<void>;
+
   /** Subscribe to an event; returns the unsubscribe function. */
   on<K extends ReplicaEventName>(event: K, fn: (payload: ReplicaEventMap[K]) => void): Unsubscribe;
 }

@@ -389,11 +389,15 @@ export class SyncClient {
     this.updatePending();
   }
 
+  /** Parts of a `readable` list received so far (until its last part). */
+  private readableParts: { es: Set<string>; attrs: Set<string> } | null = null;
+
   private async onServerMsg(ws: SocketLike, msg: ServerMsg): Promise<void> {
     const replica = this.opts.replica;
     switch (msg.t) {
       case 'welcome':
         if (this.ws !== ws) return;
+        this.readableParts = null;
         this.limits = { ...DEFAULT_LIMITS, ...msg.limits };
         this.targetHead = cursorPos(msg.head);
         this.cursorReset = msg.reset === true;
@@ -418,6 +422,15 @@ export class SyncClient {
       case 'drop':
         await replica.purge?.(msg.es, msg.attrs ?? []);
         return;
+      case 'readable': {
+        const acc = (this.readableParts ??= { es: new Set(), attrs: new Set() });
+        for (const e of msg.es) acc.es.add(e);
+        for (const [e, a] of msg.attrs) acc.attrs.add(e + '\u0000' + a);
+        if (msg.more) return;
+        this.readableParts = null;
+        await replica.retain?.(acc.es, acc.attrs);
+        return;
+      }
       case 'pong':
         return;
       case 'error': {

@@ -185,6 +185,8 @@ class UserAccess implements ConnectionAccess {
       this.filterer = new EntryFilter(this.readable, merged, (d) => this.access.drafts.canSee(this.user, d));
     }
     this.access.track(this, true);
+    // a client resuming from a cursor may hold what its user lost while away: tell it what it may keep
+    if (this.readable && sentPos() > 0) for (const frame of readableFrames(this.readable)) send(frame);
     const drafts = this.access.drafts;
     const catchUp = (only?: ReadonlySet<GlobalId>) => {
       const entries = drafts.catchUp(this.user, this.sentPos(), only);
@@ -231,4 +233,22 @@ class UserAccess implements ConnectionAccess {
 /** An `ops` message of stored entries, leaving the client's cursor at `cursor`. */
 export function opsFrame(entries: readonly DraftEntry[], cursor: string): string {
   return `{"t":"ops","txs":[${entries.map((e) => `{"pos":"${e.pos}","env":${e.json}}`).join(',')}],"cursor":"${cursor}","more":false}`;
+}
+
+const READABLE_PART = 5000;
+
+/** `readable` messages listing everything `r` may read, in parts. */
+export function readableFrames(r: UserReadable): string[] {
+  const es = [...r.entities];
+  const attrs: Array<[GlobalId, string]> = [];
+  for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) attrs.push([e, a]);
+  const frames: string[] = [];
+  for (let i = 0, j = 0; i < es.length || j < attrs.length || frames.length === 0; ) {
+    const part = { t: 'readable', es: es.slice(i, i + READABLE_PART), attrs: attrs.slice(j, j + READABLE_PART), more: false };
+    i += READABLE_PART;
+    j += READABLE_PART;
+    part.more = i < es.length || j < attrs.length;
+    frames.push(JSON.stringify(part));
+  }
+  return frames;
 }
