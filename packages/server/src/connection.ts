@@ -162,7 +162,8 @@ export class Connection {
         maxAttrLength: l.maxAttrLength,
       },
     });
-    this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame));
+    const from = this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame));
+    if (from !== undefined) this.sentPos = from;
     void this.pump();
   }
 

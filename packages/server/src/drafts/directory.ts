@@ -140,13 +140,14 @@ export class DraftDirectory {
    * The entries at or below `upTo` of the drafts `user` may see that the stream may have left out:
    * their live envelopes and their draft entities' own transactions, in log order. Those are the
    * drafts in `only` (whose author or collaborators just changed), or without `only` (a client
-   * says hello) the private drafts the user may see — open drafts are never left out.
+   * says hello) the private drafts the user may see — open drafts are never left out of a
+   * stream; with `open`, those too (a connection that skips the stream: `permissions/bootstrap.ts`).
    */
-  catchUp(user: unknown, upTo: number, only?: ReadonlySet<GlobalId>): DraftEntry[] {
+  catchUp(user: unknown, upTo: number, only?: ReadonlySet<GlobalId>, open = false): DraftEntry[] {
     const out = new Map<number, DraftEntry>();
     for (const map of [this.own, this.live]) {
       for (const [d, l] of map) {
-        if (only ? !only.has(d) : this.facts(d).author === undefined) continue;
+        if (only ? !only.has(d) : !open && this.facts(d).author === undefined) continue;
         if (!this.canSee(user, d)) continue;
         for (const x of l) if (x.pos <= upTo) out.set(x.pos, x);
       }

@@ -6,8 +6,9 @@
  * - `filter(entry)`: the envelope JSON this connection may receive for a log entry — whole, cut
  *   down to the ops the user may read (`partial.ts`), or null;
  * - `checkPush(env)`: why the user may not push this envelope, or null;
- * - `start(sentPos, send)`: after `welcome`, frames outside the stream — what the user gained
- *   sight of while away (at hello) or just now, and what the user may no longer read (`drop`).
+ * - `start(sentPos, send)`: after `welcome`, frames outside the stream — with read rules the
+ *   bootstrap from what the user may read now (`bootstrap.ts`); drafts the user gained sight of
+ *   (at hello, or when invited) — and later what the user gained or lost (`ops`, `drop`).
  *
  * Decisions are taken against the node's *current* committed state, whatever position the
  * connection's stream has reached: a connection never receives what its user may not read now.
@@ -24,6 +25,7 @@ import { ReadEngine, attrKey, type UserReadable } from './readable.js';
 import { parsePermissions, type Permissions } from './rules.js';
 import { EntryFilter, stateEnvelopes } from './partial.js';
 import { WriteChecker } from './writable.js';
+import { bootstrapFrames } from './bootstrap.js';
 import { replicaFamily } from '../connection.js';
 
 /** A refusal of a pushed envelope (a `reject` with this code, message and data). */
@@ -32,7 +34,8 @@ export type PushRefusal = DraftRefusal;
 export interface ConnectionAccess {
   filter(entry: TailEntry): string | null;
   checkPush(env: TxEnvelope): PushRefusal | null | Promise<PushRefusal | null>;
-  start(sentPos: () => number, send: (frame: string) => void): void;
+  /** After `welcome`; returns the position the stream continues from when it is not the hello's cursor. */
+  start(sentPos: () => number, send: (frame: string) => void): number | undefined;
   close(): void;
 }
 
@@ -176,7 +179,7 @@ class UserAccess implements ConnectionAccess {
     return this.access.drafts.checkPush(this.user, env);
   }
 
-  start(sentPos: () => number, send: (frame: string) => void): void {
+  start(sentPos: () => number, send: (frame: string) => void): number | undefined {
     this.sentPos = sentPos;
     this.send = send;
     this.readable = this.access.acquire(this.user);
@@ -185,27 +188,37 @@ class UserAccess implements ConnectionAccess {
       this.filterer = new EntryFilter(this.readable, merged, (d) => this.access.drafts.canSee(this.user, d));
     }
     this.access.track(this, true);
-    // a client resuming from a cursor may hold what its user lost while away: tell it what it may keep
-    if (this.readable && sentPos() > 0) for (const frame of readableFrames(this.readable)) send(frame);
     const drafts = this.access.drafts;
-    const catchUp = (only?: ReadonlySet<GlobalId>) => {
-      const entries = drafts.catchUp(this.user, this.sentPos(), only);
-      this.sendEntries(entries);
-    };
-    // An anonymous user sees open drafts only, which are never left out of a stream.
-    if (userIdOf(this.user) === null) return;
-    catchUp();
-    this.offs.push(drafts.onVisibility((ds) => catchUp(ds)));
+    const catchUp = (only?: ReadonlySet<GlobalId>) => this.sendEntries(drafts.catchUp(this.user, this.sentPos(), only));
+    let head: number | undefined;
+    if (this.readable && this.filterer) {
+      // with read rules a hello bootstraps from what the user may read now (see bootstrap.ts)
+      const node = this.access.node;
+      head = node.head;
+      const from = `${node.logId}:${sentPos()}`;
+      const to = `${node.logId}:${head}`;
+      for (const frame of bootstrapFrames(this.readable, this.filterer, node.state, sentPos() > 0, from, to)) send(frame);
+      const entries = drafts.catchUp(this.user, head, undefined, true);
+      const frame = this.entriesFrame(entries, to);
+      if (frame) send(frame);
+    } else if (userIdOf(this.user) !== null) catchUp(); // an anonymous user sees open drafts only, never left out of a stream
+    if (userIdOf(this.user) !== null) this.offs.push(drafts.onVisibility((ds) => catchUp(ds)));
+    return head;
   }
 
   /** Stored entries outside the stream, as the stream would send them, at the current cursor. */
   private sendEntries(entries: readonly DraftEntry[]): void {
+    const frame = this.entriesFrame(entries, this.cursor);
+    if (frame) this.send?.(frame);
+  }
+
+  private entriesFrame(entries: readonly DraftEntry[], cursor: string): string | null {
     const out: DraftEntry[] = [];
     for (const e of entries) {
       const json = this.filterer ? this.filterer.json(JSON.parse(e.json) as TxEnvelope, e.json) : e.json;
       if (json !== null) out.push({ ...e, json });
     }
-    if (out.length > 0) this.send?.(opsFrame(out, this.cursor));
+    return out.length > 0 ? opsFrame(out, cursor) : null;
   }
 
   /** What this user may read changed: send the current state of what was gained, drop what was lost. */
@@ -233,22 +246,4 @@ class UserAccess implements ConnectionAccess {
 /** An `ops` message of stored entries, leaving the client's cursor at `cursor`. */
 export function opsFrame(entries: readonly DraftEntry[], cursor: string): string {
   return `{"t":"ops","txs":[${entries.map((e) => `{"pos":"${e.pos}","env":${e.json}}`).join(',')}],"cursor":"${cursor}","more":false}`;
-}
-
-const READABLE_PART = 5000;
-
-/** `readable` messages listing everything `r` may read, in parts. */
-export function readableFrames(r: UserReadable): string[] {
-  const es = [...r.entities];
-  const attrs: Array<[GlobalId, string]> = [];
-  for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) attrs.push([e, a]);
-  const frames: string[] = [];
-  for (let i = 0, j = 0; i < es.length || j < attrs.length || frames.length === 0; ) {
-    const part = { t: 'readable', es: es.slice(i, i + READABLE_PART), attrs: attrs.slice(j, j + READABLE_PART), more: false };
-    i += READABLE_PART;
-    j += READABLE_PART;
-    part.more = i < es.length || j < attrs.length;
-    frames.push(JSON.stringify(part));
-  }
-  return frames;
 }

@@ -1,0 +1,62 @@
+/**
+ * With read rules, a connection starts from a snapshot of what its user may read now rather than
+ * from the log: the client may hold what its user lost while away (so it is told what it may
+ * keep), and lack what its user gained meanwhile from before its cursor (so it receives the
+ * current state of everything readable). The frames, in order:
+ *
+ * 1. for a client resuming from a cursor, `readable {es, attrs, more}` parts: everything the user
+ *    may read; the client drops every op outside it;
+ * 2. `ops` parts with the ops the server holds for every readable entity (and attribute) and for
+ *    the schema's attribute entities — envelopes regrouped by transaction, stamps and op ids as
+ *    stored, so the client's merge goes on converging. Every part but the last leaves the client's
+ *    cursor where it was; the last moves it to the head, where the stream continues.
+ *
+ * The cost is proportional to what the user may read, not to the log.
+ */
+import type { GlobalId } from '@dataloom/core';
+import type { ServerState } from '../state/server-state.js';
+import { attrKey, type UserReadable } from './readable.js';
+import { envelopesOf, type EntryFilter } from './partial.js';
+
+const READABLE_PART = 5000;
+const PART_BYTES = 512 * 1024;
+
+/** `readable` messages listing everything `r` may read, in parts. */
+export function readableFrames(r: UserReadable): string[] {
+  const es = [...r.entities];
+  const attrs: Array<[GlobalId, string]> = [];
+  for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) attrs.push([e, a]);
+  const frames: string[] = [];
+  for (let i = 0; i < Math.max(es.length, attrs.length) || frames.length === 0; i += READABLE_PART) {
+    const more = i + READABLE_PART < Math.max(es.length, attrs.length);
+    frames.push(JSON.stringify({ t: 'readable', es: es.slice(i, i + READABLE_PART), attrs: attrs.slice(i, i + READABLE_PART), more }));
+  }
+  return frames;
+}
+
+/** The frames of a bootstrap (see the module docs): `from` is the client's cursor, `to` the head's. */
+export function bootstrapFrames(r: UserReadable, f: EntryFilter, state: ServerState, resuming: boolean, from: string, to: string): string[] {
+  const frames = resuming ? readableFrames(r) : [];
+  const keys: string[] = [...r.entities];
+  for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) keys.push(attrKey(e, a));
+  for (const [ident] of state.schema.entries()) {
+    const e = state.attributeEntity(ident);
+    if (e !== null) keys.push(e);
+  }
+  let parts: string[] = [];
+  let bytes = 0;
+  const flush = (last: boolean) => {
+    frames.push(`{"t":"ops","txs":[${parts.join(',')}],"cursor":"${last ? to : from}","more":${!last}}`);
+    parts = [];
+    bytes = 0;
+  };
+  const pos = to.slice(to.lastIndexOf(':') + 1);
+  for (const env of envelopesOf(f.stateOps(keys))) {
+    const json = JSON.stringify(env);
+    parts.push(`{"pos":"${pos}","env":${json}}`);
+    bytes += json.length;
+    if (bytes > PART_BYTES) flush(false);
+  }
+  flush(true);
+  return frames;
+}
