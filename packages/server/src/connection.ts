@@ -198,7 +198,8 @@ export class Connection {
           if (o.status === 'rejected') {
             flushRun();
             this.pushed.delete(o.tx);
-            this.send({ t: 'reject', tx: o.tx, code: o.code, message: o.message, ...(o.data ? { data: o.data } : {}) });
+            const r = this.ctx.access?.redact(o) ?? o;
+            this.send({ t: 'reject', tx: r.tx, code: r.code, message: r.message, ...(r.data ? { data: r.data } : {}) });
           } else {
             if (o.pos <= this.sentPos) this.pushed.delete(o.tx);
             run.push({ tx: o.tx, pos: String(o.pos) });

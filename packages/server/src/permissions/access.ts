@@ -23,10 +23,18 @@ import { DraftDirectory, type DraftEntry, type DraftRefusal } from '../drafts/di
 import { userIdOf, type DraftRules } from '../drafts/visibility.js';
 import { ReadEngine, attrKey, type UserReadable } from './readable.js';
 import { parsePermissions, type Permissions } from './rules.js';
-import { EntryFilter, stateEnvelopes } from './partial.js';
+import { EntryFilter, redactRejection, stateEnvelopes } from './partial.js';
 import { WriteChecker } from './writable.js';
 import { bootstrapFrames } from './bootstrap.js';
 import { replicaFamily } from '../connection.js';
+
+/** A rejection as the connection sends it. */
+export interface Rejection {
+  tx: string;
+  code: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
 
 /** A refusal of a pushed envelope (a `reject` with this code, message and data). */
 export type PushRefusal = DraftRefusal;
@@ -34,6 +42,8 @@ export type PushRefusal = DraftRefusal;
 export interface ConnectionAccess {
   filter(entry: TailEntry): string | null;
   checkPush(env: TxEnvelope): PushRefusal | null | Promise<PushRefusal | null>;
+  /** A rejection as this user may read it (what it names of unreadable datoms taken out). */
+  redact<R extends Rejection>(r: R): R;
   /** After `welcome`; returns the position the stream continues from when it is not the hello's cursor. */
   start(sentPos: () => number, send: (frame: string) => void): number | undefined;
   close(): void;
@@ -219,6 +229,10 @@ class UserAccess implements ConnectionAccess {
       if (json !== null) out.push({ ...e, json });
     }
     return out.length > 0 ? opsFrame(out, cursor) : null;
+  }
+
+  redact<R extends Rejection>(r: R): R {
+    return this.filterer ? redactRejection(r, this.filterer) : r;
   }
 
   /** What this user may read changed: send the current state of what was gained, drop what was lost. */

@@ -103,3 +103,21 @@ export function envelopesOf(ops: readonly Op[]): TxEnvelope[] {
 export function stateEnvelopes(f: EntryFilter, keys: Iterable<string>): TxEnvelope[] {
   return envelopesOf(f.stateOps(keys));
 }
+
+/**
+ * A rejection without what it says of datoms the user may not read: a failed `cas` on an
+ * unreadable `(e, a)` does not say the value found; a `:db.unique/value` clash does not name
+ * holders the user may not read (that the value is taken is the rule itself).
+ */
+export function redactRejection<R extends { code: string; message: string; data?: Record<string, unknown> }>(r: R, f: EntryFilter): R {
+  const d = r.data ?? {};
+  if (r.code === 'sync/cas-failed' && typeof d['e'] === 'string' && typeof d['a'] === 'string' && !f.reads({ e: d['e'], a: d['a'] })) {
+    return { ...r, message: `cas failed on :${d['a']} of ${d['e']}`, data: { e: d['e'], a: d['a'], expected: d['expected'] } };
+  }
+  if (r.code === 'sync/unique' && typeof d['holders'] === 'string' && typeof d['a'] === 'string') {
+    const a = d['a'];
+    const holders = d['holders'].split(' ').filter((e) => e && f.reads({ e, a }));
+    return { ...r, data: { a, holders: holders.join(' ') } };
+  }
+  return r;
+}
