@@ -39,6 +39,14 @@ export interface Limits extends EnvelopeLimits {
   helloTimeoutMs: number;
   /** A transaction stamped further than this in the future (server clock) is rejected. */
   maxClockDriftMs: number;
+  /** Per server process: bytes of envelope JSON the in-memory log tail keeps (older entries are read from the store). */
+  maxTailBytes: number;
+  /**
+   * Per server process: the judging state drops superseded values after this many bytes of new
+   * values (as well as after a number of ops), so its memory follows the database, not the
+   * history pushed.
+   */
+  compactAfterBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -58,6 +66,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxConnections: 10_000,
   helloTimeoutMs: 10_000,
   maxClockDriftMs: 5 * 60_000,
+  maxTailBytes: 64 << 20,
+  compactAfterBytes: 64 << 20,
 });
 
 /** Defaults overridden by `partial`; every limit must be a positive number (TypeError otherwise). */

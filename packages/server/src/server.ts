@@ -110,6 +110,8 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
   const node = new SyncNode(store, {
     nodeId,
     maxClockDriftMs: limits.maxClockDriftMs,
+    tailBytes: limits.maxTailBytes,
+    compactBytes: limits.compactAfterBytes,
     schema: schemaAsData(options.schema),
     pollMs: options.pollMs ?? (store.kind === 'postgres' ? 1000 : 0),
   });

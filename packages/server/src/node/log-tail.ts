@@ -16,8 +16,11 @@ export class LogTail {
   private entries: TailEntry[] = [];
   /** Position just before the first held entry. */
   private start = 0;
+  /** Sum of the held entries' JSON lengths. */
+  private bytes = 0;
 
-  constructor(private readonly capacity: number) {}
+  /** Holds at most `capacity` entries and about `maxBytes` of envelope JSON (the newest entries). */
+  constructor(private readonly capacity: number, private readonly maxBytes = Infinity) {}
 
   /** Position of the last held entry (or `start` when empty). */
   get end(): number {
@@ -27,6 +30,7 @@ export class LogTail {
   /** Reset to an empty tail positioned at `head`. */
   reset(head: number): void {
     this.entries = [];
+    this.bytes = 0;
     this.start = head;
   }
 
@@ -37,14 +41,21 @@ export class LogTail {
       if (e.pos !== this.end + 1) {
         // A gap means we missed something: restart the tail here (older reads go to the store).
         this.entries = [];
+        this.bytes = 0;
         this.start = e.pos - 1;
       }
-      this.entries.push({ ...e, json: JSON.stringify(e.env), tx: e.env.tx });
+      const json = JSON.stringify(e.env);
+      this.entries.push({ ...e, json, tx: e.env.tx });
+      this.bytes += json.length;
     }
-    const over = this.entries.length - this.capacity;
+    let over = Math.max(0, this.entries.length - this.capacity);
+    let bytes = this.bytes;
+    for (let i = 0; i < over; i++) bytes -= this.entries[i]!.json.length;
+    while (over < this.entries.length && bytes > this.maxBytes) bytes -= this.entries[over++]!.json.length;
     if (over > 0) {
       this.entries.splice(0, over);
       this.start += over;
+      this.bytes = bytes;
     }
   }
 

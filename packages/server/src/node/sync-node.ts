@@ -23,8 +23,12 @@ export interface SyncNodeOptions {
   /** Poll the store head this often (ms) as a safety net for missed notifications; 0 = never. */
   pollMs?: number;
   tailCapacity?: number;
+  /** Bytes of envelope JSON the tail keeps (default unbounded; the server passes `limits.maxTailBytes`). */
+  tailBytes?: number;
   /** See `ServerStateOptions.compactEvery`. */
   compactEvery?: number;
+  /** See `ServerStateOptions.compactBytes`. */
+  compactBytes?: number;
 }
 
 interface Pending {
@@ -65,7 +69,7 @@ export class SyncNode {
 
   constructor(readonly store: ServerStore, private readonly opts: SyncNodeOptions) {
     this.state = new ServerState(this.stateOptions());
-    this.tail = new LogTail(opts.tailCapacity ?? 20_000);
+    this.tail = new LogTail(opts.tailCapacity ?? 20_000, opts.tailBytes);
     this.serverReplica = 'server_' + opts.nodeId.replace(/[^0-9A-Za-z_]/g, '_').slice(0, 50);
   }
 
@@ -82,6 +86,7 @@ export class SyncNode {
     return {
       maxClockDriftMs: this.opts.maxClockDriftMs,
       compactEvery: this.opts.compactEvery,
+      compactBytes: this.opts.compactBytes,
       onCommit: (e: CommittedEntry) => {
         for (const fn of this.committedListeners) fn(e);
       },

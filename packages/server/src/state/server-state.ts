@@ -59,6 +59,8 @@ export interface ServerStateOptions {
    * last time; 0 never. Keeps memory proportional to the database rather than to its history.
    */
   compactEvery?: number;
+  /** Also drop superseded ops after this many bytes of new values (strings, text updates) were added; default unbounded. */
+  compactBytes?: number;
   /** Called for every envelope applied to the committed view, in log order. */
   onCommit?: (entry: CommittedEntry) => void;
   /** Write permissions (`permissions/writable.ts`), judged after an envelope merged; null: none. */
@@ -77,11 +79,16 @@ function dbOf(schema: MergeSchema, ops: Iterable<Op>): Db {
   return { merge, unique: UniqueIndex.of(merge) };
 }
 
-/** The first attribute whose new facts need op history the state may have dropped. */
+/**
+ * The first attribute whose new definition needs op history the state may have dropped: a
+ * component or text attribute (their rules look at past states), or cardinality one turned many
+ * (every value ever asserted and not retracted becomes visible; compaction keeps only the latest
+ * op of a cardinality-one register, so the state's memory follows the database, not the history).
+ */
 function needsHistory(from: MergeSchema, to: MergeSchema): string | null {
   for (const [a, t] of to.entries()) {
     const f: MergeAttr = from.get(a);
-    if ((t.component && !f.component) || (t.text && !f.text)) return a;
+    if ((t.component && !f.component) || (t.text && !f.text) || (t.many && !f.many)) return a;
   }
   return null;
 }
@@ -104,6 +111,7 @@ export class ServerState implements Judge {
   private pending: Array<{ env: TxEnvelope; changes: readonly DatomChange[] }> = [];
   private compacted = false;
   private sinceCompaction = 0;
+  private bytesSinceCompaction = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: ServerStateOptions) {
@@ -125,6 +133,11 @@ export class ServerState implements Judge {
     for (const op of schemaOps(ops)) s.schemaEntities.add(op.e);
     s.sinceCompaction = ops.length;
     return s;
+  }
+
+  /** Whether superseded ops were dropped (schema changes that need history are then refused). */
+  get historyCompacted(): boolean {
+    return this.compacted;
   }
 
   // ---- reading (the committed view; between `check` and `settle` it includes accepted envelopes)
@@ -221,7 +234,7 @@ export class ServerState implements Judge {
       if (!next.schema.sameAs(merge.schema)) {
         const attr = this.compacted ? needsHistory(merge.schema, next.schema) : null;
         if (attr !== null) {
-          return reject('sync/schema-history', `making :${attr} a component or text attribute needs the full op history; restart the server with the new schema`, { a: attr });
+          return reject('sync/schema-history', `making :${attr} a component, text or cardinality-many attribute needs the full op history; restart the server with the new schema`, { a: attr });
         }
         db = dbOf(next.schema, merge.allOps());
       }
@@ -316,13 +329,18 @@ export class ServerState implements Judge {
     this.noteStamp(env);
     for (const op of schemaOps(env.ops)) this.schemaEntities.add(op.e);
     this.sinceCompaction += env.ops.length;
+    for (const op of env.ops) if (typeof op.v === 'string') this.bytesSinceCompaction += op.v.length;
   }
 
   private maybeCompact(): void {
     const every = this.opts.compactEvery ?? 20_000;
-    if (every <= 0 || this.sinceCompaction < every) return;
+    const byOps = every > 0 && this.sinceCompaction >= every;
+    if (!byOps && !(this.bytesSinceCompaction >= (this.opts.compactBytes ?? Infinity))) return;
     this.sinceCompaction = 0;
-    const ids = this.db.merge.supersededBelow('~', { perValue: true });
+    this.bytesSinceCompaction = 0;
+    // Per register, not per value: a later cardinality one → many change rebuilds from the store
+    // (`needsHistory`).
+    const ids = this.db.merge.supersededBelow('~');
     if (ids.length === 0) return;
     this.compacted = true;
     this.db.unique.update(this.db.merge.remove(ids));
