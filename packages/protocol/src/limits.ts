@@ -37,7 +37,12 @@ export interface Limits extends EnvelopeLimits {
   maxConnections: number;
   /** A connection must say hello within this many milliseconds. */
   helloTimeoutMs: number;
-  /** A transaction stamped further than this in the future (server clock) is rejected. */
+  /**
+   * A transaction stamped further than this in the future (server clock) is rejected
+   * (`sync/clock-drift`). Trade-off: this is how long a writer whose clock runs fast can win
+   * last-writer-wins over everyone else; a client whose clock is further ahead has its
+   * transactions rejected until its clock is corrected. Default 30 s.
+   */
   maxClockDriftMs: number;
   /** Per server process: bytes of envelope JSON the in-memory log tail keeps (older entries are read from the store). */
   maxTailBytes: number;
@@ -65,7 +70,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBufferedBytes: 16 << 20,
   maxConnections: 10_000,
   helloTimeoutMs: 10_000,
-  maxClockDriftMs: 5 * 60_000,
+  maxClockDriftMs: 30_000,
   maxTailBytes: 64 << 20,
   compactAfterBytes: 64 << 20,
 });

@@ -147,6 +147,7 @@ export type ServerMsg = WelcomeMsg | AckMsg | AcksMsg | RejectMsg | OpsMsg | Dro
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
+  invalidData: 1007,
   policy: 1008,
   tooBig: 1009,
   internal: 1011,

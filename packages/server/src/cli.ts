@@ -7,13 +7,15 @@
  * see `sources/cli-commands.ts`.
  *
  * SQLite is the default store: zero set-up, one file. Without `--token` the server accepts
- * anonymous connections (development); with it, clients must present that token.
+ * anonymous connections (development); with it, clients must present that token. On a host other
+ * than loopback a token is required, unless `--insecure` says anonymous access is meant.
  * Environment fallbacks: PORT, HOST, DATALOOM_STORE, DATALOOM_STATIC, DATALOOM_SCHEMA, DATALOOM_TOKEN.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readSchemaFile } from './schema-file.js';
 import { createServer } from './server.js';
+import { isLoopback } from './http/guard.js';
 import { EXPORT_USAGE, IMPORT_USAGE, runExport, runImport } from './sources/cli-commands.js';
 
 const USAGE = `usage: dataloom <command> [options]
@@ -32,7 +34,9 @@ dataloom serve [options]
   --schema <file>     schema as EDN or JSON (env DATALOOM_SCHEMA)
   --permissions <file>  permission rules as EDN: (can-read ?user ?e), (can-write ?user ?e), … (env DATALOOM_PERMISSIONS)
   --token <secret>    require this token from clients (env DATALOOM_TOKEN)
-  --origins <list>    comma-separated allowed Origins, or '*' (default: same origin)
+  --origins <list>    comma-separated allowed Origins, or '*' (default: loopback origins on a
+                      loopback host, else same origin)
+  --insecure          allow anonymous clients on a non-loopback --host (default: a token is required there)
 
 ${IMPORT_USAGE}
 
@@ -61,6 +65,7 @@ async function main(argv: string[]): Promise<void> {
       permissions: { type: 'string' },
       token: { type: 'string' },
       origins: { type: 'string' },
+      insecure: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -78,10 +83,14 @@ async function main(argv: string[]): Promise<void> {
   const permissions = permissionsFile ? readFileSync(permissionsFile, 'utf8') : undefined;
   const token = values.token ?? env.DATALOOM_TOKEN;
   const origins = values.origins === '*' ? '*' : values.origins?.split(',').map((s) => s.trim());
+  const host = values.host ?? env.HOST;
+  if (host !== undefined && !isLoopback(host) && !token && !values.insecure) {
+    throw new Error(`--host ${host} is reachable from other machines: give --token <secret> (or DATALOOM_TOKEN), or --insecure to accept anonymous clients`);
+  }
   const server = await createServer({
     store: values.store ?? env.DATALOOM_STORE ?? 'sqlite:.data/dataloom.sqlite',
     port,
-    host: values.host ?? env.HOST,
+    host,
     static: values.static ?? env.DATALOOM_STATIC,
     schema,
     permissions,

@@ -7,6 +7,7 @@
  * chain does not wait for one push to be durable before queueing the next.
  */
 import { DataloomError, type TxEnvelope } from '@dataloom/core';
+import { isUtf8 } from 'node:buffer';
 import type { WebSocket } from 'ws';
 import {
   CloseCode,
@@ -100,6 +101,10 @@ export class Connection {
     }
     if (isBinary) {
       this.fatal(new ProtocolError('protocol/binary', 'binary frames are not part of the protocol; send JSON text'));
+      return;
+    }
+    if (!isUtf8(buf)) {
+      this.fatal(new ProtocolError('protocol/invalid-utf8', 'text frame is not valid UTF-8', {}, CloseCode.invalidData));
       return;
     }
     let msg: DecodedClientMsg;

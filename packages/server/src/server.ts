@@ -3,13 +3,16 @@
  * HTTP `GET /health` and an optional static directory, over one storage backend.
  *
  * Connection set-up (`upgrade`), in order:
- * 1. **Origin**: if the request has an `Origin` header it must be in `origins` (`'*'` allows any);
- *    with no `origins` option only same-origin requests (Origin host = Host header) pass.
- *    Requests without `Origin` (non-browser clients) pass; they still need a token if
+ * 1. **Host and Origin** (`http/guard.ts`): a loopback-bound server answers only a loopback
+ *    `Host` (DNS rebinding). An `Origin` header must be in `origins` (`'*'` allows any); with no
+ *    `origins` option only loopback origins pass on a loopback bind, same-origin requests
+ *    otherwise. Requests without `Origin` (non-browser clients) pass; they still need a token if
  *    `authenticate` demands one. Failure: HTTP 403.
- * 2. **Token**: from the subprotocol list (`dataloom.token.<base64url(token)>`, alongside
+ * 2. **Connection limit**, counted from the start of the upgrade (connections still waiting on
+ *    `authenticate` count): HTTP 503.
+ * 3. **Token**: from the subprotocol list (`dataloom.token.<base64url(token)>`, alongside
  *    `dataloom.v1`; what browsers can send) or else the `token` query parameter.
- * 3. **authenticate(token, req)** → a user value (anything truthy) or null/false/throw → HTTP 401.
+ * 4. **authenticate(token, req)** → a user value (anything truthy) or null/false/throw → HTTP 401.
  *    Without `authenticate` every connection is anonymous (`user = null`): development only.
  */
 import { DataloomError, schemaAsData } from '@dataloom/core';
@@ -20,6 +23,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Connection, type AuthorizeWrite } from './connection.js';
 import { checkStaticDir, createHttpHandler } from './http/static.js';
+import { hostAllowed, isLoopback, originAllowed } from './http/guard.js';
 import { SyncNode } from './node/sync-node.js';
 import { ACKS_FEATURE, CloseCode, SUBPROTOCOL, offersFeature, resolveLimits, tokenFromProtocols, type Limits } from '@dataloom/protocol';
 import { openStore } from './storage/open.js';
@@ -61,7 +65,11 @@ export interface ServerOptions {
    * receives only the datoms its user may read. See `permissions/rules.ts` and PROTOCOL.md.
    */
   permissions?: unknown;
-  /** Allowed `Origin`s for browser connections, or `'*'`. Default: same origin only. */
+  /**
+   * Allowed `Origin`s for browser connections, or `'*'`. Default: loopback origins (any port) when
+   * bound to a loopback host, else same origin only. A loopback-bound server also refuses requests
+   * whose `Host` is not a loopback name (DNS rebinding).
+   */
   origins?: readonly string[] | '*';
   limits?: Partial<Limits>;
   /** Directory served over HTTP (e.g. `demo-app/dist`); must exist (`server/static-missing`). */
@@ -126,14 +134,34 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     // saying what the limit is; bigger ones are cut off by ws itself (1009, no reason).
     maxPayload: limits.maxMessageBytes * 2,
     perMessageDeflate: false,
+    // checked by the connection, which answers with a typed error (1007 protocol/invalid-utf8)
+    skipUTF8Validation: true,
     handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
-  const http = createHttpServer(
-    createHttpHandler({
-      staticDir: options.static,
-      health: () => ({ ok: true, node: nodeId, store: store.kind, head: node.head, connections: conns.size }),
-    }),
-  );
+  const boundLoopback = isLoopback(options.host ?? '127.0.0.1');
+  /** Upgrades under way (Origin, authenticate): counted against `maxConnections` with the open ones. */
+  let upgrading = 0;
+  const handler = createHttpHandler({
+    staticDir: options.static,
+    // Details only for whom `authenticate` accepts (or anyone, on a server without it).
+    health: async (req) => ((await authorized(req)) ? { ok: true, node: nodeId, store: store.kind, head: node.head, connections: conns.size } : { ok: true }),
+  });
+  const authorized = async (req: IncomingMessage): Promise<boolean> => {
+    if (!options.authenticate) return true;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? null;
+    try {
+      return !!(await options.authenticate(bearer ?? tokenOf(req), req));
+    } catch {
+      return false;
+    }
+  };
+  const http = createHttpServer((req, res) => {
+    if (!hostAllowed(req, boundLoopback)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('host not allowed');
+      return;
+    }
+    handler(req, res);
+  });
 
   const alive = new WeakMap<WebSocket, boolean>();
   const heartbeat = setInterval(() => {
@@ -150,9 +178,11 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    if (!hostAllowed(req, boundLoopback)) return refuse(socket, 403, 'host not allowed');
+    if (!originAllowed(req, options.origins, boundLoopback)) return refuse(socket, 403, 'origin not allowed');
+    if (conns.size + upgrading >= limits.maxConnections) return refuse(socket, 503, 'too many connections');
+    upgrading++;
     void (async () => {
-      if (!originAllowed(req, options.origins)) return refuse(socket, 403, 'origin not allowed');
-      if (conns.size >= limits.maxConnections) return refuse(socket, 503, 'too many connections');
       let user: unknown = null;
       if (options.authenticate) {
         try {
@@ -170,10 +200,13 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
         conns.add(c);
         ws.on('close', () => conns.delete(c));
       });
-    })().catch((e) => {
-      onError(e);
-      refuse(socket, 500, 'internal error');
-    });
+    })()
+      .catch((e) => {
+        onError(e);
+        refuse(socket, 500, 'internal error');
+      })
+      // refused, or handed over (`handleUpgrade` calls back synchronously: it is in `conns` now)
+      .finally(() => upgrading--);
   });
 
   const port = await new Promise<number>((resolve, reject) => {
@@ -237,14 +270,3 @@ export function tokenOf(req: IncomingMessage): string | null {
   }
 }
 
-function originAllowed(req: IncomingMessage, origins: ServerOptions['origins']): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  if (origins === '*') return true;
-  if (origins) return origins.includes(origin);
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}

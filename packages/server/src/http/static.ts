@@ -39,7 +39,7 @@ export function checkStaticDir(dir: string): void {
   if (!ok) throw new DataloomError('server/static-missing', `static directory ${dir} does not exist or is not a directory`, { path: resolve(dir) });
 }
 
-export function createHttpHandler(opts: { staticDir?: string; health: () => Record<string, unknown> }) {
+export function createHttpHandler(opts: { staticDir?: string; health: (req: IncomingMessage) => Promise<Record<string, unknown>> }) {
   const root = opts.staticDir ? resolve(opts.staticDir) : null;
   return (req: IncomingMessage, res: ServerResponse): void => {
     let path: string;
@@ -50,8 +50,10 @@ export function createHttpHandler(opts: { staticDir?: string; health: () => Reco
       return;
     }
     if (path === '/health' || path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-      res.end(JSON.stringify(opts.health()));
+      opts.health(req).then(
+        (body) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body)),
+        () => res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error'),
+      );
       return;
     }
     if (!root || (req.method !== 'GET' && req.method !== 'HEAD')) {
