@@ -2,6 +2,7 @@
  * The demo's server configuration, used by `npm start` (scripts/start.mjs) and by the e2e tests:
  * options for `createServer` from `@dataloom/server` besides store, port and static directory.
  *
+ * - **authenticate**: demo sign-in (one of a few demo users; see below).
  * - **authorizeWrite**: a business rule the server enforces for every client, online or after an
  *   offline spell: earnings are whole dollars and never negative. A refused transaction is rolled
  *   back on the client that made it, with the rule's message.
@@ -24,7 +25,18 @@ export function authorizeWrite(_user, tx) {
   return true;
 }
 
+/**
+ * Demo sign-in: the token is one of the demo users' ids (`src/users.ts`), and becomes the user
+ * the server knows (drafts' authors). No token: a guest. A demo only — a real app verifies a
+ * signed token here.
+ */
+export const DEMO_USERS = ['ann', 'ben', 'cleo'];
+export function authenticate(token) {
+  if (token === null || token === undefined || token === '') return 'guest';
+  return DEMO_USERS.includes(token) ? token : null;
+}
+
 /** Everything `createServer` needs from the demo (schema as EDN text). */
 export function serverOptions() {
-  return { schema: readFileSync(schemaFile, 'utf8'), authorizeWrite };
+  return { schema: readFileSync(schemaFile, 'utf8'), authorizeWrite, authenticate };
 }

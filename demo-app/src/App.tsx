@@ -1,13 +1,11 @@
 import { DataloomProvider } from '@dataloom/react';
-import { useCallback, useEffect, useState } from 'react';
-import { Dashboard } from './chicago/Dashboard.js';
+import { Suspense, useCallback, useEffect, useState } from 'react';
 import { closeEngine, openEngine, type Engine } from './engine.js';
-import { TimeTravel } from './history/TimeTravel.js';
-import { CollabNote } from './notes/CollabNote.js';
+import { LAZY, SCREENS, type ScreenDef } from './shell/screens.js';
 import { SyncBadge } from './status/SyncBadge.js';
-import { TodoList } from './todos/TodoList.js';
+import { USERS, initials, signOut, type DemoUser } from './users.js';
 
-/** The demo page for one open engine, with the offline toggle (reopens the client). */
+/** The app for one signed-in user and open engine, with the offline switch (reopens the client). */
 export function App({ initial }: { initial: Engine }) {
   const [engine, setEngine] = useState(initial);
   const [retired, setRetired] = useState<Engine | null>(null);
@@ -16,7 +14,7 @@ export function App({ initial }: { initial: Engine }) {
   const toggle = useCallback(async () => {
     setSwitching(true);
     try {
-      const next = await openEngine(!offline);
+      const next = await openEngine(engine.user, !offline);
       (window as unknown as { dataloom?: unknown }).dataloom = next.client;
       setRetired(engine);
       setEngine(next);
@@ -32,29 +30,95 @@ export function App({ initial }: { initial: Engine }) {
   }, [retired]);
   return (
     <DataloomProvider client={engine.client}>
-      <Page engine={engine} offline={offline} switching={switching} onToggle={() => void toggle()} />
+      <Shell engine={engine} offline={offline} switching={switching} onToggle={() => void toggle()} />
     </DataloomProvider>
   );
 }
 
-export function Page(props: { engine: Engine; offline: boolean; switching: boolean; onToggle: () => void }) {
+/** The screen named by the location hash (`#/tasks`), the ledger by default. */
+function useScreen(): ScreenDef {
+  const read = () => SCREENS.find((s) => `#/${s.id}` === location.hash) ?? SCREENS[0]!;
+  const [screen, setScreen] = useState(read);
+  useEffect(() => {
+    const on = () => setScreen(read());
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return screen;
+}
+
+export function Shell(props: { engine: Engine; offline: boolean; switching: boolean; onToggle: () => void }) {
   const { engine, offline, switching, onToggle } = props;
+  const screen = useScreen();
+  const user = USERS.find((u) => u.id === engine.user);
+  const Screen = LAZY.get(screen.id)!;
   return (
-    <main>
-      <header>
-        <h1>Dataloom demo</h1>
+    <>
+      <header className="topbar">
+        <div className="brand">
+          <img src="/icon.svg" alt="" /> Loomwork <small>a Dataloom demo</small>
+        </div>
         <SyncBadge engine={engine} />
-        <label className="muted">
-          <input type="checkbox" data-testid="offline-toggle" checked={offline} disabled={switching} onChange={onToggle} /> work offline
+        <label className="switch">
+          <input type="checkbox" data-testid="offline-toggle" checked={offline} disabled={switching} onChange={onToggle} /> Work offline
         </label>
-        <span className="muted" data-testid="engine-kind">
-          replica in IndexedDB{engine.worker ? ', in a Web Worker' : ''}
-        </span>
+        {user && <UserChip user={user} />}
       </header>
-      <TodoList />
-      <Dashboard />
-      <CollabNote canText={typeof (engine.client as { text?: unknown }).text === 'function'} />
-      {'history' in engine.client && <TimeTravel />}
-    </main>
+      <div className="layout">
+        <nav className="screens" aria-label="screens">
+          {SCREENS.map((s) => (
+            <a key={s.id} href={`#/${s.id}`} data-testid={`nav-${s.id}`} aria-current={s.id === screen.id ? 'page' : undefined}>
+              <span className="icon" aria-hidden>{s.icon}</span>
+              {s.title}
+            </a>
+          ))}
+        </nav>
+        <main className="screen" data-testid={`screen-${screen.id}`}>
+          <div className="screen-head">
+            <h1>{screen.title}</h1>
+            <p>{screen.blurb}</p>
+          </div>
+          <Suspense fallback={<p className="muted" data-testid="screen-loading">loading…</p>}>
+            <Screen />
+          </Suspense>
+        </main>
+        <Guide screen={screen} engine={engine} />
+      </div>
+    </>
+  );
+}
+
+function UserChip({ user }: { user: DemoUser }) {
+  return (
+    <div className="user-chip" data-testid="user">
+      <span className="avatar" style={{ background: user.color }} aria-hidden>{initials(user)}</span>
+      <span className="who">{user.name}</span>
+      <button
+        className="small"
+        onClick={() => {
+          signOut();
+          location.reload();
+        }}
+      >
+        Switch user
+      </button>
+    </div>
+  );
+}
+
+/** The guided panel: what to try on this screen. */
+function Guide({ screen, engine }: { screen: ScreenDef; engine: Engine }) {
+  return (
+    <aside className="guide card" data-testid="guide" aria-label="what to try">
+      <h3>Try this</h3>
+      <ol>
+        {screen.tryThis.map((t) => (
+          <li key={t}>{t}</li>
+        ))}
+      </ol>
+      <p className="tip" data-testid="engine-kind">
+        {`replica in IndexedDB${engine.worker ? ', in a Web Worker' : ''}`}
+      </p>
+    </aside>
   );
 }

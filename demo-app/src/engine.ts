@@ -10,6 +10,8 @@ export interface Engine {
   url: string | null;
   /** The replica runs in a Web Worker (else on the main thread). */
   worker: boolean;
+  /** The signed-in user's id (the sync token). */
+  user: string;
 }
 
 /**
@@ -31,22 +33,22 @@ export function offlineChosen(): boolean {
 }
 
 /**
- * Opens the replica (IndexedDB unless `?storage=memory`, in a Web Worker unless `?worker=off`),
- * syncing with the server
+ * Opens `user`'s replica (IndexedDB unless `?storage=memory`, in a Web Worker unless
+ * `?worker=off`; `?db=` names it), syncing with the server as `user`
  * unless `offline`. Going offline/online reopens the client without/with the URL: the replica and
  * its outbox persist in IndexedDB, so pending edits sync when it comes back online.
  */
-export async function openEngine(offline = offlineChosen()): Promise<Engine> {
+export async function openEngine(user: string, offline = offlineChosen()): Promise<Engine> {
   sessionStorage.setItem(OFFLINE_KEY, offline ? '1' : '0');
   const params = new URLSearchParams(location.search);
-  const name = params.get('db') ?? 'dataloom-demo';
+  const name = params.get('db') ?? `dataloom-demo-${user}`; // one replica per user and browser
   const url = offline ? null : syncUrl();
   const useWorker = typeof Worker !== 'undefined' && params.get('worker') !== 'off';
   const worker = useWorker ? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'dataloom' }) : false;
   const storage = params.get('storage') === 'memory' ? 'memory' : 'indexeddb'; // memory: for measurements
-  const client = createClient({ name, schema, storage, ...(url ? { url } : {}), worker });
+  const client = createClient({ name, schema, storage, ...(url ? { url, token: user } : {}), worker });
   await client.ready;
-  return { client, url, worker: useWorker };
+  return { client, url, worker: useWorker, user };
 }
 
 /** Closes `engine`'s client (and its worker). */

@@ -17,8 +17,13 @@ export const SCHEMA_EDN = `
  :thug/territory {:db/valueType :db.type/ref}
  :thug/earnings  {}
  :thug/rat?      {}
+ :thug/role      {}
  :note/title     {:db/unique :db.unique/identity}
- :note/body      {:db/valueType :db.type/text}}
+ :note/body      {:db/valueType :db.type/text}
+ :draft/author        {}
+ :draft/collaborators {:db/cardinality :db.cardinality/many}
+ :draft/closed        {:db/valueType :db.type/string :db/cardinality :db.cardinality/many}
+ :draft/status        {:db/valueType :db.type/keyword}}
 `;
 
 export const schema = parseEdn(SCHEMA_EDN);

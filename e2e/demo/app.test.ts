@@ -9,7 +9,7 @@ import type { DataloomServer } from '@dataloom/server';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
-import { addTodo, hasTodo, openDemo, startDemo, status, waitOnline, type DemoServer } from './harness.js';
+import { addTodo, hasTodo, openDemo, show, startDemo, status, waitOnline, type DemoServer } from './harness.js';
 
 describe('demo app in Chromium, served by the sync server', () => {
   let demo: DemoServer;
@@ -34,15 +34,15 @@ describe('demo app in Chromium, served by the sync server', () => {
   });
 
   /** Opens the demo with its own replica name (the IndexedDB database); it syncs through `/sync`. */
-  async function open(db: string, session: ChromiumSession = chromium, query = ''): Promise<Page> {
-    const page = await openDemo(session, server.httpUrl, db, query);
+  async function open(db: string, session: ChromiumSession = chromium, query = '', screen = 'tasks'): Promise<Page> {
+    const page = await openDemo(session, server.httpUrl, db, query, screen);
     opened.push(page);
     return page;
   }
 
   const titles = (page: Page) => page.$$eval('[data-testid="todo-title"]', (els) => els.map((e) => e.textContent));
   const rows = (page: Page, table: string) =>
-    page.$$eval(`[data-testid="${table}"] tr`, (trs) => trs.map((tr) => `${tr.querySelector('th')?.textContent} ${tr.querySelector('td')?.textContent}`));
+    page.$$eval(`[data-testid="${table}"] tbody tr`, (trs) => trs.map((tr) => `${(tr as HTMLElement).dataset.thug ?? (tr as HTMLElement).dataset.territory} ${tr.querySelector('td.num')?.textContent}`));
 
   it('runs the replica in a Web Worker and goes online', async () => {
     const page = await open('e2e-start');
@@ -90,16 +90,16 @@ describe('demo app in Chromium, served by the sync server', () => {
         return times.sort((a, b) => a - b);
       });
       const median = ms[Math.floor(ms.length / 2)]!;
-      console.log(`[measure] demo (${label}): transact → todo row in the DOM: median ${median.toFixed(1)} ms, max ${ms[ms.length - 1]!.toFixed(1)} ms (n=${ms.length}, 8 live queries)`);
+      console.log(`[measure] demo (${label}): transact → todo row in the DOM: median ${median.toFixed(1)} ms, max ${ms[ms.length - 1]!.toFixed(1)} ms (n=${ms.length}, tasks screen)`);
       expect(ms.length).toBe(30);
       await page.close();
     }
   });
 
   it('shows the Chicago outfit dashboard and updates it in place', async () => {
-    const page = await open('e2e-chicago');
+    const page = await open('e2e-chicago', chromium, '', 'ledger');
     await page.click('[data-testid="chicago-seed"]');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="total-earnings"] tr').length === 8);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="total-earnings"] tbody tr').length === 8);
     expect(await rows(page, 'territory-earnings')).toEqual(['east 1600', 'west 1720']);
     expect(await rows(page, 'total-earnings')).toEqual([
       'alfredo 1720', 'aurora 1600', 'bernado 720', 'berta 700',
@@ -107,7 +107,7 @@ describe('demo app in Chromium, served by the sync server', () => {
     ]);
     await page.click('[aria-label="raise corinna"]');
     await page.waitForFunction(() =>
-      document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td')?.textContent === '1700');
+      document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === '1700');
     expect(await rows(page, 'total-earnings')).toContain('aurora 1700');
     expect(await rows(page, 'total-earnings')).toContain('berta 800');
     expect(chromium.pageErrors).toEqual([]);
@@ -148,11 +148,11 @@ describe('demo app in Chromium, served by the sync server', () => {
   it('never loses a raise when two browsers raise at once (:db/cas judged by the server)', async () => {
     const other = await launchChromium();
     try {
-      const a = await open('e2e-cas');
-      const b = await open('e2e-cas', other);
+      const a = await open('e2e-cas', chromium, '', 'ledger');
+      const b = await open('e2e-cas', other, '', 'ledger');
       await waitOnline(a);
       await waitOnline(b);
-      const east = (page: Page) => page.$eval('[data-testid="territory-earnings"] tr[data-territory="east"] td', (e) => Number(e.textContent));
+      const east = (page: Page) => page.$eval('[data-testid="territory-earnings"] tr[data-territory="east"] td.num', (e) => Number(e.textContent));
       await a.waitForSelector('[data-testid="chicago-seed"], [aria-label="raise corinna"]');
       if (await a.$('[data-testid="chicago-seed"]')) await a.click('[data-testid="chicago-seed"]'); // idempotent upserts
       await a.waitForSelector('[aria-label="raise corinna"]', { timeout: 10_000 });
@@ -176,8 +176,8 @@ describe('demo app in Chromium, served by the sync server', () => {
       expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
       expect(outcomes.find((o) => o !== 'accepted')).toMatch(/^refused: (sync|transact)\/cas/);
       // Both replicas converge on exactly one raise; the refused one was rolled back.
-      await a.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td')?.textContent === String(v), before + 100);
-      await b.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td')?.textContent === String(v), before + 100);
+      await a.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === String(v), before + 100);
+      await b.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === String(v), before + 100);
     } finally {
       await other.close();
     }
@@ -187,7 +187,7 @@ describe('demo app in Chromium, served by the sync server', () => {
     const page1 = await chromium.newPage();
     const page2 = await chromium.newPage();
     for (const p of [page1, page2]) {
-      await p.goto(new URL('?db=e2e-tabs&sync=off', server.httpUrl).href);
+      await p.goto(new URL('?db=e2e-tabs&sync=off&user=ann#/tasks', server.httpUrl).href);
       await p.waitForSelector('[data-testid="engine-kind"]');
     }
     await addTodo(page1, 'from tab 1');
@@ -249,6 +249,7 @@ describe('demo app in Chromium, served by the sync server', () => {
     await addTodo(page, 'second');
     await page.click('[aria-label="delete first"]');
     await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="todo-title"]')].some((e) => e.textContent === 'first'));
+    await show(page, 'history');
     await page.click('[data-testid="history-load"]');
     const max = Number(await page.getAttribute('[data-testid="history-slider"]', 'max'));
     const seen: string[] = [];
@@ -259,7 +260,7 @@ describe('demo app in Chromium, served by the sync server', () => {
     }
     // The states the todo list went through, in order (schema transactions show no todos).
     const states = seen.filter((t, i) => i === 0 || t !== seen[i - 1]);
-    expect(states.slice(-3)).toEqual(['Todos then: first', 'Todos then: first, second', 'Todos then: second']);
+    expect(states.slice(-3)).toEqual(['Tasks then: first', 'Tasks then: first, second', 'Tasks then: second']);
     await page.close();
   });
 

@@ -4,8 +4,8 @@
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { THUGS } from '../../demo-app/src/chicago/data.js';
-import { RULES, TERRITORY_EARNINGS, TOTAL_EARNINGS } from '../../demo-app/src/chicago/queries.js';
+import { THUGS } from '../../demo-app/src/ledger/data.js';
+import { RULES, TERRITORY_EARNINGS, TOTAL_EARNINGS } from '../../demo-app/src/ledger/queries.js';
 
 const require = createRequire(import.meta.url);
 const d = require('datascript');

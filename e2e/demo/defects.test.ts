@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
-import { addTodo, hasTodo, openDemo, startDemo, status, waitOnline, waitText, type DemoServer } from './harness.js';
+import { addTodo, hasTodo, openDemo, show, startDemo, status, waitOnline, waitText, type DemoServer } from './harness.js';
 
 describe('demo defects (issue 14)', () => {
   let demo: DemoServer;
@@ -29,8 +29,8 @@ describe('demo defects (issue 14)', () => {
     expect([...chromium.pageErrors.splice(0), ...other.pageErrors.splice(0)]).toEqual([]);
   });
 
-  const open = async (db: string, session = chromium, query = '') => {
-    const page = await openDemo(session, demo.httpUrl, db, query);
+  const open = async (db: string, session = chromium, query = '', screen = 'tasks') => {
+    const page = await openDemo(session, demo.httpUrl, db, query, screen);
     opened.push(page);
     return page;
   };
@@ -66,8 +66,8 @@ describe('demo defects (issue 14)', () => {
   });
 
   it('refused cas raise shown next to the thug by name, and errors cleared after later success', async () => {
-    const a = await open('refused');
-    const b = await open('refused', other);
+    const a = await open('refused', chromium, '', 'ledger');
+    const b = await open('refused', other, '', 'ledger');
     await Promise.all([waitOnline(a), waitOnline(b)]);
     await seedOutfit(a);
     await seedOutfit(b);
@@ -147,7 +147,7 @@ describe('demo defects (issue 14)', () => {
   });
 
   it("earnings can't go negative", async () => {
-    const a = await open('negative');
+    const a = await open('negative', chromium, '', 'ledger');
     await waitOnline(a);
     await seedOutfit(a);
     await a.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="cristiano"] td')?.textContent === '100');
@@ -171,8 +171,9 @@ describe('demo defects (issue 14)', () => {
     await a.fill('[data-testid="todo-edit"]', 'oat milk');
     await a.press('[data-testid="todo-edit"]', 'Enter');
     await hasTodo(a, 'oat milk');
+    await show(a, 'history');
     await a.click('[data-testid="history-load"]');
-    await waitText(a, 'history-change', 'renamed the todo “milk” to “oat milk”');
+    await waitText(a, 'history-change', 'renamed the task “milk” to “oat milk”');
     expect(await a.textContent('[data-testid="history"]')).not.toMatch(/[0-9a-z]{10,}_\d/);
   });
 

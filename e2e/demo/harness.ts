@@ -68,13 +68,19 @@ export async function startDemo(): Promise<DemoServer> {
   };
 }
 
-/** Opens the demo in a new tab of `session` with replica `db`; throws if the app failed to start. */
-export async function openDemo(session: ChromiumSession, base: string, db: string, query = ''): Promise<Page> {
+/**
+ * Opens the demo in a new tab of `session` signed in as `user` (default ann; put `&user=…` in
+ * `query` for another) with replica `db`, on `screen` (default the ledger); throws if the app
+ * failed to start.
+ */
+export async function openDemo(session: ChromiumSession, base: string, db: string, query = '', screen = 'ledger'): Promise<Page> {
   const page = await session.newPage();
-  await page.goto(new URL(`?db=${db}${query}`, base).href);
+  const user = /[?&]user=/.test(query) ? '' : '&user=ann';
+  await page.goto(new URL(`?db=${db}${user}${query}#/${screen}`, base).href);
   await page.waitForSelector('[data-testid="engine-kind"], [data-testid="engine-error"]');
   const error = await page.$('[data-testid="engine-error"]');
   if (error) throw new Error(`demo failed to start: ${await error.textContent()}`);
+  await screenLoaded(page);
   return page;
 }
 
@@ -100,3 +106,12 @@ export const waitText = (page: Page, testid: string, text: string, timeout = 10_
 
 export const waitOnline = (page: Page, timeout = 10_000) =>
   page.waitForFunction(() => document.querySelector('[data-testid="sync-status"]')?.getAttribute('data-online') === 'true', undefined, { timeout });
+
+/** Shows `screen` (the nav link) and waits for it (each screen is a chunk loaded on first show). */
+export async function show(page: Page, screen: string): Promise<void> {
+  await page.click(`[data-testid="nav-${screen}"]`);
+  await page.waitForSelector(`[data-testid="screen-${screen}"]`);
+  await screenLoaded(page);
+}
+
+const screenLoaded = (page: Page) => page.waitForFunction(() => document.querySelector('[data-testid^="screen-"]') && !document.querySelector('[data-testid="screen-loading"]'));

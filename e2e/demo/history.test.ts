@@ -5,7 +5,7 @@
 import { createClient } from '@dataloom/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeHistory, type HistoryDatom } from '../../demo-app/src/history/describe.js';
-import { seedTx } from '../../demo-app/src/chicago/data.js';
+import { seedTx } from '../../demo-app/src/ledger/data.js';
 import { schema } from '../../demo-app/src/schema.js';
 
 const clients: Array<{ close(): Promise<void> }> = [];
@@ -27,13 +27,13 @@ describe('time travel shows names not raw tx ids', () => {
     const steps = describeHistory((await c.history()) as unknown as HistoryDatom[]);
     const said = steps.map((s) => s.changes.join('; '));
     expect(said.slice(-7)).toEqual([
-      'added the todo “milk”',
-      'renamed the todo “milk” to “oat milk”',
-      'ticked the todo “oat milk”',
-      'loaded the outfit (8 thugs)',
-      "raised corinna's earnings 125 → 225",
-      'flagged berta as a rat',
-      'deleted the todo “oat milk”',
+      'added the task “milk”',
+      'renamed the task “milk” to “oat milk”',
+      'ticked the task “oat milk”',
+      'loaded the sample team (8 people)',
+      "raised Corinna's revenue 125 → 225",
+      'flagged Berta for review',
+      'deleted the task “oat milk”',
     ]);
     for (const s of said) expect(s).not.toMatch(/entity \d|_\d+_\d+/);
   });

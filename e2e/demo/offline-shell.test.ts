@@ -28,7 +28,7 @@ describe('offline shell', () => {
 
   it('load, stop the server, reload: the app opens from its cache and its IndexedDB replica', async () => {
     if (!existsSync(join(demo.dir, 'dist', 'sw.js'))) throw new Error('the demo was built without its service worker: vite-plugin-pwa is missing (run npm install)');
-    const page = await openDemo(chromium, demo.httpUrl, 'shell');
+    const page = await openDemo(chromium, demo.httpUrl, 'shell', '', 'tasks');
     await waitOnline(page);
     await addTodo(page, 'written online');
     // the service worker installed and controls the page (it claims clients on activation)
@@ -47,7 +47,7 @@ describe('offline shell', () => {
     }
     await waitOnline(page, 30_000);
     await waitText(page, 'sync-status', 'online · 0 pending', 15_000);
-    const b = await openDemo(other, demo.httpUrl, 'shell');
+    const b = await openDemo(other, demo.httpUrl, 'shell', '&user=ben', 'tasks');
     await hasTodo(b, 'written with the server down');
     expect([...chromium.pageErrors, ...other.pageErrors]).toEqual([]);
   }, 90_000);

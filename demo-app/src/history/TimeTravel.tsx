@@ -1,7 +1,7 @@
 import { useClient } from '@dataloom/react';
 import { useEffect, useState } from 'react';
 import type { DemoClient } from '../engine.js';
-import { describeHistory, type HistoryDatom, type TxStep } from './describe.js';
+import { collapseRuns, describeHistory, type HistoryDatom, type TxStep } from './describe.js';
 
 const TITLES = '[:find ?t :where [?e :todo/title ?t]]';
 
@@ -12,12 +12,12 @@ const TITLES = '[:find ?t :where [?e :todo/title ?t]]';
  */
 export function TimeTravel() {
   const client = useClient<DemoClient>();
-  const [steps, setSteps] = useState<TxStep[] | null>(null);
+  const [steps, setSteps] = useState<Array<TxStep & { count: number }> | null>(null);
   const [at, setAt] = useState(0);
   const [shown, setShown] = useState<{ at: number; titles: string[] } | null>(null);
 
   const load = async () => {
-    const list = describeHistory((await client.history()) as unknown as HistoryDatom[]);
+    const list = collapseRuns(describeHistory((await client.history()) as unknown as HistoryDatom[]));
     setSteps(list);
     setAt(list.length - 1);
   };
@@ -37,10 +37,14 @@ export function TimeTravel() {
   const step = steps?.[at];
   return (
     <section className="card" data-testid="history">
-      <h2>Time travel</h2>
-      <button data-testid="history-load" onClick={() => void load()}>
-        {steps ? 'Reload history' : 'Load history'}
-      </button>
+      <div className="card-head">
+        <h2>Time travel</h2>
+        <span className="pill">asOf</span>
+        <span className="spacer" />
+        <button className="small" data-testid="history-load" onClick={() => void load()}>
+          {steps ? 'Reload history' : 'Load history'}
+        </button>
+      </div>
       {steps && steps.length > 0 && step && (
         <>
           <label className="slider">
@@ -60,11 +64,20 @@ export function TimeTravel() {
           <p data-testid="history-change" className="history-change">
             {step.changes.join('; ')}
           </p>
+          {step.count > 1 && <p className="muted">{step.count} transactions in a row; showing the data after the last.</p>}
           {shown && (
             <p data-testid="history-titles" data-at={shown.at}>
-              Todos then: {shown.titles.join(', ') || '—'}
+              Tasks then: {shown.titles.join(', ') || '—'}
             </p>
           )}
+          <ol className="timeline" data-testid="history-timeline">
+            {steps.map((s, i) => (
+              <li key={s.tx} className={i === at ? 'current' : i > at ? 'future' : ''} onClick={() => setAt(i)}>
+                {i + 1}. {s.changes.join('; ')}
+                {s.count > 1 && <span className="muted"> ×{s.count}</span>}
+              </li>
+            ))}
+          </ol>
         </>
       )}
     </section>

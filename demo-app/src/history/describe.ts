@@ -16,6 +16,7 @@ const NAMES = ['todo/title', 'thug/name', 'territory/name', 'note/title'];
 
 const attr = (a: unknown) => String(a).replace(/^:/, '');
 const quote = (v: unknown) => `“${String(v)}”`;
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** The transactions of `datoms`, oldest first, each described with entity names. */
 export function describeHistory(datoms: readonly HistoryDatom[]): TxStep[] {
@@ -35,32 +36,45 @@ export function describeHistory(datoms: readonly HistoryDatom[]): TxStep[] {
     const added = (a: string) => ds.find((d) => attr(d[1]) === a && d[4]);
     const removed = (e: number, a: string) => ds.find((d) => d[0] === e && attr(d[1]) === a && !d[4]);
     const thugsAdded = ds.filter((d) => attr(d[1]) === 'thug/name' && d[4]).length;
-    if (thugsAdded > 1) changes.add(`loaded the outfit (${thugsAdded} thugs)`);
+    if (thugsAdded > 1) changes.add(`loaded the sample team (${thugsAdded} people)`);
     for (const d of ds) {
       const [e, aRaw, v, , isAdd] = d;
       const a = attr(aRaw);
       if (a === 'todo/title') {
         const before = removed(e, a);
-        if (isAdd && before) changes.add(`renamed the todo ${quote(before[2])} to ${quote(v)}`);
-        else if (isAdd) changes.add(`added the todo ${quote(v)}`);
-        else if (!ds.some((x) => x[0] === e && attr(x[1]) === a && x[4])) changes.add(`deleted the todo ${quote(v)}`);
+        if (isAdd && before) changes.add(`renamed the task ${quote(before[2])} to ${quote(v)}`);
+        else if (isAdd) changes.add(`added the task ${quote(v)}`);
+        else if (!ds.some((x) => x[0] === e && attr(x[1]) === a && x[4])) changes.add(`deleted the task ${quote(v)}`);
       } else if (a === 'todo/done' && isAdd && ds.some((x) => x[0] === e && attr(x[1]) === a && !x[4])) {
-        changes.add(`${v ? 'ticked' : 'unticked'} the todo ${quote(nameOf(e))}`);
+        changes.add(`${v ? 'ticked' : 'unticked'} the task ${quote(nameOf(e))}`);
       } else if (a === 'thug/earnings' && isAdd && thugsAdded <= 1) {
         const before = removed(e, a);
         const from = before ? Number(before[2]) : null;
         const verb = from === null ? 'set' : Number(v) >= from ? 'raised' : 'cut';
-        changes.add(`${verb} ${nameOf(e)}'s earnings ${from === null ? '' : `${from} → `}${String(v)}`);
+        changes.add(`${verb} ${cap(nameOf(e))}'s revenue ${from === null ? '' : `${from} → `}${String(v)}`);
       } else if (a === 'thug/rat?' && isAdd) {
-        changes.add(v ? `flagged ${nameOf(e)} as a rat` : `cleared ${nameOf(e)}`);
+        changes.add(v ? `flagged ${cap(nameOf(e))} for review` : `cleared ${cap(nameOf(e))}'s flag`);
+      } else if (['thug/role', 'thug/territory', 'thug/boss'].includes(a) && isAdd && thugsAdded <= 1) {
+        changes.add(`updated ${cap(nameOf(e))}'s profile`);
       } else if (a === 'note/title' && isAdd) {
-        changes.add(`created the note ${quote(v)}`);
+        changes.add('started the briefing');
       } else if (a === 'note/body') {
-        changes.add(`edited the note ${quote(nameOf(e))}`);
+        changes.add('edited the briefing');
       }
     }
     if (added('db/ident') || ds.some((d) => attr(d[1]).startsWith('db'))) changes.add('set up the schema');
     steps.push({ tx, changes: changes.size > 0 ? [...changes] : ['other changes'] });
   }
   return steps;
+}
+
+/** Runs of consecutive steps that say the same (keystrokes in the briefing) as one step: the run's last transaction, with its length. */
+export function collapseRuns(steps: readonly TxStep[]): Array<TxStep & { count: number }> {
+  const out: Array<TxStep & { count: number }> = [];
+  for (const s of steps) {
+    const last = out[out.length - 1];
+    if (last && last.changes.join() === s.changes.join()) out[out.length - 1] = { ...s, count: last.count + 1 };
+    else out.push({ ...s, count: 1 });
+  }
+  return out;
 }

@@ -26,10 +26,17 @@ export function SyncBadge({ engine }: { engine: Engine }) {
     <span className={`badge ${status.online ? 'online' : 'offline'}`} data-testid="sync-status" data-online={String(status.online)} data-state={status.state ?? ''}>
       {state} · <span data-testid="sync-pending">{status.pending}</span> pending
       {status.lastError && (
-        <span className="error" data-testid="sync-error" title={status.lastError.code}>
-          {' '}· {status.lastError.message}
+        <span className="error" data-testid="sync-error" title={`${status.lastError.code}: ${status.lastError.message}`}>
+          {' '}· {errorLabel(status.lastError.code)}
         </span>
       )}
     </span>
   );
+}
+
+/** The badge's word for an error (its code and message are in the tooltip; refusals are shown where they happened). */
+export function errorLabel(code: string): string {
+  if (code === 'sync/disconnected' || code === 'sync/client') return 'connection lost';
+  if (/cas|forbidden|earnings|rejected|refused/.test(code)) return 'a change was refused';
+  return 'sync error';
 }

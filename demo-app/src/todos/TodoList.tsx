@@ -39,14 +39,16 @@ export function TodoList() {
 
   return (
     <section className="card" data-testid="todos">
-      <h2>
-        Todos <small data-testid="open-count">{String(open[0]?.[0] ?? 0)} open</small>
-      </h2>
+      <div className="card-head">
+        <h2>Tasks</h2>
+        <span className="pill" data-testid="open-count">{String(open[0]?.[0] ?? 0)} open</span>
+      </div>
       <form onSubmit={add} className="row">
-        <input data-testid="todo-input" value={title} onChange={(e) => setTitle(e.target.value)} placeholder="What needs doing?" aria-label="new todo" />
-        <button type="submit" data-testid="todo-add">Add</button>
+        <input data-testid="todo-input" value={title} onChange={(e) => setTitle(e.target.value)} placeholder="What needs doing?" aria-label="new task" />
+        <button type="submit" className="primary" data-testid="todo-add">Add</button>
       </form>
       {error && <p className="error" data-testid="todo-error">{error}</p>}
+      {todos.length === 0 && <p className="empty">No tasks yet.</p>}
       <ul className="todos">
         {todos.map((t) => (
           <TodoItem key={t.id} todo={t} run={run} />

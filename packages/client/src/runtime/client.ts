@@ -33,7 +33,7 @@ export interface DbView {
 
 /**
  * A client: the service's `'call'` methods of the method table as they are (`transact`,
- * `confirmed`, `q`, `pull`, `pullMany`, `entity`, `globalId`, `history`, `loaded`, `syncStatus`,
+ * `confirmed`, `q`, `pull`, `pullMany`, `entity`, `globalId`, `history`, `loaded`, `syncStatus`, `pending`,
  * `whenSynced`, `storageKind`, `createDraft`, `undo`, `redo`, `undoStatus`; see `service.ts` for
  * each), plus what the calling thread builds.
  */

@@ -5,7 +5,7 @@
  * the method table (`methods.ts`); `createClient` (`client.ts`) is the calling-thread facade.
  */
 import * as Y from 'yjs';
-import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, pull, pullMany, type HlcString } from '@dataloom/core';
+import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, parseHlc, pull, pullMany, type HlcString } from '@dataloom/core';
 import { parseQuery, q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import { Replica } from '../replica/replica.js';
@@ -296,6 +296,15 @@ export class ClientService {
   async syncStatus(): Promise<SyncStatus | null> {
     await this.replica.ready.catch(() => {});
     return this.status.current();
+  }
+
+  /**
+   * The local transactions waiting for the server (the outbox), oldest first: stamp, wall-clock
+   * time made (ms), attributes touched, draft id. Shared by the app's tabs.
+   */
+  async pending(): Promise<Array<{ tx: HlcString; at: number; attrs: string[]; draft: string | null }>> {
+    await this.ready;
+    return this.replica.outbox().map((e) => ({ tx: e.tx, at: parseHlc(e.tx).ms, attrs: [...new Set(e.ops.map((o) => ('a' in o ? String(o.a) : o.op)))], draft: e.draft ?? null }));
   }
 
   /** Resolves when online, the outbox is empty and the replica has caught up with the server. */

@@ -1,0 +1,120 @@
+/**
+ * Every screen of the demo in Chromium at desktop and phone width, two users signed in: each
+ * screen's key flow runs, nothing overflows the page, and a screenshot of each is saved under
+ * `e2e/artifacts/` (gitignored) to be looked at.
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type ChromiumSession } from '../helpers/browser.js';
+import { addTodo, hasTodo, openDemo, show, startDemo, waitOnline, waitText, type DemoServer } from './harness.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+describe('demo screens', () => {
+  let demo: DemoServer;
+  let chromium: ChromiumSession;
+  let other: ChromiumSession;
+  let ann: Page;
+  let ben: Page;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    demo = await startDemo();
+    chromium = await launchChromium();
+    other = await launchChromium();
+    ann = await openDemo(chromium, demo.httpUrl, 'screens');
+    ben = await openDemo(other, demo.httpUrl, 'screens', '&user=ben');
+    await Promise.all([waitOnline(ann), waitOnline(ben)]);
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await other?.close();
+    await demo?.close();
+  });
+
+  async function shoot(page: Page, name: string): Promise<void> {
+    for (const [label, width] of [['desktop', 1360], ['phone', 390]] as const) {
+      await page.setViewportSize({ width, height: label === 'phone' ? 844 : 900 });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(150);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, `${name} overflows at ${width} px`).toBe(0);
+      await page.screenshot({ path: `${ARTIFACTS}${name}-${label}.png`, fullPage: true });
+    }
+    await page.setViewportSize({ width: 1360, height: 900 });
+  }
+
+  it('sign-in', async () => {
+    const page = await chromium.newPage();
+    await page.goto(demo.httpUrl);
+    await page.waitForSelector('[data-testid="signin-cleo"]');
+    await shoot(page, '0-signin');
+    await page.click('[data-testid="signin-cleo"]');
+    await page.waitForSelector('[data-testid="user"]');
+    expect(await page.textContent('[data-testid="user"]')).toContain('Cleo Park');
+    await page.close();
+  });
+
+  it('ledger: aggregates and recursion, live in the other window', async () => {
+    await ann.click('[data-testid="chicago-seed"]');
+    await ben.waitForSelector('[aria-label="raise corinna"]');
+    await ann.click('[aria-label="raise corinna"]');
+    await ben.waitForFunction(() => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === '1700');
+    await shoot(ann, '1-ledger');
+  });
+
+  it('tasks and briefing', async () => {
+    await show(ann, 'tasks');
+    await show(ben, 'tasks');
+    await addTodo(ann, 'Call the Westside supplier about the March invoice');
+    await addTodo(ann, 'Prepare the quarterly review deck');
+    await hasTodo(ben, 'Prepare the quarterly review deck');
+    await ann.click('[data-testid="note-create"]');
+    await ann.waitForSelector('[data-testid="note-body"]:not([disabled])');
+    await ann.click('[data-testid="note-body"]');
+    await ann.keyboard.type('This week: close the March books, review flagged accounts.');
+    await shoot(ann, '2-tasks');
+  });
+
+  it('business rules: a negative entry is refused', async () => {
+    await show(ann, 'rules');
+    await ann.click('[data-testid="rules-negative"]');
+    await ann.waitForSelector('[data-testid="rules-outcome"]');
+    expect(await ann.textContent('[data-testid="rules-outcome"]')).toMatch(/^Refused by the server and rolled back: alfredo's revenue cannot be −50/);
+    await shoot(ann, '3-rules');
+  });
+
+  it('shared form: the draft is live for collaborators, the ledger changes on commit', async () => {
+    await show(ann, 'form');
+    await show(ben, 'form');
+    await Promise.all([ann.waitForSelector('[data-testid="form-role"]'), ben.waitForSelector('[data-testid="form-role"]')]);
+    await ann.fill('[data-testid="form-role"]', 'Regional lead');
+    await ben.waitForFunction(() => (document.querySelector('[data-testid="form-role"]') as HTMLInputElement).value === 'Regional lead', undefined, { timeout: 10_000 });
+    expect(await ben.textContent('[data-testid="published-role"]')).toBe('—');
+    await shoot(ann, '4-form');
+    await ben.click('[data-testid="form-commit"]');
+    await waitText(ann, 'published-role', 'Regional lead');
+  });
+
+  it('history and undo', async () => {
+    await show(ann, 'history');
+    await ann.click('[data-testid="history-load"]');
+    await ann.waitForSelector('[data-testid="history-change"]');
+    await shoot(ann, '5-history');
+  });
+
+  it('offline with a pending queue', async () => {
+    await show(ann, 'offline');
+    await ann.click('[data-testid="offline-toggle"]');
+    await waitText(ann, 'offline-state', 'working offline');
+    await show(ann, 'tasks');
+    await addTodo(ann, 'Written on the train');
+    await show(ann, 'offline');
+    await ann.waitForSelector('[data-testid="queue-row"]');
+    await shoot(ann, '6-offline');
+    await ann.click('[data-testid="offline-toggle"]');
+    await ann.waitForSelector('[data-testid="queue-empty"]', { timeout: 10_000 });
+  });
+});
