@@ -122,24 +122,23 @@ export function planRule(rule: RuleIR, start: Start, modeOf: (j: number) => Mode
   const first = next;
   const nslots = rule.nslots;
   const headSlots = rule.headArgs;
+  // Head-bound plans: whether head position i repeats a variable of an earlier position.
+  const headRepeat = headSlots.map((t, i) => t.kind === 'var' && headSlots.slice(0, i).some((u) => u.kind === 'var' && u.slot === t.slot));
+  const headBound = start.kind === 'head';
   return {
     order,
     run(ctx: RunCtx) {
       ctxRef.c = ctx;
       const env: unknown[] = new Array(nslots);
-      if (start.kind === 'head') {
+      if (headBound) {
         const h = ctx.head!;
-        const set = new Set<number>();
         for (let i = 0; i < headSlots.length; i++) {
           const t = headSlots[i]!;
           if (t.kind === 'const') {
             if (!valueEq(t.value, h[i])) return;
-          } else if (set.has(t.slot)) {
+          } else if (headRepeat[i]) {
             if (!valueEq(env[t.slot], h[i])) return;
-          } else {
-            env[t.slot] = h[i];
-            set.add(t.slot);
-          }
+          } else env[t.slot] = h[i];
         }
       }
       first(env, 1);

@@ -3,10 +3,15 @@
  * (so it converges on cyclic data):
  *
  * - insertions: semi-naive evaluation — each round ranges one recursive atom over the previous
- *   round's new tuples, other atoms over the full current state;
+ *   round's new tuples, other atoms over the full current state (a transaction that only adds
+ *   external facts takes this path alone);
  * - deletions: delete-and-rederive (DRed) — over-delete everything with a derivation that uses a
  *   removed fact (semi-naively, against the state before the transaction), re-derive each
- *   over-deleted tuple by a point lookup with the head bound, then propagate insertions;
+ *   over-deleted tuple by a point lookup with the head bound, then propagate insertions. The
+ *   cost is proportional to the over-deleted set: on a forest it is exactly the change; where
+ *   tuples have several derivations (diamonds, cycles) it is what depends on the removed facts;
+ * - plans are re-made when a relation's size moved by 2× (`eval/stats.ts`): a head-bound plan
+ *   made while the component was empty would scan a whole column instead of probing a key;
  * - fallback: full recomputation when an input used non-monotonically (negation, `get-else`,
  *   `missing?`) changed, or when the over-deleted set grows past half of the component.
  *
@@ -15,6 +20,7 @@
  */
 import { type DeltaEntry, type Tuple, clearArrangement } from '../arrangement/arrangement.js';
 import { EXT, NEW, type Plan, type RunCtx, planRule } from '../eval/plan.js';
+import { SizeWatch } from '../eval/stats.js';
 import { type RelSource, type RuleIR, isDataStep, stepSources } from '../ir/types.js';
 import type { Key } from '../zset/keys.js';
 import type { DerivedRel } from './derived.js';
@@ -41,6 +47,8 @@ export class RecursiveOperator implements Operator {
   private readonly memberIds: Set<number>;
   /** Statistics for tests and benchmarks. */
   readonly stats = { rebuilds: 0, dred: 0 };
+  /** Re-plans when a relation's size moved by 2× (members start empty; see `eval/stats.ts`). */
+  private readonly sizes: SizeWatch;
 
   constructor(
     readonly members: readonly DerivedRel[],
@@ -70,6 +78,7 @@ export class RecursiveOperator implements Operator {
       }
     }
     this.inputs = [...ins.values()];
+    this.sizes = new SizeWatch([...this.inputs, ...members]);
     for (const c of this.clauses) {
       this.plan(c, 'none', -1);
       this.plan(c, 'head', -1);
@@ -91,6 +100,11 @@ export class RecursiveOperator implements Operator {
 
   init(): void {
     this.recompute(false);
+    this.replanIfSizesMoved();
+  }
+
+  private replanIfSizesMoved(): void {
+    if (this.sizes.changed()) for (const c of this.clauses) c.plans.clear();
   }
 
   dispose(): void {
@@ -117,10 +131,10 @@ export class RecursiveOperator implements Operator {
     const frontier = new Map<number, DeltaEntry[]>();
     const ctx = this.ctx(false);
     for (const c of this.clauses) {
-      ctx.emit = this.inserter(c.member, frontier, null);
+      ctx.emit = this.inserter(c.member, frontier, null, false);
       this.plan(c, 'none', -1).run(ctx);
     }
-    this.propagateInserts(frontier, null);
+    this.propagateInserts(frontier, null, false);
     if (emitDelta) {
       for (const m of this.members) {
         const old = olds.get(m)!;
@@ -134,29 +148,40 @@ export class RecursiveOperator implements Operator {
     return { emit: () => {}, extOld, delta: null, sign: 0, head: null };
   }
 
-  private inserter(m: DerivedRel, frontier: Map<number, DeltaEntry[]>, inserted: Map<DerivedRel, Map<Key, Tuple>> | null) {
+  /**
+   * An emit that inserts a derived tuple of `m` when absent and queues it for the next round.
+   * A tuple found in `deleted` (DRed's over-deleted set) is re-derived: it is taken out of that
+   * set and is no change; otherwise, with `emitDelta`, it is recorded in the member's delta.
+   */
+  private inserter(m: DerivedRel, frontier: Map<number, DeltaEntry[]>, deleted: Map<Key, Tuple> | null, emitDelta: boolean) {
+    const arr = m.arr;
     return (t: Tuple) => {
-      const k = m.arr.keyOf(t);
-      if (m.arr.insert(t, k)) {
+      const k = arr.keyOf(t);
+      if (arr.insert(t, k)) {
         let f = frontier.get(m.id);
         if (f === undefined) frontier.set(m.id, (f = []));
         f.push({ t, w: 1, k });
-        if (inserted !== null) inserted.get(m)!.set(k, t);
+        // A re-derived tuple leaves `deleted` (what stays there is the net deletion).
+        if ((deleted === null || !deleted.delete(k)) && emitDelta) arr.pushDelta(t, 1, k);
       }
     };
   }
 
   /** Semi-naive rounds until no new tuple appears. */
-  private propagateInserts(frontier: Map<number, DeltaEntry[]>, inserted: Map<DerivedRel, Map<Key, Tuple>> | null): void {
+  private propagateInserts(frontier: Map<number, DeltaEntry[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
     const ctx = this.ctx(false);
     while (frontier.size > 0) {
       const next = new Map<number, DeltaEntry[]>();
       for (const c of this.clauses) {
-        ctx.emit = this.inserter(c.member, next, inserted);
+        let any = false;
         for (const i of c.internal) {
           const s = c.rule.body[i]!;
           const f = s.kind === 'atom' ? frontier.get(s.src.id) : undefined;
           if (f === undefined || f.length === 0) continue;
+          if (!any) {
+            ctx.emit = this.inserter(c.member, next, deleted?.get(c.member) ?? null, emitDelta);
+            any = true;
+          }
           ctx.delta = f;
           this.plan(c, 'delta', i).run(ctx);
         }
@@ -165,7 +190,38 @@ export class RecursiveOperator implements Operator {
     }
   }
 
+  /** Which signs the external atoms' changes carry this transaction. */
+  private externalSigns(): { neg: boolean; pos: boolean } {
+    let neg = false;
+    let pos = false;
+    for (const src of this.inputs) {
+      const d = src.arr.delta;
+      for (let i = 0; i < d.length && !(neg && pos); i++) {
+        if (d[i]!.w < 0) neg = true;
+        else pos = true;
+      }
+    }
+    return { neg, pos };
+  }
+
+  /** Runs the plans ranging each changed external atom over its `sign` changes, emitting into `emitOf`. */
+  private fromExternal(ctx: RunCtx, sign: number, emitOf: (c: SccClause) => (t: Tuple) => void): void {
+    ctx.sign = sign;
+    for (const c of this.clauses) {
+      let emit: ((t: Tuple) => void) | null = null;
+      for (const i of c.external) {
+        const s = c.rule.body[i]!;
+        if (s.kind !== 'atom' || s.src.arr.delta.length === 0) continue;
+        ctx.emit = emit ??= emitOf(c);
+        ctx.delta = null;
+        this.plan(c, 'delta', i).run(ctx);
+      }
+    }
+    ctx.sign = 0;
+  }
+
   step(): void {
+    this.replanIfSizesMoved();
     // Non-monotone external change: recompute.
     for (const c of this.clauses) {
       for (const i of c.nonMonotone) {
@@ -177,6 +233,14 @@ export class RecursiveOperator implements Operator {
         }
       }
     }
+    const { neg, pos } = this.externalSigns();
+    if (!neg) {
+      // Insertions only: semi-naive from the new external tuples.
+      const frontier = new Map<number, DeltaEntry[]>();
+      if (pos) this.fromExternal(this.ctx(false), 1, (c) => this.inserter(c.member, frontier, null, true));
+      this.propagateInserts(frontier, null, true);
+      return;
+    }
     this.stats.dred++;
     const limit = Math.max(256, this.size() / 2);
     // Phase 1: over-delete against the old state.
@@ -185,28 +249,21 @@ export class RecursiveOperator implements Operator {
     let nDeleted = 0;
     let frontier = new Map<number, DeltaEntry[]>();
     const ctx = this.ctx(true);
-    const deleter = (m: DerivedRel, into: Map<number, DeltaEntry[]>) => (t: Tuple) => {
-      const k = m.arr.keyOf(t);
+    const deleter = (m: DerivedRel, into: Map<number, DeltaEntry[]>) => {
       const d = deleted.get(m)!;
-      if (m.arr.has(k) && !d.has(k)) {
-        d.set(k, t);
-        nDeleted++;
-        let f = into.get(m.id);
-        if (f === undefined) into.set(m.id, (f = []));
-        f.push({ t, w: -1, k });
-      }
+      const arr = m.arr;
+      return (t: Tuple) => {
+        const k = arr.keyOf(t);
+        if (arr.has(k) && !d.has(k)) {
+          d.set(k, t);
+          nDeleted++;
+          let f = into.get(m.id);
+          if (f === undefined) into.set(m.id, (f = []));
+          f.push({ t, w: -1, k });
+        }
+      };
     };
-    ctx.sign = -1;
-    for (const c of this.clauses) {
-      ctx.emit = deleter(c.member, frontier);
-      for (const i of c.external) {
-        const s = c.rule.body[i]!;
-        if (s.kind !== 'atom' || s.src.arr.delta.length === 0) continue;
-        ctx.delta = null;
-        this.plan(c, 'delta', i).run(ctx);
-      }
-    }
-    ctx.sign = 0;
+    this.fromExternal(ctx, -1, (c) => deleter(c.member, frontier));
     while (frontier.size > 0) {
       if (nDeleted > limit) {
         this.recompute(true);
@@ -214,11 +271,15 @@ export class RecursiveOperator implements Operator {
       }
       const next = new Map<number, DeltaEntry[]>();
       for (const c of this.clauses) {
-        ctx.emit = deleter(c.member, next);
+        let any = false;
         for (const i of c.internal) {
           const s = c.rule.body[i]!;
           const f = s.kind === 'atom' ? frontier.get(s.src.id) : undefined;
           if (f === undefined || f.length === 0) continue;
+          if (!any) {
+            ctx.emit = deleter(c.member, next);
+            any = true;
+          }
           ctx.delta = f;
           this.plan(c, 'delta', i).run(ctx);
         }
@@ -230,45 +291,31 @@ export class RecursiveOperator implements Operator {
       return;
     }
     for (const [m, d] of deleted) for (const k of d.keys()) m.arr.remove(k);
-    // Phase 2: re-derive over-deleted tuples that still have a derivation.
-    const inserted = new Map<DerivedRel, Map<Key, Tuple>>();
-    for (const m of this.members) inserted.set(m, new Map());
+    // Phase 2: re-derive over-deleted tuples that still have a derivation (head-bound lookups).
     const front2 = new Map<number, DeltaEntry[]>();
     const ictx = this.ctx(false);
-    for (const c of this.clauses) {
-      const d = deleted.get(c.member)!;
+    let found = false;
+    const hit = () => {
+      found = true;
+    };
+    for (const m of this.members) {
+      const d = deleted.get(m)!;
       if (d.size === 0) continue;
-      const plan = this.plan(c, 'head', -1);
-      const ins = this.inserter(c.member, front2, inserted);
+      const ins = this.inserter(m, front2, d, true);
+      const plans = this.clauses.filter((c) => c.member === m).map((c) => this.plan(c, 'head', -1));
+      ictx.emit = hit;
+      // Visiting `d` while re-derived entries leave it: each tuple is tried once.
       for (const t of d.values()) {
-        if (c.member.arr.has(c.member.arr.keyOf(t))) continue;
-        let found = false;
-        ictx.emit = () => {
-          found = true;
-        };
+        found = false;
         ictx.head = t;
-        plan.run(ictx);
+        for (let j = 0; j < plans.length && !found; j++) plans[j]!.run(ictx);
         if (found) ins(t);
       }
     }
     ictx.head = null;
-    // Phase 3: insertions from inputs, then semi-naive propagation.
-    ictx.sign = 1;
-    for (const c of this.clauses) {
-      ictx.emit = this.inserter(c.member, front2, inserted);
-      for (const i of c.external) {
-        const s = c.rule.body[i]!;
-        if (s.kind !== 'atom' || s.src.arr.delta.length === 0) continue;
-        ictx.delta = null;
-        this.plan(c, 'delta', i).run(ictx);
-      }
-    }
-    this.propagateInserts(front2, inserted);
-    for (const m of this.members) {
-      const d = deleted.get(m)!;
-      const ins = inserted.get(m)!;
-      for (const [k, t] of d) if (!m.arr.has(k)) m.arr.pushDelta(t, -1, k);
-      for (const [k, t] of ins) if (!d.has(k)) m.arr.pushDelta(t, 1, k);
-    }
+    // Phase 3: insertions from inputs, then semi-naive propagation (re-derived tuples included).
+    if (pos) this.fromExternal(ictx, 1, (c) => this.inserter(c.member, front2, deleted.get(c.member)!, true));
+    this.propagateInserts(front2, deleted, true);
+    for (const [m, d] of deleted) for (const [k, t] of d) m.arr.pushDelta(t, -1, k);
   }
 }
