@@ -238,6 +238,15 @@ export class Engine {
     const sub = (s: RelSource) => subst.get(s) ?? s;
     try {
       for (const comp of cq.components) {
+        if (!comp.recursive && comp.members.length === 1) {
+          // A rule that only renames a derived relation (`q(x, y) :- anc(x, y)`) is that relation.
+          const m = comp.members[0]!;
+          const alias = m.rules.length === 1 ? identitySource(m.rel, substRule(m.rules[0]!, subst)) : null;
+          if (alias !== null) {
+            subst.set(m.rel, alias);
+            continue;
+          }
+        }
         const memberIdx = new Map<RelSource, number>(comp.members.map((m, i) => [m.rel, i]));
         const ref = (s: RelSource) => {
           const i = memberIdx.get(s);
@@ -395,6 +404,26 @@ export class Engine {
 
 function findColKey(c: FindCol): string {
   return c.kind === 'col' ? `c${c.col}` : `a${c.col}:${c.name ?? 'custom' + Math.random()}(${c.params.map(String).join(' ')})`;
+}
+
+/**
+ * The derived relation `rel`'s only rule copies, when that rule is one positive atom over a
+ * derived relation (no payload columns) with distinct variables in head order; else null.
+ */
+function identitySource(rel: DerivedRel, r: RuleIR): RelSource | null {
+  if (r.body.length !== 1) return null;
+  const s = r.body[0]!;
+  if (s.kind !== 'atom' || s.neg || !(s.src instanceof DerivedRel)) return null;
+  const n = rel.arr.arity;
+  if (s.src.arr.arity !== n || s.args.length !== n || r.headArgs.length !== n) return null;
+  const seen = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const a = s.args[i]!;
+    const h = r.headArgs[i]!;
+    if (a.kind !== 'var' || h.kind !== 'var' || a.slot !== h.slot || seen.has(a.slot)) return null;
+    seen.add(a.slot);
+  }
+  return s.src;
 }
 
 function substRule(r: RuleIR, subst: Map<RelSource, RelSource>): RuleIR {

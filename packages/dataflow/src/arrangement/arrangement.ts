@@ -125,6 +125,27 @@ export class Arrangement {
     return ix.map;
   }
 
+  /**
+   * Expected rows per distinct key of the columns of `mask` (for the planner): exact from the
+   * index when it exists, else estimated from up to 256 rows without building the index (an
+   * index only a rejected plan would read costs a map entry per row for nothing).
+   */
+  fanout(mask: number): number {
+    const n = this.rows.size;
+    if (n === 0) return 0;
+    const ix = this.indexes.get(mask);
+    if (ix !== undefined) return n / Math.max(1, ix.map.size);
+    const cols = maskCols(mask);
+    const seen = new Set<Key>();
+    let sampled = 0;
+    for (const t of this.rows.values()) {
+      seen.add(colsKey(t, cols));
+      if (++sampled === 256) break;
+    }
+    // All distinct in the sample: assume unique keys; else the sample's rows per key.
+    return seen.size === sampled ? 1 : sampled / seen.size;
+  }
+
   /** Records a change for this transaction (the caller has already applied it to `rows`). */
   pushDelta(t: Tuple, w: number, k: Key): void {
     this.delta.push({ t, w, k });

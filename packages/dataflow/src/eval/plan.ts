@@ -176,8 +176,7 @@ function score(s: Step, bound: Set<number>): number {
       if (nb === ar) return 900;
       if (nb > 0) {
         // Prefer the lookup with the smallest expected fan-out (rows per distinct key).
-        const keys = arr.size === 0 ? 1 : Math.max(1, arr.index(mask).size);
-        const fanout = arr.size / keys;
+        const fanout = arr.fanout(mask);
         return 700 - Math.min(190, 10 * Math.log2(1 + fanout)) + nb;
       }
       return 100 + (s.src.isMagic ? 50 : 0) - Math.min(49, Math.log2(1 + arr.size));

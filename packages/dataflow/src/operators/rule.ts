@@ -16,6 +16,7 @@
 import { DataloomError } from '@dataloom/core';
 import type { Tuple } from '../arrangement/arrangement.js';
 import { type Mode, NEW, OLD, type Plan, type RunCtx, planRule } from '../eval/plan.js';
+import { SizeWatch } from '../eval/stats.js';
 import { type RelSource, type RuleIR, isDataStep, stepSources } from '../ir/types.js';
 import type { Key } from '../zset/keys.js';
 import type { DerivedRel } from './derived.js';
@@ -41,6 +42,8 @@ export class RuleOperator implements Operator {
   /** Per-transaction derivation changes (reused: cleared after each step). */
   private readonly acc = new Map<Key, { t: Tuple; w: number }>();
   private readonly stepCtx: RunCtx;
+  /** Re-plans when an input's size moved by 2× (e.g. registered before the data arrived). */
+  private readonly sizes: SizeWatch;
 
   constructor(
     readonly out: DerivedRel,
@@ -51,6 +54,7 @@ export class RuleOperator implements Operator {
     const ins = new Map<number, RelSource>();
     for (const r of rules) for (const s of r.body) for (const src of stepSources(s)) ins.set(src.id, src);
     this.inputs = [...ins.values()];
+    this.sizes = new SizeWatch(this.inputs);
     this.clauses = rules.map((rule) => {
       const dataSteps = rule.body.map((s, i) => (isDataStep(s) ? i : -1)).filter((i) => i >= 0);
       return { rule, deltaPlans: new Map(), dataSteps, stepSrcs: dataSteps.map((i) => stepSources(rule.body[i]!)) };
@@ -119,6 +123,7 @@ export class RuleOperator implements Operator {
   step(): void {
     const acc = this.acc;
     const ctx = this.stepCtx;
+    if (this.sizes.changed()) for (const c of this.clauses) c.deltaPlans.clear();
     try {
       for (const c of this.clauses) {
         const { dataSteps, stepSrcs } = c;
