@@ -6,7 +6,8 @@
  * mutual recursion, recursion under aggregates, negation on a lower stratum inside the recursion,
  * a recursive relation negated by a higher stratum, demand (a bound argument), unions of
  * recursive relations. After EVERY transaction each view's result and its integrated diffs equal
- * one-shot `q` on the new database (recomputation).
+ * one-shot `q` on the new database (recomputation), and every recursive component that keeps
+ * derivation counts holds exactly the counts a recount from scratch gives.
  *
  * `FUZZ_RUNS` sets the number of seeds (default 12), `FUZZ_SEED` replays one.
  */
@@ -178,7 +179,14 @@ function runCase(seed: number): void {
       expect(integratedRows(live), ctx).toEqual(expected);
     }
   };
+  const countsOk = (where: string) => {
+    for (const op of conn.engine.operators()) {
+      const v = (op as { verifyCounts?: () => string | null }).verifyCounts?.();
+      expect(v ?? null, `seed ${seed} (${shape}, ${n} nodes), ${where}: derivation counts`).toBe(null);
+    }
+  };
   check('after registration');
+  countsOk('after registration');
   if (seed % 2 === 1) {
     conn.transact(first);
     check('after loading the graph');
@@ -188,6 +196,7 @@ function runCase(seed: number): void {
     const tx = randomTx(rnd, n, edges, parentOf);
     conn.transact(tx);
     check(`after tx ${i} ${JSON.stringify(tx)}`);
+    countsOk(`after tx ${i} ${JSON.stringify(tx)}`);
   }
 }
 

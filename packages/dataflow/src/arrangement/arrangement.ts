@@ -224,6 +224,21 @@ export class Arrangement {
     if (l !== undefined) for (const d of l) if (d.w < 0) cb(d.t);
   }
 
+  /**
+   * {@link each} over the tuples present both before and after this transaction (the new state
+   * without this transaction's insertions).
+   */
+  eachKept(mask: number, sub: Key, cb: (t: Tuple) => void): void {
+    if (this.delta.length === 0) {
+      this.each(mask, sub, false, cb);
+      return;
+    }
+    const dk = this.deltaKeys();
+    this.each(mask, sub, false, (t) => {
+      if (!dk.has(this.keyOf(t))) cb(t);
+    });
+  }
+
   /** Whether the tuple with full key `k` is present in the new (or `old`) state. */
   contains(k: Key, old: boolean): boolean {
     if (!old || this.delta.length === 0) return this.rows.has(k);

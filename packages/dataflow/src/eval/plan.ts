@@ -25,6 +25,11 @@ export interface RunCtx {
   emit: (t: Tuple, w: number) => void;
   /** State read by `EXT` atoms: true = before the transaction. */
   extOld: boolean;
+  /**
+   * `EXT` atoms read the tuples present both before and after the transaction (the new state
+   * without this transaction's insertions); overrides `extOld`. Positive atoms only.
+   */
+  extKept?: boolean;
   /** Changes the start atom ranges over (defaults to the start relation's own delta). */
   delta: readonly DeltaEntry[] | null;
   /** Only start-atom changes with this sign (0 = both). */
@@ -347,6 +352,16 @@ function stepOp(s: Step, pre: Set<number>, mode: Mode, ctxRef: { c: RunCtx | nul
         };
       }
       const bind = tupleBinder(s.args, pre, new Set(cols));
+      if (mode === EXT) {
+        return (env, w) => {
+          const c = ctxRef.c!;
+          const cb = (t: Tuple) => {
+            if (bind(t, env)) next(env, w);
+          };
+          if (c.extKept === true) arr.eachKept(mask, kf(env), cb);
+          else arr.each(mask, kf(env), c.extOld, cb);
+        };
+      }
       return (env, w) => {
         arr.each(mask, kf(env), isOld(), (t) => {
           if (bind(t, env)) next(env, w);

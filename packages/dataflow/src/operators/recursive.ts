@@ -6,17 +6,26 @@
  *   round's new tuples, other atoms over the full current state (a transaction that only adds
  *   external facts takes this path alone);
  * - deletions: delete-and-rederive (DRed) — over-delete everything with a derivation that uses a
- *   removed fact (semi-naively, against the state before the transaction), re-derive each
- *   over-deleted tuple by a point lookup with the head bound, then propagate insertions. The
- *   cost is proportional to the over-deleted set: on a forest it is exactly the change; where
- *   tuples have several derivations (diamonds, cycles) it is what depends on the removed facts;
- * - plans are re-made when a relation's size moved by 2× (`eval/stats.ts`): a head-bound plan
- *   made while the component was empty would scan a whole column instead of probing a key;
+ *   removed fact (semi-naively, against the state before the transaction), re-derive over-deleted
+ *   tuples that keep a derivation by head-bound lookups, then propagate insertions. The cost is
+ *   proportional to the over-deleted set: on a forest it is exactly the change; where tuples have
+ *   several derivations (diamonds, cycles) it is what depends on the removed facts;
+ * - derivation counts (linear components: every clause has at most one recursive atom and one
+ *   external data step, e.g. transitive closure): each tuple's number of one-step derivations is
+ *   kept (only those above one are stored). An over-deleted tuple that had one derivation lost it,
+ *   so it is not looked up again; one that had several is recounted against the kept state. This
+ *   makes a deletion cost what the matching insertion costs. Counts stay exact because every
+ *   derivation is found once: external changes are evaluated against the members before any
+ *   insertion (buffered), recursive ones by propagation of each new tuple, re-derivation
+ *   lookups read external facts present both before and after the transaction;
  * - fallback: full recomputation when an input used non-monotonically (negation, `get-else`,
- *   `missing?`) changed, or when the over-deleted set grows past half of the component.
+ *   `missing?`) changed, or when the over-deleted set grows past half of the component;
+ * - plans are re-made when a relation's size moved by 2× (`eval/stats.ts`): a head-bound plan
+ *   made while the component was empty would scan a whole column instead of probing a key.
  *
  * Invariant: between transactions each member's `rows` is exactly the least fixpoint of its rules
- * over the current inputs; `delta` holds the net change of the last transaction only.
+ * over the current inputs, and (when counting) `1 + extra` is each row's derivation count;
+ * `delta` holds the net change of the last transaction only.
  */
 import { type DeltaEntry, type Tuple, clearArrangement } from '../arrangement/arrangement.js';
 import { EXT, NEW, type Plan, type RunCtx, planRule } from '../eval/plan.js';
@@ -49,6 +58,13 @@ export class RecursiveOperator implements Operator {
   readonly stats = { rebuilds: 0, dred: 0 };
   /** Re-plans when a relation's size moved by 2× (members start empty; see `eval/stats.ts`). */
   private readonly sizes: SizeWatch;
+  /**
+   * Derivation counts are kept when every clause is linear (at most one recursive atom and one
+   * external data step): `extra` holds, per member, the derivations beyond the first of tuples
+   * derived more than once (a tuple present and absent here has exactly one).
+   */
+  private readonly counting: boolean;
+  private readonly extra = new Map<DerivedRel, Map<Key, number>>();
 
   constructor(
     readonly members: readonly DerivedRel[],
@@ -79,6 +95,8 @@ export class RecursiveOperator implements Operator {
     }
     this.inputs = [...ins.values()];
     this.sizes = new SizeWatch([...this.inputs, ...members]);
+    this.counting = this.clauses.every((c) => c.internal.length <= 1 && c.external.length <= 1);
+    for (const m of members) this.extra.set(m, new Map());
     for (const c of this.clauses) {
       this.plan(c, 'none', -1);
       this.plan(c, 'head', -1);
@@ -123,17 +141,54 @@ export class RecursiveOperator implements Operator {
     return n;
   }
 
+  /**
+   * For tests: recounts every derivation in the current state and compares with the kept counts.
+   * Returns what differs, or null (also when counts are not kept).
+   */
+  verifyCounts(): string | null {
+    if (!this.counting) return null;
+    const counts = new Map<DerivedRel, Map<Key, number>>();
+    for (const m of this.members) counts.set(m, new Map());
+    const ctx = this.ctx(false);
+    for (const c of this.clauses) {
+      const m = c.member;
+      const cm = counts.get(m)!;
+      ctx.emit = (t) => {
+        const k = m.arr.keyOf(t);
+        cm.set(k, (cm.get(k) ?? 0) + 1);
+      };
+      this.plan(c, 'none', -1).run(ctx);
+    }
+    for (const m of this.members) {
+      const cm = counts.get(m)!;
+      const extra = this.extra.get(m)!;
+      for (const [k, t] of m.arr.rows) {
+        const want = cm.get(k) ?? 0;
+        const have = 1 + (extra.get(k) ?? 0);
+        if (want !== have) return `${m.label}${JSON.stringify(t)}: ${have} derivations counted, ${want} in fact`;
+      }
+      for (const k of extra.keys()) if (!m.arr.has(k)) return `${m.label}: a count kept for an absent tuple (${String(k)})`;
+    }
+    return null;
+  }
+
   /** Full recomputation by semi-naive evaluation from empty; emits the diff when `emitDelta`. */
   private recompute(emitDelta: boolean): void {
     this.stats.rebuilds++;
     const olds = new Map<DerivedRel, Map<Key, Tuple>>();
-    for (const m of this.members) olds.set(m, clearArrangement(m.arr));
+    for (const m of this.members) {
+      olds.set(m, clearArrangement(m.arr));
+      this.extra.get(m)!.clear();
+    }
     const frontier = new Map<number, DeltaEntry[]>();
     const ctx = this.ctx(false);
-    for (const c of this.clauses) {
-      ctx.emit = this.inserter(c.member, frontier, null, false);
+    // Every clause reads the members empty (emits buffered): a recursive clause's derivations are
+    // then found once each, by propagation.
+    const buffered = this.buffer(ctx, (c) => {
+      ctx.emit = this.current(c);
       this.plan(c, 'none', -1).run(ctx);
-    }
+    });
+    this.applyBuffered(buffered, frontier, null, false);
     this.propagateInserts(frontier, null, false);
     if (emitDelta) {
       for (const m of this.members) {
@@ -148,26 +203,52 @@ export class RecursiveOperator implements Operator {
     return { emit: () => {}, extOld, delta: null, sign: 0, head: null };
   }
 
+  /** Emit target while buffering: set by {@link buffer}. */
+  private current: (c: SccClause) => (t: Tuple) => void = () => () => {};
+
+  /** Runs `body` per clause collecting its emitted tuples per member instead of inserting them. */
+  private buffer(ctx: RunCtx, body: (c: SccClause) => void): Map<DerivedRel, Tuple[]> {
+    const out = new Map<DerivedRel, Tuple[]>();
+    this.current = (c) => {
+      let l = out.get(c.member);
+      if (l === undefined) out.set(c.member, (l = []));
+      const list = l;
+      return (t) => void list.push(t);
+    };
+    for (const c of this.clauses) body(c);
+    void ctx;
+    return out;
+  }
+
+  private applyBuffered(buffered: Map<DerivedRel, Tuple[]>, frontier: Map<number, DeltaEntry[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
+    for (const [m, ts] of buffered) {
+      const ins = this.inserter(m, frontier, deleted?.get(m) ?? null, emitDelta);
+      for (const t of ts) ins(t, 1);
+    }
+  }
+
   /**
-   * An emit that inserts a derived tuple of `m` when absent and queues it for the next round.
-   * A tuple found in `deleted` (DRed's over-deleted set) is re-derived: it is taken out of that
-   * set and is no change; otherwise, with `emitDelta`, it is recorded in the member's delta.
+   * An emit that adds `n` derivations of a tuple of `m`: inserts it when absent (queued for the
+   * next round), else counts the extra derivations. A tuple found in `deleted` (DRed's
+   * over-deleted set) is re-derived: it is taken out of that set and is no change; otherwise,
+   * with `emitDelta`, it is recorded in the member's delta.
    */
   private inserter(m: DerivedRel, frontier: Map<number, DeltaEntry[]>, deleted: Map<Key, Tuple> | null, emitDelta: boolean) {
     const arr = m.arr;
-    return (t: Tuple) => {
+    const extra = this.counting ? this.extra.get(m)! : null;
+    return (t: Tuple, n = 1) => {
       const k = arr.keyOf(t);
       if (arr.insert(t, k)) {
         let f = frontier.get(m.id);
         if (f === undefined) frontier.set(m.id, (f = []));
         f.push({ t, w: 1, k });
-        // A re-derived tuple leaves `deleted` (what stays there is the net deletion).
+        if (extra !== null && n > 1) extra.set(k, n - 1);
         if ((deleted === null || !deleted.delete(k)) && emitDelta) arr.pushDelta(t, 1, k);
-      }
+      } else if (extra !== null) extra.set(k, (extra.get(k) ?? 0) + n);
     };
   }
 
-  /** Semi-naive rounds until no new tuple appears. */
+  /** Semi-naive rounds until no new tuple appears (each derivation found once, when linear). */
   private propagateInserts(frontier: Map<number, DeltaEntry[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
     const ctx = this.ctx(false);
     while (frontier.size > 0) {
@@ -179,7 +260,8 @@ export class RecursiveOperator implements Operator {
           const f = s.kind === 'atom' ? frontier.get(s.src.id) : undefined;
           if (f === undefined || f.length === 0) continue;
           if (!any) {
-            ctx.emit = this.inserter(c.member, next, deleted?.get(c.member) ?? null, emitDelta);
+            const ins = this.inserter(c.member, next, deleted?.get(c.member) ?? null, emitDelta);
+            ctx.emit = (t) => ins(t, 1);
             any = true;
           }
           ctx.delta = f;
@@ -220,6 +302,22 @@ export class RecursiveOperator implements Operator {
     ctx.sign = 0;
   }
 
+  /** The external insertions of this transaction, buffered (the members read as they are now). */
+  private bufferedInserts(): Map<DerivedRel, Tuple[]> {
+    const ctx = this.ctx(false);
+    ctx.sign = 1;
+    return this.buffer(ctx, (c) => {
+      let emit: ((t: Tuple) => void) | null = null;
+      for (const i of c.external) {
+        const s = c.rule.body[i]!;
+        if (s.kind !== 'atom' || s.src.arr.delta.length === 0) continue;
+        ctx.emit = emit ??= this.current(c);
+        ctx.delta = null;
+        this.plan(c, 'delta', i).run(ctx);
+      }
+    });
+  }
+
   step(): void {
     this.replanIfSizesMoved();
     // Non-monotone external change: recompute.
@@ -237,7 +335,7 @@ export class RecursiveOperator implements Operator {
     if (!neg) {
       // Insertions only: semi-naive from the new external tuples.
       const frontier = new Map<number, DeltaEntry[]>();
-      if (pos) this.fromExternal(this.ctx(false), 1, (c) => this.inserter(c.member, frontier, null, true));
+      if (pos) this.applyBuffered(this.bufferedInserts(), frontier, null, true);
       this.propagateInserts(frontier, null, true);
       return;
     }
@@ -290,31 +388,49 @@ export class RecursiveOperator implements Operator {
       this.recompute(true);
       return;
     }
-    for (const [m, d] of deleted) for (const k of d.keys()) m.arr.remove(k);
-    // Phase 2: re-derive over-deleted tuples that still have a derivation (head-bound lookups).
+    // Remove the over-deleted tuples, remembering which had more than one derivation.
+    const several = new Map<DerivedRel, Set<Key>>();
+    for (const [m, d] of deleted) {
+      const extra = this.extra.get(m)!;
+      const sev = new Set<Key>();
+      for (const k of d.keys()) {
+        m.arr.remove(k);
+        if (extra.delete(k)) sev.add(k);
+      }
+      several.set(m, sev);
+    }
+    // Phase 2: re-derive over-deleted tuples that still have a derivation, by head-bound lookups
+    // against the kept state (external facts present before and after; buffered). With counts, a
+    // tuple that had one derivation lost it and is skipped; one that had several is recounted.
     const front2 = new Map<number, DeltaEntry[]>();
     const ictx = this.ctx(false);
-    let found = false;
+    ictx.extKept = this.counting;
+    let found = 0;
     const hit = () => {
-      found = true;
+      found++;
     };
+    const rederived: [DerivedRel, Tuple, number][] = [];
     for (const m of this.members) {
       const d = deleted.get(m)!;
       if (d.size === 0) continue;
-      const ins = this.inserter(m, front2, d, true);
+      const sev = several.get(m)!;
       const plans = this.clauses.filter((c) => c.member === m).map((c) => this.plan(c, 'head', -1));
       ictx.emit = hit;
-      // Visiting `d` while re-derived entries leave it: each tuple is tried once.
-      for (const t of d.values()) {
-        found = false;
+      for (const [k, t] of d) {
+        if (this.counting && !sev.has(k)) continue;
+        found = 0;
         ictx.head = t;
-        for (let j = 0; j < plans.length && !found; j++) plans[j]!.run(ictx);
-        if (found) ins(t);
+        for (let j = 0; j < plans.length && (this.counting || found === 0); j++) plans[j]!.run(ictx);
+        if (found > 0) rederived.push([m, t, this.counting ? found : 1]);
       }
     }
     ictx.head = null;
-    // Phase 3: insertions from inputs, then semi-naive propagation (re-derived tuples included).
-    if (pos) this.fromExternal(ictx, 1, (c) => this.inserter(c.member, front2, deleted.get(c.member)!, true));
+    ictx.extKept = false;
+    // Phase 3: insertions from inputs (buffered, against the members without the over-deleted
+    // tuples), then the re-derived tuples, then semi-naive propagation.
+    const fromInputs = pos ? this.bufferedInserts() : null;
+    for (const [m, t, n] of rederived) this.inserter(m, front2, deleted.get(m)!, true)(t, n);
+    if (fromInputs !== null) this.applyBuffered(fromInputs, front2, deleted, true);
     this.propagateInserts(front2, deleted, true);
     for (const [m, d] of deleted) for (const [k, t] of d) m.arr.pushDelta(t, -1, k);
   }
