@@ -81,6 +81,14 @@ describe('limits known to both ends', () => {
     await within(a.confirmed(ok.tx), 5000, 'next tx acked');
   });
 
+  it('null transaction data and data nested 10,000 deep are refused with typed errors', async () => {
+    const a = client('ws://127.0.0.1:1/');
+    expect(await codeOf(a.transact(null))).toMatchObject({ code: 'transact/syntax' });
+    let deep: unknown = [':db/add', 'x', ':item/title', 'y'];
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    expect(await codeOf(a.transact(deep))).toMatchObject({ code: 'client/too-deep' });
+  });
+
   it('a server with stricter limits: the client rolls the transaction back with ops/limit and the outbox moves on', async () => {
     const server = await start({ limits: { maxStringLength: 100 } });
     const a = client(server.url);

@@ -7,22 +7,28 @@
  * `{$m: [[k, v], ...]}` Map, `{$s: [...]}` Set, `{$o: {...}}` plain object. Dates, numbers,
  * strings, booleans, null, Uint8Array pass through; arrays are mapped.
  */
-import { Keyword, List, Sym, Uuid, kw, sym } from '@dataloom/core';
+import { DataloomError, Keyword, List, Sym, Uuid, kw, sym } from '@dataloom/core';
 
 export type Encoded = unknown;
 
-export function encode(x: unknown): Encoded {
+/** Deepest nesting a value crossing the boundary may have (deeper: `client/too-deep`, not a stack overflow). */
+export const MAX_DEPTH = 1000;
+
+export function encode(x: unknown, depth = 0): Encoded {
   if (x === null || x === undefined || typeof x !== 'object') return x;
-  if (Array.isArray(x)) return x.map(encode);
+  if (depth > MAX_DEPTH) throw new DataloomError('client/too-deep', `value nested deeper than ${MAX_DEPTH} levels`, { max: MAX_DEPTH });
+  const d = depth + 1;
+  const enc = (v: unknown) => encode(v, d);
+  if (Array.isArray(x)) return x.map(enc);
   if (x instanceof Keyword) return { $k: x.fqn };
   if (x instanceof Sym) return { $y: x.fqn };
   if (x instanceof Uuid) return { $u: x.value };
   if (x instanceof Date || x instanceof Uint8Array) return x;
-  if (x instanceof List) return { $l: x.items.map(encode) };
-  if (x instanceof Map) return { $m: [...x].map(([k, v]) => [encode(k), encode(v)]) };
-  if (x instanceof Set) return { $s: [...x].map(encode) };
+  if (x instanceof List) return { $l: x.items.map(enc) };
+  if (x instanceof Map) return { $m: [...x].map(([k, v]) => [enc(k), enc(v)]) };
+  if (x instanceof Set) return { $s: [...x].map(enc) };
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(x)) o[k] = encode(v);
+  for (const [k, v] of Object.entries(x)) o[k] = enc(v);
   return { $o: o };
 }
 

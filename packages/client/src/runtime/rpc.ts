@@ -15,7 +15,7 @@ type Fn = (...a: unknown[]) => unknown;
 export function serveMethod(fn: Fn): (...args: unknown[]) => Promise<Encoded> {
   return async (...args) => {
     try {
-      const decoded = args.map((a) => (typeof a === 'function' ? (...xs: unknown[]) => (a as Fn)(...xs.map(encode)) : decode(a)));
+      const decoded = args.map((a) => (typeof a === 'function' ? (...xs: unknown[]) => (a as Fn)(...xs.map((x) => encode(x))) : decode(a)));
       return encode(await fn(...decoded));
     } catch (e) {
       if (e instanceof DataloomError) throw e.toWire();

@@ -73,6 +73,8 @@ export type ClientErrorCode =
   | StorageErrorCode
   /** `createClient` options that cannot cross into a worker (token functions, WebSocket, store). */
   | 'client/options'
+  /** A value passed to the client nested deeper than 1000 levels. */
+  | 'client/too-deep'
   /** A call after `close()`. */
   | 'replica/closed'
   /** A compaction that would have changed visible state was refused. */

@@ -78,7 +78,13 @@ export type TranslateState = Pick<MergeState, 'schema' | 'lookup' | 'rep' | 'val
 
 /** Translates `txData` into an envelope of ops stamped `ctx.stamp`. */
 export function translateTx(state: TranslateState, txData: unknown, ctx: TranslateContext): Translation {
-  return new Translator(state, ctx).run(txData);
+  try {
+    return new Translator(state, ctx).run(txData);
+  } catch (e) {
+    // hostile or broken input nested beyond the stack: a typed error like any other bad form
+    if (e instanceof RangeError) throw new DataloomError('transact/syntax', 'transaction data is nested too deeply', {});
+    throw e;
+  }
 }
 
 class Translator {
@@ -101,8 +107,8 @@ class Translator {
   }
 
   run(txData: unknown): Translation {
-    let forms = typeof txData === 'string' ? parseEdn(txData) : txData;
-    if (forms === null || forms === undefined) forms = [];
+    const forms = typeof txData === 'string' ? parseEdn(txData) : txData;
+    if (forms === null || forms === undefined) throw new DataloomError('transact/syntax', `transaction data must be a vector of forms, got ${String(forms)}`, { form: String(forms) });
     if (typeof forms !== 'object' || !(Symbol.iterator in (forms as object)) || forms instanceof Map) {
       throw new DataloomError('transact/syntax', 'transaction data must be a vector of forms', { form: show(txData) });
     }
