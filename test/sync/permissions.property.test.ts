@@ -39,6 +39,8 @@ const schema = {
   ':doc/owner': {},
   ':doc/public': {},
   ':doc/team': { ':db/valueType': ':db.type/ref' },
+  ':admin/name': {},
+  ':user/name': {},
 };
 const REFS = new Set(['team/parent', 'doc/team']);
 const ORACLE_SCHEMA = { ':team/members': { ':db/cardinality': ':db.cardinality/many' }, ':team/parent': { ':db/valueType': ':db.type/ref' }, ':doc/team': { ':db/valueType': ':db.type/ref' } };
@@ -52,6 +54,22 @@ const RULES = `
  [(can-read ?u ?e) [(= ?u "admin")] [?e :team/name]]
  [(can-read ?u ?e) [(= ?u "admin")] [?e :doc/title]]
  [(can-read-attr ?u ?e ?a) [?e :doc/public true] [(ground :doc/title) ?a]]]`;
+
+/**
+ * The same permissions with every user bound from the data (an admin and a user registry instead
+ * of constants): the server then keeps one set of views for every user (`ReadEngine` shared mode).
+ */
+const RULES_SHARED = `
+[[(member ?u ?t) [?t :team/members ?u]]
+ [(member ?u ?t) [?t :team/parent ?p] (member ?u ?p)]
+ [(can-read ?u ?e) [?e :doc/owner ?u]]
+ [(can-read ?u ?e) (member ?u ?t) [?e :doc/team ?t]]
+ [(can-read ?u ?t) (member ?u ?t)]
+ [(can-read ?u ?e) [?e :admin/name ?u]]
+ [(can-read ?u ?e) [_ :admin/name ?u] [?e :user/name]]
+ [(can-read ?u ?e) [_ :admin/name ?u] [?e :team/name]]
+ [(can-read ?u ?e) [_ :admin/name ?u] [?e :doc/title]]
+ [(can-read-attr ?u ?e ?a) [_ :user/name ?u] [?e :doc/public true] [(ground :doc/title) ?a]]]`;
 
 const USERS = ['u0', 'u1', 'u2'];
 const STEPS = 30;
@@ -76,11 +94,11 @@ interface Readable {
 }
 const reads = (r: Readable, e: GlobalId, a: string) => r.es.has(e) || r.attrs.has(e + '|' + a);
 
-function oracle(m: MergeState, user: string): Readable {
+function oracle(m: MergeState, user: string, rules: string): Readable {
   const ids = new Interner();
   const db = initDb([...m.datoms()].map((d) => ids.datom({ ...d, added: true }, 536870913)), ORACLE_SCHEMA as never);
-  const es = q('[:find [?e ...] :in $ % ?u :where (can-read ?u ?e)]', db, RULES, user) as number[];
-  const at = q('[:find ?e ?a :in $ % ?u :where (can-read-attr ?u ?e ?a)]', db, RULES, user) as Set<[number, Keyword]>;
+  const es = q('[:find [?e ...] :in $ % ?u :where (can-read ?u ?e)]', db, rules, user) as number[];
+  const at = q('[:find ?e ?a :in $ % ?u :where (can-read-attr ?u ?e ?a)]', db, rules, user) as Set<[number, Keyword]>;
   return { es: new Set(es.map((e) => ids.gid(e)!)), attrs: new Set([...at].map(([e, a]) => ids.gid(e)! + '|' + a.fqn)) };
 }
 
@@ -107,7 +125,7 @@ async function replicaDatoms(c: Client): Promise<string[]> {
   return out.sort();
 }
 
-async function run(seed: number): Promise<void> {
+async function run(seed: number, rules: string): Promise<void> {
   const rnd = mulberry32(seed);
   const dir = mkdtempSync(join(tmpdir(), 'dataloom-perm-prop-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -120,7 +138,7 @@ async function run(seed: number): Promise<void> {
     for (const e of r.entries) log.set(e.pos, e.env);
     return r;
   };
-  const s: DataloomServer = await createServer({ store, port: 0, schema, permissions: RULES, authenticate: (t) => t });
+  const s: DataloomServer = await createServer({ store, port: 0, schema, permissions: rules, authenticate: (t) => t });
   cleanups.push(() => s.close());
   const clients = new Map<string, { c: Client; tap: Tap; seen: number; backing: MemoryBacking }>();
   const open = (u: string, backing: MemoryBacking) => {
@@ -145,7 +163,12 @@ async function run(seed: number): Promise<void> {
   const teams: GlobalId[] = [];
   const docs: GlobalId[] = [];
   const someUsers = () => USERS.filter(() => rnd() < 0.4);
-  let prev = new Map(['admin', ...USERS].map((u) => [u, oracle(merged, u)]));
+  if (rules === RULES_SHARED) {
+    const r = await admin.transact([{ ':admin/name': 'admin' }, ...USERS.map((u) => ({ ':user/name': u }))]);
+    await admin.confirmed(r.tx);
+    advance(s.head());
+  }
+  let prev = new Map(['admin', ...USERS].map((u) => [u, oracle(merged, u, rules)]));
   for (let step = 0; step < STEPS; step++) {
     for (const [u, left] of away) {
       if (left > 0) {
@@ -203,7 +226,7 @@ async function run(seed: number): Promise<void> {
     const n = r.globalIds['n'];
     if (n) ((tx[0] as Record<string, unknown>)[':team/name'] ? teams : docs).push(n);
     advance(s.head());
-    const now = new Map(['admin', ...USERS].map((u) => [u, oracle(merged, u)]));
+    const now = new Map(['admin', ...USERS].map((u) => [u, oracle(merged, u, rules)]));
     for (const u of clients.keys()) if (!away.has(u)) await check(u, step, prev.get(u)!, now.get(u)!);
     prev = now;
   }
@@ -241,6 +264,9 @@ async function run(seed: number): Promise<void> {
 
 describe('read permissions: isolation property (seeded, real server and clients)', () => {
   for (const seed of seeds(2, 7100)) {
-    it(`seed ${seed}`, () => replayableAsync(seed, () => run(seed)), 120_000);
+    it(`seed ${seed} (a view per user)`, () => replayableAsync(seed, () => run(seed, RULES)), 120_000);
+  }
+  for (const seed of seeds(2, 7200)) {
+    it(`seed ${seed} (views shared by every user)`, () => replayableAsync(seed, () => run(seed, RULES_SHARED)), 120_000);
   }
 });

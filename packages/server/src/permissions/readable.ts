@@ -1,10 +1,19 @@
 /**
  * What each connected user may read, maintained incrementally: the committed database (entity ids
- * interned) lives in a `@dataloom/dataflow` connection, and every user with an open connection has
- * the views `(can-read user ?e)` and, where defined, `(can-read-attr user ?e ?a)` registered with
- * the user bound — demand-driven, so a user's view explores only what that user reaches. A
- * committed transaction's datom changes go through the engine once; each view's diff updates its
- * user's sets and is remembered as gained / lost keys until {@link ReadEngine.takeChanges}.
+ * interned) lives in a `@dataloom/dataflow` connection with the views `(can-read ?user ?e)` and,
+ * where defined, `(can-read-attr ?user ?e ?a)`, in one of two modes:
+ *
+ * - **shared** (when every rule binds `?user` from the data — memberships, owners, a user
+ *   registry): one pair of views with `?user` free serves every user, so a transaction costs what
+ *   it changes whatever the number of connected users; the sets of all users are kept (memory
+ *   proportional to the (user, entity) pairs the rules derive);
+ * - **per user** (a rule names users by constants or predicates only, so `?user` cannot be free):
+ *   each connected user has views of their own with `?user` bound — demand-driven, exploring only
+ *   what that user reaches; a transaction then costs a little per connected user.
+ *
+ * A committed transaction's datom changes go through the engine once; view diffs update the
+ * users' sets and, for connected users, are remembered as gained / lost keys until
+ * {@link ReadEngine.takeChanges}.
  *
  * Keys: an entity's global id (`e`, every attribute readable) or `e\u0000a` (one attribute). Entity
  * ids are the merge state's representatives (`MergeState.rep`).
@@ -16,6 +25,15 @@ import { HEADS, type Permissions } from './rules.js';
 
 const READ_Q = `[:find ?e :in $ % ?user :where (${HEADS.read} ?user ?e)]`;
 const ATTR_Q = `[:find ?e ?a :in $ % ?user :where (${HEADS.readAttr} ?user ?e ?a)]`;
+const READ_ALL_Q = `[:find ?user ?e :in $ % :where (${HEADS.read} ?user ?e)]`;
+const ATTR_ALL_Q = `[:find ?user ?e ?a :in $ % :where (${HEADS.readAttr} ?user ?e ?a)]`;
+
+/** Every key a user may read. */
+function keysOf(u: UserReadable): Set<string> {
+  const out = new Set<string>(u.entities);
+  for (const [e, as] of u.attrs) for (const a of as) out.add(attrKey(e, a));
+  return out;
+}
 
 /** The key of attribute `a` of entity `e`. */
 export const attrKey = (e: GlobalId, a: string): string => e + '\u0000' + a;
@@ -39,6 +57,7 @@ export class UserReadable {
   }
 
   note(key: string, added: boolean): void {
+    if (this.refs === 0) return; // nobody to tell
     const [on, off] = added ? [this.gained, this.lost] : [this.lost, this.gained];
     if (!off.delete(key)) on.add(key);
   }
@@ -70,6 +89,8 @@ export class ReadEngine {
   private schema: MergeSchema | null = null;
   private tx = TX0;
   private readonly users = new Map<UserId, UserReadable>();
+  /** The views serving every user, or null when each connected user has their own. */
+  private shared: View[] | null = null;
 
   constructor(
     private readonly perms: Permissions,
@@ -89,16 +110,22 @@ export class ReadEngine {
     const txId = ++this.tx;
     for (const d of m.datoms()) datoms.push(this.ids.datom({ ...d, added: true }, txId));
     this.conn.applyDatoms(datoms, txId);
-    for (const u of this.users.values()) {
-      const before = new Set([...u.entities, ...[...u.attrs].flatMap(([e, as]) => [...as].map((a) => attrKey(e, a)))]);
+    const connected = [...this.users.values()].filter((u) => u.refs > 0);
+    const before = new Map(connected.map((u) => [u, { keys: keysOf(u), gained: u.gained, lost: u.lost }]));
+    this.users.clear();
+    for (const u of connected) {
       u.entities.clear();
       u.attrs.clear();
-      const [gained, lost] = [u.gained, u.lost];
-      this.register(u); // notes every row as gained: replaced by the difference below
-      [u.gained, u.lost] = [gained, lost];
-      const after = new Set([...u.entities, ...[...u.attrs].flatMap(([e, as]) => [...as].map((a) => attrKey(e, a)))]);
-      for (const k of before) if (!after.has(k)) u.note(k, false);
-      for (const k of after) if (!before.has(k)) u.note(k, true);
+      u.views = [];
+      this.users.set(u.user, u);
+    }
+    this.shared = this.registerShared();
+    if (this.shared === null) for (const u of connected) this.register(u);
+    for (const [u, b] of before) {
+      [u.gained, u.lost] = [b.gained, b.lost];
+      const after = keysOf(u);
+      for (const k of b.keys) if (!after.has(k)) u.note(k, false);
+      for (const k of after) if (!b.keys.has(k)) u.note(k, true);
     }
   }
 
@@ -113,14 +140,22 @@ export class ReadEngine {
     );
   }
 
+  /** Whether one set of views serves every user (see {@link registerShared}). */
+  get isShared(): boolean {
+    return this.shared !== null;
+  }
+
   /** The readable sets of `user`, computed on first use; {@link release} when the connection ends. */
   acquire(user: UserId): UserReadable {
     let u = this.users.get(user);
     if (!u) {
       u = new UserReadable(user);
-      this.register(u);
-      u.gained.clear();
+      if (this.shared === null) this.register(u);
       this.users.set(user, u);
+    }
+    if (u.refs === 0) {
+      u.gained.clear();
+      u.lost.clear();
     }
     u.refs++;
     return u;
@@ -129,19 +164,68 @@ export class ReadEngine {
   release(u: UserReadable): void {
     if (--u.refs > 0) return;
     for (const v of u.views) v.close();
-    this.users.delete(u.user);
+    u.views = [];
+    if (this.shared === null || (u.entities.size === 0 && u.attrs.size === 0)) this.users.delete(u.user);
   }
 
-  /** Users whose sets changed since the last call, with the keys gained and lost (then cleared). */
+  /** Connected users whose sets changed since the last call, with the keys gained and lost (then cleared). */
   takeChanges(): Array<{ user: UserReadable; gained: Set<string>; lost: Set<string> }> {
     const out = [];
     for (const u of this.users.values()) {
-      if (u.gained.size === 0 && u.lost.size === 0) continue;
+      if (u.refs === 0 || (u.gained.size === 0 && u.lost.size === 0)) continue;
       out.push({ user: u, gained: u.gained, lost: u.lost });
       u.gained = new Set();
       u.lost = new Set();
     }
     return out;
+  }
+
+  /**
+   * When every rule binds `?user` from the data (memberships, owners), one pair of views with
+   * `?user` free serves every user: a transaction then costs what it changes, whatever the number
+   * of connected users, and each user's sets are the rows of that user. Otherwise (a rule names
+   * users by constants or predicates only) registration fails and each connected user gets views
+   * of their own with `?user` bound. Returns the shared views, or null.
+   */
+  private registerShared(): View[] | null {
+    const views: View[] = [];
+    try {
+      if (this.perms.read) {
+        const v = this.conn.register('perm/read', READ_ALL_Q, this.perms.data);
+        views.push(v);
+        for (const [u, e] of v.result() as Set<[unknown, number]>) this.setEntity(this.userOf(u), e, true);
+        v.subscribe((diffs) => {
+          for (const [row, , m] of diffs) this.setEntity(this.userOf((row as [unknown])[0]), (row as [unknown, number])[1], m > 0);
+        });
+      }
+      if (this.perms.readAttr) {
+        const v = this.conn.register('perm/attr', ATTR_ALL_Q, this.perms.data);
+        views.push(v);
+        for (const [u, e, a] of v.result() as Set<[unknown, number, unknown]>) this.setAttr(this.userOf(u), e, a, true);
+        v.subscribe((diffs) => {
+          for (const [row, , m] of diffs) {
+            const [u, e, a] = row as [unknown, number, unknown];
+            this.setAttr(this.userOf(u), e, a, m > 0);
+          }
+        });
+      }
+      return views;
+    } catch {
+      for (const v of views) v.close();
+      for (const u of this.users.values()) {
+        u.entities.clear();
+        u.attrs.clear();
+      }
+      return null;
+    }
+  }
+
+  /** The sets of the user a shared view's row names (made on first sight), or null for a non-user value. */
+  private userOf(v: unknown): UserReadable | null {
+    if (typeof v !== 'string' && typeof v !== 'number') return null;
+    let u = this.users.get(v);
+    if (!u) this.users.set(v, (u = new UserReadable(v)));
+    return u;
   }
 
   private register(u: UserReadable): void {
@@ -174,18 +258,18 @@ export class ReadEngine {
     }
   }
 
-  private setEntity(u: UserReadable, eid: number, added: boolean): void {
+  private setEntity(u: UserReadable | null, eid: number, added: boolean): void {
     const e = this.ids.gid(eid);
-    if (e === null) return;
+    if (e === null || u === null) return;
     if (added) u.entities.add(e);
     else u.entities.delete(e);
     u.note(e, added);
   }
 
-  private setAttr(u: UserReadable, eid: number, av: unknown, added: boolean): void {
+  private setAttr(u: UserReadable | null, eid: number, av: unknown, added: boolean): void {
     const e = this.ids.gid(eid);
     const a = attrName(av);
-    if (e === null || a === null) return;
+    if (e === null || a === null || u === null) return;
     let s = u.attrs.get(e);
     if (added) {
       if (!s) u.attrs.set(e, (s = new Set()));
