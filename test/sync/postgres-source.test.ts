@@ -126,6 +126,35 @@ describe('PostgreSQL source', () => {
     expect(fromSource.length).toBe(2 + 4 + 1);
   });
 
+  it('a transaction larger than one read lands whole, and many small ones in order (regression: reads ordered by the text of seq skipped changes)', { timeout: 60_000 }, async () => {
+    const { db, schema, name } = await fixture();
+    await db.query(`CREATE TABLE ${schema}.item (id int PRIMARY KEY, score bigint); INSERT INTO ${schema}.item SELECT i, 0 FROM generate_series(1, 1000) i`);
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    // 50 rows a transaction: a read takes 200 changes, so one UPDATE of 1000 rows spans five reads
+    const server = await createServer({ store: `sqlite:${join(t.dir, 'whole.sqlite')}`, port: 0, sources: [{ name, postgres: PG_URL, pollMs: 50, rowsPerTx: 50, tables: { [`${schema}.item`]: true } }], onError: () => {} });
+    cleanups.push(() => server.close());
+    await caughtUp(server);
+    await db.query(`UPDATE ${schema}.item SET score = 1`);
+    for (let i = 1; i <= 12; i++) await db.query(`UPDATE ${schema}.item SET score = score + 1 WHERE id = $1`, [i]);
+    await until(() => server.sources()[0]!.rows >= 1000 + 1000 + 12, `all changes read: ${JSON.stringify(server.sources())}`);
+    await caughtUp(server);
+    expect(server.sources()[0]!.rows).toBe(2012);
+    await server.close();
+    // the final value of every row, by the merge rule (greatest stamp wins)
+    const store = createSqliteStore({ file: join(t.dir, 'whole.sqlite') });
+    await store.open();
+    const last = new Map<string, { tx: string; v: unknown }>();
+    for (const e of await store.readSince(0, 100_000)) {
+      for (const op of e.env.ops) if (op.a === 'item/score' && (last.get(op.e)?.tx ?? '') < op.tx) last.set(op.e, { tx: op.tx, v: op.v });
+    }
+    await store.close();
+    const scores = [...last.values()].map((x) => x.v as number);
+    expect(scores).toHaveLength(1000);
+    expect(scores.filter((v) => v === 2)).toHaveLength(12);
+    expect(scores.filter((v) => v === 1)).toHaveLength(988);
+  });
+
   it('a 100k-row table lands as datoms', { timeout: 120_000 }, async () => {
     const { db, schema, name } = await fixture();
     await db.query(`CREATE TABLE ${schema}.big (id int PRIMARY KEY, label text, score double precision);

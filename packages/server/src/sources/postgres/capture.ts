@@ -93,11 +93,12 @@ export class ChangeTable {
    */
   async read(db: pg.Pool, after: ChangeCursor | null, snapshot: string, limit: number): Promise<ChangeRow[]> {
     const r = await db.query(
-      `SELECT seq::text, xid::text, at_ms::text, tbl, op, old_pk, new_row FROM ${this.table}
-        WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
-          AND ($1::xid8 IS NULL OR (xid, seq) > ($1::xid8, $2::bigint))
-          AND NOT pg_visible_in_snapshot(xid, $3::pg_snapshot)
-        ORDER BY xid, seq LIMIT $4`,
+      // Ordered by the columns themselves (c.xid, c.seq): the output names are their text forms.
+      `SELECT c.seq::text AS seq, c.xid::text AS xid, c.at_ms::text AS at_ms, c.tbl, c.op, c.old_pk, c.new_row FROM ${this.table} c
+        WHERE c.xid < pg_snapshot_xmin(pg_current_snapshot())
+          AND ($1::xid8 IS NULL OR (c.xid, c.seq) > ($1::xid8, $2::bigint))
+          AND NOT pg_visible_in_snapshot(c.xid, $3::pg_snapshot)
+        ORDER BY c.xid, c.seq LIMIT $4`,
       [after?.xid ?? null, after?.seq ?? null, snapshot, limit],
     );
     return r.rows as ChangeRow[];

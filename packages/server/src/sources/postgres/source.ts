@@ -162,7 +162,14 @@ export class PostgresSource implements RunningSource {
     this.pool = null;
   }
 
+  /** A notification arrived while the loop was busy: the next idle returns at once. */
+  private woken = false;
+
   private idle(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const t = setTimeout(() => done(), ms);
       const done = () => {
@@ -196,7 +203,10 @@ export class PostgresSource implements RunningSource {
       await c.end().catch(() => {});
       return;
     }
-    c.on('notification', () => this.wake?.());
+    c.on('notification', () => {
+      if (this.wake) this.wake();
+      else this.woken = true;
+    });
     await c.query(`LISTEN ${quoteIdent(this.capture.channel)}`);
     this.listener = c;
     this.cursor = await this.loadCursor();
