@@ -12,7 +12,7 @@ import { createClient, type Client } from '../../packages/client/src/index.js';
 import { SyncClient, Replica, type SyncEvent } from '../../packages/client/src/internals.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, type ServerOptions } from '../../packages/server/src/index.js';
-import { TEST_SCHEMA, sleep, tempDir, within } from './support/harness.js';
+import { TEST_SCHEMA, makeClient, sleep, tempDir, within } from './support/harness.js';
 import { envOf, raw } from './support/raw.js';
 
 const CLIENT_SCHEMA = {
@@ -191,5 +191,21 @@ describe('quarantine', () => {
     expect(sync.quarantined()).toMatchObject([{ pos: '2', tx: tx(2), error: { code: 'ops/malformed' } }]);
     expect(events).toMatchObject([{ type: 'quarantined', entry: { pos: '2' } }]);
     expect(replica.merged().has(`${tx(1)}/0`) && replica.merged().has(`${tx(3)}/0`)).toBe(true);
+  });
+});
+
+describe('a large offline outbox', () => {
+  it('is sent paced within the server rate limits and fully acknowledged (no rate-limit close loop)', { timeout: 60_000 }, async () => {
+    const server = await start({ limits: { bytesPerSecond: 4 << 20, bytesBurst: 6 << 20 } });
+    const a = makeClient(server.url, 'offline', { autoStart: false });
+    cleanups.push(() => a.sync.close());
+    const big = 'b'.repeat(200 * 1024);
+    for (let i = 0; i < 40; i++) await a.replica.localTransact({ ops: [{ op: 'add', e: a.replica.newEntity(), a: 'item/title', v: big + i }] });
+    const closes: string[] = [];
+    a.sync.subscribe((e) => e.type === 'status' && e.status.lastError?.code === 'sync/disconnected' && closes.push(e.status.lastError.message));
+    a.sync.start();
+    await within(a.sync.whenSynced(), 50_000, `outbox of 8 MiB acknowledged; closes: ${closes.join('; ')}`);
+    expect(a.replica.outbox()).toEqual([]);
+    expect(closes).toEqual([]);
   });
 });

@@ -19,4 +19,5 @@ export {
 export { DEFAULT_LIMITS, resolveLimits, type Limits, type EnvelopeLimits } from './limits.js';
 export { checkEnvelope, checkPushable, checkWireValue, isName, utf8Length } from './envelope.js';
 export { ProtocolError } from './errors.js';
+export { TokenBucket } from './rate-limit.js';
 export { decodeClientMessage, checkDepth, type DecodedClientMsg, type RefusedTx } from './decode.js';

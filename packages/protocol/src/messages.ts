@@ -46,6 +46,11 @@ export interface WelcomeLimits {
   maxStringLength?: number;
   maxIdLength?: number;
   maxAttrLength?: number;
+  /** The connection's rate limits (the client paces its pushes below them; absent: the defaults). */
+  messagesPerSecond?: number;
+  messageBurst?: number;
+  bytesPerSecond?: number;
+  bytesBurst?: number;
 }
 
 /** Answer to hello. `head` is the server log position at the time of the handshake. */

@@ -13,6 +13,7 @@ import {
   CloseCode,
   PROTOCOL_VERSION,
   ProtocolError,
+  TokenBucket,
   decodeClientMessage,
   formatCursor,
   parseCursor,
@@ -24,7 +25,6 @@ import {
 } from '@dataloom/protocol';
 import type { AppendOutcome } from './storage/types.js';
 import type { ConnectionAccess } from './permissions/access.js';
-import { TokenBucket } from './node/rate-limit.js';
 import type { ServerDbView, SyncNode } from './node/sync-node.js';
 
 /** `authorizeWrite(user, tx, db)`: may the authenticated `user` write `tx`? Throw a DataloomError for a custom reason. */
@@ -165,6 +165,10 @@ export class Connection {
         maxStringLength: l.maxStringLength,
         maxIdLength: l.maxIdLength,
         maxAttrLength: l.maxAttrLength,
+        messagesPerSecond: l.messagesPerSecond,
+        messageBurst: l.messageBurst,
+        bytesPerSecond: l.bytesPerSecond,
+        bytesBurst: l.bytesBurst,
       },
     });
     const from = this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame));

@@ -15,7 +15,7 @@
 import { DataloomError, type HlcString, type TxEnvelope } from '@dataloom/core';
 import type { SyncTarget, WireError } from '../replica/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { DEFAULT_LIMITS, PROTOCOL_VERSION, checkEnvelope, checkPushable, clientProtocols, cursorPos, formatCursor, parseCursor, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
+import { DEFAULT_LIMITS, PROTOCOL_VERSION, TokenBucket, utf8Length, checkEnvelope, checkPushable, clientProtocols, cursorPos, formatCursor, parseCursor, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
 import { defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
 
 export interface SyncOptions {
@@ -148,6 +148,8 @@ export class SyncClient {
     this.connectSeq++;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
+    if (this.pacedTimer) clearTimeout(this.pacedTimer);
+    this.pacedTimer = null;
     this.teardown(1000, 'client stopped');
     this.setStatus({ state: 'stopped', online: false });
   }
@@ -345,25 +347,58 @@ export class SyncClient {
     return true;
   }
 
-  /** Push envelopes in order, in messages within the server's limits. */
+  /**
+   * Push envelopes in order, in messages within the server's limits, paced below its rate limits
+   * (half its rates and bursts, leaving room for everything else): a large outbox goes out over
+   * time instead of tripping `protocol/rate-limit` on every reconnect. What does not fit now is
+   * sent by a later flush, still in order.
+   */
   private sendTxs(envs: readonly TxEnvelope[]): void {
     const maxBytes = this.limits.maxMessageBytes - 1024;
     let batch: TxEnvelope[] = [];
     let bytes = 0;
-    const flushBatch = () => {
-      if (batch.length === 0) return;
-      if (this.send({ t: 'push', txs: batch })) for (const e of batch) this.sent.add(e.tx);
+    const flushBatch = (): boolean => {
+      if (batch.length === 0) return true;
+      const text = JSON.stringify({ t: 'push', txs: batch } satisfies ClientMsg);
+      const size = utf8Length(text);
+      const wait = Math.max(this.pace.bytes.waitMs(size), this.pace.msgs.waitMs(1));
+      if (wait > 0) {
+        this.flushLater(wait);
+        return false;
+      }
+      this.pace.bytes.take(Math.min(size, this.pace.bytes.burst));
+      this.pace.msgs.take(1);
+      const ws = this.ws;
+      if (ws && ws.readyState === 1) {
+        ws.send(text);
+        for (const e of batch) this.sent.add(e.tx);
+      }
       batch = [];
       bytes = 0;
+      return true;
     };
     for (const env of envs) {
-      const size = JSON.stringify(env).length * 3; // UTF-8 upper bound for the size check
-      if (batch.length >= this.limits.maxTxsPerPush || (bytes + size > maxBytes && batch.length > 0)) flushBatch();
+      const size = utf8Length(JSON.stringify(env)) + 1;
+      if (batch.length >= this.limits.maxTxsPerPush || (bytes + size > maxBytes && batch.length > 0)) {
+        if (!flushBatch()) return;
+      }
       batch.push(env);
       bytes += size;
     }
     flushBatch();
   }
+
+  private pacedTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushLater(ms: number): void {
+    if (this.pacedTimer) return;
+    this.pacedTimer = setTimeout(() => {
+      this.pacedTimer = null;
+      this.flush();
+    }, ms);
+  }
+
+  /** Pacing of pushes below the server's rate limits (set at `welcome`). */
+  private pace = paceFor(DEFAULT_LIMITS);
 
   // ---- server messages ----
 
@@ -399,6 +434,7 @@ export class SyncClient {
         if (this.ws !== ws) return;
         this.readableParts = null;
         this.limits = { ...DEFAULT_LIMITS, ...msg.limits };
+        this.pace = paceFor(this.limits);
         this.targetHead = cursorPos(msg.head);
         this.cursorReset = msg.reset === true;
         // a new session: errors of the previous one (a dropped connection, …) are over
@@ -570,6 +606,11 @@ export class SyncClient {
       }
     }
   }
+}
+
+/** Buckets at half the server's rates and bursts (a fresh connection starts with full buckets on both ends). */
+function paceFor(l: Limits): { msgs: TokenBucket; bytes: TokenBucket } {
+  return { msgs: new TokenBucket(l.messagesPerSecond / 2, l.messageBurst / 2), bytes: new TokenBucket(l.bytesPerSecond / 2, l.bytesBurst / 2) };
 }
 
 /** A typed verdict on an envelope's content (as opposed to a storage or programming failure). */
