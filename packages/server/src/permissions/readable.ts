@@ -89,6 +89,8 @@ export class ReadEngine {
   private schema: MergeSchema | null = null;
   private tx = TX0;
   private readonly users = new Map<UserId, UserReadable>();
+  /** Connected users whose sets changed since the last {@link takeChanges}. */
+  private readonly dirty = new Set<UserReadable>();
   /** The views serving every user, or null when each connected user has their own. */
   private shared: View[] | null = null;
 
@@ -126,6 +128,7 @@ export class ReadEngine {
       const after = keysOf(u);
       for (const k of b.keys) if (!after.has(k)) u.note(k, false);
       for (const k of after) if (!b.keys.has(k)) u.note(k, true);
+      if (u.gained.size || u.lost.size) this.dirty.add(u);
     }
   }
 
@@ -171,7 +174,9 @@ export class ReadEngine {
   /** Connected users whose sets changed since the last call, with the keys gained and lost (then cleared). */
   takeChanges(): Array<{ user: UserReadable; gained: Set<string>; lost: Set<string> }> {
     const out = [];
-    for (const u of this.users.values()) {
+    const dirty = [...this.dirty];
+    this.dirty.clear();
+    for (const u of dirty) {
       if (u.refs === 0 || (u.gained.size === 0 && u.lost.size === 0)) continue;
       out.push({ user: u, gained: u.gained, lost: u.lost });
       u.gained = new Set();
@@ -264,6 +269,7 @@ export class ReadEngine {
     if (added) u.entities.add(e);
     else u.entities.delete(e);
     u.note(e, added);
+    if (u.refs > 0) this.dirty.add(u);
   }
 
   private setAttr(u: UserReadable | null, eid: number, av: unknown, added: boolean): void {
@@ -279,5 +285,6 @@ export class ReadEngine {
       if (s.size === 0) u.attrs.delete(e);
     }
     u.note(attrKey(e, a), added);
+    if (u.refs > 0) this.dirty.add(u);
   }
 }
