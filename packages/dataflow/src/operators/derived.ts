@@ -8,11 +8,13 @@ import { freshId } from './operator.js';
 export class DerivedRel implements RelSource {
   readonly id = freshId();
   readonly arr: Arrangement;
+  /** `shared`: the arrangement of another relation with the same rows (written by its producer only). */
   constructor(
     readonly label: string,
     arity: number,
     readonly isMagic = false,
+    shared?: Arrangement,
   ) {
-    this.arr = new Arrangement(arity);
+    this.arr = shared ?? new Arrangement(arity);
   }
 }

@@ -51,6 +51,8 @@ export class OutputOperator implements Operator {
   private readonly groupCols: number[];
   /** The find columns are the input's columns in order (no aggregate): rows and keys are reused. */
   private readonly identity: boolean;
+  /** `out` shares the input's arrangement (identity over a derived relation: no copy, no counts). */
+  private readonly shared: boolean;
 
   constructor(
     readonly input: RelSource,
@@ -58,11 +60,13 @@ export class OutputOperator implements Operator {
     readonly label: string,
   ) {
     this.inputs = [input];
-    this.out = new DerivedRel(label, cols.length);
-    this.outputs = [this.out];
     this.hasAgg = cols.some((c) => c.kind === 'agg');
     this.groupCols = cols.filter((c) => c.kind === 'col').map((c) => c.col);
     this.identity = !this.hasAgg && cols.length === input.arr.arity && cols.every((c, i) => c.col === i);
+    // The find columns are a derived set relation's own columns: its rows are the result (stored once).
+    this.shared = this.identity && input instanceof DerivedRel;
+    this.out = new DerivedRel(label, cols.length, false, this.shared ? input.arr : undefined);
+    this.outputs = [this.out];
   }
 
   /** Current rows with multiplicity (a bag for `:with`). */
@@ -73,6 +77,7 @@ export class OutputOperator implements Operator {
   }
 
   init(): void {
+    if (this.shared) return;
     for (const t of this.input.arr.rows.values()) this.apply(t, 1, false, null);
     if (this.hasAgg) for (const g of this.groups.values()) this.refreshGroup(g, false);
   }
@@ -80,6 +85,10 @@ export class OutputOperator implements Operator {
   step(): void {
     this.diffs = [];
     const touched = this.hasAgg ? new Map<Key, Group>() : null;
+    if (this.shared) {
+      for (const d of this.input.arr.delta) this.diffs.push([d.t, d.w]);
+      return;
+    }
     if (this.identity) {
       for (const d of this.input.arr.delta) this.bump(d.t.length === this.cols.length ? d.t : this.project(d.t), d.w, true, d.t.length === this.cols.length ? d.k : undefined);
     } else for (const d of this.input.arr.delta) this.apply(d.t, d.w, true, touched);
