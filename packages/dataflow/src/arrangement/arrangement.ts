@@ -78,6 +78,8 @@ export class Arrangement {
   /** This transaction's net change (see the class invariants). */
   delta: DeltaEntry[] = [];
   private deltaByKey: Map<Key, DeltaEntry> | null = null;
+  /** Insertions in `delta` (none: the old state is the rows plus the removed tuples). */
+  private adds = 0;
   private deltaIdx: Map<number, Map<Key, DeltaEntry[]>> | null = null;
   /** Engine bookkeeping: the transaction sequence number `delta` belongs to. */
   deltaEpoch = -1;
@@ -149,12 +151,14 @@ export class Arrangement {
   /** Records a change for this transaction (the caller has already applied it to `rows`). */
   pushDelta(t: Tuple, w: number, k: Key): void {
     this.delta.push({ t, w, k });
+    if (w > 0) this.adds++;
     this.deltaByKey = null;
     this.deltaIdx = null;
   }
 
   clearDelta(): void {
     if (this.delta.length > 0) this.delta = [];
+    this.adds = 0;
     this.deltaByKey = null;
     this.deltaIdx = null;
   }
@@ -199,6 +203,25 @@ export class Arrangement {
       } else eachInBucket(this.index(mask).get(sub), cb);
       return;
     }
+    if (this.adds === 0) {
+      // Only removals this transaction: the old state is the rows plus the removed tuples.
+      if (mask === 0) {
+        for (const t of this.rows.values()) cb(t);
+        for (const d of this.delta) cb(d.t);
+      } else if (mask === fullMask) {
+        const t = this.rows.get(sub);
+        if (t !== undefined) cb(t);
+        else {
+          const d = this.deltaKeys().get(sub);
+          if (d !== undefined) cb(d.t);
+        }
+      } else {
+        eachInBucket(this.index(mask).get(sub), cb);
+        const l = this.deltaIndex(mask).get(sub);
+        if (l !== undefined) for (const d of l) cb(d.t);
+      }
+      return;
+    }
     const dk = this.deltaKeys();
     const skipAdded = (t: Tuple) => {
       const d = dk.get(this.keyOf(t));
@@ -229,7 +252,7 @@ export class Arrangement {
    * without this transaction's insertions).
    */
   eachKept(mask: number, sub: Key, cb: (t: Tuple) => void): void {
-    if (this.delta.length === 0) {
+    if (this.adds === 0) {
       this.each(mask, sub, false, cb);
       return;
     }
