@@ -33,8 +33,10 @@ describe('memory', () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
     const tail = 16, compact = 16;
-    const server = await createServer({ store: `sqlite:${join(t.dir, 'm.sqlite')}`, port: 0, schema: TEST_SCHEMA, limits: { maxTailBytes: tail * MiB, compactAfterBytes: compact * MiB, bytesPerSecond: 1 << 30, bytesBurst: 1 << 30 } });
-    cleanups.push(() => server.close());
+    const options = { store: `sqlite:${join(t.dir, 'm.sqlite')}`, port: 0, schema: TEST_SCHEMA, limits: { maxTailBytes: tail * MiB, compactAfterBytes: compact * MiB, bytesPerSecond: 1 << 30, bytesBurst: 1 << 30 } };
+    const server = await createServer(options);
+    let closeServer = () => server.close();
+    cleanups.push(() => closeServer());
     const c = await raw(server.url, cleanups);
     c.send({ t: 'hello', v: 1, replica: 'big', cursor: null });
     await c.until(() => c.msgs.some((m) => m.t === 'welcome'), 'welcome');
@@ -55,5 +57,13 @@ describe('memory', () => {
     const ceiling = tail + compact + 32;
     console.log(`pushed ${MB} MiB: heap ${before.toFixed(0)} → ${after.toFixed(0)} MiB (+${(after - before).toFixed(0)}; ceiling here ${ceiling} MiB)`);
     expect(after - before).toBeLessThan(ceiling);
+    // a restart reads the whole log once; what it keeps afterwards is bounded the same way
+    c.ws.close();
+    await server.close();
+    const restarted = await createServer(options);
+    closeServer = () => restarted.close();
+    const again = heapMiB();
+    console.log(`after a restart on the ${MB} MiB log: heap ${again.toFixed(0)} MiB (+${(again - before).toFixed(0)})`);
+    expect(again - before).toBeLessThan(ceiling);
   });
 });

@@ -127,7 +127,13 @@ export class SyncNode {
       this.poll.unref();
     }
     await this.bootstrapSchema();
+    this.started = true;
+    // a long log: keep the database, not its history (the schema is in place now)
+    await this.serial.run(async () => this.state.compactIfDue());
   }
+
+  /** Set once the configured schema is bootstrapped: rebuilt states may compact at once. */
+  private started = false;
 
   async stop(): Promise<void> {
     this.unsub?.();
@@ -223,6 +229,7 @@ export class SyncNode {
       for (const e of entries) all.push(e);
     }
     const state = ServerState.fromLog(all, this.stateOptions());
+    if (this.started) state.compactIfDue();
     this.state = state;
     this.tail.reset(state.head);
     for (const fn of this.resetListeners) fn(state, all);

@@ -132,6 +132,9 @@ export class ServerState implements Judge {
     s.db = dbOf(dataMergeSchema(ops), ops);
     for (const op of schemaOps(ops)) s.schemaEntities.add(op.e);
     s.sinceCompaction = ops.length;
+    for (const op of ops) if (typeof op.v === 'string') s.bytesSinceCompaction += op.v.length;
+    // not compacted yet: the server may still bootstrap a schema that needs the history
+    // (its node calls `compactIfDue` once it has)
     return s;
   }
 
@@ -330,6 +333,11 @@ export class ServerState implements Judge {
     for (const op of schemaOps(env.ops)) this.schemaEntities.add(op.e);
     this.sinceCompaction += env.ops.length;
     for (const op of env.ops) if (typeof op.v === 'string') this.bytesSinceCompaction += op.v.length;
+  }
+
+  /** Drop superseded ops if enough ops or bytes arrived since the last time (see the options). */
+  compactIfDue(): void {
+    if (!this.dirty) this.maybeCompact();
   }
 
   private maybeCompact(): void {
