@@ -4,12 +4,11 @@
  * engine be checked against DataScript independently of `@dataloom/core`'s transactor.
  */
 import { ds } from '../oracle/datascript.js';
-import { Datom, kw, parseEdn } from '@dataloom/core';
+import { Datom, kw, parseEdn, tupleKey } from '@dataloom/core';
 import { parseQuery } from '@dataloom/query';
 import { Engine } from '../../packages/dataflow/src/engine.js';
 import { Compiler } from '../../packages/dataflow/src/compile/compile.js';
 import type { OutputOperator } from '../../packages/dataflow/src/operators/reduce.js';
-import { tupleKey } from '../../packages/dataflow/src/zset/keys.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;

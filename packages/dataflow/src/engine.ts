@@ -10,7 +10,7 @@
  *   retract of one datom cancel), then run every operator whose inputs changed in level order, so
  *   each operator sees all of its inputs' changes for the transaction at once (no glitches).
  */
-import { type Datom, type Db, DataloomError, Keyword, kw } from '@dataloom/core';
+import { type Datom, type Db, DataloomError, Keyword, kw, pairKey, tupleKey } from '@dataloom/core';
 import { Arrangement, clearArrangement } from './arrangement/arrangement.js';
 import { ruleKey } from './compile/canonical.js';
 import type { CompiledQuery, LocalRel } from './compile/compile.js';
@@ -21,7 +21,6 @@ import { freshId } from './operators/operator.js';
 import { RecursiveOperator } from './operators/recursive.js';
 import { type FindCol, OutputOperator } from './operators/reduce.js';
 import { RuleOperator } from './operators/rule.js';
-import { pairKey, tupleKey } from './zset/keys.js';
 
 /** A base relation: the current datoms of one attribute as `(e, v, tx)` tuples keyed by `(e, v)`. */
 export class BaseRel implements RelSource {

@@ -12,4 +12,3 @@ export type { Operator } from './operators/operator.js';
 export { makeAggState, type AggState } from './aggregate/aggregates.js';
 export { planRule, type Plan, type RunCtx } from './eval/plan.js';
 export type { RuleIR, Step, Term, RelSource } from './ir/types.js';
-export { valueKey, tupleKey } from './zset/keys.js';

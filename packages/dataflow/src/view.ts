@@ -12,11 +12,10 @@
  * - After `close()` no subscriber is called and the query's state is released (shared operators
  *   stay while other queries use them).
  */
-import { type Db, type Datom, Keyword, kw, pull, printEdn, sym } from '@dataloom/core';
+import { type Db, type Datom, Keyword, kw, pull, printEdn, sym, type ValueKey as Key, tupleKey, valueKey } from '@dataloom/core';
 import type { FindSpec, ReturnMap } from '@dataloom/query';
 import type { OutputOperator } from './operators/reduce.js';
 import type { Tuple } from './arrangement/arrangement.js';
-import { type Key, tupleKey, valueKey } from './zset/keys.js';
 
 /** One change of a view: `[row, tx, +1 | -1]`. */
 export type Diff = [row: unknown, tx: unknown, mult: 1 | -1];

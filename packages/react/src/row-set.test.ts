@@ -1,8 +1,7 @@
-import { kw } from '@dataloom/core';
+import { kw, valueKey, type ValueKey } from '@dataloom/core';
 import { describe, expect, it } from 'vitest';
 import { RowSet, resultToRows } from './row-set.js';
 import type { Diff, Row } from './source.js';
-import { valueKey } from './value-key.js';
 import { mulberry32 } from '@dataloom/test/gen/prng.js';
 
 
@@ -62,7 +61,7 @@ describe('RowSet', () => {
     for (let run = 0; run < runs; run++) {
       const s = seed + run;
       const rnd = mulberry32(s);
-      const model = new Map<string, number>();
+      const model = new Map<ValueKey, number>();
       const rs = new RowSet();
       try {
         for (let step = 0; step < 30; step++) {
@@ -80,7 +79,7 @@ describe('RowSet', () => {
           }
           const before = rs.snapshot;
           const changed = rs.apply(batch);
-          const counts = new Map<string, number>();
+          const counts = new Map<ValueKey, number>();
           for (const r of rs.snapshot) counts.set(valueKey(r), (counts.get(valueKey(r)) ?? 0) + 1);
           const expected = new Map([...model].filter(([, c]) => c > 0));
           expect(counts).toEqual(expected);

@@ -1,11 +1,11 @@
 import type { Diff } from './source.js';
-import { valueKey } from './value-key.js';
+import { valueKey, type ValueKey } from '@dataloom/core';
 
 /** A row as the engine emits it (an array, or a `Map` for `:keys` queries). */
 type Row = unknown;
 
 interface Slot {
-  readonly key: string;
+  readonly key: ValueKey;
   readonly row: Row;
   count: number;
   /** Index in `slots`. */
@@ -25,7 +25,7 @@ interface Slot {
  */
 export class RowSet {
   private slots: Array<Slot | null> = [];
-  private readonly index = new Map<string, Slot>();
+  private readonly index = new Map<ValueKey, Slot>();
   private current: readonly Row[] = Object.freeze([]);
   /** Number of slots with a count above 1 (bag rows). */
   private multi = 0;
@@ -53,7 +53,7 @@ export class RowSet {
   apply(diffs: readonly Diff[]): boolean {
     if (diffs.length === 0) return false;
     // Net effect per tuple.
-    const net = new Map<string, { row: Row; delta: number }>();
+    const net = new Map<ValueKey, { row: Row; delta: number }>();
     for (const [row, , mult] of diffs) {
       const key = valueKey(row);
       const e = net.get(key);
@@ -64,7 +64,7 @@ export class RowSet {
     let changed = false;
     const freed: number[] = [];
     const touched: number[] = [];
-    const added: Array<{ key: string; row: Row; delta: number }> = [];
+    const added: Array<{ key: ValueKey; row: Row; delta: number }> = [];
     for (const [key, { row, delta }] of net) {
       if (delta === 0) continue;
       const slot = this.index.get(key);

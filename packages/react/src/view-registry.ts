@@ -1,7 +1,7 @@
+import { valueKey, type ValueKey } from '@dataloom/core';
 import { findKind } from './find-kind.js';
 import { RowSet, resultToRows, type FindKind } from './row-set.js';
 import type { DataloomSource, LiveView } from './source.js';
-import { valueKey } from './value-key.js';
 
 /** How long a view created by a render that never committed stays open, waiting for a subscriber. */
 const ORPHAN_GC_MS = 2_000;
@@ -28,7 +28,7 @@ export class SharedView {
 
   constructor(
     private readonly registry: ViewRegistry,
-    readonly key: string,
+    readonly key: ValueKey,
     private readonly query: unknown,
     private readonly inputs: readonly unknown[],
   ) {}
@@ -160,7 +160,7 @@ function sameRows(a: readonly unknown[], b: readonly unknown[]): boolean {
 
 /** The shared views of one source, by (query, inputs) key. */
 export class ViewRegistry {
-  private readonly views = new Map<string, SharedView>();
+  private readonly views = new Map<ValueKey, SharedView>();
 
   constructor(readonly source: DataloomSource) {}
 

@@ -50,8 +50,3 @@ export function decode(x: Encoded): unknown {
   }
   return x;
 }
-
-/** A canonical string key of an (encoded-able) value, for multiset bookkeeping of rows. */
-export function rowKey(x: unknown): string {
-  return JSON.stringify(encode(x));
-}

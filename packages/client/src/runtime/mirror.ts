@@ -3,7 +3,7 @@
  * Same interface as a dataflow `View`: `result()`, `subscribe(fn)` (diffs `[row, tx, ±1]`),
  * `close()`; plus `ready` (resolves once the initial result arrived).
  */
-import { rowKey } from './codec.js';
+import { valueKey, type ValueKey } from '@dataloom/core';
 
 export type FindKind = 'rel' | 'scalar' | 'coll' | 'tuple';
 
@@ -36,7 +36,7 @@ export interface WatchedQuery {
 }
 
 export class MirroredView implements WatchedQuery {
-  private readonly rows = new Map<string, { row: unknown; n: number }>();
+  private readonly rows = new Map<ValueKey, { row: unknown; n: number }>();
   private kind: FindKind = 'rel';
   private asSet = true;
   private readonly subs = new Set<(d: Diff[]) => void>();
@@ -80,7 +80,7 @@ export class MirroredView implements WatchedQuery {
    * across the thread boundary, so a `-1` may arrive before the `+1` it cancels.
    */
   private add(row: unknown, m: number): void {
-    const k = rowKey(row);
+    const k = valueKey(row);
     const cur = this.rows.get(k);
     const n = (cur?.n ?? 0) + m;
     if (n === 0) this.rows.delete(k);

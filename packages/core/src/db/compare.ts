@@ -100,10 +100,3 @@ export function compareValues(a: unknown, b: unknown): number {
     }
   }
 }
-
-/** Value equality consistent with {@link compareValues} (dates by time, uuids by value, tuples deep). */
-export function valueEquals(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return compareValues(a, b) === 0;
-}

@@ -11,7 +11,7 @@ export * from './types.js';
 
 
 export { createDb, initDb } from './database.js';
-export { compareValues, compareKeywords, valueEquals } from './compare.js';
+export { compareValues, compareKeywords } from './compare.js';
 export { parseSchema } from './schema.js';
 export type { TxFn } from './transact.js';
 

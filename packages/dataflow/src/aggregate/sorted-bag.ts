@@ -4,7 +4,7 @@
  * Insert and remove are a binary search plus a splice.
  */
 import { compareValues } from '../eval/compare.js';
-import { valueEq, valueKey } from '../zset/keys.js';
+import { valueEquals, valueKey } from '@dataloom/core';
 
 export class SortedBag {
   readonly items: unknown[] = [];
@@ -36,8 +36,8 @@ export class SortedBag {
 
   remove(v: unknown): void {
     let i = this.lowerBound(v);
-    while (i < this.items.length && !valueEq(this.items[i], v) && compareValues(this.items[i], v) === 0) i++;
-    if (i < this.items.length && valueEq(this.items[i], v)) this.items.splice(i, 1);
+    while (i < this.items.length && !valueEquals(this.items[i], v) && compareValues(this.items[i], v) === 0) i++;
+    if (i < this.items.length && valueEquals(this.items[i], v)) this.items.splice(i, 1);
     const k = valueKey(v);
     const n = (this.distinctCounts.get(k) ?? 0) - 1;
     if (n <= 0) this.distinctCounts.delete(k);

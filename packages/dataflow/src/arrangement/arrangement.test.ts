@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Arrangement } from './arrangement.js';
-import { colsKey } from '../zset/keys.js';
+import { colsKey } from '@dataloom/core';
 
 const collect = (a: Arrangement, mask: number, sub: string | number, old: boolean) => {
   const out: unknown[][] = [];

@@ -11,7 +11,7 @@
  *   answers lookups against either state without copying.
  * - `clearDelta` is called by the engine before the next transaction touches the relation.
  */
-import { type Key, colsKey, tupleKey } from '../zset/keys.js';
+import { type ValueKey as Key, colsKey, tupleKey } from '@dataloom/core';
 
 export type Tuple = unknown[];
 /** A hash bucket: one tuple, or several keyed by their full key. */

@@ -4,7 +4,7 @@
  * External relations print as their ids; members of the component as their position.
  */
 import type { BindPat, RelSource, RuleIR, Step, Term } from '../ir/types.js';
-import { valueKey } from '../zset/keys.js';
+import { valueKey } from '@dataloom/core';
 
 const opaque = new WeakMap<object, number>();
 let opaqueCount = 0;

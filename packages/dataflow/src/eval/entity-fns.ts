@@ -4,7 +4,7 @@
  * change is the difference between the function's old and new results there (a Z-set over the
  * output). Used when such a step is the "delta" position of a plan.
  */
-import { valueKey } from '../zset/keys.js';
+import { valueKey } from '@dataloom/core';
 import type { Step } from '../ir/types.js';
 
 type EntityStep = Extract<Step, { kind: 'get-else' | 'get-some' | 'missing' }>;

@@ -7,10 +7,9 @@
  * Each atom reads the relation in a fixed state per plan: `NEW` (after this transaction), `OLD`
  * (before it) or `EXT` (decided per run by `ctx.extOld`, used inside recursive components).
  */
-import { DataloomError } from '@dataloom/core';
+import { DataloomError, type ValueKey as Key, pairKey, valueEquals, valueKey } from '@dataloom/core';
 import type { DeltaEntry, Tuple } from '../arrangement/arrangement.js';
 import { maskCols } from '../arrangement/arrangement.js';
-import { type Key, pairKey, valueEq, valueKey } from '../zset/keys.js';
 import { type BindPat, type RuleIR, type Step, type Term, stepInputs, stepOutputs } from '../ir/types.js';
 import { entityChanges } from './entity-fns.js';
 
@@ -140,9 +139,9 @@ export function planRule(rule: RuleIR, start: Start, modeOf: (j: number) => Mode
         for (let i = 0; i < headSlots.length; i++) {
           const t = headSlots[i]!;
           if (t.kind === 'const') {
-            if (!valueEq(t.value, h[i])) return;
+            if (!valueEquals(t.value, h[i])) return;
           } else if (headRepeat[i]) {
-            if (!valueEq(env[t.slot], h[i])) return;
+            if (!valueEquals(env[t.slot], h[i])) return;
           } else env[t.slot] = h[i];
         }
       }
@@ -195,8 +194,8 @@ function score(s: Step, bound: Set<number>): number {
 
 /** Binds `value` to term `t` (or checks it). Returns false when it does not match. */
 function unify(t: Term, value: unknown, env: unknown[], boundNow: boolean): boolean {
-  if (t.kind === 'const') return valueEq(t.value, value);
-  if (boundNow) return valueEq(env[t.slot], value);
+  if (t.kind === 'const') return valueEquals(t.value, value);
+  if (boundNow) return valueEquals(env[t.slot], value);
   env[t.slot] = value;
   return true;
 }
@@ -298,7 +297,7 @@ function bindPat(p: BindPat, v: unknown, env: unknown[], pre: Set<number>, k: (e
       return true;
     case 'scalar':
       if (pre.has(p.slot)) {
-        if (valueEq(env[p.slot], v)) k(env);
+        if (valueEquals(env[p.slot], v)) k(env);
       } else {
         env[p.slot] = v;
         k(env);
@@ -403,7 +402,7 @@ function stepOp(s: Step, pre: Set<number>, mode: Mode, ctxRef: { c: RunCtx | nul
         arr.each(1, ek, isOld(), (t) => {
           any = true;
           if (outBound) {
-            if (valueEq(env[s.out], t[1])) next(env, w);
+            if (valueEquals(env[s.out], t[1])) next(env, w);
           } else {
             env[s.out] = t[1];
             next(env, w);
@@ -412,7 +411,7 @@ function stepOp(s: Step, pre: Set<number>, mode: Mode, ctxRef: { c: RunCtx | nul
         if (!any) {
           const d = termVal(s.dflt, env);
           if (outBound) {
-            if (valueEq(env[s.out], d)) next(env, w);
+            if (valueEquals(env[s.out], d)) next(env, w);
           } else {
             env[s.out] = d;
             next(env, w);

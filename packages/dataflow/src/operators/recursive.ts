@@ -31,7 +31,7 @@ import { type DeltaEntry, type Tuple, clearArrangement } from '../arrangement/ar
 import { EXT, NEW, type Plan, type RunCtx, planRule } from '../eval/plan.js';
 import { SizeWatch } from '../eval/stats.js';
 import { type RelSource, type RuleIR, isDataStep, stepSources } from '../ir/types.js';
-import type { Key } from '../zset/keys.js';
+import type { ValueKey as Key } from '@dataloom/core';
 import type { DerivedRel } from './derived.js';
 import { type Operator, freshId } from './operator.js';
 

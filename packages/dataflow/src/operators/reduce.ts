@@ -11,7 +11,7 @@
 import { type Tuple } from '../arrangement/arrangement.js';
 import { type AggState, makeAggState } from '../aggregate/aggregates.js';
 import type { RelSource } from '../ir/types.js';
-import { type Key, tupleKey, valueKey } from '../zset/keys.js';
+import { type ValueKey as Key, tupleKey, valueKey } from '@dataloom/core';
 import { DerivedRel } from './derived.js';
 import { type Operator, freshId } from './operator.js';
 

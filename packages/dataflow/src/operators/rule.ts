@@ -13,12 +13,11 @@
  * Invariant: a head tuple is present in `out` exactly when it has a derivation in the new state;
  * `extra` holds the derivations beyond the first for tuples derived more than once.
  */
-import { DataloomError } from '@dataloom/core';
+import { DataloomError, type ValueKey as Key } from '@dataloom/core';
 import type { Tuple } from '../arrangement/arrangement.js';
 import { type Mode, NEW, OLD, type Plan, type RunCtx, planRule } from '../eval/plan.js';
 import { SizeWatch } from '../eval/stats.js';
 import { type RelSource, type RuleIR, isDataStep, stepSources } from '../ir/types.js';
-import type { Key } from '../zset/keys.js';
 import type { DerivedRel } from './derived.js';
 import { type Operator, freshId } from './operator.js';
 

@@ -3,10 +3,9 @@
  * values (already deduplicated over the find ∪ with variables, as DataScript does) and, for the
  * parameterised ones, the leading arguments (`(max 3 ?x)` → `fn(3, values)`).
  */
-import { compareValues } from '@dataloom/core';
+import { compareValues, valueKey } from '@dataloom/core';
 import { queryError } from '../errors.js';
 import { cljCompare } from './builtins.js';
-import { keyOf } from './keys.js';
 
 export type AggregateFn = (...args: unknown[]) => unknown;
 
@@ -64,7 +63,7 @@ function shuffled(xs: unknown[]): unknown[] {
 /** Built-in aggregates by name. The last argument is always the array of values. */
 export const AGGREGATES: ReadonlyMap<string, AggregateFn> = new Map<string, AggregateFn>([
   ['count', (xs) => (xs as unknown[]).length],
-  ['count-distinct', (xs) => new Set((xs as unknown[]).map(keyOf)).size],
+  ['count-distinct', (xs) => new Set((xs as unknown[]).map(valueKey)).size],
   ['sum', (xs) => sum(xs as unknown[])],
   ['avg', (xs) => sum(xs as unknown[]) / (xs as unknown[]).length],
   ['median', (xs) => median(xs as unknown[])],
@@ -74,7 +73,7 @@ export const AGGREGATES: ReadonlyMap<string, AggregateFn> = new Map<string, Aggr
     const seen = new Set<unknown>();
     const out = new Set<unknown>();
     for (const x of xs as unknown[]) {
-      const k = keyOf(x);
+      const k = valueKey(x);
       if (!seen.has(k)) {
         seen.add(k);
         out.add(x);

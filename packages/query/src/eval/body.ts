@@ -17,6 +17,7 @@
  * estimated output rows — constants and AVET lookups before scans, probes on bound entities for
  * star joins, hash joins otherwise, cross products last.
  */
+import { valueEquals } from '@dataloom/core';
 import type { Clause, FnArg, FnCall, Not, Or, Pattern, Predicate, RuleCall } from '../ast.js';
 import { bindingVars } from '../ast.js';
 import { collectVars } from '../parser.js';
@@ -24,7 +25,6 @@ import { queryError } from '../errors.js';
 import { bindValue } from './bind.js';
 import { BUILTINS, type QueryFn, truthy } from './builtins.js';
 import { type Ctx, withDefaultSource } from './context.js';
-import { valueEquals as valueEq } from './keys.js';
 import { estimatePattern, joinPattern, type ValueRange } from './pattern.js';
 import { antijoin, join, project, type Relation, union, UNIT } from './relation.js';
 import { callRule } from './rules.js';
@@ -433,7 +433,7 @@ function applyFn(ctx: Ctx, c: FnCall, rel: Relation): Relation {
       const r = fnOf(row)(...getters.map((g) => g(row)));
       if (r === null || r === undefined) continue;
       if (existing >= 0) {
-        if (valueEq(row[existing], r)) rows.push(row as unknown[]);
+        if (valueEquals(row[existing], r)) rows.push(row as unknown[]);
       } else {
         const out = row.slice();
         out.push(r);

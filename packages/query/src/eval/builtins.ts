@@ -7,9 +7,8 @@
  * Functions that need a database (`get-else`, `get-some`, `missing?`) receive the `Db` as their
  * first argument, like DataScript's `$` argument.
  */
-import { compareValues, type Db, kw, Keyword, List, printEdn, Sym, Uuid } from '@dataloom/core';
+import { compareValues, type Db, kw, Keyword, List, printEdn, Sym, Uuid, valueEquals } from '@dataloom/core';
 import { queryError } from '../errors.js';
-import { valueEquals } from './keys.js';
 
 /** A query function: receives evaluated arguments, returns a value. */
 export type QueryFn = (...args: unknown[]) => unknown;

@@ -8,12 +8,11 @@
  * - Aggregates group by the non-aggregate find elements; no rows → no groups (`[]`, or `null`
  *   for `.`).
  */
-import { type Db, kw, pull as corePull, sym } from '@dataloom/core';
+import { type Db, kw, pull as corePull, sym, colsKey } from '@dataloom/core';
 import type { Aggregate, FindElem, PullElem, Query } from '../ast.js';
 import { queryError } from '../errors.js';
 import { AGGREGATES } from './aggregates.js';
 import type { Ctx } from './context.js';
-import { rowKey } from './keys.js';
 import { isDb } from './pattern.js';
 import { project, type Relation } from './relation.js';
 import { parseEdn } from '@dataloom/core';
@@ -73,7 +72,7 @@ function aggregate(ctx: Ctx, elems: readonly FindElem[], rel: Relation, distinct
   const groups = new Map<unknown, (readonly unknown[])[]>();
   const cols = groupIdx.map((i) => colIdx[i]!);
   for (const r of distinctRel.rows) {
-    const k = cols.length === 0 ? '' : rowKey(r, cols);
+    const k = cols.length === 0 ? '' : colsKey(r, cols);
     const g = groups.get(k);
     if (g) g.push(r);
     else groups.set(k, [r]);

@@ -15,9 +15,8 @@
  *
  * A source that is not a database is a collection of tuples, matched positionally.
  */
-import { type Datom, type Db, Keyword } from '@dataloom/core';
+import { type Datom, type Db, Keyword, valueKey, valueEquals } from '@dataloom/core';
 import type { Pattern, PatternTerm } from '../ast.js';
-import { keyOf, valueEquals } from './keys.js';
 import { join, type Relation } from './relation.js';
 
 export type Source = Db | readonly unknown[];
@@ -72,7 +71,7 @@ function eidOf(db: Db, x: unknown): unknown {
 /** Per-database one-entry memo of the last AVET lookup: the planner's estimate and the join share it. */
 const lastLookup = new WeakMap<Db, { attr: Keyword; key: unknown; es: readonly number[] }>();
 function entitiesWith(db: Db, attr: Keyword, v: unknown): readonly number[] {
-  const key = keyOf(v);
+  const key = valueKey(v);
   const m = lastLookup.get(db);
   if (m && m.attr === attr && m.key === key) return m.es;
   const es = db.entitiesWith(attr, v);
@@ -102,7 +101,7 @@ export function estimatePattern(
     if (known(0)) return { rows: n * (many ? 3 : 1), cost: n };
     const v = c.slots[2]!;
     if (v.t === 'const') {
-      const key = 'v|' + attr.fqn + '|' + String(keyOf(v.v));
+      const key = 'v|' + attr.fqn + '|' + String(valueKey(v.v));
       let cnt = cache.get(key);
       if (cnt === undefined) {
         try {

@@ -4,7 +4,7 @@
  * Duplicates may exist (evaluation has bag semantics inside a body; results are deduplicated where
  * DataScript's semantics say so).
  */
-import { keyOf, rowKey } from './keys.js';
+import { valueKey, colsKey } from '@dataloom/core';
 
 export interface Relation {
   /** Column names (variable names such as `"?e"`), distinct. */
@@ -43,7 +43,7 @@ export function project(rel: Relation, vars: readonly string[], distinct: boolea
     const all = cols.map((_, i) => i);
     for (const r of rel.rows) {
       const row = cols.map((c) => r[c]);
-      const k = vars.length === 0 ? '' : rowKey(row, all);
+      const k = vars.length === 0 ? '' : colsKey(row, all);
       if (seen.has(k)) continue;
       seen.add(k);
       rows.push(row);
@@ -95,13 +95,13 @@ export function join(left: Relation, right: Relation): Relation {
   if (right.rows.length <= left.rows.length) {
     const idx = index(right, rc);
     for (const l of left.rows) {
-      const ms = idx.get(rowKey(l, lc));
+      const ms = idx.get(colsKey(l, lc));
       if (ms) for (const r of ms) rows.push(concat(l, r, rExtraCols));
     }
   } else {
     const idx = index(left, lc);
     for (const r of right.rows) {
-      const ms = idx.get(rowKey(r, rc));
+      const ms = idx.get(colsKey(r, rc));
       if (ms) for (const l of ms) rows.push(concat(l, r, rExtraCols));
     }
   }
@@ -115,8 +115,8 @@ export function antijoin(left: Relation, right: Relation, on: readonly string[])
   const lc = colsOf(left, on);
   const rc = colsOf(right, on);
   const keys = new Set<unknown>();
-  for (const r of right.rows) keys.add(rowKey(r, rc));
-  return { vars: left.vars, rows: left.rows.filter((l) => !keys.has(rowKey(l, lc))), distinct: left.distinct };
+  for (const r of right.rows) keys.add(colsKey(r, rc));
+  return { vars: left.vars, rows: left.rows.filter((l) => !keys.has(colsKey(l, lc))), distinct: left.distinct };
 }
 
 /** Union of relations with the same columns (possibly in another order). */
@@ -132,7 +132,7 @@ export function union(vars: readonly string[], rels: readonly Relation[]): Relat
 export function index(rel: Relation, cols: readonly number[]): Map<unknown, (readonly unknown[])[]> {
   const idx = new Map<unknown, (readonly unknown[])[]>();
   for (const r of rel.rows) {
-    const k = rowKey(r, cols);
+    const k = colsKey(r, cols);
     const b = idx.get(k);
     if (b) b.push(r);
     else idx.set(k, [r]);
@@ -145,5 +145,3 @@ function concat(l: readonly unknown[], r: readonly unknown[], rCols: readonly nu
   for (let i = 0; i < rCols.length; i++) out.push(r[rCols[i]!]);
   return out;
 }
-
-export { keyOf };

@@ -17,11 +17,11 @@
  * Negation and aggregates over a rule of the same component are not stratified; like DataScript,
  * they are not rejected, but their result is only defined for stratified programs.
  */
+import { tupleKey } from '@dataloom/core';
 import type { PatternTerm, Rule, RuleCall } from '../ast.js';
 import { queryError } from '../errors.js';
 import { evalBody, hasPlainNot } from './body.js';
 import type { Ctx } from './context.js';
-import { tupleKey } from './keys.js';
 import { join, type Relation } from './relation.js';
 
 interface Table {
