@@ -5,8 +5,8 @@
  * might-rat / might-squeak business rules (seeded randomness), then changes corinna's earnings
  * and prints every diff as it arrives.
  */
-import { printEdn } from '@dataloom/core';
-import { createConn, type Diff } from '@dataloom/dataflow';
+import { printEdn, type Diff } from '@dataloom/core';
+import { createConn } from '@dataloom/dataflow';
 import * as chic from './scenario.js';
 
 export function runChicago(seed = 42, log: (line: string) => void = console.log) {

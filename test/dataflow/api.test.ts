@@ -3,9 +3,9 @@
  * and reference counting, pull re-emission, errors, demand for bound rule arguments, raw datoms.
  */
 import { describe, expect, it } from 'vitest';
-import { Datom, kw, sym } from '@dataloom/core';
+import { Datom, kw, sym, type Diff } from '@dataloom/core';
 import { q } from '@dataloom/query';
-import { createConn, type Diff } from '@dataloom/dataflow';
+import { createConn } from '@dataloom/dataflow';
 import { RecursiveOperator } from '../../packages/dataflow/src/operators/recursive.js';
 
 const schema = {

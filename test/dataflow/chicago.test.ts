@@ -3,7 +3,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { q } from '@dataloom/query';
-import { createConn, type Diff } from '@dataloom/dataflow';
+import type { Diff } from '@dataloom/core';
+import { createConn } from '@dataloom/dataflow';
 import * as chic from '../../examples/chicago/scenario.js';
 import { runChicago } from '../../examples/chicago/index.js';
 

@@ -8,9 +8,9 @@
  * `FUZZ_RUNS` scales the number of seeds (default 40), `FUZZ_SEED` replays one.
  */
 import { describe, expect, it } from 'vitest';
-import { printEdn } from '@dataloom/core';
+import { printEdn, type Diff } from '@dataloom/core';
 import { q } from '@dataloom/query';
-import { createConn, type Diff, type View } from '@dataloom/dataflow';
+import { createConn, type View } from '@dataloom/dataflow';
 import { GEN_SCHEMA, genTx, mulberry32 } from '../gen/transactions.js';
 import { canonRows, norm as normAt } from './canon.js';
 

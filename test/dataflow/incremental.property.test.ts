@@ -7,9 +7,9 @@
  * `FUZZ_RUNS` sets the number of seeds (default 150), `FUZZ_SEED` replays one.
  */
 import { describe, expect, it } from 'vitest';
-import { Keyword, printEdn } from '@dataloom/core';
+import { Keyword, printEdn, type Diff } from '@dataloom/core';
 import { q } from '@dataloom/query';
-import { createConn, type Diff, type View } from '@dataloom/dataflow';
+import { createConn, type View } from '@dataloom/dataflow';
 import { type GenQuery, genFuzzTx, genQuery, genSchema } from './gen-queries.js';
 import { mulberry32 } from '../gen/transactions.js';
 

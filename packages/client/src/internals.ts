@@ -10,7 +10,7 @@ export { serviceOf } from './runtime/client.js';
 export { createHost, type Host, type HostOptions } from './runtime/host.js';
 export { METHODS, type MethodName, type CallName, type ServiceApi } from './runtime/methods.js';
 export { encode, decode, type Encoded } from './runtime/codec.js';
-export { MirroredView, type DiffBatch, type WatchInit, type FindKind } from './runtime/mirror.js';
+export { MirroredView, type DiffBatch, type WatchInit } from './runtime/mirror.js';
 export { memoryBacking, type MemoryBacking } from './store/memory.js';
 export { IDB_VERSION } from './store/indexeddb.js';
 export { TabBus, type TabMessage } from './tabs/bus.js';

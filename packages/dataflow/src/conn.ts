@@ -15,11 +15,11 @@
  * callback may transact: its transaction is queued and processed after the current one, until no
  * rule fires any more or the cascade bound is hit (`dataflow/runaway-rules`).
  */
-import { type Datom, type Db, type SchemaInput, type TxData, type TxReport, DataloomError, applyDatoms, createDb } from '@dataloom/core';
+import { type Datom, type Db, type Diff, type SchemaInput, type TxData, type TxReport, DataloomError, applyDatoms, createDb } from '@dataloom/core';
 import { type Query, parseQuery } from '@dataloom/query';
 import { Compiler } from './compile/compile.js';
 import { Engine } from './engine.js';
-import { type Diff, View, touchedEntities } from './view.js';
+import { View, touchedEntities } from './view.js';
 
 export interface ConnOptions {
   /**

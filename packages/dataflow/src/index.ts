@@ -16,4 +16,4 @@
  * @packageDocumentation
  */
 export { createConn, Conn, type ConnOptions, type RuleContext } from './conn.js';
-export { View, type Diff } from './view.js';
+export { View } from './view.js';

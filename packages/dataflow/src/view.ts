@@ -12,13 +12,10 @@
  * - After `close()` no subscriber is called and the query's state is released (shared operators
  *   stay while other queries use them).
  */
-import { type Db, type Datom, Keyword, kw, pull, printEdn, sym, type ValueKey as Key, tupleKey, valueKey } from '@dataloom/core';
+import { type Db, type Datom, type Diff, type FindKind, Keyword, kw, pull, printEdn, resultOf, RowSet, sym, type ValueKey as Key, tupleKey, valueKey } from '@dataloom/core';
 import type { FindSpec, ReturnMap } from '@dataloom/query';
 import type { OutputOperator } from './operators/reduce.js';
 import type { Tuple } from './arrangement/arrangement.js';
-
-/** One change of a view: `[row, tx, +1 | -1]`. */
-export type Diff = [row: unknown, tx: unknown, mult: 1 | -1];
 
 export interface ViewSpec {
   readonly find: FindSpec;
@@ -36,6 +33,7 @@ export class View {
   readonly hasPull: boolean;
   /** A pull pattern reaches beyond the root entity (nested maps or `*` with components). */
   private readonly deepPull: boolean;
+  private rowSet: RowSet | null = null;
 
   constructor(
     readonly name: string,
@@ -90,18 +88,21 @@ export class View {
       const r = this.rowOf(t);
       for (let i = 0; i < n; i++) rows.push(r);
     }
-    const { find } = this.spec;
-    const first = (r: unknown) => (Array.isArray(r) ? r[0] : r);
-    switch (find.kind) {
-      case 'scalar':
-        return rows.length === 0 ? null : first(rows[0]);
-      case 'tuple':
-        return rows.length === 0 ? null : rows[0];
-      case 'coll':
-        return rows.map(first);
-      case 'rel':
-        return this.spec.hasWith || this.spec.hasAgg || this.hasPull ? rows : new Set(rows);
-    }
+    return resultOf(rows, this.kind, !(this.spec.hasWith || this.spec.hasAgg || this.hasPull));
+  }
+
+  /** The query's find spec kind (how {@link result} is shaped from rows). */
+  get kind(): FindKind {
+    return this.spec.find.kind;
+  }
+
+  /**
+   * The current rows as diffs carry them, a new array exactly when they change (a {@link RowSet},
+   * kept from the first call on: views nobody reads rows of keep no copy).
+   */
+  rows(): readonly unknown[] {
+    if (this.rowSet === null) this.rowSet = new RowSet(this.initialDiffs(null).map((d) => d[0]));
+    return this.rowSet.snapshot;
   }
 
   /** Calls `fn` with each later transaction's diffs; returns the unsubscribe function. */
@@ -168,6 +169,7 @@ export class View {
   deliver(diffs: Diff[]): unknown[] {
     const errors: unknown[] = [];
     if (this.closed || diffs.length === 0) return errors;
+    this.rowSet?.apply(diffs);
     for (const fn of [...this.subs]) {
       try {
         fn(diffs);
@@ -184,6 +186,7 @@ export class View {
     this.closed = true;
     this.subs.clear();
     this.shaped.clear();
+    this.rowSet = null;
     this.onClose(this);
   }
 

@@ -3,7 +3,7 @@ import { Component, StrictMode, act, memo, useEffect, type ReactNode } from 'rea
 import { createRoot, type Root } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataloomError, kw } from '@dataloom/core';
+import { DataloomError, kw, type Diff } from '@dataloom/core';
 import { createConn } from '@dataloom/dataflow';
 import { countingSource, type TestSource } from '../test/counting-source.js';
 import { datascriptSource } from '../test/datascript-source.js';
@@ -16,7 +16,6 @@ import {
   useSyncStatus,
   useTransact,
   type Row,
-  type Diff,
   type LiveView,
   type SyncStatus,
   connSource,
@@ -353,6 +352,7 @@ function asyncSource(inner: TestSource, opts: { fail?: unknown } = {}) {
           });
         }),
         result: () => (ready && view ? view.result() : null),
+        rows: () => (ready && view ? view.rows() : []),
         subscribe: (fn) => {
           subs.add(fn);
           return () => subs.delete(fn);

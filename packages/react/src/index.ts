@@ -15,4 +15,4 @@ export { useUndo, type UndoState } from './use-undo.js';
 export { useText, type TextState } from './use-text.js';
 export { connSource } from './conn-source.js';
 export type { ConnLike } from './conn-source.js';
-export type { DataloomSource, LiveView, Diff, Row, SyncStatus, DraftLike, TextLike } from './source.js';
+export type { DataloomSource, LiveView, Row, SyncStatus, DraftLike, TextLike } from './source.js';

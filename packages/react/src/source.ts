@@ -1,3 +1,5 @@
+import type { Diff } from '@dataloom/core';
+
 /**
  * The structural contract the hooks program against. `@dataloom/react` imports no engine: any
  * object with this shape works — the real client (`createClient`), a dataflow `conn` wrapped by
@@ -11,21 +13,17 @@
 export type Row = readonly unknown[];
 
 /**
- * One change to a view's result, as the engine emits it: `[row, tx, +1 | -1]`.
- * A `+1` adds one copy of `row`, a `-1` removes one. Within a batch the engine may emit both
- * for one row; only the net effect counts.
- */
-export type Diff = readonly [row: unknown, tx: unknown, mult: number];
-
-/**
  * A live query view (the interface of `conn.register` and `client.watch`).
  *
  * Contract the hooks rely on:
+ * - `rows()` is the view's current rows (an array of the find elements per row, a `Map` with
+ *   `:keys`, whatever the find spec), a new array exactly when they changed and the same rows
+ *   otherwise (core's `RowSet` keeps them so); the hooks return it as is, without a copy of their own;
  * - `result()` is the view's current result in one-shot `q`'s shape (a `Set`/`Array` of rows for
  *   a relation, an `Array` of values for `[?x ...]`, one tuple or `null` for `[?x ?y]`, a value or
  *   `null` for `?x .`) at the moment it is called;
- * - every later change reaches `subscribe` listeners as diffs, one call per transaction; a diff's
- *   row is an array of the find elements (a `Map` with `:keys`), whatever the find spec;
+ * - every later change reaches `subscribe` listeners as diffs (core's `Diff`), one call per
+ *   transaction, after `rows()` reflects it;
  * - `close()` frees the view; no listener is called after it.
  */
 export interface LiveView {
@@ -36,6 +34,7 @@ export interface LiveView {
    * them.
    */
   readonly ready?: Promise<void>;
+  rows(): readonly Row[];
   result(): unknown;
   subscribe(fn: (diffs: readonly Diff[]) => void): (() => void) | void;
   close(): void;

@@ -1,13 +1,13 @@
 import { valueKey, type ValueKey } from '@dataloom/core';
-import { findKind } from './find-kind.js';
-import { RowSet, resultToRows, type FindKind } from './row-set.js';
 import type { DataloomSource, LiveView } from './source.js';
 
 /** How long a view created by a render that never committed stays open, waiting for a subscriber. */
 const ORPHAN_GC_MS = 2_000;
 
 /**
- * One shared live view: the engine's view, the cached rows, and the components subscribed to it.
+ * One shared live view: the engine's view and the components subscribed to it. The rows are the
+ * view's own (`LiveView.rows()`: one cache, kept by the engine's or the client's view), read as
+ * they are; this keeps only the snapshot it last handed to React.
  *
  * Lifecycle: created on first render that asks for its key; retained by each `subscribe` (the
  * `useSyncExternalStore` subscription, i.e. each mounted component); when the last subscriber
@@ -18,11 +18,15 @@ const ORPHAN_GC_MS = 2_000;
 export class SharedView {
   private view: LiveView | null = null;
   private unsubscribeView: (() => void) | void = undefined;
-  private rows: RowSet = new RowSet();
+  /** What {@link getSnapshot} returns: the view's rows, or the previous rows while they are equal. */
+  private snapshot: readonly unknown[] = EMPTY;
+  /** The view's rows the snapshot was taken from. */
+  private seen: readonly unknown[] | null = null;
+  /** The view was (re)opened and its first loaded rows have not been compared with the old ones. */
+  private fresh = false;
   private readonly listeners = new Set<() => void>();
   private refs = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private kind: FindKind | null = null;
   private failure: { error: unknown } | null = null;
   private loadedFlag = false;
 
@@ -61,8 +65,21 @@ export class SharedView {
       this.registry.adopt(this);
       this.scheduleOrphanCheck();
     }
-    return this.rows.snapshot;
+    return this.current();
   };
+
+  /** The snapshot for the view's current rows (a new array exactly when they changed). */
+  private current(): readonly unknown[] {
+    const view = this.view;
+    if (view === null || this.failure !== null || !this.loadedFlag) return this.snapshot;
+    const rows = view.rows();
+    if (rows === this.seen) return this.snapshot;
+    this.seen = rows;
+    // Reopening that finds the same rows keeps the old snapshot's identity.
+    if (!(this.fresh && sameRows(rows, this.snapshot))) this.snapshot = rows;
+    this.fresh = false;
+    return this.snapshot;
+  }
 
   /** The `useSyncExternalStore` subscribe function for this view. */
   readonly subscribe = (onChange: () => void): (() => void) => {
@@ -118,30 +135,26 @@ export class SharedView {
   private openView(): void {
     const view = this.registry.source.watch(this.query, ...this.inputs);
     this.view = view;
-    // Keep the old snapshot's identity if reopening finds the same rows.
-    this.kind ??= findKind(this.query);
-    // A view with `ready` has no meaningful result before it resolves: start empty.
-    const rows = new RowSet(view.ready ? [] : resultToRows(view.result(), this.kind));
-    if (!sameRows(rows.snapshot, this.rows.snapshot)) this.rows = rows;
+    this.seen = null;
+    this.fresh = true;
+    // A view with `ready` has no meaningful rows before it resolves.
     this.loadedFlag = !view.ready;
-    this.unsubscribeView = view.subscribe((diffs) => {
+    this.unsubscribeView = view.subscribe(() => {
       if (this.view !== view) return;
-      if (this.rows.apply(diffs)) this.notify();
+      const before = this.snapshot;
+      if (this.current() !== before) this.notify();
     });
-    // A mirrored view gets its initial result later: take it as authoritative when it arrives.
     view.ready?.then(
       () => {
         if (this.view !== view) return;
         this.loadedFlag = true;
-        const fresh = new RowSet(resultToRows(view.result(), this.kind!));
-        if (!sameRows(fresh.snapshot, this.rows.snapshot)) this.rows = fresh;
         this.notify();
       },
       (error: unknown) => {
         if (this.view !== view) return;
         this.failure = { error };
         this.loadedFlag = true;
-        this.rows = new RowSet(); // a new snapshot, so subscribers re-render and see the error
+        this.snapshot = EMPTY_FAILED; // a new snapshot, so subscribers re-render and see the error
         this.notify();
       },
     );
@@ -151,6 +164,9 @@ export class SharedView {
     for (const l of [...this.listeners]) l();
   }
 }
+
+const EMPTY: readonly unknown[] = Object.freeze([]);
+const EMPTY_FAILED: readonly unknown[] = Object.freeze([]);
 
 function sameRows(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;

@@ -24,6 +24,7 @@ export function countingSource(inner: DataloomSource): TestSource {
       let closed = false;
       return {
         result: () => view.result(),
+        rows: () => view.rows(),
         subscribe: (fn) => view.subscribe(fn),
         close: () => {
           if (!closed) {

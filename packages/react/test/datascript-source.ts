@@ -5,9 +5,9 @@
  * `watch` and `close` calls so tests can check view sharing and cleanup.
  */
 import { createRequire } from 'node:module';
-import { findKind } from '../src/find-kind.js';
-import { resultToRows, type FindKind } from '../src/row-set.js';
-import type { DataloomSource, Diff, LiveView, Row } from '../src/source.js';
+import { type Diff, type FindKind, RowSet, rowsOf } from '@dataloom/core';
+import { parseQuery } from '@dataloom/query';
+import type { DataloomSource, LiveView, Row } from '../src/source.js';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,6 +25,8 @@ interface Watched {
   query: string;
   inputs: unknown[];
   rows: Map<string, { row: Row; n: number }>;
+  /** The rows as `LiveView.rows()` gives them. */
+  rowSet: RowSet;
   listeners: Set<(diffs: readonly Diff[]) => void>;
   closed: boolean;
 }
@@ -44,7 +46,7 @@ function jsAttrs(edn: string): string {
 function bag(result: unknown, kind: FindKind): Map<string, { row: Row; n: number }> {
   const m = new Map<string, { row: Row; n: number }>();
   // Scalar (`?x .`) and collection (`[?x ...]`) finds become one-column rows, as the engine's diffs.
-  for (const row of resultToRows(result, kind) as Row[]) {
+  for (const row of rowsOf(result, kind) as Row[]) {
     const k = JSON.stringify(row);
     const e = m.get(k);
     if (e) e.n++;
@@ -67,14 +69,15 @@ export function datascriptSource(schema: object = {}): DatascriptSource {
       src.watches++;
       // datascript's JS API keeps attributes as strings: `:todo/title` in a query is `"todo/title"`.
       // Rules passed as an EDN string (`%`) get the same treatment.
-      const kind = findKind(query);
+      const kind = parseQuery(query).find.kind;
       query = jsAttrs(query);
       inputs = inputs.map((x) => (typeof x === 'string' && x.trimStart().startsWith('[[') ? jsAttrs(x) : x));
       const raw = d.q(query as string, d.db(conn), ...inputs);
-      const w: Watched = { kind, query: query as string, inputs, raw, rows: bag(raw, kind), listeners: new Set(), closed: false };
+      const w: Watched = { kind, query: query as string, inputs, raw, rows: bag(raw, kind), rowSet: new RowSet(rowsOf(raw, kind)), listeners: new Set(), closed: false };
       views.add(w);
       return {
         result: () => w.raw, // q's shape, as the engine's views return it
+        rows: () => w.rowSet.snapshot as readonly Row[],
         subscribe: (fn) => {
           w.listeners.add(fn);
           return () => w.listeners.delete(fn);
@@ -102,6 +105,7 @@ export function datascriptSource(schema: object = {}): DatascriptSource {
           for (let i = m; i < n; i++) diffs.push([row, tx, +1]);
         }
         w.rows = next;
+        w.rowSet.apply(diffs);
         if (diffs.length > 0) for (const fn of [...w.listeners]) fn(diffs);
       }
       return { tx };

@@ -7,10 +7,10 @@
  * used ones are kept warm for `q`/`pull`/`transact` (least recently used first out).
  */
 import { DataloomError, isGlobalId, kw, pull, replicaOfTx, type GlobalId, type HlcString } from '@dataloom/core';
-import { parseQuery, q } from '@dataloom/query';
+import { q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import type { Replica } from '../replica/replica.js';
-import type { DiffBatch, FindKind, WatchInit } from '../runtime/mirror.js';
+import type { DiffBatch, WatchInit } from '../runtime/mirror.js';
 import type { TransactResult } from '../runtime/types.js';
 import { DRAFT_ATTRS, closingForms } from './closing.js';
 import { draftId } from './ids.js';
@@ -97,8 +97,7 @@ export class DraftService {
         this.close(d);
         throw e;
       }
-      const kind: FindKind = parseQuery(query as never).find.kind;
-      const init: WatchInit = { kind, asSet: view.result() instanceof Set, rows: view.initialDiffs(null).map((x) => x[0]) };
+        const init: WatchInit = { kind: view.kind, asSet: view.result() instanceof Set, rows: view.initialDiffs(null).map((x) => x[0]) };
       view.subscribe((diffs) => {
         if (diffs.length) sink({ tx: diffs[0]![1], rows: diffs.map((x) => x[0]), mults: diffs.map((x) => x[2]) });
       });

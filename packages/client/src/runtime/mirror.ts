@@ -1,11 +1,10 @@
 /**
  * A watched query's result mirrored on the calling thread from compact diff batches.
- * Same interface as a dataflow `View`: `result()`, `subscribe(fn)` (diffs `[row, tx, ±1]`),
- * `close()`; plus `ready` (resolves once the initial result arrived).
+ * Same interface as a dataflow `View`: `result()`, `rows()`, `kind`, `subscribe(fn)` (diffs
+ * `[row, tx, ±1]`), `close()`; plus `ready` (resolves once the initial result arrived). The rows
+ * are kept once, in a {@link RowSet} (the React hooks read them from here).
  */
-import { valueKey, type ValueKey } from '@dataloom/core';
-
-export type FindKind = 'rel' | 'scalar' | 'coll' | 'tuple';
+import { type Diff, type FindKind, resultOf, RowSet } from '@dataloom/core';
 
 /** What the replica side sends when a watch starts. */
 export interface WatchInit {
@@ -22,22 +21,26 @@ export interface DiffBatch {
   mults: Array<1 | -1>;
 }
 
-export type Diff = [row: unknown, tx: unknown, mult: 1 | -1];
-
 /** The watched-query handle returned by `client.watch`. */
 export interface WatchedQuery {
   /** Resolves when the initial result is known (rejects with the query's error). */
   readonly ready: Promise<void>;
+  /** The query's find spec kind (`'rel'` until `ready`). */
+  readonly kind: FindKind;
   /** The current result in `q`'s shape (`null`/empty before `ready`). */
   result(): unknown;
+  /** The current rows as diffs carry them; a new array exactly when they change (empty before `ready`). */
+  rows(): readonly unknown[];
   /** `fn` receives each later transaction's diffs; returns the unsubscribe function. */
   subscribe(fn: (diffs: Diff[]) => void): () => void;
   close(): void;
 }
 
 export class MirroredView implements WatchedQuery {
-  private readonly rows = new Map<ValueKey, { row: unknown; n: number }>();
-  private kind: FindKind = 'rel';
+  private rowSet = new RowSet();
+  /** Batches that arrived before the initial result (they come after it on the replica's side). */
+  private early: Diff[][] | null = [];
+  kind: FindKind = 'rel';
   private asSet = true;
   private readonly subs = new Set<(d: Diff[]) => void>();
   private closed = false;
@@ -57,7 +60,9 @@ export class MirroredView implements WatchedQuery {
   /** @internal */ init(init: WatchInit): void {
     this.kind = init.kind;
     this.asSet = init.asSet;
-    for (const r of init.rows) this.add(r, 1);
+    this.rowSet = new RowSet(init.rows);
+    for (const diffs of this.early ?? []) this.rowSet.apply(diffs);
+    this.early = null;
     this.cached = undefined;
     this.resolveReady();
   }
@@ -67,47 +72,19 @@ export class MirroredView implements WatchedQuery {
   /** @internal */ apply(batch: DiffBatch): void {
     if (this.closed) return;
     const diffs: Diff[] = [];
-    for (let i = 0; i < batch.rows.length; i++) {
-      this.add(batch.rows[i], batch.mults[i]!);
-      diffs.push([batch.rows[i], batch.tx, batch.mults[i]!]);
-    }
-    this.cached = undefined;
+    for (let i = 0; i < batch.rows.length; i++) diffs.push([batch.rows[i], batch.tx, batch.mults[i]!]);
+    if (this.early !== null) this.early.push(diffs);
+    else if (this.rowSet.apply(diffs)) this.cached = undefined;
     for (const fn of [...this.subs]) fn(diffs);
   }
 
-  /**
-   * Multiset update. Counts may go negative for a moment: a diff can overtake the initial result
-   * across the thread boundary, so a `-1` may arrive before the `+1` it cancels.
-   */
-  private add(row: unknown, m: number): void {
-    const k = valueKey(row);
-    const cur = this.rows.get(k);
-    const n = (cur?.n ?? 0) + m;
-    if (n === 0) this.rows.delete(k);
-    else this.rows.set(k, { row: cur?.row ?? row, n });
+  rows(): readonly unknown[] {
+    return this.rowSet.snapshot;
   }
 
   result(): unknown {
-    if (this.cached !== undefined) return this.cached;
-    const rows: unknown[] = [];
-    for (const { row, n } of this.rows.values()) for (let i = 0; i < n; i++) rows.push(row);
-    const first = (r: unknown) => (Array.isArray(r) ? r[0] : r);
-    let out: unknown;
-    switch (this.kind) {
-      case 'scalar':
-        out = rows.length === 0 ? null : first(rows[0]);
-        break;
-      case 'tuple':
-        out = rows.length === 0 ? null : rows[0];
-        break;
-      case 'coll':
-        out = rows.map(first);
-        break;
-      default:
-        out = this.asSet ? new Set(rows) : rows;
-    }
-    this.cached = out;
-    return out;
+    if (this.cached === undefined) this.cached = resultOf(this.rowSet.snapshot, this.kind, this.asSet);
+    return this.cached;
   }
 
   subscribe(fn: (diffs: Diff[]) => void): () => void {

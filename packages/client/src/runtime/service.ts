@@ -6,7 +6,7 @@
  */
 import * as Y from 'yjs';
 import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, parseHlc, pull, pullMany, type HlcString } from '@dataloom/core';
-import { parseQuery, q } from '@dataloom/query';
+import { q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import { Replica } from '../replica/replica.js';
 import { parseHistoryQuery } from '../replica/history-query.js';
@@ -22,7 +22,7 @@ import { draftId } from '../drafts/ids.js';
 import { replicaUndo, type UndoService } from '../undo/service.js';
 import type { UndoMode } from '../undo/stacks.js';
 import type { DraftConflict } from '../drafts/overlay.js';
-import type { DiffBatch, FindKind, WatchInit } from './mirror.js';
+import type { DiffBatch, WatchInit } from './mirror.js';
 import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './types.js';
 
 export class ClientService {
@@ -181,9 +181,8 @@ export class ClientService {
     const id = this.nextView++;
     const view = this.replica.conn.register(`dataloom/watch-${id}`, query as never, ...inputs);
     this.views.set(id, view);
-    const kind: FindKind = parseQuery(query as never).find.kind;
     const result = view.result();
-    const init: WatchInit = { kind, asSet: result instanceof Set, rows: view.initialDiffs(null).map((d) => d[0]) };
+    const init: WatchInit = { kind: view.kind, asSet: result instanceof Set, rows: view.initialDiffs(null).map((d) => d[0]) };
     view.subscribe((diffs) => {
       if (diffs.length === 0) return;
       const tx = diffs[0]![1];

@@ -1,5 +1,5 @@
-import type { Diff } from './source.js';
-import { valueKey, type ValueKey } from '@dataloom/core';
+import { valueKey, type ValueKey } from '../edn/key.js';
+import type { Diff } from './shape.js';
 
 /** A row as the engine emits it (an array, or a `Map` for `:keys` queries). */
 type Row = unknown;
@@ -13,7 +13,9 @@ interface Slot {
 }
 
 /**
- * A query result kept up to date by applying diffs, with stable identities.
+ * A live query's rows kept up to date by applying diffs, with stable identities: the one cache of a
+ * watched result on the thread that reads it (the client's mirrored views, the engine's views when
+ * something reads their rows).
  *
  * Invariants:
  * - {@link snapshot} is a new array exactly when the multiset of rows changed; a batch whose net
@@ -130,28 +132,5 @@ export class RowSet {
       for (let i = 0; i < s.count; i++) rows.push(s.row);
     }
     return rows;
-  }
-}
-
-/** The find spec kinds of the query language (`@dataloom/query`'s `FindSpec['kind']`). */
-export type FindKind = 'rel' | 'coll' | 'scalar' | 'tuple';
-
-/**
- * Turns what `view.result()` returns (one-shot `q`'s shape for a query with this find `kind`)
- * into rows of the form diffs carry: each element of a relation as is; each value of a
- * collection `[?x ...]` as a one-column row; a tuple `[?x ?y]` or a scalar `?x .` as one row
- * (none for `null`).
- */
-export function resultToRows(result: unknown, kind: FindKind): unknown[] {
-  if (result === null || result === undefined) return [];
-  switch (kind) {
-    case 'scalar':
-      return [[result]];
-    case 'tuple':
-      return [result];
-    case 'coll':
-      return [...(result as Iterable<unknown>)].map((x) => [x]);
-    case 'rel':
-      return [...(result as Iterable<unknown>)];
   }
 }

@@ -1,7 +1,11 @@
-import { kw, valueKey, type ValueKey } from '@dataloom/core';
+import { valueKey, type ValueKey } from '../edn/key.js';
+import { kw } from '../edn/types.js';
 import { describe, expect, it } from 'vitest';
-import { RowSet, resultToRows } from './row-set.js';
-import type { Diff, Row } from './source.js';
+import { RowSet } from './row-set.js';
+import { rowsOf } from './shape.js';
+import type { Diff } from './shape.js';
+
+type Row = readonly unknown[];
 import { mulberry32 } from '@dataloom/test/gen/prng.js';
 
 
@@ -46,13 +50,13 @@ describe('RowSet', () => {
   });
 
   it('normalises result shapes', () => {
-    expect(resultToRows(new Set([[1, 2]]), 'rel')).toEqual([[1, 2]]);
-    expect(resultToRows([new Map([[kw('a'), 1]])], 'rel')).toEqual([new Map([[kw('a'), 1]])]);
-    expect(resultToRows([3, 4], 'coll')).toEqual([[3], [4]]);
-    expect(resultToRows([3, 4], 'tuple')).toEqual([[3, 4]]);
-    expect(resultToRows(null, 'tuple')).toEqual([]);
-    expect(resultToRows(7, 'scalar')).toEqual([[7]]);
-    expect(resultToRows(null, 'scalar')).toEqual([]);
+    expect(rowsOf(new Set([[1, 2]]), 'rel')).toEqual([[1, 2]]);
+    expect(rowsOf([new Map([[kw('a'), 1]])], 'rel')).toEqual([new Map([[kw('a'), 1]])]);
+    expect(rowsOf([3, 4], 'coll')).toEqual([[3], [4]]);
+    expect(rowsOf([3, 4], 'tuple')).toEqual([[3, 4]]);
+    expect(rowsOf(null, 'tuple')).toEqual([]);
+    expect(rowsOf(7, 'scalar')).toEqual([[7]]);
+    expect(rowsOf(null, 'scalar')).toEqual([]);
   });
 
   it('agrees with a multiset model under random batches', () => {
