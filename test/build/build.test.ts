@@ -21,11 +21,11 @@ describe('npm run build', () => {
       expect(existsSync(`${root}packages/${p}/dist/index.d.ts`), `${p}/dist/index.d.ts`).toBe(true);
     }
     const script = `
-      const { createDb, q, printEdn } = await import('@dataloom/query');
+      const { createDb, printEdn } = await import('@dataloom/core');
+      const { q } = await import('@dataloom/query');
       const { createConn } = await import('@dataloom/dataflow');
       const { createServer } = await import('@dataloom/server');
       const { createClient } = await import('@dataloom/client');
-      await import('@dataloom/core');
       const { checkEnvelope } = await import('@dataloom/protocol');
       const db = createDb().with('[{:db/id -1 :name "Ivan" :age 37}]').dbAfter;
       const conn = createConn();

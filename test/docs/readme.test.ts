@@ -61,7 +61,7 @@ describe('README', () => {
     const v = await run(blocks[0]);
     const db = v.db as core.Db;
     expect(query.q('[:find ?n ?a :in $ ?alias :where [?e :aka ?alias] [?e :name ?n] [?e :age ?a]]', db, 'Max Otto von Stierlitz')).toEqual(new Set([['Maksim', 45]]));
-    expect(query.printEdn(query.q('[:find ?n :where [_ :name ?n]]', db))).toBe('#{["Maksim"]}');
+    expect(core.printEdn(query.q('[:find ?n :where [_ :name ?n]]', db))).toBe('#{["Maksim"]}');
   });
 
   it('incremental queries block', async () => {

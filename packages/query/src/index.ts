@@ -2,7 +2,8 @@
  * `@dataloom/query` — DataScript-compatible Datalog: parser, planner and one-shot evaluator.
  *
  * ```ts
- * import { createDb, q } from '@dataloom/query';
+ * import { createDb } from '@dataloom/core';
+ * import { q } from '@dataloom/query';
  * const db = createDb().with('[{:db/id -1 :name "Ivan" :age 37}]').dbAfter;
  * q('[:find ?n . :where [?e :age 37] [?e :name ?n]]', db); // → "Ivan"
  * ```
@@ -15,5 +16,3 @@ export { q } from './q.js';
 export type { QueryErrorCode } from './errors.js';
 export { BUILTINS, type QueryFn } from './eval/builtins.js';
 export { AGGREGATES, type AggregateFn } from './eval/aggregates.js';
-// Core's user-facing API, re-exported for convenience.
-export { createDb, pull, pullMany, entity, parseEdn, printEdn } from '@dataloom/core';
