@@ -11,7 +11,9 @@
  */
 export type * from './ast.js';
 export { walkClauses, bindingVars } from './ast.js';
-export { parseQuery, parseRules, parseBinding, collectVars } from './parser.js';
+export { parseQuery, parseRules } from './parser.js';
+export { parseBinding } from './parse-terms.js';
+export { collectVars } from './parse-where.js';
 export { q } from './q.js';
 export type { QueryErrorCode } from './errors.js';
 export { BUILTINS, type QueryFn } from './eval/builtins.js';

@@ -20,7 +20,7 @@
 import { valueEquals } from '@dataloom/core';
 import type { Clause, FnArg, FnCall, Not, Or, Pattern, Predicate, RuleCall } from '../ast.js';
 import { bindingVars } from '../ast.js';
-import { collectVars } from '../parser.js';
+import { collectVars } from '../parse-where.js';
 import { queryError } from '../errors.js';
 import { bindValue } from './bind.js';
 import { BUILTINS, type QueryFn, truthy } from './builtins.js';
