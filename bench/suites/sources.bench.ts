@@ -22,20 +22,11 @@ import WebSocket from 'ws';
 import { createClient, type Client } from '../../packages/client/src/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, type DataloomServer, type DataScriptApi } from '../../packages/server/src/index.js';
-import type { RowSpec } from '../harness/types.js';
+import type { ResultRow, RowSpec } from '../harness/types.js';
 
 export const suite = 'sources';
 export const peer = 'none';
 
-interface Row {
-  suite: string;
-  name: string;
-  n: number;
-  dataloom_ms: number | null;
-  peer: string;
-  peer_ms: number | null;
-  ratio: number | null;
-}
 
 const ROUNDS = Number(process.env.SOURCES_BENCH_ROUNDS ?? 100);
 const ROWS = Number(process.env.SOURCES_BENCH_ROWS ?? 100_000);
@@ -44,7 +35,7 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
-const results: Row[] = [];
+const results: ResultRow[] = [];
 const row = (name: string, n: number, ms: number) => results.push({ suite, name, n, dataloom_ms: Math.round(ms * 1000) / 1000, peer, peer_ms: null, ratio: null });
 const until = async (cond: () => boolean, what: string, ms = 600_000) => {
   const end = Date.now() + ms;

@@ -124,6 +124,9 @@ describe('PostgreSQL source', () => {
     // 2 snapshot pieces (one per table) + 4 PostgreSQL transactions before the restart + 1 after
     // (a multi-statement query is one transaction)
     expect(fromSource.length).toBe(2 + 4 + 1);
+    // an update writes only the columns it changed
+    const update = fromSource.find((e) => e.env.ops.some((op) => op.a === 'order/total' && op.v === 30))!;
+    expect(update.env.ops.map((op) => [op.op, op.a, op.v])).toEqual([['add', 'order/total', 30]]);
   });
 
   it('a transaction larger than one read lands whole, and many small ones in order (regression: reads ordered by the text of seq skipped changes)', { timeout: 60_000 }, async () => {

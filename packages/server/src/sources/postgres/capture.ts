@@ -2,10 +2,11 @@
  * The trigger-fed change table of a PostgreSQL source (works on any PostgreSQL ≥ 14, no logical
  * replication needed). In schema `dataloom_src`, per source `<name>`:
  *
- * - table `changes_<name>(seq, xid, at_ms, tbl, op, old_pk, new_row)`: one row per row change,
+ * - table `changes_<name>(seq, xid, at_ms, tbl, op, old_pk, old_row, new_row)`: one row per row change,
  *   written by an `AFTER INSERT OR UPDATE OR DELETE … FOR EACH ROW` trigger on every mapped table,
  *   in the writing transaction (so it commits or aborts with it); `xid` is the writer's
  *   transaction id, `at_ms` its `clock_timestamp()`, `old_pk` the key before an update or delete,
+ *   `old_row` the row before an update (so only the columns that changed are written),
  *   `new_row` the row after an insert or update (`to_jsonb`).
  * - `pg_notify('dataloom_src_<name>')` wakes the follower at once (it also polls).
  *
@@ -24,6 +25,7 @@ export interface ChangeRow {
   tbl: string;
   op: 'I' | 'U' | 'D';
   old_pk: unknown;
+  old_row: Record<string, unknown> | null;
   new_row: Record<string, unknown> | null;
 }
 
@@ -61,13 +63,14 @@ export class ChangeTable {
         op char(1) NOT NULL,
         old_pk jsonb,
         new_row jsonb)`);
+      await c.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS old_row jsonb`);
       await c.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent('changes_' + this.name + '_xid')} ON ${this.table} (xid, seq)`);
       await c.query(`CREATE OR REPLACE FUNCTION ${this.fn}() RETURNS trigger LANGUAGE plpgsql AS $f$
         BEGIN
           IF TG_OP = 'DELETE' THEN
             INSERT INTO ${this.table}(tbl, op, old_pk) VALUES (TG_ARGV[0], 'D', to_jsonb(OLD) -> TG_ARGV[1]);
           ELSIF TG_OP = 'UPDATE' THEN
-            INSERT INTO ${this.table}(tbl, op, old_pk, new_row) VALUES (TG_ARGV[0], 'U', to_jsonb(OLD) -> TG_ARGV[1], to_jsonb(NEW));
+            INSERT INTO ${this.table}(tbl, op, old_pk, old_row, new_row) VALUES (TG_ARGV[0], 'U', to_jsonb(OLD) -> TG_ARGV[1], to_jsonb(OLD), to_jsonb(NEW));
           ELSE
             INSERT INTO ${this.table}(tbl, op, new_row) VALUES (TG_ARGV[0], 'I', to_jsonb(NEW));
           END IF;
@@ -94,7 +97,7 @@ export class ChangeTable {
   async read(db: pg.Pool, after: ChangeCursor | null, snapshot: string, limit: number): Promise<ChangeRow[]> {
     const r = await db.query(
       // Ordered by the columns themselves (c.xid, c.seq): the output names are their text forms.
-      `SELECT c.seq::text AS seq, c.xid::text AS xid, c.at_ms::text AS at_ms, c.tbl, c.op, c.old_pk, c.new_row FROM ${this.table} c
+      `SELECT c.seq::text AS seq, c.xid::text AS xid, c.at_ms::text AS at_ms, c.tbl, c.op, c.old_pk, c.old_row, c.new_row FROM ${this.table} c
         WHERE c.xid < pg_snapshot_xmin(pg_current_snapshot())
           AND ($1::xid8 IS NULL OR (c.xid, c.seq) > ($1::xid8, $2::bigint))
           AND NOT pg_visible_in_snapshot(c.xid, $3::pg_snapshot)

@@ -170,13 +170,17 @@ export function toWire(c: MappedColumn, v: unknown, replica: string, where: stri
 
 /** One row's net change within a piece. */
 export type RowChange =
-  /** `fresh`: the row did not exist before (snapshot, insert): null columns need no retract. */
-  | { kind: 'upsert'; table: MappedTable; row: Record<string, unknown>; fresh: boolean }
+  /**
+   * `fresh`: the row did not exist before (snapshot, insert): null columns need no retract.
+   * `old`: the row before (an update keeping its key): only columns that differ are written.
+   */
+  | { kind: 'upsert'; table: MappedTable; row: Record<string, unknown>; fresh: boolean; old?: Record<string, unknown> }
   | { kind: 'delete'; table: MappedTable; pk: unknown };
 
 /**
  * The ops (without ids: the caller stamps them) that make the row's entity say what the row says:
- * every mapped column asserted (a null column retracts, unless the row is new), plus for each ref the target's identity
+ * every mapped column asserted (only those that changed, for an update; a null column retracts,
+ * unless the row is new), plus for each ref the target's identity
  * (so the reference never points at an unknown entity, whatever order rows arrive in) unless the
  * piece writes that entity or already stubbed it (`stubs`, shared by the piece); a delete retracts
  * the entity.
@@ -188,8 +192,10 @@ export function rowOps(replica: string, change: RowChange, writes: ReadonlySet<G
   const e = rowEntity(replica, t.key, pk);
   const where = `table ${t.key} row ${JSON.stringify(pk)}`;
   const ops: Array<Omit<Op, 'id' | 'tx'>> = [];
+  const old = change.old;
   for (const c of t.columns) {
     const v = change.row[c.column];
+    if (old && JSON.stringify(old[c.column] ?? null) === JSON.stringify(v ?? null)) continue;
     if (v === null || v === undefined) {
       if (!change.fresh) ops.push({ e, op: 'retract', a: c.attr });
       continue;

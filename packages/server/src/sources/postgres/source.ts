@@ -283,8 +283,10 @@ export class PostgresSource implements RunningSource {
       const pk = c.kind === 'delete' ? c.pk : c.row[c.table.pk];
       const e = rowEntity(this.replica, c.table.key, pk);
       const prev = net.get(e);
-      // An upsert after anything in the same piece must overwrite every column.
-      net.set(e, prev && c.kind === 'upsert' ? { ...c, fresh: false } : c);
+      // Net change: an upsert after an upsert keeps the first one's before-image (and newness);
+      // after a delete it must overwrite every column.
+      if (prev && c.kind === 'upsert') net.set(e, prev.kind === 'upsert' ? { ...c, fresh: prev.fresh, old: prev.old } : { ...c, fresh: false, old: undefined });
+      else net.set(e, c);
     }
     const writes = new Set<GlobalId>();
     for (const [e, c] of net) if (c.kind === 'upsert') writes.add(e);
@@ -333,7 +335,8 @@ export class PostgresSource implements RunningSource {
       if (!t) continue; // a table no longer mapped
       const newPk = r.new_row?.[t.pk];
       if (r.op === 'D' || (r.op === 'U' && JSON.stringify(r.old_pk) !== JSON.stringify(newPk))) changes.push({ kind: 'delete', table: t, pk: r.old_pk });
-      if (r.op !== 'D') changes.push({ kind: 'upsert', table: t, row: r.new_row!, fresh: r.op === 'I' });
+      const sameKey = r.op === 'U' && JSON.stringify(r.old_pk) === JSON.stringify(newPk);
+      if (r.op !== 'D') changes.push({ kind: 'upsert', table: t, row: r.new_row!, fresh: r.op === 'I', ...(sameKey && r.old_row ? { old: r.old_row } : {}) });
     }
     const last = rows[rows.length - 1]!;
     const ms = Math.max(maxAt, cur.snapMs + 1);
