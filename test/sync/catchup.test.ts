@@ -75,4 +75,39 @@ describe('catch-up', () => {
     const during = rounds.filter((r) => r.readerMiB < MB * 0.9);
     expect(during.length, JSON.stringify(rounds)).toBeGreaterThanOrEqual(10);
   });
+
+  it('many clients catching up at once share one output budget (maxCatchupBytes), and all finish', { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const file = join(t.dir, 'big.sqlite');
+    await bigLog(file, 12);
+    const budget = 2 << 20;
+    const server = await createServer({ store: `sqlite:${file}`, port: 0, schema: TEST_SCHEMA, limits: { maxCatchupBytes: budget } });
+    cleanups.push(() => server.close());
+    // six readers that say hello and then stop reading
+    const readers = await Promise.all(
+      Array.from({ length: 6 }, async (_, i) => {
+        const r = await raw(server.url, cleanups);
+        r.ws.removeAllListeners('message');
+        let done = false;
+        r.ws.on('message', (d: Buffer) => d.includes('"more":false') && (done = true));
+        r.send({ t: 'hello', v: 1, replica: `slow${i}`, cursor: null });
+        (r.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+        return { r, done: () => done, resume: () => (r.ws as unknown as { _socket: { resume(): void } })._socket.resume() };
+      }),
+    );
+    let peak = 0;
+    for (let i = 0; i < 30; i++) {
+      const h = (await (await fetch(server.httpUrl + 'health')).json()) as { catchupBytes: number };
+      peak = Math.max(peak, h.catchupBytes);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    console.log(`queued catch-up output with six stalled readers: peak ${(peak / 2 ** 20).toFixed(1)} MiB (budget 2 MiB)`);
+    // the budget, plus at most one page in flight per reader
+    expect(peak).toBeLessThan(budget + 6 * 512 * 1024);
+    expect(peak).toBeGreaterThan(0);
+    for (const x of readers) x.resume();
+    for (let i = 0; i < 3000 && !readers.every((x) => x.done()); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readers.every((x) => x.done())).toBe(true);
+  });
 });

@@ -33,6 +33,12 @@ export interface Limits extends EnvelopeLimits {
   bytesBurst: number;
   /** Bytes queued for a client before it is considered too slow and closed (1013). */
   maxBufferedBytes: number;
+  /**
+   * Per server process: output queued for connections that are catching up, all together. A
+   * catching-up connection with output still queued waits while the total is above this, so many
+   * clients reading a long log at once (after a restart, say) cannot fill the server's memory.
+   */
+  maxCatchupBytes: number;
   /** Open connections per server process; more are refused at the upgrade with HTTP 503. */
   maxConnections: number;
   /** A connection must say hello within this many milliseconds. */
@@ -68,6 +74,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   bytesPerSecond: 8 << 20,
   bytesBurst: 16 << 20,
   maxBufferedBytes: 16 << 20,
+  maxCatchupBytes: 64 << 20,
   maxConnections: 10_000,
   helloTimeoutMs: 10_000,
   maxClockDriftMs: 30_000,

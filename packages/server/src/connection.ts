@@ -260,13 +260,21 @@ export class Connection {
     }
     this.pumping = true;
     let slowSince = 0;
+    const reader = { buffered: () => this.ws.bufferedAmount };
+    this.ctx.node.readers.add(reader);
     try {
       do {
         this.pumpAgain = false;
         while (!this.closed && this.sentPos >= 0 && this.sentPos < this.ctx.node.head) {
-          if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes / 4) {
-            slowSince ||= Date.now();
-            if (Date.now() - slowSince > SLOW_MS) return this.slow();
+          const own = this.ws.bufferedAmount;
+          // this client is slow: wait (and close it if it stays so); the server is crowded: wait
+          // while this connection still has output queued (someone always makes progress)
+          const slow = own > this.ctx.limits.maxBufferedBytes / 4;
+          if (slow || (own > 0 && this.ctx.node.readersBuffered() > this.ctx.limits.maxCatchupBytes)) {
+            if (slow) {
+              slowSince ||= Date.now();
+              if (Date.now() - slowSince > SLOW_MS) return this.slow();
+            } else slowSince = 0;
             await new Promise((r) => setTimeout(r, 10));
             continue;
           }
@@ -291,6 +299,7 @@ export class Connection {
     } catch (e) {
       this.internal(e);
     } finally {
+      this.ctx.node.readers.delete(reader);
       this.pumping = false;
     }
   }

@@ -144,7 +144,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
   const handler = createHttpHandler({
     staticDir: options.static,
     // Details only for whom `authenticate` accepts (or anyone, on a server without it).
-    health: async (req) => ((await authorized(req)) ? { ok: true, node: nodeId, store: store.kind, head: node.head, connections: conns.size } : { ok: true }),
+    health: async (req) => ((await authorized(req)) ? { ok: true, node: nodeId, store: store.kind, head: node.head, connections: conns.size, catchupBytes: node.readersBuffered() } : { ok: true }),
   });
   const authorized = async (req: IncomingMessage): Promise<boolean> => {
     if (!options.authenticate) return true;

@@ -235,6 +235,16 @@ export class SyncNode {
     for (const fn of this.resetListeners) fn(state, all);
   }
 
+  /** Connections streaming the log to their clients, each with its queued output in bytes. */
+  readonly readers = new Set<{ buffered(): number }>();
+
+  /** Output queued for every streaming connection of this node, in bytes. */
+  readersBuffered(): number {
+    let n = 0;
+    for (const r of this.readers) n += r.buffered();
+    return n;
+  }
+
   /** Average stored envelope size seen by {@link read} (bytes of JSON), to size store reads. */
   private avgEntryBytes = 512;
 
