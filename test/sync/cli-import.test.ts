@@ -9,6 +9,9 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import WebSocket from 'ws';
+import { createClient } from '../../packages/client/src/index.js';
+import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { PG_URL, pgNamespace, tempDir } from './support/harness.js';
 
@@ -104,6 +107,45 @@ describe('dataloom import / export', () => {
       expect(out.out).not.toContain('42');
     } finally {
       await createPostgresStore({ url: PG_URL, namespace }).destroy();
+      t.cleanup();
+    }
+  });
+
+  it('serve --sources: a tx-log source from a JSON file feeds the log that clients read', { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    writeFileSync(join(t.dir, 'schema.edn'), SCHEMA);
+    writeFileSync(join(t.dir, 'log.edn'), '[[1 :person/name "Ann" 536870913 true] [2 :person/name "Bob" 536870913 true] [2 :person/boss 1 536870913 true]]\n');
+    writeFileSync(join(t.dir, 'sources.json'), JSON.stringify([{ name: 'log', txLog: 'log.edn' }]));
+    const proc = spawn(process.execPath, ['--import', tsx, join(root, 'packages/server/src/cli.ts'), 'serve', '--port', '0', '--store', 'sqlite:s.sqlite', '--schema', 'schema.edn', '--sources', 'sources.json'], {
+      cwd: t.dir,
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'test/sync/support/tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const url = await new Promise<string>((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`no start: ${out}`)), 30_000);
+        proc.stdout!.on('data', (d) => {
+          out += d;
+          const m = /sync on (\S+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            res(m[1]!);
+          }
+        });
+        proc.stderr!.on('data', (d) => (out += d));
+        proc.once('exit', (c) => rej(new Error(`exited ${c}: ${out}`)));
+      });
+      const c = createClient({ name: `cli-sources-${process.pid}`, schema: {}, storage: 'memory', tabs: false, url, WebSocket: WebSocket as unknown as SocketCtor });
+      try {
+        const boss = async () => c.q('[:find ?bn . :where [?b :person/name "Bob"] [?b :person/boss ?x] [?x :person/name ?bn]]');
+        for (let i = 0; i < 500 && (await boss()) !== 'Ann'; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(await boss()).toBe('Ann');
+      } finally {
+        await c.close();
+      }
+    } finally {
+      proc.kill('SIGKILL');
       t.cleanup();
     }
   });

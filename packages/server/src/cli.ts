@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { readSchemaFile } from './schema-file.js';
 import { createServer } from './server.js';
 import { isLoopback } from './http/guard.js';
-import { EXPORT_USAGE, IMPORT_USAGE, runExport, runImport } from './sources/cli-commands.js';
+import { EXPORT_USAGE, IMPORT_USAGE, readSourcesFile, runExport, runImport } from './sources/cli-commands.js';
 
 const USAGE = `usage: dataloom <command> [options]
 
@@ -33,6 +33,7 @@ dataloom serve [options]
   --static <dir>      serve this directory over HTTP, e.g. demo-app/dist (env DATALOOM_STATIC)
   --schema <file>     schema as EDN or JSON (env DATALOOM_SCHEMA)
   --permissions <file>  permission rules as EDN: (can-read ?user ?e), (can-write ?user ?e), … (env DATALOOM_PERMISSIONS)
+  --sources <file>    JSON array of sources feeding the log, e.g. [{"postgres": "postgres://…", "tables": {"orders": true}}] (env DATALOOM_SOURCES)
   --token <secret>    require this token from clients (env DATALOOM_TOKEN)
   --origins <list>    comma-separated allowed Origins, or '*' (default: loopback origins on a
                       loopback host, else same origin)
@@ -63,6 +64,7 @@ async function main(argv: string[]): Promise<void> {
       static: { type: 'string' },
       schema: { type: 'string' },
       permissions: { type: 'string' },
+      sources: { type: 'string' },
       token: { type: 'string' },
       origins: { type: 'string' },
       insecure: { type: 'boolean' },
@@ -81,6 +83,7 @@ async function main(argv: string[]): Promise<void> {
   const schema = schemaFile ? readSchemaFile(schemaFile) : undefined;
   const permissionsFile = values.permissions ?? env.DATALOOM_PERMISSIONS;
   const permissions = permissionsFile ? readFileSync(permissionsFile, 'utf8') : undefined;
+  const sourcesFile = values.sources ?? env.DATALOOM_SOURCES;
   const token = values.token ?? env.DATALOOM_TOKEN;
   const origins = values.origins === '*' ? '*' : values.origins?.split(',').map((s) => s.trim());
   const host = values.host ?? env.HOST;
@@ -94,6 +97,7 @@ async function main(argv: string[]): Promise<void> {
     static: values.static ?? env.DATALOOM_STATIC,
     schema,
     permissions,
+    ...(sourcesFile ? { sources: readSourcesFile(sourcesFile) } : {}),
     origins,
     authenticate: token ? (t) => (t === token ? { token: true } : null) : undefined,
   });

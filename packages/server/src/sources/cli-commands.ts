@@ -6,13 +6,14 @@
  */
 import { DataloomError, schemaAsData } from '@dataloom/core';
 import { resolveLimits } from '@dataloom/protocol';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SyncNode } from '../node/sync-node.js';
 import { readSchemaFile } from '../schema-file.js';
 import { openStore } from '../storage/open.js';
 import { exportHistory, exportState } from './export.js';
 import { importFile } from './import.js';
+import type { SourceConfig } from './registry.js';
 import { readTxFile } from './tx-file.js';
 
 export const IMPORT_USAGE = `dataloom import <file.edn | file.jsonl> [options]
@@ -96,4 +97,23 @@ export async function runExport(args: string[]): Promise<void> {
     if (values.out) await new Promise<void>((r, j) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? j(e) : r())));
     await node.stop();
   }
+}
+
+/**
+ * `dataloom serve --sources <file.json>`: a JSON array of source configurations (PostgreSQL
+ * sources and `txLog` files; a live DataScript connection needs code). @throws `source/config`
+ * naming the file.
+ */
+export function readSourcesFile(file: string): SourceConfig[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw new DataloomError('source/config', `sources file ${file}: ${why}`, { file });
+  }
+  if (!Array.isArray(v) || v.some((x) => x === null || typeof x !== 'object' || 'datascript' in x)) {
+    throw new DataloomError('source/config', `sources file ${file}: expected a JSON array of { "postgres": url, "tables": {…} } or { "name", "txLog": file }`, { file });
+  }
+  return v as SourceConfig[];
 }

@@ -8,7 +8,10 @@ export interface SourceStatus {
   transactions: number;
   /** Rows (snapshot rows and row changes) written since start. */
   rows: number;
-  /** Row change time (source clock) → durable in the log, for the last piece of changes, in ms. */
+  /**
+   * For the last batch written: from the change (PostgreSQL: its time on the database clock; a
+   * DataScript report: its arrival) to durable in the log, in ms.
+   */
   lagMs: number | null;
   /** The last read found nothing more to apply. */
   caughtUp: boolean;

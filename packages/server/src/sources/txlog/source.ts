@@ -54,6 +54,8 @@ export class TxLogSource implements RunningSource {
   private readonly status: SourceStatus;
   private cursor: Cursor | null = null;
   private queue: ExtTx[] = [];
+  /** When each queued report arrived (for `lagMs`). */
+  private received: number[] = [];
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly listenKey: string;
@@ -96,7 +98,8 @@ export class TxLogSource implements RunningSource {
         // Listen first (reports queue up), then reconcile with the connection's current state.
         api.listen(conn, this.listenKey, (report) => {
           try {
-            this.queue.push({ ...readTxReport(report) });
+            this.queue.push(readTxReport(report));
+            this.received.push(Date.now());
           } catch (e) {
             this.fail(e);
             return;
@@ -144,7 +147,10 @@ export class TxLogSource implements RunningSource {
 
   private async drain(): Promise<void> {
     const batch = this.queue.splice(0);
-    if (batch.length > 0) await this.ingest(batch);
+    const first = this.received.splice(0)[0];
+    if (batch.length === 0) return;
+    await this.ingest(batch);
+    if (first !== undefined) this.status.lagMs = Date.now() - first;
   }
 
   private async loadCursor(): Promise<Cursor> {
