@@ -123,6 +123,26 @@ describe('DataScript / Datomic tx-log source', () => {
     await server.close();
   });
 
+  it('a source configured `as` a user is judged by the write rules; its refusal shows in server.sources()', { timeout: 60_000 }, async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const file = join(t.dir, 'log.edn');
+    writeFileSync(file, '[[1 :person/name "Ann" 536870913 true]]\n');
+    const rules = '[[(can-write ?u ?e) [?e :person/name _] [(= ?u "importer")]]]';
+    const errors: unknown[] = [];
+    const start = (as: string) => createServer({ store: `sqlite:${join(t.dir, 'as.sqlite')}`, port: 0, schema: SCHEMA, permissions: rules, authenticate: (x: string | null) => x, sources: [{ name: 'log', txLog: file, as }], onError: (e) => errors.push(e) });
+    let server = await start('mallory');
+    await until(() => server.sources()[0]!.state === 'error', 'refused');
+    expect(server.sources()[0]!.error).toMatchObject({ code: 'source/rejected', message: expect.stringMatching(/sync\/forbidden/) });
+    expect(errors.length).toBeGreaterThan(0);
+    const head = server.head();
+    await server.close();
+    server = await start('importer');
+    await caughtUp(server);
+    expect(server.head()).toBe(head + 1);
+    await server.close();
+  });
+
   it('reads the report shapes alike and says what is wrong with a bad one', () => {
     const a = readTxReport('[[1 :person/name "Ann" 536870913 true] [1 :person/name "A" 536870913 false]]');
     const b = readTxReport('{:tx-data [#datascript/Datom [1 :person/name "Ann" 536870913 true] #datascript/Datom [1 :person/name "A" 536870913 false]]}');

@@ -1,7 +1,8 @@
 /**
  * The sources a server runs (`createServer({ sources })`), started after the node, stopped before
  * it; `server.sources()` reports each one's state, lag and last error. Every source writes as its
- * own replica (`src_<name>`), so history and write rules can tell its transactions apart.
+ * own replica (`src_<name>`), so history can tell its transactions apart; with `as: user` in its
+ * configuration the write rules judge them as that user's (otherwise a source is trusted).
  *
  * A configuration with `postgres` is a PostgreSQL source (`postgres/`); one with `txLog` or
  * `datascript` a DataScript/Datomic transaction-log source (`txlog/`).

@@ -39,6 +39,11 @@ export interface PostgresSourceConfig {
   tables: Readonly<Record<string, PostgresTableMapping | true>>;
   /** Poll the change table this often (ms, default 500); a NOTIFY wakes the follower sooner. */
   pollMs?: number;
+  /**
+   * The user the source writes as (as `authenticate` would return it): its transactions are then
+   * judged by the write rules like that user's. Default: trusted (no rules apply).
+   */
+  as?: unknown;
   /** Rows per snapshot transaction and changes per change transaction (default: as many as the op limit allows, at most 500). */
   rowsPerTx?: number;
 }
@@ -245,7 +250,7 @@ export class PostgresSource implements RunningSource {
     if (ops.length === 0) return false;
     const tx = formatHlc({ ms, counter, replica: this.replica });
     const env: TxEnvelope = checkEnvelope({ tx, replica: this.replica, ops: ops.map((o, i) => ({ id: `${tx}/${i}`, tx, ...o })) }, this.limits);
-    const o = await this.node.submit(env);
+    const o = await this.node.submit(env, this.cfg.as);
     if (o.status === 'rejected' && o.code !== 'sync/tx-conflict') {
       throw new DataloomError('source/rejected', `the log refused ${tx}: ${o.code}: ${o.message}`, { source: this.name, cause: o.code, ...(o.data ?? {}) });
     }

@@ -35,6 +35,11 @@ export interface TxLogSourceConfig {
   name: string;
   /** An EDN file of transaction reports, one a line, replayed at start. */
   txLog?: string;
+  /**
+   * The user the source writes as (as `authenticate` would return it): its transactions are then
+   * judged by the write rules like that user's. Default: trusted (no rules apply).
+   */
+  as?: unknown;
   /** A live DataScript connection to follow: `{ conn, api }` with `api` the `datascript` module. */
   datascript?: { conn: unknown; api: DataScriptApi };
 }
@@ -173,7 +178,7 @@ export class TxLogSource implements RunningSource {
       pieces.map((ops, k) => {
         const tx = formatHlc({ ms: base + Math.floor(k / SPAN), counter: k % SPAN, replica: this.replica });
         const env: TxEnvelope = checkEnvelope({ tx, replica: this.replica, ops: ops.map((o, i) => ({ id: `${tx}/${i}`, tx, ...o })) }, this.limits);
-        return this.node.submit(env);
+        return this.node.submit(env, this.cfg.as);
       }),
     );
     for (const o of outcomes) {
