@@ -11,7 +11,8 @@ import WebSocket from 'ws';
 import { createClient, type Client } from '../../packages/client/src/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, createSqliteStore, type DataloomServer, type SourceConfig } from '../../packages/server/src/index.js';
-import { PG_URL, tempDir, within } from './support/harness.js';
+import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
+import { PG_URL, pgNamespace, tempDir, within } from './support/harness.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -156,6 +157,35 @@ describe('PostgreSQL source', () => {
     expect(scores).toHaveLength(1000);
     expect(scores.filter((v) => v === 2)).toHaveLength(12);
     expect(scores.filter((v) => v === 1)).toHaveLength(988);
+  });
+
+  it('two server processes on one PostgreSQL log: one follows the source, the other stands by and takes over', { timeout: 60_000 }, async () => {
+    const { db, schema, name } = await fixture();
+    await db.query(`CREATE TABLE ${schema}.item (id int PRIMARY KEY, label text); INSERT INTO ${schema}.item VALUES (1, 'one')`);
+    const namespace = pgNamespace();
+    cleanups.push(() => createPostgresStore({ url: PG_URL, namespace }).destroy());
+    const sources: SourceConfig[] = [{ name, postgres: PG_URL, pollMs: 50, tables: { [`${schema}.item`]: true } }];
+    const store = `${PG_URL}?namespace=${namespace}`;
+    const a = await createServer({ store, port: 0, sources, onError: () => {} });
+    cleanups.push(() => a.close());
+    await caughtUp(a);
+    const b = await createServer({ store, port: 0, sources, onError: () => {} });
+    cleanups.push(() => b.close());
+    await until(() => b.sources()[0]!.state === 'standby', 'b stands by');
+    await db.query(`INSERT INTO ${schema}.item VALUES (2, 'two')`);
+    await until(() => b.head() === a.head() && a.sources()[0]!.rows === 2, 'a follows, b sees it through the log');
+    await a.close();
+    await db.query(`INSERT INTO ${schema}.item VALUES (3, 'three')`);
+    await until(() => b.sources()[0]!.state === 'following' && b.sources()[0]!.rows >= 1, `b took over: ${JSON.stringify(b.sources())}`);
+    const c = client(b.url);
+    await within(c.whenSynced(), 10_000, 'synced');
+    await until(async () => ((await c.q('[:find (count ?e) . :where [?e :item/label _]]')) as number) === 3, 'three rows at the client');
+    // nothing written twice: one snapshot piece and one transaction per insert
+    const log = createPostgresStore({ url: PG_URL, namespace });
+    await log.open();
+    const fromSource = (await log.readSince(0, 1000)).filter((e) => e.env.replica === `src_${name}`);
+    await log.close();
+    expect(fromSource).toHaveLength(3);
   });
 
   it('a 100k-row table lands as datoms', { timeout: 120_000 }, async () => {
