@@ -235,14 +235,18 @@ export class Engine {
     const subst = new Map<RelSource, RelSource>();
     const created: OpEntry[] = [];
     const sub = (s: RelSource) => subst.get(s) ?? s;
+    let findCols = cq.findCols;
     try {
       for (const comp of cq.components) {
         if (!comp.recursive && comp.members.length === 1) {
-          // A rule that only renames a derived relation (`q(x, y) :- anc(x, y)`) is that relation.
+          // A rule that only renames a derived relation (`q(x, y) :- anc(x, y)`) is that relation;
+          // the query head may also reorder its columns (the output reads them in place).
           const m = comp.members[0]!;
-          const alias = m.rules.length === 1 ? identitySource(m.rel, substRule(m.rules[0]!, subst)) : null;
-          if (alias !== null) {
-            subst.set(m.rel, alias);
+          const r = m.rules.length === 1 ? substRule(m.rules[0]!, subst) : null;
+          const perm = r === null ? null : columnsOf(m.rel, r);
+          if (perm !== null && (m.rel === cq.head || perm.every((c, i) => c === i))) {
+            subst.set(m.rel, (r!.body[0] as { src: RelSource }).src);
+            if (m.rel === cq.head) findCols = findCols.map((c) => ({ ...c, col: perm[c.col]! }));
             continue;
           }
         }
@@ -274,10 +278,10 @@ export class Engine {
         created.push(this.addOp(op, key));
       }
       const head = sub(cq.head);
-      const outKey = `out:${head.id}:${cq.findCols.map(findColKey).join(',')}`;
+      const outKey = `out:${head.id}:${findCols.map(findColKey).join(',')}`;
       let out = this.byKey.get(outKey);
       if (out === undefined) {
-        out = this.addOp(new OutputOperator(head, cq.findCols, label), outKey);
+        out = this.addOp(new OutputOperator(head, findCols, label), outKey);
         created.push(out);
       }
       out.refs++;
@@ -406,23 +410,29 @@ function findColKey(c: FindCol): string {
 }
 
 /**
- * The derived relation `rel`'s only rule copies, when that rule is one positive atom over a
- * derived relation (no payload columns) with distinct variables in head order; else null.
+ * When `rel`'s only rule `r` copies one derived relation (no payload columns) with distinct
+ * variables, each head column being one of its columns: for each head column, the source column
+ * it copies (a permutation); else null.
  */
-function identitySource(rel: DerivedRel, r: RuleIR): RelSource | null {
+function columnsOf(rel: DerivedRel, r: RuleIR): number[] | null {
   if (r.body.length !== 1) return null;
   const s = r.body[0]!;
   if (s.kind !== 'atom' || s.neg || !(s.src instanceof DerivedRel)) return null;
   const n = rel.arr.arity;
   if (s.src.arr.arity !== n || s.args.length !== n || r.headArgs.length !== n) return null;
-  const seen = new Set<number>();
-  for (let i = 0; i < n; i++) {
-    const a = s.args[i]!;
-    const h = r.headArgs[i]!;
-    if (a.kind !== 'var' || h.kind !== 'var' || a.slot !== h.slot || seen.has(a.slot)) return null;
-    seen.add(a.slot);
+  const colOf = new Map<number, number>();
+  for (let j = 0; j < n; j++) {
+    const a = s.args[j]!;
+    if (a.kind !== 'var' || colOf.has(a.slot)) return null;
+    colOf.set(a.slot, j);
   }
-  return s.src;
+  const perm: number[] = [];
+  for (const h of r.headArgs) {
+    const j = h.kind === 'var' ? colOf.get(h.slot) : undefined;
+    if (j === undefined || perm.includes(j)) return null;
+    perm.push(j);
+  }
+  return perm;
 }
 
 function substRule(r: RuleIR, subst: Map<RelSource, RelSource>): RuleIR {
