@@ -5,7 +5,7 @@
 import { DataloomError } from '../errors.js';
 import type { Datom, Db, IndexName, TxData, TxReport, TxId } from './types.js';
 import { DbImpl } from './database.js';
-import { applyDatomsImpl } from './transact.js';
+import { applyDatomsImpl } from './tx-state.js';
 
 export * from './types.js';
 
