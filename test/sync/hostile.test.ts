@@ -89,16 +89,23 @@ describe('limits known to both ends', () => {
     expect(await codeOf(a.transact(deep))).toMatchObject({ code: 'client/too-deep' });
   });
 
-  it('a server with stricter limits: the client rolls the transaction back with ops/limit and the outbox moves on', async () => {
+  it('a server with stricter limits: transact refuses by them once connected; what was made offline is rolled back with ops/limit and the outbox moves on', async () => {
     const server = await start({ limits: { maxStringLength: 100 } });
-    const a = client(server.url);
-    await within(a.whenSynced(), 5000, 'synced');
-    const big = await a.transact([{ ':item/title': 'y'.repeat(200) }]);
-    const next = await a.transact([{ ':item/title': 'small' }]);
-    expect(await codeOf(a.confirmed(big.tx))).toMatchObject({ code: 'ops/limit', data: { limit: 'maxStringLength', max: 100 } });
-    await within(a.confirmed(next.tx), 5000, 'next acked');
-    expect(await a.q('[:find [?t ...] :where [_ :item/title ?t]]')).toEqual(['small']);
-    expect((await a.syncStatus())!.pending).toBe(0);
+    // offline: only the replica's own (default) limits are known
+    const replica = new Replica({ schema: CLIENT_SCHEMA });
+    const sync = new SyncClient({ url: server.url, replica, WebSocket: WebSocket as unknown as SocketCtor, autoStart: false, backoff: { initialMs: 10, maxMs: 50 } });
+    cleanups.push(() => sync.close(), () => replica.close());
+    const big = await replica.localTransact([{ ':item/title': 'y'.repeat(200) }]);
+    const next = await replica.localTransact([{ ':item/title': 'small' }]);
+    sync.start();
+    expect(await codeOf(sync.waitForTx(big.tx))).toMatchObject({ code: 'ops/limit', data: { limit: 'maxStringLength', max: 100 } });
+    await within(sync.waitForTx(next.tx), 5000, 'next acked');
+    await within(sync.whenSynced(), 5000, 'synced');
+    expect(replica.outbox()).toEqual([]);
+    expect(replica.merged().has(`${big.tx}/0`)).toBe(false);
+    // online: the server's limits are the replica's now
+    expect(await codeOf(replica.localTransact([{ ':item/title': 'z'.repeat(101) }]))).toMatchObject({ code: 'ops/limit', data: { limit: 'maxStringLength', max: 100 } });
+    expect(replica.outbox()).toEqual([]);
   });
 
   it('the server answers an envelope over a limit or breaking the rules with reject, and the connection stays', async () => {

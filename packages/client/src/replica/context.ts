@@ -20,9 +20,9 @@ import type { ChangeOrigin, ServerCursor } from './types.js';
 
 export interface ReplicaContext {
   /** Constructor options that matter after construction. */
-  readonly options: { sessionIds?: boolean; replicaId?: string; now?: () => number; maxDriftMs?: number };
-  /** What a local transaction must respect (`checkPushable`). */
-  readonly limits: Limits;
+  readonly options: { sessionIds?: boolean; replicaId?: string; now?: () => number; maxDriftMs?: number; limits?: Partial<Limits> };
+  /** What a local transaction must respect (`checkPushable`): the options', tightened by the server's. */
+  limits: Limits;
   /** The effective schema input: the app's plus schema-as-data found when loading (core's `schemaWithData`). */
   schema: unknown;
   /** The op set under the merge rules (replaced once while loading, when the schema grows). */

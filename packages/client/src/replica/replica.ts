@@ -208,6 +208,16 @@ export class Replica implements SyncTarget {
     return this.ctx.queue.run(() => reject(this.ctx, tx, error));
   }
 
+  serverLimits(limits: Partial<Limits>): void {
+    const own = resolveLimits(this.ctx.options.limits);
+    const out = { ...own };
+    for (const k of Object.keys(own) as Array<keyof Limits>) {
+      const v = limits[k];
+      if (typeof v === 'number' && v > 0 && v < out[k]) out[k] = v;
+    }
+    this.ctx.limits = out;
+  }
+
   applyRemote(envelopes: readonly TxEnvelope[], cursor: ServerCursor | null): Promise<void> {
     return this.ctx.queue.run(() => applyRemote(this.ctx, envelopes, cursor));
   }

@@ -24,6 +24,7 @@
  * 6. **Rollback is a diff.** `reject` removes the envelope's operations from the op set; watched
  *    queries receive the reversing diffs in one batch, like any other transaction.
  */
+import type { Limits } from '@dataloom/protocol';
 import type { DataloomError, GlobalId, HlcString, TxEnvelope } from '@dataloom/core';
 
 /** Opaque position in the server's log, chosen by the server. The replica only stores it. */
@@ -142,6 +143,12 @@ export interface SyncTarget {
    * operation (schema `db/*`, draft-entity `draft/*` and pending local ones aside). Optional.
    */
   retain?(es: ReadonlySet<GlobalId>, attrs: ReadonlySet<string>): Promise<void>;
+
+  /**
+   * The server announced its limits (at `welcome`): from now on `localTransact` refuses what
+   * this server would (the stricter of the replica's own limits and these). Optional.
+   */
+  serverLimits?(limits: Partial<Limits>): void;
 
   /** Subscribe to an event; returns the unsubscribe function. */
   on<K extends ReplicaEventName>(event: K, fn: (payload: ReplicaEventMap[K]) => void): Unsubscribe;

@@ -435,6 +435,7 @@ export class SyncClient {
         this.readableParts = null;
         this.limits = { ...DEFAULT_LIMITS, ...msg.limits };
         this.pace = paceFor(this.limits);
+        this.opts.replica.serverLimits?.(msg.limits);
         this.targetHead = cursorPos(msg.head);
         this.cursorReset = msg.reset === true;
         // a new session: errors of the previous one (a dropped connection, …) are over
