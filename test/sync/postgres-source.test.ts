@@ -188,6 +188,21 @@ describe('PostgreSQL source', () => {
     expect(fromSource).toHaveLength(3);
   });
 
+  it('a source whose table does not exist yet reports the error, then starts once it does', { timeout: 60_000 }, async () => {
+    const { db, schema, name } = await fixture();
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const errors: unknown[] = [];
+    const server = await createServer({ store: `sqlite:${join(t.dir, 'late.sqlite')}`, port: 0, sources: [{ name, postgres: PG_URL, pollMs: 50, tables: { [`${schema}.late`]: true } }], onError: (e) => errors.push(e) });
+    cleanups.push(() => server.close());
+    await until(() => server.sources()[0]!.state === 'error', 'error reported');
+    expect(server.sources()[0]!.error).toMatchObject({ code: 'source/config', message: expect.stringContaining(`no table ${schema}.late`) });
+    expect(errors.length).toBeGreaterThan(0);
+    await db.query(`CREATE TABLE ${schema}.late (id int PRIMARY KEY, label text); INSERT INTO ${schema}.late VALUES (1, 'here')`);
+    await caughtUp(server);
+    expect(server.sources()[0]).toMatchObject({ rows: 1, error: null });
+  });
+
   it('a 100k-row table lands as datoms', { timeout: 120_000 }, async () => {
     const { db, schema, name } = await fixture();
     await db.query(`CREATE TABLE ${schema}.big (id int PRIMARY KEY, label text, score double precision);

@@ -20,6 +20,10 @@
  * after `S`, so it wins over the snapshot's (possibly older) copy of the row.
  *
  * One process follows a source at a time (`pg_try_advisory_lock`); others stand by.
+ *
+ * Not followed: `TRUNCATE` (the rows it removes stay in the log until updated or deleted), and
+ * changes to a mapped table's columns or keys (restart the server to map them again). A long
+ * transaction anywhere in the cluster holds the change horizon back, and with it the source.
  */
 import { DataloomError, MAX_COUNTER, formatHlc, schemaAsData, type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
 import { checkEnvelope, type EnvelopeLimits } from '@dataloom/protocol';
@@ -76,6 +80,8 @@ export class PostgresSource implements RunningSource {
   private cursor: Cursor | null = null;
   private perTx = 500;
   private stopped = false;
+  /** `setup` completed: tables mapped, capture installed, attributes written. */
+  private ready = false;
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
 
@@ -125,7 +131,7 @@ export class PostgresSource implements RunningSource {
     let backoff = 250;
     while (!this.stopped) {
       try {
-        if (!this.pool) await this.setup();
+        if (!this.ready) await this.setup();
         if (!this.listener) {
           await this.acquire();
           if (!this.listener) {
@@ -153,7 +159,8 @@ export class PostgresSource implements RunningSource {
         this.status.errors++;
         this.status.error = { code: err.code ?? 'source/error', message: `source ${this.name}: ${err.message ?? String(e)}`, at: Date.now() };
         this.onError(new DataloomError(this.status.error.code, this.status.error.message, { source: this.name }));
-        if (!this.pool || (err.code !== undefined && err.code.startsWith('source/config'))) await this.reset();
+        // A failed start-up (catalog, capture, schema) is redone from scratch.
+        if (!this.ready || (err.code !== undefined && err.code.startsWith('source/config'))) await this.reset();
         await this.idle(backoff);
         backoff = Math.min(backoff * 2, 10_000);
       }
@@ -165,6 +172,7 @@ export class PostgresSource implements RunningSource {
     await this.pool?.end().catch(() => {});
     this.listener = null;
     this.pool = null;
+    this.ready = false;
   }
 
   /** A notification arrived while the loop was busy: the next idle returns at once. */
@@ -196,6 +204,7 @@ export class PostgresSource implements RunningSource {
     this.perTx = Math.max(1, Math.min(this.cfg.rowsPerTx ?? 500, Math.floor(this.limits.maxOpsPerTx / opsPerRow)));
     await this.capture.install(pool, this.tables);
     await this.writeSchema();
+    this.ready = true;
   }
 
   /** Takes the source's lock and listens for change notifications; leaves `listener` null when another process holds it. */

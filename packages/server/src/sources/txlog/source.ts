@@ -154,7 +154,14 @@ export class TxLogSource implements RunningSource {
     const batch = this.queue.splice(0);
     const first = this.received.splice(0)[0];
     if (batch.length === 0) return;
-    await this.ingest(batch);
+    try {
+      await this.ingest(batch);
+    } catch (e) {
+      // Keep the reports: the next report (or a restart) tries them again, in order.
+      this.queue.unshift(...batch);
+      if (first !== undefined) this.received.unshift(first);
+      throw e;
+    }
     if (first !== undefined) this.status.lagMs = Date.now() - first;
   }
 
