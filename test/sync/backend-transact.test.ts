@@ -89,6 +89,22 @@ describe('server.transact', () => {
     await scenario(await pgServer());
   });
 
+  it('works from any server process on one PostgreSQL log: a write on one node reaches a client of the other, lookups see the other node\'s writes', async () => {
+    const namespace = pgNamespace();
+    const store = `${PG_URL}?namespace=${namespace}`;
+    const n1 = await createServer({ store, port: 0, schema: SCHEMA });
+    const n2 = await createServer({ store, port: 0, schema: SCHEMA, pollMs: 60_000 });
+    cleanups.push(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => n1.close(), () => n2.close());
+    const c = client(n1.url);
+    await within(c.whenSynced(), 10_000, 'client synced');
+    await n1.transact([{ ':person/email': 'ann@x', ':person/name': 'Ann', ':person/age': 40 }]);
+    // n2 has not necessarily seen n1's write yet: transact catches up before resolving the lookup ref
+    const r = await n2.transact([[':db/add', [':person/email', 'ann@x'], ':person/age', 41]]);
+    expect(r.pos).toBe(2 + 1); // schema bootstrap, Ann, this one
+    for (let i = 0; i < 500 && (await c.q('[:find ?a . :where [?e :person/email "ann@x"] [?e :person/age ?a]]')) !== 41; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(await c.q('[:find ?a . :where [?e :person/email "ann@x"] [?e :person/age ?a]]')).toBe(41);
+  });
+
   it('refuses bad data, schema violations and unknown refs with typed errors and writes nothing', async () => {
     const server = await sqliteServer();
     const head = server.head();
