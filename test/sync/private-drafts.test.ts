@@ -14,16 +14,21 @@ import { createClient, draftSchema, type Client } from '@dataloom/client';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { rawSession, tappedSocket, type Tap } from './support/tap.js';
 
-const schema = { ...draftSchema, ':item/title': { ':db/valueType': ':db.type/string' } };
+const schema = {
+  ...draftSchema,
+  ':item/title': { ':db/valueType': ':db.type/string' },
+  ':team/members': { ':db/cardinality': ':db.cardinality/many' },
+  ':form/team': { ':db/valueType': ':db.type/ref' },
+};
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function server(): Promise<DataloomServer> {
+async function server(extra: { permissions?: string } = {}): Promise<DataloomServer> {
   const dir = mkdtempSync(join(tmpdir(), 'dataloom-private-drafts-'));
-  const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, authenticate: (token) => token });
+  const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, authenticate: (token) => token, ...extra });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
   return s;
 }
@@ -121,5 +126,34 @@ describe('private drafts at the socket', () => {
     await until(() => dave.msgs().some((m) => m['t'] === 'ops'), 'dave is streamed the invitation entry (filtered)');
     await new Promise((r) => setTimeout(r, 50));
     expect(dave.frames.some((f) => f.includes('hidden draft') || f.includes(id))).toBe(false);
+  });
+
+  it('with (can-see-draft …) rules, a private draft follows them: joining the form’s team shows it live', async () => {
+    const rules = `[[(can-see-draft ?u ?d) [?d :draft/author ?u]]
+                   [(can-see-draft ?u ?d) [?d :form/team ?t] [?t :team/members ?u]]]`;
+    const s = await server({ permissions: rules });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    const carol = client(s.url, 'carol');
+    const t = await alice.c.transact([{ ':db/id': 'team', ':team/members': ['alice'] }]);
+    const team = t.globalIds['team']!;
+    const id = await alice.c.createDraft({ author: 'alice' });
+    const link = await alice.c.transact([[':db/add', id, ':form/team', team]]);
+    await alice.c.confirmed(link.tx);
+    const wip = await alice.c.draft(id).transact([{ ':item/title': 'team draft WIP' }]);
+    await alice.c.whenSynced();
+    // carol, not in the team, may not push into it; bob does not receive it
+    const forged = await carol.c.draft(id).transact([{ ':item/title': 'forged' }]);
+    expect(((await carol.c.confirmed(forged.tx).then(() => null, (e: unknown) => e)) as DataloomError).code).toBe('sync/forbidden');
+    const marker = await carol.c.transact([{ ':item/title': 'marker' }]);
+    await carol.c.confirmed(marker.tx);
+    await until(async () => (await bob.c.q('[:find ?t . :where [_ :item/title "marker"] [_ :item/title ?t]]')) !== null, 'bob has the marker');
+    expect(mentions(bob.tap, 'team draft WIP')).toBe(false);
+    // bob joins the team: the draft's live envelopes reach him without a reconnect
+    const join1 = await alice.c.transact([[':db/add', team, ':team/members', 'bob']]);
+    await alice.c.confirmed(join1.tx);
+    await until(() => mentions(bob.tap, wip.tx), 'bob catches up on the draft');
+    await until(async () => (await bob.c.draft(id).q('[:find ?t . :where [_ :item/title ?t] [(= ?t "team draft WIP")]]')) === 'team draft WIP', 'bob sees the WIP in the draft');
+    expect(mentions(carol.tap, 'team draft WIP')).toBe(false);
   });
 });

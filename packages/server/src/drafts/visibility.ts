@@ -6,8 +6,9 @@
  * The built-in rule: a draft whose entity names no author is **open** (every user sees and edits
  * it — a form shared by name); otherwise it is visible to, and editable by, its author and the
  * users listed as collaborators. Apps replace it with `createServer({ drafts: { canSee, canEdit } })`
- * (functions of the user's identity and the facts); with Datalog permissions, the rule head
- * `(can-see-draft ?user ?draft)` is the same question.
+ * (functions of the user's identity and the facts); with Datalog permissions, rules with the head
+ * `(can-see-draft ?user ?draft)` (and `(can-edit-draft ?user ?draft)`) decide private drafts
+ * instead, over the whole committed database (`permissions/rules.ts`).
  */
 import { DRAFT_ATTRS, type GlobalId, type WireValue } from '@dataloom/core';
 

@@ -20,13 +20,15 @@ import type { SyncNode } from '../node/sync-node.js';
 import type { TailEntry } from '../node/log-tail.js';
 import type { LogEntry } from '../storage/types.js';
 import { DraftDirectory, type DraftEntry, type DraftRefusal } from '../drafts/directory.js';
-import { userIdOf, type DraftRules } from '../drafts/visibility.js';
+import { userIdOf, type DraftFacts, type DraftRules, type UserId } from '../drafts/visibility.js';
 import { ReadEngine, attrKey, type UserReadable } from './readable.js';
 import { parsePermissions, type Permissions } from './rules.js';
 import { EntryFilter, redactRejection, stateEnvelopes } from './partial.js';
 import { WriteChecker } from './writable.js';
 import { bootstrapFrames } from './bootstrap.js';
 import { replicaFamily } from '../connection.js';
+
+const ANONYMOUS = '\u0000anonymous';
 
 /** A rejection as the connection sends it. */
 export interface Rejection {
@@ -58,6 +60,10 @@ export interface NodeAccessOptions {
 export class NodeAccess {
   readonly drafts: DraftDirectory;
   readonly permissions: Permissions | null;
+  /** Whether read rules decide which datoms a connection receives. */
+  get filtersEntities(): boolean {
+    return this.permissions !== null && (this.permissions.read || this.permissions.readAttr);
+  }
   /** Null without read rules (everyone reads everything). */
   private engine: ReadEngine | null = null;
   private readonly started = new Set<UserAccess>();
@@ -68,7 +74,11 @@ export class NodeAccess {
     opts: NodeAccessOptions = {},
   ) {
     this.permissions = opts.permissions === undefined || opts.permissions === null ? null : parsePermissions(opts.permissions);
-    this.drafts = new DraftDirectory((e, a) => node.state.merged.values(e, a), opts.drafts);
+    const p = this.permissions;
+    // with (can-see-draft …) rules, private drafts follow them (drafts without an author stay open)
+    const byRules = (edit: boolean) => (user: UserId | null, f: DraftFacts) => f.author === undefined || (this.engine?.draftAllowed(user ?? ANONYMOUS, f.id, edit) ?? false);
+    const draftRules: DraftRules | undefined = p?.seeDraft || p?.editDraft ? { canSee: byRules(false), canEdit: byRules(true) } : opts.drafts;
+    this.drafts = new DraftDirectory((e, a) => node.state.merged.values(e, a), draftRules);
     this.offs.push(
       node.onCommitted((c) => {
         this.drafts.note(c.pos, c.env, undefined, c.changes);
@@ -88,7 +98,7 @@ export class NodeAccess {
       if (this.node.writeGate instanceof WriteChecker) this.node.writeGate.reset();
       else this.node.writeGate = new WriteChecker(p, () => this.node.state.merged, (env) => this.node.writerOf(env));
     }
-    if (p && (p.read || p.readAttr)) {
+    if (p && (p.read || p.readAttr || p.seeDraft || p.editDraft)) {
       if (this.engine) this.engine.reset();
       else this.engine = new ReadEngine(p, () => this.node.state.merged);
       // checks the rules evaluate at all, so a bad rule fails at start, not at the first connection
@@ -105,7 +115,7 @@ export class NodeAccess {
     const byUser = new Map(changes.map((c) => [c.user, c]));
     for (const a of this.started) {
       const c = a.readable && byUser.get(a.readable);
-      if (c) a.changed(c.gained, c.lost);
+      if (c) a.changed(c.gained, c.lost, c.drafts);
     }
   }
 
@@ -144,7 +154,7 @@ export class NodeAccess {
   /** @internal */
   acquire(user: unknown): UserReadable | null {
     if (!this.engine) return null;
-    return this.engine.acquire(userIdOf(user) ?? '\u0000anonymous');
+    return this.engine.acquire(userIdOf(user) ?? ANONYMOUS);
   }
 
   /** @internal */
@@ -193,7 +203,7 @@ class UserAccess implements ConnectionAccess {
     this.sentPos = sentPos;
     this.send = send;
     this.readable = this.access.acquire(this.user);
-    if (this.readable) {
+    if (this.readable && this.access.filtersEntities) {
       const merged = () => this.access.node.state.merged;
       this.filterer = new EntryFilter(this.readable, merged, (d) => this.access.drafts.canSee(this.user, d));
     }
@@ -236,7 +246,8 @@ class UserAccess implements ConnectionAccess {
   }
 
   /** What this user may read changed: send the current state of what was gained, drop what was lost. */
-  changed(gained: ReadonlySet<string>, lost: ReadonlySet<string>): void {
+  changed(gained: ReadonlySet<string>, lost: ReadonlySet<string>, drafts: ReadonlySet<GlobalId>): void {
+    if (drafts.size > 0 && userIdOf(this.user) !== null) this.sendEntries(this.access.drafts.catchUp(this.user, this.sentPos(), drafts));
     if (!this.filterer || !this.send) return;
     const drop = this.filterer.dropOf(lost);
     const grant = new Set(gained);

@@ -23,10 +23,7 @@ import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { UserId } from '../drafts/visibility.js';
 import { HEADS, type Permissions } from './rules.js';
 
-const READ_Q = `[:find ?e :in $ % ?user :where (${HEADS.read} ?user ?e)]`;
-const ATTR_Q = `[:find ?e ?a :in $ % ?user :where (${HEADS.readAttr} ?user ?e ?a)]`;
-const READ_ALL_Q = `[:find ?user ?e :in $ % :where (${HEADS.read} ?user ?e)]`;
-const ATTR_ALL_Q = `[:find ?user ?e ?a :in $ % :where (${HEADS.readAttr} ?user ?e ?a)]`;
+type Kind = 'read' | 'attr' | 'see' | 'edit';
 
 /** Every key a user may read. */
 function keysOf(u: UserReadable): Set<string> {
@@ -45,11 +42,23 @@ export class UserReadable {
   readonly attrs = new Map<GlobalId, Set<string>>();
   refs = 0;
   views: View[] = [];
+  /** Drafts (their entities) the user may see / edit by `can-see-draft` / `can-edit-draft`. */
+  readonly drafts = new Set<GlobalId>();
+  readonly editable = new Set<GlobalId>();
+  /** Drafts the user gained sight of since the last {@link ReadEngine.takeChanges}. */
+  draftsGained = new Set<GlobalId>();
   /** Keys gained / lost since the last {@link ReadEngine.takeChanges}. */
   gained = new Set<string>();
   lost = new Set<string>();
 
   constructor(readonly user: UserId) {}
+
+  clear(): void {
+    this.entities.clear();
+    this.attrs.clear();
+    this.drafts.clear();
+    this.editable.clear();
+  }
 
   /** Whether the user may read attribute `a` of (representative) entity `e`; `a` undefined: the whole entity. */
   reads(e: GlobalId, a: string | undefined): boolean {
@@ -113,22 +122,22 @@ export class ReadEngine {
     for (const d of m.datoms()) datoms.push(this.ids.datom({ ...d, added: true }, txId));
     this.conn.applyDatoms(datoms, txId);
     const connected = [...this.users.values()].filter((u) => u.refs > 0);
-    const before = new Map(connected.map((u) => [u, { keys: keysOf(u), gained: u.gained, lost: u.lost }]));
+    const before = new Map(connected.map((u) => [u, { keys: keysOf(u), gained: u.gained, lost: u.lost, drafts: new Set(u.drafts), draftsGained: u.draftsGained }]));
     this.users.clear();
     for (const u of connected) {
-      u.entities.clear();
-      u.attrs.clear();
+      u.clear();
       u.views = [];
       this.users.set(u.user, u);
     }
     this.shared = this.registerShared();
     if (this.shared === null) for (const u of connected) this.register(u);
     for (const [u, b] of before) {
-      [u.gained, u.lost] = [b.gained, b.lost];
+      [u.gained, u.lost, u.draftsGained] = [b.gained, b.lost, b.draftsGained];
+      for (const d of u.drafts) if (!b.drafts.has(d)) u.draftsGained.add(d);
       const after = keysOf(u);
       for (const k of b.keys) if (!after.has(k)) u.note(k, false);
       for (const k of after) if (!b.keys.has(k)) u.note(k, true);
-      if (u.gained.size || u.lost.size) this.dirty.add(u);
+      if (u.gained.size || u.lost.size || u.draftsGained.size) this.dirty.add(u);
     }
   }
 
@@ -159,6 +168,7 @@ export class ReadEngine {
     if (u.refs === 0) {
       u.gained.clear();
       u.lost.clear();
+      u.draftsGained.clear();
     }
     u.refs++;
     return u;
@@ -168,19 +178,20 @@ export class ReadEngine {
     if (--u.refs > 0) return;
     for (const v of u.views) v.close();
     u.views = [];
-    if (this.shared === null || (u.entities.size === 0 && u.attrs.size === 0)) this.users.delete(u.user);
+    if (this.shared === null || (u.entities.size === 0 && u.attrs.size === 0 && u.drafts.size === 0 && u.editable.size === 0)) this.users.delete(u.user);
   }
 
   /** Connected users whose sets changed since the last call, with the keys gained and lost (then cleared). */
-  takeChanges(): Array<{ user: UserReadable; gained: Set<string>; lost: Set<string> }> {
+  takeChanges(): Array<{ user: UserReadable; gained: Set<string>; lost: Set<string>; drafts: Set<GlobalId> }> {
     const out = [];
     const dirty = [...this.dirty];
     this.dirty.clear();
     for (const u of dirty) {
-      if (u.refs === 0 || (u.gained.size === 0 && u.lost.size === 0)) continue;
-      out.push({ user: u, gained: u.gained, lost: u.lost });
+      if (u.refs === 0 || (u.gained.size === 0 && u.lost.size === 0 && u.draftsGained.size === 0)) continue;
+      out.push({ user: u, gained: u.gained, lost: u.lost, drafts: u.draftsGained });
       u.gained = new Set();
       u.lost = new Set();
+      u.draftsGained = new Set();
     }
     return out;
   }
@@ -195,34 +206,42 @@ export class ReadEngine {
   private registerShared(): View[] | null {
     const views: View[] = [];
     try {
-      if (this.perms.read) {
-        const v = this.conn.register('perm/read', READ_ALL_Q, this.perms.data);
+      for (const k of this.kinds()) {
+        const vars = k.arity === 3 ? '?user ?e ?a' : '?user ?e';
+        const v = this.conn.register(`perm/${k.kind}`, `[:find ${vars} :in $ % :where (${k.head} ${vars})]`, this.perms.data);
         views.push(v);
-        for (const [u, e] of v.result() as Set<[unknown, number]>) this.setEntity(this.userOf(u), e, true);
-        v.subscribe((diffs) => {
-          for (const [row, , m] of diffs) this.setEntity(this.userOf((row as [unknown])[0]), (row as [unknown, number])[1], m > 0);
-        });
-      }
-      if (this.perms.readAttr) {
-        const v = this.conn.register('perm/attr', ATTR_ALL_Q, this.perms.data);
-        views.push(v);
-        for (const [u, e, a] of v.result() as Set<[unknown, number, unknown]>) this.setAttr(this.userOf(u), e, a, true);
+        for (const [u, e, a] of v.result() as Set<[unknown, number, unknown]>) this.row(this.userOf(u), k.kind, e, a, true);
         v.subscribe((diffs) => {
           for (const [row, , m] of diffs) {
             const [u, e, a] = row as [unknown, number, unknown];
-            this.setAttr(this.userOf(u), e, a, m > 0);
+            this.row(this.userOf(u), k.kind, e, a, m > 0);
           }
         });
       }
       return views;
     } catch {
       for (const v of views) v.close();
-      for (const u of this.users.values()) {
-        u.entities.clear();
-        u.attrs.clear();
-      }
+      for (const u of this.users.values()) u.clear();
       return null;
     }
+  }
+
+  /** The heads the rules define, with the kind of set each fills. */
+  private kinds(): Array<{ kind: Kind; head: string; arity: 2 | 3 }> {
+    const p = this.perms;
+    const all = [
+      { kind: 'read' as const, head: HEADS.read, arity: 2 as const, on: p.read },
+      { kind: 'attr' as const, head: HEADS.readAttr, arity: 3 as const, on: p.readAttr },
+      { kind: 'see' as const, head: HEADS.seeDraft, arity: 2 as const, on: p.seeDraft },
+      { kind: 'edit' as const, head: HEADS.editDraft, arity: 2 as const, on: p.editDraft },
+    ];
+    return all.filter((k) => k.on);
+  }
+
+  private row(u: UserReadable | null, kind: Kind, e: number, a: unknown, added: boolean): void {
+    if (kind === 'read') this.setEntity(u, e, added);
+    else if (kind === 'attr') this.setAttr(u, e, a, added);
+    else this.setDraft(u, e, kind, added);
   }
 
   /** The sets of the user a shared view's row names (made on first sight), or null for a non-user value. */
@@ -236,22 +255,17 @@ export class ReadEngine {
   private register(u: UserReadable): void {
     for (const v of u.views) v.close();
     u.views = [];
-    const name = (kind: string) => `perm/${kind}/${typeof u.user}/${u.user}`;
     try {
-      if (this.perms.read) {
-        const v = this.conn.register(name('read'), READ_Q, this.perms.data, u.user);
+      for (const k of this.kinds()) {
+        const vars = k.arity === 3 ? '?e ?a' : '?e';
+        const v = this.conn.register(`perm/${k.kind}/${typeof u.user}/${u.user}`, `[:find ${vars} :in $ % ?user :where (${k.head} ?user ${vars})]`, this.perms.data, u.user);
         u.views.push(v);
-        for (const [e] of v.result() as Set<[number]>) this.setEntity(u, e, true);
+        for (const [e, a] of v.result() as Set<[number, unknown]>) this.row(u, k.kind, e, a, true);
         v.subscribe((diffs) => {
-          for (const [row, , m] of diffs) this.setEntity(u, (row as [number])[0], m > 0);
-        });
-      }
-      if (this.perms.readAttr) {
-        const v = this.conn.register(name('attr'), ATTR_Q, this.perms.data, u.user);
-        u.views.push(v);
-        for (const [e, a] of v.result() as Set<[number, unknown]>) this.setAttr(u, e, a, true);
-        v.subscribe((diffs) => {
-          for (const [row, , m] of diffs) this.setAttr(u, (row as [number, unknown])[0], (row as [number, unknown])[1], m > 0);
+          for (const [row, , m] of diffs) {
+            const [e, a] = row as [number, unknown];
+            this.row(u, k.kind, e, a, m > 0);
+          }
         });
       }
     } catch (e) {
@@ -261,6 +275,26 @@ export class ReadEngine {
       const err = e as { code?: string; message: string };
       throw new DataloomError('server/permissions', `permission rules cannot be evaluated (${err.code ?? 'error'}): ${err.message}`, { user: String(u.user) });
     }
+  }
+
+  private setDraft(u: UserReadable | null, eid: number, kind: 'see' | 'edit', added: boolean): void {
+    const d = this.ids.gid(eid);
+    if (d === null || u === null) return;
+    const set = kind === 'see' ? u.drafts : u.editable;
+    if (added) set.add(d);
+    else set.delete(d);
+    if (kind === 'see' && added && u.refs > 0) {
+      u.draftsGained.add(d);
+      this.dirty.add(u);
+    }
+  }
+
+  /** Whether `user` may see (or, with `edit`, edit) the draft whose entity is `draft`, by the rules. */
+  draftAllowed(user: UserId, draft: GlobalId, edit: boolean): boolean {
+    const u = this.users.get(user);
+    if (!u) return false;
+    const d = this.merged().rep(draft);
+    return edit && this.perms.editDraft ? u.editable.has(d) : u.drafts.has(d);
   }
 
   private setEntity(u: UserReadable | null, eid: number, added: boolean): void {

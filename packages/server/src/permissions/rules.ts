@@ -7,7 +7,10 @@
  * - `(can-read-attr ?user ?e ?a)`: the user may read the datoms of attribute `?a` (a keyword, or a
  *   string naming it) of `?e` — in addition to the entities `can-read` gives;
  * - `(can-write ?user ?e)`: the user may change entity `?e` (judged on the database after the
- *   transaction; a branch reading `$before` sees the database before it).
+ *   transaction; a branch reading `$before` sees the database before it);
+ * - `(can-see-draft ?user ?draft)` / `(can-edit-draft ?user ?draft)` (default: as seeing): who
+ *   sees and edits a private draft (one whose draft entity `?draft` has a `:draft/author`; drafts
+ *   without one stay open to everyone), instead of the built-in author-and-collaborators rule.
  *
  * `?user` is bound to the identity `authenticate` returned (a string or number, or its `id`).
  * Other rules are helpers the heads call; rules may recurse. Without a `can-read`/`can-read-attr`
@@ -16,8 +19,8 @@
 import { DataloomError, List, Sym, parseEdn, type EdnValue } from '@dataloom/core';
 import { parseRules, type Rules } from '@dataloom/query';
 
-export const HEADS = { read: 'can-read', readAttr: 'can-read-attr', write: 'can-write' } as const;
-const ARITY: Record<string, number> = { [HEADS.read]: 2, [HEADS.readAttr]: 3, [HEADS.write]: 2 };
+export const HEADS = { read: 'can-read', readAttr: 'can-read-attr', write: 'can-write', seeDraft: 'can-see-draft', editDraft: 'can-edit-draft' } as const;
+const ARITY: Record<string, number> = { [HEADS.read]: 2, [HEADS.readAttr]: 3, [HEADS.write]: 2, [HEADS.seeDraft]: 2, [HEADS.editDraft]: 2 };
 
 /** Parsed, checked permission rules. */
 export interface Permissions {
@@ -27,6 +30,8 @@ export interface Permissions {
   readonly read: boolean;
   readonly readAttr: boolean;
   readonly write: boolean;
+  readonly seeDraft: boolean;
+  readonly editDraft: boolean;
   /** Whether any rule reads `$before`. */
   readonly before: boolean;
 }
@@ -60,10 +65,10 @@ export function parsePermissions(input: unknown): Permissions {
     if (n !== arity) bad(`(${head} …) takes ${arity} arguments, the rules give it ${n}`, { rule: head, arity: n });
   }
   const has = (h: string) => parsed.has(h);
-  if (!has(HEADS.read) && !has(HEADS.readAttr) && !has(HEADS.write)) {
-    bad(`permission rules define none of (${HEADS.read} ?user ?e), (${HEADS.readAttr} ?user ?e ?a), (${HEADS.write} ?user ?e)`, { rules: [...parsed.keys()] });
+  if (!Object.values(HEADS).some(has)) {
+    bad(`permission rules define none of (${HEADS.read} ?user ?e), (${HEADS.readAttr} ?user ?e ?a), (${HEADS.write} ?user ?e), (${HEADS.seeDraft} ?user ?draft), (${HEADS.editDraft} ?user ?draft)`, { rules: [...parsed.keys()] });
   }
-  return { data, parsed, read: has(HEADS.read), readAttr: has(HEADS.readAttr), write: has(HEADS.write), before: mentions(data, '$before') };
+  return { data, parsed, read: has(HEADS.read), readAttr: has(HEADS.readAttr), write: has(HEADS.write), seeDraft: has(HEADS.seeDraft), editDraft: has(HEADS.editDraft), before: mentions(data, '$before') };
 }
 
 /** Whether the symbol `name` occurs anywhere in `x`. */
