@@ -99,5 +99,16 @@ describe('upgrade guards', () => {
     });
     expect(code).toBe(1);
     expect(err).toMatch(/--token .*--insecure/);
+    // limits are set by name; an unknown name is refused with the list
+    const bad = spawn(process.execPath, ['--import', tsx, join(root, 'packages/server/src/cli.ts'), 'serve', '--port', '0', '--limit', 'maxClockDrift=5'], {
+      cwd: t.dir,
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'test/sync/support/tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(() => bad.kill('SIGKILL'));
+    let badErr = '';
+    bad.stderr!.on('data', (d) => (badErr += d));
+    expect(await new Promise<number | null>((res) => (bad.once('exit', res), setTimeout(() => res(null), 30_000)))).toBe(1);
+    expect(badErr).toMatch(/--limit maxClockDrift=5: .*maxClockDriftMs/);
   });
 });

@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { readSchemaFile } from './schema-file.js';
 import { createServer } from './server.js';
 import { isLoopback } from './http/guard.js';
+import { DEFAULT_LIMITS, type Limits } from '@dataloom/protocol';
 import { EXPORT_USAGE, IMPORT_USAGE, readSourcesFile, runExport, runImport } from './sources/cli-commands.js';
 
 const USAGE = `usage: dataloom <command> [options]
@@ -38,6 +39,8 @@ dataloom serve [options]
   --origins <list>    comma-separated allowed Origins, or '*' (default: loopback origins on a
                       loopback host, else same origin)
   --insecure          allow anonymous clients on a non-loopback --host (default: a token is required there)
+  --limit <name=n>    override a limit, repeatable, e.g. --limit maxClockDriftMs=10000
+                      (names and defaults: DEFAULT_LIMITS in @dataloom/protocol, PROTOCOL.md)
 
 ${IMPORT_USAGE}
 
@@ -68,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
       token: { type: 'string' },
       origins: { type: 'string' },
       insecure: { type: 'boolean' },
+      limit: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -90,7 +94,9 @@ async function main(argv: string[]): Promise<void> {
   if (host !== undefined && !isLoopback(host) && !token && !values.insecure) {
     throw new Error(`--host ${host} is reachable from other machines: give --token <secret> (or DATALOOM_TOKEN), or --insecure to accept anonymous clients`);
   }
+  const limits = parseLimits(values.limit ?? []);
   const server = await createServer({
+    limits,
     store: values.store ?? env.DATALOOM_STORE ?? 'sqlite:.data/dataloom.sqlite',
     port,
     host,
@@ -111,6 +117,17 @@ async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `name=value` pairs naming limits of `DEFAULT_LIMITS`, each a positive number. */
+function parseLimits(pairs: readonly string[]): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const p of pairs) {
+    const m = /^([A-Za-z]+)=(\d+(?:\.\d+)?)$/.exec(p);
+    if (!m || !(m[1]! in DEFAULT_LIMITS)) throw new Error(`--limit ${p}: expected <name>=<number> with a name of ${Object.keys(DEFAULT_LIMITS).join(', ')}`);
+    out[m[1] as keyof Limits] = Number(m[2]);
+  }
+  return out;
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
