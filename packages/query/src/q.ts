@@ -10,7 +10,7 @@ import type { Ctx } from './eval/context.js';
 import { shapeResult } from './eval/find.js';
 import { isDb, type Source } from './eval/pattern.js';
 import { join, type Relation, UNIT } from './eval/relation.js';
-import type { RuleEngine, RuleTableStats } from './eval/rules.js';
+import { callRule, type RuleEngine, type RuleTableStats } from './eval/rules.js';
 import { parseQuery, parseRules } from './parser.js';
 
 const QUERY_CACHE_MAX = 256;
@@ -113,7 +113,7 @@ function run(query: string | EdnValue | Query | Record<string, unknown>, inputs:
       rel = join(rel, bindValue(b, readInput(b, x)));
     }
   });
-  const base: Ctx = { sources, rules, ordered: false, estimates: new Map(), state: {} };
+  const base: Ctx = { sources, rules, ordered: false, estimates: new Map(), state: {}, callRule };
   const info = analyze(base, parsed.where, new Set(rel.vars));
   const ctx: Ctx = info.mayThrow ? { ...base, ordered: true } : base;
   const result = evalBody(ctx, parsed.where, rel);

@@ -12,12 +12,12 @@ import * as ix from './indexes.js';
 import { attrKw, parseSchema } from './schema.js';
 import { transact } from './transact.js';
 import { Datom, EMAX, TX0 } from './types.js';
-import type { AttrLike, Db, EntityId, IndexName, Schema, SchemaInput, TxData, TxId, TxReport, Value, ValueType } from './types.js';
+import type { AttrLike, Db, DbIndexes, EntityId, IndexName, Schema, SchemaInput, TxData, TxId, TxReport, Value, ValueType } from './types.js';
 
 const K_IDENT = kw('db/ident');
 
 /** @internal The concrete {@link Db}. Construct through `createDb`/`initDb`/`with`. */
-export class DbImpl implements Db {
+export class DbImpl implements DbIndexes {
   constructor(
     readonly schema: Schema,
     readonly eavt: PSet<Datom>,
@@ -32,6 +32,14 @@ export class DbImpl implements Db {
 
   get size(): number {
     return this.eavt.size;
+  }
+
+  /**
+   * @internal A database with this one's schema over other indexes: what a transaction builds
+   * (`transact.ts`, `tx-state.ts` construct through it, so they need this class only as a type).
+   */
+  derive(eavt: PSet<Datom>, aevt: PSet<Datom>, avet: PSet<Datom>, vaet: PSet<Datom>, maxEid: EntityId, maxTx: TxId, attrCounts: ReadonlyMap<Keyword, number>): DbImpl {
+    return new DbImpl(this.schema, eavt, aevt, avet, vaet, maxEid, maxTx, attrCounts);
   }
 
   // ---- index access ---------------------------------------------------------------------------

@@ -21,16 +21,15 @@ import { Keyword, List, kw } from '../edn/types.js';
 import { printEdn } from '../edn/printer.js';
 import { valueEquals } from '../edn/key.js';
 import { compareValues } from './compare.js';
-import { DbImpl } from './database.js';
 import { attrTuples } from './schema.js';
 import * as ix from './indexes.js';
 import { Datom } from './types.js';
-import type { Db, EntityId, TxData, TxReport } from './types.js';
+import type { Db, EntityId, TxData, TxReport, DbIndexes, Schema } from './types.js';
 import { K, BUILTIN, AutoTempid, type Tempid, isTempid, isTxId, err, type EntMap, isMapLike, toEntMap, isReverse, reverseOf, isColl, type Item, assignAutoTempids, normalizeTxData, isEntMap, mkEntMap, attrOf, opOf } from './tx-forms.js';
 import { Retry, TxState, transactAdd } from './tx-state.js';
 
 /** Entry point used by `Db.with`. */
-export function transact(db: DbImpl, txData: TxData, txMeta?: unknown): TxReport {
+export function transact(db: DbIndexes, txData: TxData, txMeta?: unknown): TxReport {
   const forms = assignAutoTempids(normalizeTxData(txData), db);
   let seeded = new Map<Tempid, EntityId>();
   const upserted = new Map<Tempid, EntityId>();
@@ -39,8 +38,7 @@ export function transact(db: DbImpl, txData: TxData, txMeta?: unknown): TxReport
       const st = new TxState(db, seeded);
       run(st, forms, upserted);
       checkValueTempids(st);
-      const dbAfter = new DbImpl(
-        db.schema,
+      const dbAfter = db.derive(
         st.eavt.persistent(),
         st.aevt.persistent(),
         st.avet.persistent(),
@@ -265,7 +263,7 @@ function isIdentityAttr(st: TxState, x: unknown): boolean {
   return a !== null && st.db.schema.isUniqueIdentity(a);
 }
 
-function processVector(st: TxState, entity: unknown[], stack: Item[], schema: DbImpl['schema']): void {
+function processVector(st: TxState, entity: unknown[], stack: Item[], schema: Schema): void {
   const rawOp = entity[0];
   if (rawOp === K.call || rawOp === ':db.fn/call' || rawOp === 'db.fn/call') {
     const fn = entity[1];
@@ -470,8 +468,7 @@ export type TxFn = (db: Db, ...args: unknown[]) => Iterable<unknown> | null | un
 
 function callTxFn(st: TxState, fn: TxFn, args: unknown[], form: unknown): unknown[] {
   // a real immutable value: the function may keep it after the transaction goes on
-  const snapshot = new DbImpl(
-    st.db.schema,
+  const snapshot = st.db.derive(
     st.eavt.snapshot(),
     st.aevt.snapshot(),
     st.avet.snapshot(),

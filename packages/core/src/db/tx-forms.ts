@@ -7,9 +7,8 @@ import { DataloomError } from '../errors.js';
 import { Keyword, Sym, Uuid, kw } from '../edn/types.js';
 import { parseEdn } from '../edn/reader.js';
 import { printEdn } from '../edn/printer.js';
-import type { DbImpl } from './database.js';
 import { Datom } from './types.js';
-import type { TxData } from './types.js';
+import type { TxData, DbIndexes } from './types.js';
 
 export const K = {
   add: kw('db/add'),
@@ -125,7 +124,7 @@ export type Item = EntMap | unknown[] | Datom | null | undefined | unknown;
  * gets an {@link AutoTempid}. Done once, so a retried transaction (upsert after allocation) sees
  * the same auto tempids and the ids they were given.
  */
-export function assignAutoTempids(forms: unknown[], db: DbImpl): unknown[] {
+export function assignAutoTempids(forms: unknown[], db: DbIndexes): unknown[] {
   const schema = db.schema;
   const one = (x: unknown): unknown => {
     if (isEntMap(x) || isMapLike(x)) {

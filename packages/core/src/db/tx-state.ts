@@ -7,11 +7,10 @@ import { Keyword, Sym, Uuid } from '../edn/types.js';
 import { printEdn } from '../edn/printer.js';
 import type { TSet } from './btree.js';
 import { compareValues } from './compare.js';
-import { DbImpl } from './database.js';
 import { attrTuples } from './schema.js';
 import * as ix from './indexes.js';
 import { Datom, EMAX, TX0 } from './types.js';
-import type { AttrSchema, EntityId, TxId } from './types.js';
+import type { AttrSchema, EntityId, TxId, DbIndexes } from './types.js';
 import { K, type Tempid, isTempid, isTxId, err } from './tx-forms.js';
 
 export class Retry {
@@ -44,10 +43,10 @@ export class TxState {
   /** tx-id names used (recorded in tempids) */
   readonly txIdKeys = new Set<string | Keyword>();
   /** a read-only view db, rebuilt lazily for lookups that need a Db (entid, tx fns) */
-  private viewCache: DbImpl | null = null;
+  private viewCache: DbIndexes | null = null;
 
   constructor(
-    readonly db: DbImpl,
+    readonly db: DbIndexes,
     seeded: Map<Tempid, EntityId>,
   ) {
     this.eavt = db.eavt.transient();
@@ -60,10 +59,9 @@ export class TxState {
     this.tempids = new Map(seeded);
   }
 
-  view(): DbImpl {
+  view(): DbIndexes {
     if (this.viewCache === null) {
-      this.viewCache = new DbImpl(
-        this.db.schema,
+      this.viewCache = this.db.derive(
         this.eavt.peek(),
         this.aevt.peek(),
         this.avet.peek(),
@@ -264,7 +262,7 @@ export function transactAdd(st: TxState, rawE: unknown, a: Keyword, rawV: unknow
  * `!added` datoms retract `[e a v]` when present. Datoms keep their own `tx` unless `tx` is given.
  * Returns the new db and the datoms actually changed (a no-op datom is left out).
  */
-export function applyDatomsImpl(db: DbImpl, datoms: Iterable<Datom>, tx?: TxId): { db: DbImpl; changes: Datom[] } {
+export function applyDatomsImpl(db: DbIndexes, datoms: Iterable<Datom>, tx?: TxId): { db: DbIndexes; changes: Datom[] } {
   const st = new TxState(db, new Map());
   const schema = db.schema;
   let maxTx = db.maxTx;
@@ -287,8 +285,7 @@ export function applyDatomsImpl(db: DbImpl, datoms: Iterable<Datom>, tx?: TxId):
       if (existing !== undefined) removeRaw(st, existing, t);
     }
   }
-  const out = new DbImpl(
-    schema,
+  const out = db.derive(
     st.eavt.persistent(),
     st.aevt.persistent(),
     st.avet.persistent(),

@@ -20,6 +20,7 @@
  * colon (`":person/name"` or `"person/name"`), read as that keyword.
  */
 import type { Keyword, Uuid } from '../edn/types.js';
+import type { PSet } from './btree.js';
 
 /** Entity id inside a database: a positive integer. */
 export type EntityId = number;
@@ -256,4 +257,18 @@ export interface Db {
    * `entity-id/missing`, …) and leaves nothing changed when the transaction is bad.
    */
   with(txData: TxData, txMeta?: unknown): TxReport;
+}
+
+/**
+ * @internal A database value as the transaction resolver sees it: its four indexes, its datom
+ * counts, and how to build the next value over new indexes. `DbImpl` (`database.ts`) implements
+ * it; `transact.ts` and `tx-state.ts` program against it, so they do not import the class.
+ */
+export interface DbIndexes extends Db {
+  readonly eavt: PSet<Datom>;
+  readonly aevt: PSet<Datom>;
+  readonly avet: PSet<Datom>;
+  readonly vaet: PSet<Datom>;
+  readonly attrCounts: ReadonlyMap<Keyword, number>;
+  derive(eavt: PSet<Datom>, aevt: PSet<Datom>, avet: PSet<Datom>, vaet: PSet<Datom>, maxEid: EntityId, maxTx: TxId, attrCounts: ReadonlyMap<Keyword, number>): DbIndexes;
 }

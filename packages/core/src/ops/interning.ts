@@ -7,7 +7,7 @@ import { Datom, TX0, type Db } from '../db/types.js';
 import { initDb } from '../db/database.js';
 import { kw } from '../edn/types.js';
 import type { GlobalId } from './types.js';
-import type { DatomChange, VisibleDatom } from './state.js';
+import type { DatomChange, VisibleDatom } from './types.js';
 import { fromWireValue } from './value.js';
 
 export class Interner {

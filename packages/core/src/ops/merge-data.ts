@@ -6,7 +6,7 @@
 import type * as Y from 'yjs';
 import type { GlobalId, Op } from './types.js';
 import type { MergeSchema } from './schema.js';
-import type { VisibleDatom } from './state.js';
+import type { VisibleDatom } from './types.js';
 
 export interface EntRec {
   id: GlobalId;

@@ -7,7 +7,7 @@ import type { GlobalId, Op, WireValue } from './types.js';
 import { wireValueKey } from './value.js';
 import { decodableUpdate } from './text.js';
 import { SEP, maxStr, type MergeData } from './merge-data.js';
-import type { DatomChange, VisibleDatom } from './state.js';
+import type { DatomChange, VisibleDatom } from './types.js';
 
 /** Maps a value through representatives; null when it is a ref hidden by the target's tombstone. */
 export function mapValue(d: MergeData, op: Op): WireValue | null {

@@ -10,7 +10,7 @@ import { Keyword } from '../edn/types.js';
 import { parseSchema } from '../db/schema.js';
 import type { GlobalId, Op, WireValue } from './types.js';
 import { MergeSchema, mergeAttrOf, schemaMapOf, type MergeAttr } from './schema.js';
-import type { VisibleDatom } from './state.js';
+import type { VisibleDatom } from './types.js';
 import { MergeState } from './state.js';
 
 /** The attributes whose datoms define an attribute (on its entity). */

@@ -42,7 +42,7 @@
  * `merge-derive.ts`.
  */
 import * as Y from 'yjs';
-import type { GlobalId, HlcString, Op, WireValue } from './types.js';
+import type { DatomChange, GlobalId, HlcString, Op, VisibleDatom, WireValue } from './types.js';
 import { MergeSchema, mergeSchemaOf } from './schema.js';
 import { wireValueKey } from './value.js';
 import { EMPTY_CLAIMS, MergeData, NONE, SEP, maxStr } from './merge-data.js';
@@ -50,20 +50,6 @@ import { componentTargets, raiseComponentTombs, rawClaims, regroup } from './mer
 import { derive } from './merge-derive.js';
 
 export { base64ToBytes, bytesToBase64, decodableUpdate } from './text.js';
-
-/** A visible datom of the merge state. */
-export interface VisibleDatom {
-  e: GlobalId;
-  a: string;
-  v: WireValue;
-  /** Stamp of the op that decided it (for text: the newest text op). */
-  tx: HlcString;
-}
-
-/** A change of the visible state: a datom appeared (`added`) or disappeared. */
-export interface DatomChange extends VisibleDatom {
-  added: boolean;
-}
 
 export class MergeState {
   readonly schema: MergeSchema;

@@ -61,3 +61,17 @@ export interface TxEnvelope {
   /** Draft id when these are draft operations (not part of the committed view). */
   draft?: string;
 }
+
+/** A visible datom of the merge state. */
+export interface VisibleDatom {
+  e: GlobalId;
+  a: string;
+  v: WireValue;
+  /** Stamp of the op that decided it (for text: the newest text op). */
+  tx: HlcString;
+}
+
+/** A change of the visible state: a datom appeared (`added`) or disappeared. */
+export interface DatomChange extends VisibleDatom {
+  added: boolean;
+}

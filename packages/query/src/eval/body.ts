@@ -27,7 +27,6 @@ import { BUILTINS, type QueryFn, truthy } from './builtins.js';
 import { type Ctx, withDefaultSource } from './context.js';
 import { estimatePattern, joinPattern, type ValueRange } from './pattern.js';
 import { antijoin, join, project, type Relation, union, UNIT } from './relation.js';
-import { callRule } from './rules.js';
 
 // ---------------------------------------------------------------------------------------------
 // Static analysis (written order)
@@ -365,7 +364,7 @@ function applyClause(ctx: Ctx, c: Clause, rel: Relation, before: ReadonlySet<str
     case 'and':
       return evalBody(ctx, c.clauses, rel);
     case 'rule-call':
-      return callRule(withDefaultSource(ctx, c.source.name), c as RuleCall, rel, before);
+      return ctx.callRule(withDefaultSource(ctx, c.source.name), c as RuleCall, rel, before);
   }
 }
 

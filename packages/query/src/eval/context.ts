@@ -2,7 +2,8 @@
  * The evaluation context shared by the body evaluator, the planner and the rule engine for one
  * `q` call.
  */
-import type { Rules } from '../ast.js';
+import type { RuleCall, Rules } from '../ast.js';
+import type { Relation } from './relation.js';
 import type { Source } from './pattern.js';
 
 export interface Ctx {
@@ -32,6 +33,11 @@ export interface Ctx {
   readonly constVars?: ReadonlySet<string>;
   /** Planner estimate cache (counts per attribute / attribute-value). */
   readonly estimates: Map<string, number>;
+  /**
+   * Evaluates a rule call against `rel` (the rule engine's entry, `eval/rules.ts`; `q` wires it in,
+   * so the body evaluator and the rule engine do not import each other).
+   */
+  readonly callRule: (ctx: Ctx, c: RuleCall, rel: Relation, before: ReadonlySet<string> | null) => Relation;
   /** Per-`q` mutable state shared by derived contexts: the rule engine (created on first call). */
   readonly state: { rulesEngine?: unknown; plans?: unknown };
 }
