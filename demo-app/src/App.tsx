@@ -1,5 +1,6 @@
 import { DataloomProvider } from '@dataloom/react';
-import { Suspense, useCallback, useEffect, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
+import { trackErrors, type ErrorLog } from './devtools/errors.js';
 import { closeEngine, openEngine, type Engine } from './engine.js';
 import { LAZY, SCREENS, type ScreenDef } from './shell/screens.js';
 import { SyncBadge } from './status/SyncBadge.js';
@@ -28,11 +29,27 @@ export function App({ initial }: { initial: Engine }) {
     const t = setTimeout(() => void closeEngine(retired), 0);
     return () => clearTimeout(t);
   }, [retired]);
+  // errors are collected from the start, so the devtools show what happened before they opened
+  const errors = useMemo(() => trackErrors(engine.client as never), [engine]);
+  useEffect(() => () => errors.stop(), [errors]);
   return (
     <DataloomProvider client={engine.client}>
-      <Shell engine={engine} offline={offline} switching={switching} onToggle={() => void toggle()} />
+      <Shell engine={engine} offline={offline} switching={switching} onToggle={() => void toggle()} errors={errors} />
     </DataloomProvider>
   );
+}
+
+const Devtools = lazy(() => import('./devtools/Devtools.js'));
+const DEVTOOLS = 'dataloom-demo:devtools';
+
+/** Whether the devtools panel is open (per tab, across reloads; `?devtools` opens it). */
+function useDevtoolsOpen(): [boolean, (v: boolean) => void] {
+  const [open, setOpen] = useState(() => sessionStorage.getItem(DEVTOOLS) === '1' || new URLSearchParams(location.search).has('devtools'));
+  const set = (v: boolean) => {
+    sessionStorage.setItem(DEVTOOLS, v ? '1' : '0');
+    setOpen(v);
+  };
+  return [open, set];
 }
 
 /** The screen named by the location hash (`#/tasks`), the ledger by default. */
@@ -47,8 +64,9 @@ function useScreen(): ScreenDef {
   return screen;
 }
 
-export function Shell(props: { engine: Engine; offline: boolean; switching: boolean; onToggle: () => void }) {
-  const { engine, offline, switching, onToggle } = props;
+export function Shell(props: { engine: Engine; offline: boolean; switching: boolean; onToggle: () => void; errors: ErrorLog }) {
+  const { engine, offline, switching, onToggle, errors } = props;
+  const [devtools, setDevtools] = useDevtoolsOpen();
   const screen = useScreen();
   const user = USERS.find((u) => u.id === engine.user);
   const Screen = LAZY.get(screen.id)!;
@@ -62,8 +80,16 @@ export function Shell(props: { engine: Engine; offline: boolean; switching: bool
         <label className="switch">
           <input type="checkbox" data-testid="offline-toggle" checked={offline} disabled={switching} onChange={onToggle} /> Work offline
         </label>
+        <button className="small ghost" data-testid="devtools-toggle" aria-pressed={devtools} onClick={() => setDevtools(!devtools)}>
+          Devtools
+        </button>
         {user && <UserChip user={user} />}
       </header>
+      {devtools && (
+        <Suspense fallback={null}>
+          <Devtools errors={errors} onClose={() => setDevtools(false)} />
+        </Suspense>
+      )}
       <div className="layout">
         <nav className="screens" aria-label="screens">
           {SCREENS.map((s) => (

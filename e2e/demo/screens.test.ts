@@ -86,6 +86,23 @@ describe('demo screens', () => {
     await shoot(ann, '3-rules');
   });
 
+  it('devtools: sync state, watched queries with row counts, last errors with clear', async () => {
+    await show(ann, 'ledger');
+    await ann.click('[data-testid="devtools-toggle"]');
+    await ann.waitForSelector('[data-testid="devtools"]');
+    await waitText(ann, 'dt-state', 'online');
+    // the refused negative entry of the rules screen is in the log, collected before the panel opened
+    await ann.waitForSelector('[data-testid="dt-errors"]');
+    expect(await ann.textContent('[data-testid="dt-errors"]')).toContain('demo/earnings');
+    const rows = await ann.$$eval('[data-testid="dt-queries"] tbody tr', (trs) => trs.map((tr) => [tr.querySelector('code')?.textContent ?? '', Number(tr.querySelector('[data-testid="dt-rows"]')?.textContent)] as const));
+    expect(rows.find(([q]) => q.includes(':thug/earnings ?earnings]]') || q.startsWith('[:find ?name ?earnings'))?.[1]).toBe(8);
+    await shoot(ann, '7-devtools');
+    await ann.click('[data-testid="dt-clear"]');
+    await ann.waitForSelector('[data-testid="dt-no-errors"]');
+    await ann.click('[data-testid="devtools-toggle"]');
+    await ann.waitForSelector('[data-testid="devtools"]', { state: 'detached' });
+  });
+
   it('shared form: the draft is live for collaborators, the ledger changes on commit', async () => {
     await show(ann, 'form');
     await show(ben, 'form');

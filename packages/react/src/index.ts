@@ -13,6 +13,8 @@ export { useSyncStatus } from './use-sync-status.js';
 export { useDraft, type DraftState } from './use-draft.js';
 export { useUndo, type UndoState } from './use-undo.js';
 export { useText, type TextState } from './use-text.js';
+export { useWatchedQueries, watchedQueries } from './use-watched.js';
+export type { WatchedQueryInfo } from './view-registry.js';
 export { connSource } from './conn-source.js';
 export type { ConnLike } from './conn-source.js';
 export type { DataloomSource, LiveView, Row, SyncStatus, DraftLike, TextLike } from './source.js';

@@ -29,6 +29,9 @@ export class SharedView {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private failure: { error: unknown } | null = null;
   private loadedFlag = false;
+  /** Changes received since it opened, and what taking the last one's snapshot cost (ms). */
+  private updates = 0;
+  private lastUpdateMs: number | null = null;
 
   constructor(
     private readonly registry: ViewRegistry,
@@ -141,8 +144,12 @@ export class SharedView {
     this.loadedFlag = !view.ready;
     this.unsubscribeView = view.subscribe(() => {
       if (this.view !== view) return;
+      const t0 = now();
       const before = this.snapshot;
-      if (this.current() !== before) this.notify();
+      const changed = this.current() !== before;
+      this.updates++;
+      this.lastUpdateMs = now() - t0;
+      if (changed) this.notify();
     });
     view.ready?.then(
       () => {
@@ -160,6 +167,20 @@ export class SharedView {
     );
   }
 
+  /** What devtools show of this view. */
+  info(): WatchedQueryInfo {
+    return {
+      query: typeof this.query === 'string' ? this.query.replace(/\s+/g, ' ').trim() : String(valueKey(this.query)),
+      inputs: this.inputs,
+      rows: this.snapshot.length,
+      subscribers: this.refs,
+      loaded: this.loadedFlag,
+      updates: this.updates,
+      lastUpdateMs: this.lastUpdateMs,
+      error: this.failure ? String((this.failure.error as Error)?.message ?? this.failure.error) : null,
+    };
+  }
+
   private notify(): void {
     for (const l of [...this.listeners]) l();
   }
@@ -173,6 +194,25 @@ function sameRows(a: readonly unknown[], b: readonly unknown[]): boolean {
   for (let i = 0; i < a.length; i++) if (valueKey(a[i]) !== valueKey(b[i])) return false;
   return true;
 }
+
+/** One shared live view as devtools show it (`watchedQueries`). */
+export interface WatchedQueryInfo {
+  /** The query (whitespace collapsed) and its inputs. */
+  readonly query: string;
+  readonly inputs: readonly unknown[];
+  /** Rows in the result now. */
+  readonly rows: number;
+  /** Mounted components reading it. */
+  readonly subscribers: number;
+  /** The initial result is in. */
+  readonly loaded: boolean;
+  /** Changes received since the view opened, and how long applying the last one took (ms). */
+  readonly updates: number;
+  readonly lastUpdateMs: number | null;
+  readonly error: string | null;
+}
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 /** The shared views of one source, by (query, inputs) key. */
 export class ViewRegistry {
@@ -204,6 +244,11 @@ export class ViewRegistry {
   /** @internal */
   forget(v: SharedView): void {
     if (this.views.get(v.key) === v) this.views.delete(v.key);
+  }
+
+  /** Every open view, as devtools show it. */
+  list(): WatchedQueryInfo[] {
+    return [...this.views.values()].map((v) => v.info());
   }
 
   /** Closes every view. */

@@ -10,11 +10,11 @@
  * `globalId(e)` for an id that is stable across reloads and replicas.
  */
 import * as Comlink from 'comlink';
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import { DataloomError, type HlcString } from '@dataloom/core';
 import { encode } from './codec.js';
-import { createHost, type Host, type HostOptions } from './host.js';
-import { callMethods, type CallName, type ServiceApi } from './methods.js';
+import type { Host, HostOptions } from './host.js';
+import { METHODS, callMethods, type CallName, type MethodName, type ServiceApi } from './methods.js';
 import { listenRemote, mirrorWatch, type WatchedQuery } from './mirror.js';
 import { draftHandle, type Draft } from '../drafts/facade.js';
 import { connect, rethrow } from './rpc.js';
@@ -111,13 +111,19 @@ export function createClient(options: CreateClientOptions): Client {
   let service: ClientService | null = null;
   let host: Host;
   let endpoint: Comlink.Remote<Host> | null = null;
+  let ready: Promise<void>;
   if (useWorker) {
     endpoint = Comlink.wrap<Host>(worker as Comlink.Endpoint);
     host = endpoint as unknown as Host;
+    ready = host.open(encode(hostOptions), extra);
   } else {
-    host = createHost((s) => (service = s));
+    // In-process: the replica, the engine and the sync client load on demand, so an app whose
+    // replica runs in a worker does not carry them in its main bundle.
+    const loaded = import('./host.js').then((m) => m.createHost((s) => (service = s)));
+    host = lazyHost(loaded);
+    ready = loaded.then((h) => h.open(encode(hostOptions), extra));
   }
-  const ready = host.open(encode(hostOptions), extra).then(() => undefined);
+  ready = ready.then(() => undefined);
   ready.catch(() => {});
   const svc = connect(host, ready, useWorker ? (f) => Comlink.proxy(f) : (f) => f);
   const listeners = new Set<(e: ClientEvent) => void>();
@@ -147,6 +153,7 @@ export function createClient(options: CreateClientOptions): Client {
     since: (t) => dbView('since', t),
     historyDb: () => ({ q: (query, ...inputs) => svc.historyQ(query, inputs) }),
     async text(eid, attr) {
+      const Y = await import('yjs'); // on first use: apps without collaborative text do not load it
       const doc = new Y.Doc();
       const REMOTE = 'dataloom:remote';
       const opened = await svc.textOpen(eid, attr, (u) => Y.applyUpdate(doc, u, REMOTE));
@@ -183,4 +190,11 @@ export function createClient(options: CreateClientOptions): Client {
   };
   if (!useWorker) services.set(client, () => service);
   return client;
+}
+
+/** A host whose methods wait for the host `loaded` resolves to. */
+function lazyHost(loaded: Promise<Host>): Host {
+  const h: Record<string, unknown> = { open: (...a: Parameters<Host['open']>) => loaded.then((x) => x.open(...a)) };
+  for (const name of Object.keys(METHODS) as MethodName[]) h[name] = (...a: unknown[]) => loaded.then((x) => x[name](...a));
+  return h as Host;
 }
