@@ -23,7 +23,14 @@ let n = 0;
 /** An in-process client and its service (the test reaches the replica to exchange envelopes). */
 function open(storage: 'memory' | 'indexeddb'): { client: Client; host: ClientService } {
   const client = createClient({ name: `history-${storage}-${n++}`, schema, storage, tabs: false });
-  return { client, host: serviceOf(client)! };
+  return {
+    client,
+    get host() {
+      const s = serviceOf(client);
+      if (!s) throw new Error('await client.ready first: the in-process service loads on demand');
+      return s;
+    },
+  };
 }
 
 const key = (r: unknown[]) => JSON.stringify(r.map((x) => (x && typeof x === 'object' && 'fqn' in x ? ':' + (x as { fqn: string }).fqn : x)));

@@ -72,6 +72,29 @@ describe('sync status (the demo badge)', () => {
     expect((await a.syncStatus())?.lastError).toBe(null);
   }, 30_000);
 
+  it('confirmed(tx) asked while the refusal is being rolled back still rejects (it is not taken for accepted)', async () => {
+    const t = tempDir();
+    const server = await createServer({
+      store: `sqlite:${join(t.dir, 'c.sqlite')}`,
+      port: 0,
+      schema: TEST_SCHEMA,
+      authorizeWrite: (_u, tx) => !tx.ops.some((o) => (o as { v?: unknown }).v === 'forbidden'),
+    });
+    cleanups.push(t.cleanup, () => server.close());
+    const a = client(server.url);
+    const asked: Array<Promise<string>> = [];
+    const confirm = (tx: string) => a.confirmed(tx).then(() => 'accepted', (e: { code?: string }) => `refused ${e.code}`);
+    // ask again the moment the replica reports the refusal (before the sync client recorded it)
+    a.on((e) => e.type === 'rejected' && asked.push(confirm(e.tx)));
+    await a.ready;
+    const ok = await a.transact([{ ':item/title': 'fine' }]);
+    const bad = await a.transact([{ ':item/title': 'forbidden' }]);
+    expect(await confirm(ok.tx)).toBe('accepted');
+    expect(await confirm(bad.tx)).toBe('refused sync/forbidden');
+    await until(async () => asked.length === 1, 'the rejected event');
+    expect(await asked[0]).toBe('refused sync/forbidden');
+  });
+
   it('work offline keeps showing pending count: a client without a server reports stopped with its outbox', async () => {
     const a = client();
     const seen: number[] = [];

@@ -91,8 +91,8 @@ const time = (t: HlcString | number | Date) => (t instanceof Date ? t.getTime() 
 const services = new WeakMap<Client, () => ClientService | null>();
 
 /**
- * The service of an in-process client once it opened, else null (a worker-backed client's lives
- * in the worker).
+ * The service of an in-process client once it opened (after `ready`), else null (a worker-backed
+ * client's lives in the worker).
  */
 export function serviceOf(client: Client): ClientService | null {
   return services.get(client)?.() ?? null;
@@ -118,7 +118,8 @@ export function createClient(options: CreateClientOptions): Client {
     ready = host.open(encode(hostOptions), extra);
   } else {
     // In-process: the replica, the engine and the sync client load on demand, so an app whose
-    // replica runs in a worker does not carry them in its main bundle.
+    // replica runs in a worker does not carry them in its main bundle (`serviceOf` answers once
+    // `ready` resolved).
     const loaded = import('./host.js').then((m) => m.createHost((s) => (service = s)));
     host = lazyHost(loaded);
     ready = loaded.then((h) => h.open(encode(hostOptions), extra));

@@ -483,8 +483,10 @@ export class SyncClient {
 
   /** The server (or this client, for its own limits) refused `tx`: roll it back and move on. */
   private async rejected(tx: string, error: WireError): Promise<void> {
-    await this.opts.replica.reject(tx, error);
+    // remembered first: the rollback takes `tx` out of the outbox, and a `waitForTx` called while
+    // it runs must not take a transaction that is no longer pending for an accepted one
     this.remember(tx, { error });
+    await this.opts.replica.reject(tx, error);
     this.settle(tx, (w) => w.reject(DataloomError.fromWire(error)));
     this.emit({ type: 'rejected', tx, error });
     this.setStatus({ lastError: error });
