@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
+import { DataloomError } from '@dataloom/core';
 import { DEFAULT_LIMITS } from '@dataloom/protocol';
 import { createClient, type Client } from '../../packages/client/src/index.js';
 import { SyncClient, Replica, type SyncEvent } from '../../packages/client/src/internals.js';
@@ -165,34 +166,59 @@ describe('schema and uniqueness judged on the server', () => {
   });
 });
 
+/** A stand-in server whose log holds `entries` (position, envelope) and says so to every hello. */
+function stubServer(entries: Array<{ pos: string; env: unknown }>, log = '0123456789abcdef') {
+  const wss = new WebSocketServer({ port: 0, handleProtocols: () => 'dataloom.v1' });
+  cleanups.push(() => new Promise((r) => wss.close(r)));
+  const head = `${log}:${entries.at(-1)!.pos}`;
+  const stats = { connections: 0 };
+  wss.on('connection', (ws) => {
+    stats.connections++;
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString());
+      if (m.t !== 'hello') return;
+      ws.send(JSON.stringify({ t: 'welcome', v: 1, node: 'stub', head, limits: DEFAULT_LIMITS }));
+      if (m.cursor === null) ws.send(JSON.stringify({ t: 'ops', txs: entries, cursor: head, more: false }));
+    });
+  });
+  return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, head, stats };
+}
+
 describe('quarantine', () => {
+  it('an envelope the merge refuses (a typed error from applyRemote) is found by applying one by one and set aside', async () => {
+    const tx = (i: number) => `${(1_700_000_000_000 + i).toString(36).padStart(12, '0')}-0000-srv`;
+    const ok = (i: number) => ({ tx: tx(i), replica: 'srv', ops: [{ id: `${tx(i)}/0`, tx: tx(i), e: `srv.${i}`, op: 'add', a: 'item/title', v: `t${i}` }] });
+    const stub = stubServer([1, 2, 3].map((i) => ({ pos: String(i), env: ok(i) })));
+    const replica = new Replica({ schema: CLIENT_SCHEMA });
+    // a replica whose merge throws a typed error on one envelope
+    const target = Object.create(replica) as Replica;
+    target.applyRemote = (envs, cursor) => (envs.some((e) => e.tx === tx(2)) ? Promise.reject(new DataloomError('ops/value', 'cannot merge this')) : replica.applyRemote(envs, cursor));
+    const sync = new SyncClient({ url: stub.url, replica: target, WebSocket: WebSocket as unknown as SocketCtor, backoff: { initialMs: 10, maxMs: 50 } });
+    cleanups.push(() => sync.close(), () => replica.close());
+    await within(sync.whenSynced(), 5000, 'synced past the entry');
+    await sleep(200);
+    expect(stub.stats.connections).toBe(1);
+    expect(sync.quarantined()).toMatchObject([{ pos: '2', tx: tx(2), error: { code: 'ops/value' } }]);
+    expect(replica.cursor()).toBe(stub.head);
+    expect([1, 3].every((i) => replica.merged().has(`${tx(i)}/0`))).toBe(true);
+    expect(replica.merged().has(`${tx(2)}/0`)).toBe(false);
+  });
+
   it('an envelope the replica cannot apply is set aside with a typed event; the stream goes on, no reconnect loop', async () => {
-    // A stand-in server whose log holds a bad entry between two good ones.
-    const wss = new WebSocketServer({ port: 0, handleProtocols: () => 'dataloom.v1' });
-    cleanups.push(() => new Promise((r) => wss.close(r)));
-    const port = (wss.address() as { port: number }).port;
+    // a stand-in server whose log holds a bad entry between two good ones
     const log = '0123456789abcdef';
     const tx = (i: number) => `${(1_700_000_000_000 + i).toString(36).padStart(12, '0')}-0000-srv`;
     const ok = (i: number) => ({ tx: tx(i), replica: 'srv', ops: [{ id: `${tx(i)}/0`, tx: tx(i), e: `srv.${i}`, op: 'add', a: 'item/title', v: `t${i}` }] });
     const bad = { tx: tx(2), replica: 'srv', ops: [{ id: `${tx(2)}/0`, tx: tx(2), e: 'no gid', op: 'add', a: 'item/title', v: 'x' }] };
-    let connections = 0;
-    wss.on('connection', (ws) => {
-      connections++;
-      ws.on('message', (d) => {
-        const m = JSON.parse(d.toString());
-        if (m.t !== 'hello') return;
-        ws.send(JSON.stringify({ t: 'welcome', v: 1, node: 'stub', head: `${log}:3`, limits: DEFAULT_LIMITS }));
-        if (m.cursor === null) ws.send(JSON.stringify({ t: 'ops', txs: [{ pos: '1', env: ok(1) }, { pos: '2', env: bad }, { pos: '3', env: ok(3) }], cursor: `${log}:3`, more: false }));
-      });
-    });
+    const stub = stubServer([{ pos: '1', env: ok(1) }, { pos: '2', env: bad }, { pos: '3', env: ok(3) }], log);
     const replica = new Replica({ schema: CLIENT_SCHEMA });
-    const sync = new SyncClient({ url: `ws://127.0.0.1:${port}/`, replica, WebSocket: WebSocket as unknown as SocketCtor, backoff: { initialMs: 10, maxMs: 50 } });
+    const sync = new SyncClient({ url: stub.url, replica, WebSocket: WebSocket as unknown as SocketCtor, backoff: { initialMs: 10, maxMs: 50 } });
     cleanups.push(() => sync.close(), () => replica.close());
     const events: SyncEvent[] = [];
     sync.subscribe((e) => e.type !== 'status' && events.push(e));
     await within(sync.whenSynced(), 5000, 'synced past the bad entry');
     await sleep(300);
-    expect(connections).toBe(1);
+    expect(stub.stats.connections).toBe(1);
     expect(replica.cursor()).toBe(`${log}:3`);
     expect(sync.status()).toMatchObject({ quarantined: 1, lastError: { code: 'sync/quarantined', data: { pos: '2', cause: 'ops/malformed' } } });
     expect(sync.quarantined()).toMatchObject([{ pos: '2', tx: tx(2), error: { code: 'ops/malformed' } }]);
