@@ -42,7 +42,7 @@ export type { Hlc, HlcClockOptions } from './hlc/index.js';
 // (`MergeState`), schema as data, text, drafts — shared by the client, the server and the protocol.
 export {
   attrEntityId, base64ToBytes, bytesToBase64, closedBy, closingVector, dataMergeSchema, decodableUpdate,
-  DRAFT_ATTRS, draftSchema, fromWireValue, Interner, MergeSchema, MergeState, replicaOfTx, SCHEMA_ATTRS,
+  DRAFT_ATTRS, draftSchema, fromWireValue, Interner, manyValueKey, MergeSchema, MergeState, replicaOfTx, SCHEMA_ATTRS,
   schemaAsData, schemaFromDatoms, schemaOps, schemaValueError, schemaWithData, toWireValue, translateTx,
   wireValueHasType, wireValueKey
 } from './ops/index.js';

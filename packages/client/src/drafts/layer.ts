@@ -14,7 +14,7 @@
  * - Entities are the committed representatives (`MergeState.rep`); refs in draft operations are
  *   mapped to them.
  */
-import { wireValueKey, type GlobalId, type HlcString, type MergeState, type Op, type VisibleDatom, type WireValue } from '@dataloom/core';
+import { manyValueKey, wireValueKey, type GlobalId, type HlcString, type MergeState, type Op, type VisibleDatom, type WireValue } from '@dataloom/core';
 import { textOf, type DraftTexts } from './text-layer.js';
 
 /** What deriving an entity reads. */
@@ -77,7 +77,7 @@ export function entityOps(inp: LayerInput, rep: GlobalId): EntityOps {
       if (op.op === 'text') continue;
       if (s.many) {
         if (op.v === undefined) continue;
-        const k = a + SEP + valueKey(merge, op.v);
+        const k = a + SEP + manyValueKey(op.v, merge);
         const fv = g.firstValue.get(k);
         if (fv === undefined || op.tx < fv) g.firstValue.set(k, op.tx);
         const b = g.many.get(k);
@@ -165,7 +165,3 @@ function isRef(v: WireValue): v is { ref: GlobalId } {
   return typeof v === 'object' && 'ref' in v;
 }
 
-/** Value key with refs through representatives (as the merge rules key cardinality-many values). */
-function valueKey(merge: MergeState, v: WireValue): string {
-  return isRef(v) ? 'r' + merge.rep(v.ref) : wireValueKey(v);
-}

@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import type { GlobalId, Op, WireValue } from './types.js';
-import { wireValueKey } from './value.js';
+import { manyValueKey, wireValueKey } from './value.js';
 import { decodableUpdate } from './text.js';
 import { SEP, maxStr, type MergeData } from './merge-data.js';
 import type { DatomChange, VisibleDatom } from './types.js';
@@ -48,7 +48,7 @@ export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: Dat
         for (const op of list) {
           if (op.v === undefined || op.op === 'text') continue;
           const v = op.v;
-          const k = typeof v === 'object' && 'ref' in v ? 'r' + d.rep(v.ref) : wireValueKey(v);
+          const k = manyValueKey(v, d);
           const b = best.get(k);
           if (!b || op.id > b.id) best.set(k, op);
         }

@@ -27,6 +27,15 @@ export function wireValueKey(v: WireValue): string {
   }
 }
 
+/**
+ * The key of a cardinality-many value as the merge rules key it: a ref by its entity's
+ * representative (`reps.rep`: identity components merge entities), any other value by
+ * {@link wireValueKey}. Replicas, drafts and the server agree on which values are "the same".
+ */
+export function manyValueKey(v: WireValue, reps: { rep(e: GlobalId): GlobalId }): string {
+  return typeof v === 'object' && 'ref' in v ? 'r' + reps.rep(v.ref) : wireValueKey(v);
+}
+
 /** Whether `v` is a well-formed wire value. */
 export function isWireValue(v: unknown): v is WireValue {
   switch (typeof v) {
