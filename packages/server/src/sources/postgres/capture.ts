@@ -18,6 +18,11 @@
 import type pg from 'pg';
 import { quoteIdent, type MappedTable } from './mapping.js';
 
+/** Marks the installed trigger function's version (a different one is replaced at start). */
+const CAPTURE_VERSION = 'dataloom capture 2';
+/** Longest wait for a lock while installing the capture. */
+const LOCK_TIMEOUT = '3s';
+
 export interface ChangeRow {
   seq: string;
   xid: string;
@@ -47,39 +52,59 @@ export class ChangeTable {
     this.channel = 'dataloom_src_' + name;
   }
 
-  /** Creates the table, the trigger function and a trigger on every mapped table (idempotent). */
+  /**
+   * Creates the table, the trigger function and a trigger on every mapped table — only what is
+   * missing: a restart finds everything in place and takes no lock (DDL would queue the app's
+   * writes behind its open transactions). The DDL waits at most `LOCK_TIMEOUT` for a lock, then
+   * fails (the source retries later) rather than stall the app's writes.
+   */
   async install(db: pg.Pool, tables: readonly MappedTable[]): Promise<void> {
+    const lit = (s: string) => "'" + s.replace(/'/g, "''") + "'";
+    const args = (t: MappedTable) => `${lit(t.key)}, ${lit(t.pk)}`;
+    const fnOk = await db.query(`SELECT obj_description(to_regprocedure($1), 'pg_proc') = $2 AS ok`, [`${this.fn}()`, CAPTURE_VERSION]).catch(() => ({ rows: [{ ok: false }] }));
+    const tableOk = (await db.query(`SELECT count(*)::int AS n FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'old_row' AND NOT attisdropped`, [this.table])).rows[0].n === 1;
+    const missing: MappedTable[] = [];
+    for (const t of tables) {
+      const r = await db.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = $1 AND tgname = $2 AND NOT tgisinternal`, [t.oid, 'dataloom_src_' + this.name]);
+      if (r.rows[0].n !== 1) missing.push(t);
+    }
+    if (fnOk.rows[0]?.ok === true && tableOk && missing.length === 0) return;
     const c = await db.connect();
     try {
       await c.query('BEGIN');
+      await c.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
       // One installer at a time (several server processes may start the same source).
       await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [this.table]);
       await c.query(`CREATE SCHEMA IF NOT EXISTS dataloom_src`);
-      await c.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
-        seq bigserial PRIMARY KEY,
-        xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
-        at_ms bigint NOT NULL DEFAULT (extract(epoch from clock_timestamp()) * 1000)::bigint,
-        tbl text NOT NULL,
-        op char(1) NOT NULL,
-        old_pk jsonb,
-        new_row jsonb)`);
-      await c.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS old_row jsonb`);
-      await c.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent('changes_' + this.name + '_xid')} ON ${this.table} (xid, seq)`);
-      await c.query(`CREATE OR REPLACE FUNCTION ${this.fn}() RETURNS trigger LANGUAGE plpgsql AS $f$
-        BEGIN
-          IF TG_OP = 'DELETE' THEN
-            INSERT INTO ${this.table}(tbl, op, old_pk) VALUES (TG_ARGV[0], 'D', to_jsonb(OLD) -> TG_ARGV[1]);
-          ELSIF TG_OP = 'UPDATE' THEN
-            INSERT INTO ${this.table}(tbl, op, old_pk, old_row, new_row) VALUES (TG_ARGV[0], 'U', to_jsonb(OLD) -> TG_ARGV[1], to_jsonb(OLD), to_jsonb(NEW));
-          ELSE
-            INSERT INTO ${this.table}(tbl, op, new_row) VALUES (TG_ARGV[0], 'I', to_jsonb(NEW));
-          END IF;
-          PERFORM pg_notify('${this.channel}', '');
-          RETURN NULL;
-        END $f$`);
-      for (const t of tables) {
-        const lit = (s: string) => "'" + s.replace(/'/g, "''") + "'";
-        await c.query(`CREATE OR REPLACE TRIGGER ${this.trigger} AFTER INSERT OR UPDATE OR DELETE ON ${t.sql} FOR EACH ROW EXECUTE FUNCTION ${this.fn}(${lit(t.key)}, ${lit(t.pk)})`);
+      if (!tableOk) {
+        await c.query(`CREATE TABLE IF NOT EXISTS ${this.table} (
+          seq bigserial PRIMARY KEY,
+          xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+          at_ms bigint NOT NULL DEFAULT (extract(epoch from clock_timestamp()) * 1000)::bigint,
+          tbl text NOT NULL,
+          op char(1) NOT NULL,
+          old_pk jsonb,
+          new_row jsonb)`);
+        await c.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS old_row jsonb`);
+        await c.query(`CREATE INDEX IF NOT EXISTS ${quoteIdent('changes_' + this.name + '_xid')} ON ${this.table} (xid, seq)`);
+      }
+      if (fnOk.rows[0]?.ok !== true) {
+        await c.query(`CREATE OR REPLACE FUNCTION ${this.fn}() RETURNS trigger LANGUAGE plpgsql AS $f$
+          BEGIN
+            IF TG_OP = 'DELETE' THEN
+              INSERT INTO ${this.table}(tbl, op, old_pk) VALUES (TG_ARGV[0], 'D', to_jsonb(OLD) -> TG_ARGV[1]);
+            ELSIF TG_OP = 'UPDATE' THEN
+              INSERT INTO ${this.table}(tbl, op, old_pk, old_row, new_row) VALUES (TG_ARGV[0], 'U', to_jsonb(OLD) -> TG_ARGV[1], to_jsonb(OLD), to_jsonb(NEW));
+            ELSE
+              INSERT INTO ${this.table}(tbl, op, new_row) VALUES (TG_ARGV[0], 'I', to_jsonb(NEW));
+            END IF;
+            PERFORM pg_notify('${this.channel}', '');
+            RETURN NULL;
+          END $f$`);
+        await c.query(`COMMENT ON FUNCTION ${this.fn}() IS ${lit(CAPTURE_VERSION)}`);
+      }
+      for (const t of missing) {
+        await c.query(`CREATE OR REPLACE TRIGGER ${this.trigger} AFTER INSERT OR UPDATE OR DELETE ON ${t.sql} FOR EACH ROW EXECUTE FUNCTION ${this.fn}(${args(t)})`);
       }
       await c.query('COMMIT');
     } catch (e) {
