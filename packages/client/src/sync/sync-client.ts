@@ -3,19 +3,25 @@
  *
  * - Connects (token in the subprotocol list), says hello with the replica's cursor, and resumes
  *   after any disconnect with jittered exponential backoff.
- * - Sends the outbox in order (in pushes sized to the server's limits), again in full after each
- *   reconnect: the server deduplicates by tx id / op id.
+ * - Sends the outbox in order (in pushes sized to the server's limits and paced below its rate
+ *   limits: `pacing.ts`), again in full after each reconnect: the server deduplicates by tx id /
+ *   op id. An envelope over the server's limits is rolled back locally instead of sent.
  * - Applies acknowledgements, rejections (replica rolls back) and streamed remote envelopes
  *   strictly in arrival order (one promise chain), each through the replica; a run of consecutive
  *   acknowledgements (separate `ack`s or one batched `acks`, which it asks for with the
  *   `dataloom.feature.acks` subprotocol entry) is applied in one step (`ackMany` when available).
+ *   A streamed envelope the replica cannot apply is quarantined and skipped (`quarantine.ts`).
  * - Exposes {@link SyncStatus} (online, pending count, last error, last synced time),
  *   `whenSynced()` and `waitForTx(tx)` (resolves on ack, rejects with the server's error).
  */
 import { DataloomError, type HlcString, type TxEnvelope } from '@dataloom/core';
 import type { SyncTarget, WireError } from '../replica/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { DEFAULT_LIMITS, PROTOCOL_VERSION, TokenBucket, utf8Length, checkEnvelope, checkPushable, clientProtocols, cursorPos, formatCursor, parseCursor, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
+import { Pacer, pushFrames } from './pacing.js';
+import { QUARANTINE_MEMORY, applyPage, type QuarantinedTx } from './quarantine.js';
+
+export type { QuarantinedTx } from './quarantine.js';
+import { DEFAULT_LIMITS, PROTOCOL_VERSION, checkPushable, clientProtocols, cursorPos, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
 import { defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
 
 export interface SyncOptions {
@@ -55,25 +61,11 @@ export interface SyncStatus {
   quarantined: number;
 }
 
-/** A received envelope this replica cannot apply: skipped (the stream moves on), kept for diagnosis. */
-export interface QuarantinedTx {
-  /** Log position (decimal string) and transaction id, as the server sent them. */
-  pos: string;
-  tx: string;
-  /** Why it cannot be applied (the envelope rules' `ops/malformed`, or the merge's error). */
-  error: WireError;
-  /** The envelope as received. */
-  env: unknown;
-}
-
 export type SyncEvent =
   | { type: 'status'; status: SyncStatus }
   | { type: 'rejected'; tx: HlcString; error: WireError }
   | { type: 'error'; error: WireError }
   | { type: 'quarantined'; entry: QuarantinedTx };
-
-/** How many quarantined envelopes `quarantined()` keeps (the count in the status goes on). */
-const QUARANTINE_MEMORY = 100;
 
 /** How many transaction outcomes `waitForTx` remembers. */
 const SETTLED_MEMORY = 1000;
@@ -347,45 +339,17 @@ export class SyncClient {
     return true;
   }
 
-  /**
-   * Push envelopes in order, in messages within the server's limits, paced below its rate limits
-   * (half its rates and bursts, leaving room for everything else): a large outbox goes out over
-   * time instead of tripping `protocol/rate-limit` on every reconnect. What does not fit now is
-   * sent by a later flush, still in order.
-   */
+  /** Push envelopes in order, in frames within the server's limits, paced below its rates (`pacing.ts`); the rest goes with a later flush. */
   private sendTxs(envs: readonly TxEnvelope[]): void {
-    const maxBytes = this.limits.maxMessageBytes - 1024;
-    let batch: TxEnvelope[] = [];
-    let bytes = 0;
-    const flushBatch = (): boolean => {
-      if (batch.length === 0) return true;
-      const text = JSON.stringify({ t: 'push', txs: batch } satisfies ClientMsg);
-      const size = utf8Length(text);
-      const wait = Math.max(this.pace.bytes.waitMs(size), this.pace.msgs.waitMs(1));
-      if (wait > 0) {
-        this.flushLater(wait);
-        return false;
-      }
-      this.pace.bytes.take(Math.min(size, this.pace.bytes.burst));
-      this.pace.msgs.take(1);
+    for (const f of pushFrames(envs, this.limits)) {
+      const wait = this.pace.waitMs(f.bytes);
+      if (wait > 0) return this.flushLater(wait);
+      this.pace.take(f.bytes);
       const ws = this.ws;
-      if (ws && ws.readyState === 1) {
-        ws.send(text);
-        for (const e of batch) this.sent.add(e.tx);
-      }
-      batch = [];
-      bytes = 0;
-      return true;
-    };
-    for (const env of envs) {
-      const size = utf8Length(JSON.stringify(env)) + 1;
-      if (batch.length >= this.limits.maxTxsPerPush || (bytes + size > maxBytes && batch.length > 0)) {
-        if (!flushBatch()) return;
-      }
-      batch.push(env);
-      bytes += size;
+      if (!ws || ws.readyState !== 1) return;
+      ws.send(f.text);
+      for (const e of f.txs) this.sent.add(e.tx);
     }
-    flushBatch();
   }
 
   private pacedTimer: ReturnType<typeof setTimeout> | null = null;
@@ -398,7 +362,7 @@ export class SyncClient {
   }
 
   /** Pacing of pushes below the server's rate limits (set at `welcome`). */
-  private pace = paceFor(DEFAULT_LIMITS);
+  private pace = new Pacer(DEFAULT_LIMITS);
 
   // ---- server messages ----
 
@@ -434,7 +398,7 @@ export class SyncClient {
         if (this.ws !== ws) return;
         this.readableParts = null;
         this.limits = { ...DEFAULT_LIMITS, ...msg.limits };
-        this.pace = paceFor(this.limits);
+        this.pace = new Pacer(this.limits);
         this.opts.replica.serverLimits?.(msg.limits);
         this.targetHead = cursorPos(msg.head);
         this.cursorReset = msg.reset === true;
@@ -449,7 +413,7 @@ export class SyncClient {
       case 'reject':
         return this.rejected(msg.tx, { code: msg.code, message: msg.message, ...(msg.data ? { data: msg.data } : {}) });
       case 'ops':
-        await this.applyOps(msg.txs, msg.cursor);
+        await applyPage(replica, msg.txs, msg.cursor, (x, e) => this.quarantineOne(x, e));
         // progress: the next disconnect starts its backoff afresh
         this.backoff.reset();
         this.cursorReset = false;
@@ -491,43 +455,6 @@ export class SyncClient {
     this.emit({ type: 'rejected', tx, error });
     this.setStatus({ lastError: error });
     this.updatePending();
-  }
-
-  /**
-   * Applies a page of the stream. An envelope this replica cannot apply (it breaks the envelope
-   * rules, or the replica's merge throws a typed error on it) is quarantined — reported, kept in
-   * {@link quarantined}, skipped — and the cursor moves past it: one bad entry in the log never
-   * stops a client. Storage failures are not quarantined; they fail the connection as before.
-   */
-  private async applyOps(txs: ReadonlyArray<{ pos: string; env: TxEnvelope }>, cursor: string): Promise<void> {
-    const replica = this.opts.replica;
-    const good: Array<{ pos: string; env: TxEnvelope }> = [];
-    for (const x of txs) {
-      try {
-        checkEnvelope(x.env, null, 'envelope', { partial: true }); // the server may cut envelopes to what the user may read
-        good.push(x);
-      } catch (e) {
-        this.quarantineOne(x, e);
-      }
-    }
-    try {
-      await replica.applyRemote(good.map((x) => x.env), cursor);
-      return;
-    } catch (e) {
-      if (!isRuleError(e) || good.length === 0) throw e;
-    }
-    // Something in the page fails the merge: apply one by one to find it.
-    const log = parseCursor(cursor).log;
-    for (const x of good) {
-      const at = log === null ? x.pos : formatCursor(log, Number(x.pos));
-      try {
-        await replica.applyRemote([x.env], at);
-      } catch (e) {
-        if (!isRuleError(e)) throw e;
-        this.quarantineOne(x, e);
-      }
-    }
-    await replica.applyRemote([], cursor);
   }
 
   private quarantineOne(x: { pos: string; env: unknown }, e: unknown): void {
@@ -609,16 +536,6 @@ export class SyncClient {
       }
     }
   }
-}
-
-/** Buckets at half the server's rates and bursts (a fresh connection starts with full buckets on both ends). */
-function paceFor(l: Limits): { msgs: TokenBucket; bytes: TokenBucket } {
-  return { msgs: new TokenBucket(l.messagesPerSecond / 2, l.messageBurst / 2), bytes: new TokenBucket(l.bytesPerSecond / 2, l.bytesBurst / 2) };
-}
-
-/** A typed verdict on an envelope's content (as opposed to a storage or programming failure). */
-function isRuleError(e: unknown): boolean {
-  return e instanceof DataloomError && !e.code.startsWith('storage/') && !e.code.startsWith('replica/') && !e.code.startsWith('sync/');
 }
 
 function toWireError(e: unknown): WireError {
