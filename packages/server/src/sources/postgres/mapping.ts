@@ -8,9 +8,10 @@
  *   change and every restart name the same entity without a lookup;
  * - a one-column foreign key to another mapped table's primary key is a `:db.type/ref` to that
  *   row's entity;
- * - column types give value types: integers → long, real/double/numeric → double, boolean,
- *   timestamps and dates → instant (a timestamp without time zone is read as UTC), uuid, and
- *   everything else (text, varchar, json, enums, arrays, …) → string (JSON text for non-strings).
+ * - column types give value types: integers → long (within ±2^53; a larger value is refused),
+ *   real/double/numeric → double, boolean, timestamps and dates → instant (a timestamp without
+ *   time zone is read as UTC), uuid, and everything else (text, varchar, json, enums, arrays, …)
+ *   → string (JSON text for non-strings).
  *
  * Rows arrive as `to_jsonb(row)` (snapshot and change table alike), so one converter serves both.
  * Errors: `source/config` (what and which table or column).
@@ -143,6 +144,9 @@ export function rowEntity(replica: string, table: string, pk: unknown): GlobalId
 export function toWire(c: MappedColumn, v: unknown, replica: string, where: string): WireValue {
   switch (c.valueType) {
     case 'long':
+      // A bigint beyond 2^53 has lost digits on its way through JSON: refuse it rather than write a wrong number.
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+      break;
     case 'double':
       if (typeof v === 'number' && Number.isFinite(v)) return v;
       if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
@@ -165,7 +169,7 @@ export function toWire(c: MappedColumn, v: unknown, replica: string, where: stri
     case 'string':
       return typeof v === 'string' ? v : JSON.stringify(v);
   }
-  throw new DataloomError('source/value', `${where}: column ${c.column} value ${JSON.stringify(v)?.slice(0, 80)} is not a ${c.valueType}`, { column: c.column, attr: c.attr });
+  throw new DataloomError('source/value', `${where}: column ${c.column} value ${JSON.stringify(v)?.slice(0, 80)} is not a valid ${c.valueType}`, { column: c.column, attr: c.attr });
 }
 
 /** One row's net change within a piece. */
