@@ -12,10 +12,9 @@
  *
  * Measured at import (like `sync.bench.ts`); writes `bench/results/catchup.json` at exit.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { SyncClient } from '../../packages/client/src/sync/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
@@ -24,6 +23,7 @@ import { ServerState } from '../../packages/server/src/state/server-state.js';
 import { MemoryReplica } from '@dataloom/test/sync/support/memory-replica.js';
 import { freePort, startChild } from '@dataloom/test/sync/support/child.js';
 import type { RowSpec } from '../harness/types.js';
+import { reportMeasuredRows, type MeasuredRow } from '../harness/measured-rows.js';
 
 export const suite = 'catchup';
 export const peer = 'no-reader';
@@ -35,15 +35,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
-interface Row {
-  suite: string;
-  name: string;
-  n: number;
-  dataloom_ms: number | null;
-  peer: string;
-  peer_ms: number | null;
-  ratio: number | null;
-}
+type Row = MeasuredRow;
 
 async function buildLog(file: string): Promise<number> {
   const store = createSqliteStore({ file });
@@ -123,15 +115,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-process.stdout.write(`\n## catch-up isolation (server in its own process; peer = the same round trips with no reader)\n`);
-for (const r of results) {
-  process.stdout.write(`${r.name.padEnd(36)} ${String(r.n).padStart(7)} ${r.dataloom_ms === null ? '      —' : r.dataloom_ms.toFixed(2).padStart(9) + ' ms'} ${r.peer_ms === null ? '' : `  vs ${r.peer_ms} ms (${r.ratio}x)`}\n`);
-}
-const out = resolve(dirname(fileURLToPath(import.meta.url)), '../results/catchup.json');
-process.on('exit', () => {
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-});
+reportMeasuredRows(suite, `catch-up isolation (server in its own process; peer = the same round trips with no reader)`, results);
 
 /** No synchronous harness rows: see the file comment. */
 export function rows(): RowSpec[] {

@@ -25,10 +25,9 @@
  * `SYNC_BENCH_INGEST_S` (default 5), `SYNC_BENCH_HZ` (transactions per second per ingest client,
  * default 10: 500 tx/s offered), `SYNC_BENCH_BACKENDS` (`sqlite,postgres`).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import WebSocket from 'ws';
 import { SyncClient } from '../../packages/client/src/sync/index.js';
 import { createClient, type Client } from '../../packages/client/src/index.js';
@@ -36,19 +35,12 @@ import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { MemoryReplica } from '@dataloom/test/sync/support/memory-replica.js';
 import { freePort, startChild, type ChildServer } from '@dataloom/test/sync/support/child.js';
 import type { RowSpec } from '../harness/types.js';
+import { reportMeasuredRows, type MeasuredRow } from '../harness/measured-rows.js';
 
 export const suite = 'sync';
 export const peer = '3df-spike';
 
-interface Row {
-  suite: string;
-  name: string;
-  n: number;
-  dataloom_ms: number | null;
-  peer: string;
-  peer_ms: number | null;
-  ratio: number | null;
-}
+type Row = MeasuredRow;
 
 const ROUNDS = Number(process.env.SYNC_BENCH_ROUNDS ?? 200);
 const INGEST_S = Number(process.env.SYNC_BENCH_INGEST_S ?? 5);
@@ -246,15 +238,7 @@ for (const kind of BACKENDS) {
     process.stderr.write(`[sync bench] ${kind}: ${(e as Error).message}\n`);
   }
 }
-process.stdout.write(`\n## sync (loopback; peer = 3DF spike's published figures)\n`);
-for (const r of results) {
-  process.stdout.write(`${r.name.padEnd(36)} ${String(r.n).padStart(7)} ${r.dataloom_ms === null ? '      —' : r.dataloom_ms.toFixed(2).padStart(9) + ' ms'} ${r.peer_ms === null ? '' : `  vs ${r.peer_ms} ms (${r.ratio}x)`}\n`);
-}
-const out = resolve(dirname(fileURLToPath(import.meta.url)), '../results/sync.json');
-process.on('exit', () => {
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-});
+reportMeasuredRows(suite, `sync (loopback; peer = 3DF spike's published figures)`, results);
 
 /** No synchronous harness rows: see the file comment. */
 export function rows(): RowSpec[] {

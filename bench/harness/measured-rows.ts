@@ -1,0 +1,34 @@
+/**
+ * For suites that measure at import (asynchronous work the runner's timer cannot time: servers,
+ * sockets): their row type, and printing the rows and writing `bench/results/<suite>.json` at
+ * process exit (after the runner wrote its empty file for the suite).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One measured row, as written to the results file. */
+export interface MeasuredRow {
+  suite: string;
+  name: string;
+  n: number;
+  dataloom_ms: number | null;
+  peer: string;
+  peer_ms: number | null;
+  ratio: number | null;
+}
+
+const RESULTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../results');
+
+/** Prints `rows` under `title` and writes them to `bench/results/<suite>.json` when the process exits. */
+export function reportMeasuredRows(suite: string, title: string, rows: readonly MeasuredRow[]): void {
+  process.stdout.write(`\n## ${title}\n`);
+  for (const r of rows) {
+    process.stdout.write(`${r.name.padEnd(36)} ${String(r.n).padStart(7)} ${r.dataloom_ms === null ? '      —' : r.dataloom_ms.toFixed(2).padStart(9) + ' ms'} ${r.peer_ms === null ? '' : `  vs ${r.peer_ms} ms (${r.ratio}x)`}\n`);
+  }
+  const out = resolve(RESULTS_DIR, `${suite}.json`);
+  process.on('exit', () => {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(rows, null, 2) + '\n');
+  });
+}
