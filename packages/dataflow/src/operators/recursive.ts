@@ -341,32 +341,54 @@ export class RecursiveOperator implements Operator {
     }
     this.stats.dred++;
     const limit = Math.max(256, this.size() / 2);
-    // Phase 1: over-delete against the old state.
-    const deleted = new Map<DerivedRel, Map<Key, Tuple>>();
-    for (const m of this.members) deleted.set(m, new Map());
+    // Phase 1: over-delete against the old state. Linear components remove each tuple at once
+    // (their clauses read no other recursive atom, so an instance is still found from its other
+    // side: a removed fact's change, or its recursive tuple's propagation against old external
+    // facts); others collect first and remove after, as later rounds read the members' old state.
+    const removed = new Map<DerivedRel, DeltaEntry[]>();
+    const several = new Map<DerivedRel, Set<Key>>();
+    const seen = this.counting ? null : new Map<DerivedRel, Set<Key>>();
+    for (const m of this.members) {
+      removed.set(m, []);
+      several.set(m, new Set());
+      seen?.set(m, new Set());
+    }
     let nDeleted = 0;
     let frontier = new Map<number, DeltaEntry[]>();
     const ctx = this.ctx(true);
     const deleter = (m: DerivedRel, into: Map<number, DeltaEntry[]>) => {
-      const d = deleted.get(m)!;
+      const list = removed.get(m)!;
       const arr = m.arr;
+      const extra = this.extra.get(m)!;
+      const sev = several.get(m)!;
+      const s0 = seen?.get(m) ?? null;
       return (t: Tuple) => {
         const k = arr.keyOf(t);
-        if (arr.has(k) && !d.has(k)) {
-          d.set(k, t);
-          nDeleted++;
-          let f = into.get(m.id);
-          if (f === undefined) into.set(m.id, (f = []));
-          f.push({ t, w: -1, k });
+        let e: DeltaEntry;
+        if (s0 === null) {
+          const old = arr.remove(k);
+          if (old === undefined) return;
+          if (extra.delete(k)) sev.add(k);
+          e = { t: old, w: -1, k };
+        } else {
+          if (s0.has(k) || !arr.has(k)) return;
+          s0.add(k);
+          e = { t, w: -1, k };
         }
+        list.push(e);
+        nDeleted++;
+        let f = into.get(m.id);
+        if (f === undefined) into.set(m.id, (f = []));
+        f.push(e);
       };
+    };
+    const giveUp = () => {
+      if (seen === null) for (const [m, l] of removed) for (const e of l) m.arr.insert(e.t, e.k);
+      this.recompute(true);
     };
     this.fromExternal(ctx, -1, (c) => deleter(c.member, frontier));
     while (frontier.size > 0) {
-      if (nDeleted > limit) {
-        this.recompute(true);
-        return;
-      }
+      if (nDeleted > limit) return giveUp();
       const next = new Map<number, DeltaEntry[]>();
       for (const c of this.clauses) {
         let any = false;
@@ -384,25 +406,11 @@ export class RecursiveOperator implements Operator {
       }
       frontier = next;
     }
-    if (nDeleted > limit) {
-      this.recompute(true);
-      return;
-    }
-    // Remove the over-deleted tuples, remembering which had more than one derivation.
-    const several = new Map<DerivedRel, Set<Key>>();
-    for (const [m, d] of deleted) {
-      const extra = this.extra.get(m)!;
-      const sev = new Set<Key>();
-      for (const k of d.keys()) {
-        m.arr.remove(k);
-        if (extra.delete(k)) sev.add(k);
-      }
-      several.set(m, sev);
-    }
+    if (nDeleted > limit) return giveUp();
+    if (seen !== null) for (const [m, l] of removed) for (const e of l) m.arr.remove(e.k);
     // Phase 2: re-derive over-deleted tuples that still have a derivation, by head-bound lookups
     // against the kept state (external facts present before and after; buffered). With counts, a
     // tuple that had one derivation lost it and is skipped; one that had several is recounted.
-    const front2 = new Map<number, DeltaEntry[]>();
     const ictx = this.ctx(false);
     ictx.extKept = this.counting;
     let found = 0;
@@ -411,12 +419,12 @@ export class RecursiveOperator implements Operator {
     };
     const rederived: [DerivedRel, Tuple, number][] = [];
     for (const m of this.members) {
-      const d = deleted.get(m)!;
-      if (d.size === 0) continue;
+      const l = removed.get(m)!;
       const sev = several.get(m)!;
+      if (l.length === 0 || (this.counting && sev.size === 0)) continue;
       const plans = this.clauses.filter((c) => c.member === m).map((c) => this.plan(c, 'head', -1));
       ictx.emit = hit;
-      for (const [k, t] of d) {
+      for (const { t, k } of l) {
         if (this.counting && !sev.has(k)) continue;
         found = 0;
         ictx.head = t;
@@ -426,8 +434,16 @@ export class RecursiveOperator implements Operator {
     }
     ictx.head = null;
     ictx.extKept = false;
+    if (rederived.length === 0 && !pos) {
+      for (const [m, l] of removed) for (const e of l) m.arr.pushDelta(e.t, -1, e.k);
+      return;
+    }
     // Phase 3: insertions from inputs (buffered, against the members without the over-deleted
-    // tuples), then the re-derived tuples, then semi-naive propagation.
+    // tuples), then the re-derived tuples, then semi-naive propagation. A tuple inserted again
+    // leaves `deleted`; what stays there is the net deletion.
+    const deleted = new Map<DerivedRel, Map<Key, Tuple>>();
+    for (const [m, l] of removed) deleted.set(m, new Map(l.map((e) => [e.k, e.t])));
+    const front2 = new Map<number, DeltaEntry[]>();
     const fromInputs = pos ? this.bufferedInserts() : null;
     for (const [m, t, n] of rederived) this.inserter(m, front2, deleted.get(m)!, true)(t, n);
     if (fromInputs !== null) this.applyBuffered(fromInputs, front2, deleted, true);
