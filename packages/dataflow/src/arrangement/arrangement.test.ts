@@ -40,4 +40,29 @@ describe('Arrangement', () => {
     for (let i = 0; i < 50; i += 2) a.remove(a.keyOf([i % 5, i % 7, i]));
     expect(collect(a, 0b001, 2, false)).toEqual(['[2,0,7]', '[2,3,17]', '[2,6,27]', '[2,2,37]', '[2,5,47]'].sort());
   });
+
+  it('keeps buckets right through one tuple, a short list, a map and back, and iterates a snapshot', () => {
+    const a = new Arrangement(2);
+    const keyed = (i: number) => [7, i];
+    expect(collect(a, 1, 7, false)).toEqual([]);
+    for (let i = 0; i < 40; i++) {
+      a.insert(keyed(i));
+      expect(collect(a, 1, 7, false).length).toBe(i + 1);
+    }
+    for (let i = 0; i < 40; i += 3) a.remove(a.keyOf(keyed(i)));
+    const left = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 3 !== 0);
+    expect(collect(a, 1, 7, false)).toEqual(left.map((i) => JSON.stringify([7, i])).sort());
+    for (const i of left) a.remove(a.keyOf(keyed(i)));
+    expect(collect(a, 1, 7, false)).toEqual([]);
+    // A short list: removing and inserting under the same key while iterating visits the snapshot.
+    for (let i = 0; i < 5; i++) a.insert(keyed(i));
+    const seen: number[] = [];
+    a.each(1, 7, false, (t) => {
+      seen.push(t[1] as number);
+      a.remove(a.keyOf(t));
+      a.insert(keyed(100 + (t[1] as number)));
+    });
+    expect(seen.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4]);
+    expect(collect(a, 1, 7, false)).toEqual([100, 101, 102, 103, 104].map((i) => JSON.stringify([7, i])).sort());
+  });
 });

@@ -14,8 +14,21 @@
 import { type ValueKey as Key, colsKey, tupleKey } from '@dataloom/core';
 
 export type Tuple = unknown[];
-/** A hash bucket: one tuple, or several keyed by their full key. */
-export type Bucket = Tuple | Map<Key, Tuple>;
+/**
+ * Several tuples under one index key with their full keys, in two small parallel arrays (up to
+ * {@link SMALL} entries; beyond, a map). A map per key costs ~250 bytes and a rehash as it grows
+ * and shrinks; most keys of a closure index (a node's ancestors) hold a dozen tuples.
+ */
+export class ListBucket {
+  constructor(
+    readonly ts: Tuple[],
+    readonly ks: Key[],
+  ) {}
+}
+const SMALL = 16;
+
+/** A hash bucket: one tuple, a few (list), or many keyed by their full key (map). */
+export type Bucket = Tuple | ListBucket | Map<Key, Tuple>;
 
 /** One entry of a relation's change: tuple and weight (+1 inserted / −1 removed). */
 export interface DeltaEntry {
@@ -29,21 +42,33 @@ interface Index {
   readonly map: Map<Key, Bucket>;
 }
 
-/** Iterates a bucket, calling `cb(tuple, fullKey)`; single-tuple buckets compute their key lazily. */
+/**
+ * Iterates a bucket. A list bucket is iterated over a snapshot (a callback may insert into or
+ * remove from the same relation); a map bucket with the map's own iteration semantics.
+ */
 export function eachInBucket(b: Bucket | undefined, cb: (t: Tuple) => void): void {
   if (b === undefined) return;
   if (Array.isArray(b)) cb(b);
-  else for (const t of b.values()) cb(t);
+  else if (b instanceof ListBucket) {
+    const ts = b.ts.length === 2 ? [b.ts[0]!, b.ts[1]!] : b.ts.slice();
+    for (let i = 0; i < ts.length; i++) cb(ts[i]!);
+  } else for (const t of b.values()) cb(t);
 }
 
 export function bucketAdd(map: Map<Key, Bucket>, sub: Key, k: Key, t: Tuple, keyOf: (t: Tuple) => Key): void {
   const b = map.get(sub);
   if (b === undefined) map.set(sub, t);
-  else if (Array.isArray(b)) {
-    const m = new Map<Key, Tuple>();
-    m.set(keyOf(b), b);
-    m.set(k, t);
-    map.set(sub, m);
+  else if (Array.isArray(b)) map.set(sub, new ListBucket([b, t], [keyOf(b), k]));
+  else if (b instanceof ListBucket) {
+    if (b.ts.length < SMALL) {
+      b.ts.push(t);
+      b.ks.push(k);
+    } else {
+      const m = new Map<Key, Tuple>();
+      for (let i = 0; i < b.ts.length; i++) m.set(b.ks[i]!, b.ts[i]!);
+      m.set(k, t);
+      map.set(sub, m);
+    }
   } else b.set(k, t);
 }
 
@@ -52,6 +77,15 @@ export function bucketRemove(map: Map<Key, Bucket>, sub: Key, k: Key, keyOf: (t:
   if (b === undefined) return;
   if (Array.isArray(b)) {
     if (keyOf(b) === k) map.delete(sub);
+  } else if (b instanceof ListBucket) {
+    const i = b.ks.indexOf(k);
+    if (i < 0) return;
+    const last = b.ts.length - 1;
+    b.ts[i] = b.ts[last]!;
+    b.ks[i] = b.ks[last]!;
+    b.ts.pop();
+    b.ks.pop();
+    if (last === 1) map.set(sub, b.ts[0]!);
   } else {
     b.delete(k);
     if (b.size === 1) map.set(sub, b.values().next().value as Tuple);
@@ -60,7 +94,7 @@ export function bucketRemove(map: Map<Key, Bucket>, sub: Key, k: Key, keyOf: (t:
 }
 
 export function bucketSize(b: Bucket | undefined): number {
-  return b === undefined ? 0 : Array.isArray(b) ? 1 : b.size;
+  return b === undefined ? 0 : Array.isArray(b) ? 1 : b instanceof ListBucket ? b.ts.length : b.size;
 }
 
 /** Columns of a bit mask, ascending. */
