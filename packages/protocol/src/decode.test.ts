@@ -32,6 +32,23 @@ describe('decodeClientMessage', () => {
     expect(codeOf({ t: 'hello', v: 1, replica: 'r1', cursor: 'XYZ:42' })).toBe('protocol/invalid-message');
   });
 
+  it('accepts scope messages within their limits; anything else about them is fatal', () => {
+    const q = '[:find ?e :in $ ?n :where [?e :list/name ?n]]';
+    expect(decode({ t: 'scope', v: 2, scopes: [{ query: q, inputs: ['A', { ref: 'r1.a' }] }] })).toEqual({ t: 'scope', v: 2, scopes: [{ query: q, inputs: ['A', { ref: 'r1.a' }] }] });
+    expect(decode({ t: 'scope', v: 0, scopes: [] })).toEqual({ t: 'scope', v: 0, scopes: [] });
+    for (const bad of [
+      { t: 'scope', v: -1, scopes: [] },
+      { t: 'scope', v: 1 },
+      { t: 'scope', v: 1, scopes: [{ query: '', inputs: [] }] },
+      { t: 'scope', v: 1, scopes: [{ query: q, inputs: [], extra: 1 }] },
+      { t: 'scope', v: 1, scopes: [{ query: q, inputs: [{ fn: 'x' }] }] },
+      { t: 'scope', v: 1, scopes: Array.from({ length: 33 }, () => ({ query: q, inputs: [] })) },
+      { t: 'scope', v: 1, scopes: [{ query: 'x'.repeat(8193), inputs: [] }] },
+    ]) {
+      expect(codeOf(bad)).toBe('protocol/invalid-message');
+    }
+  });
+
   it('scans depth on raw text, ignoring brackets inside strings', () => {
     expect(() => checkDepth(JSON.stringify({ a: '[[[[[[[[[[[[[[[[[[[[' }), 2)).not.toThrow();
     expect(() => checkDepth('{"a":"\\"[[[[[["}', 2)).not.toThrow();

@@ -10,10 +10,10 @@
  */
 import { DataloomError, checkReplicaId, isHlcString, type TxEnvelope } from '@dataloom/core';
 import { CURSOR_RE } from './cursor.js';
-import { checkEnvelope, exactKeys } from './envelope.js';
+import { checkEnvelope, checkWireValue, exactKeys } from './envelope.js';
 import { ProtocolError } from './errors.js';
 import type { Limits } from './limits.js';
-import { CloseCode, type HelloMsg, type PingMsg } from './messages.js';
+import { CloseCode, type HelloMsg, type PingMsg, type ScopeMsg } from './messages.js';
 
 /**
  * A pushed envelope that breaks the envelope rules or a limit, refused on its own: the server
@@ -30,7 +30,7 @@ export interface RefusedTx {
 }
 
 /** A client message as decoded: a push's entries are checked envelopes or {@link RefusedTx}. */
-export type DecodedClientMsg = HelloMsg | PingMsg | { t: 'push'; txs: Array<TxEnvelope | RefusedTx> };
+export type DecodedClientMsg = HelloMsg | PingMsg | ScopeMsg | { t: 'push'; txs: Array<TxEnvelope | RefusedTx> };
 
 function fail(path: string, message: string, extra: Record<string, unknown> = {}): never {
   throw new ProtocolError('protocol/invalid-message', `${path}: ${message}`, { path, ...extra });
@@ -69,6 +69,10 @@ function pushed(x: unknown, limits: Limits, path: string): TxEnvelope | RefusedT
     return { refused: true, tx, code: e.code, message: e.message, data: e.data };
   }
 }
+
+const MAX_SCOPES = 32;
+const MAX_SCOPE_QUERY = 8192;
+const MAX_SCOPE_INPUTS = 16;
 
 /** Step 2: reject frames nested deeper than `maxDepth` without parsing them. */
 export function checkDepth(text: string, maxDepth: number): void {
@@ -137,6 +141,27 @@ export function decodeClientMessage(text: string, byteLength: number, limits: Li
       asProtocol(() => exactKeys(msg, ['t', 'n'], [], '$'));
       if (typeof msg['n'] !== 'number' || !Number.isSafeInteger(msg['n'])) fail('$.n', 'expected an integer');
       return { t, n: msg['n'] };
+    }
+    case 'scope': {
+      asProtocol(() => exactKeys(msg, ['t', 'v', 'scopes'], [], '$'));
+      if (typeof msg['v'] !== 'number' || !Number.isSafeInteger(msg['v']) || msg['v'] < 0) fail('$.v', 'expected a non-negative integer');
+      const scopes = msg['scopes'];
+      if (!Array.isArray(scopes)) fail('$.scopes', `expected an array, got ${typeName(scopes)}`);
+      if (scopes.length > MAX_SCOPES) fail('$.scopes', `too many scopes: got ${scopes.length} > ${MAX_SCOPES}`, { max: MAX_SCOPES });
+      return {
+        t,
+        v: msg['v'],
+        scopes: scopes.map((x, i) => {
+          const p = `$.scopes[${i}]`;
+          if (!isPlainObject(x)) fail(p, `expected a scope object, got ${typeName(x)}`);
+          asProtocol(() => exactKeys(x, ['query', 'inputs'], [], p));
+          const query = x['query'];
+          if (typeof query !== 'string' || query.length === 0 || query.length > MAX_SCOPE_QUERY) fail(`${p}.query`, `expected a query string of at most ${MAX_SCOPE_QUERY} characters`);
+          const inputs = x['inputs'];
+          if (!Array.isArray(inputs) || inputs.length > MAX_SCOPE_INPUTS) fail(`${p}.inputs`, `expected an array of at most ${MAX_SCOPE_INPUTS} values`);
+          return { query, inputs: inputs.map((v, j) => asProtocol(() => checkWireValue(v, `${p}.inputs[${j}]`, limits))) };
+        }),
+      };
     }
     default:
       return fail('$.t', `unknown message type ${JSON.stringify(String(t).slice(0, 32))}`);

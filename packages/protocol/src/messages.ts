@@ -5,7 +5,7 @@
  * {@link PushMsg}, {@link PingMsg}. Server → client: {@link WelcomeMsg}, {@link AckMsg},
  * {@link AcksMsg}, {@link RejectMsg}, {@link OpsMsg}, {@link DropMsg}, {@link ReadableMsg}, {@link PongMsg}, {@link ErrorMsg}.
  */
-import type { TxEnvelope } from '@dataloom/core';
+import type { TxEnvelope, WireValue } from '@dataloom/core';
 import type { Cursor } from './cursor.js';
 
 /** The protocol version this build speaks. Bumped on any incompatible change. */
@@ -34,7 +34,24 @@ export interface PingMsg {
   n: number;
 }
 
-export type ClientMsg = HelloMsg | PushMsg | PingMsg;
+/** One scope: a query whose first find variable is an entity, with its inputs (after `$`). */
+export interface Scope {
+  query: string;
+  inputs: WireValue[];
+}
+
+/**
+ * The scopes the client wants checked out (all of them; `[]`: everything the user may read),
+ * numbered `v`. The server then sends only datoms of entities in some scope that the user may
+ * read, sends what came into the scopes and drops what left, and answers `scoped {v}`.
+ */
+export interface ScopeMsg {
+  t: 'scope';
+  v: number;
+  scopes: Scope[];
+}
+
+export type ClientMsg = HelloMsg | PushMsg | PingMsg | ScopeMsg;
 
 /** The limits a server announces in {@link WelcomeMsg} (a subset of `Limits`). */
 export interface WelcomeLimits {
@@ -132,6 +149,14 @@ export interface ReadableMsg {
   more: boolean;
 }
 
+/** The scopes numbered `v` are in effect and their first results were sent. */
+export interface ScopedMsg {
+  t: 'scoped';
+  v: number;
+  /** Set when a scope query could not be registered (the previous scopes stay in effect). */
+  error?: { code: string; message: string };
+}
+
 export interface PongMsg {
   t: 'pong';
   n: number;
@@ -146,7 +171,7 @@ export interface ErrorMsg {
   fatal: boolean;
 }
 
-export type ServerMsg = WelcomeMsg | AckMsg | AcksMsg | RejectMsg | OpsMsg | DropMsg | ReadableMsg | PongMsg | ErrorMsg;
+export type ServerMsg = WelcomeMsg | AckMsg | AcksMsg | RejectMsg | OpsMsg | DropMsg | ReadableMsg | ScopedMsg | PongMsg | ErrorMsg;
 
 /** WebSocket close codes the server uses. */
 export const CloseCode = {

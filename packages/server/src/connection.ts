@@ -124,6 +124,10 @@ export class Connection {
         return this.hello(msg);
       case 'push':
         return this.push(msg);
+      case 'scope':
+        if (this.replica === null) throw new ProtocolError('protocol/no-hello', 'scope before hello');
+        this.ctx.access?.setScope(msg.v, msg.scopes);
+        return;
       case 'ping':
         this.send({ t: 'pong', n: msg.n });
         return;

@@ -80,10 +80,20 @@ export interface Client extends Pick<ServiceApi, CallName> {
    * now and whenever it changes; returns the function that stops it. See `undo`/`redo`.
    */
   onUndoStatus(fn: (status: { canUndo: boolean; canRedo: boolean }) => void, draft?: string): () => void;
+  /**
+   * A scope (partial sync): the server sends only the entities `query` finds (its first find
+   * variable is an entity; `{ref: globalId}` inputs name entities) that the user may read, the
+   * current state of what enters, and drops what leaves (from memory and storage). With no scope
+   * the client receives everything its user may read. `ready()` resolves when the first result is
+   * in; `close()` releases it.
+   */
+  subscribe(query: string, ...inputs: unknown[]): { ready(): Promise<void>; close(): Promise<void> };
   /** Rejections, storage faults, clock drift, sync status. */
   on(fn: (e: ClientEvent) => void): () => void;
   close(): Promise<void>;
 }
+
+let scopeSeq = 0;
 
 const time = (t: HlcString | number | Date) => (t instanceof Date ? t.getTime() : t);
 
@@ -144,6 +154,12 @@ export function createClient(options: CreateClientOptions): Client {
       );
     },
     draft: (id) => draftHandle(svc, id),
+    subscribe(query, ...inputs) {
+      const id = ++scopeSeq;
+      const ready = svc.subscribe(id, query, inputs);
+      ready.catch(() => {});
+      return { ready: () => ready, close: () => svc.unsubscribe(id) };
+    },
     onUndoStatus: (fn, draft) =>
       listenRemote(
         (sink) => svc.undoWatch(draft ?? null, sink),

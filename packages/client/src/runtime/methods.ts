@@ -32,6 +32,8 @@ export const METHODS = {
   undo: 'call',
   redo: 'call',
   undoStatus: 'call',
+  subscribe: 'facade',
+  unsubscribe: 'facade',
   watch: 'facade',
   unwatch: 'facade',
   streamDatoms: 'facade',

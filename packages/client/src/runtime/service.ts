@@ -5,7 +5,7 @@
  * the method table (`methods.ts`); `createClient` (`client.ts`) is the calling-thread facade.
  */
 import * as Y from 'yjs';
-import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, parseHlc, pull, pullMany, type HlcString } from '@dataloom/core';
+import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, parseHlc, pull, pullMany, toWireValue, type HlcString, type WireValue } from '@dataloom/core';
 import { q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import { Replica } from '../replica/replica.js';
@@ -304,6 +304,32 @@ export class ClientService {
   async pending(): Promise<Array<{ tx: HlcString; at: number; attrs: string[]; draft: string | null }>> {
     await this.ready;
     return this.replica.outbox().map((e) => ({ tx: e.tx, at: parseHlc(e.tx).ms, attrs: [...new Set(e.ops.map((o) => ('a' in o ? String(o.a) : o.op)))], draft: e.draft ?? null }));
+  }
+
+  /** Scopes this client subscribed to (`client.subscribe`), by id. */
+  private readonly scopes = new Map<number, { query: string; inputs: WireValue[] }>();
+
+  /**
+   * Subscribes scope `id`: the server then sends only entities some scope's query finds (its first
+   * find variable) that the user may read — the current state of what enters, a drop of what
+   * leaves. Resolves when the server answered (the first result is in); without a server, at once.
+   */
+  async subscribe(id: number, query: string, inputs: unknown[]): Promise<void> {
+    if (typeof query !== 'string') throw new DataloomError('client/options', 'a scope is a query in EDN text', {});
+    this.scopes.set(id, { query, inputs: inputs.map((x) => toWireValue(x)) });
+    try {
+      await this.sync?.setScopes([...this.scopes.values()]);
+    } catch (e) {
+      // refused (a bad query): the server kept the previous scopes, and so does this client
+      this.scopes.delete(id);
+      throw e;
+    }
+  }
+
+  /** Releases scope `id` (what only it held is dropped). */
+  async unsubscribe(id: number): Promise<void> {
+    if (!this.scopes.delete(id)) return;
+    await this.sync?.setScopes([...this.scopes.values()]);
   }
 
   /** Resolves when online, the outbox is empty and the replica has caught up with the server. */

@@ -21,7 +21,7 @@ import { Pacer, pushFrames } from './pacing.js';
 import { QUARANTINE_MEMORY, applyPage, type QuarantinedTx } from './quarantine.js';
 
 export type { QuarantinedTx } from './quarantine.js';
-import { DEFAULT_LIMITS, PROTOCOL_VERSION, checkPushable, clientProtocols, cursorPos, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
+import { type Scope, DEFAULT_LIMITS, PROTOCOL_VERSION, checkPushable, clientProtocols, cursorPos, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
 import { defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
 
 export interface SyncOptions {
@@ -175,6 +175,31 @@ export class SyncClient {
   }
 
   /** Resolves when online, the outbox is empty and the replica has caught up with the server. */
+  /**
+   * Replaces the scopes this client wants checked out (`[]`: everything its user may read). Sent
+   * now when connected and again after every reconnect; resolves when the server answered this
+   * version (its first results were sent before), rejects with the server's error for a bad query.
+   */
+  setScopes(scopes: readonly Scope[]): Promise<void> {
+    this.scopes = [...scopes];
+    const v = ++this.scopeVersion;
+    this.send({ t: 'scope', v, scopes: this.scopes });
+    return new Promise((resolve, reject) => this.scopeWaiters.push({ v, resolve, reject }));
+  }
+
+  private scopes: Scope[] = [];
+  private scopeVersion = 0;
+  private scopeWaiters: Array<{ v: number; resolve: () => void; reject: (e: Error) => void }> = [];
+
+  private scoped(v: number, error?: { code: string; message: string }): void {
+    const due = this.scopeWaiters.filter((w) => w.v <= v);
+    this.scopeWaiters = this.scopeWaiters.filter((w) => w.v > v);
+    for (const w of due) {
+      if (error && w.v === v) w.reject(new DataloomError(error.code, error.message, {}));
+      else w.resolve();
+    }
+  }
+
   whenSynced(): Promise<void> {
     if (this.isSynced()) return Promise.resolve();
     return new Promise((r) => this.syncedWaiters.push(r));
@@ -405,6 +430,7 @@ export class SyncClient {
         // a new session: errors of the previous one (a dropped connection, …) are over
         this.setStatus({ state: 'online', online: true, lastError: null });
         this.checkCaughtUp();
+        if (this.scopeVersion > 0) this.send({ t: 'scope', v: this.scopeVersion, scopes: this.scopes });
         this.flush();
         return;
       case 'ack':
@@ -422,6 +448,9 @@ export class SyncClient {
         return;
       case 'drop':
         await replica.purge?.(msg.es, msg.attrs ?? []);
+        return;
+      case 'scoped':
+        this.scoped(msg.v, msg.error);
         return;
       case 'readable': {
         const acc = (this.readableParts ??= { es: new Set(), attrs: new Set() });

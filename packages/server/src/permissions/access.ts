@@ -26,9 +26,13 @@ import { parsePermissions, type Permissions } from './rules.js';
 import { EntryFilter, redactRejection, stateEnvelopes } from './partial.js';
 import { WriteChecker } from './writable.js';
 import { bootstrapFrames } from './bootstrap.js';
+import { ConnectionScope } from './scope.js';
+import type { Scope } from '@dataloom/protocol';
 import { replicaFamily } from '../connection.js';
 
 const ANONYMOUS = '\u0000anonymous';
+/** An engine without permission heads: it only follows scopes. */
+const NO_RULES: Permissions = { data: [], parsed: new Map(), read: false, readAttr: false, write: false, seeDraft: false, editDraft: false, before: false };
 
 /** A rejection as the connection sends it. */
 export interface Rejection {
@@ -44,6 +48,8 @@ export type PushRefusal = DraftRefusal;
 export interface ConnectionAccess {
   filter(entry: TailEntry): string | null;
   checkPush(env: TxEnvelope): PushRefusal | null | Promise<PushRefusal | null>;
+  /** A `scope` message: replace the connection's scopes (answers `scoped`). */
+  setScope(v: number, scopes: readonly Scope[]): void;
   /** A rejection as this user may read it (what it names of unreadable datoms taken out). */
   redact<R extends Rejection>(r: R): R;
   /** After `welcome`; returns the position the stream continues from when it is not the hello's cursor. */
@@ -98,9 +104,9 @@ export class NodeAccess {
       if (this.node.writeGate instanceof WriteChecker) this.node.writeGate.reset();
       else this.node.writeGate = new WriteChecker(p, () => this.node.state.merged, (env) => this.node.writerOf(env));
     }
+    if (this.engine) this.engine.reset();
     if (p && (p.read || p.readAttr || p.seeDraft || p.editDraft)) {
-      if (this.engine) this.engine.reset();
-      else this.engine = new ReadEngine(p, () => this.node.state.merged);
+      this.engine ??= new ReadEngine(p, () => this.node.state.merged);
       // checks the rules evaluate at all, so a bad rule fails at start, not at the first connection
       this.engine.release(this.engine.acquire('\u0000check'));
     }
@@ -151,6 +157,11 @@ export class NodeAccess {
     return new UserAccess(this, user);
   }
 
+  /** The engine scopes are followed by (made on first use when there are no read rules). */
+  scopeEngine(): ReadEngine {
+    return (this.engine ??= new ReadEngine(NO_RULES, () => this.node.state.merged));
+  }
+
   /** @internal */
   acquire(user: unknown): UserReadable | null {
     if (!this.engine) return null;
@@ -174,6 +185,7 @@ export class NodeAccess {
 class UserAccess implements ConnectionAccess {
   readable: UserReadable | null = null;
   private filterer: EntryFilter | null = null;
+  private scope: ConnectionScope | null = null;
   private send: ((frame: string) => void) | null = null;
   private sentPos: () => number = () => 0;
   private readonly offs: Array<() => void> = [];
@@ -241,6 +253,58 @@ class UserAccess implements ConnectionAccess {
     return out.length > 0 ? opsFrame(out, cursor) : null;
   }
 
+  setScope(v: number, scopes: readonly Scope[]): void {
+    if (!this.send) return;
+    const f = (this.filterer ??= new EntryFilter(this.access.filtersEntities ? this.readable : null, () => this.access.node.state.merged, (d) => this.access.drafts.canSee(this.user, d)));
+    let answer: Record<string, unknown> = { t: 'scoped', v };
+    try {
+      if (scopes.length === 0) {
+        if (this.scope) {
+          const had = new Set(this.scope.entities());
+          this.scope.close();
+          this.scope = null;
+          f.inScope = null;
+          this.scopeChanged(this.everything().filter((e) => !had.has(e)), []);
+        }
+      } else {
+        const all = this.scope === null;
+        const scope = this.scope ?? new ConnectionScope(this.access.scopeEngine(), (entered, left) => this.scopeChanged(entered, left));
+        const { entered, left } = scope.set(scopes);
+        this.scope = scope;
+        f.inScope = (e) => scope.has(e);
+        // from everything to a scope: what the client may hold outside it goes
+        this.scopeChanged(entered, all ? this.everything().filter((e) => !scope.has(e)) : left);
+      }
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      answer = { t: 'scoped', v, error: { code: err.code ?? 'sync/scope-invalid', message: String(err.message ?? e).slice(0, 300) } };
+    }
+    this.send(JSON.stringify(answer));
+  }
+
+  /** Entities entered the scopes (their current state goes, where readable) or left them (dropped). */
+  private scopeChanged(entered: readonly GlobalId[], left: readonly GlobalId[]): void {
+    if (!this.send || !this.filterer) return;
+    if (left.length) this.send(JSON.stringify({ t: 'drop', es: left, attrs: [] }));
+    if (entered.length === 0) return;
+    const keys: string[] = [];
+    for (const e of entered) {
+      keys.push(e);
+      for (const a of this.readable?.attrs.get(e) ?? []) keys.push(attrKey(e, a));
+    }
+    const envs = stateEnvelopes(this.filterer, keys);
+    const pos = this.sentPos();
+    if (envs.length > 0) this.send(opsFrame(envs.map((env) => ({ pos, tx: env.tx, json: JSON.stringify(env) })), this.cursor));
+  }
+
+  /** Every entity the client may hold without scopes: what the user may read (or, without read rules, every entity). */
+  private everything(): GlobalId[] {
+    if (this.access.filtersEntities && this.readable) return [...new Set([...this.readable.entities, ...this.readable.attrs.keys()])];
+    const out = new Set<GlobalId>();
+    for (const d of this.access.node.state.merged.datoms()) if (!d.a.startsWith('db/')) out.add(d.e);
+    return [...out];
+  }
+
   redact<R extends Rejection>(r: R): R {
     return this.filterer ? redactRejection(r, this.filterer) : r;
   }
@@ -263,6 +327,8 @@ class UserAccess implements ConnectionAccess {
 
   close(): void {
     for (const off of this.offs.splice(0)) off();
+    this.scope?.close();
+    this.scope = null;
     this.access.track(this, false);
     this.readable = null;
   }

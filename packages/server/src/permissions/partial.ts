@@ -13,8 +13,12 @@ import { SCHEMA_ATTRS, replicaOfTx, type GlobalId, type MergeState, type Op, typ
 import type { UserReadable } from './readable.js';
 
 export class EntryFilter {
+  /** The connection's scopes (null: none, everything readable goes). */
+  inScope: ((e: GlobalId) => boolean) | null = null;
+
   constructor(
-    private readonly sets: UserReadable,
+    /** What the user may read (null: no read rules, everything). */
+    private readonly sets: UserReadable | null,
     private readonly merged: () => MergeState,
     private readonly canSeeDraft: (draft: GlobalId) => boolean,
   ) {}
@@ -27,7 +31,8 @@ export class EntryFilter {
       if (a.startsWith('draft/')) return this.canSeeDraft(op.e);
     }
     const m = this.merged();
-    if (this.sets.reads(m.rep(op.e), a)) return true;
+    const e = m.rep(op.e);
+    if ((this.sets === null || this.sets.reads(e, a)) && (this.inScope === null || this.inScope(e))) return true;
     return draft !== undefined && !m.hasEntity(op.e) && this.canSeeDraft(draft);
   }
 
@@ -76,11 +81,11 @@ export class EntryFilter {
     for (const k of lost) {
       const i = k.indexOf('\u0000');
       if (i < 0) {
-        if (!this.sets.entities.has(k)) es.push(k);
+        if (!this.reads({ e: k, a: undefined })) es.push(k);
       } else {
         const e = k.slice(0, i);
         const a = k.slice(i + 1);
-        if (!this.sets.reads(e, a)) attrs.push([e, a]);
+        if (!this.reads({ e, a })) attrs.push([e, a]);
       }
     }
     return es.length || attrs.length ? { es, attrs } : null;

@@ -18,12 +18,21 @@
  * Keys: an entity's global id (`e`, every attribute readable) or `e\u0000a` (one attribute). Entity
  * ids are the merge state's representatives (`MergeState.rep`).
  */
-import { DataloomError, Interner, Keyword, TX0, type DatomChange, type GlobalId, type MergeSchema, type MergeState } from '@dataloom/core';
+import { DataloomError, Interner, Keyword, TX0, fromWireValue, type WireValue, type DatomChange, type GlobalId, type MergeSchema, type MergeState } from '@dataloom/core';
 import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { UserId } from '../drafts/visibility.js';
 import { HEADS, type Permissions } from './rules.js';
 
 type Kind = 'read' | 'attr' | 'see' | 'edit';
+
+/** A scope query's entities, followed (see {@link ReadEngine.watchEntities}). */
+interface Watch {
+  query: string;
+  inputs: readonly unknown[];
+  onChange: (added: GlobalId[], removed: GlobalId[]) => void;
+  entities: Set<GlobalId>;
+  view: View | null;
+}
 
 /** Every key a user may read. */
 function keysOf(u: UserReadable): Set<string> {
@@ -98,6 +107,9 @@ export class ReadEngine {
   private schema: MergeSchema | null = null;
   private tx = TX0;
   private readonly users = new Map<UserId, UserReadable>();
+  /** Scope queries being watched, and a counter naming their views. */
+  private readonly watches = new Set<Watch>();
+  private watchSeq = 0;
   /** Connected users whose sets changed since the last {@link takeChanges}. */
   private readonly dirty = new Set<UserReadable>();
   /** The views serving every user, or null when each connected user has their own. */
@@ -131,6 +143,18 @@ export class ReadEngine {
     }
     this.shared = this.registerShared();
     if (this.shared === null) for (const u of connected) this.register(u);
+    for (const w of this.watches) {
+      const before = new Set(w.entities);
+      w.entities.clear();
+      try {
+        this.registerWatch(w);
+      } catch {
+        w.view = null; // cannot happen for a query that registered before; the scope is then empty
+      }
+      const added = [...w.entities].filter((e) => !before.has(e));
+      const removed = [...before].filter((e) => !w.entities.has(e));
+      if (added.length || removed.length) w.onChange(added, removed);
+    }
     for (const [u, b] of before) {
       [u.gained, u.lost, u.draftsGained] = [b.gained, b.lost, b.draftsGained];
       for (const d of u.drafts) if (!b.drafts.has(d)) u.draftsGained.add(d);
@@ -139,6 +163,47 @@ export class ReadEngine {
       for (const k of after) if (!b.keys.has(k)) u.note(k, true);
       if (u.gained.size || u.lost.size || u.draftsGained.size) this.dirty.add(u);
     }
+  }
+
+  /**
+   * The entities of a scope query (its first find variable), kept up to date: `onChange(added,
+   * removed)` after each transaction that changes them (and after a rebuild). Throws the query's
+   * own error when it cannot be registered.
+   */
+  watchEntities(query: string, inputs: readonly unknown[], onChange: (added: GlobalId[], removed: GlobalId[]) => void): { entities: Set<GlobalId>; close(): void } {
+    const w: Watch = { query, inputs, onChange, entities: new Set(), view: null };
+    this.registerWatch(w);
+    this.watches.add(w);
+    return {
+      entities: w.entities,
+      close: () => {
+        w.view?.close();
+        this.watches.delete(w);
+      },
+    };
+  }
+
+  private registerWatch(w: Watch): void {
+    // inputs are wire values: `{ref: <global id>}` names an entity, `{kw}` a keyword
+    const inputs = w.inputs.map((x) => fromWireValue(x as WireValue, this.ids.eidOf));
+    const v = this.conn.register(`scope/${++this.watchSeq}`, w.query, ...inputs);
+    w.view = v;
+    const first = (row: unknown) => this.ids.gid((row as [number])[0] as number);
+    for (const row of v.result() as Set<unknown>) {
+      const e = first(row);
+      if (e !== null) w.entities.add(e);
+    }
+    v.subscribe((diffs) => {
+      const added: GlobalId[] = [];
+      const removed: GlobalId[] = [];
+      for (const [row, , m] of diffs) {
+        const e = first(row);
+        if (e === null) continue;
+        if (m > 0 && !w.entities.has(e)) added.push(e), w.entities.add(e);
+        else if (m < 0 && w.entities.delete(e)) removed.push(e);
+      }
+      if (added.length || removed.length) w.onChange(added, removed);
+    });
   }
 
   /** A committed transaction's visible changes (in log order). */
