@@ -48,6 +48,12 @@ describe('upgrade guards', () => {
     expect(server.connections()).toBe(5);
   });
 
+  it('an authenticate hook that never answers is cut off after helloTimeoutMs and frees its slot', async () => {
+    const server = await start({ limits: { maxConnections: 1, helloTimeoutMs: 300 }, authenticate: (t) => (t === 'hang' ? new Promise(() => {}) : { id: 'u' }) });
+    expect(await attempt(server.url + '?token=hang')).toBe(401);
+    expect(await attempt(server.url + '?token=ok')).toBe(101);
+  });
+
   it('refuses DNS rebinding on a loopback server and accepts only loopback origins by default', async () => {
     const server = await start();
     const port = server.port;

@@ -186,7 +186,8 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
       let user: unknown = null;
       if (options.authenticate) {
         try {
-          user = await options.authenticate(tokenOf(req), req);
+          // a hook that never answers must not hold a connection slot forever
+          user = await withTimeout(Promise.resolve(options.authenticate(tokenOf(req), req)), limits.helloTimeoutMs);
         } catch (e) {
           return refuse(socket, 401, e instanceof DataloomError ? e.message : 'authentication failed');
         }
@@ -251,6 +252,13 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
         access.close();
       })()),
   };
+}
+
+/** `p`, or a `sync/auth-timeout` DataloomError after `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  const late = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new DataloomError('sync/auth-timeout', `authentication took longer than ${ms} ms`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 function refuse(socket: Duplex, status: number, message: string): void {
