@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { createClient, type Client, type CreateClientOptions, type DbView } from './runtime/client.js';
+export { createClient, type Client, type CreateClientOptions, type DbView, type Registration, type RuleCallback } from './runtime/client.js';
 export type { ClientOptions, ClientEvent, ClientErrorCode, TransactResult, DatomRow } from './runtime/types.js';
 export type { WatchedQuery } from './runtime/mirror.js';
 export type { Draft } from './drafts/facade.js';

@@ -11,7 +11,7 @@
  */
 import * as Comlink from 'comlink';
 import type * as Y from 'yjs';
-import { DataloomError, type HlcString } from '@dataloom/core';
+import { DataloomError, type Diff, type HlcString } from '@dataloom/core';
 import { encode } from './codec.js';
 import type { Host, HostOptions } from './host.js';
 import { METHODS, callMethods, type CallName, type MethodName, type ServiceApi } from './methods.js';
@@ -32,6 +32,20 @@ export interface DbView {
 }
 
 /**
+ * A named view or business rule (`client.register`, `client.rule`): `ready` resolves once it is
+ * registered in the replica's engine (rejects with its error, e.g. `dataflow/name-taken`);
+ * `close()` unregisters it (also before `ready`).
+ */
+export interface Registration {
+  readonly name: string;
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A business rule's callback: the diffs `[row, tx, ±1]` (tx null for the rows current at registration). */
+export type RuleCallback = (diffs: Diff[]) => unknown;
+
+/**
  * A client: the service's `'call'` methods of the method table as they are (`transact`,
  * `confirmed`, `q`, `pull`, `pullMany`, `entity`, `globalId`, `history`, `loaded`, `syncStatus`, `pending`,
  * `whenSynced`, `storageKind`, `createDraft`, `undo`, `redo`, `undoStatus`; see `service.ts` for
@@ -46,6 +60,23 @@ export interface Client extends Pick<ServiceApi, CallName> {
   readonly ready: Promise<void>;
   /** A live query mirrored on this thread: `result()`, `rows()`, `subscribe(fn)` diffs, `close()`. */
   watch(query: unknown, ...inputs: unknown[]): WatchedQuery;
+  /**
+   * Registers `query` (with `inputs`) as the view `name`, maintained incrementally in the
+   * replica's engine: later `watch`, `q`, `register` and `rule` queries use it as a relation,
+   * `[name ?a ?b]`. `name` is a plain symbol (`my/view`); `dataloom/…` is reserved.
+   */
+  register(name: string, query: unknown, ...inputs: unknown[]): Registration;
+  /**
+   * A business rule: `fn` gets the query's diffs — the current rows first (tx null), then each
+   * transaction's changes — and may return tx data (or a promise of it). That is transacted as a
+   * local optimistic transaction (kept off the undo stack) and syncs like any other. Calls run
+   * one at a time; failures are `rule-error` events. Write the query so the rule's own
+   * transaction takes its rows away (e.g. `(not [?e :todo/done-at])`): it also sees the current
+   * rows when the client starts.
+   */
+  rule(name: string, query: unknown, fn: RuleCallback, ...inputs: unknown[]): Registration;
+  /** Removes the view or rule `name`; false when there was none. */
+  unregister(name: string): Promise<boolean>;
   /** The database as of HLC stamp / ms `t`. */
   asOf(t: HlcString | number | Date): DbView;
   /** The datoms decided after `t`. */
@@ -153,6 +184,8 @@ export function createClient(options: CreateClientOptions): Client {
         (id) => void svc.unwatch(id),
       );
     },
+    register: (name, query, ...inputs) => registration(name, svc.register(name, query, inputs), svc),
+    rule: (name, query, fn, ...inputs) => registration(name, svc.rule(name, query, inputs, fn), svc),
     draft: (id) => draftHandle(svc, id),
     subscribe(query, ...inputs) {
       const id = ++scopeSeq;
@@ -207,6 +240,22 @@ export function createClient(options: CreateClientOptions): Client {
   };
   if (!useWorker) services.set(client, () => service);
   return client;
+}
+
+/** The handle of a registration whose replica side is `started`. */
+function registration(name: string, started: Promise<unknown>, svc: ServiceApi): Registration {
+  const ready = started.then(() => undefined);
+  ready.catch(() => {});
+  let closing: Promise<void> | null = null;
+  return {
+    name,
+    ready,
+    close: () =>
+      (closing ??= ready.then(
+        () => svc.unregister(name).then(() => undefined),
+        () => undefined,
+      )),
+  };
 }
 
 /** A host whose methods wait for the host `loaded` resolves to. */

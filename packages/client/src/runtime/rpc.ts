@@ -1,7 +1,7 @@
 /**
  * How one call of the method table (`methods.ts`) crosses the thread boundary, both ways:
  * arguments and results through the codec (so keywords, maps and sets survive structured
- * cloning), function arguments as callbacks (their arguments through the codec as well), and
+ * cloning), function arguments as callbacks (their arguments and results through the codec as well), and
  * typed errors as plain `{code, message, data}` objects (comlink keeps only the message of
  * `Error` instances) turned back into `DataloomError`s on the calling side.
  */
@@ -15,13 +15,23 @@ type Fn = (...a: unknown[]) => unknown;
 export function serveMethod(fn: Fn): (...args: unknown[]) => Promise<Encoded> {
   return async (...args) => {
     try {
-      const decoded = args.map((a) => (typeof a === 'function' ? (...xs: unknown[]) => (a as Fn)(...xs.map((x) => encode(x))) : decode(a)));
+      const decoded = args.map((a) => (typeof a === 'function' ? (...xs: unknown[]) => settle((a as Fn)(...xs.map((x) => encode(x))), decode) : decode(a)));
       return encode(await fn(...decoded));
     } catch (e) {
       if (e instanceof DataloomError) throw e.toWire();
       throw e;
     }
   };
+}
+
+/**
+ * A callback's result through `f` (the codec): callbacks may answer (a business rule returns tx
+ * data, possibly as a promise); a callback that answers nothing stays synchronous.
+ */
+function settle(r: unknown, f: (x: unknown) => unknown): unknown {
+  if (r === undefined) return undefined;
+  if (r !== null && typeof (r as PromiseLike<unknown>).then === 'function') return Promise.resolve(r).then(f);
+  return f(r);
 }
 
 /** A typed error in its wire form back to a `DataloomError`; anything else as it is. */
@@ -46,7 +56,7 @@ export function connect(
   for (const name of Object.keys(METHODS) as MethodName[]) {
     api[name] = async (...args: unknown[]) => {
       await opened;
-      const encoded = args.map((a) => (typeof a === 'function' ? callback((...xs: unknown[]) => (a as Fn)(...xs.map(decode))) : encode(a)));
+      const encoded = args.map((a) => (typeof a === 'function' ? callback((...xs: unknown[]) => settle((a as Fn)(...xs.map(decode)), encode)) : encode(a)));
       return decode(await target[name](...encoded).catch(rethrow));
     };
   }

@@ -23,6 +23,7 @@ import { replicaUndo, type UndoService } from '../undo/service.js';
 import type { UndoMode } from '../undo/stacks.js';
 import type { DraftConflict } from '../drafts/overlay.js';
 import type { DiffBatch, WatchInit } from './mirror.js';
+import { Registrations, type RuleFn } from './registrations.js';
 import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './types.js';
 
 export class ClientService {
@@ -41,6 +42,8 @@ export class ClientService {
   private readonly early: ClientEvent[] = [];
   private readonly texts = new Map<string, { doc: Y.Doc; off: () => void }>();
   private readonly streams = new Map<number, () => void>();
+  /** `client.register`/`client.rule`'s replica side (`registrations.ts`). */
+  private readonly named: Registrations;
 
   constructor(readonly options: ClientOptions) {
     const hasIdb = typeof (globalThis as { indexedDB?: unknown }).indexedDB !== 'undefined';
@@ -54,6 +57,11 @@ export class ClientService {
       const nav = (globalThis as { navigator?: { storage?: { persist?: () => Promise<boolean> } } }).navigator;
       void nav?.storage?.persist?.().catch(() => false);
     }
+    this.named = new Registrations({
+      replica: this.replica,
+      transact: (tx, o) => this.transact(tx, o),
+      ruleError: (name, error) => this.fire({ type: 'rule-error', name, error }),
+    });
     this.replica.on('rejected', (e) => this.fire({ type: 'rejected', tx: e.tx, error: e.error }));
     this.replica.on('storage-error', (e: ReplicaEventMap['storage-error']) => this.fire({ type: 'storage-error', error: e.error, lost: e.lost.length }));
     this.replica.on('clock-drift', (e) => this.fire({ type: 'clock-drift', tx: e.tx, error: e.error }));
@@ -134,11 +142,44 @@ export class ClientService {
     await this.sync.waitForTx(tx);
   }
 
-  /** Runs a Datalog query (`q`) over the current database. */
+  /**
+   * Runs a Datalog query (`q`) over the current database. A query that uses a registered view
+   * (`register`) is answered by the dataflow engine, which knows the view.
+   */
   async q(query: unknown, ...inputs: unknown[]): Promise<unknown> {
     await this.replica.readable;
     this.replica.noteRead();
-    return q(query as never, this.replica.db(), ...inputs);
+    if (!this.named.mentioned(query)) return q(query as never, this.replica.db(), ...inputs);
+    const view = this.replica.conn.register(`dataloom/q-${this.nextView++}`, query as never, ...inputs);
+    try {
+      return view.result();
+    } finally {
+      view.close();
+    }
+  }
+
+  /**
+   * Registers `query` as the view `name`: later queries (`q`, `watch`, `register`, `rule`) use it
+   * as a relation, `[name ?a ?b]`. See `registrations.ts`.
+   */
+  async register(name: string, query: unknown, inputs: unknown[] = []): Promise<void> {
+    await this.replica.readable;
+    this.replica.noteRead();
+    this.named.register(name, query, inputs);
+  }
+
+  /**
+   * Registers the business rule `name`: `fn` gets the query's diffs (the current rows first) and
+   * what it returns is transacted locally, and synced. See `registrations.ts`.
+   */
+  async rule(name: string, query: unknown, inputs: unknown[], fn: RuleFn): Promise<void> {
+    await this.ready;
+    this.named.rule(name, query, inputs, fn);
+  }
+
+  /** Removes the view or rule `name` (false when there is none). */
+  unregister(name: string): boolean {
+    return this.named.unregister(name);
   }
 
   /** Pulls `pattern` for entity `eid` (an integer id, a global id or a lookup ref). */
@@ -408,6 +449,7 @@ export class ClientService {
     this.undos.stopAll();
     for (const v of this.views.values()) v.close();
     this.views.clear();
+    this.named.close();
     for (const t of this.texts.values()) t.off();
     for (const off of this.streams.values()) off();
     this.sync?.close();

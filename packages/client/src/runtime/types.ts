@@ -62,7 +62,9 @@ export type ClientEvent =
   | { type: 'clock-drift'; tx: HlcString; error: WireError }
   | { type: 'sync'; status: SyncStatus }
   /** The server sent an envelope this replica cannot apply: set aside, the stream goes on (see `SyncStatus.quarantined`). */
-  | { type: 'quarantined'; pos: string; tx: string; error: WireError };
+  | { type: 'quarantined'; pos: string; tx: string; error: WireError }
+  /** A business rule's callback threw, or its transaction was refused (`client.rule`); the rule stays. */
+  | { type: 'rule-error'; name: string; error: WireError };
 
 /**
  * `code`s of the `DataloomError`s the client itself raises or reports (`lastError`, events).
@@ -75,6 +77,10 @@ export type ClientErrorCode =
   | 'client/options'
   /** A value passed to the client nested deeper than 1000 levels. */
   | 'client/too-deep'
+  /** A `register`/`rule` name that is not a plain symbol, or is in the reserved `dataloom/`. */
+  | 'client/bad-name'
+  /** A business rule's callback threw something that is not a `DataloomError` (`rule-error` event). */
+  | 'client/rule'
   /** A call after `close()`. */
   | 'replica/closed'
   /** A compaction that would have changed visible state was refused. */
