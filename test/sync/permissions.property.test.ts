@@ -10,8 +10,9 @@
  *    nothing more (revocations purged), nothing less (grants arrived) — and its store holds no op
  *    the user may not read.
  *
- * Users also go away for a few transactions and come back with their stored replica and cursor:
- * what they lost meanwhile is purged at hello.
+ * Users also go away for a few transactions and come back with their stored replica and cursor
+ * (what they lost meanwhile is purged at hello), and check out scopes (the docs of a team, the
+ * public docs) or go back to everything: then "may read" is "may read, and in the scope".
  *
  * The oracle reads the committed log (recorded from the store's appends), merges it with core's
  * `MergeState` and evaluates the rules with one-shot `q` — not the server's dataflow views.
@@ -102,6 +103,21 @@ function oracle(m: MergeState, user: string, rules: string): Readable {
   return { es: new Set(es.map((e) => ids.gid(e)!)), attrs: new Set([...at].map(([e, a]) => ids.gid(e)! + '|' + a.fqn)) };
 }
 
+/** A scope a user may check out: docs of one team, or the public docs. */
+type ScopeSpec = { query: string; team?: GlobalId } | null;
+const TEAM_DOCS = '[:find ?d :in $ ?t :where [?d :doc/team ?t]]';
+const PUBLIC_DOCS = '[:find ?d :where [?d :doc/public true]]';
+
+/** What a user with scope `spec` may receive: what they may read, of the entities the scope finds. */
+function narrow(m: MergeState, r: Readable, spec: ScopeSpec): Readable {
+  if (spec === null) return r;
+  const ids = new Interner();
+  const db = ids.db(m.datoms(), ORACLE_SCHEMA);
+  const rows = spec.team !== undefined ? (q(spec.query, db, ids.eid(spec.team)) as Set<[number]>) : (q(spec.query, db) as Set<[number]>);
+  const found = new Set([...rows].map(([e]) => ids.gid(e)!));
+  return { es: new Set([...r.es].filter((e) => found.has(e))), attrs: new Set([...r.attrs].filter((k) => found.has(k.slice(0, k.indexOf('|'))))) };
+}
+
 /** The datoms of `m` that `r` lets a user read, as comparable strings. */
 function projection(m: MergeState, r: Readable): string[] {
   const out: string[] = [];
@@ -168,7 +184,10 @@ async function run(seed: number, rules: string): Promise<void> {
     await admin.confirmed(r.tx);
     advance(s.head());
   }
-  let prev = new Map(['admin', ...USERS].map((u) => [u, oracle(merged, u, rules)]));
+  /** Each user's scope (null: everything), and the handle of its subscription. */
+  const scopes = new Map<string, { spec: ScopeSpec; close: () => Promise<void> }>();
+  const view = (u: string) => narrow(merged, oracle(merged, u, rules), scopes.get(u)?.spec ?? null);
+  let prev = new Map(['admin', ...USERS].map((u) => [u, view(u)]));
   for (let step = 0; step < STEPS; step++) {
     for (const [u, left] of away) {
       if (left > 0) {
@@ -184,7 +203,28 @@ async function run(seed: number, rules: string): Promise<void> {
       const u = pick(rnd, USERS.filter((x) => !away.has(x)).concat(['u0']));
       if (!away.has(u)) {
         await clients.get(u)!.c.close();
+        scopes.delete(u); // a new session starts without scopes
         away.set(u, 1 + Math.floor(rnd() * 3));
+      }
+    }
+    if (teams.length > 0 && rnd() < 0.15) {
+      // a user changes scope: the frames of the change are checked against the old and new scope
+      const u = pick(rnd, USERS);
+      if (!away.has(u)) {
+        const c = clients.get(u)!.c;
+        const r2 = rnd();
+        const spec: ScopeSpec = r2 < 0.3 ? null : r2 < 0.7 ? { query: TEAM_DOCS, team: pick(rnd, teams) } : { query: PUBLIC_DOCS };
+        const old = scopes.get(u);
+        if (spec === null) scopes.delete(u);
+        else {
+          const h = spec.team !== undefined ? c.subscribe(spec.query, { ref: spec.team }) : c.subscribe(spec.query);
+          await h.ready();
+          scopes.set(u, { spec, close: h.close });
+        }
+        await old?.close();
+        const was = prev.get(u)!;
+        prev.set(u, view(u));
+        await check(u, step, was, prev.get(u)!);
       }
     }
     const k = rnd();
@@ -226,7 +266,7 @@ async function run(seed: number, rules: string): Promise<void> {
     const n = r.globalIds['n'];
     if (n) ((tx[0] as Record<string, unknown>)[':team/name'] ? teams : docs).push(n);
     advance(s.head());
-    const now = new Map(['admin', ...USERS].map((u) => [u, oracle(merged, u, rules)]));
+    const now = new Map(['admin', ...USERS].map((u) => [u, view(u)]));
     for (const u of clients.keys()) if (!away.has(u)) await check(u, step, prev.get(u)!, now.get(u)!);
     prev = now;
   }

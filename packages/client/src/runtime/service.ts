@@ -357,7 +357,8 @@ export class ClientService {
    */
   async subscribe(id: number, query: string, inputs: unknown[]): Promise<void> {
     if (typeof query !== 'string') throw new DataloomError('client/options', 'a scope is a query in EDN text', {});
-    this.scopes.set(id, { query, inputs: inputs.map((x) => toWireValue(x)) });
+    const wire = (x: unknown): WireValue => (typeof x === 'object' && x !== null && 'ref' in x && typeof x.ref === 'string' ? { ref: x.ref } : toWireValue(x));
+    this.scopes.set(id, { query, inputs: inputs.map(wire) });
     try {
       await this.sync?.setScopes([...this.scopes.values()]);
     } catch (e) {
