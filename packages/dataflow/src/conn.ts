@@ -15,7 +15,7 @@
  * callback may transact: its transaction is queued and processed after the current one, until no
  * rule fires any more or the cascade bound is hit (`dataflow/runaway-rules`).
  */
-import { type Datom, type Db, type Diff, type SchemaInput, type TxData, type TxReport, DataloomError, applyDatoms, createDb } from '@dataloom/core';
+import { type Datom, type Db, type Diff, type SchemaInput, type TxData, type TxReport, DataloomError, applyDatoms, createDb, initDb } from '@dataloom/core';
 import { type Query, parseQuery } from '@dataloom/query';
 import { Compiler } from './compile/compile.js';
 import { Engine } from './engine.js';
@@ -83,6 +83,15 @@ export class Conn {
     this.current = db;
     this.enqueue({ datoms: changes, tx: txId ?? db.maxTx, report: null });
     return changes;
+  }
+
+  /**
+   * Puts the same datoms under another schema (a replica learned schema as data): the database is
+   * rebuilt with `schema`; registered views stay (their contents do not change, the datoms being
+   * the same).
+   */
+  replaceSchema(schema: SchemaInput): void {
+    this.current = initDb(this.current.datoms('eavt'), schema);
   }
 
   /** Calls `fn` after every transaction with its report (or `{txData, tx}` for raw datoms). */

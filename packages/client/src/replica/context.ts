@@ -20,12 +20,12 @@ import type { ChangeOrigin, ServerCursor } from './types.js';
 
 export interface ReplicaContext {
   /** Constructor options that matter after construction. */
-  readonly options: { sessionIds?: boolean; replicaId?: string; now?: () => number; maxDriftMs?: number; limits?: Partial<Limits> };
+  readonly options: { schema?: unknown; sessionIds?: boolean; replicaId?: string; now?: () => number; maxDriftMs?: number; limits?: Partial<Limits> };
   /** What a local transaction must respect (`checkPushable`): the options', tightened by the server's. */
   limits: Limits;
-  /** The effective schema input: the app's plus schema-as-data found when loading (core's `schemaWithData`). */
+  /** The effective schema input: the app's plus schema-as-data held (core's `schemaWithData`; see `schema-live.ts`). */
   schema: unknown;
-  /** The op set under the merge rules (replaced once while loading, when the schema grows). */
+  /** The op set under the merge rules (replaced when the schema grows: loading, or `schema-live.ts`). */
   merge: MergeState;
   /** Set while loading. */
   clock: HlcClock;

@@ -12,6 +12,7 @@ import { translateTx, type DatomChange, type GlobalId, type TxEnvelope } from '@
 import { checkPushable } from '@dataloom/protocol';
 import { announceDraft, publish, storeMeta, type ReplicaContext } from './context.js';
 import type { LocalTxResult } from './types.js';
+import { mergeFresh } from './schema-live.js';
 import type { UndoMode } from '../undo/stacks.js';
 
 /** What a local transaction resolves to. */
@@ -79,7 +80,7 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
       if (item.draft !== undefined) {
         ctx.undo.note(item.draft, item.undo, envelope.tx, ctx.drafts.add(envelope));
       } else {
-        changes = ctx.merge.apply(envelope.ops);
+        changes = mergeFresh(ctx, envelope.ops);
         ctx.undo.note('', item.undo, envelope.tx, changes);
       }
       done.push({ item, envelope, tempids, changes });

@@ -56,6 +56,12 @@ export class Materializer {
     this.dataflow = createConn(initDb(datoms, schema as never));
   }
 
+  /** The database takes another schema (schema as data learned live, `schema-live.ts`); views stay. */
+  setSchema(schema: unknown): void {
+    this.flush();
+    this.dataflow.replaceSchema(schema as never);
+  }
+
   /**
    * Takes one batch of visible changes: allocates its database tx id (returned), remembers the
    * batch's newest HLC, and queues the datoms for the next flush (see the module docs).

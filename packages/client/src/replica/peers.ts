@@ -8,6 +8,7 @@ import { checkEnvelope } from '@dataloom/protocol';
 import { announceDraft, publish, receiveStamp, type ReplicaContext } from './context.js';
 import type { ServerCursor, WireError } from './types.js';
 import { rollback } from './verdicts.js';
+import { mergeFresh } from './schema-live.js';
 
 /** Another tab made a local transaction and persisted it in the shared outbox: merge it, track it as pending. */
 export function peerLocal(ctx: ReplicaContext, envelope: TxEnvelope): void {
@@ -20,7 +21,7 @@ export function peerLocal(ctx: ReplicaContext, envelope: TxEnvelope): void {
     return;
   }
   const ops = envelope.ops.filter((o) => !ctx.merge.has(o.id));
-  publish(ctx, 'tab', [envelope.tx], ctx.merge.apply(ops));
+  publish(ctx, 'tab', [envelope.tx], mergeFresh(ctx, ops));
 }
 
 /** The syncing tab persisted remote envelopes: merge them. */
@@ -41,7 +42,7 @@ export function peerRemote(ctx: ReplicaContext, envelopes: readonly TxEnvelope[]
     }
   }
   ctx.cursor = cursor;
-  if (fresh.length) publish(ctx, 'tab', txs, ctx.merge.apply(fresh));
+  if (fresh.length) publish(ctx, 'tab', txs, mergeFresh(ctx, fresh));
 }
 
 /** The syncing tab recorded an acknowledgement: `tx` is no longer pending. */

@@ -6,6 +6,7 @@
  */
 import type { GlobalId, HlcString, Op, TxEnvelope } from '@dataloom/core';
 import { compact } from './compaction.js';
+import { mergeFresh } from './schema-live.js';
 import { checkEnvelope } from '@dataloom/protocol';
 import { logOps } from '../store/log-ops.js';
 import { publish, receiveStamp, storeMeta, type ReplicaContext } from './context.js';
@@ -39,7 +40,7 @@ export async function applyRemote(ctx: ReplicaContext, envelopes: readonly TxEnv
   ctx.cursor = cursor;
   ctx.events.persisted({ kind: 'remote', envelopes: [...envelopes], cursor });
   for (const d of draftEnvs) ctx.drafts.add(d);
-  if (fresh.length) publish(ctx, 'remote', txs, ctx.merge.apply(fresh));
+  if (fresh.length) publish(ctx, 'remote', txs, mergeFresh(ctx, fresh));
 }
 
 /**

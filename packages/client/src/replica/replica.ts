@@ -15,6 +15,7 @@
  * | other tabs' writes | `peers.ts` |
  * | visible changes → dataflow (flush scheduling, remote coalescing) | `materialize.ts` |
  * | cold start | `load.ts` (schema as data: core's `schemaWithData`) |
+ * | schema as data arriving later (re-merge under the grown schema) | `schema-live.ts` |
  * | `asOf` / `since` / history | `history.ts` |
  * | drafts | `drafts.ts` |
  * | store writes, storage faults, compaction | `durable.ts`, `compaction.ts` |

@@ -1,0 +1,57 @@
+/**
+ * Schema as data arriving after the load. A batch (remote, another tab's or local) that carries
+ * schema attributes (`db/cardinality`, `db/unique`, `db/valueType`, … on an entity with
+ * `db/ident`) can change the effective schema: the app's schema extended with what the op set
+ * defines (core's `schemaWithData`, as `load.ts` does at cold start). When it does, the merge
+ * state is rebuilt under the new schema from every op held, the dataflow database takes the new
+ * schema (views kept), and the difference between the old and the new visible state is returned
+ * as one batch of changes — so a cardinality-many attribute learned from the log keeps all its
+ * values, an identity attribute upserts, a ref attribute holds entities.
+ */
+import { MergeState, SCHEMA_ATTRS, schemaWithData, wireValueKey, type DatomChange, type Op, type VisibleDatom } from '@dataloom/core';
+import type { ReplicaContext } from './context.js';
+
+/** Merges `ops` (not yet held) into `ctx.merge`; returns the visible changes (see the module docs). */
+export function mergeFresh(ctx: ReplicaContext, ops: readonly Op[]): DatomChange[] {
+  if (!ops.some((o) => touchesSchema(ctx, o))) return ctx.merge.apply(ops);
+  const old = ctx.merge;
+  const all = [...old.allOps(), ...ops];
+  const effective = schemaWithData(ctx.options.schema ?? {}, all);
+  const next = new MergeState(effective);
+  if (next.schema.sameAs(old.schema) && sameInput(effective, ctx.schema)) return ctx.merge.apply(ops);
+  const before = new Map<string, VisibleDatom>();
+  for (const d of old.datoms()) before.set(datomKey(d), d);
+  next.apply(all);
+  ctx.merge = next;
+  ctx.schema = effective;
+  ctx.view.setSchema(effective);
+  const changes: DatomChange[] = [];
+  const after = new Set<string>();
+  for (const d of next.datoms()) {
+    const k = datomKey(d);
+    after.add(k);
+    if (!before.has(k)) changes.push({ ...d, added: true });
+  }
+  const removed: DatomChange[] = [];
+  for (const [k, d] of before) if (!after.has(k)) removed.push({ ...d, added: false });
+  return [...removed, ...changes];
+}
+
+/** A schema attribute, or the retraction of an entity that holds one (cheap: the common path). */
+function touchesSchema(ctx: ReplicaContext, o: Op): boolean {
+  if (o.op === 'retractEntity') return ctx.merge.opsOf(o.e).some((x) => x.a !== undefined && SCHEMA_ATTRS.has(x.a));
+  return o.a !== undefined && SCHEMA_ATTRS.has(o.a);
+}
+
+function datomKey(d: VisibleDatom): string {
+  return d.e + '\u0000' + d.a + '\u0000' + wireValueKey(d.v);
+}
+
+/** Whether two schema inputs say the same (they are plain data; rare path, so a JSON compare). */
+function sameInput(a: unknown, b: unknown): boolean {
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Schema as data learned from the log: a client started with an empty schema syncs from a real
+ * server whose schema declares a cardinality-many, a unique-identity and a ref attribute. Its
+ * queries must follow the schema the log carries (both tag values, upsert by key, refs as
+ * entities), live and after a reload from IndexedDB (fake-indexeddb).
+ */
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { createClient, type Client } from '../../packages/client/src/index.js';
+import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
+import { createServer } from '../../packages/server/src/index.js';
+import { tempDir, within } from '../sync/support/harness.js';
+
+const SERVER_SCHEMA = {
+  'p/name': { 'db/valueType': 'db.type/string' },
+  'p/tags': { 'db/valueType': 'db.type/string', 'db/cardinality': 'db.cardinality/many' },
+  'p/key': { 'db/valueType': 'db.type/string', 'db/unique': 'db.unique/identity' },
+  'p/friend': { 'db/valueType': 'db.type/ref' },
+};
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+let n = 0;
+function client(url: string, opts: { name?: string; storage?: 'memory' | 'indexeddb'; schema?: unknown } = {}): Client {
+  const c = createClient({
+    name: opts.name ?? `schema-log-${process.pid}-${n++}`,
+    schema: opts.schema ?? {},
+    storage: opts.storage ?? 'memory',
+    tabs: false,
+    url,
+    WebSocket: WebSocket as unknown as SocketCtor,
+  });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+async function eventually<T>(read: () => Promise<T>, want: T, what: string): Promise<void> {
+  let got: T | undefined;
+  for (let i = 0; i < 300; i++) {
+    got = await read();
+    if (JSON.stringify(got) === JSON.stringify(want)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(got, what).toEqual(want);
+}
+
+const TAGS = '[:find [?t ...] :where [?e :p/name "ann"] [?e :p/tags ?t]]';
+const FRIEND = '[:find ?fn . :where [?e :p/name "ann"] [?e :p/friend ?f] [?f :p/name ?fn]]';
+const KEYED = '[:find [?n ...] :where [?e :p/key "k1"] [?e :p/name ?n]]';
+const sorted = async (p: Promise<unknown>) => [...((await p) as string[])].sort();
+
+async function writeData(writer: Client): Promise<void> {
+  const r1 = await writer.transact([{ ':db/id': 'bob', ':p/name': 'bob' }]);
+  await within(writer.confirmed(r1.tx), 10_000, 'bob acked');
+  const bob = (await writer.q('[:find ?e . :where [?e :p/name "bob"]]')) as number;
+  const r2 = await writer.transact([{ ':db/id': 'ann', ':p/name': 'ann', ':p/tags': ['a'], ':p/friend': bob, ':p/key': 'k1' }]);
+  await within(writer.confirmed(r2.tx), 10_000, 'ann acked');
+  const r3 = await writer.transact([{ ':db/id': 'ann2', ':p/key': 'k1', ':p/tags': ['b'] }]);
+  await within(writer.confirmed(r3.tx), 10_000, 'upsert acked');
+}
+
+describe('schema as data from the log reaches an empty-schema client', () => {
+  it('cardinality-many, unique identity and ref attributes, live and after a reload', async () => {
+    const t = tempDir();
+    const server = await createServer({ store: `sqlite:${join(t.dir, 'schema-log.sqlite')}`, port: 0, schema: SERVER_SCHEMA });
+    cleanups.push(t.cleanup, () => server.close());
+    const writer = client(server.url, { schema: SERVER_SCHEMA });
+    const name = `schema-log-idb-${process.pid}-${Date.now()}`;
+    const reader = client(server.url, { name, storage: 'indexeddb' });
+    await within(Promise.all([writer.whenSynced(), reader.whenSynced()]), 10_000, 'synced');
+    const watched = reader.watch('[:find ?t :where [?e :p/name "ann"] [?e :p/tags ?t]]');
+    await watched.ready;
+    await writeData(writer);
+
+    await eventually(() => sorted(reader.q(TAGS)), ['a', 'b'], 'tags at the empty-schema reader');
+    await eventually(() => reader.q(FRIEND), 'bob', 'ref followed at the reader');
+    // a view registered before the schema arrived is kept and follows it
+    await eventually(async () => [...watched.result()].map((r) => (r as string[])[0]).sort(), ['a', 'b'], 'watched tags');
+    await eventually(() => sorted(reader.q(KEYED)), ['ann'], 'one entity per identity key');
+    // a write from the reader itself follows the learned schema
+    const ann = (await reader.q('[:find ?e . :where [?e :p/name "ann"]]')) as number;
+    await reader.transact([[':db/add', ann, ':p/tags', 'c']]);
+    expect(await sorted(reader.q(TAGS))).toEqual(['a', 'b', 'c']);
+
+    await reader.close();
+    const again = client(server.url, { name, storage: 'indexeddb' });
+    await within(again.whenSynced(), 10_000, 'reloaded synced');
+    expect(await sorted(again.q(TAGS))).toEqual(['a', 'b', 'c']);
+    expect(await again.q(FRIEND)).toBe('bob');
+    expect(await sorted(again.q(KEYED))).toEqual(['ann']);
+  });
+});
