@@ -130,6 +130,30 @@ describe('limits known to both ends', () => {
   });
 });
 
+describe('limits lowered after a transaction was stored', () => {
+  it('a re-push of the stored transaction is still acknowledged at its position; a new one over the limit is rejected', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const store = `sqlite:${join(t.dir, 'db.sqlite')}`;
+    const first = await createServer({ store, port: 0, schema: SERVER_SCHEMA });
+    let c = await hello(first.url, 'rawL');
+    const env = envOf('rawL', [{ e: 'rawL.1', op: 'add', a: 'item/title', v: 'w'.repeat(200) }]);
+    c.send({ t: 'push', txs: [env] });
+    await c.until(() => answers(c, env.tx).length > 0, 'ack');
+    const pos = answers(c, env.tx)[0].pos;
+    c.ws.close();
+    await first.close();
+    const second = await createServer({ store, port: 0, schema: SERVER_SCHEMA, limits: { maxStringLength: 100 } });
+    cleanups.push(() => second.close());
+    c = await hello(second.url, 'rawL');
+    const fresh = envOf('rawL', [{ e: 'rawL.2', op: 'add', a: 'item/title', v: 'w'.repeat(200) }]);
+    c.send({ t: 'push', txs: [env, fresh] });
+    await c.until(() => answers(c, fresh.tx).length > 0, 'answers');
+    expect(answers(c, env.tx)[0]).toMatchObject({ t: 'ack', pos });
+    expect(answers(c, fresh.tx)[0]).toMatchObject({ t: 'reject', code: 'ops/limit' });
+  });
+});
+
 describe('schema and uniqueness judged on the server', () => {
   it('the schema survives every op form; data of the wrong type stays refused', async () => {
     const server = await start();

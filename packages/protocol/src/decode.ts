@@ -27,6 +27,12 @@ export interface RefusedTx {
   code: string;
   message: string;
   data: Record<string, unknown>;
+  /**
+   * The envelope as the structure rules read it, when they do (a limit was broken): the server
+   * still acknowledges it if the log already holds it (a re-push after a lost ack, limits lowered
+   * since), instead of making the client roll back a stored transaction.
+   */
+  env?: TxEnvelope;
 }
 
 /** A client message as decoded: a push's entries are checked envelopes or {@link RefusedTx}. */
@@ -66,7 +72,13 @@ function pushed(x: unknown, limits: Limits, path: string): TxEnvelope | RefusedT
   } catch (e) {
     const tx = isPlainObject(x) ? x['tx'] : undefined;
     if (!(e instanceof DataloomError) || typeof tx !== 'string' || !isHlcString(tx)) throw toProtocol(e);
-    return { refused: true, tx, code: e.code, message: e.message, data: e.data };
+    let env: TxEnvelope | undefined;
+    try {
+      env = checkEnvelope(x, null, path);
+    } catch {
+      env = undefined;
+    }
+    return { refused: true, tx, code: e.code, message: e.message, data: e.data, ...(env ? { env } : {}) };
   }
 }
 

@@ -186,7 +186,11 @@ export class Connection {
     for (const env of msg.txs) {
       // An envelope breaking the rules or a limit is refused on its own; the connection stays.
       if ('refused' in env) {
-        pending.push(Promise.resolve({ tx: env.tx, status: 'rejected', code: env.code, message: env.message, data: env.data }));
+        const verdict = { ok: false as const, code: env.code, message: env.message, data: env.data };
+        // over a limit but well-formed: a stored duplicate (re-push after a lost ack) is still acknowledged
+        const pre = env.env ? await this.precheck(env.env) : null;
+        if (env.env && !pre) pending.push(this.ctx.node.submit(env.env, this.user, verdict));
+        else pending.push(Promise.resolve(pre ?? { tx: env.tx, status: 'rejected', code: env.code, message: env.message, data: env.data }));
         continue;
       }
       const pre = await this.precheck(env);

@@ -6,7 +6,7 @@
  * reflects a prefix of the log, applied in order.
  */
 import type { GlobalId, MergeSchema, MergeState, TxEnvelope, WireValue } from '@dataloom/core';
-import type { AppendOutcome, LogEntry, ServerStore } from '../storage/types.js';
+import type { AppendOutcome, Judge, LogEntry, ServerStore, Verdict } from '../storage/types.js';
 import { ServerState, type CommittedEntry } from '../state/server-state.js';
 import { schemaBootstrapOps } from '../state/bootstrap.js';
 import { LogTail, type TailEntry } from './log-tail.js';
@@ -156,6 +156,15 @@ export class SyncNode {
   writeGate: WriteGate | null = null;
   /** Who pushed an envelope still being judged (for {@link writeGate}). */
   private readonly writers = new WeakMap<TxEnvelope, unknown>();
+  /**
+   * Envelopes refused before judging (over a limit): the append loop still answers a stored
+   * duplicate with its position; anything else gets this verdict instead of the judge's.
+   */
+  private readonly refusals = new WeakMap<TxEnvelope, Verdict>();
+  private readonly judge: Judge = {
+    catchUp: (entries) => this.state.catchUp(entries),
+    check: (env) => this.refusals.get(env) ?? this.state.check(env),
+  };
 
   /** The user `env` was submitted for, or undefined (the server's own and trusted writes). */
   writerOf(env: TxEnvelope): unknown {
@@ -163,8 +172,9 @@ export class SyncNode {
   }
 
   /** Queue an envelope for the next group commit (pushed by `user`, when given). Rejects only on storage failure. */
-  submit(env: TxEnvelope, user?: unknown): Promise<AppendOutcome> {
+  submit(env: TxEnvelope, user?: unknown, refusal?: Verdict): Promise<AppendOutcome> {
     if (user !== undefined) this.writers.set(env, user);
+    if (refusal) this.refusals.set(env, refusal);
     return new Promise((resolve, reject) => {
       this.queue.push({ env, resolve, reject });
       this.kick();
@@ -191,7 +201,7 @@ export class SyncNode {
         const r = await this.store.append(
           batch.map((b) => b.env),
           this.state.head,
-          this.state,
+          this.judge,
         );
         this.state.settle(r.entries);
         this.tail.push(r.entries);
