@@ -84,6 +84,24 @@ describe('scopes', () => {
     await until(async () => (await titles(bob.c)).join() === 'B-SECRET,a1,a2,b1', 'everything after closing the scope');
   });
 
+  it('createClient({ scopes }) checks the scopes out from the start', async () => {
+    const s = await server();
+    const alice = client(s.url, 'alice');
+    const r = await alice.c.transact([
+      { ':db/id': 'a', ':list/name': 'A' },
+      { ':db/id': 'b', ':list/name': 'B' },
+      { ':item/title': 'a1', ':item/list': 'a' },
+      { ':item/title': 'b1', ':item/list': 'b' },
+    ]);
+    await alice.c.confirmed(r.tx);
+    const carol = createClient({ name: `scopes-carol-${n++}`, schema, storage: 'memory', tabs: false, url: s.url, token: 'carol', WebSocket: WebSocket as never, scopes: [{ query: IN_LIST, inputs: ['A'] }] });
+    cleanups.push(() => carol.close());
+    await until(async () => (await titles(carol)).join() === 'a1', 'carol holds her scope only');
+    const w = await alice.c.transact([{ ':item/title': 'b2', ':item/list': r.globalIds['b']! }, { ':item/title': 'a2', ':item/list': r.globalIds['a']! }]);
+    await alice.c.confirmed(w.tx);
+    await until(async () => (await titles(carol)).join() === 'a1,a2', 'carol follows her scope');
+  });
+
   it('scope ∩ permission; a bad scope query is refused with the reason', async () => {
     const rules = `[[(can-read ?u ?e) [?e :list/members ?u]] [(can-read ?u ?i) [?i :item/list ?l] [?l :list/members ?u]]]`;
     const s = await server({ permissions: rules });

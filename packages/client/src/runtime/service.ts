@@ -26,6 +26,11 @@ import type { DiffBatch, WatchInit } from './mirror.js';
 import { Registrations, type RuleFn } from './registrations.js';
 import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './types.js';
 
+/** A scope input as a wire value: `{ref: globalId}` names an entity. */
+function wireInput(x: unknown): WireValue {
+  return typeof x === 'object' && x !== null && 'ref' in x && typeof x.ref === 'string' ? { ref: x.ref } : toWireValue(x);
+}
+
 export class ClientService {
   readonly replica: Replica;
   /** `client.draft(id)`'s replica side (`drafts/service.ts`). */
@@ -65,6 +70,10 @@ export class ClientService {
     this.replica.on('rejected', (e) => this.fire({ type: 'rejected', tx: e.tx, error: e.error }));
     this.replica.on('storage-error', (e: ReplicaEventMap['storage-error']) => this.fire({ type: 'storage-error', error: e.error, lost: e.lost.length }));
     this.replica.on('clock-drift', (e) => this.fire({ type: 'clock-drift', tx: e.tx, error: e.error }));
+    for (const sc of options.scopes ?? []) {
+      const { query, inputs = [] } = typeof sc === 'string' ? { query: sc } : sc;
+      this.scopes.set(-this.scopes.size - 1, { query, inputs: inputs.map(wireInput) });
+    }
     if (tabs) this.bus = new TabBus(`dataloom:${options.name}`, this.replica);
     this.status = new StatusRelay(this.replica, this.bus, !!options.url, (status) => this.fire({ type: 'sync', status }));
     if (options.url) {
@@ -75,6 +84,7 @@ export class ClientService {
           ...(options.token !== undefined ? { token: options.token } : {}),
           ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
         });
+        if (this.scopes.size > 0) void this.sync.setScopes([...this.scopes.values()]).catch(() => {});
         this.status.attach(this.sync);
         this.sync.subscribe((e) => {
           if (e.type === 'quarantined') this.fire({ type: 'quarantined', pos: e.entry.pos, tx: e.entry.tx, error: e.entry.error });
@@ -357,8 +367,7 @@ export class ClientService {
    */
   async subscribe(id: number, query: string, inputs: unknown[]): Promise<void> {
     if (typeof query !== 'string') throw new DataloomError('client/options', 'a scope is a query in EDN text', {});
-    const wire = (x: unknown): WireValue => (typeof x === 'object' && x !== null && 'ref' in x && typeof x.ref === 'string' ? { ref: x.ref } : toWireValue(x));
-    this.scopes.set(id, { query, inputs: inputs.map(wire) });
+    this.scopes.set(id, { query, inputs: inputs.map(wireInput) });
     try {
       await this.sync?.setScopes([...this.scopes.values()]);
     } catch (e) {

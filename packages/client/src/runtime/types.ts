@@ -22,6 +22,12 @@ export interface ClientOptions {
   /** Auth token for the sync server. */
   token?: string | null | (() => string | null | Promise<string | null>);
   /** Share one replica coherently with other tabs of the app (default true with IndexedDB). */
+  /**
+   * Scopes checked out from the start (as `client.subscribe` does later): queries whose first find
+   * variable is an entity, or `{ query, inputs }`. Without scopes the client receives everything
+   * its user may read.
+   */
+  scopes?: Array<string | { query: string; inputs?: unknown[] }>;
   tabs?: boolean;
   /** WebSocket constructor for sync (Node tests). */
   WebSocket?: SocketCtor;
