@@ -256,6 +256,16 @@ suite('or, or-join, and', [
   ['[:find ?e :where [?e :age ?x] (or-join [?e] [?e :name ?y] [?z :age 15])]'],
   ['[:find ?e :where [?e :age ?a] (or (and [?e :sex :male] (not [?e :age 37])) [?e :age 8])]'],
   ['[:find ?e :in $ $2 :where [?e :name ?n] ($2 or [?x :name ?n] [?x :likes ?n])]', DB, dbOf(W2)],
+  // An explicit `$` inside `($2 …)` is the query's `$`; only clauses naming no source read `$2`.
+  ['[:find ?e :in $ $2 :where [$2 ?e :name ?n] ($2 or (and [?e :likes ?l] ($ not [?e :name "Ivan"])) [?e :likes "pizza"])]', DB, dbOf(W2)],
+  ['[:find ?e :in $ $2 :where [$2 ?e :name _] ($2 or-join [?e] [$ ?e :age 15] [?e :likes "sushi"])]', DB, dbOf(W2)],
+]);
+
+suite('collection sources with database functions', [
+  ['[:find ?e ?v :in $ $c :where [?e :age _] [(get-else $c ?e :age 0) ?v]]', DB, [[1, 2]]],
+  ['[:find ?e :in $ $c :where [?e :age 99] [(missing? $c ?e :age)]]', DB, [[1, 2]]],
+  ['[:find ?e ?x :in $ $c :where [$c ?e ?x] [(get-some $ ?e :name :age) ?v]]', DB, [[1, 2], [2]]],
+  ['[:find ?e :in :where [?e :age 15]]', DB],
 ]);
 
 const RULES = `[[(follows* ?a ?b) [?a :follows ?b]]

@@ -52,11 +52,18 @@ export interface Blank {
   readonly kind: 'blank';
 }
 
-/** A data-source variable: `$` (the default source) or `$name`. */
+/**
+ * A data-source variable: `$` (the default source) or `$name`. A clause that names no source reads
+ * the *current* default source, which `($2 not …)`, `($2 or …)` and `($2 rule …)` switch to `$2`
+ * for their bodies; a clause that names `$` explicitly (`explicit`) always reads the query's `$`
+ * input (DataScript's implicit source vs its `$` binding).
+ */
 export interface SrcVar {
   readonly kind: 'src';
   /** The symbol text, e.g. `"$"` or `"$2"`. */
   readonly name: string;
+  /** Written in the query (absent on the default of a clause that names no source). */
+  readonly explicit?: true;
 }
 
 /** The rules input `%`. */

@@ -41,8 +41,11 @@ export function plainSymbol(s: Sym): PlainSymbol {
 export function parseVariable(x: unknown): Variable | null {
   return isVarSym(x) ? variable(x.fqn) : null;
 }
+const EXPLICIT_DOLLAR: SrcVar = Object.freeze({ kind: 'src', name: '$', explicit: true });
+/** A source variable as written (`$` written out is {@link SrcVar.explicit}). */
 export function parseSrcVar(x: unknown): SrcVar | null {
-  return isSrcSym(x) ? srcVar(x.fqn) : null;
+  if (!isSrcSym(x)) return null;
+  return x.fqn === '$' ? EXPLICIT_DOLLAR : srcVar(x.fqn);
 }
 
 export function items(x: List | readonly unknown[]): readonly unknown[] {

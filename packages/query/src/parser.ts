@@ -35,13 +35,13 @@ const SECTIONS = new Set(['find', 'with', 'in', 'where', 'keys', 'strs', 'syms']
 
 function toQueryMap(q: unknown): QueryMap {
   if (Array.isArray(q)) {
-    // DataScript's query->map: values after each keyword are collected under it.
+    // DataScript's query->map: values after each keyword are collected under it; a keyword with
+    // no values adds no section (`[:find ?e :in :where …]` has the default `:in`).
     const out: Record<string, unknown[]> = {};
     let key: string | null = null;
     for (const x of q) {
       if (isKeyword(x)) {
         key = x.fqn;
-        out[key] ??= [];
       } else {
         const k = key ?? '';
         (out[k] ??= []).push(x);

@@ -113,7 +113,7 @@ function run(query: string | EdnValue | Query | Record<string, unknown>, inputs:
       rel = join(rel, bindValue(b, readInput(b, x)));
     }
   });
-  const base: Ctx = { sources, rules, ordered: false, estimates: new Map(), state: {}, callRule };
+  const base: Ctx = { sources, implicit: sources.get('$'), rules, ordered: false, estimates: new Map(), state: {}, callRule };
   const info = analyze(base, parsed.where, new Set(rel.vars));
   const ctx: Ctx = info.mayThrow ? { ...base, ordered: true } : base;
   const result = evalBody(ctx, parsed.where, rel);

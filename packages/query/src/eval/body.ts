@@ -24,8 +24,8 @@ import { collectVars } from '../parse-where.js';
 import { queryError } from '../errors.js';
 import { bindValue } from './bind.js';
 import { BUILTINS, type QueryFn, truthy } from './builtins.js';
-import { type Ctx, withDefaultSource } from './context.js';
-import { estimatePattern, joinPattern, type ValueRange } from './pattern.js';
+import { type Ctx, sourceOf, withDefaultSource } from './context.js';
+import { estimatePattern, isDb, joinPattern, type ValueRange } from './pattern.js';
 import { antijoin, join, project, type Relation, union, UNIT } from './relation.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -96,6 +96,11 @@ export function clauseError(ctx: Ctx, c: Clause, bound: ReadonlySet<string>): Er
           fn: c.fn.name,
         });
       }
+      if (c.fn.kind === 'sym' && DB_FNS.has(c.fn.name) && c.args[0]?.kind === 'src' && !isDb(ctx.sources.get(c.args[0].name))) {
+        const name = c.args[0].name;
+        const what = ctx.sources.has(name) ? 'is a collection' : 'is not given';
+        return queryError('query/source', `${c.fn.name} needs a database, but source ${name} ${what}`, clauseForm(c), { fn: c.fn.name, source: name });
+      }
       return null;
     }
     case 'not': {
@@ -123,9 +128,20 @@ export function clauseError(ctx: Ctx, c: Clause, bound: ReadonlySet<string>): Er
   }
 }
 
+/** Built-in functions whose first argument must be a database (DataScript searches its indexes). */
+const DB_FNS: ReadonlySet<string> = new Set(['get-else', 'get-some', 'missing?']);
+
+/** The names of the sources that are collections (part of the analysis cache key). */
+function collectionSources(ctx: Ctx): string {
+  let out = '';
+  for (const [name, src] of ctx.sources) if (!isDb(src)) out += name + ' ';
+  return out;
+}
+
 /** Written-order replay of `clauses` starting with `bound` (cached per clause list and bound set). */
 export function analyze(ctx: Ctx, clauses: readonly Clause[], bound: ReadonlySet<string>, seenRules: Set<string> = new Set()): Analysis {
-  const key = rulesId(ctx.rules) + '|' + [...bound].sort().join(' ') + '|' + (ctx.constVars ? [...ctx.constVars].sort().join(' ') : '');
+  const key =
+    rulesId(ctx.rules) + '|' + [...bound].sort().join(' ') + '|' + (ctx.constVars ? [...ctx.constVars].sort().join(' ') : '') + '|' + collectionSources(ctx);
   let byKey = analysisCache.get(clauses);
   const hit = byKey?.get(key);
   if (hit) return hit;
@@ -228,7 +244,7 @@ export function evalBody(ctx: Ctx, clauses: readonly Clause[], input: Relation):
     const c = remaining[i]!;
     remaining.splice(i, 1);
     if (c.kind === 'pattern') {
-      rel = joinPattern(ctx.sources.get(c.source.name), c, rel, rangeFor(c, remaining, rel));
+      rel = joinPattern(sourceOf(ctx, c.source), c, rel, rangeFor(c, remaining, rel));
       continue;
     }
     rel = applyClause(ctx, c, rel, info.before.get(c)!);
@@ -310,7 +326,7 @@ function choose(ctx: Ctx, clauses: readonly Clause[], rel: Relation, info: Analy
     let est: { rows: number; cost: number } | null = null;
     switch (c.kind) {
       case 'pattern':
-        est = estimatePattern(ctx.sources.get(c.source.name), c, rel.vars, n, ctx.estimates, rel.rows);
+        est = estimatePattern(sourceOf(ctx, c.source), c, rel.vars, n, ctx.estimates, rel.rows);
         break;
       case 'fn':
         if (allBound(varsOfArgs(c.args)) && (c.fn.kind !== 'var' || bound.has(c.fn.name))) est = { rows: n, cost: n };
@@ -352,7 +368,7 @@ function choose(ctx: Ctx, clauses: readonly Clause[], rel: Relation, info: Analy
 function applyClause(ctx: Ctx, c: Clause, rel: Relation, before: ReadonlySet<string>): Relation {
   switch (c.kind) {
     case 'pattern':
-      return joinPattern(ctx.sources.get(c.source.name), c, rel);
+      return joinPattern(sourceOf(ctx, c.source), c, rel);
     case 'pred':
       return applyPred(ctx, c, rel);
     case 'fn':
@@ -364,7 +380,7 @@ function applyClause(ctx: Ctx, c: Clause, rel: Relation, before: ReadonlySet<str
     case 'and':
       return evalBody(ctx, c.clauses, rel);
     case 'rule-call':
-      return ctx.callRule(withDefaultSource(ctx, c.source.name), c as RuleCall, rel, before);
+      return ctx.callRule(withDefaultSource(ctx, c.source), c as RuleCall, rel, before);
   }
 }
 
@@ -461,7 +477,7 @@ function applyFn(ctx: Ctx, c: FnCall, rel: Relation): Relation {
 function applyNot(ctx: Ctx, c: Not, rel: Relation, before: ReadonlySet<string>): Relation {
   const jv = notJoinVars(c, before).filter((v) => rel.vars.includes(v));
   const input = project(rel, jv, true);
-  const sub = evalBody(withDefaultSource(ctx, c.source.name), c.clauses, input);
+  const sub = evalBody(withDefaultSource(ctx, c.source), c.clauses, input);
   return antijoin(rel, project(sub, jv, false), jv);
 }
 
@@ -488,7 +504,7 @@ const plainNotMemo = new WeakMap<readonly Clause[], boolean>();
 function applyOr(ctx: Ctx, c: Or, rel: Relation, before: ReadonlySet<string>): Relation {
   const inVars = (hasPlainNot(c.clauses) ? orInputVars(c, before) : c.joinVars.map((v) => v.name)).filter((v) => rel.vars.includes(v));
   const input = inVars.length === 0 ? UNIT : project(rel, inVars, true);
-  const sctx = withDefaultSource(ctx, c.source.name);
+  const sctx = withDefaultSource(ctx, c.source);
   const outVars = c.joinVars.map((v) => v.name);
   const results: Relation[] = [];
   for (const br of c.clauses) {

@@ -189,7 +189,7 @@ function attrOf(a: unknown): unknown {
 }
 
 function dbArg(db: unknown, fn: string): Db {
-  if (db && typeof (db as Db).values === 'function') return db as Db;
+  if (db && typeof (db as Db).values === 'function' && typeof (db as Db).entidStrict === 'function') return db as Db;
   throw queryError('query/call', `${fn}: the first argument must be a database`, db);
 }
 

@@ -2,13 +2,18 @@
  * The evaluation context shared by the body evaluator, the planner and the rule engine for one
  * `q` call.
  */
-import type { RuleCall, Rules } from '../ast.js';
+import type { RuleCall, Rules, SrcVar } from '../ast.js';
 import type { Relation } from './relation.js';
 import type { Source } from './pattern.js';
 
 export interface Ctx {
-  /** Data sources by name (`$`, `$2`, …): databases or collections of tuples. */
+  /** Data sources by name (`$`, `$2`, …) as the query's inputs: databases or collections of tuples. */
   readonly sources: ReadonlyMap<string, Source>;
+  /**
+   * The current default source, read by clauses that name no source: the query's `$`, or the
+   * source of the enclosing `($2 not …)` / `($2 or …)` / `($2 rule …)`.
+   */
+  readonly implicit: Source | undefined;
   /** The `%` rules, or null. */
   readonly rules: Rules | null;
   /**
@@ -42,12 +47,14 @@ export interface Ctx {
   readonly state: { rulesEngine?: unknown; plans?: unknown };
 }
 
-/** A context whose default source `$` is `src` (for `($2 not …)`, `($2 or …)`, `($2 rule …)`). */
-export function withDefaultSource(ctx: Ctx, name: string): Ctx {
-  if (name === '$') return ctx;
-  const src = ctx.sources.get(name);
-  const sources = new Map(ctx.sources);
-  if (src === undefined) sources.delete('$');
-  else sources.set('$', src);
-  return { ...ctx, sources };
+/** A context whose default source is `src` (for `($2 not …)`, `($2 or …)`, `($2 rule …)`). */
+export function withDefaultSource(ctx: Ctx, src: SrcVar): Ctx {
+  if (src.name === '$' && !src.explicit) return ctx;
+  const s = ctx.sources.get(src.name);
+  return s === ctx.implicit ? ctx : { ...ctx, implicit: s };
+}
+
+/** The source a clause reads: its named source, or the current default when it names none. */
+export function sourceOf(ctx: Ctx, src: SrcVar): Source | undefined {
+  return src.name === '$' && !src.explicit ? ctx.implicit : ctx.sources.get(src.name);
 }

@@ -12,7 +12,7 @@ import { type Db, kw, pull as corePull, sym, colsKey } from '@dataloom/core';
 import type { Aggregate, FindElem, PullElem, Query } from '../ast.js';
 import { queryError } from '../errors.js';
 import { AGGREGATES } from './aggregates.js';
-import type { Ctx } from './context.js';
+import { type Ctx, sourceOf } from './context.js';
 import { isDb } from './pattern.js';
 import { project, type Relation } from './relation.js';
 import { parseEdn } from '@dataloom/core';
@@ -110,7 +110,7 @@ function runAggregate(_ctx: Ctx, e: Aggregate, vals: unknown[], rel: Relation): 
 }
 
 function doPull(ctx: Ctx, e: PullElem, eid: unknown, rel: Relation): unknown {
-  const src = ctx.sources.get(e.source.name);
+  const src = sourceOf(ctx, e.source);
   if (!isDb(src)) throw queryError('query/source', `pull needs a database as source ${e.source.name}`, `(pull ${e.source.name} ${e.variable.name} …)`);
   let pattern: unknown;
   if (e.pattern.kind === 'const') pattern = e.pattern.value;

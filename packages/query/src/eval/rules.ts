@@ -114,7 +114,7 @@ export class RuleEngine {
   }
 
   private table(callerCtx: Ctx, rule: Rule, adorn: boolean[], constPos: boolean[]): Table {
-    const src = callerCtx.sources.get('$');
+    const src = callerCtx.implicit;
     const key = rule.name + '/' + adorn.map((b, i) => (constPos[i] ? 'c' : b ? 'b' : 'f')).join('') + '/' + sourceId(src);
     let t = this.tables.get(key);
     if (!t) {
