@@ -109,6 +109,19 @@ describe('limits known to both ends', () => {
     expect(replica.outbox()).toEqual([]);
   });
 
+  it('an envelope made offline too big for the server’s frames is rolled back by the client (it cannot be sent) and the outbox moves on', async () => {
+    const server = await start({ limits: { maxMessageBytes: 64 * 1024 } });
+    const replica = new Replica({ schema: CLIENT_SCHEMA });
+    const sync = new SyncClient({ url: server.url, replica, WebSocket: WebSocket as unknown as SocketCtor, autoStart: false, backoff: { initialMs: 10, maxMs: 50 } });
+    cleanups.push(() => sync.close(), () => replica.close());
+    const big = await replica.localTransact([{ ':item/title': 'y'.repeat(100 * 1024) }]);
+    const next = await replica.localTransact([{ ':item/title': 'small' }]);
+    sync.start();
+    expect(await codeOf(sync.waitForTx(big.tx))).toMatchObject({ code: 'ops/limit', data: { limit: 'maxMessageBytes', max: 64 * 1024 } });
+    await within(sync.waitForTx(next.tx), 5000, 'next acked');
+    expect(replica.outbox()).toEqual([]);
+  });
+
   it('the server answers an envelope over a limit or breaking the rules with reject, and the connection stays', async () => {
     const server = await start({ limits: { maxStringLength: 100 } });
     const c = await hello(server.url, 'rawA');

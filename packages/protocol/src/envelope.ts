@@ -223,6 +223,11 @@ export function utf8Length(s: string): number {
 /** Room a `push` frame takes besides its envelopes (`{"t":"push","txs":[…]}` and separators). */
 const PUSH_OVERHEAD = 32;
 
+/** Bytes a `push` frame holding only `env` takes. */
+export function pushBytes(env: TxEnvelope): number {
+  return utf8Length(JSON.stringify(env)) + PUSH_OVERHEAD;
+}
+
 /**
  * What a client checks before it keeps a transaction for sending: the envelope rules with
  * `limits`, and that the envelope fits in one `push` frame (`maxMessageBytes`). Throws
@@ -233,7 +238,7 @@ const PUSH_OVERHEAD = 32;
  */
 export function checkPushable(env: TxEnvelope, limits: EnvelopeLimits & { maxMessageBytes: number }): TxEnvelope {
   const out = checkEnvelope(env, limits);
-  const bytes = utf8Length(JSON.stringify(out)) + PUSH_OVERHEAD;
+  const bytes = pushBytes(out);
   if (bytes > limits.maxMessageBytes) over('envelope', 'transaction too big for one push frame', 'maxMessageBytes', limits.maxMessageBytes, bytes);
   return out;
 }

@@ -17,7 +17,7 @@ export {
   tokenFromProtocols,
 } from './features.js';
 export { DEFAULT_LIMITS, resolveLimits, type Limits, type EnvelopeLimits } from './limits.js';
-export { checkEnvelope, checkPushable, checkWireValue, isName, utf8Length } from './envelope.js';
+export { checkEnvelope, checkPushable, checkWireValue, isName, pushBytes, utf8Length } from './envelope.js';
 export { ProtocolError } from './errors.js';
 export { TokenBucket } from './rate-limit.js';
 export { decodeClientMessage, checkDepth, type DecodedClientMsg, type RefusedTx } from './decode.js';

@@ -21,7 +21,7 @@ import { Pacer, pushFrames } from './pacing.js';
 import { QUARANTINE_MEMORY, applyPage, type QuarantinedTx } from './quarantine.js';
 
 export type { QuarantinedTx } from './quarantine.js';
-import { type Scope, DEFAULT_LIMITS, PROTOCOL_VERSION, checkPushable, clientProtocols, cursorPos, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
+import { type Scope, DEFAULT_LIMITS, PROTOCOL_VERSION, clientProtocols, pushBytes, cursorPos, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
 import { defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
 
 export interface SyncOptions {
@@ -229,16 +229,21 @@ export class SyncClient {
     const fresh: TxEnvelope[] = [];
     for (const e of this.opts.replica.outbox()) {
       if (this.sent.has(e.tx)) continue;
-      try {
-        checkPushable(e, this.limits);
+      const bytes = pushBytes(e);
+      if (bytes <= this.limits.maxMessageBytes) {
         fresh.push(e);
-      } catch (err) {
-        // Over this server's limits (stricter than the replica's): the server would refuse it, so
-        // it is rolled back here and the outbox moves on.
-        this.sent.add(e.tx);
-        const error = toWireError(err);
-        this.chain = this.chain.then(() => this.rejected(e.tx, error)).catch((x) => this.fail(toWireError(x)));
+        continue;
       }
+      // Too big for one frame of this server: it could not even be sent, so it is rolled back here
+      // and the outbox moves on. (Other limits the server judges itself: it rejects the envelope,
+      // or acknowledges it if the log already holds it.)
+      this.sent.add(e.tx);
+      const error: WireError = {
+        code: 'ops/limit',
+        message: `envelope: transaction too big for one push frame: got ${bytes} > ${this.limits.maxMessageBytes} (limit maxMessageBytes)`,
+        data: { path: 'envelope', limit: 'maxMessageBytes', max: this.limits.maxMessageBytes, actual: bytes },
+      };
+      this.chain = this.chain.then(() => this.rejected(e.tx, error)).catch((x) => this.fail(toWireError(x)));
     }
     if (fresh.length > 0) this.sendTxs(fresh);
   }
