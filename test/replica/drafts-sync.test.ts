@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { DataloomError } from '@dataloom/core';
 import { createClient, draftSchema, type Client, type WatchedQuery } from '@dataloom/client';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
+import { until } from '../sync/support/wait.js';
 
 const schema = {
   ...draftSchema,
@@ -39,14 +40,6 @@ function client(url: string): Client {
   cleanups.push(() => c.close());
   return c;
 }
-
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 1000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 
 /** Records every diff batch a watched query receives. */
 function record(v: WatchedQuery): Array<Array<[unknown, unknown, number]>> {

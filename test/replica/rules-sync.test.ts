@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import type { Diff } from '@dataloom/core';
 import { createClient, type Client } from '@dataloom/client';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
+import { until } from '../sync/support/wait.js';
 
 const schema = {
   'item/title': { ':db/valueType': ':db.type/string' },
@@ -35,14 +36,6 @@ function client(url: string): Client {
   cleanups.push(() => c.close());
   return c;
 }
-
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 1000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 
 const SLUGS = '[:find ?title ?slug :where [?e :item/title ?title] [?e :item/slug ?slug]]';
 const rows = (x: unknown) => [...(x as Iterable<unknown[]>)].map((r) => r.join('=')).sort();

@@ -14,6 +14,7 @@ import { DataloomError } from '@dataloom/core';
 import { createClient, type Client } from '@dataloom/client';
 import { MemoryStore, memoryBacking } from '../../packages/client/src/store/memory.js';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
+import { until } from '../sync/support/wait.js';
 
 const schema = {
   'item/title': { ':db/valueType': ':db.type/string' },
@@ -53,14 +54,6 @@ function client(url: string): Client {
   cleanups.push(() => c.close());
   return c;
 }
-
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 500; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 
 const titles = async (c: Client) => ((await c.q('[:find [?t ...] :where [_ :item/title ?t]]')) as string[]).sort();
 

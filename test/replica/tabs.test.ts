@@ -5,16 +5,9 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { createClient } from '@dataloom/client';
+import { until } from '../sync/support/wait.js';
 
 const schema = { 'item/name': {}, 'item/tags': { ':db/cardinality': ':db.cardinality/many' } };
-const until = async (cond: () => boolean | Promise<boolean>) => {
-  for (let i = 0; i < 400; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('timed out');
-};
-
 describe('multi-tab', () => {
   it('a write in one tab reaches the other tab’s watched query; a reload sees both', async () => {
     const name = `tabs-${Date.now()}`;

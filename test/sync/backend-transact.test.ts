@@ -11,6 +11,7 @@ import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { PG_URL, pgNamespace, tempDir, within } from './support/harness.js';
+import { until } from './support/wait.js';
 
 const SCHEMA = {
   'person/email': { 'db/valueType': 'db.type/string', 'db/unique': 'db.unique/identity' },
@@ -30,11 +31,6 @@ function client(url: string): Client {
   cleanups.push(() => c.close());
   return c;
 }
-
-const until = async (cond: () => boolean, what: string) => {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!cond()) throw new Error(`timed out: ${what}`);
-};
 
 async function sqliteServer(extra: Partial<Parameters<typeof createServer>[0]> = {}): Promise<DataloomServer> {
   const t = tempDir();

@@ -11,6 +11,7 @@ import { createClient, type Client } from '../../packages/client/src/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer } from '../../packages/server/src/index.js';
 import { TEST_SCHEMA, tempDir, within } from './support/harness.js';
+import { until } from './support/wait.js';
 
 const CLIENT_SCHEMA = {
   ':item/title': { ':db/valueType': ':db.type/string' },
@@ -30,11 +31,6 @@ function client(url: string): Client {
   cleanups.push(() => c.close());
   return c;
 }
-
-const until = async (cond: () => boolean, what: string) => {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!cond()) throw new Error(`timed out: ${what}`);
-};
 
 describe('createClient over the sync server', () => {
   it('A transacts → B’s watched query emits the diff; a lost cas race is rolled back with a typed error', async () => {

@@ -12,6 +12,7 @@ import { createServer, type DataloomServer } from '../../packages/server/src/ind
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { PG_URL, pgNamespace } from './support/harness.js';
 import { rawSession, tappedSocket, type Tap } from './support/tap.js';
+import { until } from './support/wait.js';
 
 const schema = { ':team/members': { ':db/cardinality': ':db.cardinality/many' }, ':doc/title': {}, ':doc/body': {}, ':doc/owner': {}, ':doc/team': { ':db/valueType': ':db.type/ref' } };
 const RULES = `
@@ -33,14 +34,6 @@ function client(url: string, user: string): { c: Client; tap: Tap } {
   cleanups.push(() => c.close());
   return { c, tap };
 }
-
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 1000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 
 describe('permissions on PostgreSQL, two nodes', () => {
   it('each node filters and judges its own connections from the shared log', async () => {

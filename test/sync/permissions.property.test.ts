@@ -30,6 +30,7 @@ import { memoryBacking, type MemoryBacking } from '../../packages/client/src/sto
 import { createServer, createSqliteStore, type DataloomServer } from '../../packages/server/src/index.js';
 import { mulberry32, pick, replayableAsync, seeds } from '../gen/prng.js';
 import { tappedSocket, type Tap } from './support/tap.js';
+import { until as waitUntil } from './support/wait.js';
 
 const schema = {
   ':team/name': {},
@@ -80,13 +81,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 1500; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 15_000) => waitUntil(cond, what, ms);
 
 /** What `user` may read at one state: whole entities and single attributes. */
 interface Readable {

@@ -12,19 +12,14 @@ import pg from 'pg';
 import { createServer, createSqliteStore, type DataloomServer } from '../../packages/server/src/index.js';
 import { mulberry32, pick, replayableAsync, seeds } from '../gen/prng.js';
 import { PG_URL, tempDir } from './support/harness.js';
+import { until as waitUntil } from './support/wait.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-const until = async (cond: () => boolean, what: string) => {
-  const end = Date.now() + 30_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 30_000) => waitUntil(cond, what, ms);
 
 /** The rows the log holds for the source's table: key → [label, n], by the merge rule (greatest stamp wins; retractEntity hides older ops). */
 async function logRows(file: string, replica: string): Promise<Map<number, [string, number]>> {

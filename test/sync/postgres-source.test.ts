@@ -13,6 +13,7 @@ import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, createSqliteStore, type DataloomServer, type SourceConfig } from '../../packages/server/src/index.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { PG_URL, pgNamespace, tempDir, within } from './support/harness.js';
+import { until as waitUntil } from './support/wait.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -41,13 +42,7 @@ function client(url: string): Client {
   return c;
 }
 
-const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 15_000) => {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = (cond: () => boolean | Promise<boolean>, what: string, ms = 15_000) => waitUntil(cond, what, ms);
 
 async function caughtUp(server: DataloomServer, ms = 30_000): Promise<void> {
   await until(() => server.sources().every((s) => s.state === 'following' && s.caughtUp), `sources caught up: ${JSON.stringify(server.sources())}`, ms);

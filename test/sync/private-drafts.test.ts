@@ -13,6 +13,7 @@ import { DataloomError } from '@dataloom/core';
 import { createClient, draftSchema, type Client } from '@dataloom/client';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { rawSession, tappedSocket, type Tap } from './support/tap.js';
+import { until } from './support/wait.js';
 
 const schema = {
   ...draftSchema,
@@ -40,14 +41,6 @@ function client(url: string, user: string, name = `private-drafts-${user}-${n++}
   cleanups.push(() => c.close());
   return { c, tap };
 }
-
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 1000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 
 /** Every envelope the socket delivered, with its draft. */
 const envelopes = (tap: Tap) =>

@@ -13,6 +13,7 @@ import { DataloomError } from '@dataloom/core';
 import { createClient, type Client } from '@dataloom/client';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { tappedSocket, type Tap } from './support/tap.js';
+import { until } from './support/wait.js';
 
 const schema = { ':list/name': {}, ':list/members': { ':db/cardinality': ':db.cardinality/many' }, ':item/title': {}, ':item/list': { ':db/valueType': ':db.type/ref' } };
 const IN_LIST = '[:find ?i :in $ ?name :where [?l :list/name ?name] [?i :item/list ?l]]';
@@ -38,13 +39,6 @@ function client(url: string, user: string): { c: Client; tap: Tap } {
   return { c, tap };
 }
 
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 1000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 const titles = async (c: Client) => ((await c.q(TITLES)) as string[]).slice().sort();
 
 describe('scopes', () => {

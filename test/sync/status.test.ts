@@ -10,6 +10,7 @@ import { createClient, type Client } from '../../packages/client/src/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer } from '../../packages/server/src/index.js';
 import { TEST_SCHEMA, tempDir, within } from './support/harness.js';
+import { until } from './support/wait.js';
 
 const SCHEMA = { ':item/title': {}, ':item/count': {} };
 
@@ -23,14 +24,6 @@ function client(url?: string): Client {
   const c = createClient({ name: `status-${process.pid}-${n++}`, schema: SCHEMA, storage: 'memory', tabs: false, ...(url ? { url, WebSocket: WebSocket as unknown as SocketCtor } : {}) });
   cleanups.push(() => c.close());
   return c;
-}
-
-async function until(cond: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('sync status (the demo badge)', () => {

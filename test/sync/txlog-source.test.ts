@@ -13,6 +13,7 @@ import { createClient, type Client } from '../../packages/client/src/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, readTxReport, type DataloomServer, type DataScriptApi } from '../../packages/server/src/index.js';
 import { tempDir, within } from './support/harness.js';
+import { until } from './support/wait.js';
 
 const d = createRequire(import.meta.url)('datascript') as DataScriptApi & { create_conn(schema: object): unknown; transact(conn: unknown, tx: unknown[]): unknown };
 
@@ -35,13 +36,6 @@ function client(url: string): Client {
   return c;
 }
 
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 1000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 const caughtUp = (s: DataloomServer) => until(() => s.sources().every((x) => x.state === 'following' && x.caughtUp), `caught up: ${JSON.stringify(s.sources())}`);
 
 const FRIENDS = '[:find ?n ?fn :where [?p :person/name ?n] [?p :person/friend ?f] [?f :person/name ?fn]]';
