@@ -33,13 +33,13 @@ export class History {
 
   /** The merge of every op with `tx ≤ t` (an HLC string, or a wall-clock `Date`/ms: the whole millisecond). */
   asOf(t: HlcString | Date | number): Db {
-    const b = bound(t);
+    const b = hlcBound(t);
     return this.dbOf([...this.source.merge().allOps()].filter((o) => o.tx <= b));
   }
 
   /** The datoms whose deciding op is newer than `t` (Datomic's `since`). */
   since(t: HlcString | Date | number): Db {
-    const b = bound(t);
+    const b = hlcBound(t);
     return this.ids.db(
       [...this.source.merge().datoms()].filter((d) => d.tx > b),
       this.source.schema(),
@@ -75,7 +75,7 @@ export class History {
 }
 
 /** An HLC bound: strings as they are; a `Date`/ms as the greatest stamp within that millisecond. */
-function bound(t: HlcString | Date | number): string {
+export function hlcBound(t: HlcString | Date | number): string {
   if (typeof t === 'string') return t;
   const ms = typeof t === 'number' ? t : t.getTime();
   return ms.toString(36).padStart(12, '0') + '-zzzz-~';

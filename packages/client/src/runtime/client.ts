@@ -19,6 +19,7 @@ import { listenRemote, mirrorWatch, type WatchedQuery } from './mirror.js';
 import { draftHandle, type Draft } from '../drafts/facade.js';
 import { connect, rethrow } from './rpc.js';
 import type { ClientService } from './service.js';
+import type { WatchSpec } from './watch-spec.js';
 import type { ClientEvent, ClientOptions, DatomRow } from './types.js';
 
 export interface CreateClientOptions extends ClientOptions {
@@ -58,8 +59,13 @@ export interface Client extends Pick<ServiceApi, CallName> {
    * `history`) wait for the merge by themselves, see `loaded`.
    */
   readonly ready: Promise<void>;
-  /** A live query mirrored on this thread: `result()`, `rows()`, `subscribe(fn)` diffs, `close()`. */
-  watch(query: unknown, ...inputs: unknown[]): WatchedQuery;
+  /**
+   * A live query mirrored on this thread: `result()`, `rows()`, `subscribe(fn)` diffs, `close()`.
+   * In place of the query, a {@link WatchSpec} `{ query, name?, asOf?, since?, tick? }`: `name`
+   * makes the watch the named view `name` too (see `register`); `asOf`/`since` watch the database
+   * as of / since a time — fixed, or `{ ago: ms }` (now minus a window, moving every `tick` ms).
+   */
+  watch(query: unknown | WatchSpec, ...inputs: unknown[]): WatchedQuery;
   /**
    * Registers `query` (with `inputs`) as the view `name`, maintained incrementally in the
    * replica's engine: later `watch`, `q`, `register` and `rule` queries use it as a relation,

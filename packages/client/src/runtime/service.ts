@@ -24,6 +24,7 @@ import type { UndoMode } from '../undo/stacks.js';
 import type { DraftConflict } from '../drafts/overlay.js';
 import type { DiffBatch, WatchInit } from './mirror.js';
 import { Registrations, type RuleFn } from './registrations.js';
+import { TimeView, checkSpec, isWatchSpec, type WatchSpec } from './watch-spec.js';
 import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './types.js';
 
 /** A scope input as a wire value: `{ref: globalId}` names an entity. */
@@ -41,7 +42,8 @@ export class ClientService {
   private bus: TabBus | null = null;
   private readonly status: StatusRelay;
   private releaseLeader: () => void = () => {};
-  private readonly views = new Map<number, View>();
+  /** Open watches: how to close each. */
+  private readonly views = new Map<number, () => void>();
   private nextView = 1;
   private readonly eventSinks = new Set<(e: ClientEvent) => void>();
   private readonly early: ClientEvent[] = [];
@@ -225,19 +227,33 @@ export class ClientService {
     return this.replica.gid(eid);
   }
 
-  /** Registers a watched query; `sink` receives each transaction's diffs as one compact batch. */
+  /**
+   * Registers a watched query; `sink` receives each transaction's diffs as one compact batch.
+   * `query` may be a {@link WatchSpec} (`watch-spec.ts`): a named watch, or one over `asOf`/`since`.
+   */
   async watch(query: unknown, inputs: unknown[], sink: (b: DiffBatch) => void): Promise<{ id: number; init: WatchInit }> {
     await this.replica.readable;
     this.replica.noteRead();
     const id = this.nextView++;
-    const view = this.replica.conn.register(`dataloom/watch-${id}`, query as never, ...inputs);
-    this.views.set(id, view);
+    let view: View;
+    let txOf = (tx: unknown): unknown => (typeof tx === 'number' ? (this.replica.hlcOfTx(tx) ?? tx) : tx);
+    const spec: WatchSpec = isWatchSpec(query) ? checkSpec(query) : { query };
+    if (spec.asOf === undefined && spec.since === undefined) {
+      const name = spec.name;
+      view = name === undefined ? this.replica.conn.register(`dataloom/watch-${id}`, spec.query as never, ...inputs) : this.named.register(name, spec.query, inputs);
+      this.views.set(id, name === undefined ? () => view.close() : () => this.named.unregister(name));
+    } else {
+      await this.ready; // time travel reads the merged op set
+      const time = new TimeView(this.replica, spec, inputs);
+      view = time.view;
+      txOf = () => time.time;
+      this.views.set(id, () => time.close());
+    }
     const result = view.result();
     const init: WatchInit = { kind: view.kind, asSet: result instanceof Set, rows: view.initialDiffs(null).map((d) => d[0]) };
     view.subscribe((diffs) => {
       if (diffs.length === 0) return;
-      const tx = diffs[0]![1];
-      sink({ tx: typeof tx === 'number' ? (this.replica.hlcOfTx(tx) ?? tx) : tx, rows: diffs.map((d) => d[0]), mults: diffs.map((d) => d[2]) });
+      sink({ tx: txOf(diffs[0]![1]), rows: diffs.map((d) => d[0]), mults: diffs.map((d) => d[2]) });
     });
     return { id, init };
   }
@@ -272,7 +288,7 @@ export class ClientService {
   }
 
   unwatch(id: number): void {
-    this.views.get(id)?.close();
+    this.views.get(id)?.();
     this.views.delete(id);
   }
 
@@ -457,7 +473,7 @@ export class ClientService {
   async close(): Promise<void> {
     this.drafts.stopAll();
     this.undos.stopAll();
-    for (const v of this.views.values()) v.close();
+    for (const close of this.views.values()) close();
     this.views.clear();
     this.named.close();
     for (const t of this.texts.values()) t.off();

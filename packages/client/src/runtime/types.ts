@@ -87,6 +87,8 @@ export type ClientErrorCode =
   | 'client/bad-name'
   /** A business rule's callback threw something that is not a `DataloomError` (`rule-error` event). */
   | 'client/rule'
+  /** A `watch({ query, … })` option that is unknown or malformed (`watch-spec.ts`). */
+  | 'client/watch-options'
   /** A call after `close()`. */
   | 'replica/closed'
   /** A compaction that would have changed visible state was refused. */

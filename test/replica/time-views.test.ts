@@ -1,0 +1,73 @@
+/**
+ * A live `asOf` view at a fixed time moves when an op stamped before that time arrives late:
+ * client B writes while offline, client A watches the database as of a moment after B's write,
+ * then the server comes up and B's write reaches A's view (real sync server, SQLite, loopback
+ * WebSockets). A write stamped after the time does not move it.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as netServer } from 'node:net';
+import WebSocket from 'ws';
+import { createClient, type Client } from '@dataloom/client';
+import { createServer } from '../../packages/server/src/index.js';
+
+const schema = { 'item/title': { ':db/valueType': ':db.type/string' } };
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+let n = 0;
+function client(url: string): Client {
+  const c = createClient({ name: `time-views-${n++}`, schema, storage: 'memory', tabs: false, url, WebSocket: WebSocket as never });
+  cleanups.push(() => c.close());
+  return c;
+}
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = netServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
+    });
+  });
+}
+const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
+  for (let i = 0; i < 1000; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`timed out: ${what}`);
+};
+const titles = (x: unknown) => [...((x as string[] | null) ?? [])].sort();
+
+describe('live asOf views and late ops', () => {
+  it('an offline write stamped before the view’s time reaches it when it syncs; a later one does not', async () => {
+    const port = await freePort();
+    const url = `ws://127.0.0.1:${port}/`;
+    const a = client(url);
+    const b = client(url);
+    await b.transact([{ 'item/title': 'offline on B' }]);
+    await new Promise((r) => setTimeout(r, 5));
+    const t = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    await a.transact([{ 'item/title': 'after t on A' }]);
+    const view = a.watch({ query: '[:find [?t ...] :where [_ :item/title ?t]]', asOf: t });
+    const now = a.watch('[:find [?t ...] :where [_ :item/title ?t]]');
+    await Promise.all([view.ready, now.ready]);
+    expect(titles(view.result())).toEqual([]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'dataloom-time-views-'));
+    const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port, schema });
+    cleanups.unshift(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
+    await until(() => titles(now.result()).length === 2, 'A receives B’s write');
+    await until(() => titles(view.result()).length === 1, 'the as-of view receives it');
+    expect(titles(view.result())).toEqual(['offline on B']);
+    await b.transact([{ 'item/title': 'later on B' }]);
+    await until(() => titles(now.result()).length === 3, 'A receives B’s later write');
+    expect(titles(view.result())).toEqual(['offline on B']);
+  });
+});
