@@ -5,10 +5,11 @@
  * WebSockets). A write stamped after the time does not move it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../sync/support/wait.js';
+import { freePort } from '../sync/support/child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as netServer } from 'node:net';
 import WebSocket from 'ws';
 import { createClient, type Client } from '@dataloom/client';
 import { createServer } from '../../packages/server/src/index.js';
@@ -26,22 +27,6 @@ function client(url: string): Client {
   cleanups.push(() => c.close());
   return c;
 }
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = netServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
-    });
-  });
-}
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 1000; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 const titles = (x: unknown) => [...((x as string[] | null) ?? [])].sort();
 
 describe('live asOf views and late ops', () => {

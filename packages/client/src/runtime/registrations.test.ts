@@ -4,6 +4,7 @@
  * The rule's transaction reaching another client through the server: test/replica/rules-sync.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { until } from '@dataloom/test/sync/support/wait.js';
 import { MessageChannel } from 'node:worker_threads';
 import { DataloomError, type Diff } from '@dataloom/core';
 import { createClient, type Client } from './client.js';
@@ -26,13 +27,6 @@ function viaWorkerPort(): Client {
   return createClient({ name: `reg-worker-${n++}`, schema, storage: 'memory', tabs: false, worker: port2 as never });
 }
 
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 400; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 const sorted = (x: unknown) => [...(x as Iterable<unknown[]>)].map((r) => [...r]).sort((a, b) => String(a).localeCompare(String(b)));
 
 for (const [mode, make] of [

@@ -5,6 +5,7 @@
  * fixed as-of view through the real server: test/replica/time-views.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import { until } from '@dataloom/test/sync/support/wait.js';
 import { MessageChannel } from 'node:worker_threads';
 import { createClient, type Client } from './client.js';
 import { exposeClientHost } from './worker.js';
@@ -18,13 +19,6 @@ function viaWorkerPort(): Client {
   exposeClientHost(port1 as never);
   return createClient({ name: `spec-worker-${n++}`, schema, storage: 'memory', tabs: false, worker: port2 as never });
 }
-const until = async (cond: () => boolean | Promise<boolean>, what: string) => {
-  for (let i = 0; i < 600; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`timed out: ${what}`);
-};
 const TITLES = '[:find [?t ...] :where [_ :item/title ?t]]';
 const titles = (x: unknown) => [...((x as string[] | null) ?? [])].sort();
 
