@@ -12,16 +12,16 @@
  * import and writes `bench/results/sources.json` itself. Env: `SOURCES_BENCH_ROUNDS` (default 100),
  * `SOURCES_BENCH_ROWS` (default 100000).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { createClient, type Client } from '../../packages/client/src/index.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, type DataloomServer, type DataScriptApi } from '../../packages/server/src/index.js';
+import { writeResultsAtExit } from '../harness/measured-rows.js';
 import type { ResultRow, RowSpec } from '../harness/types.js';
 
 export const suite = 'sources';
@@ -153,11 +153,7 @@ for (const r of results) {
   const rate = r.name === 'pg-snapshot' || r.name === 'pg-changes' ? `  (${Math.round(r.n / ((r.dataloom_ms ?? 1) / 1000))} rows/s)` : '';
   process.stdout.write(`${r.name.padEnd(28)} ${String(r.n).padStart(7)} ${r.dataloom_ms === null ? '      —' : r.dataloom_ms.toFixed(2).padStart(10) + ' ms'}${rate}\n`);
 }
-const out = resolve(dirname(fileURLToPath(import.meta.url)), '../results/sources.json');
-process.on('exit', () => {
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-});
+writeResultsAtExit('sources.json', results);
 
 /** No synchronous harness rows: see the file comment. */
 export function rows(): RowSpec[] {
