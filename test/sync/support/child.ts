@@ -30,7 +30,8 @@ export function startChild(cfg: Record<string, unknown>): Promise<ChildServer> {
     });
     let out = '';
     let err = '';
-    const timer = setTimeout(() => reject(new Error(`child server did not start: ${err}`)), 30_000);
+    // generous: on a loaded machine tsx compiling the server can take tens of seconds (seen in the long chaos hunt)
+    const timer = setTimeout(() => reject(new Error(`child server did not start within 60 s: ${err}`)), 60_000);
     proc.stderr!.on('data', (d) => {
       err += d;
       if (process.env.DEBUG_CHILD) process.stderr.write(d);
