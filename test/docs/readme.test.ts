@@ -54,7 +54,7 @@ describe('README', () => {
   });
 
   it('has the runnable blocks this test knows', () => {
-    expect(blocks.length).toBe(4);
+    expect(blocks.length).toBe(5);
   });
 
   it('DataScript-compatible Datalog block', async () => {
@@ -117,6 +117,28 @@ describe('README', () => {
       await ann.close();
       await ben.close();
       await srv.close();
+    }
+  });
+
+  it('engine on the client block (named view, rule, live asOf and since)', async () => {
+    const v = await run(blocks[4]);
+    const store = v.store as client.Client;
+    try {
+      const until = async (cond: () => boolean | Promise<boolean>) => {
+        const deadline = Date.now() + 10_000;
+        while (!(await cond()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      };
+      const vips = v.vips as client.WatchedQuery;
+      await until(() => (vips.result() as Set<unknown>).size === 1);
+      expect(vips.result()).toEqual(new Set([['Ada']]));
+      await until(async () => (await store.q('[:find ?n . :where [?c :customer/vip true] [?c :customer/name ?n]]')) === 'Ada');
+      const then = v.customersThen as client.WatchedQuery;
+      const recent = v.lastFiveMinutes as client.WatchedQuery;
+      await Promise.all([then.ready, recent.ready]);
+      expect(then.result()).toEqual(new Set([['Ada']]));
+      expect(recent.result()).toEqual(new Set([[120]]));
+    } finally {
+      await store.close();
     }
   });
 });

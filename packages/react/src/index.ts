@@ -17,4 +17,4 @@ export { useWatchedQueries, watchedQueries } from './use-watched.js';
 export type { WatchedQueryInfo } from './view-registry.js';
 export { connSource } from './conn-source.js';
 export type { ConnLike } from './conn-source.js';
-export type { DataloomSource, LiveView, Row, SyncStatus, DraftLike, TextLike } from './source.js';
+export type { DataloomSource, LiveView, QuerySpec, Row, SyncStatus, DraftLike, TextLike } from './source.js';

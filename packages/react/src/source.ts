@@ -40,6 +40,23 @@ export interface LiveView {
   close(): void;
 }
 
+/**
+ * The options form of a query, accepted by `useQuery`/`useQueryState` in place of the query and
+ * handed to the source's `watch` as it is (the client's `WatchSpec`):
+ * - `name`: the view is also registered under `name`, a relation other queries use
+ *   (`[app/open ?e]`) while a component holds it;
+ * - `asOf`/`since`: the query runs over the database as of / since a time — an HLC string, a
+ *   `Date`, ms, or `{ ago: ms }` (now minus a window, moving every `tick` ms, default 1000).
+ * `connSource` supports `name` only (a dataflow conn has no history).
+ */
+export interface QuerySpec {
+  readonly query: unknown;
+  readonly name?: string;
+  readonly asOf?: string | Date | number | { readonly ago: number };
+  readonly since?: string | Date | number | { readonly ago: number };
+  readonly tick?: number;
+}
+
 /** Sync state as the hooks expose it. */
 export interface SyncStatus {
   /** Connected to the sync server. */

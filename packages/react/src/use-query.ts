@@ -1,6 +1,6 @@
 import { useMemo, useSyncExternalStore } from 'react';
 import { useRegistry } from './provider.js';
-import type { Row } from './source.js';
+import type { QuerySpec, Row } from './source.js';
 
 /**
  * The live result of a Datalog query, as rows: one array of the find elements per row, whatever
@@ -17,11 +17,15 @@ import type { Row } from './source.js';
  *   also when the client reports it asynchronously.
  * - With a worker-backed client the rows are empty until the initial result arrives (the
  *   view's `ready`), then fill in with one re-render.
+ * - `query` may be a {@link QuerySpec}: `{ query, name }` registers the view under `name` for other
+ *   queries (render it before the components that use the name), `{ query, asOf }` /
+ *   `{ query, since }` follow the database as of / since a time, fixed or `{ ago: ms }`.
  *
  * @example
  * const rows = useQuery('[:find ?e ?title :where [?e :todo/title ?title]]');
+ * const lastHour = useQuery({ query: '[:find ?title :where [_ :todo/title ?title]]', since: { ago: 3_600_000 } });
  */
-export function useQuery<R = Row>(query: unknown, ...inputs: unknown[]): readonly R[] {
+export function useQuery<R = Row>(query: unknown | QuerySpec, ...inputs: unknown[]): readonly R[] {
   const view = useRegistry().get(query, inputs);
   const rows = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot) as readonly R[];
   if (view.error) throw view.error.error;
@@ -44,7 +48,7 @@ export interface QueryState<R> {
  * Shares the same view as `useQuery` for the same query and inputs. The returned object keeps
  * its identity while neither field changes.
  */
-export function useQueryState<R = Row>(query: unknown, ...inputs: unknown[]): QueryState<R> {
+export function useQueryState<R = Row>(query: unknown | QuerySpec, ...inputs: unknown[]): QueryState<R> {
   const view = useRegistry().get(query, inputs);
   const rows = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot) as readonly R[];
   const loaded = useSyncExternalStore(view.subscribe, view.getLoaded, view.getLoaded);
