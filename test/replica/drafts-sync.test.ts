@@ -5,15 +5,11 @@
  * a commit racing a collaborator's edit converges the same way on every replica; a commit the
  * server refuses leaves the draft intact with the reason; undo leaves a remote change in place.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import { DataloomError } from '@dataloom/core';
-import { createClient, draftSchema, type Client, type WatchedQuery } from '@dataloom/client';
-import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
+import { draftSchema, type Client, type WatchedQuery } from '@dataloom/client';
 import { until } from '../sync/support/wait.js';
+import { testRig } from '../sync/support/rig.js';
 
 const schema = {
   ...draftSchema,
@@ -22,24 +18,7 @@ const schema = {
   ':item/note': { ':db/valueType': ':db.type/text' },
 };
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function server(extra: Record<string, unknown> = {}): Promise<DataloomServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'dataloom-drafts-sync-'));
-  const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, ...extra });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
-  return s;
-}
-
-let n = 0;
-function client(url: string): Client {
-  const c = createClient({ name: `drafts-sync-${n++}`, schema, storage: 'memory', tabs: false, url, WebSocket: WebSocket as never });
-  cleanups.push(() => c.close());
-  return c;
-}
+const { server, client } = testRig('drafts-sync', { schema });
 
 /** Records every diff batch a watched query receives. */
 function record(v: WatchedQuery): Array<Array<[unknown, unknown, number]>> {

@@ -3,39 +3,17 @@
  * client A reacts to a write made on client B (arrived through the server), its transaction is
  * A's local optimistic transaction, and it reaches B — and a third client — like any other.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import type { Diff } from '@dataloom/core';
-import { createClient, type Client } from '@dataloom/client';
-import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { until } from '../sync/support/wait.js';
+import { testRig } from '../sync/support/rig.js';
 
 const schema = {
   'item/title': { ':db/valueType': ':db.type/string' },
   'item/slug': { ':db/valueType': ':db.type/string' },
 };
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function server(): Promise<DataloomServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'dataloom-rules-sync-'));
-  const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
-  return s;
-}
-
-let n = 0;
-function client(url: string): Client {
-  const c = createClient({ name: `rules-sync-${n++}`, schema, storage: 'memory', tabs: false, url, WebSocket: WebSocket as never });
-  cleanups.push(() => c.close());
-  return c;
-}
+const { server, client } = testRig('rules-sync', { schema });
 
 const SLUGS = '[:find ?title ?slug :where [?e :item/title ?title] [?e :item/slug ?slug]]';
 const rows = (x: unknown) => [...(x as Iterable<unknown[]>)].map((r) => r.join('=')).sort();

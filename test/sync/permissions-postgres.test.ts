@@ -4,15 +4,14 @@
  * changed through node A reaches a user connected to node B (grant, then purge); a forged write
  * through node B is judged against what node A committed; a replica id bound on A stays bound on B.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import { DataloomError, replicaOfTx } from '@dataloom/core';
-import { createClient, type Client } from '@dataloom/client';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { PG_URL, pgNamespace } from './support/harness.js';
-import { rawSession, tappedSocket, type Tap } from './support/tap.js';
+import { rawSession } from './support/tap.js';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const schema = { ':team/members': { ':db/cardinality': ':db.cardinality/many' }, ':doc/title': {}, ':doc/body': {}, ':doc/owner': {}, ':doc/team': { ':db/valueType': ':db.type/ref' } };
 const RULES = `
@@ -22,18 +21,8 @@ const RULES = `
  [(can-write ?u ?e) [?e :doc/owner ?u]]
  [(can-write ?u ?e) [?e :team/members ?u]]]`;
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-let n = 0;
-function client(url: string, user: string): { c: Client; tap: Tap } {
-  const tap: Tap = { frames: [] };
-  const c = createClient({ name: `perm-pg-${user}-${n++}`, schema, storage: 'memory', tabs: false, url, token: user, WebSocket: tappedSocket(WebSocket, tap) as never });
-  cleanups.push(() => c.close());
-  return { c, tap };
-}
+const rig = testRig('perm-pg', { schema });
+const client = (url: string, user: string) => rig.userClient(url, user);
 
 describe('permissions on PostgreSQL, two nodes', () => {
   it('each node filters and judges its own connections from the shared log', async () => {
@@ -43,7 +32,7 @@ describe('permissions on PostgreSQL, two nodes', () => {
       const s = await createServer({ store: `${PG_URL}?namespace=${namespace}`, port: 0, schema, permissions: RULES, authenticate: (t) => t, nodeId: `perm-pg-${id}`, pollMs: 100 });
       nodes.push(s);
     }
-    cleanups.push(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => nodes[0]!.close(), () => nodes[1]!.close());
+    rig.defer(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => nodes[0]!.close(), () => nodes[1]!.close());
     const [A, B] = nodes as [DataloomServer, DataloomServer];
     const alice = client(A.url, 'alice');
     const carol = client(B.url, 'carol');
@@ -74,7 +63,7 @@ describe('permissions on PostgreSQL, two nodes', () => {
     // alice's replica id, bound on node A, is refused to bob on node B
     const replica = replicaOfTx(r.tx);
     const raw = await rawSession(B.url, 'bob', replica, null);
-    cleanups.push(() => raw.ws.close());
+    rig.defer(() => raw.ws.close());
     const tx = `${(Date.now() + 1).toString(36).padStart(12, '0')}-0000-${replica}`;
     raw.ws.send(JSON.stringify({ t: 'push', txs: [{ tx, replica, ops: [{ id: `${tx}/0`, tx, e: `${replica}.zz`, op: 'add', a: 'doc/title', v: 'FORGED-REPLICA' }] }] }));
     await until(() => raw.msgs().some((m) => m['t'] === 'reject'), 'bob is answered');

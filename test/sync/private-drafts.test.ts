@@ -4,16 +4,12 @@
  * only its author and collaborators; a collaborator invited later catches up live and at hello;
  * pushes into a draft by a non-editor are rejected with `sync/forbidden`.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import { DataloomError } from '@dataloom/core';
-import { createClient, draftSchema, type Client } from '@dataloom/client';
-import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
-import { rawSession, tappedSocket, type Tap } from './support/tap.js';
+import { draftSchema, type Client } from '@dataloom/client';
+import { rawSession, type Tap } from './support/tap.js';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const schema = {
   ...draftSchema,
@@ -22,25 +18,9 @@ const schema = {
   ':form/team': { ':db/valueType': ':db.type/ref' },
 };
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function server(extra: { permissions?: string } = {}): Promise<DataloomServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'dataloom-private-drafts-'));
-  const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, authenticate: (token) => token, ...extra });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
-  return s;
-}
-
-let n = 0;
-function client(url: string, user: string, name = `private-drafts-${user}-${n++}`): { c: Client; tap: Tap } {
-  const tap: Tap = { frames: [] };
-  const c = createClient({ name, schema, storage: 'memory', tabs: false, url, token: user, WebSocket: tappedSocket(WebSocket, tap) as never });
-  cleanups.push(() => c.close());
-  return { c, tap };
-}
+const rig = testRig('private-drafts', { schema });
+const server = (extra: { permissions?: string } = {}) => rig.server({ authenticate: (token: string) => token, ...extra });
+const client = (url: string, user: string, name?: string) => rig.userClient(url, user, name === undefined ? {} : { name });
 
 /** Every envelope the socket delivered, with its draft. */
 const envelopes = (tap: Tap) =>
@@ -107,7 +87,7 @@ describe('private drafts at the socket', () => {
     await alice.c.draft(id).invite('carol');
     await alice.c.whenSynced();
     const back = await rawSession(s.url, 'carol', 'rcarolback', cursor);
-    cleanups.push(() => back.ws.close());
+    rig.defer(() => back.ws.close());
     await until(() => back.msgs().some((m) => m['t'] === 'ops' && JSON.stringify(m).includes(wip.tx)), 'carol catches up at hello');
     const first = back.msgs().findIndex((m) => m['t'] === 'ops');
     const caught = back.msgs()[first] as { txs: Array<{ pos: string; env: { tx: string } }>; cursor: string };
@@ -115,7 +95,7 @@ describe('private drafts at the socket', () => {
     expect(caught.txs.map((x) => x.env.tx)).toContain(wip.tx);
     // a stranger reconnecting from the same cursor gets none of it
     const dave = await rawSession(s.url, 'dave', 'rdave', cursor);
-    cleanups.push(() => dave.ws.close());
+    rig.defer(() => dave.ws.close());
     await until(() => dave.msgs().some((m) => m['t'] === 'ops'), 'dave is streamed the invitation entry (filtered)');
     await new Promise((r) => setTimeout(r, 50));
     expect(dave.frames.some((f) => f.includes('hidden draft') || f.includes(id))).toBe(false);

@@ -5,16 +5,11 @@
  * gains an entity's current state live when a membership is added, and purges it when it is
  * removed; refs to unreadable entities arrive, their datoms do not.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import { DataloomError } from '@dataloom/core';
-import { createClient, type Client } from '@dataloom/client';
-import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
-import { tappedSocket, type Tap } from './support/tap.js';
+import { type Client } from '@dataloom/client';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const schema = {
   ':team/name': {},
@@ -34,25 +29,9 @@ export const RULES = `
  [(can-read ?u ?t) (member ?u ?t)]
  [(can-read-attr ?u ?e ?a) [?e :doc/title] [(ground :doc/title) ?a]]]`;
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function server(permissions: unknown = RULES): Promise<DataloomServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'dataloom-read-perms-'));
-  const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, permissions, authenticate: (token) => token });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
-  return s;
-}
-
-let n = 0;
-function client(url: string, user: string): { c: Client; tap: Tap } {
-  const tap: Tap = { frames: [] };
-  const c = createClient({ name: `read-perms-${user}-${n++}`, schema, storage: 'memory', tabs: false, url, token: user, WebSocket: tappedSocket(WebSocket, tap) as never });
-  cleanups.push(() => c.close());
-  return { c, tap };
-}
+const rig = testRig('read-perms', { schema });
+const server = (permissions: unknown = RULES) => rig.server({ permissions, authenticate: (token: string) => token });
+const client = (url: string, user: string) => rig.userClient(url, user);
 
 const BODIES = '[:find [?b ...] :where [_ :doc/body ?b]]';
 const TITLES = '[:find [?t ...] :where [_ :doc/title ?t]]';

@@ -4,40 +4,19 @@
  * its user may read); an entity moving into the scope arrives with its current state, one moving
  * out is dropped from the replica; closing the scope brings everything back.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import { DataloomError } from '@dataloom/core';
-import { createClient, type Client } from '@dataloom/client';
-import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
-import { tappedSocket, type Tap } from './support/tap.js';
+import type { Client } from '@dataloom/client';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const schema = { ':list/name': {}, ':list/members': { ':db/cardinality': ':db.cardinality/many' }, ':item/title': {}, ':item/list': { ':db/valueType': ':db.type/ref' } };
 const IN_LIST = '[:find ?i :in $ ?name :where [?l :list/name ?name] [?i :item/list ?l]]';
 const TITLES = '[:find [?t ...] :where [_ :item/title ?t]]';
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function server(extra: Record<string, unknown> = {}): Promise<DataloomServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'dataloom-scopes-'));
-  const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, authenticate: (t) => t, ...extra });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
-  return s;
-}
-
-let n = 0;
-function client(url: string, user: string): { c: Client; tap: Tap } {
-  const tap: Tap = { frames: [] };
-  const c = createClient({ name: `scopes-${user}-${n++}`, schema, storage: 'memory', tabs: false, url, token: user, WebSocket: tappedSocket(WebSocket, tap) as never });
-  cleanups.push(() => c.close());
-  return { c, tap };
-}
+const rig = testRig('scopes', { schema });
+const server = (extra: Record<string, unknown> = {}) => rig.server({ authenticate: (t: string) => t, ...extra });
+const client = (url: string, user: string) => rig.userClient(url, user);
 
 const titles = async (c: Client) => ((await c.q(TITLES)) as string[]).slice().sort();
 
@@ -88,8 +67,7 @@ describe('scopes', () => {
       { ':item/title': 'b1', ':item/list': 'b' },
     ]);
     await alice.c.confirmed(r.tx);
-    const carol = createClient({ name: `scopes-carol-${n++}`, schema, storage: 'memory', tabs: false, url: s.url, token: 'carol', WebSocket: WebSocket as never, scopes: [{ query: IN_LIST, inputs: ['A'] }] });
-    cleanups.push(() => carol.close());
+    const carol = rig.client(s.url, { token: 'carol', scopes: [{ query: IN_LIST, inputs: ['A'] }] });
     await until(async () => (await titles(carol)).join() === 'a1', 'carol holds her scope only');
     const w = await alice.c.transact([{ ':item/title': 'b2', ':item/list': r.globalIds['b']! }, { ':item/title': 'a2', ':item/list': r.globalIds['a']! }]);
     await alice.c.confirmed(w.tx);

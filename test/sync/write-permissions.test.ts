@@ -4,16 +4,11 @@
  * in someone else's name, pushing as another user's replica — are rejected with `sync/forbidden`
  * naming the entity, roll back on the writer, and nothing of them reaches another client's socket.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import WebSocket from 'ws';
+import { describe, expect, it } from 'vitest';
 import { DataloomError, replicaOfTx } from '@dataloom/core';
-import { createClient, type Client } from '@dataloom/client';
-import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
-import { rawSession, tappedSocket, type Tap } from './support/tap.js';
+import { rawSession } from './support/tap.js';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const schema = { ':doc/title': {}, ':doc/owner': {} };
 
@@ -22,25 +17,9 @@ const RULES = `
  [(can-write ?u ?e) [?e :doc/owner ?u] [(missing? $before ?e :doc/owner)]]
  [(can-read ?u ?e) [?e :doc/title]]]`;
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function server(): Promise<DataloomServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'dataloom-write-perms-'));
-  const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, permissions: RULES, authenticate: (token) => token });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
-  return s;
-}
-
-let n = 0;
-function client(url: string, user: string): { c: Client; tap: Tap } {
-  const tap: Tap = { frames: [] };
-  const c = createClient({ name: `write-perms-${user}-${n++}`, schema, storage: 'memory', tabs: false, url, token: user, WebSocket: tappedSocket(WebSocket, tap) as never });
-  cleanups.push(() => c.close());
-  return { c, tap };
-}
+const rig = testRig('write-perms', { schema });
+const server = () => rig.server({ permissions: RULES, authenticate: (token: string) => token });
+const client = (url: string, user: string) => rig.userClient(url, user);
 
 const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as DataloomError);
 
@@ -84,7 +63,7 @@ describe('write permissions', () => {
     const replica = replicaOfTx(r.tx);
     // bob connects with alice's replica id and pushes a transaction of that replica
     const bob = await rawSession(s.url, 'bob', replica, null);
-    cleanups.push(() => bob.ws.close());
+    rig.defer(() => bob.ws.close());
     const tx = `${(Date.now() + 1).toString(36).padStart(12, '0')}-0000-${replica}`;
     bob.ws.send(JSON.stringify({ t: 'push', txs: [{ tx, replica, ops: [{ id: `${tx}/0`, tx, e: `${replica}.zz`, op: 'add', a: 'doc/title', v: 'FORGED-REPLICA' }] }] }));
     await until(() => bob.msgs().some((m) => m['t'] === 'reject'), 'bob is answered');
