@@ -19,7 +19,9 @@ export const MS_RULES = `[[(reach ?a ?b) [?a :ref ?b]]
  [(link ?a ?b) [?b :ref ?a]]
  [(has-a ?e ?v) [?e :a ?v]]
  [(in2 ?e) [$2 ?e :a _]]
- [(no-b ?e) [?e :a _] (not [?e :b _])]]`;
+ [(no-b ?e) [?e :a _] (not [?e :b _])]
+ [(a-in-both ?e) [?e :a ?v] [$ ?e :a ?v]]
+ [(not-in-$ ?e) [?e :a _] ($ not [?e :b _])]]`;
 
 export interface GenMultiQuery {
   query: string;
@@ -116,7 +118,18 @@ export function genMultiQuery(rng: Rng, db: GenDb): GenMultiQuery {
   const nGen = int(rng, 1, 3);
   for (let i = 0; i < nGen; i++) {
     if (chance(rng, 0.25)) clauses.push(collPattern());
-    else {
+    else if (chance(rng, 0.08)) {
+      // Variable attribute or entity-only pattern over another source.
+      used.add('$2');
+      const e = ent();
+      if (chance(rng, 0.5)) clauses.push(`[$2 ${e}]`);
+      else {
+        const a = fresh('a');
+        const v = fresh('x');
+        clauses.push(`[$2 ${e} ${a} ${v}]`, `[(= ${a} :a)]`);
+        ints.push(v);
+      }
+    } else {
       const s = src();
       const e = ent();
       clauses.push(plain(e, true).replace('[', '[' + s));
@@ -151,10 +164,16 @@ export function genMultiQuery(rng: Rng, db: GenDb): GenMultiQuery {
     } else if (r < 0.75) {
       usesRules = true;
       const s = srcName();
-      const rule = pick(rng, ['reach', 'link', 'has-a', 'in2', 'no-b']);
+      const rule = pick(rng, ['reach', 'link', 'has-a', 'in2', 'no-b', 'a-in-both', 'not-in-$']);
       const pre = s === '$' && chance(rng, 0.5) ? '' : s + ' ';
       if (rule === 'in2') used.add('$2');
-      if (rule === 'in2' || rule === 'no-b') clauses.push(`(${pre}${rule} ${e})`);
+      if (rule === 'in2' || rule === 'no-b' || rule === 'a-in-both' || rule === 'not-in-$') {
+        // Sometimes the call sits inside another source's `or`: it inherits that default source.
+        if (chance(rng, 0.3)) {
+          used.add('$2');
+          clauses.push(`($2 or (${rule} ${e}) ${plain(e, false)})`);
+        } else clauses.push(`(${pre}${rule} ${e})`);
+      }
       else {
         const b = fresh(rule === 'has-a' ? 'v' : 'e');
         (rule === 'has-a' ? ints : ents).push(b);
@@ -214,6 +233,8 @@ export function genMultiQuery(rng: Rng, db: GenDb): GenMultiQuery {
   if (usesRules) ins.push('%');
   if (usesPat) ins.push('?pat');
   if (drop && ins.length > 1 && ins[0] === '$') ins.splice(int(rng, 1, ins.length - 1), 1);
+  // Sources in any order (`:in $2 $ …` is as good as `:in $ $2 …`).
+  if (chance(rng, 0.3)) ins.reverse();
   const query = `[:find ${find} :in ${ins.join(' ')} :where ${clauses.join(' ')}]`;
   return { query, ins, coll: coll.text, pat };
 }
