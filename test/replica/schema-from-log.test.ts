@@ -5,13 +5,10 @@
  * entities), live and after a reload from IndexedDB (fake-indexeddb).
  */
 import 'fake-indexeddb/auto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import WebSocket from 'ws';
-import { createClient, type Client } from '../../packages/client/src/index.js';
-import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
-import { createServer } from '../../packages/server/src/index.js';
-import { tempDir, within } from '../sync/support/harness.js';
+import { describe, expect, it } from 'vitest';
+import type { Client } from '../../packages/client/src/index.js';
+import { within } from '../sync/support/harness.js';
+import { testRig } from '../sync/support/rig.js';
 
 const SERVER_SCHEMA = {
   'p/name': { 'db/valueType': 'db.type/string' },
@@ -20,24 +17,8 @@ const SERVER_SCHEMA = {
   'p/friend': { 'db/valueType': 'db.type/ref' },
 };
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-let n = 0;
-function client(url: string, opts: { name?: string; storage?: 'memory' | 'indexeddb'; schema?: unknown } = {}): Client {
-  const c = createClient({
-    name: opts.name ?? `schema-log-${process.pid}-${n++}`,
-    schema: opts.schema ?? {},
-    storage: opts.storage ?? 'memory',
-    tabs: false,
-    url,
-    WebSocket: WebSocket as unknown as SocketCtor,
-  });
-  cleanups.push(() => c.close());
-  return c;
-}
+const rig = testRig('schema-log', { schema: {} });
+const client = (url: string, opts: { name?: string; storage?: 'memory' | 'indexeddb'; schema?: unknown } = {}) => rig.client(url, opts);
 
 async function eventually<T>(read: () => Promise<T>, want: T, what: string): Promise<void> {
   let got: T | undefined;
@@ -66,9 +47,7 @@ async function writeData(writer: Client): Promise<void> {
 
 describe('schema as data from the log reaches an empty-schema client', () => {
   it('cardinality-many, unique identity and ref attributes, live and after a reload', async () => {
-    const t = tempDir();
-    const server = await createServer({ store: `sqlite:${join(t.dir, 'schema-log.sqlite')}`, port: 0, schema: SERVER_SCHEMA });
-    cleanups.push(t.cleanup, () => server.close());
+    const server = await rig.server({ schema: SERVER_SCHEMA });
     const writer = client(server.url, { schema: SERVER_SCHEMA });
     const name = `schema-log-idb-${process.pid}-${Date.now()}`;
     const reader = client(server.url, { name, storage: 'indexeddb' });

@@ -3,15 +3,13 @@
  * the WebSocket, on SQLite and on PostgreSQL; tempids, lookup refs and upserts resolve against the
  * committed log; bad data, schema violations and refused `as` users write nothing and say why.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { createClient, type Client } from '../../packages/client/src/index.js';
-import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { PG_URL, pgNamespace, tempDir, within } from './support/harness.js';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const SCHEMA = {
   'person/email': { 'db/valueType': 'db.type/string', 'db/unique': 'db.unique/identity' },
@@ -20,29 +18,20 @@ const SCHEMA = {
   'person/friend': { 'db/valueType': 'db.type/ref' },
 };
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-let n = 0;
-function client(url: string): Client {
-  const c = createClient({ name: `bt-${process.pid}-${n++}`, schema: {}, storage: 'memory', tabs: false, url, WebSocket: WebSocket as unknown as SocketCtor });
-  cleanups.push(() => c.close());
-  return c;
-}
+const rig = testRig('bt', { schema: {} });
+const client = (url: string) => rig.client(url);
 
 async function sqliteServer(extra: Partial<Parameters<typeof createServer>[0]> = {}): Promise<DataloomServer> {
   const t = tempDir();
   const server = await createServer({ store: `sqlite:${join(t.dir, 'bt.sqlite')}`, port: 0, schema: SCHEMA, ...extra });
-  cleanups.push(t.cleanup, () => server.close());
+  rig.defer(t.cleanup, () => server.close());
   return server;
 }
 
 async function pgServer(): Promise<DataloomServer> {
   const namespace = pgNamespace();
   const server = await createServer({ store: `${PG_URL}?namespace=${namespace}`, port: 0, schema: SCHEMA });
-  cleanups.push(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => server.close());
+  rig.defer(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => server.close());
   return server;
 }
 
@@ -90,7 +79,7 @@ describe('server.transact', () => {
     const store = `${PG_URL}?namespace=${namespace}`;
     const n1 = await createServer({ store, port: 0, schema: SCHEMA });
     const n2 = await createServer({ store, port: 0, schema: SCHEMA, pollMs: 60_000 });
-    cleanups.push(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => n1.close(), () => n2.close());
+    rig.defer(() => createPostgresStore({ url: PG_URL, namespace }).destroy(), () => n1.close(), () => n2.close());
     const c = client(n1.url);
     await within(c.whenSynced(), 10_000, 'client synced');
     await n1.transact([{ ':person/email': 'ann@x', ':person/name': 'Ann', ':person/age': 40 }]);

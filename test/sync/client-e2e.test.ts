@@ -4,14 +4,13 @@
  * the loser's optimistic write is rolled back (reversing diff) and `confirmed` rejects with the
  * server's typed error; both end in the same state.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { createClient, type Client } from '../../packages/client/src/index.js';
-import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer } from '../../packages/server/src/index.js';
 import { TEST_SCHEMA, tempDir, within } from './support/harness.js';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const CLIENT_SCHEMA = {
   ':item/title': { ':db/valueType': ':db.type/string' },
@@ -20,23 +19,14 @@ const CLIENT_SCHEMA = {
   ':item/owner': { ':db/valueType': ':db.type/ref' },
 };
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-let n = 0;
-function client(url: string): Client {
-  const c = createClient({ name: `e2e-${process.pid}-${n++}`, schema: CLIENT_SCHEMA, storage: 'memory', tabs: false, url, WebSocket: WebSocket as unknown as SocketCtor });
-  cleanups.push(() => c.close());
-  return c;
-}
+const rig = testRig('e2e', { schema: CLIENT_SCHEMA });
+const client = (url: string) => rig.client(url);
 
 describe('createClient over the sync server', () => {
   it('A transacts → B’s watched query emits the diff; a lost cas race is rolled back with a typed error', async () => {
     const t = tempDir();
     const server = await createServer({ store: `sqlite:${join(t.dir, 'e2e.sqlite')}`, port: 0, schema: TEST_SCHEMA });
-    cleanups.push(t.cleanup, () => server.close());
+    rig.defer(t.cleanup, () => server.close());
     const a = client(server.url);
     const b = client(server.url);
     await within(Promise.all([a.whenSynced(), b.whenSynced()]), 10_000, 'synced');

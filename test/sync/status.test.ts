@@ -3,34 +3,23 @@
  * real server: errors do not outlive the state they describe, and a client that does not sync
  * still tells how many transactions wait in its outbox.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { createClient, type Client } from '../../packages/client/src/index.js';
-import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer } from '../../packages/server/src/index.js';
 import { TEST_SCHEMA, tempDir, within } from './support/harness.js';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const SCHEMA = { ':item/title': {}, ':item/count': {} };
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-let n = 0;
-function client(url?: string): Client {
-  const c = createClient({ name: `status-${process.pid}-${n++}`, schema: SCHEMA, storage: 'memory', tabs: false, ...(url ? { url, WebSocket: WebSocket as unknown as SocketCtor } : {}) });
-  cleanups.push(() => c.close());
-  return c;
-}
+const rig = testRig('status', { schema: SCHEMA });
+const client = (url?: string) => rig.client(url);
 
 describe('sync status (the demo badge)', () => {
   it('errors cleared after later success: a refused cas stops being lastError once a later transaction is acknowledged', async () => {
     const t = tempDir();
     const server = await createServer({ store: `sqlite:${join(t.dir, 's.sqlite')}`, port: 0, schema: TEST_SCHEMA });
-    cleanups.push(t.cleanup, () => server.close());
+    rig.defer(t.cleanup, () => server.close());
     const a = client(server.url);
     const b = client(server.url);
     await within(Promise.all([a.whenSynced(), b.whenSynced()]), 10_000, 'synced');
@@ -54,7 +43,7 @@ describe('sync status (the demo badge)', () => {
     const store = `sqlite:${join(t.dir, 'r.sqlite')}`;
     let server = await createServer({ store, port: 0, schema: TEST_SCHEMA });
     const port = server.port;
-    cleanups.push(t.cleanup, () => server.close());
+    rig.defer(t.cleanup, () => server.close());
     const a = client(server.url);
     await within(a.whenSynced(), 10_000, 'synced');
     await server.close();
@@ -73,7 +62,7 @@ describe('sync status (the demo badge)', () => {
       schema: TEST_SCHEMA,
       authorizeWrite: (_u, tx) => !tx.ops.some((o) => (o as { v?: unknown }).v === 'forbidden'),
     });
-    cleanups.push(t.cleanup, () => server.close());
+    rig.defer(t.cleanup, () => server.close());
     const a = client(server.url);
     const asked: Array<Promise<string>> = [];
     const confirm = (tx: string) => a.confirmed(tx).then(() => 'accepted', (e: { code?: string }) => `refused ${e.code}`);

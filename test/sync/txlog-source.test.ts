@@ -4,16 +4,14 @@
  * while the server was down is reconciled at restart; an EDN log replayed twice (and again after a
  * restart) changes nothing; the report shapes DataScript and Datomic produce are read alike.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import WebSocket from 'ws';
-import { createClient, type Client } from '../../packages/client/src/index.js';
-import type { SocketCtor } from '../../packages/client/src/sync/socket.js';
 import { createServer, readTxReport, type DataloomServer, type DataScriptApi } from '../../packages/server/src/index.js';
 import { tempDir, within } from './support/harness.js';
 import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
 
 const d = createRequire(import.meta.url)('datascript') as DataScriptApi & { create_conn(schema: object): unknown; transact(conn: unknown, tx: unknown[]): unknown };
 
@@ -24,17 +22,8 @@ const SCHEMA = {
 };
 const DS_SCHEMA = { 'person/friend': { ':db/valueType': ':db.type/ref' }, 'person/tags': { ':db/cardinality': ':db.cardinality/many' } };
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-let n = 0;
-function client(url: string): Client {
-  const c = createClient({ name: `txlog-${process.pid}-${n++}`, schema: SCHEMA, storage: 'memory', tabs: false, url, WebSocket: WebSocket as unknown as SocketCtor });
-  cleanups.push(() => c.close());
-  return c;
-}
+const rig = testRig('txlog', { schema: SCHEMA });
+const client = (url: string) => rig.client(url);
 
 const caughtUp = (s: DataloomServer) => until(() => s.sources().every((x) => x.state === 'following' && x.caughtUp), `caught up: ${JSON.stringify(s.sources())}`);
 
@@ -43,7 +32,7 @@ const FRIENDS = '[:find ?n ?fn :where [?p :person/name ?n] [?p :person/friend ?f
 describe('DataScript / Datomic tx-log source', () => {
   it('follows a live datascript connection; a restart reconciles what changed meanwhile', { timeout: 60_000 }, async () => {
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    rig.defer(t.cleanup);
     const conn = d.create_conn(DS_SCHEMA);
     d.transact(conn, [{ ':db/id': -1, 'person/name': 'Ann', 'person/tags': ['a', 'b'] }, { ':db/id': -2, 'person/name': 'Bob', 'person/friend': -1 }]);
     const start = () => createServer({ store: `sqlite:${join(t.dir, 'ds.sqlite')}`, port: 0, schema: SCHEMA, sources: [{ name: 'ds', datascript: { conn, api: d } }], onError: () => {} });
@@ -88,7 +77,7 @@ describe('DataScript / Datomic tx-log source', () => {
 
   it('replaying an EDN tx log twice (and after a restart) changes nothing', { timeout: 60_000 }, async () => {
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    rig.defer(t.cleanup);
     const conn = d.create_conn(DS_SCHEMA);
     const lines: string[] = [];
     d.listen(conn, 'record', (report) => {
@@ -119,7 +108,7 @@ describe('DataScript / Datomic tx-log source', () => {
 
   it('a source configured `as` a user is judged by the write rules; its refusal shows in server.sources()', { timeout: 60_000 }, async () => {
     const t = tempDir();
-    cleanups.push(t.cleanup);
+    rig.defer(t.cleanup);
     const file = join(t.dir, 'log.edn');
     writeFileSync(file, '[[1 :person/name "Ann" 536870913 true]]\n');
     const rules = '[[(can-write ?u ?e) [?e :person/name _] [(= ?u "importer")]]]';

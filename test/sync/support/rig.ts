@@ -23,8 +23,8 @@ export interface TestRig {
   defer(...fns: Array<() => unknown>): void;
   /** A server on a fresh SQLite file, port 0, the rig's schema unless `options` give one. */
   server(options?: Partial<ServerOptions>): Promise<DataloomServer>;
-  /** A client of `url`: in memory, one tab, the rig's schema; `options` override any of it. */
-  client(url: string, options?: Partial<ClientOptions>): Client;
+  /** A client of `url` (none: offline): in memory, one tab, the rig's schema; `options` override any of it. */
+  client(url: string | undefined, options?: Partial<ClientOptions>): Client;
   /** {@link TestRig.client} signed in as `user` (the token), its frames recorded in `tap`. */
   userClient(url: string, user: string, options?: Partial<ClientOptions>): { c: Client; tap: Tap };
 }
@@ -36,8 +36,9 @@ export function testRig(label: string, defaults: { schema: unknown }): TestRig {
     while (cleanups.length) await cleanups.pop()!();
   });
   let n = 0;
-  const client = (url: string, options: Partial<ClientOptions> = {}): Client => {
-    const c = createClient({ name: `${label}-${n++}`, schema: defaults.schema, storage: 'memory', tabs: false, url, WebSocket: WebSocket as never, ...options });
+  const client = (url: string | undefined, options: Partial<ClientOptions> = {}): Client => {
+    const sync = url === undefined ? {} : { url, WebSocket: WebSocket as never };
+    const c = createClient({ name: `${label}-${n++}`, schema: defaults.schema, storage: 'memory', tabs: false, ...sync, ...options });
     cleanups.push(() => c.close());
     return c;
   };
