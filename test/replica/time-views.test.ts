@@ -55,4 +55,28 @@ describe('live asOf views and late ops', () => {
     await until(() => titles(now.result()).length === 3, 'A receives B’s later write');
     expect(titles(view.result())).toEqual(['offline on B']);
   });
+
+  it('a since view: a rolled-back write leaves it, and the value the rollback restores (decided before) stays out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataloom-time-views-'));
+    const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, authorizeWrite: (_u, tx) => !tx.ops.some((o) => o.v === 'forbidden') });
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
+    const a = client(s.url);
+    const first = await a.transact([{ ':db/id': 'x', 'item/title': 'ok' }]);
+    await a.confirmed(first.tx);
+    const e = first.tempids.x!;
+    const recent = a.watch({ query: '[:find [?t ...] :where [_ :item/title ?t]]', since: first.tx });
+    const now = a.watch('[:find [?t ...] :where [_ :item/title ?t]]');
+    await Promise.all([recent.ready, now.ready]);
+    expect(titles(recent.result())).toEqual([]);
+    const seen: string[][] = [];
+    recent.subscribe(() => seen.push(titles(recent.result())));
+    const bad = await a.transact([[':db/add', e, ':item/title', 'forbidden']]);
+    await expect(a.confirmed(bad.tx)).rejects.toMatchObject({ code: expect.any(String) });
+    await until(() => titles(now.result()).join() === 'ok', 'rolled back');
+    await until(() => titles(recent.result()).length === 0, 'the since view drops the rolled-back write');
+    expect(seen.some((r) => r.join() === 'forbidden')).toBe(true); // it was there optimistically
+    expect(titles(recent.result())).toEqual([]); // 'ok' was decided before the view's time
+    await a.transact([[':db/add', e, ':item/title', 'better']]);
+    await until(() => titles(recent.result()).join() === 'better', 'a later write shows');
+  });
 });

@@ -23,7 +23,7 @@
  * Entity ids are global strings on disk and on the wire, interned to small integers inside the
  * database (`interning.ts`).
  */
-import { MergeState, type DataloomError, type Db, type GlobalId, type HlcString, type TxEnvelope } from '@dataloom/core';
+import { MergeState, type DataloomError, type Datom, type DatomChange, type Db, type GlobalId, type HlcString, type TxEnvelope } from '@dataloom/core';
 import type { Conn } from '@dataloom/dataflow';
 import { resolveLimits, type Limits } from '@dataloom/protocol';
 import { MemoryStore } from '../store/memory.js';
@@ -277,6 +277,11 @@ export class Replica implements SyncTarget {
   /** The merge state (global ids, visible datoms, op set). */
   merged(): MergeState {
     return this.ctx.merge;
+  }
+
+  /** A visible change as a database datom of tx `txId` (entity ids and refs interned). */
+  datomOf(c: DatomChange, txId: number): Datom {
+    return this.ctx.ids.datom(c, txId);
   }
 
   /** Integer id of a global id (allocating one if new). */

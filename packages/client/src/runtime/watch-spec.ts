@@ -9,12 +9,13 @@
  *   that was offline) — or `{ ago: ms }`: "now minus a window", moved forward every `tick` ms
  *   (default 1000) and on every change.
  *
- * A time view keeps its own dataflow connection over the time database: on each move the time
- * database is rebuilt from the op set and only the datoms that differ are applied to it, so the
- * query is maintained incrementally, but the rebuild costs O(ops) — fine for thousands of ops,
- * not for a million (see the client README).
+ * A time view keeps its own dataflow connection over the time database, so the query is
+ * maintained incrementally. A `since` view is fed the replica's visible changes directly (and
+ * drops what falls out of a moving window): O(change). An `asOf` view that moves (a late op at or
+ * before its time, each tick of a window) rebuilds the time database from the op set and applies
+ * only the datoms that differ: O(ops) — fine for thousands of ops, not for a million.
  */
-import { Datom, type Db, DataloomError, type HlcString, valueKey } from '@dataloom/core';
+import { Datom, type DatomChange, type Db, DataloomError, type HlcString, valueKey } from '@dataloom/core';
 import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { Replica } from '../replica/replica.js';
 import { hlcBound } from '../replica/history.js';
@@ -62,6 +63,8 @@ export class TimeView {
   private readonly kind: 'asOf' | 'since';
   private readonly at: TimePoint;
   private bound: string;
+  /** `since` views: the datoms in the view's database with the stamp that decided each. */
+  private readonly decided = new Map<string, { d: Datom; tx: HlcString }>();
   private readonly offBatch: () => void;
   private readonly timer: ReturnType<typeof setInterval> | null;
   private closed = false;
@@ -75,11 +78,20 @@ export class TimeView {
     this.kind = spec.asOf !== undefined ? 'asOf' : 'since';
     this.at = (spec.asOf ?? spec.since)!;
     this.bound = this.boundNow();
+    if (this.kind === 'since') {
+      for (const v of replica.merged().datoms()) {
+        if (v.tx <= this.bound) continue;
+        const d = replica.datomOf({ ...v, added: true }, 0);
+        this.decided.set(keyOf(d), { d, tx: v.tx });
+      }
+    }
     this.conn = createConn(this.dbAt(this.bound));
     this.view = this.conn.register('dataloom/time', spec.query as never, ...inputs);
     this.offBatch = replica.onBatch((b) => {
-      // A fixed as-of view moves only when an op at or before its time arrives (or is rolled back).
-      if (this.kind === 'asOf' && !moving(this.at) && b.txs.every((tx) => tx > this.bound)) return;
+      if (this.kind === 'since') return this.sinceChanges(b.changes);
+      // An as-of view changes only when an op at or before its time arrives (or is rolled back);
+      // a moving one takes newer ops in at its next tick.
+      if (b.txs.every((tx) => tx > this.bound)) return;
       this.move();
     });
     this.timer = moving(this.at) ? setInterval(() => this.move(), spec.tick ?? 1000) : null;
@@ -99,12 +111,45 @@ export class TimeView {
     return this.kind === 'asOf' ? this.replica.asOf(bound) : this.replica.since(bound);
   }
 
-  /** Rebuilds the time database at the current bound and applies what differs. */
+  /**
+   * A `since` view follows the visible changes themselves: a datom decided after the bound comes
+   * in, one that disappears goes out (a datom restored by a rollback, decided before the bound,
+   * stays out) — O(changes), no rebuild.
+   */
+  private sinceChanges(changes: readonly DatomChange[]): void {
+    const out: Datom[] = [];
+    for (const c of changes) {
+      const d = this.replica.datomOf(c, 0);
+      const k = keyOf(d);
+      if (!c.added) {
+        if (this.decided.delete(k)) out.push(d);
+      } else if (c.tx > this.bound) {
+        this.decided.set(k, { d, tx: c.tx });
+        out.push(d);
+      }
+    }
+    if (out.length > 0) this.conn.applyDatoms(out, ++this.moves);
+  }
+
+  /**
+   * Moves to the current bound. `since`: the datoms decided at or before the new bound leave
+   * (O(datoms in the view)). `asOf`: the time database is rebuilt from the op set and only the
+   * datoms that differ are applied (O(ops)).
+   */
   move(): void {
     if (this.closed) return;
     this.bound = this.boundNow();
-    const next = this.dbAt(this.bound);
-    const changes = datomDiff(this.conn.db(), next);
+    if (this.kind === 'since') {
+      const out: Datom[] = [];
+      for (const [k, { d, tx }] of this.decided) {
+        if (tx > this.bound) continue;
+        this.decided.delete(k);
+        out.push(new Datom(d.e, d.a, d.v, d.tx, false));
+      }
+      if (out.length > 0) this.conn.applyDatoms(out, ++this.moves);
+      return;
+    }
+    const changes = datomDiff(this.conn.db(), this.dbAt(this.bound));
     if (changes.length > 0) this.conn.applyDatoms(changes, ++this.moves);
   }
 
@@ -117,16 +162,16 @@ export class TimeView {
   }
 }
 
+const keyOf = (d: Datom) => `${d.e}\u0000${d.a.fqn}\u0000${valueKey(d.v)}`;
 const moving = (t: TimePoint) => typeof t === 'object' && !(t instanceof Date);
 
 /** The datoms that turn `a` into `b`: retractions of what only `a` has, then assertions of what only `b` has. */
 function datomDiff(a: Db, b: Db): Datom[] {
-  const key = (d: Datom) => `${d.e}\u0000${d.a.fqn}\u0000${valueKey(d.v)}`;
   const inA = new Map<string, Datom>();
-  for (const d of a.datoms('eavt')) inA.set(key(d), d);
+  for (const d of a.datoms('eavt')) inA.set(keyOf(d), d);
   const adds: Datom[] = [];
   for (const d of b.datoms('eavt')) {
-    const k = key(d);
+    const k = keyOf(d);
     if (inA.has(k)) inA.delete(k);
     else adds.push(d);
   }
