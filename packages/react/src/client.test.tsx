@@ -3,18 +3,20 @@
  * The hooks over the real `@dataloom/client` (in-process runtime, memory storage) and, for sync
  * status, a real `@dataloom/server` on loopback: asynchronous initial results, re-render on local
  * and remote transactions, identity stability, and `useSyncStatus` going online and draining the
- * pending count.
+ * pending count; `useQuery` with a query spec (a named view one component holds and another's
+ * query uses, live `asOf`/`since` views; `connSource` with a named spec, and its refusal of `asOf`).
  */
 import { createClient, type Client } from '@dataloom/client';
 import { createServer, type DataloomServer } from '@dataloom/server';
-import { act } from 'react';
+import { act, Component, type ReactNode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataloomProvider, useQuery, useSyncStatus, useTransact, type Row } from './index.js';
+import { createConn } from '@dataloom/dataflow';
+import { DataloomProvider, connSource, useQuery, useSyncStatus, useTransact, type Row } from './index.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -110,5 +112,81 @@ describe('hooks over the real client', () => {
       await server?.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+const OPEN = '[:find ?e :where [?e :todo/done false]]';
+const OPEN_TITLES = '[:find ?t :where [app/open ?e] [?e :todo/title ?t]]';
+const ALL_TITLES = '[:find ?t :where [_ :todo/title ?t]]';
+
+const text = (id: string) => container.querySelector(`#${id}`)?.textContent ?? '';
+function List({ id, query }: { id: string; query: unknown }) {
+  const rows = useQuery(query);
+  return <p id={id}>{rows.map((r) => String(r[0])).sort().join(',')}</p>;
+}
+class Catch extends Component<{ children: ReactNode }, { error: unknown }> {
+  state = { error: null as unknown };
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+  render() {
+    return this.state.error ? <p id="error">{String((this.state.error as { code?: string }).code)}</p> : this.props.children;
+  }
+}
+
+describe('useQuery with a query spec', () => {
+  it('a named view held by one component is a relation for another', async () => {
+    const c = client();
+    await c.transact([
+      { ':todo/id': 'a', ':todo/title': 'milk', ':todo/done': false },
+      { ':todo/id': 'b', ':todo/title': 'eggs', ':todo/done': true },
+    ]);
+    act(() =>
+      root.render(
+        <DataloomProvider client={c}>
+          <List id="open" query={{ query: OPEN, name: 'app/open' }} />
+          <List id="titles" query={OPEN_TITLES} />
+        </DataloomProvider>,
+      ),
+    );
+    await until(() => text('titles') === 'milk');
+    await act(async () => void (await c.transact([{ ':todo/id': 'b', ':todo/done': false }])));
+    await until(() => text('titles') === 'eggs,milk');
+  });
+
+  it('asOf a fixed time stays; a moving since window shows a write, then lets it go', async () => {
+    const c = client();
+    const r = await c.transact([{ ':todo/id': 'a', ':todo/title': 'old' }]);
+    act(() =>
+      root.render(
+        <DataloomProvider client={c}>
+          <List id="then" query={{ query: ALL_TITLES, asOf: r.tx }} />
+          <List id="recent" query={{ query: ALL_TITLES, since: { ago: 150 }, tick: 50 }} />
+          <List id="now" query={ALL_TITLES} />
+        </DataloomProvider>,
+      ),
+    );
+    await until(() => text('then') === 'old' && text('now') === 'old');
+    await act(async () => void (await c.transact([{ ':todo/id': 'b', ':todo/title': 'new' }])));
+    await until(() => text('recent').includes('new') && text('now') === 'new,old');
+    expect(text('then')).toBe('old');
+    await until(() => text('recent') === '');
+  });
+
+  it('connSource: a named spec registers the name; asOf is refused with react/unsupported', async () => {
+    const conn = createConn({ 'todo/id': { ':db/unique': ':db.unique/identity' } });
+    conn.transact([{ 'todo/id': 'a', 'todo/title': 'milk', 'todo/done': false }]);
+    act(() =>
+      root.render(
+        <DataloomProvider client={connSource(conn as never)}>
+          <List id="open" query={{ query: OPEN, name: 'app/open' }} />
+          <List id="titles" query={OPEN_TITLES} />
+          <Catch>
+            <List id="past" query={{ query: ALL_TITLES, asOf: 0 }} />
+          </Catch>
+        </DataloomProvider>,
+      ),
+    );
+    await until(() => text('titles') === 'milk' && text('error') === 'react/unsupported');
   });
 });
