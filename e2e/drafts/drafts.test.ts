@@ -3,16 +3,10 @@
  * users edit one record in a shared form; the second sees the first's keystrokes in the form but
  * not in the list until commit; a reload keeps the draft.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { draftSchema } from '@dataloom/core';
-import { createServer, type DataloomServer } from '@dataloom/server';
-import { type ChromiumSession, launchChromium } from '../helpers/browser.js';
-import { bundlePage } from '../helpers/bundle.js';
-import { serveStatic, type StaticServer } from '../helpers/server.js';
+import { e2eStack } from '../helpers/stack.js';
 
 type App = { seed(): Promise<unknown>; synced(): Promise<void>; mainTitle(): Promise<unknown>; draftTitle(): Promise<unknown> };
 declare const app: App;
@@ -22,29 +16,12 @@ const ready = (page: Page) => page.waitForFunction(() => document.body?.dataset.
 const testid = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 
 describe('drafts e2e (Chromium, two users, worker + IndexedDB, real server)', () => {
-  let chromium: ChromiumSession;
-  let pages: StaticServer;
-  let sync: DataloomServer;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dataloom-e2e-drafts-'));
-    sync = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, origins: '*' });
-    const out = await bundlePage({ entry: new URL('./form.page.tsx', import.meta.url), body: '<div id="root"></div>' });
-    pages = await serveStatic(out);
-    chromium = await launchChromium();
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await pages?.close();
-    await sync?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const stack = e2eStack('drafts', { server: { schema }, page: { entry: new URL('./form.page.tsx', import.meta.url), body: '<div id="root"></div>' } });
 
   it('the second user sees the first’s keystrokes in the form, not in the list until commit; reload keeps the draft', async () => {
     const open = async (name: string) => {
-      const p = await chromium.newPage();
-      await p.goto(`${pages.url}?url=${encodeURIComponent(sync.url)}&name=${name}`);
+      const p = await stack.chromium.newPage();
+      await p.goto(`${stack.pages.url}?url=${encodeURIComponent(stack.sync.url)}&name=${name}`);
       await ready(p);
       return p;
     };
@@ -81,6 +58,6 @@ describe('drafts e2e (Chromium, two users, worker + IndexedDB, real server)', ()
     await testid(bob, 'commit').click();
     await expect.poll(() => testid(bob, 'status').textContent(), { timeout: 15_000 }).toBe('committed');
     for (const p of [alice, bob]) await expect.poll(() => testid(p, 'list-one').textContent(), { timeout: 15_000 }).toBe('first title (edited)');
-    expect(chromium.pageErrors).toEqual([]);
+    expect(stack.chromium.pageErrors).toEqual([]);
   });
 });

@@ -4,16 +4,10 @@
  * the shared list's items from the other browser live — from its views and its IndexedDB — and
  * they stay gone after a reload. A private item never reaches the other browser at all.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type DataloomServer } from '@dataloom/server';
-import { type ChromiumSession, launchChromium } from '../helpers/browser.js';
-import { bundlePage } from '../helpers/bundle.js';
-import { serveStatic, type StaticServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
 import { schema } from './schema.js';
+import { e2eStack } from '../helpers/stack.js';
 
 type App = {
   transact(tx: unknown): Promise<{ tx: string; ids: Record<string, string> }>;
@@ -32,29 +26,12 @@ const ready = (page: Page) => page.waitForFunction(() => document.body?.dataset.
 const shown = (page: Page) => page.locator('[data-testid="items"] li').allTextContents();
 
 describe('permissions e2e (Chromium, two users, worker + IndexedDB, real server)', () => {
-  let chromium: ChromiumSession;
-  let pages: StaticServer;
-  let sync: DataloomServer;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dataloom-e2e-perms-'));
-    sync = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, origins: '*', permissions: RULES, authenticate: (t) => t });
-    const out = await bundlePage({ entry: new URL('./list.page.ts', import.meta.url) });
-    pages = await serveStatic(out);
-    chromium = await launchChromium();
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await pages?.close();
-    await sync?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const stack = e2eStack('perms', { server: { schema, permissions: RULES, authenticate: (t) => t }, page: { entry: new URL('./list.page.ts', import.meta.url) } });
 
   it('revoking a membership removes the shared list from the other browser, live and after reload', async () => {
     const open = async (user: string) => {
-      const p = await chromium.newPage();
-      await p.goto(`${pages.url}?url=${encodeURIComponent(sync.url)}&name=perm-${user}&token=${user}`);
+      const p = await stack.chromium.newPage();
+      await p.goto(`${stack.pages.url}?url=${encodeURIComponent(stack.sync.url)}&name=perm-${user}&token=${user}`);
       await ready(p);
       return p;
     };
@@ -90,6 +67,6 @@ describe('permissions e2e (Chromium, two users, worker + IndexedDB, real server)
     await new Promise((r) => setTimeout(r, 300));
     expect(await shown(bob)).toEqual(['bob private notes']);
     expect(await bob.evaluate(() => app.stored('shared milk'))).toBe(false);
-    expect(chromium.pageErrors).toEqual([]);
+    expect(stack.chromium.pageErrors).toEqual([]);
   });
 });

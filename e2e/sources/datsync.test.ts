@@ -4,47 +4,25 @@
  * every transaction made on the connection — inserts, updates, retractions — live, and the same
  * after a reload.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type DataloomServer, type DataScriptApi } from '@dataloom/server';
-import { type ChromiumSession, launchChromium } from '../helpers/browser.js';
-import { bundlePage } from '../helpers/bundle.js';
-import { serveStatic, type StaticServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import type { DataScriptApi } from '@dataloom/server';
 import { schema } from './schema.js';
+import { e2eStack } from '../helpers/stack.js';
 
 const d = createRequire(import.meta.url)('datascript') as DataScriptApi & { create_conn(s: object): unknown; transact(c: unknown, tx: unknown[]): unknown };
 const ready = (page: Page) => page.waitForFunction(() => document.body?.dataset.ready === 'true', undefined, { timeout: 30_000 });
 const shown = (page: Page) => page.locator('[data-testid="friends"] li').allTextContents();
 
 describe('datsync e2e (Chromium worker + IndexedDB, DataScript connection followed by the server)', () => {
-  let chromium: ChromiumSession;
-  let pages: StaticServer;
-  let sync: DataloomServer;
-  let dir: string;
   const conn = d.create_conn({ 'person/friend': { ':db/valueType': ':db.type/ref' } });
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'dataloom-e2e-datsync-'));
-    d.transact(conn, [{ ':db/id': -1, 'person/name': 'Ann' }, { ':db/id': -2, 'person/name': 'Bob', 'person/friend': -1 }]);
-    sync = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, origins: '*', sources: [{ name: 'ds', datascript: { conn, api: d } }] });
-    const out = await bundlePage({ entry: new URL('./friends.page.ts', import.meta.url) });
-    pages = await serveStatic(out);
-    chromium = await launchChromium();
-  });
-  afterAll(async () => {
-    await chromium?.close();
-    await pages?.close();
-    await sync?.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  d.transact(conn, [{ ':db/id': -1, 'person/name': 'Ann' }, { ':db/id': -2, 'person/name': 'Bob', 'person/friend': -1 }]);
+  const stack = e2eStack('datsync', { server: { schema, sources: [{ name: 'ds', datascript: { conn, api: d } }] }, page: { entry: new URL('./friends.page.ts', import.meta.url) } });
 
   it('transactions on the DataScript connection reach the browser’s watched query, and stay after a reload', async () => {
-    const page = await chromium.newPage();
-    await page.goto(`${pages.url}?url=${encodeURIComponent(sync.url)}&name=datsync`);
+    const page = await stack.chromium.newPage();
+    await page.goto(`${stack.pages.url}?url=${encodeURIComponent(stack.sync.url)}&name=datsync`);
     await ready(page);
     await expect.poll(() => shown(page), { timeout: 15_000 }).toEqual(['Bob → Ann']);
     d.transact(conn, [{ ':db/id': -1, 'person/name': 'Cy', 'person/friend': 2 }]);
@@ -58,6 +36,6 @@ describe('datsync e2e (Chromium worker + IndexedDB, DataScript connection follow
     await page.reload();
     await ready(page);
     await expect.poll(() => shown(page), { timeout: 15_000 }).toEqual(['Cy → Ann B.']);
-    expect(chromium.pageErrors).toEqual([]);
+    expect(stack.chromium.pageErrors).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ const schema = {
 };
 
 const rig = testRig('private-drafts', { schema });
-const server = (extra: { permissions?: string } = {}) => rig.server({ authenticate: (token: string) => token, ...extra });
+const server = (extra: { permissions?: string } = {}) => rig.server({ authenticate: (token) => token, ...extra });
 const client = (url: string, user: string, name?: string) => rig.userClient(url, user, name === undefined ? {} : { name });
 
 /** Every envelope the socket delivered, with its draft. */

@@ -30,7 +30,7 @@ export const RULES = `
  [(can-read-attr ?u ?e ?a) [?e :doc/title] [(ground :doc/title) ?a]]]`;
 
 const rig = testRig('read-perms', { schema });
-const server = (permissions: unknown = RULES) => rig.server({ permissions, authenticate: (token: string) => token });
+const server = (permissions: unknown = RULES) => rig.server({ permissions, authenticate: (token) => token });
 const client = (url: string, user: string) => rig.userClient(url, user);
 
 const BODIES = '[:find [?b ...] :where [_ :doc/body ?b]]';

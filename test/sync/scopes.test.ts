@@ -15,7 +15,7 @@ const IN_LIST = '[:find ?i :in $ ?name :where [?l :list/name ?name] [?i :item/li
 const TITLES = '[:find [?t ...] :where [_ :item/title ?t]]';
 
 const rig = testRig('scopes', { schema });
-const server = (extra: Record<string, unknown> = {}) => rig.server({ authenticate: (t: string) => t, ...extra });
+const server = (extra: Record<string, unknown> = {}) => rig.server({ authenticate: (t) => t, ...extra });
 const client = (url: string, user: string) => rig.userClient(url, user);
 
 const titles = async (c: Client) => ((await c.q(TITLES)) as string[]).slice().sort();

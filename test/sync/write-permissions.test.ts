@@ -18,7 +18,7 @@ const RULES = `
  [(can-read ?u ?e) [?e :doc/title]]]`;
 
 const rig = testRig('write-perms', { schema });
-const server = () => rig.server({ permissions: RULES, authenticate: (token: string) => token });
+const server = () => rig.server({ permissions: RULES, authenticate: (token) => token });
 const client = (url: string, user: string) => rig.userClient(url, user);
 
 const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as DataloomError);
