@@ -15,7 +15,7 @@
  * callback may transact: its transaction is queued and processed after the current one, until no
  * rule fires any more or the cascade bound is hit (`dataflow/runaway-rules`).
  */
-import { type Datom, type Db, type Diff, type SchemaInput, type TxData, type TxReport, DataloomError, applyDatoms, createDb, initDb } from '@dataloom/core';
+import { type Datom, type Db, type Diff, type SchemaInput, type TxData, type TxReport, DataloomError, applyDatoms, createDb, initDb, parseEdn } from '@dataloom/core';
 import { type Query, parseQuery } from '@dataloom/query';
 import { Compiler } from './compile/compile.js';
 import { Engine } from './engine.js';
@@ -123,8 +123,10 @@ export class Conn {
       name,
     );
     let out;
+    let compiled;
     try {
-      out = this.engine.materialize(compiler.compile(q, inputs), name);
+      compiled = compiler.compile(q, inputs);
+      out = this.engine.materialize(compiled, name);
     } finally {
       this.engine.sweep();
     }
@@ -134,7 +136,8 @@ export class Conn {
       {
         find: q.find,
         returnMap: q.returnMap,
-        pulls: q.find.elements.map((e) => (e.kind === 'pull' ? (e.pattern.kind === 'const' ? e.pattern.value : null) : null)),
+        // A pull pattern given as an input (`(pull ?e ?pat)`) is the compiler's (EDN text is read).
+        pulls: compiled.pulls.map((p) => (typeof p === 'string' ? parseEdn(p) : p)),
         hasWith: q.with.length > 0,
         hasAgg: q.find.elements.some((e) => e.kind === 'aggregate'),
       },

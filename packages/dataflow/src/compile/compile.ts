@@ -21,6 +21,7 @@ import { type BindPat, type FnRef, type RelSource, type RuleIR, type Step, type 
 import { builtinFn } from '../eval/functions.js';
 import { DerivedRel } from '../operators/derived.js';
 import type { FindCol } from '../operators/reduce.js';
+import { CollectionSources, collectionTuples } from './collections.js';
 import { RuleBuilder } from './rule-builder.js';
 
 /** What the compiler needs from the engine. */
@@ -92,11 +93,14 @@ export class Compiler {
   private anonCount = 0;
   private defCount = 0;
   private readonly inputScalars = new Map<string, unknown>();
+  private readonly collections: CollectionSources;
 
   constructor(
     private readonly env: CompileEnv,
     private readonly label: string,
-  ) {}
+  ) {
+    this.collections = new CollectionSources(label);
+  }
 
   compile(q: Query, inputs: readonly unknown[]): CompiledQuery {
     // ---- :in
@@ -105,8 +109,14 @@ export class Compiler {
     let k = 0;
     for (const b of q.in) {
       if (b.kind === 'src') {
-        if (b.name !== '$') throw err('dataflow/unsupported', `Only the default source $ is supported by registered queries (got ${b.name})`, q.form);
-        if (k < inputs.length && isDbLike(inputs[k])) k++;
+        if (b.name === '$') {
+          if (k < inputs.length && isDbLike(inputs[k])) k++;
+          continue;
+        }
+        const x = k < inputs.length ? inputs[k++] : undefined;
+        const tuples = collectionTuples(typeof x === 'string' ? parseEdn(x) : x);
+        if (tuples === null) throw err('dataflow/unsupported', `Source ${b.name}: registered queries read the default database $ and collections of tuples, not other databases`, q.form, { source: b.name });
+        this.collections.add(b.name, tuples);
         continue;
       }
       if (k >= inputs.length) throw err('query/inputs', `Wrong number of inputs: the query expects more than ${inputs.length}`, q.form, { in: q.in.length });
@@ -220,6 +230,9 @@ export class Compiler {
   }
 
   private lowerClause(c: Clause, b: RuleBuilder): void {
+    if ((c.kind === 'not' || c.kind === 'or' || c.kind === 'rule-call') && c.source.name !== '$') {
+      this.collections.refuse(c.source.name, `(${c.source.name} ${c.kind === 'rule-call' ? c.name : c.kind} …)`, c);
+    }
     switch (c.kind) {
       case 'pattern':
         return this.lowerPattern(c, b);
@@ -267,7 +280,11 @@ export class Compiler {
   }
 
   private lowerPattern(c: Extract<Clause, { kind: 'pattern' }>, b: RuleBuilder): void {
-    if (c.source.name !== '$') throw err('dataflow/unsupported', `Only the default source $ is supported (got ${c.source.name})`, c.source.name);
+    if (c.source.name !== '$') {
+      const rel = this.collections.relation(c.source.name, c.terms.length);
+      const args = c.terms.map((t) => this.term(t, b));
+      return b.push({ kind: 'atom', src: rel, args, neg: false }, args.some((t) => b.isSelectiveTerm(t)));
+    }
     const [e, a, v, tx, added] = c.terms;
     // A registered query used as a relation: [chic/sub-earnings ?t ?name ?sum]
     if (e && e.kind === 'const' && e.value instanceof Sym) {
@@ -371,6 +388,8 @@ export class Compiler {
     const name = c.fn.kind === 'sym' ? c.fn.name : null;
     const form = c;
     if (name === 'get-else' || name === 'get-some' || name === 'missing?') {
+      const s = c.args[0];
+      if (s?.kind === 'src' && s.name !== '$') this.collections.refuse(s.name, name, c);
       const args = c.args.filter((x) => x.kind !== 'src');
       const eT = this.term(args[0] as PatternTerm, b);
       const attrOf = (x: unknown): Keyword => {
