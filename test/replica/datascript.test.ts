@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { createClient } from '@dataloom/client';
 import { toDataScript, type DataScriptApi } from '../../packages/client/src/interop/datascript.js';
+import { until } from '../sync/support/wait.js';
 
 const require = createRequire(import.meta.url);
 const ds = require('datascript') as DataScriptApi & { q(q: string, ...i: unknown[]): unknown; db(conn: unknown): unknown };
@@ -14,10 +15,6 @@ const schema = {
   'person/bio': { ':db/valueType': ':db.type/text' },
 };
 
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(cond()).toBe(true);
-};
 
 describe('toDataScript', () => {
   it('mirrors every transaction into a DataScript connection', async () => {

@@ -5,6 +5,7 @@ import { DataloomError, kw } from '@dataloom/core';
 import { createClient, type Client } from './client.js';
 import { exposeClientHost } from './worker.js';
 import type { Diff } from './mirror.js';
+import { until } from '@dataloom/test/sync/support/wait.js';
 
 const schema = {
   'todo/title': {},
@@ -25,10 +26,6 @@ function viaWorkerPort(): Client {
   return createClient({ name: `client-worker-${n++}`, schema, storage: 'memory', tabs: false, worker: port2 as never });
 }
 
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(cond()).toBe(true);
-};
 
 for (const [mode, make] of [
   ['in-process', () => inProcess()],
