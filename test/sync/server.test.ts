@@ -2,11 +2,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
 import { createServer, type DataloomServer, type ServerOptions } from '../../packages/server/src/index.js';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
 import { cursorPos } from '@dataloom/protocol';
 import { PG_URL, TEST_SCHEMA, makeClient, pgNamespace, tempDir, within, sleep } from './support/harness.js';
+import { raw as rawConn } from './support/raw.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -28,24 +28,8 @@ function client(url: string, id: string, extra = {}) {
   return c;
 }
 
-/** Raw protocol connection for hand-written messages. */
-async function raw(url: string, protocols: string[] = ['dataloom.v1']) {
-  const ws = new WebSocket(url, protocols);
-  const msgs: any[] = [];
-  let closed: { code: number; reason: string } | null = null;
-  ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
-  ws.on('close', (code, reason) => (closed = { code, reason: reason.toString() }));
-  await new Promise<void>((res, rej) => {
-    ws.once('open', () => res());
-    ws.once('error', rej);
-  });
-  cleanups.push(() => ws.terminate());
-  const until = async (pred: () => boolean, what: string) => {
-    for (let i = 0; i < 200 && !pred(); i++) await sleep(10);
-    if (!pred()) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(msgs)}`);
-  };
-  return { ws, msgs, closed: () => closed, until, send: (m: unknown) => ws.send(typeof m === 'string' ? m : JSON.stringify(m)) };
-}
+/** Raw protocol connection for hand-written messages (terminated after the test). */
+const raw = (url: string, protocols?: string[]) => rawConn(url, cleanups, protocols);
 
 describe('sync server + client', () => {
   it('delivers A’s transaction to B and both converge on the server state; schema arrives as data', async () => {
