@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import WebSocket from 'ws';
 import { createServer, type DataloomServer, type ServerOptions } from '../../packages/server/src/index.js';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
 import { cursorPos } from '@dataloom/protocol';
