@@ -68,6 +68,8 @@ export function Shell(props: { engine: Engine; offline: boolean; switching: bool
   const { engine, offline, switching, onToggle, errors } = props;
   const [devtools, setDevtools] = useDevtoolsOpen();
   const screen = useScreen();
+  // on a phone the nav scrolls sideways: keep the current screen's link in view
+  useEffect(() => document.querySelector('nav.screens a[aria-current]')?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' }), [screen]);
   const user = USERS.find((u) => u.id === engine.user);
   const Screen = LAZY.get(screen.id)!;
   return (

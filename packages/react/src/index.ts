@@ -5,7 +5,7 @@
  */
 export { DataloomProvider, useClient } from './provider.js';
 export type { DataloomProviderProps } from './provider.js';
-export { useQuery, useQueryState } from './use-query.js';
+export { useQuery, useQueryState, useSuspenseQuery } from './use-query.js';
 export type { QueryState } from './use-query.js';
 export { usePull, useEntity } from './use-pull.js';
 export { useTransact } from './use-transact.js';

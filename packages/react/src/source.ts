@@ -34,7 +34,7 @@ export interface LiveView {
    * them.
    */
   readonly ready?: Promise<void>;
-  rows(): readonly Row[];
+  rows(): readonly unknown[];
   result(): unknown;
   subscribe(fn: (diffs: readonly Diff[]) => void): (() => void) | void;
   close(): void;

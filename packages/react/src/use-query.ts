@@ -55,3 +55,19 @@ export function useQueryState<R = Row>(query: unknown | QuerySpec, ...inputs: un
   if (view.error) throw view.error.error;
   return useMemo(() => ({ rows, loading: !loaded }), [rows, loaded]);
 }
+
+/**
+ * {@link useQuery} for a `<Suspense>` boundary: while the initial result is on its way (a
+ * worker-backed client answers asynchronously) the component suspends, so its fallback shows
+ * instead of an empty list; afterwards it behaves exactly as `useQuery` (same shared view).
+ *
+ * @example
+ * <Suspense fallback={<Spinner />}><Todos /></Suspense>   // Todos calls useSuspenseQuery(…)
+ */
+export function useSuspenseQuery<R = Row>(query: unknown, ...inputs: unknown[]): readonly R[] {
+  const view = useRegistry().get(query, inputs);
+  if (!view.getLoaded()) throw view.whenLoaded();
+  const rows = useSyncExternalStore(view.subscribe, view.getSnapshot, view.getSnapshot) as readonly R[];
+  if (view.error) throw view.error.error;
+  return rows;
+}

@@ -181,7 +181,33 @@ export class SharedView {
     };
   }
 
+  private loading: Promise<void> | null = null;
+  private settleLoading: (() => void) | null = null;
+
+  /**
+   * Resolves once the initial result is in (or the view failed); what a suspended render waits
+   * for. The view is held open meanwhile, as if a component were mounted.
+   */
+  whenLoaded(): Promise<void> {
+    this.getSnapshot();
+    if (this.loadedFlag) return Promise.resolve();
+    if (this.loading) return this.loading;
+    this.refs++;
+    this.cancelTimer();
+    this.loading = new Promise<void>((resolve) => (this.settleLoading = resolve)).finally(() => {
+      this.loading = null;
+      this.refs--;
+      if (this.refs === 0) this.scheduleOrphanCheck();
+    });
+    return this.loading;
+  }
+
   private notify(): void {
+    if (this.loadedFlag && this.settleLoading) {
+      const settle = this.settleLoading;
+      this.settleLoading = null;
+      settle();
+    }
     for (const l of [...this.listeners]) l();
   }
 }
