@@ -69,7 +69,9 @@ export function Shell(props: { engine: Engine; offline: boolean; switching: bool
   const [devtools, setDevtools] = useDevtoolsOpen();
   const screen = useScreen();
   // on a phone the nav scrolls sideways: keep the current screen's link in view
-  useEffect(() => document.querySelector('nav.screens a[aria-current]')?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' }), [screen]);
+  useEffect(() => {
+    document.querySelector('nav.screens a[aria-current]')?.scrollIntoView?.({ block: 'nearest', inline: 'nearest' });
+  }, [screen]);
   const user = USERS.find((u) => u.id === engine.user);
   const Screen = LAZY.get(screen.id)!;
   return (

@@ -1,4 +1,4 @@
-import { useQuery, useSuspenseQuery, useTransact } from '@dataloom/react';
+import { useQuery, useTransact } from '@dataloom/react';
 import { useMemo, useState, type FormEvent } from 'react';
 
 const TODOS = `[:find ?id ?title ?done ?created
@@ -15,7 +15,7 @@ interface Todo {
 
 /** A todo list on live queries: every change — local, another tab, another device — shows at once. */
 export function TodoList() {
-  const rows = useSuspenseQuery(TODOS); // the screen's Suspense fallback shows until the first result
+  const rows = useQuery(TODOS);
   const open = useQuery(OPEN);
   const transact = useTransact();
   const [title, setTitle] = useState('');
