@@ -56,7 +56,7 @@ describe('live asOf views and late ops', () => {
     expect(titles(view.result())).toEqual(['offline on B']);
   });
 
-  it('a since view: a rolled-back write leaves it, and the value the rollback restores (decided before) stays out', async () => {
+  it('a rolled-back write leaves a since view (the value it restores, decided before, stays out) and an as-of view', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dataloom-time-views-'));
     const s = await createServer({ store: `sqlite:${join(dir, 'db.sqlite')}`, port: 0, schema, authorizeWrite: (_u, tx) => !tx.ops.some((o) => o.v === 'forbidden') });
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => s.close());
@@ -66,8 +66,11 @@ describe('live asOf views and late ops', () => {
     const e = first.tempids.x!;
     const recent = a.watch({ query: '[:find [?t ...] :where [_ :item/title ?t]]', since: first.tx });
     const now = a.watch('[:find [?t ...] :where [_ :item/title ?t]]');
-    await Promise.all([recent.ready, now.ready]);
+    const ahead = a.watch({ query: '[:find [?t ...] :where [_ :item/title ?t]]', asOf: Date.now() + 60_000 }); // an as-of view holding every op
+    await Promise.all([recent.ready, now.ready, ahead.ready]);
     expect(titles(recent.result())).toEqual([]);
+    const aheadSeen: string[][] = [];
+    ahead.subscribe(() => aheadSeen.push(titles(ahead.result())));
     const seen: string[][] = [];
     recent.subscribe(() => seen.push(titles(recent.result())));
     const bad = await a.transact([[':db/add', e, ':item/title', 'forbidden']]);
@@ -76,6 +79,8 @@ describe('live asOf views and late ops', () => {
     await until(() => titles(recent.result()).length === 0, 'the since view drops the rolled-back write');
     expect(seen.some((r) => r.join() === 'forbidden')).toBe(true); // it was there optimistically
     expect(titles(recent.result())).toEqual([]); // 'ok' was decided before the view's time
+    await until(() => titles(ahead.result()).join() === 'ok', 'the as-of view gives the rolled-back op up');
+    expect(aheadSeen.some((r) => r.join() === 'forbidden')).toBe(true);
     await a.transact([[':db/add', e, ':item/title', 'better']]);
     await until(() => titles(recent.result()).join() === 'better', 'a later write shows');
   });

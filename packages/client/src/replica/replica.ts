@@ -23,7 +23,7 @@
  * Entity ids are global strings on disk and on the wire, interned to small integers inside the
  * database (`interning.ts`).
  */
-import { MergeState, type DataloomError, type Datom, type DatomChange, type Db, type GlobalId, type HlcString, type TxEnvelope } from '@dataloom/core';
+import { MergeState, type DataloomError, type Datom, type DatomChange, type Db, type GlobalId, type HlcString, type TxEnvelope, type VisibleDatom } from '@dataloom/core';
 import type { Conn } from '@dataloom/dataflow';
 import { resolveLimits, type Limits } from '@dataloom/protocol';
 import { MemoryStore } from '../store/memory.js';
@@ -277,6 +277,11 @@ export class Replica implements SyncTarget {
   /** The merge state (global ids, visible datoms, op set). */
   merged(): MergeState {
     return this.ctx.merge;
+  }
+
+  /** A database holding exactly `datoms` (time views; entity ids and refs interned). */
+  dbOf(datoms: Iterable<VisibleDatom>): Db {
+    return this.ctx.ids.db(datoms, this.ctx.schema);
   }
 
   /** A visible change as a database datom of tx `txId` (entity ids and refs interned). */

@@ -11,11 +11,12 @@
  *
  * A time view keeps its own dataflow connection over the time database, so the query is
  * maintained incrementally. A `since` view is fed the replica's visible changes directly (and
- * drops what falls out of a moving window): O(change). An `asOf` view that moves (a late op at or
- * before its time, each tick of a window) rebuilds the time database from the op set and applies
- * only the datoms that differ: O(ops) — fine for thousands of ops, not for a million.
+ * drops what falls out of a moving window): O(change). An `asOf` view keeps its own merge of the
+ * ops at or before its time; when it moves (a late op at or before its time, a rollback, each tick
+ * of a window) it merges in only the ops that came within its time: a scan of the op ids plus
+ * merge work in proportion to the change.
  */
-import { Datom, type DatomChange, type Db, DataloomError, type HlcString, valueKey } from '@dataloom/core';
+import { Datom, type DatomChange, DataloomError, type HlcString, MergeState, type VisibleDatom, valueKey } from '@dataloom/core';
 import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { Replica } from '../replica/replica.js';
 import { hlcBound } from '../replica/history.js';
@@ -63,6 +64,9 @@ export class TimeView {
   private readonly kind: 'asOf' | 'since';
   private readonly at: TimePoint;
   private bound: string;
+  /** `asOf` views: the merge of the ops at or before the bound, and their ids. */
+  private readonly merge: MergeState | null = null;
+  private readonly held = new Set<string>();
   /** `since` views: the datoms in the view's database with the stamp that decided each. */
   private readonly decided = new Map<string, { d: Datom; tx: HlcString }>();
   private readonly offBatch: () => void;
@@ -79,13 +83,21 @@ export class TimeView {
     this.at = (spec.asOf ?? spec.since)!;
     this.bound = this.boundNow();
     if (this.kind === 'since') {
+      const visible: VisibleDatom[] = [];
       for (const v of replica.merged().datoms()) {
         if (v.tx <= this.bound) continue;
+        visible.push(v);
         const d = replica.datomOf({ ...v, added: true }, 0);
         this.decided.set(keyOf(d), { d, tx: v.tx });
       }
+      this.conn = createConn(replica.dbOf(visible));
+    } else {
+      this.merge = new MergeState(replica.merged().schema);
+      const ops = [...replica.merged().allOps()].filter((o) => o.tx <= this.bound);
+      this.merge.apply(ops);
+      for (const o of ops) this.held.add(o.id);
+      this.conn = createConn(replica.dbOf(this.merge.datoms()));
     }
-    this.conn = createConn(this.dbAt(this.bound));
     this.view = this.conn.register('dataloom/time', spec.query as never, ...inputs);
     this.offBatch = replica.onBatch((b) => {
       if (this.kind === 'since') return this.sinceChanges(b.changes);
@@ -105,10 +117,6 @@ export class TimeView {
   private boundNow(): string {
     const t = this.at;
     return hlcBound(typeof t === 'object' && !(t instanceof Date) ? Date.now() - t.ago : t);
-  }
-
-  private dbAt(bound: string): Db {
-    return this.kind === 'asOf' ? this.replica.asOf(bound) : this.replica.since(bound);
   }
 
   /**
@@ -133,8 +141,9 @@ export class TimeView {
 
   /**
    * Moves to the current bound. `since`: the datoms decided at or before the new bound leave
-   * (O(datoms in the view)). `asOf`: the time database is rebuilt from the op set and only the
-   * datoms that differ are applied (O(ops)).
+   * (O(datoms in the view)). `asOf`: the view's own merge takes in the ops now at or before the
+   * bound and gives up those the replica no longer holds (rolled back); only the visible changes
+   * reach the query (a scan of the op ids, O(ops), plus merge work in proportion to the change).
    */
   move(): void {
     if (this.closed) return;
@@ -149,8 +158,18 @@ export class TimeView {
       if (out.length > 0) this.conn.applyDatoms(out, ++this.moves);
       return;
     }
-    const changes = datomDiff(this.conn.db(), this.dbAt(this.bound));
-    if (changes.length > 0) this.conn.applyDatoms(changes, ++this.moves);
+    // asOf: merge in the ops now at or before the bound, take out those no longer held (a rollback).
+    const merged = this.replica.merged();
+    const add = [];
+    for (const o of merged.allOps()) if (o.tx <= this.bound && !this.held.has(o.id)) add.push(o);
+    const gone: string[] = [];
+    for (const id of this.held) if (!merged.has(id)) gone.push(id);
+    if (add.length === 0 && gone.length === 0) return;
+    const changes = gone.length > 0 ? this.merge!.remove(gone) : [];
+    if (add.length > 0) changes.push(...this.merge!.apply(add));
+    for (const id of gone) this.held.delete(id);
+    for (const o of add) this.held.add(o.id);
+    if (changes.length > 0) this.conn.applyDatoms(changes.map((c) => this.replica.datomOf(c, 0)), ++this.moves);
   }
 
   close(): void {
@@ -164,19 +183,3 @@ export class TimeView {
 
 const keyOf = (d: Datom) => `${d.e}\u0000${d.a.fqn}\u0000${valueKey(d.v)}`;
 const moving = (t: TimePoint) => typeof t === 'object' && !(t instanceof Date);
-
-/** The datoms that turn `a` into `b`: retractions of what only `a` has, then assertions of what only `b` has. */
-function datomDiff(a: Db, b: Db): Datom[] {
-  const inA = new Map<string, Datom>();
-  for (const d of a.datoms('eavt')) inA.set(keyOf(d), d);
-  const adds: Datom[] = [];
-  for (const d of b.datoms('eavt')) {
-    const k = keyOf(d);
-    if (inA.has(k)) inA.delete(k);
-    else adds.push(d);
-  }
-  const out: Datom[] = [];
-  for (const d of inA.values()) out.push(new Datom(d.e, d.a, d.v, d.tx, false));
-  for (const d of adds) out.push(d.added ? d : new Datom(d.e, d.a, d.v, d.tx, true));
-  return out;
-}
