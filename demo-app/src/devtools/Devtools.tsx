@@ -88,8 +88,8 @@ export default function Devtools({ errors, onClose }: { errors: ErrorLog; onClos
           <tr>
             <th>query</th>
             <th className="num">rows</th>
-            <th className="num">updates</th>
-            <th className="num">last ms</th>
+            <th className="num" title="updates received">upd.</th>
+            <th className="num" title="last update cost (ms)">ms</th>
           </tr>
         </thead>
         <tbody>
