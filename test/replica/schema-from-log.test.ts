@@ -73,4 +73,22 @@ describe('schema as data from the log reaches an empty-schema client', () => {
     expect(await again.q(FRIEND)).toBe('bob');
     expect(await sorted(again.q(KEYED))).toEqual(['ann']);
   });
+
+  it('a schema definition the server rejects leaves the client schema with its rollback', async () => {
+    const server = await rig.server({ schema: {}, authorizeWrite: (_u, tx) => !tx.ops.some((o) => o.v === 'forbidden') });
+    const a = client(server.url);
+    await within(a.whenSynced(), 10_000, 'synced');
+    // schema as data written by the client itself (EDN: the ident is a keyword), in a transaction the server refuses
+    const r = await a.transact('[{:db/ident :q/tags :db/cardinality :db.cardinality/many :db/valueType :db.type/string} {:db/id "x" :q/name "forbidden"}]');
+    await a.transact([[':db/add', 'z', ':q/name', 'zz'], [':db/add', 'z', ':q/tags', 'm'], [':db/add', 'z', ':q/tags', 'n']]);
+    expect(await sorted(a.q('[:find [?t ...] :where [?e :q/name "zz"] [?e :q/tags ?t]]')), 'many while the definition stands').toEqual(['m', 'n']);
+    await expect(within(a.confirmed(r.tx), 10_000, 'verdict')).rejects.toMatchObject({ code: expect.any(String) });
+    const r2 = await a.transact([{ ':db/id': 'y', ':q/name': 'yo', ':q/tags': 'p' }]);
+    await a.transact([[':db/add', r2.tempids.y!, ':q/tags', 'q']]);
+    const tags = '[:find [?t ...] :where [?e :q/name "yo"] [?e :q/tags ?t]]';
+    expect(await sorted(a.q(tags)), 'cardinality-one again at the writer').toEqual(['q']);
+    const b = client(server.url);
+    await within(b.whenSynced(), 10_000, 'b synced');
+    await eventually(() => sorted(b.q(tags)), ['q'], 'the server agrees');
+  });
 });

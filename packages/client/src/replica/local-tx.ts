@@ -12,7 +12,7 @@ import { translateTx, type DatomChange, type GlobalId, type TxEnvelope } from '@
 import { checkPushable } from '@dataloom/protocol';
 import { announceDraft, publish, storeMeta, type ReplicaContext } from './context.js';
 import type { LocalTxResult } from './types.js';
-import { mergeFresh } from './schema-live.js';
+import { mergeFresh, unmergeOps } from './schema-live.js';
 import type { UndoMode } from '../undo/stacks.js';
 
 /** What a local transaction resolves to. */
@@ -100,7 +100,7 @@ async function commit(ctx: ReplicaContext, batch: LocalItem[]): Promise<void> {
   } catch (e) {
     for (let i = done.length - 1; i >= 0; i--) {
       const { envelope, changes } = done[i]!;
-      if (changes) ctx.merge.remove(envelope.ops.map((o) => o.id));
+      if (changes) unmergeOps(ctx, envelope.ops);
       else ctx.drafts.remove(envelope.draft!, envelope.tx);
       ctx.undo.forget(envelope.tx);
     }

@@ -5,7 +5,7 @@
  * defines (core's `schemaWithData`, as `load.ts` does at cold start). When it does, the merge
  * state is rebuilt under the new schema from every op held, the dataflow database takes the new
  * schema (views kept), and the difference between the old and the new visible state is returned
- * as one batch of changes — so a cardinality-many attribute learned from the log keeps all its
+ * as one batch of changes (a rolled-back definition leaves the schema the same way, `unmergeOps`) — so a cardinality-many attribute learned from the log keeps all its
  * values, an identity attribute upserts, a ref attribute holds entities.
  */
 import { MergeState, SCHEMA_ATTRS, schemaWithData, wireValueKey, type DatomChange, type Op, type VisibleDatom } from '@dataloom/core';
@@ -14,27 +14,45 @@ import type { ReplicaContext } from './context.js';
 /** Merges `ops` (not yet held) into `ctx.merge`; returns the visible changes (see the module docs). */
 export function mergeFresh(ctx: ReplicaContext, ops: readonly Op[]): DatomChange[] {
   if (!ops.some((o) => touchesSchema(ctx, o))) return ctx.merge.apply(ops);
+  return remerge(ctx, [...ctx.merge.allOps(), ...ops]) ?? ctx.merge.apply(ops);
+}
+
+/**
+ * Takes `ops` out of `ctx.merge` (a rejected or unwritten local transaction); returns the visible
+ * changes. A schema definition they carried leaves the effective schema with them.
+ */
+export function unmergeOps(ctx: ReplicaContext, ops: readonly Op[]): DatomChange[] {
+  const ids = ops.map((o) => o.id);
+  if (!ops.some((o) => touchesSchema(ctx, o))) return ctx.merge.remove(ids);
+  const gone = new Set(ids);
+  return remerge(ctx, [...ctx.merge.allOps()].filter((o) => !gone.has(o.id))) ?? ctx.merge.remove(ids);
+}
+
+/**
+ * When `all` defines another effective schema than the current one: a new merge state of `all`
+ * under it, the database given it, and the difference to the old visible state. Else null.
+ */
+function remerge(ctx: ReplicaContext, all: readonly Op[]): DatomChange[] | null {
   const old = ctx.merge;
-  const all = [...old.allOps(), ...ops];
   const effective = schemaWithData(ctx.options.schema ?? {}, all);
   const next = new MergeState(effective);
-  if (next.schema.sameAs(old.schema) && sameInput(effective, ctx.schema)) return ctx.merge.apply(ops);
+  if (next.schema.sameAs(old.schema) && sameInput(effective, ctx.schema)) return null;
   const before = new Map<string, VisibleDatom>();
   for (const d of old.datoms()) before.set(datomKey(d), d);
   next.apply(all);
   ctx.merge = next;
   ctx.schema = effective;
   ctx.view.setSchema(effective);
-  const changes: DatomChange[] = [];
+  const added: DatomChange[] = [];
   const after = new Set<string>();
   for (const d of next.datoms()) {
     const k = datomKey(d);
     after.add(k);
-    if (!before.has(k)) changes.push({ ...d, added: true });
+    if (!before.has(k)) added.push({ ...d, added: true });
   }
   const removed: DatomChange[] = [];
   for (const [k, d] of before) if (!after.has(k)) removed.push({ ...d, added: false });
-  return [...removed, ...changes];
+  return [...removed, ...added];
 }
 
 /** A schema attribute, or the retraction of an entity that holds one (cheap: the common path). */

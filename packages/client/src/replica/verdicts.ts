@@ -6,6 +6,7 @@
  */
 import { DataloomError, type HlcString, type TxEnvelope } from '@dataloom/core';
 import { publish, type ReplicaContext } from './context.js';
+import { unmergeOps } from './schema-live.js';
 import { nextMacrotask } from './macrotask.js';
 import type { ServerCursor, WireError } from './types.js';
 
@@ -60,5 +61,5 @@ export async function reject(ctx: ReplicaContext, tx: HlcString, error: WireErro
 export function rollback(ctx: ReplicaContext, envelope: TxEnvelope): void {
   ctx.undo.forget(envelope.tx);
   if (envelope.draft !== undefined) ctx.drafts.remove(envelope.draft, envelope.tx);
-  else publish(ctx, 'rollback', [envelope.tx], ctx.merge.remove(envelope.ops.map((o) => o.id)));
+  else publish(ctx, 'rollback', [envelope.tx], unmergeOps(ctx, envelope.ops));
 }
