@@ -16,13 +16,15 @@
  */
 import { DataloomError, Keyword, Sym, kw, parseEdn } from '@dataloom/core';
 import type { Binding, Clause, FindElem, PatternTerm, Query, Rule, RuleBranch, Rules, Variable } from '@dataloom/query';
-import { bindingVars, collectVars, parseRules } from '@dataloom/query';
+import { collectVars, parseRules } from '@dataloom/query';
 import { type BindPat, type FnRef, type RelSource, type RuleIR, type Step, type Term, stepSources } from '../ir/types.js';
 import { builtinFn } from '../eval/functions.js';
 import { DerivedRel } from '../operators/derived.js';
 import type { FindCol } from '../operators/reduce.js';
 import { CollectionSources, collectionTuples } from './collections.js';
 import { RuleBuilder } from './rule-builder.js';
+import { bindInput } from './inputs.js';
+import { rangeRestricted, type RuleDef } from './range.js';
 
 /** What the compiler needs from the engine. */
 export interface CompileEnv {
@@ -62,14 +64,6 @@ export interface CompiledQuery {
   readonly pulls: (unknown | null)[];
   /** Whether the result is a bag (`:with`) / needs an array (aggregates, pull). */
   readonly hasWith: boolean;
-}
-
-interface RuleDef {
-  readonly id: number;
-  readonly name: string;
-  readonly branches: readonly RuleBranch[];
-  /** Anonymous (`or`/`not`) definitions get demand only when they need it. */
-  readonly anon: 'or' | 'not' | null;
 }
 
 interface Instance {
@@ -589,95 +583,6 @@ export class Compiler {
 
 function varNode(name: string): Variable {
   return { kind: 'var', name };
-}
-
-/**
- * Whether every branch of `def` can bind its head and feed its predicates from its own generators
- * when the head positions `boundPos` are given (a syntactic check on the AST).
- */
-function rangeRestricted(def: RuleDef, boundPos: number[]): boolean {
-  for (const br of def.branches) {
-    const head = [...br.vars.required, ...br.vars.free].map((v) => v.name);
-    const bound = new Set(boundPos.map((i) => head[i]!));
-    const needed = new Set<string>();
-    const gen = (cs: readonly Clause[]): void => {
-      for (const c of cs) {
-        switch (c.kind) {
-          case 'pattern':
-            for (const t of c.terms) if (t.kind === 'var') bound.add(t.name);
-            break;
-          case 'rule-call':
-            for (const t of c.args) if (t.kind === 'var') bound.add(t.name);
-            break;
-          case 'fn':
-            for (const a of c.args) if (a.kind === 'var') needed.add(a.name);
-            for (const v of collectVars([c])) if (!c.args.some((a) => a.kind === 'var' && a.name === v.name)) bound.add(v.name);
-            break;
-          case 'pred':
-            for (const a of c.args) if (a.kind === 'var') needed.add(a.name);
-            break;
-          case 'and':
-            gen(c.clauses);
-            break;
-          case 'or': {
-            // Variables every branch binds by itself count as bound.
-            for (const v of c.joinVars) needed.add(v.name);
-            const sub: RuleDef = { id: -1, name: '', anon: 'or', branches: c.clauses.map((x) => ({ vars: { required: [], free: c.joinVars }, clauses: x.kind === 'and' ? x.clauses : [x] })) };
-            if (rangeRestricted(sub, [])) for (const v of c.joinVars) bound.add(v.name);
-            break;
-          }
-          case 'not':
-            for (const v of c.vars ?? []) needed.add(v.name);
-            break;
-        }
-      }
-    };
-    gen(br.clauses);
-    for (const h of head) if (!bound.has(h)) return false;
-    for (const n of needed) if (!bound.has(n)) return false;
-  }
-  return true;
-}
-
-/** Rows of an `:in` binding for `value`; pushes the bound variable names to `names`. */
-function bindInput(b: Binding, value: unknown, names: string[]): unknown[][] {
-  for (const v of bindingVars(b)) names.push(v.name);
-  return bindRows(b, value);
-}
-
-function bindRows(b: Binding, value: unknown): unknown[][] {
-  switch (b.kind) {
-    case 'bind-scalar':
-      return [[value]];
-    case 'bind-ignore':
-      return [[]];
-    case 'bind-tuple': {
-      const xs = seq(value);
-      if (xs === null || xs.length < b.elements.length) throw err('query/binding', 'Cannot bind input to tuple', value);
-      let rows: unknown[][] = [[]];
-      b.elements.forEach((el, i) => {
-        const sub = bindRows(el, xs[i]);
-        const next: unknown[][] = [];
-        for (const r of rows) for (const t of sub) next.push([...r, ...t]);
-        rows = next;
-      });
-      return rows;
-    }
-    case 'bind-coll': {
-      const xs = value instanceof Map ? [...value].map(([k, v]) => [k, v]) : seq(value);
-      if (xs === null) throw err('query/binding', 'Cannot bind input to collection', value);
-      const rows: unknown[][] = [];
-      for (const x of xs) rows.push(...bindRows(b.element, x));
-      return rows;
-    }
-  }
-}
-
-function seq(x: unknown): unknown[] | null {
-  if (Array.isArray(x)) return x;
-  if (x instanceof Set) return [...x];
-  if (x !== null && typeof x === 'object' && 'items' in (x as object) && Array.isArray((x as { items: unknown }).items)) return [...(x as { items: unknown[] }).items];
-  return null;
 }
 
 export type { Rule };
