@@ -21,3 +21,4 @@ export { checkEnvelope, checkPushable, checkWireValue, isName, pushBytes, utf8Le
 export { ProtocolError } from './errors.js';
 export { TokenBucket } from './rate-limit.js';
 export { decodeClientMessage, checkDepth, type DecodedClientMsg, type RefusedTx } from './decode.js';
+export { sessionReplicaId, replicaFamily } from './sessions.js';

@@ -17,6 +17,7 @@ import {
   decodeClientMessage,
   formatCursor,
   parseCursor,
+  replicaFamily,
   type DecodedClientMsg,
   type ErrorMsg,
   type HelloMsg,
@@ -353,14 +354,4 @@ function truncateReason(s: string): string {
   let out = s;
   while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
   return out;
-}
-
-/**
- * The stored replica a session id belongs to. A client running in several tabs (or reopened after a
- * reload) stamps each session's transactions `<stored id>_<session>`; its outbox may hold envelopes
- * of earlier sessions, which the current session pushes. They are the same replica: accept them.
- */
-export function replicaFamily(replica: string): string {
-  const i = replica.lastIndexOf('_');
-  return i > 0 ? replica.slice(0, i) : replica;
 }

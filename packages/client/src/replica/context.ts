@@ -5,7 +5,7 @@
  * `load.ts`, `compaction.ts`) each take it as their first argument.
  */
 import { DataloomError, type DatomChange, type HlcClock, type HlcString, type MergeState } from '@dataloom/core';
-import type { Limits } from '@dataloom/protocol';
+import { replicaFamily, type Limits } from '@dataloom/protocol';
 import type { StoreMeta } from '../store/types.js';
 import type { Drafts } from './drafts.js';
 import type { Durable } from './durable.js';
@@ -73,7 +73,7 @@ export function announceDraft(ctx: ReplicaContext, origin: 'local' | 'tab', tx: 
 
 /** The bookkeeping written with every store write. */
 export function storeMeta(ctx: ReplicaContext): StoreMeta {
-  const replicaId = ctx.options.sessionIds ? ctx.id.slice(0, ctx.id.lastIndexOf('_')) : ctx.id;
+  const replicaId = ctx.options.sessionIds ? replicaFamily(ctx.id) : ctx.id;
   const undo = ctx.undo.record();
   return { replicaId, hlc: ctx.clock.state(), cursor: ctx.cursor, ...(undo ? { undo } : {}) };
 }

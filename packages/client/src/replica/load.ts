@@ -19,6 +19,7 @@ import {
   type Op,
   type WireValue,
 } from '@dataloom/core';
+import { sessionReplicaId } from '@dataloom/protocol';
 import type { DerivedSnapshot } from '../store/types.js';
 import { publish, storeMeta, type ReplicaContext } from './context.js';
 
@@ -78,7 +79,7 @@ async function loadInner(ctx: ReplicaContext): Promise<void> {
   }
   const { options } = ctx;
   const baseId = st.meta?.replicaId ?? options.replicaId ?? newReplicaId();
-  ctx.id = options.sessionIds ? baseId.slice(0, 40) + '_' + newReplicaId().slice(0, 8) : baseId;
+  ctx.id = options.sessionIds ? sessionReplicaId(baseId) : baseId;
   ctx.clock = new HlcClock(ctx.id, {
     ...(options.now ? { now: options.now } : {}),
     ...(options.maxDriftMs !== undefined ? { maxDriftMs: options.maxDriftMs } : {}),

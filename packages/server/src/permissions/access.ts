@@ -27,8 +27,7 @@ import { EntryFilter, redactRejection, stateEnvelopes } from './partial.js';
 import { WriteChecker } from './writable.js';
 import { bootstrapFrames } from './bootstrap.js';
 import { ConnectionScope } from './scope.js';
-import type { Scope } from '@dataloom/protocol';
-import { replicaFamily } from '../connection.js';
+import { replicaFamily, type Scope } from '@dataloom/protocol';
 
 const ANONYMOUS = '\u0000anonymous';
 /** An engine without permission heads: it only follows scopes. */
