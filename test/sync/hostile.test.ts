@@ -167,6 +167,25 @@ describe('limits lowered after a transaction was stored', () => {
   });
 });
 
+describe('clock drift bound', () => {
+  it('is seconds by default: a stamp a minute ahead is rejected (sync/clock-drift), the connection stays; the bound is configurable', async () => {
+    expect(DEFAULT_LIMITS.maxClockDriftMs).toBeLessThanOrEqual(60_000);
+    const strict = await start();
+    const c = await hello(strict.url, 'rawD');
+    const ahead = envOf('rawD', [{ e: 'rawD.1', op: 'add', a: 'item/title', v: 'from the future' }], {}, DEFAULT_LIMITS.maxClockDriftMs + 30_000);
+    const now = envOf('rawD', [{ e: 'rawD.2', op: 'add', a: 'item/title', v: 'now' }]);
+    c.send({ t: 'push', txs: [ahead, now] });
+    await c.until(() => answers(c, now.tx).length > 0, 'answers');
+    expect(answers(c, ahead.tx)[0]).toMatchObject({ t: 'reject', code: 'sync/clock-drift' });
+    expect(answers(c, now.tx)[0]).toMatchObject({ t: 'ack' });
+    const lenient = await start({ limits: { maxClockDriftMs: 10 * 60_000 } });
+    const d = await hello(lenient.url, 'rawD');
+    d.send({ t: 'push', txs: [ahead] });
+    await d.until(() => answers(d, ahead.tx).length > 0, 'answer');
+    expect(answers(d, ahead.tx)[0]).toMatchObject({ t: 'ack' });
+  });
+});
+
 describe('schema and uniqueness judged on the server', () => {
   it('the schema survives every op form; data of the wrong type stays refused', async () => {
     const server = await start();

@@ -7,7 +7,7 @@ import { createServer, type DataloomServer, type ServerOptions } from '../../pac
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
 import { cursorPos } from '@dataloom/protocol';
 import { PG_URL, TEST_SCHEMA, makeClient, pgNamespace, tempDir, within, sleep } from './support/harness.js';
-import { raw as rawConn } from './support/raw.js';
+import { envOf, raw as rawConn } from './support/raw.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -121,6 +121,46 @@ describe('sync server + client', () => {
     expect(Number(acks[0].pos)).toBe(head);
   });
 
+  it('keeps a transaction\'s first verdict: a copy of a rejected transaction arriving after the state changed is rejected again, never stored', async () => {
+    // A client told "rejected" rolls the transaction back; if a copy still in flight (a duplicated
+    // frame, a push on an older connection or another node) were judged afresh and stored, the
+    // client would diverge from the log (network simulation, seed 1086).
+    const { server, file } = await start();
+    const c = await raw(server.url);
+    c.send({ t: 'hello', v: 1, replica: 'rawV', cursor: null });
+    await c.until(() => c.msgs.some((m) => m.t === 'welcome'), 'welcome');
+    const answer = async (env: { tx: string }) => {
+      c.send({ t: 'push', txs: [env] });
+      await c.until(() => c.msgs.some((m) => (m.t === 'ack' || m.t === 'reject') && m.tx === env.tx), `answer to ${env.tx}`);
+      const m = c.msgs.find((x) => (x.t === 'ack' || x.t === 'reject') && x.tx === env.tx);
+      c.msgs.length = 0;
+      return m;
+    };
+    const e = 'rawV.1';
+    expect((await answer(envOf('rawV', [{ e, op: 'add', a: 'item/title', v: 't' }, { e, op: 'add', a: 'item/count', v: 4 }]))).t).toBe('ack');
+    // cas "no count yet → 5" fails while the count is 4 …
+    const cas = envOf('rawV', [{ e, op: 'add', a: 'item/count', v: 5 }], { checks: [{ kind: 'cas', e, a: 'item/count', expected: null, v: 5 }] });
+    expect(await answer(cas)).toMatchObject({ t: 'reject', code: 'sync/cas-failed' });
+    // … and would pass once the count is retracted: a copy of it keeps its first verdict
+    expect((await answer(envOf('rawV', [{ e, op: 'retract', a: 'item/count' }]))).t).toBe('ack');
+    expect(await answer(cas)).toMatchObject({ t: 'reject', code: 'sync/cas-failed' });
+    // two copies in one push, and a copy after a restart, too
+    c.send({ t: 'push', txs: [cas, cas] });
+    await c.until(() => c.msgs.filter((m) => m.t === 'reject' && m.tx === cas.tx).length === 2, 'two rejects');
+    c.ws.close();
+    await server.close();
+    const again = await createServer({ store: `sqlite:${file}`, port: 0, schema: TEST_SCHEMA });
+    cleanups.push(() => again.close());
+    const c2 = await raw(again.url);
+    c2.send({ t: 'hello', v: 1, replica: 'rawV', cursor: null });
+    c2.send({ t: 'push', txs: [cas] });
+    await c2.until(() => c2.msgs.some((m) => m.t === 'reject' && m.tx === cas.tx), 'reject after a restart');
+    // the same id with other content is judged on its own (nobody can have another's transaction refused in advance)
+    const other = { ...cas, ops: cas.ops.map((o) => ({ ...o, v: 6 })), checks: [{ kind: 'cas', e, a: 'item/count', expected: null, v: 6 }] };
+    c2.send({ t: 'push', txs: [other] });
+    await c2.until(() => c2.msgs.some((m) => m.t === 'ack' && m.tx === cas.tx), 'other content judged afresh');
+  });
+
   it('authenticates on upgrade (subprotocol token or query) and checks Origin', async () => {
     const { server } = await start({
       authenticate: (token) => (token === 's3cret' ? { id: 'u1' } : null),
@@ -153,6 +193,31 @@ describe('sync server + client', () => {
     await expect(a.sync.waitForTx(r1.tx)).rejects.toMatchObject({ code: 'sync/forbidden' });
     expect((await a.sync.waitForTx(r2.tx)).pos).toBe(ack2.pos);
     expect(Number(ack2.pos)).toBeGreaterThan(0);
+  });
+
+  it('a re-push of a stored transaction is acknowledged at its position although authorizeWrite now refuses it; a refusal is kept for every copy', async () => {
+    let allow = true;
+    const { server } = await start({ authorizeWrite: () => allow });
+    const c = await raw(server.url);
+    c.send({ t: 'hello', v: 1, replica: 'rawW', cursor: null });
+    await c.until(() => c.msgs.some((m) => m.t === 'welcome'), 'welcome');
+    const answers = (tx: string) => c.msgs.filter((m) => (m.t === 'ack' || m.t === 'reject') && m.tx === tx);
+    const stored = envOf('rawW', [{ e: 'rawW.1', op: 'add', a: 'item/title', v: 'kept' }]);
+    c.send({ t: 'push', txs: [stored] });
+    await c.until(() => answers(stored.tx).length === 1, 'ack');
+    const pos = answers(stored.tx)[0].pos;
+    allow = false;
+    // the ack was lost, say: the client pushes it again after the permission was taken away
+    const refused = envOf('rawW', [{ e: 'rawW.2', op: 'add', a: 'item/title', v: 'late' }]);
+    c.send({ t: 'push', txs: [stored, refused] });
+    await c.until(() => answers(stored.tx).length === 2 && answers(refused.tx).length === 1, 'answers');
+    expect(answers(stored.tx)[1]).toEqual({ t: 'ack', tx: stored.tx, pos });
+    expect(answers(refused.tx)[0]).toMatchObject({ t: 'reject', code: 'sync/forbidden' });
+    allow = true;
+    c.send({ t: 'push', txs: [refused] });
+    await c.until(() => answers(refused.tx).length === 2, 'second answer');
+    expect(answers(refused.tx)[1]).toMatchObject({ t: 'reject', code: 'sync/forbidden' });
+    expect(server.head()).toBe(Number(pos));
   });
 
   it('closes connections that break limits with 1009 / 1008 and an error message', async () => {

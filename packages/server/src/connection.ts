@@ -24,7 +24,7 @@ import {
   type Limits,
   type ServerMsg,
 } from '@dataloom/protocol';
-import type { AppendOutcome } from './storage/types.js';
+import type { AppendOutcome, Verdict } from './storage/types.js';
 import type { ConnectionAccess } from './permissions/access.js';
 import type { ServerDbView, SyncNode } from './node/sync-node.js';
 
@@ -184,23 +184,25 @@ export class Connection {
   private async push(msg: Extract<DecodedClientMsg, { t: 'push' }>): Promise<void> {
     if (this.replica === null) throw new ProtocolError('protocol/no-hello', 'push before hello');
     const pending: Array<Promise<AppendOutcome>> = [];
-    for (const env of msg.txs) {
-      // An envelope breaking the rules or a limit is refused on its own; the connection stays.
-      if ('refused' in env) {
-        const verdict = { ok: false as const, code: env.code, message: env.message, data: env.data };
-        // over a limit but well-formed: a stored duplicate (re-push after a lost ack) is still acknowledged
-        const pre = env.env ? await this.precheck(env.env) : null;
-        if (env.env && !pre) pending.push(this.ctx.node.submit(env.env, this.user, verdict));
-        else pending.push(Promise.resolve(pre ?? { tx: env.tx, status: 'rejected', code: env.code, message: env.message, data: env.data }));
+    for (const item of msg.txs) {
+      const env = 'refused' in item ? item.env : item;
+      // An envelope breaking the rules (not even well-formed) is refused on its own; the connection stays.
+      if (!env) {
+        const r = item as Extract<typeof item, { refused: true }>;
+        pending.push(Promise.resolve({ tx: r.tx, status: 'rejected', code: r.code, message: r.message, data: r.data }));
         continue;
       }
-      const pre = await this.precheck(env);
-      if (pre) {
-        pending.push(Promise.resolve(pre));
+      const foreign = this.foreign(env);
+      if (foreign) {
+        pending.push(Promise.resolve(foreign));
         continue;
       }
-      this.pushed.add(env.tx);
-      pending.push(this.ctx.node.submit(env, this.user));
+      // Refused over a limit or by a permission check, a well-formed envelope still goes to the log's
+      // append loop: a stored duplicate (a re-push after a lost ack, from before the refusal applied)
+      // is acknowledged, and a refusal is recorded like the judge's, so every copy gets one verdict.
+      const refusal: Verdict | null = 'refused' in item ? { ok: false, code: item.code, message: item.message, data: item.data } : await this.refusal(env);
+      if (!refusal) this.pushed.add(env.tx);
+      pending.push(this.ctx.node.submit(env, this.user, refusal ?? undefined));
     }
     // Answer when durable, without holding up the next message.
     void Promise.all(pending).then(
@@ -234,30 +236,34 @@ export class Connection {
     );
   }
 
-  /** Checks that need no store: replica identity and the app's write permission. */
-  private async precheck(env: TxEnvelope): Promise<AppendOutcome | null> {
-    if (env.replica !== this.replica && (this.replica === null || replicaFamily(env.replica) !== replicaFamily(this.replica))) {
-      return { tx: env.tx, status: 'rejected', code: 'sync/replica-mismatch', message: `transaction of replica ${env.replica} pushed by replica ${this.replica}` };
-    }
+  /** A transaction of another replica (not of this replica's family): refused at once. */
+  private foreign(env: TxEnvelope): AppendOutcome | null {
+    if (env.replica === this.replica || (this.replica !== null && replicaFamily(env.replica) === replicaFamily(this.replica))) return null;
+    return { tx: env.tx, status: 'rejected', code: 'sync/replica-mismatch', message: `transaction of replica ${env.replica} pushed by replica ${this.replica}` };
+  }
+
+  /** Checks before judging: schema changes, the connection's access rules and the app's write permission. */
+  private async refusal(env: TxEnvelope): Promise<Verdict | null> {
+    const no = (code: string, message: string, data?: Record<string, unknown>): Verdict => ({ ok: false, code, message, ...(data ? { data } : {}) });
     if (!this.ctx.allowClientSchemaChanges) {
       // Every op form: schema attributes, and retractEntity of an attribute's entity.
       const op = env.ops.find((o) => this.ctx.node.state.touchesSchema(o));
       if (op) {
         const what = op.a !== undefined ? `:${op.a}` : `retractEntity of schema entity ${op.e}`;
-        return { tx: env.tx, status: 'rejected', code: 'sync/schema-forbidden', message: `clients may not change the schema (${what}); start the server with the new schema`, data: { op: op.id } };
+        return no('sync/schema-forbidden', `clients may not change the schema (${what}); start the server with the new schema`, { op: op.id });
       }
     }
     const refused = await this.ctx.access?.checkPush(env);
-    if (refused) return { tx: env.tx, status: 'rejected', ...refused };
+    if (refused) return no(refused.code, refused.message, refused.data);
     const hook = this.ctx.authorizeWrite;
     if (!hook) return null;
     try {
       if (await hook(this.user, env, this.ctx.node.view)) return null;
-      return { tx: env.tx, status: 'rejected', code: 'sync/forbidden', message: 'write not permitted' };
+      return no('sync/forbidden', 'write not permitted');
     } catch (e) {
-      if (e instanceof DataloomError) return { tx: env.tx, status: 'rejected', code: e.code, message: e.message, data: e.toWire().data };
+      if (e instanceof DataloomError) return no(e.code, e.message, e.toWire().data);
       this.ctx.onError?.(e);
-      return { tx: env.tx, status: 'rejected', code: 'sync/forbidden', message: 'write permission check failed' };
+      return no('sync/forbidden', 'write permission check failed');
     }
   }
 

@@ -157,8 +157,9 @@ export class SyncNode {
   /** Who pushed an envelope still being judged (for {@link writeGate}). */
   private readonly writers = new WeakMap<TxEnvelope, unknown>();
   /**
-   * Envelopes refused before judging (over a limit): the append loop still answers a stored
-   * duplicate with its position; anything else gets this verdict instead of the judge's.
+   * Envelopes refused before judging (over a limit, schema, permissions): the append loop still
+   * answers a stored duplicate with its position; anything else gets this verdict instead of the
+   * judge's, recorded like the judge's (one verdict per envelope).
    */
   private readonly refusals = new WeakMap<TxEnvelope, Verdict>();
   private readonly judge: Judge = {

@@ -50,10 +50,13 @@ class PostgresStore implements ServerStore {
   private readonly listeners = new Set<(head: number) => void>();
   private closed = false;
   private readonly t: string;
+  /** Rejected envelopes and their verdicts (invariant 5 of `types.ts`). */
+  private readonly rj: string;
   private readonly channel: string;
 
   constructor(private readonly url: string, private readonly ns: string, private readonly poolSize: number) {
     this.t = `"${ns}".log`;
+    this.rj = `"${ns}".rejected`;
     this.channel = `dataloom_${ns}`;
   }
 
@@ -76,6 +79,13 @@ class PostgresStore implements ServerStore {
         replica text NOT NULL,
         env text NOT NULL,
         at timestamptz NOT NULL DEFAULT now()
+      )`);
+      await c.query(`CREATE TABLE IF NOT EXISTS ${this.rj} (
+        tx text NOT NULL,
+        digest text NOT NULL,
+        verdict text NOT NULL,
+        at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tx, digest)
       )`);
       await c.query(`CREATE TABLE IF NOT EXISTS "${this.ns}".meta (key text PRIMARY KEY, value text NOT NULL)`);
       await c.query(`INSERT INTO "${this.ns}".meta(key, value) VALUES ('log_id', $1) ON CONFLICT (key) DO NOTHING`, [randomBytes(8).toString('hex')]);
@@ -129,7 +139,17 @@ class PostgresStore implements ServerStore {
       const stored = new Map<string, StoredTx>();
       const dupRows = (await c.query(`SELECT tx, pos, env FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
       for (const r of dupRows) stored.set(r.tx as string, { pos: Number(r.pos), env: r.env as string });
-      const { rows, result } = judgeBatch(envs, knownHead, caught, (tx) => stored.get(tx), judge);
+      const rejected = new Map<string, string>();
+      const rejRows = (await c.query(`SELECT tx, digest, verdict FROM ${this.rj} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
+      for (const r of rejRows) rejected.set(`${r.tx} ${r.digest}`, r.verdict as string);
+      const { rows, rejections, result } = judgeBatch(envs, knownHead, caught, (tx) => stored.get(tx), judge, (tx, digest) => rejected.get(`${tx} ${digest}`));
+      if (rejections.length > 0) {
+        await c.query(`INSERT INTO ${this.rj}(tx, digest, verdict) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`, [
+          rejections.map((r) => r.tx),
+          rejections.map((r) => r.digest),
+          rejections.map((r) => r.verdict),
+        ]);
+      }
       if (rows.length > 0) {
         await c.query(
           `WITH ins AS (INSERT INTO ${this.t}(pos, tx, replica, env) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) RETURNING 1)

@@ -31,7 +31,9 @@ class SqliteStore implements ServerStore {
   private stmts!: {
     head: Database.Statement;
     findTx: Database.Statement;
+    findRejected: Database.Statement;
     insert: Database.Statement;
+    insertRejected: Database.Statement;
     since: Database.Statement;
   };
 
@@ -52,6 +54,13 @@ class SqliteStore implements ServerStore {
         env TEXT NOT NULL,
         at INTEGER NOT NULL
       );
+      CREATE TABLE IF NOT EXISTS dataloom_rejected (
+        tx TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (tx, digest)
+      );
       CREATE TABLE IF NOT EXISTS dataloom_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       INSERT OR IGNORE INTO dataloom_meta(key, value) VALUES ('format', '1');
     `);
@@ -60,6 +69,8 @@ class SqliteStore implements ServerStore {
       head: db.prepare('SELECT coalesce(max(pos), 0) AS head FROM dataloom_log'),
       findTx: db.prepare('SELECT pos, env FROM dataloom_log WHERE tx = ?'),
       insert: db.prepare('INSERT INTO dataloom_log(pos, tx, replica, env, at) VALUES (?, ?, ?, ?, ?)'),
+      findRejected: db.prepare('SELECT verdict FROM dataloom_rejected WHERE tx = ? AND digest = ?'),
+      insertRejected: db.prepare('INSERT OR IGNORE INTO dataloom_rejected(tx, digest, verdict, at) VALUES (?, ?, ?, ?)'),
       since: db.prepare('SELECT pos, env FROM dataloom_log WHERE pos > ? ORDER BY pos LIMIT ?'),
     };
     this.db = db;
@@ -74,9 +85,17 @@ class SqliteStore implements ServerStore {
     const db = this.conn;
     const run = db.transaction(() => {
       const caught = this.readSync(knownHead, Number.MAX_SAFE_INTEGER);
-      const { rows, result } = judgeBatch(envs, knownHead, caught, (tx) => this.stmts.findTx.get(tx) as StoredTx | undefined, judge);
+      const { rows, rejections, result } = judgeBatch(
+        envs,
+        knownHead,
+        caught,
+        (tx) => this.stmts.findTx.get(tx) as StoredTx | undefined,
+        judge,
+        (tx, digest) => (this.stmts.findRejected.get(tx, digest) as { verdict: string } | undefined)?.verdict,
+      );
       const now = Date.now();
       for (const r of rows) this.stmts.insert.run(r.pos, r.tx, r.replica, r.json, now);
+      for (const r of rejections) this.stmts.insertRejected.run(r.tx, r.digest, r.verdict, now);
       return result;
     });
     const result = run.immediate();

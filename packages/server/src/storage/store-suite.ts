@@ -101,6 +101,28 @@ export function runServerStoreTests(name: string, setup: () => Promise<StoreSetu
       expect((await s.readSince(0, 10)).map((e) => [e.pos, e.env.ops[0]!.v])).toEqual([[1, 1], [2, 2]]);
     }));
 
+    it('gives a rejected envelope its first verdict again, without judging it afresh; other content under its id is judged', withStore(async (s, su) => {
+      const bad = env('ra', -1);
+      const r1 = await s.append([bad, bad], 0, new RecordingJudge());
+      expect(r1.outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+      // a judge that would now accept it is not asked: the first verdict stands (also on another handle)
+      const lenient: Judge = { catchUp: () => {}, check: () => ({ ok: true }) };
+      const r2 = await s.append([bad], 0, lenient);
+      expect(r2.outcomes[0]).toEqual({ tx: bad.tx, status: 'rejected', code: 'test/negative', message: 'negative' });
+      if (su.concurrent) {
+        const other = su.again();
+        await other.open();
+        try {
+          expect((await other.append([bad], 0, lenient)).outcomes[0]).toMatchObject({ status: 'rejected', code: 'test/negative' });
+        } finally {
+          await other.close();
+        }
+      }
+      const changed = { ...bad, ops: [{ ...bad.ops[0]!, v: 5 }] };
+      expect((await s.append([changed], 0, new RecordingJudge())).outcomes[0]).toEqual({ tx: bad.tx, status: 'appended', pos: 1 });
+      expect(await s.head()).toBe(1);
+    }));
+
     it('hands the judge every entry after knownHead before judging', withStore(async (s) => {
       await s.append([env('ra', 1), env('ra', 2)], 0, new RecordingJudge());
       const j = new RecordingJudge();

@@ -19,6 +19,12 @@
  * 4. **Validation under the writer lock.** `append` hands the caller, while holding the store's
  *    writer lock, every entry committed after `knownHead` (possibly by other processes), then asks
  *    it to judge each new envelope. Checks such as `cas` are therefore linearizable.
+ * 5. **One verdict per envelope.** A rejected envelope is recorded (tx id, digest of its content,
+ *    verdict) in the same storage transaction; appending the same envelope again gives the same
+ *    rejection without judging it afresh. A client told "rejected" has rolled the transaction
+ *    back, so a copy still in flight (a duplicated frame, a push on an older connection or on
+ *    another node) must never be stored because the state changed meanwhile. Other content under
+ *    that tx id is judged on its own (nobody can have another's transaction refused in advance).
  */
 import type { TxEnvelope } from '@dataloom/core';
 
