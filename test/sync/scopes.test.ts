@@ -7,6 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { DataloomError } from '@dataloom/core';
 import type { Client } from '@dataloom/client';
+import { MemoryStore } from '@dataloom/client';
+import { memoryBacking } from '../../packages/client/src/store/memory.js';
 import { until } from './support/wait.js';
 import { testRig } from './support/rig.js';
 
@@ -96,4 +98,109 @@ describe('scopes', () => {
     await bad.close();
     expect(bob.tap.frames.some((f) => f.includes('B-PRIVATE'))).toBe(false);
   });
+});
+
+describe('scopes with a pull pattern', () => {
+  const PULL = '[:item/title {:item/list [:list/name]}]';
+  const LIST_NAMES = '[:find [?n ...] :where [_ :list/name ?n]]';
+  const names = async (c: Client) => ((await c.q(LIST_NAMES)) as string[]).slice().sort();
+
+  it('takes the lists its items reference along, follows ref changes, and still only what the user may read', async () => {
+    const rules = `[[(can-read ?u ?l) [?l :list/members ?u]] [(can-read ?u ?i) [?i :item/title] [(!= ?u "nobody")]]]`;
+    const s = await server({ permissions: rules });
+    const alice = client(s.url, 'alice');
+    const r = await alice.c.transact([
+      { ':db/id': 'a', ':list/name': 'A', ':list/members': ['alice', 'bob'] },
+      { ':db/id': 'b', ':list/name': 'B', ':list/members': ['alice', 'bob'] },
+      { ':db/id': 'c', ':list/name': 'C-HIDDEN', ':list/members': ['alice'] },
+      { ':db/id': 'z', ':list/name': 'Z', ':list/members': ['alice', 'bob'] },
+      { ':db/id': 'i1', ':item/title': 'one', ':item/list': 'a' },
+      { ':db/id': 'i2', ':item/title': 'two', ':item/list': 'c' },
+    ]);
+    await alice.c.confirmed(r.tx);
+    const id = (k: string) => r.globalIds[k]!;
+    const bob = client(s.url, 'bob');
+    const scope = bob.c.subscribe({ query: '[:find ?i :where [?i :item/title]]', pull: PULL });
+    await scope.ready();
+    // the items and list A come; list C is referenced but unreadable; list Z is readable but not referenced
+    await until(async () => (await names(bob.c)).join() === 'A' && (await titles(bob.c)).join() === 'one,two', 'bob: items and the lists they reference');
+    // i1 moves to B: A leaves (nothing references it any more), B enters with its state
+    const m = await alice.c.transact([[':db/add', id('i1'), ':item/list', id('b')]]);
+    await alice.c.confirmed(m.tx);
+    await until(async () => (await names(bob.c)).join() === 'B', 'the referenced list follows the ref');
+    // bob gains list C: it enters his scope through i2
+    const g = await alice.c.transact([[':db/add', id('c'), ':list/members', 'bob']]);
+    await alice.c.confirmed(g.tx);
+    await until(async () => (await names(bob.c)).join() === 'B,C-HIDDEN', 'a list the user gains, referenced, comes');
+    const lost = await alice.c.transact([[':db/retract', id('c'), ':list/members', 'bob']]);
+    await alice.c.confirmed(lost.tx);
+    await until(async () => (await names(bob.c)).join() === 'B', 'a list the user loses goes');
+    expect(bob.tap.frames.filter((f) => f.includes('"Z"')).length).toBe(0);
+    // a bad pull pattern is refused, the scopes stay
+    const bad = bob.c.subscribe({ query: '[:find ?i :where [?i :item/title]]', pull: '{:not :a-vector}' });
+    expect(await bad.ready().then(() => null, (e: unknown) => e)).toBeInstanceOf(DataloomError);
+    await bad.close();
+    expect(await names(bob.c)).toEqual(['B']);
+  });
+
+  it('a recursive pull entry takes a whole chain along', async () => {
+    const chain = { ...schema, ':list/parent': { ':db/valueType': ':db.type/ref' } };
+    const s = await server({ schema: chain });
+    const alice = rig.userClient(s.url, 'alice', { schema: chain });
+    const r = await alice.c.transact([
+      { ':db/id': 'root', ':list/name': 'root' },
+      { ':db/id': 'mid', ':list/name': 'mid', ':list/parent': 'root' },
+      { ':db/id': 'leaf', ':list/name': 'leaf', ':list/parent': 'mid' },
+      { ':db/id': 'other', ':list/name': 'other' },
+      { ':item/title': 'x', ':item/list': 'leaf' },
+    ]);
+    await alice.c.confirmed(r.tx);
+    const bob = rig.userClient(s.url, 'bob', { schema: chain });
+    const scope = bob.c.subscribe({ query: '[:find ?i :where [?i :item/title]]', pull: '[* {:item/list [* {:list/parent ...}]}]' });
+    await scope.ready();
+    await until(async () => (await names(bob.c)).join() === 'leaf,mid,root', 'the chain of parents');
+    const cut = await alice.c.transact([[':db/retract', r.globalIds['mid']!, ':list/parent', r.globalIds['root']!]]);
+    await alice.c.confirmed(cut.tx);
+    await until(async () => (await names(bob.c)).join() === 'leaf,mid', 'cut off from the chain: dropped');
+  });
+});
+
+describe('reconnecting with a scope', () => {
+  for (const withRules of [true, false]) {
+    it(`is told only what changed since its cursor, what entered and what left (${withRules ? 'read rules' : 'no read rules'})`, async () => {
+      const rules = `[[(can-read ?u ?e) [?e :list/members ?u]] [(can-read ?u ?i) [?i :item/list ?l] [?l :list/members ?u]]]`;
+      const s = await server(withRules ? { permissions: rules } : {});
+      const alice = client(s.url, 'alice');
+      const r = await alice.c.transact([
+        { ':db/id': 'a', ':list/name': 'A', ':list/members': ['alice', 'bob'] },
+        { ':db/id': 'b', ':list/name': 'B', ':list/members': ['alice', 'bob'] },
+        ...Array.from({ length: 12 }, (_, i) => ({ ':db/id': `a${i}`, ':item/title': `KEEP-${i}`, ':item/list': 'a' })),
+        { ':db/id': 'b0', ':item/title': 'b0', ':item/list': 'b' },
+      ]);
+      await alice.c.confirmed(r.tx);
+      const id = (k: string) => r.globalIds[k]!;
+      const backing = memoryBacking();
+      const scopes = [{ query: IN_LIST, inputs: ['A'] }];
+      const first = rig.userClient(s.url, 'bob', { store: new MemoryStore(backing), storage: undefined, scopes });
+      await until(async () => (await titles(first.c)).length === 12, 'bob holds list A');
+      await first.c.close();
+      // while bob is away: one item changes, one enters (moved from B), one leaves, one is new
+      const w = await alice.c.transact([
+        [':db/add', id('a1'), ':item/title', 'CHANGED'],
+        [':db/add', id('b0'), ':item/list', id('a')],
+        [':db/add', id('a2'), ':item/list', id('b')],
+        { ':item/title': 'NEW', ':item/list': id('a') },
+      ]);
+      await alice.c.confirmed(w.tx);
+      const back = rig.userClient(s.url, 'bob', { store: new MemoryStore(backing), storage: undefined, scopes });
+      const want = ['CHANGED', 'KEEP-0', ...[3, 4, 5, 6, 7, 8, 9, 10, 11].map((i) => `KEEP-${i}`), 'NEW', 'b0'].sort();
+      await until(async () => (await titles(back.c)).join() === want.join(), 'bob back: his scope as it is now');
+      const frames = back.tap.frames;
+      // nothing unchanged is sent again, and no list of everything
+      expect(frames.filter((f) => /KEEP-/.test(f))).toEqual([]);
+      expect(frames.some((f) => f.startsWith('{"t":"readable"'))).toBe(false);
+      const drops = frames.filter((f) => f.startsWith('{"t":"drop"')).map((f) => JSON.parse(f) as { es: string[] });
+      expect(drops.flatMap((d) => d.es)).toEqual([id('a2')]);
+    });
+  }
 });

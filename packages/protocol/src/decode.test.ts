@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from './limits.js';
 import { ProtocolError } from './errors.js';
 import { checkDepth, decodeClientMessage } from './decode.js';
+import { MAX_HELD } from './messages.js';
 
 const L = { ...DEFAULT_LIMITS };
 const tx = '0000mwr2s6s6-0000-r1';
@@ -44,6 +45,25 @@ describe('decodeClientMessage', () => {
       { t: 'scope', v: 1, scopes: [{ query: q, inputs: [{ fn: 'x' }] }] },
       { t: 'scope', v: 1, scopes: Array.from({ length: 33 }, () => ({ query: q, inputs: [] })) },
       { t: 'scope', v: 1, scopes: [{ query: 'x'.repeat(8193), inputs: [] }] },
+      { t: 'scope', v: 1, scopes: [{ query: q, inputs: [], pull: 3 }] },
+      { t: 'scope', v: 1, scopes: [{ query: q, inputs: [], pull: '' }] },
+    ]) {
+      expect(codeOf(bad)).toBe('protocol/invalid-message');
+    }
+    const pulled = { query: q, inputs: [], pull: '[:item/title {:item/list [*]}]' };
+    expect(decode({ t: 'scope', v: 1, scopes: [pulled] })).toEqual({ t: 'scope', v: 1, scopes: [pulled] });
+  });
+
+  it('a hello may name its scopes and the entities it holds, within limits', () => {
+    const scopes = [{ query: '[:find ?e :where [?e :a/b]]', inputs: [], pull: '[*]' }];
+    const hello = { t: 'hello', v: 1, replica: 'r1', cursor: '0123456789abcdef:42', scopes, held: ['r1.a', 'r2.b_c'] };
+    expect(decode(hello)).toEqual(hello);
+    for (const bad of [
+      { ...hello, held: ['not an id'] },
+      { ...hello, held: 'r1.a' },
+      { ...hello, held: Array.from({ length: MAX_HELD + 1 }, (_, i) => `r1.${i.toString(36)}`) },
+      { ...hello, scopes: [{ query: '', inputs: [] }] },
+      { ...hello, extra: true },
     ]) {
       expect(codeOf(bad)).toBe('protocol/invalid-message');
     }

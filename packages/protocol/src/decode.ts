@@ -8,12 +8,12 @@
  *    (`envelope.ts`) with the limits.
  * Any violation throws a {@link ProtocolError} (code `protocol/...`) carrying the close code.
  */
-import { DataloomError, checkReplicaId, isHlcString, type TxEnvelope } from '@dataloom/core';
+import { DataloomError, checkReplicaId, isGlobalId, isHlcString, type TxEnvelope } from '@dataloom/core';
 import { CURSOR_RE } from './cursor.js';
 import { checkEnvelope, checkWireValue, exactKeys } from './envelope.js';
 import { ProtocolError } from './errors.js';
 import type { Limits } from './limits.js';
-import { CloseCode, type HelloMsg, type PingMsg, type ScopeMsg } from './messages.js';
+import { CloseCode, MAX_HELD, type HelloMsg, type PingMsg, type Scope, type ScopeMsg } from './messages.js';
 
 /**
  * A pushed envelope that breaks the envelope rules or a limit, refused on its own: the server
@@ -82,6 +82,36 @@ function pushed(x: unknown, limits: Limits, path: string): TxEnvelope | RefusedT
   }
 }
 
+/** A list of scopes (`scope` message, `hello`). */
+function scopeList(scopes: unknown, path: string, limits: Limits): Scope[] {
+  if (!Array.isArray(scopes)) fail(path, `expected an array, got ${typeName(scopes)}`);
+  if (scopes.length > MAX_SCOPES) fail(path, `too many scopes: got ${scopes.length} > ${MAX_SCOPES}`, { max: MAX_SCOPES });
+  return scopes.map((x, i) => {
+    const p = `${path}[${i}]`;
+    if (!isPlainObject(x)) fail(p, `expected a scope object, got ${typeName(x)}`);
+    asProtocol(() => exactKeys(x, ['query', 'inputs'], ['pull'], p));
+    const query = x['query'];
+    if (typeof query !== 'string' || query.length === 0 || query.length > MAX_SCOPE_QUERY) fail(`${p}.query`, `expected a query string of at most ${MAX_SCOPE_QUERY} characters`);
+    const inputs = x['inputs'];
+    if (!Array.isArray(inputs) || inputs.length > MAX_SCOPE_INPUTS) fail(`${p}.inputs`, `expected an array of at most ${MAX_SCOPE_INPUTS} values`);
+    const scope: Scope = { query, inputs: inputs.map((v, j) => asProtocol(() => checkWireValue(v, `${p}.inputs[${j}]`, limits))) };
+    const pull = x['pull'];
+    if (pull !== undefined) {
+      if (typeof pull !== 'string' || pull.length === 0 || pull.length > MAX_SCOPE_QUERY) fail(`${p}.pull`, `expected a pull pattern string of at most ${MAX_SCOPE_QUERY} characters`);
+      scope.pull = pull;
+    }
+    return scope;
+  });
+}
+
+/** A hello's `held` list: global entity ids, at most {@link MAX_HELD}. */
+function heldList(held: unknown, path: string): string[] {
+  if (!Array.isArray(held)) fail(path, `expected an array, got ${typeName(held)}`);
+  if (held.length > MAX_HELD) fail(path, `too many entities: got ${held.length} > ${MAX_HELD}`, { max: MAX_HELD });
+  for (let i = 0; i < held.length; i++) if (!isGlobalId(held[i])) fail(`${path}[${i}]`, `not a global entity id: ${JSON.stringify(String(held[i]).slice(0, 80))}`);
+  return held as string[];
+}
+
 const MAX_SCOPES = 32;
 const MAX_SCOPE_QUERY = 8192;
 const MAX_SCOPE_INPUTS = 16;
@@ -133,13 +163,16 @@ export function decodeClientMessage(text: string, byteLength: number, limits: Li
   const t = msg['t'];
   switch (t) {
     case 'hello': {
-      asProtocol(() => exactKeys(msg, ['t', 'v', 'replica', 'cursor'], [], '$'));
+      asProtocol(() => exactKeys(msg, ['t', 'v', 'replica', 'cursor'], ['scopes', 'held'], '$'));
       if (typeof msg['v'] !== 'number' || !Number.isInteger(msg['v'])) fail('$.v', 'protocol version must be an integer');
       const cursor = msg['cursor'];
       if (cursor !== null && (typeof cursor !== 'string' || cursor.length > 33 || !CURSOR_RE.test(cursor))) {
         fail('$.cursor', `malformed cursor ${JSON.stringify(String(cursor).slice(0, 40))}`);
       }
-      return { t, v: msg['v'], replica: replicaId(msg['replica'], '$.replica'), cursor };
+      const out: HelloMsg = { t, v: msg['v'], replica: replicaId(msg['replica'], '$.replica'), cursor };
+      if (msg['scopes'] !== undefined) out.scopes = scopeList(msg['scopes'], '$.scopes', limits);
+      if (msg['held'] !== undefined) out.held = heldList(msg['held'], '$.held');
+      return out;
     }
     case 'push': {
       asProtocol(() => exactKeys(msg, ['t', 'txs'], [], '$'));
@@ -157,23 +190,7 @@ export function decodeClientMessage(text: string, byteLength: number, limits: Li
     case 'scope': {
       asProtocol(() => exactKeys(msg, ['t', 'v', 'scopes'], [], '$'));
       if (typeof msg['v'] !== 'number' || !Number.isSafeInteger(msg['v']) || msg['v'] < 0) fail('$.v', 'expected a non-negative integer');
-      const scopes = msg['scopes'];
-      if (!Array.isArray(scopes)) fail('$.scopes', `expected an array, got ${typeName(scopes)}`);
-      if (scopes.length > MAX_SCOPES) fail('$.scopes', `too many scopes: got ${scopes.length} > ${MAX_SCOPES}`, { max: MAX_SCOPES });
-      return {
-        t,
-        v: msg['v'],
-        scopes: scopes.map((x, i) => {
-          const p = `$.scopes[${i}]`;
-          if (!isPlainObject(x)) fail(p, `expected a scope object, got ${typeName(x)}`);
-          asProtocol(() => exactKeys(x, ['query', 'inputs'], [], p));
-          const query = x['query'];
-          if (typeof query !== 'string' || query.length === 0 || query.length > MAX_SCOPE_QUERY) fail(`${p}.query`, `expected a query string of at most ${MAX_SCOPE_QUERY} characters`);
-          const inputs = x['inputs'];
-          if (!Array.isArray(inputs) || inputs.length > MAX_SCOPE_INPUTS) fail(`${p}.inputs`, `expected an array of at most ${MAX_SCOPE_INPUTS} values`);
-          return { query, inputs: inputs.map((v, j) => asProtocol(() => checkWireValue(v, `${p}.inputs[${j}]`, limits))) };
-        }),
-      };
+      return { t, v: msg['v'], scopes: scopeList(msg['scopes'], '$.scopes', limits) };
     }
     default:
       return fail('$.t', `unknown message type ${JSON.stringify(String(t).slice(0, 32))}`);

@@ -3,7 +3,7 @@
  * — the messages, cursors, connection features, limits, the envelope rules and the validating
  * decoder. One definition, imported by both ends. See `PROTOCOL.md`.
  */
-export { PROTOCOL_VERSION, CloseCode } from './messages.js';
+export { PROTOCOL_VERSION, CloseCode, MAX_HELD } from './messages.js';
 export type { ClientMsg, ServerMsg, HelloMsg, PushMsg, PingMsg, WelcomeMsg, WelcomeLimits, AckMsg, AcksMsg, RejectMsg, OpsMsg, DropMsg, ReadableMsg, ScopedMsg, ScopeMsg, Scope, PongMsg, ErrorMsg } from './messages.js';
 export { parseCursor, formatCursor, cursorPos, type Cursor } from './cursor.js';
 export {

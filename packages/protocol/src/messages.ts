@@ -20,7 +20,22 @@ export interface HelloMsg {
   replica: string;
   /** Last server position the replica holds, or null for a fresh replica. */
   cursor: Cursor | null;
+  /**
+   * The scopes the client wants checked out (as a later `scope` message would say), so the server
+   * filters and bootstraps by them from the first frame. Absent or `[]`: everything readable.
+   */
+  scopes?: Scope[];
+  /**
+   * With a cursor: the entities the replica holds operations of (at most {@link MAX_HELD}). A
+   * server filtering by read rules or scopes then tells the client only what changed since its
+   * cursor, the state of what entered its view while it was away, and drops what left — instead
+   * of listing and re-sending everything it may read. Absent: the server assumes nothing.
+   */
+  held?: string[];
 }
+
+/** The most entity ids a `hello` may list in `held`. */
+export const MAX_HELD = 20_000;
 
 /** Local transactions, in outbox order. Re-sending is safe: deduplicated by tx id. */
 export interface PushMsg {
@@ -34,10 +49,15 @@ export interface PingMsg {
   n: number;
 }
 
-/** One scope: a query whose first find variable is an entity, with its inputs (after `$`). */
+/**
+ * One scope: a query whose first find variable is an entity, with its inputs (after `$`), and
+ * optionally a pull pattern (EDN text): the entities its ref attributes reach from each found
+ * entity (`[:todo/title {:todo/list [*]}]` takes the todos' lists along) are in the scope too.
+ */
 export interface Scope {
   query: string;
   inputs: WireValue[];
+  pull?: string;
 }
 
 /**
@@ -82,6 +102,8 @@ export interface WelcomeMsg {
   reset?: boolean;
   /** Limits the client must respect (so well-behaved clients never trip them). */
   limits: WelcomeLimits;
+  /** True when this server sends each client only what read rules or scopes let through (worth a `held` list at the next hello). */
+  filters?: boolean;
 }
 
 /** A pushed transaction is durable at log position `pos` (a decimal string; for duplicates the original position). */

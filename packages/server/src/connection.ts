@@ -162,6 +162,7 @@ export class Connection {
       node: node.serverReplica,
       head: formatCursor(node.logId, node.head),
       ...(reset ? { reset: true } : {}),
+      ...(this.ctx.access?.filters ? { filters: true } : {}),
       limits: {
         maxMessageBytes: l.maxMessageBytes,
         maxTxsPerPush: l.maxTxsPerPush,
@@ -176,7 +177,7 @@ export class Connection {
         bytesBurst: l.bytesBurst,
       },
     });
-    const from = this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame));
+    const from = this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame), { scopes: msg.scopes, held: msg.held });
     if (from !== undefined) this.sentPos = from;
     void this.pump();
   }

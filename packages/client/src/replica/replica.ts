@@ -227,6 +227,17 @@ export class Replica implements SyncTarget {
     return this.ctx.queue.run(() => purge(this.ctx, es, attrs));
   }
 
+  /** The entities held (see {@link SyncTarget.held}), or null past `max`. */
+  held(max: number): GlobalId[] | null {
+    const out = new Set<GlobalId>();
+    for (const op of this.ctx.merge.allOps()) {
+      if (op.a !== undefined && (op.a.startsWith('db/') || op.a.startsWith('draft/'))) continue;
+      out.add(this.ctx.merge.rep(op.e));
+      if (out.size > max) return null;
+    }
+    return [...out];
+  }
+
   /** Keeps only what the user may read (`attrs`: `e + '\u0000' + a` keys); see {@link SyncTarget.retain}. */
   retain(es: ReadonlySet<GlobalId>, attrs: ReadonlySet<string>): Promise<void> {
     return this.ctx.queue.run(() => retain(this.ctx, es, attrs));

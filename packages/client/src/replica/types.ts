@@ -139,6 +139,12 @@ export interface SyncTarget {
   purge?(es: readonly GlobalId[], attrs: ReadonlyArray<readonly [GlobalId, string]>): Promise<void>;
 
   /**
+   * The entities this replica holds operations of (schema and draft-entity attributes aside), for
+   * a `hello`'s `held` list; null when there are more than `max`. Optional.
+   */
+  held?(max: number): GlobalId[] | null;
+
+  /**
    * The user may read only entities `es` (whole) and attributes `attrs`: drop every other
    * operation (schema `db/*`, draft-entity `draft/*` and pending local ones aside). Optional.
    */

@@ -120,11 +120,12 @@ export interface Client extends Pick<ServiceApi, CallName> {
   /**
    * A scope (partial sync): the server sends only the entities `query` finds (its first find
    * variable is an entity; `{ref: globalId}` inputs name entities) that the user may read, the
-   * current state of what enters, and drops what leaves (from memory and storage). With no scope
-   * the client receives everything its user may read. `ready()` resolves when the first result is
-   * in; `close()` releases it.
+   * current state of what enters, and drops what leaves (from memory and storage). `{ query, pull }`
+   * takes along the entities the pull pattern's nested maps reach (`[:todo/title {:todo/list [*]}]`:
+   * the todos' lists), followed as refs change. With no scope the client receives everything its
+   * user may read. `ready()` resolves when the first result is in; `close()` releases it.
    */
-  subscribe(query: string, ...inputs: unknown[]): { ready(): Promise<void>; close(): Promise<void> };
+  subscribe(query: string | { query: string; pull?: string }, ...inputs: unknown[]): { ready(): Promise<void>; close(): Promise<void> };
   /** Rejections, storage faults, clock drift, sync status. */
   on(fn: (e: ClientEvent) => void): () => void;
   close(): Promise<void>;

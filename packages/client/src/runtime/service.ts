@@ -6,6 +6,7 @@
  */
 import * as Y from 'yjs';
 import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, parseHlc, pull, pullMany, toWireValue, type HlcString, type WireValue } from '@dataloom/core';
+import type { Scope } from '@dataloom/protocol';
 import { q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import { Replica } from '../replica/replica.js';
@@ -28,6 +29,13 @@ import { TimeView, checkSpec, isWatchSpec, type WatchSpec } from './watch-spec.j
 import type { ClientEvent, ClientOptions, DatomRow, TransactResult } from './types.js';
 
 /** A scope input as a wire value: `{ref: globalId}` names an entity. */
+/** A scope as the protocol says it: its query and pull pattern checked to be EDN text, its inputs as wire values. */
+function scopeOf(spec: { query?: unknown; pull?: unknown }, inputs: readonly unknown[]): Scope {
+  if (typeof spec.query !== 'string') throw new DataloomError('client/options', 'a scope is a query in EDN text (or { query, pull })', {});
+  if (spec.pull !== undefined && typeof spec.pull !== 'string') throw new DataloomError('client/options', "a scope's pull pattern is EDN text", {});
+  return { query: spec.query, inputs: inputs.map(wireInput), ...(spec.pull !== undefined ? { pull: spec.pull } : {}) };
+}
+
 function wireInput(x: unknown): WireValue {
   return typeof x === 'object' && x !== null && 'ref' in x && typeof x.ref === 'string' ? { ref: x.ref } : toWireValue(x);
 }
@@ -73,8 +81,8 @@ export class ClientService {
     this.replica.on('storage-error', (e: ReplicaEventMap['storage-error']) => this.fire({ type: 'storage-error', error: e.error, lost: e.lost.length }));
     this.replica.on('clock-drift', (e) => this.fire({ type: 'clock-drift', tx: e.tx, error: e.error }));
     for (const sc of options.scopes ?? []) {
-      const { query, inputs = [] } = typeof sc === 'string' ? { query: sc } : sc;
-      this.scopes.set(-this.scopes.size - 1, { query, inputs: inputs.map(wireInput) });
+      const { inputs = [], ...spec } = typeof sc === 'string' ? { query: sc } : sc;
+      this.scopes.set(-this.scopes.size - 1, scopeOf(spec, inputs));
     }
     if (tabs) this.bus = new TabBus(`dataloom:${options.name}`, this.replica);
     this.status = new StatusRelay(this.replica, this.bus, !!options.url, (status) => this.fire({ type: 'sync', status }));
@@ -374,16 +382,15 @@ export class ClientService {
   }
 
   /** Scopes this client subscribed to (`client.subscribe`), by id. */
-  private readonly scopes = new Map<number, { query: string; inputs: WireValue[] }>();
+  private readonly scopes = new Map<number, Scope>();
 
   /**
    * Subscribes scope `id`: the server then sends only entities some scope's query finds (its first
    * find variable) that the user may read — the current state of what enters, a drop of what
    * leaves. Resolves when the server answered (the first result is in); without a server, at once.
    */
-  async subscribe(id: number, query: string, inputs: unknown[]): Promise<void> {
-    if (typeof query !== 'string') throw new DataloomError('client/options', 'a scope is a query in EDN text', {});
-    this.scopes.set(id, { query, inputs: inputs.map(wireInput) });
+  async subscribe(id: number, query: string | { query: string; pull?: string }, inputs: unknown[]): Promise<void> {
+    this.scopes.set(id, scopeOf(typeof query === 'string' ? { query } : query, inputs));
     try {
       await this.sync?.setScopes([...this.scopes.values()]);
     } catch (e) {

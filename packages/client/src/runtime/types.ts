@@ -24,10 +24,10 @@ export interface ClientOptions {
   /** Share one replica coherently with other tabs of the app (default true with IndexedDB). */
   /**
    * Scopes checked out from the start (as `client.subscribe` does later): queries whose first find
-   * variable is an entity, or `{ query, inputs }`. Without scopes the client receives everything
-   * its user may read.
+   * variable is an entity, or `{ query, inputs, pull }` (the pull pattern takes referenced entities
+   * along, see `Client.subscribe`). Without scopes the client receives everything its user may read.
    */
-  scopes?: Array<string | { query: string; inputs?: unknown[] }>;
+  scopes?: Array<string | { query: string; inputs?: unknown[]; pull?: string }>;
   tabs?: boolean;
   /** WebSocket constructor for sync (Node tests). */
   WebSocket?: SocketCtor;

@@ -21,8 +21,11 @@ import { Pacer, pushFrames } from './pacing.js';
 import { QUARANTINE_MEMORY, applyPage, type QuarantinedTx } from './quarantine.js';
 
 export type { QuarantinedTx } from './quarantine.js';
-import { type Scope, DEFAULT_LIMITS, PROTOCOL_VERSION, clientProtocols, pushBytes, cursorPos, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
+import { type Scope, type HelloMsg, DEFAULT_LIMITS, MAX_HELD, PROTOCOL_VERSION, clientProtocols, pushBytes, cursorPos, type ClientMsg, type Limits, type ServerMsg } from '@dataloom/protocol';
 import { defaultSocketCtor, textOf, type SocketCtor, type SocketLike } from './socket.js';
+
+/** The most entities a hello lists before the client knows whether the server filters (a later hello: `MAX_HELD`). */
+const UNKNOWN_HELD = 2000;
 
 export interface SyncOptions {
   /** Server WebSocket URL, e.g. `ws://127.0.0.1:8787/`. */
@@ -189,6 +192,25 @@ export class SyncClient {
 
   private scopes: Scope[] = [];
   private scopeVersion = 0;
+  /** Whether the server filters what it sends (its last `welcome`; undefined before one). */
+  private serverFilters: boolean | undefined;
+
+  /**
+   * The hello: the scopes in effect (so the server filters by them from the first frame) and,
+   * resuming where the server filters, the entities held — then the server sends only what
+   * changed since the cursor, not everything again. Before any welcome a short list is sent.
+   */
+  private hello(): HelloMsg {
+    const replica = this.opts.replica;
+    const cursor = replica.cursor();
+    const msg: HelloMsg = { t: 'hello', v: PROTOCOL_VERSION, replica: replica.replicaId, cursor };
+    if (this.scopes.length > 0) msg.scopes = this.scopes;
+    if (cursor !== null && (this.scopes.length > 0 || this.serverFilters !== false)) {
+      const held = replica.held?.(this.serverFilters === undefined && this.scopes.length === 0 ? UNKNOWN_HELD : MAX_HELD) ?? null;
+      if (held !== null) msg.held = held;
+    }
+    return msg;
+  }
   private scopeWaiters: Array<{ v: number; resolve: () => void; reject: (e: Error) => void }> = [];
 
   private scoped(v: number, error?: { code: string; message: string }): void {
@@ -266,7 +288,7 @@ export class SyncClient {
       ws.onopen = () => {
         if (this.ws !== ws) return;
         this.lastHeard = Date.now();
-        this.send({ t: 'hello', v: PROTOCOL_VERSION, replica: this.opts.replica.replicaId, cursor: this.opts.replica.cursor() });
+        this.send(this.hello());
         this.startKeepAlive();
       };
       ws.onmessage = (ev) => {
@@ -432,6 +454,7 @@ export class SyncClient {
         this.opts.replica.serverLimits?.(msg.limits);
         this.targetHead = cursorPos(msg.head);
         this.cursorReset = msg.reset === true;
+        this.serverFilters = msg.filters === true;
         // a new session: errors of the previous one (a dropped connection, …) are over
         this.setStatus({ state: 'online', online: true, lastError: null });
         this.checkCaughtUp();

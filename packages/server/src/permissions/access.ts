@@ -41,6 +41,19 @@ export interface Rejection {
   data?: Record<string, unknown>;
 }
 
+/** What a client's hello says about the view it wants and the entities it holds (`HelloMsg`). */
+export interface HelloView {
+  scopes?: readonly Scope[] | undefined;
+  held?: readonly GlobalId[] | undefined;
+}
+
+/**
+ * A client resuming with a `held` list is told only what changed since its cursor when the log
+ * since then is not much longer than what it may hold (else it gets the current state instead).
+ */
+const TAIL_ENTRIES = 10_000;
+const TAIL_PER_ENTITY = 4;
+
 /** A refusal of a pushed envelope (a `reject` with this code, message and data). */
 export type PushRefusal = DraftRefusal;
 
@@ -51,8 +64,13 @@ export interface ConnectionAccess {
   setScope(v: number, scopes: readonly Scope[]): void;
   /** A rejection as this user may read it (what it names of unreadable datoms taken out). */
   redact<R extends Rejection>(r: R): R;
-  /** After `welcome`; returns the position the stream continues from when it is not the hello's cursor. */
-  start(sentPos: () => number, send: (frame: string) => void): number | undefined;
+  /**
+   * After `welcome`; returns the position the stream continues from when it is not the hello's
+   * cursor. `hello` carries the scopes and the held entities the client named in its hello.
+   */
+  start(sentPos: () => number, send: (frame: string) => void, hello?: HelloView): number | undefined;
+  /** Whether this connection receives only what read rules let through (said in `welcome`). */
+  readonly filters: boolean;
   close(): void;
 }
 
@@ -210,7 +228,11 @@ class UserAccess implements ConnectionAccess {
     return this.access.drafts.checkPush(this.user, env);
   }
 
-  start(sentPos: () => number, send: (frame: string) => void): number | undefined {
+  get filters(): boolean {
+    return this.access.filtersEntities;
+  }
+
+  start(sentPos: () => number, send: (frame: string) => void, hello: HelloView = {}): number | undefined {
     this.sentPos = sentPos;
     this.send = send;
     this.readable = this.access.acquire(this.user);
@@ -219,22 +241,81 @@ class UserAccess implements ConnectionAccess {
       this.filterer = new EntryFilter(this.readable, merged, (d) => this.access.drafts.canSee(this.user, d));
     }
     this.access.track(this, true);
+    if (hello.scopes && hello.scopes.length > 0) {
+      // scopes named at hello are in effect before the first frame; a bad one is refused when its `scope` message comes
+      try {
+        this.installScope(hello.scopes);
+      } catch {
+        this.scope = null;
+      }
+    }
     const drafts = this.access.drafts;
     const catchUp = (only?: ReadonlySet<GlobalId>) => this.sendEntries(drafts.catchUp(this.user, this.sentPos(), only));
     let head: number | undefined;
-    if (this.readable && this.filterer) {
-      // with read rules a hello bootstraps from what the user may read now (see bootstrap.ts)
+    const filtered = this.filterer !== null && ((this.readable !== null && this.access.filtersEntities) || this.scope !== null);
+    if (filtered) {
+      const f = this.filterer!;
       const node = this.access.node;
-      head = node.head;
-      const from = `${node.logId}:${sentPos()}`;
-      const to = `${node.logId}:${head}`;
-      for (const frame of bootstrapFrames(this.readable, this.filterer, node.state, sentPos() > 0, from, to)) send(frame);
-      const entries = drafts.catchUp(this.user, head, undefined, true);
-      const frame = this.entriesFrame(entries, to);
-      if (frame) send(frame);
+      const cursor = sentPos();
+      const view = this.view();
+      const size = view.entities.size + view.attrs.size;
+      // what the client holds is known (and whole entities only): the drops and the entries are known too
+      const held = cursor > 0 && hello.held && !this.access.permissions?.readAttr ? this.sortHeld(hello.held, view) : null;
+      if (held && node.head - cursor <= TAIL_ENTRIES + TAIL_PER_ENTITY * size) {
+        // resuming: what left the view goes, what entered it comes whole, the rest streams from the cursor
+        const from = this.cursor;
+        if (held.drop.length) send(JSON.stringify({ t: 'drop', es: held.drop, attrs: [] }));
+        const enter = new Set([...view.entities].filter((e) => !held.has.has(e)));
+        if (enter.size > 0) for (const frame of bootstrapFrames({ entities: enter, attrs: new Map() }, f, node.state, false, from, from)) send(frame);
+        if (userIdOf(this.user) !== null) catchUp();
+      } else {
+        // with read rules or scopes a hello bootstraps from what the client may hold now (see bootstrap.ts)
+        head = node.head;
+        const from = `${node.logId}:${cursor}`;
+        const to = `${node.logId}:${head}`;
+        if (held?.drop.length) send(JSON.stringify({ t: 'drop', es: held.drop, attrs: [] }));
+        for (const frame of bootstrapFrames(view, f, node.state, cursor > 0 && !held, from, to)) send(frame);
+        const entries = drafts.catchUp(this.user, head, undefined, true);
+        const frame = this.entriesFrame(entries, to);
+        if (frame) send(frame);
+      }
     } else if (userIdOf(this.user) !== null) catchUp(); // an anonymous user sees open drafts only, never left out of a stream
     if (userIdOf(this.user) !== null) this.offs.push(drafts.onVisibility((ds) => catchUp(ds)));
     return head;
+  }
+
+  /**
+   * What this client may hold now: the entities (whole) and attributes its user may read, of
+   * those its scopes find when it has scopes.
+   */
+  private view(): { entities: Set<GlobalId>; attrs: Map<GlobalId, Set<string>> } {
+    const r = this.access.filtersEntities ? this.readable : null;
+    if (!this.scope) return r ?? { entities: new Set(), attrs: new Map() };
+    const entities = new Set<GlobalId>();
+    const attrs = new Map<GlobalId, Set<string>>();
+    for (const e of this.scope.entities()) {
+      if (!r || r.entities.has(e)) entities.add(e);
+      else {
+        const as = r.attrs.get(e);
+        if (as) attrs.set(e, as);
+      }
+    }
+    return { entities, attrs };
+  }
+
+  /** The held entities (a hello's list) that may stay (`has`, by their ids here) and those to drop. */
+  private sortHeld(held: readonly GlobalId[], view: { entities: Set<GlobalId> }): { has: Set<GlobalId>; drop: GlobalId[] } {
+    const m = this.access.node.state.merged;
+    const has = new Set<GlobalId>();
+    const drop: GlobalId[] = [];
+    for (const e of held) {
+      const rep = m.rep(e);
+      // an entity merged into another here: the client gets the representative's whole state
+      if (view.entities.has(rep)) {
+        if (rep === e) has.add(e);
+      } else drop.push(e);
+    }
+    return { has, drop };
   }
 
   /** Stored entries outside the stream, as the stream would send them, at the current cursor. */
@@ -254,31 +335,45 @@ class UserAccess implements ConnectionAccess {
 
   setScope(v: number, scopes: readonly Scope[]): void {
     if (!this.send) return;
-    const f = (this.filterer ??= new EntryFilter(this.access.filtersEntities ? this.readable : null, () => this.access.node.state.merged, (d) => this.access.drafts.canSee(this.user, d)));
     let answer: Record<string, unknown> = { t: 'scoped', v };
     try {
-      if (scopes.length === 0) {
-        if (this.scope) {
-          const had = new Set(this.scope.entities());
-          this.scope.close();
-          this.scope = null;
-          f.inScope = null;
-          this.scopeChanged(this.everything().filter((e) => !had.has(e)), []);
-        }
-      } else {
-        const all = this.scope === null;
-        const scope = this.scope ?? new ConnectionScope(this.access.scopeEngine(), (entered, left) => this.scopeChanged(entered, left));
-        const { entered, left } = scope.set(scopes);
-        this.scope = scope;
-        f.inScope = (e) => scope.has(e);
-        // from everything to a scope: what the client may hold outside it goes
-        this.scopeChanged(entered, all ? this.everything().filter((e) => !scope.has(e)) : left);
-      }
+      const { entered, left, fromAll } = this.installScope(scopes);
+      // from everything to a scope: what the client may hold outside it goes
+      this.scopeChanged(entered, fromAll && this.scope ? this.everything().filter((e) => this.scope!.has(e) === false) : left);
     } catch (e) {
       const err = e as { code?: string; message?: string };
       answer = { t: 'scoped', v, error: { code: err.code ?? 'sync/scope-invalid', message: String(err.message ?? e).slice(0, 300) } };
     }
     this.send(JSON.stringify(answer));
+  }
+
+  /** The scopes in effect, as JSON (the same scopes again change nothing). */
+  private scopeJson = '[]';
+
+  /** Puts `scopes` in effect; returns the entities that entered and left what the client may hold. Throws (nothing changed) on a bad scope. */
+  private installScope(scopes: readonly Scope[]): { entered: GlobalId[]; left: GlobalId[]; fromAll: boolean } {
+    const json = JSON.stringify(scopes);
+    if (json === this.scopeJson) return { entered: [], left: [], fromAll: false };
+    const f = (this.filterer ??= new EntryFilter(this.access.filtersEntities ? this.readable : null, () => this.access.node.state.merged, (d) => this.access.drafts.canSee(this.user, d)));
+    let out = { entered: [] as GlobalId[], left: [] as GlobalId[], fromAll: false };
+    if (scopes.length === 0) {
+      if (this.scope) {
+        const had = new Set(this.scope.entities());
+        this.scope.close();
+        this.scope = null;
+        f.inScope = null;
+        out = { entered: this.everything().filter((e) => !had.has(e)), left: [], fromAll: false };
+      }
+    } else {
+      const all = this.scope === null;
+      const scope = this.scope ?? new ConnectionScope(this.access.scopeEngine(), (entered, left) => this.scopeChanged(entered, left));
+      const { entered, left } = scope.set(scopes);
+      this.scope = scope;
+      f.inScope = (e) => scope.has(e);
+      out = { entered, left, fromAll: all };
+    }
+    this.scopeJson = json;
+    return out;
   }
 
   /** Entities entered the scopes (their current state goes, where readable) or left them (dropped). */

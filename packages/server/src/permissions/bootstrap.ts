@@ -16,13 +16,16 @@
 import type { GlobalId } from '@dataloom/core';
 import type { ServerState } from '../state/server-state.js';
 import { attrKey, type UserReadable } from './readable.js';
+
+/** What a client may hold: entities whole, and attributes of others. */
+export type ReadView = Pick<UserReadable, 'entities' | 'attrs'>;
 import { envelopesOf, type EntryFilter } from './partial.js';
 
 const READABLE_PART = 5000;
 const PART_BYTES = 512 * 1024;
 
 /** `readable` messages listing everything `r` may read, in parts. */
-export function readableFrames(r: UserReadable): string[] {
+export function readableFrames(r: ReadView): string[] {
   const es = [...r.entities];
   const attrs: Array<[GlobalId, string]> = [];
   for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) attrs.push([e, a]);
@@ -35,7 +38,7 @@ export function readableFrames(r: UserReadable): string[] {
 }
 
 /** The frames of a bootstrap (see the module docs): `from` is the client's cursor, `to` the head's. */
-export function bootstrapFrames(r: UserReadable, f: EntryFilter, state: ServerState, resuming: boolean, from: string, to: string): string[] {
+export function bootstrapFrames(r: ReadView, f: EntryFilter, state: ServerState, resuming: boolean, from: string, to: string): string[] {
   const frames = resuming ? readableFrames(r) : [];
   const keys: string[] = [...r.entities];
   for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) keys.push(attrKey(e, a));

@@ -22,16 +22,20 @@ import { DataloomError, Interner, Keyword, TX0, fromWireValue, type WireValue, t
 import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { UserId } from '../drafts/visibility.js';
 import { HEADS, type Permissions } from './rules.js';
+import { pullReach } from './pull-reach.js';
 
 type Kind = 'read' | 'attr' | 'see' | 'edit';
 
-/** A scope query's entities, followed (see {@link ReadEngine.watchEntities}). */
+/** A scope query's entities (and those its pull pattern reaches), followed (see {@link ReadEngine.watchEntities}). */
 interface Watch {
   query: string;
   inputs: readonly unknown[];
+  pull: string | undefined;
   onChange: (added: GlobalId[], removed: GlobalId[]) => void;
   entities: Set<GlobalId>;
-  view: View | null;
+  /** How many of the watch's views hold each entity (the query's, the pull's). */
+  counts: Map<GlobalId, number>;
+  views: View[];
 }
 
 /** Every key a user may read. */
@@ -146,10 +150,13 @@ export class ReadEngine {
     for (const w of this.watches) {
       const before = new Set(w.entities);
       w.entities.clear();
+      w.counts.clear();
       try {
         this.registerWatch(w);
       } catch {
-        w.view = null; // cannot happen for a query that registered before; the scope is then empty
+        for (const v of w.views.splice(0)) v.close(); // cannot happen for a query that registered before; the scope is then empty
+        w.entities.clear();
+        w.counts.clear();
       }
       const added = [...w.entities].filter((e) => !before.has(e));
       const removed = [...before].filter((e) => !w.entities.has(e));
@@ -170,14 +177,19 @@ export class ReadEngine {
    * removed)` after each transaction that changes them (and after a rebuild). Throws the query's
    * own error when it cannot be registered.
    */
-  watchEntities(query: string, inputs: readonly unknown[], onChange: (added: GlobalId[], removed: GlobalId[]) => void): { entities: Set<GlobalId>; close(): void } {
-    const w: Watch = { query, inputs, onChange, entities: new Set(), view: null };
-    this.registerWatch(w);
+  watchEntities(query: string, inputs: readonly unknown[], onChange: (added: GlobalId[], removed: GlobalId[]) => void, pull?: string): { entities: Set<GlobalId>; close(): void } {
+    const w: Watch = { query, inputs, pull, onChange, entities: new Set(), counts: new Map(), views: [] };
+    try {
+      this.registerWatch(w);
+    } catch (e) {
+      for (const v of w.views.reverse()) v.close();
+      throw e;
+    }
     this.watches.add(w);
     return {
       entities: w.entities,
       close: () => {
-        w.view?.close();
+        for (const v of w.views.splice(0).reverse()) v.close();
         this.watches.delete(w);
       },
     };
@@ -186,24 +198,48 @@ export class ReadEngine {
   private registerWatch(w: Watch): void {
     // inputs are wire values: `{ref: <global id>}` names an entity, `{kw}` a keyword
     const inputs = w.inputs.map((x) => fromWireValue(x as WireValue, this.ids.eidOf));
-    const v = this.conn.register(`scope/${++this.watchSeq}`, w.query, ...inputs);
-    w.view = v;
+    w.views = [];
+    const name = `scope-${++this.watchSeq}`;
+    const root = this.conn.register(name, w.query, ...inputs);
+    w.views.push(root);
+    const reach = w.pull === undefined ? null : pullReach(w.query, name, w.pull);
+    if (reach) w.views.push(this.conn.register(`${name}-pull`, reach.query, reach.rules));
     const first = (row: unknown) => this.ids.gid((row as [number])[0] as number);
-    for (const row of v.result() as Set<unknown>) {
-      const e = first(row);
-      if (e !== null) w.entities.add(e);
-    }
-    v.subscribe((diffs) => {
-      const added: GlobalId[] = [];
-      const removed: GlobalId[] = [];
-      for (const [row, , m] of diffs) {
+    const add = (e: GlobalId) => {
+      const n = w.counts.get(e) ?? 0;
+      w.counts.set(e, n + 1);
+      if (n === 0) w.entities.add(e);
+    };
+    const remove = (e: GlobalId) => {
+      const n = w.counts.get(e) ?? 0;
+      if (n > 1) w.counts.set(e, n - 1);
+      else if (n === 1) w.counts.delete(e), w.entities.delete(e);
+    };
+    for (const v of w.views) {
+      for (const row of v.result() as Set<unknown>) {
         const e = first(row);
-        if (e === null) continue;
-        if (m > 0 && !w.entities.has(e)) added.push(e), w.entities.add(e);
-        else if (m < 0 && w.entities.delete(e)) removed.push(e);
+        if (e !== null) add(e);
       }
-      if (added.length || removed.length) w.onChange(added, removed);
-    });
+      v.subscribe((diffs) => {
+        // whether each entity the diffs touch was in the watch before them
+        const was = new Map<GlobalId, boolean>();
+        for (const [row, , m] of diffs) {
+          const e = first(row);
+          if (e === null) continue;
+          if (!was.has(e)) was.set(e, w.entities.has(e));
+          if (m > 0) add(e);
+          else remove(e);
+        }
+        const added: GlobalId[] = [];
+        const removed: GlobalId[] = [];
+        for (const [e, before] of was) {
+          const now = w.entities.has(e);
+          if (now && !before) added.push(e);
+          else if (before && !now) removed.push(e);
+        }
+        if (added.length || removed.length) w.onChange(added, removed);
+      });
+    }
   }
 
   /** A committed transaction's visible changes (in log order). */

@@ -1,6 +1,6 @@
 /**
- * A connection's scopes (`scope` messages): the union of the entities of its scope queries,
- * followed by the server's engine (`ReadEngine.watchEntities`), with a count per entity so one
+ * A connection's scopes (`scope` messages): the union of the entities of its scope queries (and
+ * of what their pull patterns reach, `pull-reach.ts`), followed by the server's engine (`ReadEngine.watchEntities`), with a count per entity so one
  * leaving a query stays while another query still holds it. Without scopes (null) a connection
  * receives everything its user may read.
  */
@@ -33,7 +33,7 @@ export class ConnectionScope {
     const counts = new Map<GlobalId, number>();
     try {
       for (const s of scopes) {
-        const h = this.engine.watchEntities(s.query, s.inputs, (added, removed) => this.onChange(added, removed));
+        const h = this.engine.watchEntities(s.query, s.inputs, (added, removed) => this.onChange(added, removed), s.pull);
         fresh.push(h);
         for (const e of h.entities) counts.set(e, (counts.get(e) ?? 0) + 1);
       }
