@@ -5,8 +5,9 @@
 //   2. `npm run build -w @dataloom/demo-app` when demo-app/dist is missing or older than any
 //      source of the demo or the packages it bundles
 //   3. the sync server, in this process: `createServer` from packages/server/dist with the demo's
-//      server configuration (demo-app/server.config.mjs: schema, demo sign-in, a write rule),
-//      SQLite at .data/dataloom.sqlite, serving demo-app/dist
+//      server configuration (demo-app/server.config.mjs: schema, demo sign-in, write rules, read
+//      permissions), SQLite at .data/dataloom.sqlite, serving demo-app/dist, and its back-end jobs
+//      (`startJobs`: the user registry and the CRM feed of the Sources screen)
 //
 // Env: PORT (default 8787), HOST (default 127.0.0.1), DATALOOM_STORE (default
 // sqlite:.data/dataloom.sqlite), DATALOOM_STATIC (default demo-app/dist), SKIP_BUILD=1 to skip
@@ -87,6 +88,7 @@ try {
   log(`could not start the server: ${e.message}`);
   process.exit(1);
 }
+const stopJobs = (await demo.startJobs?.(server)) ?? (() => {}); // the user registry, the CRM feed
 console.log(`dataloom demo: open ${server.httpUrl}  (sync on ${server.url}, store ${store})`);
 
 let stopping = false;
@@ -96,6 +98,7 @@ function stop(why) {
   log(`${why}: shutting down`);
   const force = setTimeout(() => process.exit(1), 5_000);
   force.unref();
+  stopJobs();
   server.close().then(
     () => process.exit(0),
     () => process.exit(1),

@@ -20,6 +20,18 @@ export const SCHEMA_EDN = `
  :thug/role      {}
  :note/title     {:db/unique :db.unique/identity}
  :note/body      {:db/valueType :db.type/text}
+ :user/id        {:db/unique :db.unique/identity}
+ :memo/id        {:db/unique :db.unique/identity}
+ :memo/text      {}
+ :memo/owner     {}
+ :memo/private?  {}
+ :memo/created   {}
+ :lead/id        {:db/unique :db.unique/identity}
+ :lead/company   {}
+ :lead/region    {}
+ :lead/value     {}
+ :lead/stage     {}
+ :lead/updated   {}
  :draft/author        {}
  :draft/collaborators {:db/cardinality :db.cardinality/many}
  :draft/closed        {:db/valueType :db.type/string :db/cardinality :db.cardinality/many}

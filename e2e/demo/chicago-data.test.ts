@@ -29,7 +29,6 @@ function seeded() {
     if (t.territory) m['thug/territory'] = t.territory;
     if (t.boss) m['thug/boss'] = `thug:${t.boss}`;
     if (t.earnings !== undefined) m['thug/earnings'] = t.earnings;
-    if (t.rat) m['thug/rat?'] = true;
     tx.push(m);
   }
   d.transact(conn, tx);

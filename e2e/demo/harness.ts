@@ -17,8 +17,18 @@ import type { ChromiumSession } from '../helpers/browser.js';
 export const demoDir = fileURLToPath(new URL('../../demo-app/', import.meta.url));
 const viteBin = fileURLToPath(new URL('../../node_modules/vite/bin/vite.js', import.meta.url));
 
+/** What `demo-app/server.config.mjs` exports (the parts the tests use). */
+export interface DemoConfig {
+  serverOptions(): Record<string, unknown>;
+  startJobs(server: DataloomServer, opts?: { feedMs?: number }): Promise<() => void>;
+  feedTick(server: DataloomServer, n: number): Promise<unknown>;
+  CRM: ReadonlyArray<{ id: string; company: string; region: string; value: number }>;
+}
+
 export interface DemoServer {
   readonly dir: string;
+  /** The demo's server configuration module (feedTick moves the CRM feed on). */
+  readonly config: DemoConfig;
   /** The running server (replaced by `restart`). */
   readonly server: DataloomServer;
   readonly httpUrl: string;
@@ -41,26 +51,33 @@ export function buildDemo(outDir: string): void {
 export async function startDemo(): Promise<DemoServer> {
   const dir = mkdtempSync(join(tmpdir(), 'dataloom-demo-'));
   buildDemo(join(dir, 'dist'));
-  const config = (await import(pathToFileURL(join(demoDir, 'server.config.mjs')).href)) as { serverOptions(): Record<string, unknown> };
+  const config = (await import(pathToFileURL(join(demoDir, 'server.config.mjs')).href)) as DemoConfig;
   const options = { ...config.serverOptions(), store: `sqlite:${join(dir, 'log.sqlite')}`, static: join(dir, 'dist') };
   let server: DataloomServer | null = await createServer({ ...options, port: 0 });
+  // the back-end jobs as `npm start` runs them, without the feed's timer (tests call feedTick)
+  let stopJobs = await config.startJobs(server, { feedMs: 0 });
   const port = server.port;
   const httpUrl = server.httpUrl;
   return {
     dir,
+    config,
     get server() {
       if (!server) throw new Error('the demo server is stopped');
       return server;
     },
     httpUrl,
     async stop() {
+      stopJobs();
       await server?.close();
       server = null;
     },
     async start() {
-      server ??= await createServer({ ...options, port });
+      if (server) return;
+      server = await createServer({ ...options, port });
+      stopJobs = await config.startJobs(server, { feedMs: 0 });
     },
     async close() {
+      stopJobs();
       await server?.close();
       server = null;
       rmSync(dir, { recursive: true, force: true });

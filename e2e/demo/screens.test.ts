@@ -115,6 +115,46 @@ describe('demo screens', () => {
     await waitText(ann, 'published-role', 'Regional lead');
   });
 
+  it('permissions: a private memo of Ann’s is absent from Ben’s replica until she shares it', async () => {
+    await show(ann, 'permissions');
+    await show(ben, 'permissions');
+    const memo = async (page: Page, text: string, priv: boolean) => {
+      await page.fill('[data-testid="memo-input"]', text);
+      if ((await page.isChecked('[data-testid="memo-private"]')) !== priv) await page.click('[data-testid="memo-private"]');
+      await page.click('[data-testid="memo-add"]');
+      await page.waitForSelector(`[data-testid="memo"]:has-text("${text}")`);
+    };
+    await memo(ann, 'Salary review notes for Berta', true);
+    await memo(ann, 'Team offsite is on the 14th', false);
+    await memo(ben, 'Ben’s own reminder: renew the van lease', true);
+    const texts = (page: Page) => page.$$eval('[data-testid="memo"] .memo-text', (els) => els.map((e) => e.textContent ?? '').sort());
+    await ben.waitForSelector('[data-testid="memo"]:has-text("Team offsite is on the 14th")');
+    // the shared memo was written after the private one: had the private one been sent, it would be there
+    expect(await texts(ben)).toEqual(['Ben’s own reminder: renew the van lease', 'Team offsite is on the 14th']);
+    expect(await texts(ann)).toEqual(['Salary review notes for Berta', 'Team offsite is on the 14th']);
+    // not hidden by the page: absent from Ben's replica
+    expect(await ben.evaluate(() => (window as unknown as { dataloom: { q(q: string): Promise<unknown> } }).dataloom.q('[:find ?t :where [_ :memo/text ?t]]').then((r) => [...(r as Set<unknown[]>)].map((x) => x[0]).sort()))).toEqual(await texts(ben));
+    await shoot(ann, '8-permissions');
+    await shoot(ben, '8-permissions-ben');
+    await ann.click('[data-testid="memo"][data-private="true"] [data-testid="memo-toggle"]');
+    await ben.waitForSelector('[data-testid="memo"]:has-text("Salary review notes for Berta")');
+    await ann.click('[data-testid="memo"]:has-text("Salary review notes for Berta") [data-testid="memo-toggle"]');
+    await ben.waitForSelector('[data-testid="memo"]:has-text("Salary review notes for Berta")', { state: 'detached' });
+  });
+
+  it('sources: the CRM feed written by the server reaches both windows; a lead as an entity', async () => {
+    await show(ann, 'sources');
+    await show(ben, 'sources');
+    await ann.waitForSelector(`[data-testid="leads"] tr[data-lead="${demo.config.CRM[0]!.id}"]`);
+    expect(await ann.$$eval('[data-testid="leads"] tbody tr', (trs) => trs.length)).toBe(demo.config.CRM.length);
+    await demo.config.feedTick(demo.server, 0);
+    await demo.config.feedTick(demo.server, 1);
+    await Promise.all([ann, ben].map((p) => p.waitForSelector('[data-testid="leads"] tr[data-lead="L-102"][data-stage="contacted"]')));
+    await ann.click('[data-testid="leads"] tr[data-lead="L-101"] button');
+    await ann.waitForSelector('[data-testid="lead-entity"]:has-text("Harbor Freight Co.")');
+    await shoot(ann, '9-sources');
+  });
+
   it('history and undo', async () => {
     await show(ann, 'history');
     await ann.click('[data-testid="history-load"]');

@@ -15,7 +15,7 @@ import type { Engine } from '../../demo-app/src/engine.js';
 import Ledger from '../../demo-app/src/ledger/Ledger.js';
 import { SyncBadge } from '../../demo-app/src/status/SyncBadge.js';
 import { TodoList } from '../../demo-app/src/todos/TodoList.js';
-import { schema } from '../../demo-app/src/schema.js';
+import { SCHEMA_EDN } from '../../demo-app/src/schema.js';
 import { datascriptSource } from '../../packages/react/test/datascript-source.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -46,7 +46,7 @@ function type(input: HTMLInputElement, value: string) {
 
 /** The demo over the real dataflow engine (its in-memory mode) and over DataScript re-running queries. */
 const SOURCES: Array<[string, () => DataloomSource]> = [
-  ['dataflow conn', () => connSource(createConn(schema))],
+  ['dataflow conn', () => connSource(createConn(SCHEMA_EDN))],
   [
     'datascript oracle',
     () =>

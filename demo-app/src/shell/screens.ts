@@ -62,6 +62,30 @@ export const SCREENS: readonly ScreenDef[] = [
     load: () => import('../form/ProfileForm.js'),
   },
   {
+    id: 'permissions',
+    title: 'Permissions',
+    icon: '◐',
+    blurb: 'The server decides what each person’s browser receives: a private memo never reaches anyone else’s replica — not hidden, absent.',
+    tryThis: [
+      'Write a private memo as Ann and a shared one.',
+      'Open a second window signed in as Ben (Switch user): he sees the shared memo, not the private one.',
+      'Share Ann’s private memo: it appears for Ben. Make it private again: it leaves his replica.',
+    ],
+    load: () => import('../permissions/PermissionsScreen.js'),
+  },
+  {
+    id: 'sources',
+    title: 'Sources',
+    icon: '⇲',
+    blurb: 'Data that comes from outside the app: a CRM feed written by the server. Every browser sees it live and cannot change it.',
+    tryThis: [
+      'Watch a lead move to its next stage (every 20 s) in every open window.',
+      'Click a company to see the entity as the feed wrote it (useEntity).',
+      'Read below where the rows come from, and how a PostgreSQL table would feed them instead.',
+    ],
+    load: () => import('../sources/SourcesScreen.js'),
+  },
+  {
     id: 'history',
     title: 'History & undo',
     icon: '↺',

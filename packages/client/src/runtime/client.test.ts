@@ -65,6 +65,30 @@ for (const [mode, make] of [
       await c.close();
     });
 
+    it('closed while views are still open (a hook unmounting after sign-out): closing them does nothing, later calls say replica/closed', async () => {
+      const stray: unknown[] = [];
+      const onStray = (e: unknown) => stray.push(e);
+      process.on('unhandledRejection', onStray);
+      try {
+        const c = make();
+        await c.ready;
+        const view = c.watch('[:find ?t :where [_ :todo/title ?t]]');
+        await view.ready;
+        const sub = c.subscribe('[:find ?e :where [?e :todo/title]]');
+        const closing = c.close();
+        expect(c.close()).toBe(closing); // once
+        await closing;
+        view.close();
+        await sub.close();
+        await expect(c.q('[:find ?e :where [?e :todo/title]]')).rejects.toMatchObject({ code: 'replica/closed', message: expect.stringContaining('q()') });
+        await expect(c.transact([{ 'todo/title': 'late' }])).rejects.toBeInstanceOf(DataloomError);
+        await new Promise((r) => setTimeout(r, 20));
+        expect(stray).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onStray);
+      }
+    });
+
     it('rejects bad input with a typed DataloomError', async () => {
       const c = make();
       await expect(c.transact([[':db/add', ['user/email', 'nobody'], ':todo/title', 'x']])).rejects.toBeInstanceOf(DataloomError);

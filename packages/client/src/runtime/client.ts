@@ -174,9 +174,10 @@ export function createClient(options: CreateClientOptions): Client {
   }
   ready = ready.then(() => undefined);
   ready.catch(() => {});
-  const svc = connect(host, ready, useWorker ? (f) => Comlink.proxy(f) : (f) => f);
+  let closing: Promise<void> | null = null;
+  const svc = connect(host, ready, useWorker ? (f) => Comlink.proxy(f) : (f) => f, () => closing !== null);
   const listeners = new Set<(e: ClientEvent) => void>();
-  void ready.then(() => svc.events((e) => listeners.forEach((fn) => fn(e))));
+  void ready.then(() => svc.events((e) => listeners.forEach((fn) => fn(e)))).catch(() => {}); // closed before it opened
 
   const dbView = (kind: 'asOf' | 'since', t: HlcString | number | Date): DbView => ({
     q: (query, ...inputs) => svc[kind](time(t), query, inputs),
@@ -239,10 +240,13 @@ export function createClient(options: CreateClientOptions): Client {
       listeners.add(fn);
       return () => listeners.delete(fn);
     },
-    async close() {
-      await ready.catch(() => {});
-      await host.close().catch(rethrow);
-      if (endpoint) endpoint[Comlink.releaseProxy]();
+    close() {
+      // once: later calls of the client's methods reject with replica/closed, releases do nothing
+      return (closing ??= (async () => {
+        await ready.catch(() => {});
+        await host.close().catch(rethrow);
+        if (endpoint) endpoint[Comlink.releaseProxy]();
+      })());
     },
   };
   if (!useWorker) services.set(client, () => service);

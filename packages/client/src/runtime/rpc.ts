@@ -43,19 +43,33 @@ export function rethrow(e: unknown): never {
 }
 
 /**
+ * Methods that only let go of something (a watch, a scope, a listener): after the client closed
+ * there is nothing left to let go of, so they do nothing instead of failing.
+ */
+const RELEASES: ReadonlySet<MethodName> = new Set<MethodName>(['unwatch', 'unsubscribe', 'unregister', 'unstreamDatoms', 'textClose', 'draftUnwatch', 'undoUnwatch']);
+
+/**
  * The calling side of the whole table over `target` (a comlink remote of the host, or the host
  * itself in-process). Every call waits for `opened` first; `callback` prepares a function argument
- * for the crossing (`Comlink.proxy` across threads, nothing in-process).
+ * for the crossing (`Comlink.proxy` across threads, nothing in-process). Once `closed()` says so
+ * (the client's `close()` began), a release (`unwatch`, … — a React hook unmounting after its
+ * client closed) resolves without crossing and any other call rejects with `replica/closed`
+ * naming the method, instead of reaching a released comlink proxy ("Proxy has been released").
  */
 export function connect(
   target: Record<MethodName, (...a: unknown[]) => Promise<unknown>>,
   opened: Promise<unknown>,
   callback: (f: Fn) => Fn,
+  closed: () => boolean = () => false,
 ): ServiceApi {
   const api: Record<string, unknown> = {};
   for (const name of Object.keys(METHODS) as MethodName[]) {
     api[name] = async (...args: unknown[]) => {
       await opened;
+      if (closed()) {
+        if (RELEASES.has(name)) return undefined;
+        throw new DataloomError('replica/closed', `the client is closed: ${name}() after close()`, { method: name });
+      }
       const encoded = args.map((a) => (typeof a === 'function' ? callback((...xs: unknown[]) => settle((a as Fn)(...xs.map(decode)), encode)) : encode(a)));
       return decode(await target[name](...encoded).catch(rethrow));
     };
