@@ -12,7 +12,8 @@
  *
  * Users also go away for a few transactions and come back with their stored replica and cursor
  * (what they lost meanwhile is purged at hello), and check out scopes (the docs of a team, the
- * public docs) or go back to everything: then "may read" is "may read, and in the scope".
+ * public docs) or go back to everything: then "may read" is "may read, and in the scope" — the
+ * scope query evaluated over what the user may read only.
  *
  * The oracle reads the committed log (recorded from the store's appends), merges it with core's
  * `MergeState` and evaluates the rules with one-shot `q` — not the server's dataflow views.
@@ -107,7 +108,8 @@ const PUBLIC_DOCS = '[:find ?d :where [?d :doc/public true]]';
 function narrow(m: MergeState, r: Readable, spec: ScopeSpec): Readable {
   if (spec === null) return r;
   const ids = new Interner();
-  const db = ids.db(m.datoms(), ORACLE_SCHEMA);
+  // the scope query sees only the datoms the user may read (the server guards its patterns)
+  const db = ids.db([...m.datoms()].filter((d) => reads(r, m.rep(d.e), d.a)), ORACLE_SCHEMA);
   const rows = spec.team !== undefined ? (q(spec.query, db, ids.eid(spec.team)) as Set<[number]>) : (q(spec.query, db) as Set<[number]>);
   const found = new Set([...rows].map(([e]) => ids.gid(e)!));
   return { es: new Set([...r.es].filter((e) => found.has(e))), attrs: new Set([...r.attrs].filter((k) => found.has(k.slice(0, k.indexOf('|'))))) };

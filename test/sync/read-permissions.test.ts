@@ -95,11 +95,11 @@ describe('read permissions at the socket', () => {
     await until(async () => (await carol.c.q('[:find ?t . :where [?d :doc/owner "carol"] [?d :doc/team ?t]]')) !== null, 'carol has the ref');
     expect(await carol.c.q('[:find ?n . :where [_ :team/name ?n]]')).toBe(null);
     expect(carol.tap.frames.some((f) => f.includes('hidden team'))).toBe(false);
-    // a rejection does not tell her the value she may not read
+    // a cas on what she may not read is refused unseen: the answer does not tell her the value
     const team = (await carol.c.q('[:find ?t . :where [?d :doc/owner "carol"] [?d :doc/team ?t]]')) as number;
     const probe = await carol.c.transact([[':db/cas', team, ':team/name', null, 'guess']]);
     const err = (await carol.c.confirmed(probe.tx).then(() => null, (e: unknown) => e)) as DataloomError;
-    expect(err.code).toBe('sync/cas-failed');
+    expect(err.code).toBe('sync/forbidden');
     expect(JSON.stringify([err.message, err.data])).not.toContain('hidden team');
   });
 

@@ -225,6 +225,26 @@ class UserAccess implements ConnectionAccess {
     if (!(await this.access.mayPushAs(env.replica, this.user))) {
       return { code: 'sync/forbidden', message: `replica ${replicaFamily(env.replica)} belongs to another user`, data: { replica: env.replica } };
     }
+    const r = this.access.filtersEntities ? this.readable : null;
+    if (r) {
+      const m = this.access.node.state.merged;
+      // an identity value held by an entity the user may not read would merge the two: the user would read it all
+      for (const op of env.ops) {
+        if (op.op !== 'add' || op.a === undefined || op.v === undefined || !m.schema.get(op.a).identity) continue;
+        const holder = m.lookup(op.a, op.v);
+        if (holder !== null && m.rep(holder) !== m.rep(op.e) && !r.reads(m.rep(holder), undefined)) {
+          return { code: 'sync/unique', message: `:${op.a} value is held by an entity this user may not read (:db.unique/identity)`, data: { a: op.a } };
+        }
+      }
+    }
+    if (r && env.checks?.length) {
+      // a cas on what the user may not read would answer whether its guess is right: refused unseen
+      const m = this.access.node.state.merged;
+      for (const c of env.checks) {
+        const made = !m.hasEntity(c.e) && env.ops.some((o) => o.e === c.e);
+        if (!made && !r.reads(m.rep(c.e), c.a)) return { code: 'sync/forbidden', message: `cas on :${c.a} of ${c.e}, which this user may not read`, data: { e: c.e, a: c.a } };
+      }
+    }
     return this.access.drafts.checkPush(this.user, env);
   }
 
@@ -366,7 +386,8 @@ class UserAccess implements ConnectionAccess {
       }
     } else {
       const all = this.scope === null;
-      const scope = this.scope ?? new ConnectionScope(this.access.scopeEngine(), (entered, left) => this.scopeChanged(entered, left));
+      const user = this.access.filtersEntities ? this.readable : null;
+      const scope = this.scope ?? new ConnectionScope(this.access.scopeEngine(), (entered, left) => this.scopeChanged(entered, left), user);
       const { entered, left } = scope.set(scopes);
       this.scope = scope;
       f.inScope = (e) => scope.has(e);
@@ -379,6 +400,9 @@ class UserAccess implements ConnectionAccess {
   /** Entities entered the scopes (their current state goes, where readable) or left them (dropped). */
   private scopeChanged(entered: readonly GlobalId[], left: readonly GlobalId[]): void {
     if (!this.send || !this.filterer) return;
+    // a drop names only what the client may hold (what it may not read it never had)
+    const r = this.access.filtersEntities ? this.readable : null;
+    if (r) left = left.filter((e) => r.entities.has(e) || r.attrs.has(e));
     if (left.length) this.send(JSON.stringify({ t: 'drop', es: left, attrs: [] }));
     if (entered.length === 0) return;
     const keys: string[] = [];

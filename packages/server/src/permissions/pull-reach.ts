@@ -12,11 +12,12 @@
  * components under `*`. A recursion depth is followed without its limit (the scope may hold more
  * than that `pull` shows, never more than the user may read).
  */
-import { DataloomError, Keyword, parsePattern, type Pattern } from '@dataloom/core';
+import { DataloomError, Keyword, parsePattern, printEdn, sym, type Pattern } from '@dataloom/core';
 import { parseQuery } from '@dataloom/query';
+import { USER_VAR, type Guard } from './scope-guard.js';
 
 /** The query (and its rules) finding the entities `pull` reaches from the rows of the view `root`; null when it reaches none. */
-export function pullReach(query: string, root: string, pull: string): { query: string; rules: string } | null {
+export function pullReach(query: string, root: string, pull: string, guard: Guard | null = null): { query: string; rules: string } | null {
   let pattern: Pattern;
   try {
     pattern = parsePattern(pull);
@@ -24,6 +25,8 @@ export function pullReach(query: string, root: string, pull: string): { query: s
     throw new DataloomError('sync/scope-invalid', `bad pull pattern: ${(e as Error).message}`, {});
   }
   const rules: string[] = [];
+  // shared permission views are keyed by user: the rules take the user along
+  const u = guard?.user !== undefined ? `${USER_VAR.fqn} ` : '';
   const names = new Map<Pattern, string>();
   /** The rule name of `p`, or null when `p` reaches nothing. */
   const ruleOf = (p: Pattern): string | null => {
@@ -35,10 +38,15 @@ export function pullReach(query: string, root: string, pull: string): { query: s
     names.set(p, name);
     for (const s of specs) {
       const a = attrText(s.attr);
-      const step = (from: string, to: string) => (s.reverse ? `[${to} ${a} ${from}]` : `[${from} ${a} ${to}]`);
-      rules.push(`[(${name} ?from ?to) ${step('?from', '?to')}]`);
+      // under read rules a step reads a datom of the entity it leaves (forward) or arrives at (reverse): it must be readable
+      const step = (from: string, to: string) => {
+        const datomOf = s.reverse ? to : from;
+        const check = guard ? ' ' + printEdn(guard.clause(sym(datomOf), s.attr, USER_VAR) as never) : '';
+        return (s.reverse ? `[${to} ${a} ${from}]` : `[${from} ${a} ${to}]`) + check;
+      };
+      rules.push(`[(${name} ${u}?from ?to) ${step('?from', '?to')}]`);
       const next = s.recursion !== null ? name : s.sub ? ruleOf(s.sub) : null;
-      if (next !== null) rules.push(`[(${name} ?from ?to) ${step('?from', '?via')} (${next} ?via ?to)]`);
+      if (next !== null) rules.push(`[(${name} ${u}?from ?to) ${step('?from', '?via')} (${next} ${u}?via ?to)]`);
     }
     return name;
   };
@@ -46,7 +54,8 @@ export function pullReach(query: string, root: string, pull: string): { query: s
   if (top === null) return null;
   const arity = findArity(query);
   const rest = ' _'.repeat(arity - 1);
-  return { query: `[:find ?to :in $ % :where [${root} ?e${rest}] (${top} ?e ?to)]`, rules: `[${rules.join(' ')}]` };
+  const userIn = u ? ` ${USER_VAR.fqn}` : '';
+  return { query: `[:find ?to :in $ %${userIn} :where [${root} ?e${rest}] (${top} ${u}?e ?to)]`, rules: `[${rules.join(' ')}]` };
 }
 
 function attrText(k: Keyword): string {

@@ -18,11 +18,12 @@
  * Keys: an entity's global id (`e`, every attribute readable) or `e\u0000a` (one attribute). Entity
  * ids are the merge state's representatives (`MergeState.rep`).
  */
-import { DataloomError, Interner, Keyword, TX0, fromWireValue, type WireValue, type DatomChange, type GlobalId, type MergeSchema, type MergeState } from '@dataloom/core';
+import { DataloomError, Interner, Keyword, List, TX0, kw, sym, type EdnValue, type Sym, fromWireValue, type WireValue, type DatomChange, type GlobalId, type MergeSchema, type MergeState } from '@dataloom/core';
 import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { UserId } from '../drafts/visibility.js';
 import { HEADS, type Permissions } from './rules.js';
 import { pullReach } from './pull-reach.js';
+import { guardScopeQuery, type Guard } from './scope-guard.js';
 
 type Kind = 'read' | 'attr' | 'see' | 'edit';
 
@@ -31,6 +32,8 @@ interface Watch {
   query: string;
   inputs: readonly unknown[];
   pull: string | undefined;
+  /** The user whose read permission the query is evaluated under (null: no read rules). */
+  user: UserReadable | null;
   onChange: (added: GlobalId[], removed: GlobalId[]) => void;
   entities: Set<GlobalId>;
   /** How many of the watch's views hold each entity (the query's, the pull's). */
@@ -48,8 +51,12 @@ function keysOf(u: UserReadable): Set<string> {
 /** The key of attribute `a` of entity `e`. */
 export const attrKey = (e: GlobalId, a: string): string => e + '\u0000' + a;
 
+let userSeq = 0;
+
 /** One user's readable sets (shared by that user's connections). */
 export class UserReadable {
+  /** Names this user's own views (`perm-read-<seq>`) so guarded scope queries can read them. */
+  readonly seq = ++userSeq;
   readonly entities = new Set<GlobalId>();
   /** Entity → attributes readable through `can-read-attr`. */
   readonly attrs = new Map<GlobalId, Set<string>>();
@@ -177,8 +184,14 @@ export class ReadEngine {
    * removed)` after each transaction that changes them (and after a rebuild). Throws the query's
    * own error when it cannot be registered.
    */
-  watchEntities(query: string, inputs: readonly unknown[], onChange: (added: GlobalId[], removed: GlobalId[]) => void, pull?: string): { entities: Set<GlobalId>; close(): void } {
-    const w: Watch = { query, inputs, pull, onChange, entities: new Set(), counts: new Map(), views: [] };
+  watchEntities(
+    query: string,
+    inputs: readonly unknown[],
+    onChange: (added: GlobalId[], removed: GlobalId[]) => void,
+    pull?: string,
+    user: UserReadable | null = null,
+  ): { entities: Set<GlobalId>; close(): void } {
+    const w: Watch = { query, inputs, pull, user, onChange, entities: new Set(), counts: new Map(), views: [] };
     try {
       this.registerWatch(w);
     } catch (e) {
@@ -200,10 +213,13 @@ export class ReadEngine {
     const inputs = w.inputs.map((x) => fromWireValue(x as WireValue, this.ids.eidOf));
     w.views = [];
     const name = `scope-${++this.watchSeq}`;
-    const root = this.conn.register(name, w.query, ...inputs);
+    // under read rules the query sees only what the user may read (scope-guard.ts)
+    const guard = w.user ? this.guardOf(w.user) : null;
+    const guarded = guard ? guardScopeQuery(w.query, guard) : null;
+    const root = guarded ? this.conn.register(name, guarded.query, ...inputs, ...(guarded.userInput ? [guard!.user] : [])) : this.conn.register(name, w.query, ...inputs);
     w.views.push(root);
-    const reach = w.pull === undefined ? null : pullReach(w.query, name, w.pull);
-    if (reach) w.views.push(this.conn.register(`${name}-pull`, reach.query, reach.rules));
+    const reach = w.pull === undefined ? null : pullReach(w.query, name, w.pull, guard);
+    if (reach) w.views.push(this.conn.register(`${name}-pull`, reach.query, reach.rules, ...(guard?.user !== undefined ? [guard.user] : [])));
     const first = (row: unknown) => this.ids.gid((row as [number])[0] as number);
     const add = (e: GlobalId) => {
       const n = w.counts.get(e) ?? 0;
@@ -240,6 +256,29 @@ export class ReadEngine {
         if (added.length || removed.length) w.onChange(added, removed);
       });
     }
+  }
+
+  /**
+   * How a scope query of `u` reads the permission views: a datom of `e` is readable when the user
+   * reads `e` whole or, with `can-read-attr`, its attribute `a`. Shared views are keyed by user
+   * (the user is the query's last input); per-user views are the user's own. A pattern with a
+   * variable attribute needs the whole entity readable.
+   */
+  private guardOf(u: UserReadable): Guard {
+    const shared = this.shared !== null;
+    const read = this.perms.read;
+    const attr = this.perms.readAttr;
+    const rel = (kind: 'read' | 'attr', uv: Sym, ...args: EdnValue[]): EdnValue =>
+      shared ? [sym(`perm/${kind}`), uv, ...args] : [sym(`perm-${kind}-${u.seq}`), ...args];
+    return {
+      user: shared ? u.user : undefined,
+      clause(e, a, uv) {
+        const constAttr = a instanceof Keyword;
+        if (!attr || (read && !constAttr)) return rel('read', uv, e);
+        if (!read) return rel('attr', uv, e, constAttr ? a : sym('_'));
+        return new List([sym('or-join'), shared ? [uv, e] : [e], rel('read', uv, e), rel('attr', uv, e, a!)]);
+      },
+    };
   }
 
   /** A committed transaction's visible changes (in log order). */
@@ -359,7 +398,7 @@ export class ReadEngine {
     try {
       for (const k of this.kinds()) {
         const vars = k.arity === 3 ? '?e ?a' : '?e';
-        const v = this.conn.register(`perm/${k.kind}/${typeof u.user}/${u.user}`, `[:find ${vars} :in $ % ?user :where (${k.head} ?user ${vars})]`, this.perms.data, u.user);
+        const v = this.conn.register(`perm-${k.kind}-${u.seq}`, `[:find ${vars} :in $ % ?user :where (${k.head} ?user ${vars})]`, this.perms.data, u.user);
         u.views.push(v);
         for (const [e, a] of v.result() as Set<[number, unknown]>) this.row(u, k.kind, e, a, true);
         v.subscribe((diffs) => {

@@ -6,7 +6,7 @@
  */
 import type { GlobalId } from '@dataloom/core';
 import type { Scope } from '@dataloom/protocol';
-import type { ReadEngine } from './readable.js';
+import type { ReadEngine, UserReadable } from './readable.js';
 
 export class ConnectionScope {
   private readonly counts = new Map<GlobalId, number>();
@@ -16,6 +16,8 @@ export class ConnectionScope {
   constructor(
     private readonly engine: ReadEngine,
     private readonly changed: (entered: GlobalId[], left: GlobalId[]) => void,
+    /** Under read rules, the user whose permission the queries are evaluated under (`scope-guard.ts`). */
+    private readonly user: UserReadable | null = null,
   ) {}
 
   has(e: GlobalId): boolean {
@@ -33,7 +35,7 @@ export class ConnectionScope {
     const counts = new Map<GlobalId, number>();
     try {
       for (const s of scopes) {
-        const h = this.engine.watchEntities(s.query, s.inputs, (added, removed) => this.onChange(added, removed), s.pull);
+        const h = this.engine.watchEntities(s.query, s.inputs, (added, removed) => this.onChange(added, removed), s.pull, this.user);
         fresh.push(h);
         for (const e of h.entities) counts.set(e, (counts.get(e) ?? 0) + 1);
       }
