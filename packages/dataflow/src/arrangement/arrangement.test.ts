@@ -65,4 +65,39 @@ describe('Arrangement', () => {
     expect(seen.sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4]);
     expect(collect(a, 1, 7, false)).toEqual([100, 101, 102, 103, 104].map((i) => JSON.stringify([7, i])).sort());
   });
+
+  it('stores integer pairs under their first value and still answers every lookup with mixed rows', () => {
+    const a = new Arrangement(2);
+    // Small integer pairs go to the pair store; a string, a negative, a large or fractional value does not.
+    const rows: unknown[][] = [[1, 2], [1, 3], [1, 'x'], [1, -4], [1, 2 ** 27], [2.5, 1], [2, 1], [0, 0]];
+    for (let i = 0; i < 70; i++) rows.push([9, i]); // past the short-list size of a pair bucket
+    for (const t of rows) expect(a.insert(t)).toBe(true);
+    expect(a.insertTuple([1, 2])).toBe(false);
+    expect(a.insert([1, 3])).toBe(false);
+    expect(a.size).toBe(rows.length);
+    expect(collect(a, 1, 1, false)).toEqual(['[1,-4]', '[1,"x"]', '[1,134217728]', '[1,2]', '[1,3]'].sort());
+    expect(collect(a, 2, 1, false)).toEqual(['[2,1]', '[2.5,1]', '[9,1]']);
+    expect(collect(a, 3, a.keyOf([1, 'x']), false)).toEqual(['[1,"x"]']);
+    expect(collect(a, 3, a.keyOf([9, 69]), false)).toEqual(['[9,69]']);
+    expect(collect(a, 1, 9, false).length).toBe(70);
+    const all = [...a.rows].map(([k, t]) => {
+      expect(a.keyOf(t)).toBe(k);
+      expect(a.rows.get(k)).toBe(t);
+      return JSON.stringify(t);
+    });
+    expect(all.sort()).toEqual(rows.map((t) => JSON.stringify(t)).sort());
+    expect([...a.rows.values()].length).toBe(rows.length);
+    // Removal from both stores, the old state through the delta.
+    for (const t of [[1, 2], [1, 'x'], [9, 5]]) {
+      const k = a.keyOf(t);
+      a.pushDelta(a.remove(k)!, -1, k);
+    }
+    expect(a.remove(a.keyOf([1, 2]))).toBeUndefined();
+    expect(collect(a, 1, 1, false)).toEqual(['[1,-4]', '[1,134217728]', '[1,3]'].sort());
+    expect(collect(a, 1, 1, true)).toEqual(['[1,-4]', '[1,"x"]', '[1,134217728]', '[1,2]', '[1,3]'].sort());
+    expect(a.contains(a.keyOf([9, 5]), true)).toBe(true);
+    expect(a.contains(a.keyOf([9, 5]), false)).toBe(false);
+    expect(a.size).toBe(rows.length - 3);
+    expect(a.fanout(1)).toBeGreaterThan(1);
+  });
 });

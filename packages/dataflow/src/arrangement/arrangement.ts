@@ -12,23 +12,10 @@
  * - `clearDelta` is called by the engine before the next transaction touches the relation.
  */
 import { type ValueKey as Key, colsKey, tupleKey } from '@dataloom/core';
+import { type Bucket, type Tuple, RowStore, bucketAdd, bucketRemove, eachInBucket, isSmallPair } from './rows.js';
 
-export type Tuple = unknown[];
-/**
- * Several tuples under one index key with their full keys, in two small parallel arrays (up to
- * {@link SMALL} entries; beyond, a map). A map per key costs ~250 bytes and a rehash as it grows
- * and shrinks; most keys of a closure index (a node's ancestors) hold a dozen tuples.
- */
-export class ListBucket {
-  constructor(
-    readonly ts: Tuple[],
-    readonly ks: Key[],
-  ) {}
-}
-const SMALL = 16;
-
-/** A hash bucket: one tuple, a few (list), or many keyed by their full key (map). */
-export type Bucket = Tuple | ListBucket | Map<Key, Tuple>;
+export type { Tuple } from './rows.js';
+export { ListBucket, type Bucket, bucketSize, eachInBucket } from './rows.js';
 
 /** One entry of a relation's change: tuple and weight (+1 inserted / −1 removed). */
 export interface DeltaEntry {
@@ -42,61 +29,6 @@ interface Index {
   readonly map: Map<Key, Bucket>;
 }
 
-/**
- * Iterates a bucket. A list bucket is iterated over a snapshot (a callback may insert into or
- * remove from the same relation); a map bucket with the map's own iteration semantics.
- */
-export function eachInBucket(b: Bucket | undefined, cb: (t: Tuple) => void): void {
-  if (b === undefined) return;
-  if (Array.isArray(b)) cb(b);
-  else if (b instanceof ListBucket) {
-    const ts = b.ts.length === 2 ? [b.ts[0]!, b.ts[1]!] : b.ts.slice();
-    for (let i = 0; i < ts.length; i++) cb(ts[i]!);
-  } else for (const t of b.values()) cb(t);
-}
-
-export function bucketAdd(map: Map<Key, Bucket>, sub: Key, k: Key, t: Tuple, keyOf: (t: Tuple) => Key): void {
-  const b = map.get(sub);
-  if (b === undefined) map.set(sub, t);
-  else if (Array.isArray(b)) map.set(sub, new ListBucket([b, t], [keyOf(b), k]));
-  else if (b instanceof ListBucket) {
-    if (b.ts.length < SMALL) {
-      b.ts.push(t);
-      b.ks.push(k);
-    } else {
-      const m = new Map<Key, Tuple>();
-      for (let i = 0; i < b.ts.length; i++) m.set(b.ks[i]!, b.ts[i]!);
-      m.set(k, t);
-      map.set(sub, m);
-    }
-  } else b.set(k, t);
-}
-
-export function bucketRemove(map: Map<Key, Bucket>, sub: Key, k: Key, keyOf: (t: Tuple) => Key): void {
-  const b = map.get(sub);
-  if (b === undefined) return;
-  if (Array.isArray(b)) {
-    if (keyOf(b) === k) map.delete(sub);
-  } else if (b instanceof ListBucket) {
-    const i = b.ks.indexOf(k);
-    if (i < 0) return;
-    const last = b.ts.length - 1;
-    b.ts[i] = b.ts[last]!;
-    b.ks[i] = b.ks[last]!;
-    b.ts.pop();
-    b.ks.pop();
-    if (last === 1) map.set(sub, b.ts[0]!);
-  } else {
-    b.delete(k);
-    if (b.size === 1) map.set(sub, b.values().next().value as Tuple);
-    else if (b.size === 0) map.delete(sub);
-  }
-}
-
-export function bucketSize(b: Bucket | undefined): number {
-  return b === undefined ? 0 : Array.isArray(b) ? 1 : b instanceof ListBucket ? b.ts.length : b.size;
-}
-
 /** Columns of a bit mask, ascending. */
 export function maskCols(mask: number): number[] {
   const out: number[] = [];
@@ -107,7 +39,7 @@ export function maskCols(mask: number): number[] {
 export class Arrangement {
   /** Number of key columns; tuples may carry extra payload columns after them (e.g. a datom's tx). */
   readonly arity: number;
-  readonly rows = new Map<Key, Tuple>();
+  readonly rows: RowStore;
   private readonly indexes = new Map<number, Index>();
   /** This transaction's net change (see the class invariants). */
   delta: DeltaEntry[] = [];
@@ -121,6 +53,7 @@ export class Arrangement {
 
   constructor(arity: number) {
     this.arity = arity;
+    this.rows = new RowStore(arity);
     this.keyOf = (t) => tupleKey(t, arity);
   }
 
@@ -135,30 +68,75 @@ export class Arrangement {
   /** Inserts a tuple not present yet (returns false, doing nothing, when it is). */
   insert(t: Tuple, k: Key = this.keyOf(t)): boolean {
     if (this.rows.has(k)) return false;
-    this.rows.set(k, t);
-    for (const [, ix] of this.indexes) bucketAdd(ix.map, colsKey(t, ix.cols), k, t, this.keyOf);
+    const paired = this.rows.add(k, t);
+    for (const [mask, ix] of this.indexes) {
+      if (paired && mask === 1) continue; // the pair store is that index
+      bucketAdd(ix.map, colsKey(t, ix.cols), k, t, this.keyOf);
+    }
+    return true;
+  }
+
+  /**
+   * {@link insert} without a key at hand: a pair of small integers in an arity-2 relation is
+   * added without building its (boxed) full key.
+   */
+  insertTuple(t: Tuple): boolean {
+    if (!this.rows.pairsByFirst || !isSmallPair(t[0], t[1])) return this.insert(t);
+    if (!this.rows.addPair(t)) return false;
+    if (this.indexes.size > 0) {
+      const k = this.keyOf(t);
+      for (const [mask, ix] of this.indexes) if (mask !== 1) bucketAdd(ix.map, colsKey(t, ix.cols), k, t, this.keyOf);
+    }
     return true;
   }
 
   /** Removes a present tuple by key; returns it (undefined when absent). */
   remove(k: Key): Tuple | undefined {
-    const t = this.rows.get(k);
+    const t = this.rows.delete(k);
     if (t === undefined) return undefined;
-    this.rows.delete(k);
-    for (const [, ix] of this.indexes) bucketRemove(ix.map, colsKey(t, ix.cols), k, this.keyOf);
+    const paired = this.rows.pairsByFirst && typeof k === 'number';
+    for (const [mask, ix] of this.indexes) {
+      if (paired && mask === 1) continue;
+      bucketRemove(ix.map, colsKey(t, ix.cols), k, this.keyOf);
+    }
     return t;
   }
 
-  /** The index on the columns of `mask` (built on first use). */
-  index(mask: number): Map<Key, Bucket> {
+  /**
+   * The index on the columns of `mask` (built on first use). For an arity-2 relation the index on
+   * the first column (`mask` 1) covers only the rows outside the pair store, whose own buckets
+   * index the rest: read it through {@link eachIndexed}.
+   */
+  private index(mask: number): Map<Key, Bucket> {
     let ix = this.indexes.get(mask);
     if (ix === undefined) {
       const cols = maskCols(mask);
       ix = { cols, map: new Map() };
-      for (const [k, t] of this.rows) bucketAdd(ix.map, colsKey(t, cols), k, t, this.keyOf);
+      const all = !(mask === 1 && this.rows.pairsByFirst);
+      for (const [k, t] of all ? this.rows : this.rows.plainRows()) bucketAdd(ix.map, colsKey(t, cols), k, t, this.keyOf);
       this.indexes.set(mask, ix);
     }
     return ix.map;
+  }
+
+  /** Calls `cb` for each present tuple whose `mask` columns have key `sub` (0 < mask < full). */
+  private eachIndexed(mask: number, sub: Key, cb: (t: Tuple) => void): void {
+    if (mask === 1 && this.rows.pairsByFirst) {
+      eachInBucket(this.rows.bucketOf(sub), cb);
+      if (this.rows.plainRows().size === 0) return;
+    }
+    eachInBucket(this.index(mask).get(sub), cb);
+  }
+
+  /** Distinct keys of the columns of `mask` among the present tuples, when an index knows them. */
+  private distinctKeys(mask: number): number | undefined {
+    if (mask === 1 && this.rows.pairsByFirst) {
+      const plain = this.rows.plainRows().size;
+      if (plain === 0) return this.rows.pairKeys;
+      const ix = this.indexes.get(mask);
+      return ix === undefined ? undefined : this.rows.pairKeys + ix.map.size;
+    }
+    return this.indexes.get(mask)?.map.size;
   }
 
   /**
@@ -169,8 +147,8 @@ export class Arrangement {
   fanout(mask: number): number {
     const n = this.rows.size;
     if (n === 0) return 0;
-    const ix = this.indexes.get(mask);
-    if (ix !== undefined) return n / Math.max(1, ix.map.size);
+    const d = this.distinctKeys(mask);
+    if (d !== undefined) return n / Math.max(1, d);
     const cols = maskCols(mask);
     const seen = new Set<Key>();
     let sampled = 0;
@@ -234,7 +212,7 @@ export class Arrangement {
       } else if (mask === fullMask) {
         const t = this.rows.get(sub);
         if (t !== undefined) cb(t);
-      } else eachInBucket(this.index(mask).get(sub), cb);
+      } else this.eachIndexed(mask, sub, cb);
       return;
     }
     if (this.adds === 0) {
@@ -250,7 +228,7 @@ export class Arrangement {
           if (d !== undefined) cb(d.t);
         }
       } else {
-        eachInBucket(this.index(mask).get(sub), cb);
+        this.eachIndexed(mask, sub, cb);
         const l = this.deltaIndex(mask).get(sub);
         if (l !== undefined) for (const d of l) cb(d.t);
       }
@@ -276,7 +254,7 @@ export class Arrangement {
       if (d !== undefined && d.w < 0) cb(d.t);
       return;
     }
-    eachInBucket(this.index(mask).get(sub), skipAdded);
+    this.eachIndexed(mask, sub, skipAdded);
     const l = this.deltaIndex(mask).get(sub);
     if (l !== undefined) for (const d of l) if (d.w < 0) cb(d.t);
   }

@@ -31,6 +31,8 @@ export interface RunCtx {
   extKept?: boolean;
   /** Changes the start atom ranges over (defaults to the start relation's own delta). */
   delta: readonly DeltaEntry[] | null;
+  /** Insertions the start atom ranges over instead (weight +1 each; overrides `delta`). */
+  added?: readonly Tuple[] | null;
   /** Only start-atom changes with this sign (0 = both). */
   sign: number;
   /** Head tuple for head-bound plans. */
@@ -257,6 +259,12 @@ function startOp(s: Step, ctxRef: { c: RunCtx | null }, next: Op): Op {
       const neg = s.neg;
       return (env, w) => {
         const ctx = ctxRef.c!;
+        const added = ctx.added;
+        if (added != null) {
+          if (ctx.sign < 0) return;
+          for (let i = 0; i < added.length; i++) if (bind(added[i]!, env)) next(env, neg ? -w : w);
+          return;
+        }
         const ds = ctx.delta ?? arr.delta;
         const sign = ctx.sign;
         for (let i = 0; i < ds.length; i++) {

@@ -180,7 +180,7 @@ export class RecursiveOperator implements Operator {
       olds.set(m, clearArrangement(m.arr));
       this.extra.get(m)!.clear();
     }
-    const frontier = new Map<number, DeltaEntry[]>();
+    const frontier = new Map<number, Tuple[]>();
     const ctx = this.ctx(false);
     // Every clause reads the members empty (emits buffered): a recursive clause's derivations are
     // then found once each, by propagation.
@@ -200,7 +200,7 @@ export class RecursiveOperator implements Operator {
   }
 
   private ctx(extOld: boolean): RunCtx {
-    return { emit: () => {}, extOld, delta: null, sign: 0, head: null };
+    return { emit: () => {}, extOld, delta: null, sign: 0, head: null, added: null };
   }
 
   /** Emit target while buffering: set by {@link buffer}. */
@@ -220,7 +220,7 @@ export class RecursiveOperator implements Operator {
     return out;
   }
 
-  private applyBuffered(buffered: Map<DerivedRel, Tuple[]>, frontier: Map<number, DeltaEntry[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
+  private applyBuffered(buffered: Map<DerivedRel, Tuple[]>, frontier: Map<number, Tuple[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
     for (const [m, ts] of buffered) {
       const ins = this.inserter(m, frontier, deleted?.get(m) ?? null, emitDelta);
       for (const t of ts) ins(t, 1);
@@ -233,26 +233,32 @@ export class RecursiveOperator implements Operator {
    * over-deleted set) is re-derived: it is taken out of that set and is no change; otherwise,
    * with `emitDelta`, it is recorded in the member's delta.
    */
-  private inserter(m: DerivedRel, frontier: Map<number, DeltaEntry[]>, deleted: Map<Key, Tuple> | null, emitDelta: boolean) {
+  private inserter(m: DerivedRel, frontier: Map<number, Tuple[]>, deleted: Map<Key, Tuple> | null, emitDelta: boolean) {
     const arr = m.arr;
     const extra = this.counting ? this.extra.get(m)! : null;
+    // Registration's bulk path (nothing deleted, no delta): no full key unless a count needs it.
+    const bare = deleted === null && !emitDelta;
     return (t: Tuple, n = 1) => {
-      const k = arr.keyOf(t);
-      if (arr.insert(t, k)) {
+      if (bare ? arr.insertTuple(t) : arr.insert(t)) {
         let f = frontier.get(m.id);
         if (f === undefined) frontier.set(m.id, (f = []));
-        f.push({ t, w: 1, k });
-        if (extra !== null && n > 1) extra.set(k, n - 1);
+        f.push(t);
+        if (extra !== null && n > 1) extra.set(arr.keyOf(t), n - 1);
+        if (bare) return;
+        const k = arr.keyOf(t);
         if ((deleted === null || !deleted.delete(k)) && emitDelta) arr.pushDelta(t, 1, k);
-      } else if (extra !== null) extra.set(k, (extra.get(k) ?? 0) + n);
+      } else if (extra !== null) {
+        const k = arr.keyOf(t);
+        extra.set(k, (extra.get(k) ?? 0) + n);
+      }
     };
   }
 
   /** Semi-naive rounds until no new tuple appears (each derivation found once, when linear). */
-  private propagateInserts(frontier: Map<number, DeltaEntry[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
+  private propagateInserts(frontier: Map<number, Tuple[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
     const ctx = this.ctx(false);
     while (frontier.size > 0) {
-      const next = new Map<number, DeltaEntry[]>();
+      const next = new Map<number, Tuple[]>();
       for (const c of this.clauses) {
         let any = false;
         for (const i of c.internal) {
@@ -264,12 +270,13 @@ export class RecursiveOperator implements Operator {
             ctx.emit = (t) => ins(t, 1);
             any = true;
           }
-          ctx.delta = f;
+          ctx.added = f;
           this.plan(c, 'delta', i).run(ctx);
         }
       }
       frontier = next;
     }
+    ctx.added = null;
   }
 
   /** Which signs the external atoms' changes carry this transaction. */
@@ -334,7 +341,7 @@ export class RecursiveOperator implements Operator {
     const { neg, pos } = this.externalSigns();
     if (!neg) {
       // Insertions only: semi-naive from the new external tuples.
-      const frontier = new Map<number, DeltaEntry[]>();
+      const frontier = new Map<number, Tuple[]>();
       if (pos) this.applyBuffered(this.bufferedInserts(), frontier, null, true);
       this.propagateInserts(frontier, null, true);
       return;
@@ -443,7 +450,7 @@ export class RecursiveOperator implements Operator {
     // leaves `deleted`; what stays there is the net deletion.
     const deleted = new Map<DerivedRel, Map<Key, Tuple>>();
     for (const [m, l] of removed) deleted.set(m, new Map(l.map((e) => [e.k, e.t])));
-    const front2 = new Map<number, DeltaEntry[]>();
+    const front2 = new Map<number, Tuple[]>();
     const fromInputs = pos ? this.bufferedInserts() : null;
     for (const [m, t, n] of rederived) this.inserter(m, front2, deleted.get(m)!, true)(t, n);
     if (fromInputs !== null) this.applyBuffered(fromInputs, front2, deleted, true);
