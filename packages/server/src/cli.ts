@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `dataloom serve [--port 8787] [--host 127.0.0.1] [--store sqlite:.data/dataloom.sqlite | postgres://…]
- *                 [--static demo-app/dist] [--schema schema.edn] [--permissions rules.edn] [--token <secret>] [--origins a,b | '*']`
+ *                 [--static demo-app/dist] [--schema schema.edn] [--permissions rules.edn] [--token <secret>] [--origins a,b | '*']
+ *                 [--retain-entries n] [--retain-ms ms]`
  *
  * `dataloom import <file> [--store …] [--schema …]` and `dataloom export [--store …] [--history]`:
  * see `sources/cli-commands.ts`.
@@ -39,6 +40,9 @@ dataloom serve [options]
   --origins <list>    comma-separated allowed Origins, or '*' (default: loopback origins on a
                       loopback host, else same origin)
   --insecure          allow anonymous clients on a non-loopback --host (default: a token is required there)
+  --retain-entries <n>  compact the log below its last n entries (superseded ops removed;
+                      older clients bootstrap from a snapshot; env DATALOOM_RETAIN_ENTRIES)
+  --retain-ms <ms>    compact the log below the entries of the last ms milliseconds (env DATALOOM_RETAIN_MS)
   --limit <name=n>    override a limit, repeatable, e.g. --limit maxClockDriftMs=10000
                       (names and defaults: DEFAULT_LIMITS in @dataloom/protocol, PROTOCOL.md)
 
@@ -72,6 +76,8 @@ async function main(argv: string[]): Promise<void> {
       origins: { type: 'string' },
       insecure: { type: 'boolean' },
       limit: { type: 'string', multiple: true },
+      'retain-entries': { type: 'string' },
+      'retain-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -95,6 +101,9 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`--host ${host} is reachable from other machines: give --token <secret> (or DATALOOM_TOKEN), or --insecure to accept anonymous clients`);
   }
   const limits = parseLimits(values.limit ?? []);
+  const retainEntries = values['retain-entries'] ?? env.DATALOOM_RETAIN_ENTRIES;
+  const retainMs = values['retain-ms'] ?? env.DATALOOM_RETAIN_MS;
+  const retention = retainEntries === undefined && retainMs === undefined ? undefined : { ...(retainEntries !== undefined ? { entries: Number(retainEntries) } : {}), ...(retainMs !== undefined ? { ms: Number(retainMs) } : {}) };
   const server = await createServer({
     limits,
     store: values.store ?? env.DATALOOM_STORE ?? 'sqlite:.data/dataloom.sqlite',
@@ -103,6 +112,7 @@ async function main(argv: string[]): Promise<void> {
     static: values.static ?? env.DATALOOM_STATIC,
     schema,
     permissions,
+    retention,
     ...(sourcesFile ? { sources: readSourcesFile(sourcesFile) } : {}),
     origins,
     authenticate: token ? (t) => (t === token ? { token: true } : null) : undefined,

@@ -91,6 +91,7 @@ export class Connection {
     this.offNew();
     this.ctx.access?.close();
     this.pushed.clear();
+    this.backlog.length = 0;
   }
 
   private onMessage(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): void {
@@ -146,6 +147,8 @@ export class Connection {
     const reset = parsed.log !== null && parsed.log !== node.logId;
     const cursor = reset ? 0 : parsed.pos;
     if (cursor > node.head) await node.refresh();
+    // another node may have compacted the shared log
+    if (cursor > 0 && node.store.kind !== 'sqlite') await node.refreshHorizon();
     if (cursor > node.head) {
       throw new ProtocolError('sync/cursor-ahead', `cursor ${cursor} is ahead of the server log (head ${node.head}): the server lost data or this replica belongs to another server`, {
         cursor,
@@ -177,8 +180,16 @@ export class Connection {
         bytesBurst: l.bytesBurst,
       },
     });
-    const from = this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame), { scopes: msg.scopes, held: msg.held });
+    // what start sends (a bootstrap can be large) waits in the backlog the pump drains at the pace of the socket
+    this.holding = true;
+    let from: number | undefined;
+    try {
+      from = this.ctx.access?.start(() => this.sentPos, (frame) => this.sendRaw(frame), { scopes: msg.scopes, held: msg.held });
+    } finally {
+      this.holding = false;
+    }
     if (from !== undefined) this.sentPos = from;
+    else if (cursor < node.horizon) throw new ProtocolError('sync/compacted', `cursor ${cursor} is below the retention horizon ${node.horizon}`, { cursor, horizon: node.horizon });
     void this.pump();
   }
 
@@ -281,7 +292,7 @@ export class Connection {
     try {
       do {
         this.pumpAgain = false;
-        while (!this.closed && this.sentPos >= 0 && this.sentPos < this.ctx.node.head) {
+        while (!this.closed && this.sentPos >= 0 && (this.backlog.length > 0 || this.sentPos < this.ctx.node.head)) {
           const own = this.ws.bufferedAmount;
           // this client is slow: wait (and close it if it stays so); the server is crowded: wait
           // while this connection still has output queued (someone always makes progress)
@@ -295,6 +306,17 @@ export class Connection {
             continue;
           }
           slowSince = 0;
+          if (this.backlog.length > 0) {
+            this.ws.send(this.backlog.shift()!);
+            await new Promise<void>((r) => setImmediate(r));
+            continue;
+          }
+          if (this.sentPos < this.ctx.node.horizon) {
+            // the log was compacted past this connection while it caught up: never a gap — the
+            // client reconnects and is bootstrapped from a snapshot (bootstrap.ts)
+            this.fatal(new ProtocolError('sync/compacted', `the log below ${this.ctx.node.horizon} was compacted while this connection read it; reconnect`, { horizon: this.ctx.node.horizon }, CloseCode.tryAgainLater));
+            return;
+          }
           const entries = await this.ctx.node.read(this.sentPos, PAGE_ENTRIES, PAGE_BYTES);
           if (entries.length === 0 || this.closed) break;
           const parts: string[] = [];
@@ -324,8 +346,16 @@ export class Connection {
     this.sendRaw(JSON.stringify(msg));
   }
 
+  /** Frames waiting for the pump (a bootstrap), sent before anything else: see `hello`. */
+  private readonly backlog: string[] = [];
+  private holding = false;
+
   private sendRaw(s: string): void {
     if (this.closed) return;
+    if (this.holding || this.backlog.length > 0) {
+      this.backlog.push(s);
+      return;
+    }
     this.ws.send(s);
     if (this.ws.bufferedAmount > this.ctx.limits.maxBufferedBytes) this.slow();
   }

@@ -2,7 +2,7 @@
  * `@dataloom/server`: the sync server. Public surface: {@link createServer}, the storage interface
  * and adapters. The wire contract (messages, limits, features) is `@dataloom/protocol`.
  */
-export { createServer, tokenOf, type ServerOptions, type DataloomServer } from './server.js';
+export { createServer, tokenOf, type ServerOptions, type DataloomServer, type RetentionOptions } from './server.js';
 export type { AuthorizeWrite } from './connection.js';
 export type { ServerDbView } from './node/sync-node.js';
 export type { DraftRules, DraftFacts, UserId } from './drafts/visibility.js';

@@ -78,10 +78,24 @@ export interface ServerOptions {
   nodeId?: string;
   /** Poll the store head every N ms as a fan-out safety net (default 1000 for PostgreSQL, off for SQLite). */
   pollMs?: number;
+  /**
+   * Log compaction below a retention horizon (PROTOCOL.md "Retention"): keep the last `entries`
+   * log entries and/or the entries of the last `ms` milliseconds as they were written (with both,
+   * an entry is kept when either keeps it); older entries lose the ops the merge rules superseded.
+   * Clients whose cursor is older are bootstrapped from a snapshot. Runs every `everyMs` (default
+   * 60 000) and on {@link DataloomServer.compact}. Default: no compaction.
+   */
+  retention?: RetentionOptions;
   /** External sources feeding the log, e.g. `{ postgres: url, tables: { … } }` (see `sources/`). */
   sources?: readonly SourceConfig[];
   /** Called with unexpected internal errors (default: `console.error`). */
   onError?: (err: unknown) => void;
+}
+
+export interface RetentionOptions {
+  entries?: number;
+  ms?: number;
+  everyMs?: number;
 }
 
 export interface DataloomServer {
@@ -105,12 +119,18 @@ export interface DataloomServer {
   transact(tx: unknown, opts?: TransactOptions): Promise<TransactResult>;
   /** State, lag and last error of each configured source. */
   sources(): SourceStatus[];
+  /**
+   * Compacts the log now, below the horizon `retention` gives (or, when given, `horizon` itself);
+   * resolves with the horizon in effect. See {@link ServerOptions.retention}.
+   */
+  compact(horizon?: number): Promise<number>;
   /** Close every connection (1001), stop listening and release the store. */
   close(): Promise<void>;
 }
 
 export async function createServer(options: ServerOptions): Promise<DataloomServer> {
   const limits = resolveLimits(options.limits);
+  const retention = checkRetention(options.retention);
   if (options.static !== undefined) checkStaticDir(options.static);
   const store = openStore(options.store);
   const nodeId = options.nodeId ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -222,6 +242,17 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
   const hostPart = host.includes(':') ? `[${host}]` : host;
 
   sources.start();
+  const retentionHorizon = async (): Promise<number> => {
+    if (!retention) return 0;
+    const byEntries = retention.entries === undefined ? null : node.head - retention.entries;
+    const byAge = retention.ms === undefined ? null : await store.positionAt(Date.now() - retention.ms);
+    return Math.max(0, Math.min(byEntries ?? Infinity, byAge ?? Infinity));
+  };
+  let compacting: Promise<number> | null = null;
+  const compact = (horizon?: number): Promise<number> =>
+    (compacting ??= (async () => node.compactLog(horizon ?? (await retentionHorizon())))().finally(() => (compacting = null)));
+  const compactTimer = retention ? setInterval(() => void compact().catch(onError), retention.everyMs ?? 60_000) : null;
+  compactTimer?.unref();
   const writer = { node, limits, authorizeWrite: options.authorizeWrite };
   const clocks = new ReplicaClocks(node);
   let closing: Promise<void> | null = null;
@@ -237,9 +268,12 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
       return backendTransact(writer, clocks, node.serverReplica, tx, opts);
     },
     sources: () => sources.statuses(),
+    compact: (horizon) => (closing ? Promise.reject(new DataloomError('server/closed', 'the server is closed')) : compact(horizon)),
     close: () =>
       (closing ??= (async () => {
         clearInterval(heartbeat);
+        if (compactTimer) clearInterval(compactTimer);
+        await compacting?.catch(() => {});
         const closed = new Promise<void>((r) => http.close(() => r()));
         for (const ws of wss.clients) ws.close(CloseCode.goingAway, 'server shutting down');
         // Give clients a moment for the close handshake, then cut whoever has not answered.
@@ -252,6 +286,20 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
         access.close();
       })()),
   };
+}
+
+/** The retention option, checked: `server/bad-option` saying which field is wrong. */
+function checkRetention(r: RetentionOptions | undefined): RetentionOptions | null {
+  if (r === undefined) return null;
+  const bad = (field: string, why: string) => new DataloomError('server/bad-option', `retention.${field} ${why}`, { field: `retention.${field}` });
+  if (typeof r !== 'object' || r === null) throw new DataloomError('server/bad-option', 'retention must be an object { entries?, ms?, everyMs? }', { field: 'retention' });
+  for (const k of Object.keys(r)) if (k !== 'entries' && k !== 'ms' && k !== 'everyMs') throw bad(k, 'is not an option (entries, ms, everyMs)');
+  for (const k of ['entries', 'ms', 'everyMs'] as const) {
+    const v = r[k];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < (k === 'everyMs' ? 1 : 0))) throw bad(k, `must be a ${k === 'everyMs' ? 'positive' : 'non-negative'} integer, got ${JSON.stringify(v)}`);
+  }
+  if (r.entries === undefined && r.ms === undefined) throw bad('entries', 'or retention.ms must be given');
+  return r;
 }
 
 /** `p`, or a `sync/auth-timeout` DataloomError after `ms`. */

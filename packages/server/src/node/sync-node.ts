@@ -63,6 +63,8 @@ export class SyncNode {
   readonly serverReplica: string;
   /** Identity of the log (see `ServerStore.logId`). */
   logId = '';
+  /** Entries at or below this position are compacted (`ServerStore.horizon`): readers below it bootstrap from a snapshot. */
+  horizon = 0;
 
   private readonly committedListeners = new Set<(e: CommittedEntry) => void>();
   private readonly resetListeners = new Set<(state: ServerState, entries: readonly LogEntry[]) => void>();
@@ -113,6 +115,7 @@ export class SyncNode {
   async start(): Promise<void> {
     await this.store.open();
     this.logId = await this.store.logId();
+    this.horizon = await this.store.horizon();
     await this.serial.run(() => this.rebuild());
     // Other processes' commits (PostgreSQL). A SQLite file has exactly one writer — this node.
     if (this.store.kind !== 'sqlite') {
@@ -123,6 +126,7 @@ export class SyncNode {
     if (this.opts.pollMs) {
       this.poll = setInterval(() => {
         this.store.head().then((h) => (h > this.state.head ? this.refresh() : undefined)).catch(() => {});
+        this.refreshHorizon().catch(() => {});
       }, this.opts.pollMs);
       this.poll.unref();
     }
@@ -240,10 +244,59 @@ export class SyncNode {
       for (const e of entries) all.push(e);
     }
     const state = ServerState.fromLog(all, this.stateOptions());
+    // a compacted log no longer holds the history some schema changes need (`needsHistory`)
+    if (this.horizon > 0) state.markHistoryCompacted();
     if (this.started) state.compactIfDue();
     this.state = state;
     this.tail.reset(state.head);
     for (const fn of this.resetListeners) fn(state, all);
+  }
+
+  /** Reads the store's horizon (another node may have compacted the shared log). */
+  async refreshHorizon(): Promise<number> {
+    const h = await this.store.horizon();
+    if (h > this.horizon) this.horizon = h;
+    return this.horizon;
+  }
+
+  /**
+   * Compacts the log at or below `horizon` (at most this node's head): rewrites its entries without
+   * the ops the merged state holds superseded — the state of every replica that merges them is the
+   * same — and raises the store's horizon (`ServerStore.compact`). Runs in batches on the node's
+   * serial queue, so commits go on in between; the superseded set is taken once, from the committed
+   * state (an op superseded then stays superseded). Returns the horizon now in effect.
+   */
+  async compactLog(horizon: number, batch = 2000): Promise<number> {
+    const from = await this.refreshHorizon();
+    const upTo = Math.min(horizon, this.state.head);
+    if (upTo <= from) return from;
+    let dead: ((id: string) => boolean) | null = null;
+    let at = from;
+    while (at < upTo) {
+      at = await this.serial.run(async () => {
+        if (dead === null) {
+          const m = this.state.merged;
+          const superseded = new Set(m.supersededBelow('~'));
+          // an op the state no longer holds was dropped as superseded (`ServerState` compaction)
+          dead = (id) => superseded.has(id) || !m.has(id);
+          this.state.markHistoryCompacted();
+        }
+        const entries = await this.store.readSince(at, Math.min(batch, upTo - at));
+        if (entries.length === 0) return upTo;
+        const rewritten: LogEntry[] = [];
+        for (const e of entries) {
+          if (e.env.draft !== undefined) continue;
+          const ops = e.env.ops.filter((op) => !dead!(op.id));
+          if (ops.length === e.env.ops.length) continue;
+          rewritten.push({ pos: e.pos, env: { tx: e.env.tx, replica: e.env.replica, ops } });
+        }
+        const last = entries[entries.length - 1]!.pos;
+        await this.store.compact(last, rewritten);
+        this.horizon = Math.max(this.horizon, last);
+        return last;
+      });
+    }
+    return this.horizon;
   }
 
   /** Connections streaming the log to their clients, each with its queued output in bytes. */

@@ -281,7 +281,7 @@ class UserAccess implements ConnectionAccess {
       const size = view.entities.size + view.attrs.size;
       // what the client holds is known (and whole entities only): the drops and the entries are known too
       const held = cursor > 0 && hello.held && !this.access.permissions?.readAttr ? this.sortHeld(hello.held, view) : null;
-      if (held && node.head - cursor <= TAIL_ENTRIES + TAIL_PER_ENTITY * size) {
+      if (held && cursor >= node.horizon && node.head - cursor <= TAIL_ENTRIES + TAIL_PER_ENTITY * size) {
         // resuming: what left the view goes, what entered it comes whole, the rest streams from the cursor
         const from = this.cursor;
         if (held.drop.length) send(JSON.stringify({ t: 'drop', es: held.drop, attrs: [] }));
@@ -299,6 +299,16 @@ class UserAccess implements ConnectionAccess {
         const frame = this.entriesFrame(entries, to);
         if (frame) send(frame);
       }
+    } else if (sentPos() === 0 || sentPos() < this.access.node.horizon) {
+      // a fresh client, or one whose cursor is below the retention horizon: the current state of
+      // everything, then the stream from the head (see bootstrap.ts)
+      const node = this.access.node;
+      head = node.head;
+      const to = `${node.logId}:${head}`;
+      const f = new EntryFilter(null, () => node.state.merged, (d) => this.access.drafts.canSee(this.user, d));
+      for (const frame of bootstrapFrames(null, f, node.state, false, `${node.logId}:${sentPos()}`, to)) send(frame);
+      const frame = this.entriesFrame(drafts.catchUp(this.user, head, undefined, true), to);
+      if (frame) send(frame);
     } else if (userIdOf(this.user) !== null) catchUp(); // an anonymous user sees open drafts only, never left out of a stream
     if (userIdOf(this.user) !== null) this.offs.push(drafts.onVisibility((ds) => catchUp(ds)));
     return head;

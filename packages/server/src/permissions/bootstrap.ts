@@ -1,19 +1,29 @@
 /**
- * With read rules, a connection starts from a snapshot of what its user may read now rather than
- * from the log: the client may hold what its user lost while away (so it is told what it may
- * keep), and lack what its user gained meanwhile from before its cursor (so it receives the
- * current state of everything readable). The frames, in order:
+ * Bootstrap from a snapshot: a connection starts from the current state of what its client may
+ * hold rather than from the log when
  *
- * 1. for a client resuming from a cursor, `readable {es, attrs, more}` parts: everything the user
- *    may read; the client drops every op outside it;
- * 2. `ops` parts with the ops the server holds for every readable entity (and attribute) and for
- *    the schema's attribute entities — envelopes regrouped by transaction, stamps and op ids as
- *    stored, so the client's merge goes on converging. Every part but the last leaves the client's
- *    cursor where it was; the last moves it to the head, where the stream continues.
+ * - the client is fresh (no cursor, or one of another log): its first sync costs what it receives,
+ *   not the history of the log;
+ * - its cursor is below the store's retention horizon (`ServerStore.horizon`): the entries it
+ *   lacks are compacted, so it is never streamed a gap;
+ * - read rules or scopes filter what it receives (`access.ts` decides when a resuming client is
+ *   better served by the log since its cursor): it may hold what its user lost while away (so it
+ *   is told what it may keep), and lack what was gained meanwhile from before its cursor.
  *
- * The cost is proportional to what the user may read, not to the log.
+ * The frames, in order:
+ *
+ * 1. for a client resuming from a cursor while rules or scopes filter, `readable {es, attrs, more}`
+ *    parts: what it may hold (its view); the client drops every op outside it;
+ * 2. `ops` parts with the ops the server's state holds for every entity (and attribute) of the view
+ *    and for the schema's attribute entities — with no view (no rules, no scopes), every op the
+ *    state holds — envelopes regrouped by transaction, stamps and op ids as stored, so the client's
+ *    merge goes on converging (ops the merge superseded may be missing: the result is the same).
+ *    Every part but the last leaves the client's cursor where it was; the last moves it to the
+ *    head, where the stream continues.
+ *
+ * The cost is proportional to what the client may hold, not to the log.
  */
-import type { GlobalId } from '@dataloom/core';
+import type { GlobalId, Op } from '@dataloom/core';
 import type { ServerState } from '../state/server-state.js';
 import { attrKey, type UserReadable } from './readable.js';
 
@@ -37,14 +47,24 @@ export function readableFrames(r: ReadView): string[] {
   return frames;
 }
 
-/** The frames of a bootstrap (see the module docs): `from` is the client's cursor, `to` the head's. */
-export function bootstrapFrames(r: ReadView, f: EntryFilter, state: ServerState, resuming: boolean, from: string, to: string): string[] {
-  const frames = resuming ? readableFrames(r) : [];
-  const keys: string[] = [...r.entities];
-  for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) keys.push(attrKey(e, a));
-  for (const [ident] of state.schema.entries()) {
-    const e = state.attributeEntity(ident);
-    if (e !== null) keys.push(e);
+/**
+ * The frames of a bootstrap (see the module docs) of the view `r` (null: everything `f` lets
+ * through); `from` is the client's cursor, `to` the head's.
+ */
+export function bootstrapFrames(r: ReadView | null, f: EntryFilter, state: ServerState, resuming: boolean, from: string, to: string): string[] {
+  const frames = resuming && r ? readableFrames(r) : [];
+  let ops: Op[];
+  if (r === null) {
+    ops = [];
+    for (const op of state.merged.allOps()) if (f.reads(op)) ops.push(op);
+  } else {
+    const keys: string[] = [...r.entities];
+    for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) keys.push(attrKey(e, a));
+    for (const [ident] of state.schema.entries()) {
+      const e = state.attributeEntity(ident);
+      if (e !== null) keys.push(e);
+    }
+    ops = f.stateOps(keys);
   }
   let parts: string[] = [];
   let bytes = 0;
@@ -54,7 +74,7 @@ export function bootstrapFrames(r: ReadView, f: EntryFilter, state: ServerState,
     bytes = 0;
   };
   const pos = to.slice(to.lastIndexOf(':') + 1);
-  for (const env of envelopesOf(f.stateOps(keys))) {
+  for (const env of envelopesOf(ops)) {
     const json = JSON.stringify(env);
     parts.push(`{"pos":"${pos}","env":${json}}`);
     bytes += json.length;

@@ -143,6 +143,11 @@ export class ServerState implements Judge {
     return this.compacted;
   }
 
+  /** The log this state is built from lost superseded ops (compaction below a retention horizon). */
+  markHistoryCompacted(): void {
+    this.compacted = true;
+  }
+
   // ---- reading (the committed view; between `check` and `settle` it includes accepted envelopes)
 
   /** The merged database. Read it; never apply to it. */

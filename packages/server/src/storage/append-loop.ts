@@ -15,6 +15,8 @@ import { duplicateOutcome, type AppendOutcome, type AppendResult, type Judge, ty
 export interface StoredTx {
   pos: number;
   env: string;
+  /** Set when the entry was compacted (invariant 6): the {@link envelopeDigest} of the envelope as first stored. */
+  digest?: string | null;
 }
 
 /** A row the store inserts. */
@@ -64,7 +66,7 @@ export function judgeBatch(
     const json = JSON.stringify(env);
     const prior = inBatch.get(env.tx) ?? stored(env.tx);
     if (prior !== undefined) {
-      outcomes.push(duplicateOutcome(env.tx, prior.pos, prior.env, json));
+      outcomes.push(duplicateOutcome(env.tx, prior.pos, prior.digest ? envelopeDigest(json) === prior.digest : prior.env === json));
       continue;
     }
     // One verdict per envelope: a copy still in flight when its first copy was rejected (a resent

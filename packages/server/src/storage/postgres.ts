@@ -20,7 +20,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
-import { judgeBatch, type StoredTx } from './append-loop.js';
+import { envelopeDigest, judgeBatch, type StoredTx } from './append-loop.js';
 import type { AppendResult, Judge, LogEntry, ServerStore } from './types.js';
 
 export interface PostgresStoreOptions {
@@ -87,6 +87,8 @@ class PostgresStore implements ServerStore {
         at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tx, digest)
       )`);
+      // compaction (types.ts invariant 5): the digest of a rewritten entry's original envelope
+      await c.query(`ALTER TABLE ${this.t} ADD COLUMN IF NOT EXISTS digest text`);
       await c.query(`CREATE TABLE IF NOT EXISTS "${this.ns}".meta (key text PRIMARY KEY, value text NOT NULL)`);
       await c.query(`INSERT INTO "${this.ns}".meta(key, value) VALUES ('log_id', $1) ON CONFLICT (key) DO NOTHING`, [randomBytes(8).toString('hex')]);
       await c.query('COMMIT');
@@ -137,8 +139,8 @@ class PostgresStore implements ServerStore {
       await c.query(`BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(hashtext('dataloom-log-${this.ns}'))`);
       const caught = rowsToEntries((await c.query(`SELECT pos, env FROM ${this.t} WHERE pos > $1 ORDER BY pos`, [knownHead])).rows);
       const stored = new Map<string, StoredTx>();
-      const dupRows = (await c.query(`SELECT tx, pos, env FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
-      for (const r of dupRows) stored.set(r.tx as string, { pos: Number(r.pos), env: r.env as string });
+      const dupRows = (await c.query(`SELECT tx, pos, env, digest FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
+      for (const r of dupRows) stored.set(r.tx as string, { pos: Number(r.pos), env: r.env as string, digest: r.digest as string | null });
       const rejected = new Map<string, string>();
       const rejRows = (await c.query(`SELECT tx, digest, verdict FROM ${this.rj} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
       for (const r of rejRows) rejected.set(`${r.tx} ${r.digest}`, r.verdict as string);
@@ -177,6 +179,42 @@ class PostgresStore implements ServerStore {
     return Number(r.rows[0].head);
   }
 
+  async horizon(): Promise<number> {
+    return Number((await this.getMeta('horizon')) ?? 0);
+  }
+
+  async compact(horizon: number, entries: readonly LogEntry[]): Promise<void> {
+    const c = await this.db.connect();
+    try {
+      await c.query('BEGIN');
+      if (entries.length > 0) {
+        // the first rewrite keeps the digest of the original
+        const originals = (await c.query(`SELECT pos, env, digest FROM ${this.t} WHERE pos = ANY($1::bigint[]) FOR UPDATE`, [entries.map((e) => e.pos)])).rows;
+        const digests = new Map(originals.map((r) => [Number(r.pos), (r.digest as string | null) ?? envelopeDigest(r.env as string)]));
+        const kept = entries.filter((e) => digests.has(e.pos));
+        await c.query(
+          `UPDATE ${this.t} AS l SET digest = u.digest, env = u.env FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(pos, env, digest) WHERE l.pos = u.pos AND l.pos <= $4`,
+          [kept.map((e) => e.pos), kept.map((e) => JSON.stringify(e.env)), kept.map((e) => digests.get(e.pos)!), horizon],
+        );
+      }
+      await c.query(
+        `INSERT INTO "${this.ns}".meta AS m (key, value) VALUES ('horizon', $1) ON CONFLICT (key) DO UPDATE SET value = greatest(m.value::bigint, excluded.value::bigint)::text`,
+        [String(horizon)],
+      );
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async positionAt(ms: number): Promise<number> {
+    const r = await this.db.query(`SELECT coalesce(max(pos), 0) AS pos FROM ${this.t} WHERE at <= to_timestamp($1::double precision / 1000)`, [ms]);
+    return Number(r.rows[0].pos);
+  }
+
   async logId(): Promise<string> {
     return (await this.db.query(`SELECT value FROM "${this.ns}".meta WHERE key = 'log_id'`)).rows[0].value as string;
   }
@@ -187,7 +225,7 @@ class PostgresStore implements ServerStore {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    if (key === 'format' || key === 'log_id') throw new Error(`meta key ${key} belongs to the store`);
+    if (key === 'format' || key === 'log_id' || key === 'horizon') throw new Error(`meta key ${key} belongs to the store`);
     await this.db.query(`INSERT INTO "${this.ns}".meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, [key, value]);
   }
 

@@ -12,7 +12,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
-import { judgeBatch, type StoredTx } from './append-loop.js';
+import { envelopeDigest, judgeBatch, type StoredTx } from './append-loop.js';
 import type { AppendResult, Judge, LogEntry, ServerStore } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -65,9 +65,12 @@ class SqliteStore implements ServerStore {
       INSERT OR IGNORE INTO dataloom_meta(key, value) VALUES ('format', '1');
     `);
     db.prepare(`INSERT OR IGNORE INTO dataloom_meta(key, value) VALUES ('log_id', ?)`).run(randomBytes(8).toString('hex'));
+    // compaction (types.ts invariant 5): the digest of a rewritten entry's original envelope
+    const cols = db.prepare('PRAGMA table_info(dataloom_log)').all() as Array<{ name: string }>;
+    if (!cols.some((c) => c.name === 'digest')) db.exec('ALTER TABLE dataloom_log ADD COLUMN digest TEXT');
     this.stmts = {
       head: db.prepare('SELECT coalesce(max(pos), 0) AS head FROM dataloom_log'),
-      findTx: db.prepare('SELECT pos, env FROM dataloom_log WHERE tx = ?'),
+      findTx: db.prepare('SELECT pos, env, digest FROM dataloom_log WHERE tx = ?'),
       insert: db.prepare('INSERT INTO dataloom_log(pos, tx, replica, env, at) VALUES (?, ?, ?, ?, ?)'),
       findRejected: db.prepare('SELECT verdict FROM dataloom_rejected WHERE tx = ? AND digest = ?'),
       insertRejected: db.prepare('INSERT OR IGNORE INTO dataloom_rejected(tx, digest, verdict, at) VALUES (?, ?, ?, ?)'),
@@ -118,6 +121,31 @@ class SqliteStore implements ServerStore {
     return (this.stmts.head.get() as { head: number }).head;
   }
 
+  async horizon(): Promise<number> {
+    return Number((await this.getMeta('horizon')) ?? 0);
+  }
+
+  async compact(horizon: number, entries: readonly LogEntry[]): Promise<void> {
+    const db = this.conn;
+    const rewrite = db.prepare('UPDATE dataloom_log SET digest = coalesce(digest, ?), env = ? WHERE pos = ? AND pos <= ?');
+    const original = db.prepare('SELECT env, digest FROM dataloom_log WHERE pos = ?');
+    const setHorizon = db.prepare(
+      `INSERT INTO dataloom_meta(key, value) VALUES ('horizon', ?) ON CONFLICT(key) DO UPDATE SET value = CASE WHEN CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER) THEN excluded.value ELSE value END`,
+    );
+    db.transaction(() => {
+      for (const e of entries) {
+        const row = original.get(e.pos) as { env: string; digest: string | null } | undefined;
+        if (!row) continue;
+        rewrite.run(row.digest ?? envelopeDigest(row.env), JSON.stringify(e.env), e.pos, horizon);
+      }
+      setHorizon.run(String(horizon));
+    }).immediate();
+  }
+
+  async positionAt(ms: number): Promise<number> {
+    return (this.conn.prepare('SELECT coalesce(max(pos), 0) AS pos FROM dataloom_log WHERE at <= ?').get(ms) as { pos: number }).pos;
+  }
+
   async logId(): Promise<string> {
     return (this.conn.prepare(`SELECT value FROM dataloom_meta WHERE key = 'log_id'`).get() as { value: string }).value;
   }
@@ -128,7 +156,7 @@ class SqliteStore implements ServerStore {
   }
 
   async setMeta(key: string, value: string): Promise<void> {
-    if (key === 'format' || key === 'log_id') throw new Error(`meta key ${key} belongs to the store`);
+    if (key === 'format' || key === 'log_id' || key === 'horizon') throw new Error(`meta key ${key} belongs to the store`);
     this.conn.prepare('INSERT INTO dataloom_meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 

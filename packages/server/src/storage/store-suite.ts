@@ -210,6 +210,43 @@ export function runServerStoreTests(name: string, setup: () => Promise<StoreSetu
       }
     });
 
+    it('compacts below a horizon: entries rewritten in place, positions and tx ids kept, duplicates still recognised, kept across reopen', async () => {
+      const su = await setup();
+      const s = await su.make();
+      await s.open();
+      const a = [env('ra', 1), env('rb', 2), env('rc', 3)];
+      await s.append(a, 0, new RecordingJudge());
+      expect(await s.horizon()).toBe(0);
+      const cut = { ...a[0]!, ops: [] };
+      // an entry above the horizon is left as it is
+      await s.compact(1, [{ pos: 1, env: cut }, { pos: 3, env: { ...a[2]!, ops: [] } }]);
+      expect(await s.horizon()).toBe(1);
+      await s.compact(0, []);
+      expect(await s.horizon()).toBe(1);
+      await expect(s.setMeta('horizon', '0')).rejects.toThrow(/belongs to the store/);
+      expect(await s.positionAt(Date.now() + 1000)).toBe(3);
+      expect(await s.positionAt(0)).toBe(0);
+      await s.close();
+      const s2 = su.again();
+      await s2.open();
+      try {
+        expect(await s2.horizon()).toBe(1);
+        expect(await s2.readSince(0, 10)).toEqual([{ pos: 1, env: cut }, { pos: 2, env: a[1] }, { pos: 3, env: a[2] }]);
+        // the original envelope of a compacted entry is a duplicate; another one under its tx id is not
+        const r = await s2.append([a[0]!, { ...a[0]!, ops: [{ ...a[0]!.ops[0]!, v: 99 }] }], 3, new RecordingJudge());
+        expect(r.outcomes[0]).toEqual({ tx: a[0]!.tx, status: 'duplicate', pos: 1 });
+        expect(r.outcomes[1]).toMatchObject({ status: 'rejected', code: 'sync/tx-conflict' });
+        // compacting a compacted entry again keeps the first digest
+        await s2.compact(2, [{ pos: 1, env: cut }]);
+        const again = await s2.append([a[0]!], 3, new RecordingJudge());
+        expect(again.outcomes[0]).toEqual({ tx: a[0]!.tx, status: 'duplicate', pos: 1 });
+        expect(await s2.head()).toBe(3);
+      } finally {
+        await s2.close();
+        await su.cleanup();
+      }
+    });
+
     it('concurrent writers through separate handles share one gapless total order', async () => {
       const su = await setup();
       if (!su.concurrent) {

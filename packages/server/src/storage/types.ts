@@ -25,6 +25,11 @@
  *    back, so a copy still in flight (a duplicated frame, a push on an older connection or on
  *    another node) must never be stored because the state changed meanwhile. Other content under
  *    that tx id is judged on its own (nobody can have another's transaction refused in advance).
+ * 6. **Compaction below a horizon.** {@link ServerStore.compact} rewrites entries at or below a
+ *    retention horizon without the ops the merge rules have superseded (the merged database is
+ *    the same, see PROTOCOL.md "Retention"); positions and tx ids stay, and a rewritten entry keeps
+ *    the digest of its original envelope, so a re-pushed duplicate is still recognised (3). The
+ *    horizon only rises; readers whose cursor is below it bootstrap from a snapshot instead.
  */
 import type { TxEnvelope } from '@dataloom/core';
 
@@ -69,6 +74,16 @@ export interface ServerStore {
   readSince(after: number, limit: number): Promise<LogEntry[]>;
   /** Highest committed position (0 for an empty log). */
   head(): Promise<number>;
+  /** Entries at or below this position may be compacted (invariant 6); 0 when nothing is. */
+  horizon(): Promise<number>;
+  /**
+   * Rewrites `entries` (each at or below `horizon`, with some ops left out; drafts are never given)
+   * and raises the horizon to `horizon` (never lowers it), in one storage transaction. The first
+   * rewrite of an entry records the digest of its original envelope (`append-loop.ts` `envelopeDigest`).
+   */
+  compact(horizon: number, entries: readonly LogEntry[]): Promise<void>;
+  /** The highest position committed at or before `ms` (epoch milliseconds), 0 if none: retention by age. */
+  positionAt(ms: number): Promise<number>;
   /**
    * Identity of this log: random, made when the log is created, never changed. Cursors carry it,
    * so a replica of a deleted-and-recreated log is not mistaken for one that is up to date.
@@ -90,10 +105,11 @@ export interface ServerStore {
 }
 
 /**
- * Outcome for an envelope whose tx id is already stored at `pos` as `storedJson`: a duplicate
- * when the content is identical (`JSON.stringify` of the validated envelope), else a conflict.
+ * Outcome for an envelope whose tx id is already stored at `pos`: a duplicate when its content is
+ * the stored one's (`same`: equal `JSON.stringify` of the validated envelope, or of a compacted
+ * entry's original — its digest), else a conflict.
  */
-export function duplicateOutcome(tx: string, pos: number, storedJson: string, json: string): AppendOutcome {
-  if (storedJson === json) return { tx, status: 'duplicate', pos };
+export function duplicateOutcome(tx: string, pos: number, same: boolean): AppendOutcome {
+  if (same) return { tx, status: 'duplicate', pos };
   return { tx, status: 'rejected', code: 'sync/tx-conflict', message: `transaction ${tx} is already stored at ${pos} with different content`, data: { pos } };
 }
