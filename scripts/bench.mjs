@@ -29,33 +29,44 @@ for (const file of suites) {
     process.stderr.write(`[bench] suite ${suite} exited with ${r.status ?? r.signal}\n`);
   }
 }
-// Browser row (issue 4): cold start of a replica from real IndexedDB in Debian's Chromium, IndexedDB
-// bytes per datom, and transact → main-thread diff with 20 watched queries, at BENCH_BROWSER_ENTITIES
-// entities (default 20000, 5 datoms each: 100k datoms). Selected by BENCH_FILTER "browser".
+// Browser rows, in Debian's Chromium at BENCH_BROWSER_ENTITIES entities (default 20000, 5 datoms
+// each: 100k datoms); selected by BENCH_FILTER "browser":
+// - issue 4: cold start of a replica from real IndexedDB, IndexedDB bytes per datom, and transact →
+//   main-thread diff with 20 watched queries (e2e/replica/coldstart.measure.ts);
+// - issue 14: 20 components each rendering a useQuery, local transact → re-rendered component
+//   (goal < 16 ms median) and another client's change through the sync server on loopback →
+//   re-rendered component (goal < 30 ms median) (e2e/react/render.measure.ts).
+const BROWSER = [
+  { name: 'browser', title: 'cold start from IndexedDB in Chromium', script: 'e2e/replica/coldstart.measure.ts' },
+  { name: 'browser-render', title: 'React re-render in Chromium, 20 live useQuery components', script: 'e2e/react/render.measure.ts' },
+];
+const GOALS = { localTransactToRenderMedianMs: 16, remoteChangeToRenderMedianMs: 30 };
 const wantBrowser = filter.length === 0 || filter.some((t) => t === 'browser' || t.startsWith('browser/'));
 if (wantBrowser) {
   if (!existsSync('/usr/bin/chromium')) {
     process.stderr.write('[bench] browser: skipped, /usr/bin/chromium is missing (apt-get install -y chromium)\n');
   } else {
     const entities = process.env.BENCH_BROWSER_ENTITIES ?? '20000';
-    process.stdout.write(`\n## browser (cold start from IndexedDB in Chromium, ${entities} entities × 5 datoms)\n`);
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'e2e/replica/coldstart.measure.ts'), entities], {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'e2e/tsconfig.json') },
-    });
-    const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-    if (r.status !== 0 || !line.startsWith('{')) {
-      failed++;
-      process.stderr.write(`[bench] browser measurement exited with ${r.status ?? r.signal}\n${r.stdout ?? ''}\n`);
-    } else {
+    for (const b of BROWSER) {
+      process.stdout.write(`\n## ${b.name} (${b.title}, ${entities} entities × 5 datoms)\n`);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, b.script), entities], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'e2e/tsconfig.json') },
+      });
+      const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+      if (r.status !== 0 || !line.startsWith('{')) {
+        failed++;
+        process.stderr.write(`[bench] ${b.name} measurement exited with ${r.status ?? r.signal}\n${r.stdout ?? ''}\n`);
+        continue;
+      }
       const m = JSON.parse(line);
       delete m.runs;
-      for (const [k, v] of Object.entries(m)) process.stdout.write(`${k.padEnd(36)} ${v}\n`);
+      for (const [k, v] of Object.entries(m)) process.stdout.write(`${k.padEnd(36)} ${v}${k in GOALS ? `  (goal < ${GOALS[k]} ms: ${v < GOALS[k] ? 'met' : 'NOT met'})` : ''}\n`);
       mkdirSync(join(root, 'bench/results'), { recursive: true });
-      writeFileSync(join(root, 'bench/results/browser.json'), JSON.stringify({ suite: 'browser', entities: Number(entities), ...m }, null, 2) + '\n');
-      process.stdout.write('wrote bench/results/browser.json\n');
+      writeFileSync(join(root, `bench/results/${b.name}.json`), JSON.stringify({ suite: b.name, entities: Number(entities), ...m }, null, 2) + '\n');
+      process.stdout.write(`wrote bench/results/${b.name}.json\n`);
     }
   }
 }

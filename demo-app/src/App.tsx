@@ -1,6 +1,5 @@
-import { DataloomProvider } from '@dataloom/react';
+import { DataloomProvider, trackErrors, type ErrorLog } from '@dataloom/react';
 import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
-import { trackErrors, type ErrorLog } from './devtools/errors.js';
 import { closeEngine, openEngine, type Engine } from './engine.js';
 import { LAZY, SCREENS, type ScreenDef } from './shell/screens.js';
 import { SyncBadge } from './status/SyncBadge.js';

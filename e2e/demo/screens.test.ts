@@ -96,6 +96,11 @@ describe('demo screens', () => {
     expect(await ann.textContent('[data-testid="dt-errors"]')).toContain('demo/earnings');
     const rows = await ann.$$eval('[data-testid="dt-queries"] tbody tr', (trs) => trs.map((tr) => [tr.querySelector('code')?.textContent ?? '', Number(tr.querySelector('[data-testid="dt-rows"]')?.textContent)] as const));
     expect(rows.find(([q]) => q.includes(':thug/earnings ?earnings]]') || q.startsWith('[:find ?name ?earnings'))?.[1]).toBe(8);
+    // the worker times its operators while the panel is open: a raise shows up there
+    await ann.click('[aria-label="raise carla"]');
+    await ann.waitForSelector('[data-testid="dt-operator"]', { timeout: 10_000 });
+    expect(await ann.$$eval('[data-testid="dt-operator"] small', (els) => els.map((e) => e.textContent))).toContain('output');
+    await ann.$eval('[data-testid="devtools"]', (el) => (el.scrollTop = el.scrollHeight)); // the operators, at its end
     await shoot(ann, '7-devtools');
     await ann.click('[data-testid="dt-clear"]');
     await ann.waitForSelector('[data-testid="dt-no-errors"]');

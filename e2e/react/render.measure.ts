@@ -25,10 +25,10 @@ const entities = Number(process.argv[2] ?? 20000);
 const runs = Number(process.argv[3] ?? 40);
 const dir = mkdtempSync(join(tmpdir(), 'dataloom-render-'));
 const sync = await createServer({ store: `sqlite:${join(dir, 'log.sqlite')}`, port: 0, origins: '*', schema: SCHEMA });
-// the data, written on the server in pieces of 1000 people (5 datoms each)
-for (let from = 0; from < entities; from += 1000) {
+// the data, written on the server in pieces of 200 people (5 datoms each: the 1000-op limit)
+for (let from = 0; from < entities; from += 200) {
   const tx = [];
-  for (let i = from; i < Math.min(entities, from + 1000); i++) {
+  for (let i = from; i < Math.min(entities, from + 200); i++) {
     tx.push({ 'p/name': `name ${i % 1000}`, 'p/email': `u${i}@example.com`, 'p/age': i % 90, 'p/tag': `tag${i % 7}`, 'p/score': (i * 7919) % 1000 });
   }
   await sync.transact(tx);

@@ -1,17 +1,6 @@
 /** The pending queue as the offline screen and the devtools show it: what each waiting transaction touches, and its age. */
-import { useClient, useSyncStatus } from '@dataloom/react';
+import { usePendingTransactions } from '@dataloom/react';
 import { useEffect, useState } from 'react';
-
-interface PendingTx {
-  tx: string;
-  at: number;
-  attrs: string[];
-  draft: string | null;
-}
-
-interface WithPending {
-  pending?(): Promise<PendingTx[]>;
-}
 
 const KINDS: Array<[RegExp, string]> = [
   [/^:?todo\//, 'a task'],
@@ -21,6 +10,7 @@ const KINDS: Array<[RegExp, string]> = [
   [/^:?territory\//, 'a region'],
   [/^:?note\//, 'the briefing'],
   [/^:?draft\//, 'a draft'],
+  [/^:?memo\//, 'a memo'],
 ];
 
 /** What a pending transaction touches, in words: "a task", "revenue, a review flag". */
@@ -37,21 +27,8 @@ export function age(ms: number): string {
   return `${Math.floor(s / 3600)} h`;
 }
 
-/** The transactions waiting for the server, re-read whenever the sync status changes. */
-export function usePending(): PendingTx[] | null {
-  const client = useClient() as WithPending;
-  const status = useSyncStatus();
-  const [rows, setRows] = useState<PendingTx[] | null>(null);
-  useEffect(() => {
-    if (!client.pending) return;
-    let live = true;
-    void client.pending().then((r) => live && setRows(r));
-    return () => {
-      live = false;
-    };
-  }, [client, status]);
-  return rows;
-}
+/** The transactions waiting for the server (`@dataloom/react`'s hook, also the devtools'). */
+export const usePending = usePendingTransactions;
 
 /** Ticks every second, for ages. */
 export function useNow(): number {

@@ -17,3 +17,4 @@
  */
 export { createConn, Conn, type ConnOptions, type RuleContext } from './conn.js';
 export { View } from './view.js';
+export { OperatorProfile, type OperatorTime } from './profile.js';

@@ -4,7 +4,8 @@ import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConn } from '@dataloom/dataflow';
-import { DataloomProvider, connSource, useQuery, useWatchedQueries, watchedQueries, type WatchedQueryInfo } from './index.js';
+import { createClient } from '@dataloom/client';
+import { DataloomDevtools, DataloomProvider, connSource, trackErrors, useQuery, useWatchedQueries, watchedQueries, type WatchedQueryInfo } from './index.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -42,5 +43,43 @@ describe('watched queries', () => {
     expect(list[0]).toMatchObject({ query: TITLES, rows: 2, subscribers: 2, loaded: true, updates: 1, error: null });
     expect(list[0]!.lastUpdateMs).toBeGreaterThanOrEqual(0);
     expect(seen.map((q) => q.query)).toEqual([TITLES]);
+  });
+});
+
+describe('DataloomDevtools', () => {
+  const waitFor = async (cond: () => boolean) => {
+    for (let i = 0; i < 400 && !cond(); i++) await act(() => new Promise((r) => setTimeout(r, 10)));
+    expect(cond()).toBe(true);
+  };
+
+  it("shows the watched queries and the client's time per operator while open, and stops timing when closed", async () => {
+    const client = createClient({ name: 'devtools-ops', schema: { 'todo/title': {}, 'todo/done': {} }, storage: 'memory', tabs: false });
+    await client.ready;
+    function Open() {
+      useQuery('[:find (count ?e) . :where [?e :todo/done false]]');
+      return null;
+    }
+    act(() => root.render(<DataloomProvider client={client}><Open /><DataloomDevtools /></DataloomProvider>));
+    await waitFor(() => container.querySelector('[data-testid="dt-no-operators"]') !== null);
+    await client.transact([{ 'todo/title': 'milk', 'todo/done': false }]);
+    await waitFor(() => container.querySelectorAll('[data-testid="dt-operator"]').length > 0);
+    const kinds = [...container.querySelectorAll('[data-testid="dt-operator"] small')].map((s) => s.textContent);
+    expect(kinds).toContain('output');
+    expect(container.querySelector('[data-testid="dt-rows"]')?.textContent).toBe('1');
+    act(() => root.render(<DataloomProvider client={client}><Open /></DataloomProvider>));
+    await act(() => new Promise((r) => setTimeout(r, 20)));
+    expect(await client.operatorTimes()).toEqual([]); // the panel closed: timing is off
+    await client.close();
+  });
+
+  it('keeps the errors from before it opened, and Clear empties them; a source without operator times says so', () => {
+    let emit: (e: { type: string; error?: { code: string; message: string } }) => void = () => {};
+    const errors = trackErrors({ on: (fn) => ((emit = fn), () => {}) });
+    emit({ type: 'rejected', error: { code: 'demo/earnings', message: 'earnings cannot be -50' } });
+    act(() => root.render(<DataloomProvider client={connSource(createConn())}><DataloomDevtools errors={errors} /></DataloomProvider>));
+    expect(container.querySelector('[data-testid="dt-errors"]')?.textContent).toContain('demo/earnings');
+    expect(container.textContent).toContain('not available for this client');
+    act(() => (container.querySelector('[data-testid="dt-clear"]') as HTMLButtonElement).click());
+    expect(container.querySelector('[data-testid="dt-no-errors"]')).not.toBeNull();
   });
 });

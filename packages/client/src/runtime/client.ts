@@ -49,7 +49,7 @@ export type RuleCallback = (diffs: Diff[]) => unknown;
 /**
  * A client: the service's `'call'` methods of the method table as they are (`transact`,
  * `confirmed`, `q`, `pull`, `pullMany`, `entity`, `globalId`, `history`, `loaded`, `syncStatus`, `pending`,
- * `whenSynced`, `storageKind`, `createDraft`, `undo`, `redo`, `undoStatus`; see `service.ts` for
+ * `whenSynced`, `storageKind`, `operatorTimes`, `createDraft`, `undo`, `redo`, `undoStatus`; see `service.ts` for
  * each), plus what the calling thread builds.
  */
 export interface Client extends Pick<ServiceApi, CallName> {

@@ -28,6 +28,7 @@ export const METHODS = {
   pending: 'call',
   whenSynced: 'call',
   storageKind: 'call',
+  operatorTimes: 'call',
   createDraft: 'call',
   undo: 'call',
   redo: 'call',

@@ -17,6 +17,8 @@ import type { RelSource } from '../ir/types.js';
 export interface Operator {
   readonly id: number;
   readonly label: string;
+  /** What it does, for diagnostics (`profile.ts`): joins a rule's clauses, a recursive component, or aggregates/outputs a view. */
+  readonly kind: 'rule' | 'recursive' | 'output';
   /** Relations read. */
   readonly inputs: readonly RelSource[];
   /** Relations written. */

@@ -49,6 +49,7 @@ interface SccClause {
 
 export class RecursiveOperator implements Operator {
   readonly id = freshId();
+  readonly kind = 'recursive';
   readonly inputs: RelSource[];
   readonly outputs: RelSource[];
   level = 0;

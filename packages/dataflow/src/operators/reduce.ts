@@ -38,6 +38,7 @@ export type RowDiff = [Tuple, number];
 
 export class OutputOperator implements Operator {
   readonly id = freshId();
+  readonly kind = 'output';
   readonly inputs: RelSource[];
   readonly outputs: RelSource[];
   readonly out: DerivedRel;

@@ -32,6 +32,7 @@ interface CompiledClause {
 
 export class RuleOperator implements Operator {
   readonly id = freshId();
+  readonly kind = 'rule';
   readonly inputs: RelSource[];
   readonly outputs: RelSource[];
   level = 0;
