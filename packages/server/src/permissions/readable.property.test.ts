@@ -5,12 +5,15 @@
  * every transaction each user's readable entities and attributes equal one-shot `q` of the rules,
  * the gains and losses the engine reports are exactly the difference, and every op of every
  * envelope cut for a user (`EntryFilter`) is readable by them.
+ *
+ * Rule order does not matter: each case also runs engines on the same rules with the rules and
+ * the clauses of every body shuffled (seeded), which must give the same sets, step by step.
  * `FUZZ_RUNS=n` runs n seeds per mode, `FUZZ_SEED=s` replays one.
  */
 import { describe, expect, it } from 'vitest';
-import { Interner, Keyword, MergeState, type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
+import { Interner, Keyword, MergeState, parseEdn, printEdn, type EdnValue, type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
 import { q } from '@dataloom/query';
-import { mulberry32, pick, replayable, seeds } from '@dataloom/test/gen/prng.js';
+import { mulberry32, pick, replayable, seeds, shuffle } from '@dataloom/test/gen/prng.js';
 import { ReadEngine, attrKey, schemaInput } from './readable.js';
 import { parsePermissions } from './rules.js';
 import { EntryFilter } from './partial.js';
@@ -40,9 +43,17 @@ function oracle(m: MergeState, rules: string, user: string): Set<string> {
   return out;
 }
 
+/** `rules` with the order of the rules and of each body's clauses shuffled by `rnd`. */
+function shuffledRules(rules: string, rnd: () => number): string {
+  const all = parseEdn(rules) as EdnValue[][];
+  return printEdn(shuffle(rnd, all.map(([head, ...body]) => [head!, ...shuffle(rnd, body)])) as never);
+}
+
 function run(seed: number, mode: keyof typeof MODES): void {
   const rnd = mulberry32(seed);
   const rules = MODES[mode];
+  const order = mulberry32(seed ^ 0x5eed);
+  const variants = [shuffledRules(rules, order), shuffledRules(rules, order)];
   const m = new MergeState(SCHEMA);
   let n = 0;
   const env = (ops: Array<Omit<Op, 'id' | 'tx'>>): TxEnvelope => {
@@ -53,6 +64,10 @@ function run(seed: number, mode: keyof typeof MODES): void {
   const engine = new ReadEngine(parsePermissions(rules), () => m);
   expect(engine.isShared).toBe(mode === 'shared');
   const users = USERS.map((u) => engine.acquire(u));
+  // the same rules in other orders: the same mode, the same sets
+  const others = variants.map((v) => new ReadEngine(parsePermissions(v), () => m));
+  for (const o of others) expect(o.isShared, `seed ${seed}: shuffled rules keep the mode`).toBe(engine.isShared);
+  const otherUsers = others.map((o) => USERS.map((u) => o.acquire(u)));
   const keys = (u: (typeof users)[number]) => new Set([...u.entities, ...[...u.attrs].flatMap(([e, as]) => [...as].map((a) => attrKey(e, a)))]);
   const teams: GlobalId[] = [];
   const docs: GlobalId[] = [];
@@ -88,11 +103,14 @@ function run(seed: number, mode: keyof typeof MODES): void {
       e = env([{ e: d, op: 'retractEntity' }]);
     }
     const before = users.map(keys);
-    engine.apply(m.apply(e.ops));
+    const visible = m.apply(e.ops);
+    engine.apply(visible);
+    for (const o of others) o.apply(visible), o.takeChanges();
     const changes = engine.takeChanges();
     for (const [i, u] of users.entries()) {
       const now = keys(u);
       expect(now, `seed ${seed} ${mode} step ${step} ${String(u.user)}`).toEqual(oracle(m, rules, String(u.user)));
+      for (const [j, ou] of otherUsers.entries()) expect(keys(ou[i]!), `seed ${seed} ${mode} step ${step} ${String(u.user)}, rules ${variants[j]}`).toEqual(now);
       const c = changes.find((x) => x.user === u);
       const gained = [...now].filter((x) => !before[i]!.has(x)).sort();
       const lost = [...before[i]!].filter((x) => !now.has(x)).sort();
