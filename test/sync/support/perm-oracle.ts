@@ -1,0 +1,88 @@
+/**
+ * A hand-written oracle of the isolation property test's permission rules (test/sync/
+ * permissions.property.test.ts), in plain TypeScript over the merged datoms: what each user may
+ * read, computed by walking the team graph — a second implementation, independent of both the
+ * server's dataflow views and one-shot `q`, and cheap enough to run after every transaction of
+ * thousands. The property test checks it against `q` of the EDN rules at its checkpoints.
+ *
+ * The rules it mirrors (both forms of the test — constants, or an admin and a user registry in the
+ * data — mean the same here):
+ * - `member(u, t)`: `u` is in `:team/members` of `t`, or of a team `t` descends from by `:team/parent`;
+ * - `can-read(u, e)`: `e`'s `:doc/owner` is `u`; `e`'s `:doc/team` has `u` as member; `e` is a
+ *   team `u` is a member of; for the admin, every team, every doc with a title and (registry form)
+ *   every registered user and the admin entity;
+ * - `can-read-attr(u, e, :doc/title)` for a doc with `:doc/public true` (registry form: for
+ *   registered users only).
+ */
+import type { GlobalId, MergeState, WireValue } from '@dataloom/core';
+
+export interface Readable {
+  es: Set<GlobalId>;
+  attrs: Set<string>;
+}
+
+/** Whether `r` lets its user read attribute `a` of entity `e`. */
+export const reads = (r: Readable, e: GlobalId, a: string): boolean => r.es.has(e) || r.attrs.has(e + '|' + a);
+
+const refOf = (v: WireValue): GlobalId | null => (typeof v === 'object' && v !== null && 'ref' in v ? (v as { ref: GlobalId }).ref : null);
+
+/** The entities' attributes, once per state. */
+export class Facts {
+  readonly byE = new Map<GlobalId, Map<string, WireValue[]>>();
+  constructor(m: MergeState) {
+    for (const d of m.datoms()) {
+      if (d.a.startsWith('db/')) continue;
+      let as = this.byE.get(d.e);
+      if (!as) this.byE.set(d.e, (as = new Map()));
+      const vs = as.get(d.a);
+      if (vs) vs.push(d.v);
+      else as.set(d.a, [d.v]);
+    }
+  }
+  values(e: GlobalId, a: string): WireValue[] {
+    return this.byE.get(e)?.get(a) ?? [];
+  }
+  has(e: GlobalId, a: string): boolean {
+    return this.values(e, a).length > 0;
+  }
+
+  /** The teams `u` is a member of: those naming `u`, and their descendants by `:team/parent` (cycles too). */
+  teamsOf(u: string): Set<GlobalId> {
+    const children = new Map<GlobalId, GlobalId[]>();
+    const direct: GlobalId[] = [];
+    for (const [e, as] of this.byE) {
+      if ((as.get('team/members') ?? []).includes(u)) direct.push(e);
+      for (const p of as.get('team/parent') ?? []) {
+        const r = refOf(p);
+        if (r !== null) children.set(r, [...(children.get(r) ?? []), e]);
+      }
+    }
+    const out = new Set<GlobalId>();
+    const stack = [...direct];
+    while (stack.length) {
+      const t = stack.pop()!;
+      if (out.has(t)) continue;
+      out.add(t);
+      stack.push(...(children.get(t) ?? []));
+    }
+    return out;
+  }
+
+  /** What `user` may read; `registry`: the rules' admin and user-registry form. */
+  readable(user: string, registry: boolean): Readable {
+    const teams = this.teamsOf(user);
+    const isAdmin = registry ? [...this.byE.values()].some((as) => (as.get('admin/name') ?? []).includes(user)) : user === 'admin';
+    const registered = !registry || [...this.byE.values()].some((as) => (as.get('user/name') ?? []).includes(user));
+    const es = new Set<GlobalId>();
+    const attrs = new Set<string>();
+    for (const [e, as] of this.byE) {
+      if ((as.get('doc/owner') ?? []).includes(user)) es.add(e);
+      for (const t of as.get('doc/team') ?? []) if (teams.has(refOf(t)!)) es.add(e);
+      if (teams.has(e)) es.add(e);
+      if (isAdmin && (as.has('team/name') || as.has('doc/title'))) es.add(e);
+      if (isAdmin && registry && (as.has('user/name') || (as.get('admin/name') ?? []).includes(user))) es.add(e);
+      if (registered && (as.get('doc/public') ?? []).includes(true)) attrs.add(e + '|doc/title');
+    }
+    return { es, attrs };
+  }
+}
