@@ -73,10 +73,12 @@ export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue;
       } else if (c instanceof List) {
         const [h, ...rest] = c.items;
         const name = h instanceof Sym ? h.fqn : '';
+        // a join's own variables are fresh inside it: the user's variable joins it too
+        const joinVars = (v: EdnValue | undefined): EdnValue => (Array.isArray(v) && guard.user !== undefined ? [...v, USER_VAR] : v!);
         if (name === 'not' || name === 'and') out.push(new List([h!, ...clauses(rest)]));
-        else if (name === 'not-join') out.push(new List([h!, rest[0]!, ...clauses(rest.slice(1))]));
+        else if (name === 'not-join') out.push(new List([h!, joinVars(rest[0]), ...clauses(rest.slice(1))]));
         else if (name === 'or' || name === 'or-join') {
-          const vars = name === 'or-join' ? [rest[0]!] : [];
+          const vars = name === 'or-join' ? [joinVars(rest[0])] : [];
           const branches = (name === 'or-join' ? rest.slice(1) : rest).map((b) => {
             const inner = b instanceof List && b.items[0] instanceof Sym && b.items[0].fqn === 'and' ? b.items.slice(1) : [b];
             return new List([sym('and'), ...clauses(inner)]);
