@@ -5,6 +5,9 @@ import { LAZY, SCREENS, type ScreenDef } from './shell/screens.js';
 import { SyncBadge } from './status/SyncBadge.js';
 import { USERS, initials, signOut, type DemoUser } from './users.js';
 
+/** What names an entity for people, in the errors hooks surface (useTransactState). */
+const ENTITY_NAMES = [':thug/name', ':todo/title', ':memo/text', ':lead/company', ':territory/name'];
+
 /** The app for one signed-in user and open engine, with the offline switch (reopens the client). */
 export function App({ initial }: { initial: Engine }) {
   const [engine, setEngine] = useState(initial);
@@ -32,7 +35,7 @@ export function App({ initial }: { initial: Engine }) {
   const errors = useMemo(() => trackErrors(engine.client as never), [engine]);
   useEffect(() => () => errors.stop(), [errors]);
   return (
-    <DataloomProvider client={engine.client}>
+    <DataloomProvider client={engine.client} entityNames={ENTITY_NAMES}>
       <Shell engine={engine} offline={offline} switching={switching} onToggle={() => void toggle()} errors={errors} />
     </DataloomProvider>
   );

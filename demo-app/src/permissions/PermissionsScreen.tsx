@@ -1,5 +1,5 @@
 /// <reference path="../env.d.ts" />
-import { usePull, useQuery, useTransact } from '@dataloom/react';
+import { usePull, useQuery, useTransact, useTransactState } from '@dataloom/react';
 import { useMemo, useState, type FormEvent } from 'react';
 import RULES from '../../permissions.edn?raw';
 import { USERS, currentUser, initials } from '../users.js';
@@ -29,20 +29,16 @@ function plain(pulled: unknown): Memo {
 export default function PermissionsScreen() {
   const me = currentUser();
   const rows = useQuery(MEMOS);
-  const transact = useTransact();
+  const { transact, error } = useTransactState();
   const [text, setText] = useState('');
   const [priv, setPriv] = useState(true);
-  const [error, setError] = useState<string | null>(null);
   const memos = useMemo(() => [...rows].sort((a, b) => Number(b[2]) - Number(a[2])).map((r) => ({ e: r[0], id: String(r[1]) })), [rows]);
   const add = (ev: FormEvent) => {
     ev.preventDefault();
     const t = text.trim();
     if (!t || !me) return;
     setText('');
-    transact([{ ':memo/id': crypto.randomUUID(), ':memo/text': t, ':memo/owner': me.id, ':memo/private?': priv, ':memo/created': Date.now() }]).then(
-      () => setError(null),
-      (e: unknown) => setError(String((e as Error).message ?? e)),
-    );
+    void transact([{ ':memo/id': crypto.randomUUID(), ':memo/text': t, ':memo/owner': me.id, ':memo/private?': priv, ':memo/created': Date.now() }]);
   };
   return (
     <div className="screen" data-testid="permissions">
@@ -61,7 +57,11 @@ export default function PermissionsScreen() {
               Add
             </button>
           </form>
-          {error && <p className="notice" role="alert">{error}</p>}
+          {error && (
+            <p className="notice" role="alert" data-testid="memo-error">
+              {error.message}
+            </p>
+          )}
           {memos.length === 0 && <p className="empty">No memos you may read yet.</p>}
           <ul className="memos" data-testid="memos">
             {memos.map((m) => (

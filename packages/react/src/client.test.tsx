@@ -6,6 +6,7 @@
  * pending count; `useQuery` with a query spec (a named view one component holds and another's
  * query uses, live `asOf`/`since` views; `connSource` with a named spec, and its refusal of `asOf`).
  */
+import { DataloomError } from '@dataloom/core';
 import { createClient, type Client } from '@dataloom/client';
 import { createServer, type DataloomServer } from '@dataloom/server';
 import { act, Component, type ReactNode } from 'react';
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createConn } from '@dataloom/dataflow';
-import { DataloomProvider, connSource, useQuery, useSyncStatus, useTransact, type Row } from './index.js';
+import { DataloomProvider, connSource, useQuery, useSyncStatus, useTransact, useTransactState, type Row } from './index.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -188,5 +189,59 @@ describe('useQuery with a query spec', () => {
       ),
     );
     await until(() => text('titles') === 'milk' && text('error') === 'react/unsupported');
+  });
+});
+
+describe('useTransactState: errors per hook, the entity said by name', () => {
+  const names = [':todo/title'];
+  function Form({ tx, testid }: { tx: unknown; testid: string }) {
+    const { transact, error } = useTransactState();
+    return (
+      <div>
+        <button data-testid={`${testid}-go`} onClick={() => void transact(tx)} />
+        <span data-testid={testid}>{error ? `${error.entity ?? '-'}|${error.code}|${error.message}` : ''}</span>
+      </div>
+    );
+  }
+  const click = (id: string) => act(() => (container.querySelector(`[data-testid="${id}"]`) as HTMLButtonElement).click());
+  const text = (id: string) => container.querySelector(`[data-testid="${id}"]`)?.textContent ?? '';
+
+  it('a local refusal (stale :db/cas) names the entity, only in the hook that made it', async () => {
+    const c = client();
+    await c.transact([{ ':todo/id': 'a', ':todo/title': 'Buy milk', ':todo/n': 2 }]);
+    const cas = [[':db/cas', [':todo/id', 'a'], ':todo/n', 1, 5]];
+    act(() => root.render(<DataloomProvider client={c} entityNames={names}><Form tx={cas} testid="one" /><Form tx={[]} testid="two" /></DataloomProvider>));
+    click('one-go');
+    await until(() => text('one') !== '');
+    const [entity, code, message] = text('one').split('|');
+    expect(entity).toBe('Buy milk');
+    expect(code).toBe('transact/cas');
+    expect(message).toContain('Buy milk');
+    expect(message).not.toMatch(/[0-9a-z_]+\.[0-9a-z_]+ /); // no global id left
+    expect(text('two')).toBe('');
+  });
+
+  it("the server's later refusal (its write rule) reaches the hook, named", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dataloom-react-named-'));
+    const server = await createServer({
+      store: `sqlite:${join(dir, 'log.sqlite')}`,
+      port: 0,
+      schema: SCHEMA,
+      authorizeWrite: (_u, tx) => {
+        for (const op of tx.ops) if (op.a === 'todo/n' && op.v === 13) throw new DataloomError('app/unlucky', `no 13 on ${op.e}`, { e: op.e });
+        return true;
+      },
+    });
+    try {
+      const c = client({ url: server.url, WebSocket });
+      await c.transact([{ ':todo/id': 'b', ':todo/title': 'Fix the door' }]);
+      act(() => root.render(<DataloomProvider client={c} entityNames={names}><Form tx={[{ ':todo/id': 'b', ':todo/n': 13 }]} testid="one" /></DataloomProvider>));
+      click('one-go');
+      await until(() => text('one') !== '', 10_000);
+      expect(text('one')).toBe('Fix the door|app/unlucky|no 13 on Fix the door');
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,11 +4,18 @@ import type { DataloomSource } from './source.js';
 import { registryFor, type ViewRegistry } from './view-registry.js';
 
 const SourceContext = createContext<DataloomSource | null>(null);
+const NamesContext = createContext<readonly string[]>([]);
 
 /** Props of {@link DataloomProvider}. */
 export interface DataloomProviderProps {
   /** The client (or any {@link DataloomSource}) the hooks below read and write. */
   client: DataloomSource;
+  /**
+   * Attributes that name an entity for people (`[':thug/name', ':todo/title']`, the first one an
+   * entity has wins): errors the hooks surface (`useTransactState`) say that name instead of the
+   * entity's id.
+   */
+  entityNames?: readonly string[];
   children?: ReactNode;
 }
 
@@ -16,8 +23,14 @@ export interface DataloomProviderProps {
  * Puts a Dataloom client in context for the hooks. The provider does not own the client: closing
  * it stays the app's job. Live views opened by hooks under the provider are shared per client.
  */
-export function DataloomProvider({ client, children }: DataloomProviderProps): ReactNode {
-  return createElement(SourceContext.Provider, { value: client }, children);
+export function DataloomProvider({ client, entityNames, children }: DataloomProviderProps): ReactNode {
+  const inner = createElement(SourceContext.Provider, { value: client }, children);
+  return entityNames ? createElement(NamesContext.Provider, { value: entityNames }, inner) : inner;
+}
+
+/** @internal the provider's `entityNames`. */
+export function useEntityNames(): readonly string[] {
+  return useContext(NamesContext);
 }
 
 /**
