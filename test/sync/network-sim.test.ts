@@ -5,7 +5,10 @@
  *
  * - in-process server on SQLite, restarted gracefully: many seeds, fast;
  * - child-process server on SQLite, restarted with SIGKILL;
- * - two child-process servers on one PostgreSQL database (LISTEN/NOTIFY fan-out), SIGKILLed.
+ * - two child-process servers on one PostgreSQL database (LISTEN/NOTIFY fan-out), SIGKILLed;
+ * - the same with the log compacted below a short retention horizon while clients come and go,
+ *   and clients that join late (fresh): those offline past the horizon and the fresh ones are
+ *   bootstrapped from a snapshot, and must converge with those that followed the log.
  */
 import { describe, expect, it } from 'vitest';
 import { childFleet, inProcessFleet } from './support/fleets.js';
@@ -38,6 +41,23 @@ describe('network simulation', () => {
         const r = await runSim(await childFleet('sqlite', 1), { seed, clients: 5, steps: 120, restarts: 2 });
         expect(r.restarts).toBeGreaterThan(0);
         expect(r.acked).toBeGreaterThan(0);
+      }));
+  }
+  const retention = { retention: { entries: 8, everyMs: 40 } };
+  for (const seed of seeds(20, 4000)) {
+    it(`in-process SQLite server compacting its log, late joiners, seed ${seed}`, () =>
+      withSeed(seed, async () => {
+        const r = await runSim(await inProcessFleet(retention), { seed, clients: 6, steps: 90, restarts: 2, late: 2 });
+        expect(r.acked).toBeGreaterThan(0);
+        expect(r.horizon).toBeGreaterThan(0);
+      }));
+  }
+  for (const seed of seeds(2, 5000)) {
+    it(`two PostgreSQL server processes compacting the shared log, late joiners, SIGKILL restarts, seed ${seed}`, { timeout: 180_000 }, () =>
+      withSeed(seed, async () => {
+        const r = await runSim(await childFleet('postgres', 2, retention), { seed, clients: 6, steps: 120, restarts: 2, late: 2 });
+        expect(r.acked).toBeGreaterThan(0);
+        expect(r.horizon).toBeGreaterThan(0);
       }));
   }
   for (const seed of seeds(4, 3000)) {

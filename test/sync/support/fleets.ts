@@ -13,14 +13,15 @@ import type { Fleet } from './sim.js';
 
 const LIMITS = { messagesPerSecond: 5000, messageBurst: 10000 };
 
-export async function inProcessFleet(): Promise<Fleet> {
+/** `extra`: more server options (e.g. `retention`), for every node. */
+export async function inProcessFleet(extra: Record<string, unknown> = {}): Promise<Fleet> {
   const t = tempDir();
   const file = join(t.dir, 'sim.sqlite');
   const port = await freePort();
-  const open = () => createServer({ store: `sqlite:${file}`, port, schema: TEST_SCHEMA, limits: LIMITS, onError: () => {} });
+  const open = () => createServer({ store: `sqlite:${file}`, port, schema: TEST_SCHEMA, limits: LIMITS, onError: () => {}, ...extra });
   let server: DataloomServer | null = await open();
   const url = server.url;
-  return {
+  const fleet: Fleet = {
     urls: () => [url],
     restart: async (_i, rand) => {
       await server!.close();
@@ -37,20 +38,22 @@ export async function inProcessFleet(): Promise<Fleet> {
       const s = createSqliteStore({ file });
       await s.open();
       const all = await s.readSince(0, 1e9);
+      fleet.horizon = await s.horizon();
       await s.destroy();
       t.cleanup();
       return all;
     },
   };
+  return fleet;
 }
 
-export async function childFleet(kind: 'sqlite' | 'postgres', nodes: number): Promise<Fleet> {
+export async function childFleet(kind: 'sqlite' | 'postgres', nodes: number, extra: Record<string, unknown> = {}): Promise<Fleet> {
   const t = tempDir();
   const file = join(t.dir, 'sim.sqlite');
   const namespace = pgNamespace();
   const store = kind === 'sqlite' ? `sqlite:${file}` : `${PG_URL}?namespace=${namespace}`;
   const ports = await Promise.all(Array.from({ length: nodes }, () => freePort()));
-  const cfg = (port: number) => ({ store, port, schema: TEST_SCHEMA, limits: LIMITS, pollMs: 200 });
+  const cfg = (port: number) => ({ store, port, schema: TEST_SCHEMA, limits: LIMITS, pollMs: 200, ...extra });
   const children: Array<ChildServer | null> = [];
   for (const p of ports) children.push(await startChild(cfg(p)));
   const urls = ports.map((p) => `ws://127.0.0.1:${p}/`);
@@ -61,7 +64,7 @@ export async function childFleet(kind: 'sqlite' | 'postgres', nodes: number): Pr
       return 0;
     }
   };
-  return {
+  const fleet: Fleet = {
     urls: () => urls,
     restart: async (i, rand) => {
       await children[i]!.kill('SIGKILL');
@@ -77,9 +80,11 @@ export async function childFleet(kind: 'sqlite' | 'postgres', nodes: number): Pr
       const s = kind === 'sqlite' ? createSqliteStore({ file }) : createPostgresStore({ url: PG_URL, namespace });
       await s.open();
       const all = await s.readSince(0, 1e9);
+      fleet.horizon = await s.horizon();
       await s.destroy();
       t.cleanup();
       return all;
     },
   };
+  return fleet;
 }

@@ -27,6 +27,8 @@ export interface Fleet {
   stop(): Promise<void>;
   /** The whole log, read from the store after `stop`. */
   readLog(): Promise<LogEntry[]>;
+  /** The store's retention horizon, as `readLog` found it (0: nothing compacted). */
+  horizon?: number;
 }
 
 export interface SimOptions {
@@ -34,9 +36,13 @@ export interface SimOptions {
   clients: number;
   steps: number;
   restarts: number;
+  /** The last `late` clients start offline with nothing (they may write before they first connect): fresh clients joining a long log. */
+  late?: number;
 }
 
 export interface SimReport {
+  /** The log's retention horizon at the end (0: not compacted). */
+  horizon: number;
   acked: number;
   rejected: number;
   restarts: number;
@@ -46,6 +52,7 @@ export interface SimReport {
 export async function runSim(fleet: Fleet, o: SimOptions): Promise<SimReport> {
   const rand = mulberry32(o.seed);
   const clients = Array.from({ length: o.clients }, (_, i) => {
+    const late = i >= o.clients - (o.late ?? 0);
     const replica = new MemoryReplica(`sim${o.seed % 1000}_c${i}`);
     const crand = mulberry32(o.seed * 31 + i);
     const sync = new SyncClient({
@@ -55,8 +62,9 @@ export async function runSim(fleet: Fleet, o: SimOptions): Promise<SimReport> {
       backoff: { initialMs: 10, maxMs: 150 },
       random: crand,
       keepAliveMs: 2000,
+      autoStart: !late,
     });
-    return { replica, sync, offline: false };
+    return { replica, sync, offline: late };
   });
   let restarts = 0;
   const invalidTxs = new Set<string>();
@@ -128,7 +136,7 @@ export async function runSim(fleet: Fleet, o: SimOptions): Promise<SimReport> {
     }
   }
   for (const tx of invalidTxs) if (inLog.has(tx)) throw new Error(`invalid tx ${tx} was accepted`);
-  return { acked, rejected, restarts, log: log.length };
+  return { horizon: fleet.horizon ?? 0, acked, rejected, restarts, log: log.length };
 }
 
 function known(replica: MemoryReplica): string[] {

@@ -256,6 +256,8 @@ export class SyncNode {
   async refreshHorizon(): Promise<number> {
     const h = await this.store.horizon();
     if (h > this.horizon) this.horizon = h;
+    // the shared log lost history: schema changes that need it are refused here too
+    if (this.horizon > 0) this.state.markHistoryCompacted();
     return this.horizon;
   }
 
