@@ -107,6 +107,8 @@ export function usePendingTransactions(): readonly PendingTransaction[] | null {
 /** One dataflow operator's time in the client's worker (`client.operatorTimes()`). */
 export interface OperatorTimeInfo {
   readonly label: string;
+  /** The query of the watch the operator serves, when the client knows it. */
+  readonly query?: string | null;
   readonly kind: string;
   readonly steps: number;
   readonly totalMs: number;

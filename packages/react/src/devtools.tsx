@@ -157,8 +157,8 @@ export function DataloomDevtools({ errors, onClose, describe = (a) => a.join(' '
           <tbody>
             {operators.slice(0, 12).map((o, i) => (
               <tr key={`${o.label}#${i}`} data-testid="dt-operator">
-                <td style={{ wordBreak: 'break-all' }}>
-                  <code>{o.label}</code> <small>{o.kind}</small>
+                <td style={{ wordBreak: 'break-all' }} title={o.query ?? o.label}>
+                  <code>{o.query ? (o.query.length > 48 ? `${o.query.slice(0, 46)}…` : o.query) : o.label}</code> <small>{o.kind}</small>
                 </td>
                 <td>{o.steps}</td>
                 <td>{ms(o.totalMs)}</td>

@@ -65,6 +65,8 @@ describe('DataloomDevtools', () => {
     await waitFor(() => container.querySelectorAll('[data-testid="dt-operator"]').length > 0);
     const kinds = [...container.querySelectorAll('[data-testid="dt-operator"] small')].map((s) => s.textContent);
     expect(kinds).toContain('output');
+    // said by the query it serves, not the engine's view name
+    expect(container.querySelector('[data-testid="dt-operator"] code')?.textContent).toMatch(/^\[:find \(count \?e\)/);
     expect(container.querySelector('[data-testid="dt-rows"]')?.textContent).toBe('1');
     act(() => root.render(<DataloomProvider client={client}><Open /></DataloomProvider>));
     await act(() => new Promise((r) => setTimeout(r, 20)));

@@ -54,6 +54,8 @@ export class ClientService {
   private readonly views = new Map<number, () => void>();
   /** Devtools' operator timing of the replica's dataflow engine, while on (`operatorTimes`). */
   private profile: OperatorProfile | null = null;
+  /** The query text of each plain watch, by its view name (`dataloom/watch-<id>`), for operator times. */
+  private readonly watchQueries = new Map<string, string>();
   private nextView = 1;
   private readonly eventSinks = new Set<(e: ClientEvent) => void>();
   private readonly early: ClientEvent[] = [];
@@ -250,8 +252,10 @@ export class ClientService {
     const spec: WatchSpec = isWatchSpec(query) ? checkSpec(query) : { query };
     if (spec.asOf === undefined && spec.since === undefined) {
       const name = spec.name;
-      view = name === undefined ? this.replica.conn.register(`dataloom/watch-${id}`, spec.query as never, ...inputs) : this.named.register(name, spec.query, inputs);
-      this.views.set(id, name === undefined ? () => view.close() : () => this.named.unregister(name));
+      const label = `dataloom/watch-${id}`;
+      view = name === undefined ? this.replica.conn.register(label, spec.query as never, ...inputs) : this.named.register(name, spec.query, inputs);
+      if (name === undefined && typeof spec.query === 'string') this.watchQueries.set(label, spec.query.replace(/\s+/g, ' ').trim());
+      this.views.set(id, name === undefined ? () => (this.watchQueries.delete(label), view.close()) : () => this.named.unregister(name));
     } else {
       await this.ready; // time travel reads the merged op set
       const time = new TimeView(this.replica, spec, inputs);
@@ -369,9 +373,10 @@ export class ClientService {
    * Time per operator of the replica's dataflow engine (the live queries' operators; time views
    * and drafts have engines of their own), for devtools: `true` starts timing from zero, `false`
    * stops it, nothing reads on. Returns the operators timed so far, costliest first (none when
-   * timing never started). Timing costs two clock reads per operator step while on.
+   * timing never started), each with the query of the watch it serves when known. Timing costs
+   * two clock reads per operator step while on.
    */
-  async operatorTimes(on?: boolean): Promise<OperatorTime[]> {
+  async operatorTimes(on?: boolean): Promise<Array<OperatorTime & { query: string | null }>> {
     await this.replica.ready;
     const engine = this.replica.conn.engine;
     if (on === true) (this.profile ??= new OperatorProfile()).reset();
@@ -381,7 +386,7 @@ export class ClientService {
       profile.detach(engine);
       this.profile = null;
     } else profile.attach(engine); // again: a cold start may have replaced the engine
-    return profile.rows();
+    return profile.rows().map((r) => ({ ...r, query: this.watchQueries.get(/^dataloom\/watch-\d+/.exec(r.label)?.[0] ?? r.label) ?? null }));
   }
 
   /**
