@@ -5,7 +5,7 @@
  * output). Used when such a step is the "delta" position of a plan.
  */
 import { valueKey } from '@dataloom/core';
-import type { Step } from '../ir/types.js';
+import type { Step } from '../../ir/types.js';
 
 type EntityStep = Extract<Step, { kind: 'get-else' | 'get-some' | 'missing' }>;
 

@@ -1,0 +1,68 @@
+/**
+ * Function binding: `[(f ?a) ?out]` calls the function and binds its result through a binding
+ * pattern (a scalar, a tuple `[?x ?y]`, a collection `[?x ...]`, `_`); `nil` binds nothing.
+ */
+import { valueEquals } from '@dataloom/core';
+import type { BindPat, Step } from '../../ir/types.js';
+import { callFn } from './filter.js';
+import { type Op, termVal } from './step.js';
+
+type Fn = Extract<Step, { kind: 'fn' }>;
+
+/** Binds a function result through a binding pattern, calling `k` per resulting binding. */
+export function bindPat(p: BindPat, v: unknown, env: unknown[], pre: Set<number>, k: (env: unknown[]) => void): boolean {
+  switch (p.k) {
+    case 'ignore':
+      k(env);
+      return true;
+    case 'scalar':
+      if (pre.has(p.slot)) {
+        if (valueEquals(env[p.slot], v)) k(env);
+      } else {
+        env[p.slot] = v;
+        k(env);
+      }
+      return true;
+    case 'tuple': {
+      const xs = toArray(v);
+      if (xs === null || xs.length < p.elems.length) return false;
+      const go = (i: number, en: unknown[]): void => {
+        if (i === p.elems.length) {
+          k(en);
+          return;
+        }
+        bindPat(p.elems[i]!, xs[i], en, pre, (e2) => go(i + 1, e2));
+      };
+      go(0, env);
+      return true;
+    }
+    case 'coll': {
+      const xs = toArray(v);
+      if (xs === null) return false;
+      for (const x of xs) bindPat(p.elem, x, env, pre, k);
+      return true;
+    }
+  }
+}
+
+function toArray(v: unknown): unknown[] | null {
+  if (Array.isArray(v)) return v;
+  if (v instanceof Set) return [...v];
+  if (v !== null && typeof v === 'object' && Symbol.iterator in (v as object) && typeof v !== 'string') return [...(v as Iterable<unknown>)];
+  return null;
+}
+
+export function bindStep(s: Fn, pre: Set<number>, next: Op): Op {
+  const args = s.args;
+  const fn = s.fn;
+  const n = args.length;
+  const out = s.out;
+  return (env, w) => {
+    const f = fn.kind === 'builtin' ? fn.f : (env[fn.slot] as (...a: unknown[]) => unknown);
+    const xs = new Array(n);
+    for (let i = 0; i < n; i++) xs[i] = termVal(args[i]!, env);
+    const r = callFn(f, xs, s.form);
+    if (r === null || r === undefined) return;
+    bindPat(out, r, env, pre, (en) => next(en, w));
+  };
+}
