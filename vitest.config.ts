@@ -6,6 +6,8 @@ const pkg = (name: string) => fileURLToPath(new URL(`./packages/${name}/src/inde
 export default defineConfig({
   resolve: {
     alias: {
+      // Before '@dataloom/core': a string alias also matches the paths below it.
+      '@dataloom/core/internals': fileURLToPath(new URL('./packages/core/src/internals.ts', import.meta.url)),
       '@dataloom/core': pkg('core'),
       '@dataloom/protocol': pkg('protocol'),
       '@dataloom/query': pkg('query'),

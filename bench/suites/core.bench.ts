@@ -18,7 +18,8 @@
  *
  * Queries are passed as EDN strings to both sides (both cache parsed queries).
  */
-import { createDb, Datom, type Db, type Keyword, kw, parseEdn, TX0 } from '@dataloom/core';
+import { createDb, Datom, type Db, type Keyword, kw, parseEdn } from '@dataloom/core';
+import { TX0 } from '@dataloom/core/internals';
 import type { RowSpec, SuiteOptions } from '../harness/types.js';
 import { K, longTx, people, type Person, personEntity, SCHEMA_EDN, wideTx } from '../data/people.js';
 import { mulberry32, shuffle } from '../data/rng.js';
@@ -43,9 +44,10 @@ async function dataloomQ(): Promise<QFn> {
 
 async function dataloomCore(): Promise<{ pull: PullFn; initDb: InitFn }> {
   const mod = (await import('@dataloom/core')) as Record<string, unknown>;
+  const internals = (await import('@dataloom/core/internals')) as Record<string, unknown>;
   if (typeof mod.pull !== 'function') throw new Error('not implemented: @dataloom/core pull');
-  if (typeof mod.initDb !== 'function') throw new Error('not implemented: @dataloom/core initDb');
-  return { pull: mod.pull as PullFn, initDb: mod.initDb as InitFn };
+  if (typeof internals.initDb !== 'function') throw new Error('not implemented: @dataloom/core/internals initDb');
+  return { pull: mod.pull as PullFn, initDb: internals.initDb as InitFn };
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -13,9 +13,9 @@
  *
  * `n` is the number of committed datoms (people = size / 10).
  */
-import { HlcClock, MergeState, translateTx, type Op } from '@dataloom/core';
+import { type Op } from '@dataloom/core';
+import { HlcClock, Interner, MergeState, translateTx } from '@dataloom/core/internals';
 import { DraftOverlay } from '../../packages/client/src/drafts/overlay.js';
-import { Interner } from '../../packages/client/src/replica/interning.js';
 import type { RowSpec, SuiteOptions } from '../harness/types.js';
 import { K, SCHEMA_EDN } from '../data/people.js';
 import * as DS from '../peers/datascript.js';

@@ -28,7 +28,8 @@
  *
  * The permission engine's heap with 1,000 users is printed.
  */
-import { HlcClock, Interner, MergeState, TX0, applyDatoms, formatHlc, type Op } from '@dataloom/core';
+import { formatHlc, type Op } from '@dataloom/core';
+import { HlcClock, Interner, MergeState, TX0, applyDatoms } from '@dataloom/core/internals';
 import { q } from '@dataloom/query';
 import { ReadEngine } from '../../packages/server/src/permissions/readable.js';
 import { parsePermissions } from '../../packages/server/src/permissions/rules.js';

@@ -13,7 +13,8 @@
  * `n` is the number of datoms. People count = size / 10 (so the default sizes give ~22k and
  * ~110k datoms). Storage I/O is not included (IndexedDB is measured in the browser e2e).
  */
-import { Datom, HlcClock, MergeState, fromWireValue, initDb, kw, translateTx, type Op, type DatomChange } from '@dataloom/core';
+import { Datom, kw, type Op, type DatomChange } from '@dataloom/core';
+import { HlcClock, MergeState, fromWireValue, initDb, translateTx } from '@dataloom/core/internals';
 import { createConn } from '@dataloom/dataflow';
 import type { RowSpec, SuiteOptions } from '../harness/types.js';
 import { K, people, personEntity, SCHEMA_EDN } from '../data/people.js';

@@ -4,7 +4,8 @@
  * whose replica runs in a Web Worker on IndexedDB, synced with the real server. Query string:
  * `?url=<ws url>&name=<replica name>`. The test drives the form with real keystrokes.
  */
-import { createClient, draftSchema } from '@dataloom/client';
+import { createClient } from '@dataloom/client';
+import { draftSchema } from '@dataloom/core';
 import { DataloomProvider, useDraft, useQuery } from '@dataloom/react';
 import { createElement as h, useState } from 'react';
 import { createRoot } from 'react-dom/client';

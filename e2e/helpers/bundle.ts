@@ -58,7 +58,10 @@ export async function bundlePage(opts: BundleOptions): Promise<string> {
     mode: 'production',
     define: opts.define,
     resolve: {
-      alias: [{ find: /^@dataloom\/([a-z-]+)$/, replacement: join(REPO_ROOT, 'packages/$1/src/index.ts') }],
+      alias: [
+        { find: /^@dataloom\/([a-z-]+)$/, replacement: join(REPO_ROOT, 'packages/$1/src/index.ts') },
+        { find: /^@dataloom\/([a-z-]+)\/internals$/, replacement: join(REPO_ROOT, 'packages/$1/src/internals.ts') },
+      ],
     },
     worker: { format: 'es' },
     build: {

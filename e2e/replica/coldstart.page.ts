@@ -1,5 +1,6 @@
 /** Browser side of the cold-start measurement (see coldstart.measure.ts). */
-import { MergeState, formatHlc, type Op } from '@dataloom/core';
+import { formatHlc, type Op } from '@dataloom/core';
+import { MergeState } from '@dataloom/core/internals';
 import { IdbStore, createClient } from '@dataloom/client';
 import { Replica } from '../../packages/client/src/internals.js';
 

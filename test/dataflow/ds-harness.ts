@@ -4,7 +4,8 @@
  * engine be checked against DataScript independently of `@dataloom/core`'s transactor.
  */
 import { ds } from '../oracle/datascript.js';
-import { Datom, kw, parseEdn, tupleKey } from '@dataloom/core';
+import { Datom, kw, parseEdn } from '@dataloom/core';
+import { tupleKey } from '@dataloom/core/internals';
 import { parseQuery } from '@dataloom/query';
 import { Engine } from '../../packages/dataflow/src/engine.js';
 import { Compiler } from '../../packages/dataflow/src/compile/compile.js';

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { MergeState, bytesToBase64, formatHlc, wireValueKey, type DatomChange, type Op } from '@dataloom/core';
+import { formatHlc, type DatomChange, type Op } from '@dataloom/core';
+import { MergeState, bytesToBase64, wireValueKey } from '@dataloom/core/internals';
 import { mulberry32, pick, replayable, seeds, shuffle } from '../gen/prng.js';
 
 const schema = {

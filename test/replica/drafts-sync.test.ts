@@ -6,8 +6,8 @@
  * server refuses leaves the draft intact with the reason; undo leaves a remote change in place.
  */
 import { describe, expect, it } from 'vitest';
-import { DataloomError } from '@dataloom/core';
-import { draftSchema, type Client, type WatchedQuery } from '@dataloom/client';
+import { DataloomError, draftSchema } from '@dataloom/core';
+import type { Client, WatchedQuery } from '@dataloom/client';
 import { until } from '../sync/support/wait.js';
 import { testRig } from '../sync/support/rig.js';
 

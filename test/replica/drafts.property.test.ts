@@ -18,7 +18,8 @@
  * (drafts/DESIGN.md), the oracle would. `FUZZ_RUNS` widens the hunt, `FUZZ_SEED` replays.
  */
 import { describe, expect, it } from 'vitest';
-import { MergeState, draftSchema, wireValueKey, type Op, type TxEnvelope } from '@dataloom/core';
+import { draftSchema, type Op, type TxEnvelope } from '@dataloom/core';
+import { MergeState, wireValueKey } from '@dataloom/core/internals';
 import { Replica } from '../../packages/client/src/replica/replica.js';
 import { MemoryStore, memoryBacking, type MemoryBacking } from '../../packages/client/src/store/memory.js';
 import { DraftService } from '../../packages/client/src/drafts/service.js';

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import * as Y from 'yjs';
-import { bytesToBase64 } from '@dataloom/core';
+import { bytesToBase64 } from '@dataloom/core/internals';
 import { DEFAULT_LIMITS } from '@dataloom/protocol';
 import { Replica, SyncClient } from '../../packages/client/src/internals.js';
 import type { SocketCtor } from '../../packages/client/src/sync/socket.js';

@@ -8,7 +8,8 @@
  * exactly the accepted titles. `FUZZ_RUNS=n` runs n seeds, `FUZZ_SEED=s` replays one.
  */
 import { describe, expect, it } from 'vitest';
-import { replicaOfTx, type DataloomError } from '@dataloom/core';
+import { type DataloomError } from '@dataloom/core';
+import { replicaOfTx } from '@dataloom/core/internals';
 import { mulberry32, pick, replayableAsync, seeds } from '../gen/prng.js';
 import { rawSession } from './support/tap.js';
 import { until } from './support/wait.js';

@@ -15,25 +15,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
+import { formatHlc, parseHlc, type GlobalId, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
 import {
   MergeState,
   SCHEMA_ATTRS,
   attrEntityId,
   bytesToBase64,
   dataMergeSchema,
-  formatHlc,
-  parseHlc,
   schemaAsData,
   schemaFromDatoms,
   schemaOps,
   schemaValueError,
   wireValueHasType,
   wireValueKey,
-  type GlobalId,
-  type Op,
-  type TxEnvelope,
-  type WireValue,
-} from '@dataloom/core';
+} from '@dataloom/core/internals';
 import { checkEnvelope } from '@dataloom/protocol';
 import { ServerState } from '../../packages/server/src/state/server-state.js';
 import { mulberry32 } from '../gen/prng.js';

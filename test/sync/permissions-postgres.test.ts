@@ -5,7 +5,8 @@
  * through node B is judged against what node A committed; a replica id bound on A stays bound on B.
  */
 import { describe, expect, it } from 'vitest';
-import { DataloomError, replicaOfTx } from '@dataloom/core';
+import { DataloomError } from '@dataloom/core';
+import { replicaOfTx } from '@dataloom/core/internals';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { PG_URL, pgNamespace } from './support/harness.js';

@@ -5,8 +5,8 @@
  * pushes into a draft by a non-editor are rejected with `sync/forbidden`.
  */
 import { describe, expect, it } from 'vitest';
-import { DataloomError } from '@dataloom/core';
-import { draftSchema, type Client } from '@dataloom/client';
+import { DataloomError, draftSchema } from '@dataloom/core';
+import type { Client } from '@dataloom/client';
 import { rawSession, type Tap } from './support/tap.js';
 import { until } from './support/wait.js';
 import { testRig } from './support/rig.js';

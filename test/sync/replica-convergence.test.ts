@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { DataloomError, MergeState } from '@dataloom/core';
+import { DataloomError } from '@dataloom/core';
+import { MergeState } from '@dataloom/core/internals';
 import { Replica } from '../../packages/client/src/replica/replica.js';
 import { cursorPos } from '@dataloom/protocol';
 import { SyncClient } from '../../packages/client/src/sync/index.js';

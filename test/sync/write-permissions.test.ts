@@ -5,7 +5,8 @@
  * naming the entity, roll back on the writer, and nothing of them reaches another client's socket.
  */
 import { describe, expect, it } from 'vitest';
-import { DataloomError, replicaOfTx } from '@dataloom/core';
+import { DataloomError } from '@dataloom/core';
+import { replicaOfTx } from '@dataloom/core/internals';
 import { rawSession } from './support/tap.js';
 import { until } from './support/wait.js';
 import { testRig } from './support/rig.js';

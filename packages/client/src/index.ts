@@ -17,7 +17,6 @@ export type { Draft } from './drafts/facade.js';
 export type { CreateDraftOptions, DraftInfo } from './drafts/service.js';
 export type { DraftConflict } from './drafts/overlay.js';
 export { draftId } from './drafts/ids.js';
-export { draftSchema } from '@dataloom/core';
 export { exposeClientHost } from './runtime/worker.js';
 export { toDataScript, type DataScriptApi, type DataScriptSync } from './interop/datascript.js';
 export { IdbStore, type IdbStoreOptions } from './store/indexeddb.js';

@@ -15,7 +15,18 @@
  * callback may transact: its transaction is queued and processed after the current one, until no
  * rule fires any more or the cascade bound is hit (`dataflow/runaway-rules`).
  */
-import { type Datom, type Db, type Diff, type SchemaInput, type TxData, type TxReport, DataloomError, applyDatoms, createDb, initDb, parseEdn } from '@dataloom/core';
+import {
+  type Datom,
+  type Db,
+  type Diff,
+  type SchemaInput,
+  type TxData,
+  type TxReport,
+  DataloomError,
+  createDb,
+  parseEdn,
+} from '@dataloom/core';
+import { applyDatoms, initDb } from '@dataloom/core/internals';
 import { type Query, parseQuery } from '@dataloom/query';
 import { Compiler } from './compile/compile.js';
 import { Engine } from './engine.js';

@@ -10,7 +10,8 @@
  *   retract of one datom cancel), then run every operator whose inputs changed in level order, so
  *   each operator sees all of its inputs' changes for the transaction at once (no glitches).
  */
-import { type Datom, type Db, DataloomError, Keyword, kw, pairKey, tupleKey } from '@dataloom/core';
+import { type Datom, type Db, DataloomError, Keyword, kw } from '@dataloom/core';
+import { pairKey, tupleKey } from '@dataloom/core/internals';
 import { Arrangement, clearArrangement } from './arrangement/arrangement.js';
 import { ruleKey } from './compile/canonical.js';
 import type { CompiledQuery, LocalRel } from './compile/compile.js';

@@ -12,7 +12,20 @@
  * - After `close()` no subscriber is called and the query's state is released (shared operators
  *   stay while other queries use them).
  */
-import { type Db, type Datom, type Diff, type FindKind, Keyword, kw, pull, printEdn, resultOf, RowSet, sym, type ValueKey as Key, tupleKey, valueKey } from '@dataloom/core';
+import {
+  type Db,
+  type Datom,
+  type Diff,
+  type FindKind,
+  Keyword,
+  kw,
+  pull,
+  printEdn,
+  sym,
+  type ValueKey as Key,
+  valueKey,
+} from '@dataloom/core';
+import { resultOf, RowSet, tupleKey } from '@dataloom/core/internals';
 import type { FindSpec, ReturnMap } from '@dataloom/query';
 import type { OutputOperator } from './operators/reduce.js';
 import type { Tuple } from './arrangement/arrangement.js';

@@ -8,7 +8,8 @@
  *    (`envelope.ts`) with the limits.
  * Any violation throws a {@link ProtocolError} (code `protocol/...`) carrying the close code.
  */
-import { DataloomError, checkReplicaId, isGlobalId, isHlcString, type TxEnvelope } from '@dataloom/core';
+import { DataloomError, isGlobalId, isHlcString, type TxEnvelope } from '@dataloom/core';
+import { checkReplicaId } from '@dataloom/core/internals';
 import { CURSOR_RE } from './cursor.js';
 import { checkEnvelope, checkWireValue, exactKeys } from './envelope.js';
 import { ProtocolError } from './errors.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { DataloomError, bytesToBase64, formatHlc } from '@dataloom/core';
+import { DataloomError, formatHlc } from '@dataloom/core';
+import { bytesToBase64 } from '@dataloom/core/internals';
 import { checkEnvelope, isName } from './envelope.js';
 import { DEFAULT_LIMITS } from './limits.js';
 

@@ -14,7 +14,8 @@
  * checked envelope is returned as a fresh object with exactly the known fields, in a fixed order
  * (servers store and compare its JSON).
  */
-import { DataloomError, checkReplicaId, decodableUpdate, isGlobalId, isHlcString, parseHlc, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { DataloomError, isGlobalId, isHlcString, parseHlc, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { checkReplicaId, decodableUpdate } from '@dataloom/core/internals';
 import type { EnvelopeLimits } from './limits.js';
 
 /**

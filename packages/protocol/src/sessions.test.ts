@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkReplicaId } from '@dataloom/core';
+import { checkReplicaId } from '@dataloom/core/internals';
 import { replicaFamily, sessionReplicaId } from './sessions.js';
 
 describe('session replica ids', () => {

@@ -4,7 +4,7 @@
  * earlier sessions, which the current one pushes. The server accepts them as the same replica
  * (PROTOCOL.md, push rule 2): the family is the part before the last `_`.
  */
-import { newReplicaId } from '@dataloom/core';
+import { newReplicaId } from '@dataloom/core/internals';
 
 /** A new session id of the stored replica `stored` (at most 49 characters: within the 64 a replica id may have). */
 export function sessionReplicaId(stored: string): string {

@@ -4,7 +4,8 @@
  * edits a draft, the list (a main view) does not change until commit, conflicts show, and undo
  * buttons follow the stack.
  */
-import { createClient, draftSchema, type Client } from '@dataloom/client';
+import { createClient, type Client } from '@dataloom/client';
+import { draftSchema } from '@dataloom/core';
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

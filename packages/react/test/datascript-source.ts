@@ -5,7 +5,8 @@
  * `watch` and `close` calls so tests can check view sharing and cleanup.
  */
 import { createRequire } from 'node:module';
-import { type Diff, type FindKind, RowSet, rowsOf } from '@dataloom/core';
+import { type Diff, type FindKind } from '@dataloom/core';
+import { RowSet, rowsOf } from '@dataloom/core/internals';
 import { parseQuery } from '@dataloom/query';
 import type { DataloomSource, LiveView, Row } from '../src/source.js';
 

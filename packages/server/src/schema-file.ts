@@ -3,7 +3,8 @@
  * from a file): EDN, or JSON when the name ends in `.json`. Every failure names the file — a
  * missing file, a syntax error (with line and column), or a schema the server refuses.
  */
-import { DataloomError, schemaAsData } from '@dataloom/core';
+import { DataloomError } from '@dataloom/core';
+import { schemaAsData } from '@dataloom/core/internals';
 import { readFileSync } from 'node:fs';
 
 /**

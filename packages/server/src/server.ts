@@ -15,7 +15,8 @@
  * 4. **authenticate(token, req)** → a user value (anything truthy) or null/false/throw → HTTP 401.
  *    Without `authenticate` every connection is anonymous (`user = null`): development only.
  */
-import { DataloomError, schemaAsData } from '@dataloom/core';
+import { DataloomError } from '@dataloom/core';
+import { schemaAsData } from '@dataloom/core/internals';
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';

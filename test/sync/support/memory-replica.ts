@@ -6,7 +6,8 @@
  *
  * `localTransact` takes test ops directly: `{ ops: [{ op, e, a?, v? }], checks? }`.
  */
-import { HlcClock, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { HlcClock } from '@dataloom/core/internals';
 import type { LocalTxResult, ReplicaEventMap, ReplicaEventName, ServerCursor, SyncTarget, WireError } from '../../../packages/client/src/replica/types.js';
 
 export interface TestTx {

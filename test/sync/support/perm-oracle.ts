@@ -14,7 +14,8 @@
  * - `can-read-attr(u, e, :doc/title)` for a doc with `:doc/public true` (registry form: for
  *   registered users only).
  */
-import type { GlobalId, MergeState, WireValue } from '@dataloom/core';
+import type { GlobalId, WireValue } from '@dataloom/core';
+import type { MergeState } from '@dataloom/core/internals';
 
 export interface Readable {
   es: Set<GlobalId>;

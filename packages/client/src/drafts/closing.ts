@@ -12,7 +12,8 @@
  * Because closings are committed datoms, a closing that the server refuses is rolled back with the
  * rest of its transaction and the draft is live again, intact.
  */
-import { DRAFT_ATTRS, kw, replicaOfTx, type HlcString, type Op } from '@dataloom/core';
+import { kw, type HlcString, type Op } from '@dataloom/core';
+import { DRAFT_ATTRS, replicaOfTx } from '@dataloom/core/internals';
 
 export { DRAFT_ATTRS };
 

@@ -14,7 +14,8 @@
  * - Entities are the committed representatives (`MergeState.rep`); refs in draft operations are
  *   mapped to them.
  */
-import { manyValueKey, wireValueKey, type GlobalId, type HlcString, type MergeState, type Op, type VisibleDatom, type WireValue } from '@dataloom/core';
+import { type GlobalId, type HlcString, type Op, type VisibleDatom, type WireValue } from '@dataloom/core';
+import { manyValueKey, wireValueKey, type MergeState } from '@dataloom/core/internals';
 import { textOf, type DraftTexts } from './text-layer.js';
 
 /** What deriving an entity reads. */

@@ -15,9 +15,28 @@
  * is the reference for every difference, so a sequence of updates can never drift from the rule.
  */
 import * as Y from 'yjs';
-import { Datom, TX0, base64ToBytes, bytesToBase64, fromWireValue, toWireValue, wireValueKey, type DatomChange, type Db, type GlobalId, type HlcString, type MergeState, type Op, type TranslateState, type VisibleDatom, type WireValue } from '@dataloom/core';
+import {
+  Datom,
+  type DatomChange,
+  type Db,
+  type GlobalId,
+  type HlcString,
+  type Op,
+  type VisibleDatom,
+  type WireValue,
+} from '@dataloom/core';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  fromWireValue,
+  toWireValue,
+  TX0,
+  wireValueKey,
+  type Interner,
+  type MergeState,
+  type TranslateState,
+} from '@dataloom/core/internals';
 import { createConn, type Conn } from '@dataloom/dataflow';
-import type { Interner } from '../replica/interning.js';
 import { datomKey, deriveEntity, draftTombs, entityOps, type LayerInput } from './layer.js';
 import { DraftTexts } from './text-layer.js';
 

@@ -6,7 +6,8 @@
  * Overlays stay open while a watch (a query or a conflict list) uses them; a few more recently
  * used ones are kept warm for `q`/`pull`/`transact` (least recently used first out).
  */
-import { DataloomError, isGlobalId, kw, pull, replicaOfTx, type GlobalId, type HlcString } from '@dataloom/core';
+import { DataloomError, isGlobalId, kw, pull, type GlobalId, type HlcString } from '@dataloom/core';
+import { replicaOfTx } from '@dataloom/core/internals';
 import { q } from '@dataloom/query';
 import type { View } from '@dataloom/dataflow';
 import type { Replica } from '../replica/replica.js';
@@ -247,7 +248,7 @@ export class DraftService {
   private checkSchema(): void {
     const s = this.replica.merged().schema;
     if (!s.get(DRAFT_ATTRS.closed).many || !s.get(DRAFT_ATTRS.collaborators).many) {
-      throw new DataloomError('draft/schema', 'drafts need their attributes in the schema: add draftSchema (from @dataloom/core or @dataloom/client) to the schema of the client and of the server', {
+      throw new DataloomError('draft/schema', 'drafts need their attributes in the schema: add draftSchema (from @dataloom/core) to the schema of the client and of the server', {
         attribute: DRAFT_ATTRS.closed,
       });
     }

@@ -10,7 +10,8 @@
  * or when a draft update it holds is no longer live (a commit covered it, a rollback removed it).
  */
 import * as Y from 'yjs';
-import { decodableUpdate, type MergeState, type Op } from '@dataloom/core';
+import { type Op } from '@dataloom/core';
+import { decodableUpdate, type MergeState } from '@dataloom/core/internals';
 
 interface TextLayer {
   doc: Y.Doc;

@@ -4,14 +4,14 @@
  * coordinator (`replica.ts`); the paths (`local-tx.ts`, `verdicts.ts`, `remote.ts`, `peers.ts`,
  * `load.ts`, `compaction.ts`) each take it as their first argument.
  */
-import { DataloomError, type DatomChange, type HlcClock, type HlcString, type MergeState } from '@dataloom/core';
+import { DataloomError, type DatomChange, type HlcString } from '@dataloom/core';
+import type { HlcClock, Interner, MergeState } from '@dataloom/core/internals';
 import { replicaFamily, type Limits } from '@dataloom/protocol';
 import type { StoreMeta } from '../store/types.js';
 import type { Drafts } from './drafts.js';
 import type { Durable } from './durable.js';
 import type { ReplicaEvents } from './events.js';
 import type { History } from './history.js';
-import type { Interner } from './interning.js';
 import type { Materializer } from './materialize.js';
 import type { Outbox } from './outbox.js';
 import type { SerialQueue } from './serial-queue.js';

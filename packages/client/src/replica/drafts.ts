@@ -10,7 +10,8 @@
  * are only opened inside jobs of the replica's serial queue, where the committed state and the
  * published batches agree.
  */
-import { DRAFT_ATTRS, closedBy, closingVector, replicaOfTx, type DatomChange, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
+import { type DatomChange, type HlcString, type Op, type TxEnvelope } from '@dataloom/core';
+import { DRAFT_ATTRS, closedBy, closingVector, replicaOfTx } from '@dataloom/core/internals';
 import { DraftOverlay, type OverlayHost } from '../drafts/overlay.js';
 import type { StoredOp } from '../store/log-ops.js';
 

@@ -3,8 +3,8 @@
  * (`since`), and the history rows `[e a v tx added]` of every visible-state transition (queried
  * with `history-query.ts`). All three are answered from the merge state's full op set.
  */
-import { MergeState, kw, type Db, type HlcString, type Op } from '@dataloom/core';
-import type { Interner } from './interning.js';
+import { kw, type Db, type HlcString, type Op } from '@dataloom/core';
+import { MergeState, type Interner } from '@dataloom/core/internals';
 
 /** One history row: `[e, a, v, tx, added]`, `tx` the HLC string of the op that caused it. */
 export type HistoryRow = [number, unknown, unknown, HlcString, boolean];

@@ -7,18 +7,14 @@
  */
 import {
   DataloomError,
-  HlcClock,
-  MergeState,
-  newReplicaId,
   parseHlc,
-  schemaWithData,
-  wireValueKey,
   type DatomChange,
   type GlobalId,
   type HlcString,
   type Op,
   type WireValue,
 } from '@dataloom/core';
+import { HlcClock, MergeState, newReplicaId, schemaWithData, wireValueKey } from '@dataloom/core/internals';
 import { sessionReplicaId } from '@dataloom/protocol';
 import type { DerivedSnapshot } from '../store/types.js';
 import { publish, storeMeta, type ReplicaContext } from './context.js';

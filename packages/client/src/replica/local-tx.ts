@@ -8,7 +8,8 @@
  * call whose input is bad is rejected alone; a failed write undoes the whole batch's merge and
  * rejects every call in it.
  */
-import { translateTx, type DatomChange, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { type DatomChange, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { translateTx } from '@dataloom/core/internals';
 import { checkPushable } from '@dataloom/protocol';
 import { announceDraft, publish, storeMeta, type ReplicaContext } from './context.js';
 import type { LocalTxResult } from './types.js';

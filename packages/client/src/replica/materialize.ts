@@ -11,9 +11,9 @@
  * transaction flushes itself before it resolves when no other job is queued behind it. Any read
  * of {@link Materializer.conn} flushes first.
  */
-import { TX0, initDb, type Datom, type DatomChange, type HlcString } from '@dataloom/core';
+import { type Datom, type DatomChange, type HlcString } from '@dataloom/core';
+import { initDb, TX0, type Interner } from '@dataloom/core/internals';
 import { createConn, type Conn } from '@dataloom/dataflow';
-import type { Interner } from './interning.js';
 import { nextMacrotask } from './macrotask.js';
 import type { ChangeOrigin } from './types.js';
 

@@ -23,7 +23,17 @@
  * Entity ids are global strings on disk and on the wire, interned to small integers inside the
  * database (`interning.ts`).
  */
-import { MergeState, type DataloomError, type Datom, type DatomChange, type Db, type GlobalId, type HlcString, type TxEnvelope, type VisibleDatom } from '@dataloom/core';
+import {
+  type DataloomError,
+  type Datom,
+  type DatomChange,
+  type Db,
+  type GlobalId,
+  type HlcString,
+  type TxEnvelope,
+  type VisibleDatom,
+} from '@dataloom/core';
+import { Interner, MergeState } from '@dataloom/core/internals';
 import type { Conn } from '@dataloom/dataflow';
 import { resolveLimits, type Limits } from '@dataloom/protocol';
 import { MemoryStore } from '../store/memory.js';
@@ -36,7 +46,6 @@ import { UndoStacks, type UndoMode } from '../undo/stacks.js';
 import { Durable } from './durable.js';
 import { ReplicaEvents, type ChangeBatch, type PersistedEvent } from './events.js';
 import { History, type HistoryRow } from './history.js';
-import { Interner } from './interning.js';
 import { GroupCommit, type LocalResult } from './local-tx.js';
 import { load } from './load.js';
 import { Materializer } from './materialize.js';

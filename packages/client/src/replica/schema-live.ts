@@ -8,7 +8,8 @@
  * as one batch of changes (a rolled-back definition leaves the schema the same way, `unmergeOps`) — so a cardinality-many attribute learned from the log keeps all its
  * values, an identity attribute upserts, a ref attribute holds entities.
  */
-import { MergeState, SCHEMA_ATTRS, schemaWithData, wireValueKey, type DatomChange, type Op, type VisibleDatom } from '@dataloom/core';
+import { type DatomChange, type Op, type VisibleDatom } from '@dataloom/core';
+import { MergeState, SCHEMA_ATTRS, schemaWithData, wireValueKey } from '@dataloom/core/internals';
 import type { ReplicaContext } from './context.js';
 
 /** Merges `ops` (not yet held) into `ctx.merge`; returns the visible changes (see the module docs). */

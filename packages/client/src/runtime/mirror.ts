@@ -4,7 +4,8 @@
  * `[row, tx, ±1]`), `close()`; plus `ready` (resolves once the initial result arrived). The rows
  * are kept once, in a {@link RowSet} (the React hooks read them from here).
  */
-import { type Diff, type FindKind, resultOf, RowSet } from '@dataloom/core';
+import { type Diff, type FindKind } from '@dataloom/core';
+import { resultOf, RowSet } from '@dataloom/core/internals';
 
 /** What the replica side sends when a watch starts. */
 export interface WatchInit {

@@ -5,7 +5,8 @@
  * the method table (`methods.ts`); `createClient` (`client.ts`) is the calling-thread facade.
  */
 import * as Y from 'yjs';
-import { DataloomError, bytesToBase64, fromWireValue, isGlobalId, parseHlc, pull, pullMany, toWireValue, type HlcString, type WireValue } from '@dataloom/core';
+import { DataloomError, isGlobalId, parseHlc, pull, pullMany, type HlcString, type WireValue } from '@dataloom/core';
+import { bytesToBase64, fromWireValue, toWireValue } from '@dataloom/core/internals';
 import type { Scope } from '@dataloom/protocol';
 import { q } from '@dataloom/query';
 import { OperatorProfile, type OperatorTime, type View } from '@dataloom/dataflow';

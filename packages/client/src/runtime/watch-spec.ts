@@ -16,7 +16,8 @@
  * of a window) it merges in only the ops that came within its time: a scan of the op ids plus
  * merge work in proportion to the change.
  */
-import { Datom, type DatomChange, DataloomError, type HlcString, MergeState, type VisibleDatom, valueKey } from '@dataloom/core';
+import { Datom, type DatomChange, DataloomError, type HlcString, type VisibleDatom, valueKey } from '@dataloom/core';
+import { MergeState } from '@dataloom/core/internals';
 import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { Replica } from '../replica/replica.js';
 import { hlcBound } from '../replica/history.js';

@@ -15,7 +15,8 @@
  * draft's first edit of that value: there it was the committed value, and the undo restores the
  * committed value as it is *now* (`restore`), so a change Bob committed meanwhile shows again.
  */
-import { fromWireValue, wireValueKey, type TranslateState, type WireValue } from '@dataloom/core';
+import { type WireValue } from '@dataloom/core';
+import { fromWireValue, wireValueKey, type TranslateState } from '@dataloom/core/internals';
 import type { UndoEntry } from './stacks.js';
 
 /** The values `(e, a)` returns to, when the entry's change still stands. */

@@ -6,7 +6,8 @@
  * it is dropped and the next one is tried, so one `undo()` always undoes something while the
  * stack has anything left that can be undone.
  */
-import type { HlcString, TranslateState } from '@dataloom/core';
+import type { HlcString } from '@dataloom/core';
+import type { TranslateState } from '@dataloom/core/internals';
 import type { DraftService } from '../drafts/service.js';
 import type { Replica } from '../replica/replica.js';
 import type { TransactResult } from '../runtime/types.js';

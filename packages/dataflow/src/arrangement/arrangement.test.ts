@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Arrangement } from './arrangement.js';
-import { colsKey } from '@dataloom/core';
+import { colsKey } from '@dataloom/core/internals';
 
 const collect = (a: Arrangement, mask: number, sub: string | number, old: boolean) => {
   const out: unknown[][] = [];

@@ -11,7 +11,8 @@
  *   answers lookups against either state without copying.
  * - `clearDelta` is called by the engine before the next transaction touches the relation.
  */
-import { type ValueKey as Key, colsKey, tupleKey } from '@dataloom/core';
+import { type ValueKey as Key } from '@dataloom/core';
+import { colsKey, tupleKey } from '@dataloom/core/internals';
 import { type Bucket, type Tuple, RowStore, bucketAdd, bucketRemove, eachInBucket, isSmallPair } from './rows.js';
 
 export type { Tuple } from './rows.js';

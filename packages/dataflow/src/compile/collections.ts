@@ -5,7 +5,8 @@
  * positions; a tuple longer than the pattern matches on its prefix). The collection is fixed at
  * registration; only the database changes afterwards.
  */
-import { DataloomError, List, tupleKey } from '@dataloom/core';
+import { DataloomError, List } from '@dataloom/core';
+import { tupleKey } from '@dataloom/core/internals';
 import { DerivedRel } from '../operators/derived.js';
 
 /** The tuples of a collection input, or null when `x` is not a collection (e.g. a database). */

@@ -11,7 +11,8 @@
 import { type Tuple } from '../arrangement/arrangement.js';
 import { type AggState, makeAggState } from '../aggregate/aggregates.js';
 import type { RelSource } from '../ir/types.js';
-import { type ValueKey as Key, tupleKey, valueKey } from '@dataloom/core';
+import { type ValueKey as Key, valueKey } from '@dataloom/core';
+import { tupleKey } from '@dataloom/core/internals';
 import { DerivedRel } from './derived.js';
 import { type Operator, freshId } from './operator.js';
 

@@ -8,7 +8,8 @@
  * - Aggregates group by the non-aggregate find elements; no rows → no groups (`[]`, or `null`
  *   for `.`).
  */
-import { type Db, kw, pull as corePull, sym, colsKey } from '@dataloom/core';
+import { type Db, kw, pull as corePull, sym } from '@dataloom/core';
+import { colsKey } from '@dataloom/core/internals';
 import type { Aggregate, FindElem, PullElem, Query } from '../ast.js';
 import { queryError } from '../errors.js';
 import { AGGREGATES } from './aggregates.js';

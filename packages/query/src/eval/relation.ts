@@ -4,7 +4,8 @@
  * Duplicates may exist (evaluation has bag semantics inside a body; results are deduplicated where
  * DataScript's semantics say so).
  */
-import { valueKey, colsKey } from '@dataloom/core';
+import { valueKey } from '@dataloom/core';
+import { colsKey } from '@dataloom/core/internals';
 
 export interface Relation {
   /** Column names (variable names such as `"?e"`), distinct. */

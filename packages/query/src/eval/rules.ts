@@ -17,7 +17,7 @@
  * Negation and aggregates over a rule of the same component are not stratified; like DataScript,
  * they are not rejected, but their result is only defined for stratified programs.
  */
-import { tupleKey } from '@dataloom/core';
+import { tupleKey } from '@dataloom/core/internals';
 import type { PatternTerm, Rule, RuleCall } from '../ast.js';
 import { queryError } from '../errors.js';
 import { evalBody, hasPlainNot } from './body.js';

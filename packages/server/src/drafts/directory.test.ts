@@ -3,7 +3,8 @@
  * what they may push, and what a user who gains sight of a draft catches up on.
  */
 import { describe, expect, it } from 'vitest';
-import { MergeState, draftSchema, type Op, type TxEnvelope } from '@dataloom/core';
+import { draftSchema, type Op, type TxEnvelope } from '@dataloom/core';
+import { MergeState } from '@dataloom/core/internals';
 import { DraftDirectory } from './directory.js';
 
 let n = 0;

@@ -15,7 +15,8 @@
  * The facts (author, collaborators, closings) are the committed datoms of the draft entity, read
  * from the node's merged database; live envelopes are kept as their stored JSON.
  */
-import { DRAFT_ATTRS, closedBy, closingVector, type DatomChange, type GlobalId, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { type DatomChange, type GlobalId, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { DRAFT_ATTRS, closedBy, closingVector } from '@dataloom/core/internals';
 import { defaultDraftRules, draftFacts, isUser, userIdOf, type DraftFacts, type DraftRules, type UserId } from './visibility.js';
 
 /** A live draft entry: log position, tx and the envelope's stored JSON. */

@@ -10,7 +10,8 @@
  * `(can-see-draft ?user ?draft)` (and `(can-edit-draft ?user ?draft)`) decide private drafts
  * instead, over the whole committed database (`permissions/rules.ts`).
  */
-import { DRAFT_ATTRS, type GlobalId, type WireValue } from '@dataloom/core';
+import { type GlobalId, type WireValue } from '@dataloom/core';
+import { DRAFT_ATTRS } from '@dataloom/core/internals';
 
 /** A user as rules see them: the identity `authenticate` returned (a string or number, or its `id`). */
 export type UserId = string | number;

@@ -5,7 +5,8 @@
  * Everything that changes `state` or `tail` runs on one {@link Serial} queue, so the state always
  * reflects a prefix of the log, applied in order.
  */
-import type { GlobalId, MergeSchema, MergeState, TxEnvelope, WireValue } from '@dataloom/core';
+import type { GlobalId, TxEnvelope, WireValue } from '@dataloom/core';
+import type { MergeSchema, MergeState } from '@dataloom/core/internals';
 import type { AppendOutcome, Judge, LogEntry, ServerStore, Verdict } from '../storage/types.js';
 import { ServerState, type CommittedEntry } from '../state/server-state.js';
 import { schemaBootstrapOps } from '../state/bootstrap.js';

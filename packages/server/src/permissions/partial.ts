@@ -9,7 +9,8 @@
  * envelopes with `checkEnvelope(…, { partial: true })` and merge the ops as they are, so what a
  * user holds of an entity converges with everyone else's.
  */
-import { SCHEMA_ATTRS, replicaOfTx, type GlobalId, type MergeState, type Op, type TxEnvelope } from '@dataloom/core';
+import { type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
+import { SCHEMA_ATTRS, replicaOfTx, type MergeState } from '@dataloom/core/internals';
 import type { UserReadable } from './readable.js';
 
 export class EntryFilter {

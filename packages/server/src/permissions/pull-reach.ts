@@ -12,7 +12,8 @@
  * components under `*`. A recursion depth is followed without its limit (the scope may hold more
  * than that `pull` shows, never more than the user may read).
  */
-import { DataloomError, Keyword, parsePattern, printEdn, sym, type Pattern } from '@dataloom/core';
+import { DataloomError, Keyword, printEdn, sym, type Pattern } from '@dataloom/core';
+import { parsePattern } from '@dataloom/core/internals';
 import { parseQuery } from '@dataloom/query';
 import { USER_VAR, type Guard } from './scope-guard.js';
 

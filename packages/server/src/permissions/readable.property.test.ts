@@ -11,7 +11,8 @@
  * `FUZZ_RUNS=n` runs n seeds per mode, `FUZZ_SEED=s` replays one.
  */
 import { describe, expect, it } from 'vitest';
-import { Interner, Keyword, MergeState, parseEdn, printEdn, type EdnValue, type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
+import { Keyword, parseEdn, printEdn, type EdnValue, type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
+import { Interner, MergeState } from '@dataloom/core/internals';
 import { q } from '@dataloom/query';
 import { mulberry32, pick, replayable, seeds, shuffle } from '@dataloom/test/gen/prng.js';
 import { ReadEngine, attrKey, schemaInput } from './readable.js';

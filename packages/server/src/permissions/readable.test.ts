@@ -5,7 +5,8 @@
  * each connected user gained and lost.
  */
 import { describe, expect, it } from 'vitest';
-import { Interner, MergeState, type Op } from '@dataloom/core';
+import { type Op } from '@dataloom/core';
+import { Interner, MergeState } from '@dataloom/core/internals';
 import { q } from '@dataloom/query';
 import { ReadEngine, schemaInput } from './readable.js';
 import { parsePermissions } from './rules.js';

@@ -18,7 +18,19 @@
  * Keys: an entity's global id (`e`, every attribute readable) or `e\u0000a` (one attribute). Entity
  * ids are the merge state's representatives (`MergeState.rep`).
  */
-import { DataloomError, Interner, Keyword, List, TX0, kw, sym, type EdnValue, type Sym, fromWireValue, type WireValue, type DatomChange, type GlobalId, type MergeSchema, type MergeState } from '@dataloom/core';
+import {
+  DataloomError,
+  Keyword,
+  List,
+  kw,
+  sym,
+  type EdnValue,
+  type Sym,
+  type WireValue,
+  type DatomChange,
+  type GlobalId,
+} from '@dataloom/core';
+import { Interner, TX0, fromWireValue, type MergeSchema, type MergeState } from '@dataloom/core/internals';
 import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { UserId } from '../drafts/visibility.js';
 import { HEADS, type Permissions } from './rules.js';

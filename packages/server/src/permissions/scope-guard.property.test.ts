@@ -8,7 +8,8 @@
  * way: the entities reached through readable datoms. `FUZZ_RUNS=n`, `FUZZ_SEED=s`.
  */
 import { describe, expect, it } from 'vitest';
-import { Interner, MergeState, type GlobalId, type Op } from '@dataloom/core';
+import { type GlobalId, type Op } from '@dataloom/core';
+import { Interner, MergeState } from '@dataloom/core/internals';
 import { q } from '@dataloom/query';
 import { mulberry32, pick, replayable, seeds } from '@dataloom/test/gen/prng.js';
 import { ReadEngine, schemaInput, type UserReadable } from './readable.js';

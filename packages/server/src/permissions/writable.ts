@@ -9,7 +9,8 @@
  * The database the rules read is a core `Db` (entity ids interned) that follows the judging view
  * change by change, so a check costs the query, not a copy of the database.
  */
-import { Interner, TX0, applyDatoms, createDb, type DatomChange, type Db, type GlobalId, type MergeSchema, type MergeState, type TxEnvelope } from '@dataloom/core';
+import { createDb, type DatomChange, type Db, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { Interner, TX0, applyDatoms, type MergeSchema, type MergeState } from '@dataloom/core/internals';
 import { q } from '@dataloom/query';
 import type { Verdict } from '../storage/types.js';
 import { userIdOf } from '../drafts/visibility.js';

@@ -4,7 +4,8 @@
  * one process at a time, so stop `dataloom serve` on that file first (PostgreSQL needs no pause).
  * Data goes to stdout, progress and messages to stderr.
  */
-import { DataloomError, schemaAsData } from '@dataloom/core';
+import { DataloomError } from '@dataloom/core';
+import { schemaAsData } from '@dataloom/core/internals';
 import { resolveLimits } from '@dataloom/protocol';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -9,7 +9,8 @@
  *   :ops [{:op :add :e "…" :a :attr :v value} …]}` (plus `:draft` / `:checks` when present); ref
  *   values print as `#dataloom/ref "<global id>"`, text updates as base64 strings.
  */
-import { Keyword, Tagged, fromWireValue, kw as k, printEdn, type Op, type TxEnvelope, type VisibleDatom, type WireValue } from '@dataloom/core';
+import { Keyword, Tagged, kw as k, printEdn, type Op, type TxEnvelope, type VisibleDatom, type WireValue } from '@dataloom/core';
+import { fromWireValue } from '@dataloom/core/internals';
 import type { SyncNode } from '../node/sync-node.js';
 
 /** Writes the current state, one entity map a line, through `write`; returns the entity count. */

@@ -6,7 +6,8 @@
  * the file, and a re-run (or a corrected file under the same import name) writes to the same
  * entities. Lookup refs (`[:attr value]`) and global ids are left as they are.
  */
-import { Keyword, isGlobalId, type GlobalId, type MergeSchema } from '@dataloom/core';
+import { Keyword, isGlobalId, type GlobalId } from '@dataloom/core';
+import { type MergeSchema } from '@dataloom/core/internals';
 import { createHash } from 'node:crypto';
 
 function attrOf(k: unknown): string | null {

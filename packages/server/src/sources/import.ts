@@ -15,7 +15,8 @@
  * the transaction, the judge's code and how many transactions are in the log: those before it,
  * and those after it that were already in flight (each judged on its own, as any transaction).
  */
-import { DataloomError, MAX_COUNTER, SCHEMA_ATTRS, translateTx, type TxEnvelope } from '@dataloom/core';
+import { DataloomError, type TxEnvelope } from '@dataloom/core';
+import { MAX_COUNTER, SCHEMA_ATTRS, translateTx } from '@dataloom/core/internals';
 import { checkEnvelope, type EnvelopeLimits } from '@dataloom/protocol';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';

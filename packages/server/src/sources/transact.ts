@@ -12,7 +12,8 @@
  * it, and the judge's code (`sync/schema-mismatch`, `sync/cas-failed`, `sync/unique`, …) when the
  * log refuses it.
  */
-import { DataloomError, HlcClock, translateTx, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { DataloomError, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { HlcClock, translateTx } from '@dataloom/core/internals';
 import { checkEnvelope, type EnvelopeLimits } from '@dataloom/protocol';
 import type { AuthorizeWrite } from '../connection.js';
 import type { SyncNode } from '../node/sync-node.js';

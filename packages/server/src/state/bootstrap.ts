@@ -3,7 +3,8 @@
  * (schema as data: `@dataloom/core` `schema-data.ts`), so every client receives schema changes
  * through the ordinary op stream.
  */
-import { attrEntityId, wireValueKey, type Op, type WireValue } from '@dataloom/core';
+import { type Op, type WireValue } from '@dataloom/core';
+import { attrEntityId, wireValueKey } from '@dataloom/core/internals';
 import type { ServerState } from './server-state.js';
 
 /**

@@ -6,7 +6,15 @@
  * same merge code and schema reader the replicas run. Uniqueness is judged after applying (see
  * `unique-index.ts`).
  */
-import { SCHEMA_ATTRS, schemaValueError, wireValueHasType, wireValueKey, type GlobalId, type MergeSchema, type MergeState, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { type GlobalId, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import {
+  SCHEMA_ATTRS,
+  schemaValueError,
+  wireValueHasType,
+  wireValueKey,
+  type MergeSchema,
+  type MergeState,
+} from '@dataloom/core/internals';
 import type { Verdict } from '../storage/types.js';
 
 export function reject(code: string, message: string, data?: Record<string, unknown>): Verdict {

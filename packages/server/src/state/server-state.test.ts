@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attrEntityId, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
+import { attrEntityId } from '@dataloom/core/internals';
 import { ServerState } from './server-state.js';
 
 let c = 0;

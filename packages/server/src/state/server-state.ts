@@ -21,21 +21,23 @@
  * the state from the store (see `sync-node.ts`).
  */
 import {
-  MergeSchema,
-  MergeState,
-  dataMergeSchema,
   parseHlc,
-  schemaFromDatoms,
-  schemaOps,
   type DatomChange,
   type GlobalId,
-  type MergeAttr,
   type Op,
   type TxEnvelope,
   type VisibleDatom,
   type WireValue,
-  wireValueKey,
 } from '@dataloom/core';
+import {
+  MergeSchema,
+  MergeState,
+  dataMergeSchema,
+  schemaFromDatoms,
+  schemaOps,
+  type MergeAttr,
+  wireValueKey,
+} from '@dataloom/core/internals';
 import { checkEnvelope } from '@dataloom/protocol';
 import type { Judge, LogEntry, Verdict } from '../storage/types.js';
 import { checkCas, checkData, checkSchemaValues, reject, touchesSchema } from './judge.js';

@@ -4,7 +4,8 @@
  * transaction (any cardinality, any arrival order), so two entities never both hold a value the
  * server acknowledged — the merge itself does not enforce it (MERGE.md).
  */
-import { wireValueKey, type DatomChange, type GlobalId, type MergeSchema, type MergeState, type VisibleDatom, type WireValue } from '@dataloom/core';
+import { type DatomChange, type GlobalId, type VisibleDatom, type WireValue } from '@dataloom/core';
+import { wireValueKey, type MergeSchema, type MergeState } from '@dataloom/core/internals';
 
 export class UniqueIndex {
   private readonly held = new Map<string, Set<GlobalId>>();

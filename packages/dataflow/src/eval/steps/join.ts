@@ -5,7 +5,8 @@
  * changes of this transaction (`ctx.delta`, or only insertions: `ctx.added`), which the other steps
  * then join against.
  */
-import { type ValueKey as Key, pairKey, valueKey } from '@dataloom/core';
+import { type ValueKey as Key, valueKey } from '@dataloom/core';
+import { pairKey } from '@dataloom/core/internals';
 import { maskCols, type Tuple } from '../../arrangement/arrangement.js';
 import type { Step, Term } from '../../ir/types.js';
 import { type CtxRef, EXT, type Mode, type Op, oldReader, termVal, unify } from './step.js';

@@ -25,7 +25,8 @@
  * changes to a mapped table's columns or keys (restart the server to map them again). A long
  * transaction anywhere in the cluster holds the change horizon back, and with it the source.
  */
-import { DataloomError, MAX_COUNTER, formatHlc, schemaAsData, type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
+import { DataloomError, formatHlc, type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
+import { MAX_COUNTER, schemaAsData } from '@dataloom/core/internals';
 import { checkEnvelope, type EnvelopeLimits } from '@dataloom/protocol';
 import pg from 'pg';
 import type { SyncNode } from '../../node/sync-node.js';

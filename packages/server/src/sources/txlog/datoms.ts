@@ -13,7 +13,8 @@
  * cardinality-one retraction is dropped when the same transaction asserts a new value (the
  * register takes the new one), otherwise it retracts the value.
  */
-import { DataloomError, Keyword, Tagged, parseEdn, toWireValue, type GlobalId, type MergeSchema, type Op, type WireValue } from '@dataloom/core';
+import { DataloomError, Keyword, Tagged, parseEdn, type GlobalId, type Op, type WireValue } from '@dataloom/core';
+import { toWireValue, type MergeSchema } from '@dataloom/core/internals';
 
 export interface ExtDatom {
   e: number;

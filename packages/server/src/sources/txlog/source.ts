@@ -15,7 +15,8 @@
  * `listen!` report follows, in order. DataScript entity ids are stable only within one database
  * lineage: follow a connection whose database persists (or replays) across restarts.
  */
-import { DataloomError, MAX_COUNTER, formatHlc, wireValueKey, type Op, type TxEnvelope } from '@dataloom/core';
+import { DataloomError, formatHlc, type Op, type TxEnvelope } from '@dataloom/core';
+import { MAX_COUNTER, wireValueKey } from '@dataloom/core/internals';
 import { checkEnvelope, type EnvelopeLimits } from '@dataloom/protocol';
 import { readFileSync } from 'node:fs';
 import type { SyncNode } from '../../node/sync-node.js';
