@@ -1,3 +1,5 @@
-export { SyncClient, type SyncOptions, type SyncStatus, type SyncEvent, type QuarantinedTx } from './sync-client.js';
+export { SyncClient } from './sync-client.js';
+export type { SyncOptions, SyncStatus, SyncEvent } from './types.js';
+export type { QuarantinedTx } from './quarantine.js';
 export type { BackoffOptions } from './backoff.js';
 export type { SocketCtor, SocketLike } from './socket.js';
