@@ -23,7 +23,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { schemaAsData } from '@dataloom/core';
+import { schemaAsData } from '@dataloom/core/internals';
 import { createServer } from '../../packages/server/src/index.js';
 import { SyncNode } from '../../packages/server/src/node/sync-node.js';
 import { bootstrapFrames } from '../../packages/server/src/permissions/bootstrap.js';
