@@ -121,6 +121,57 @@ describe('bootstrap from a snapshot', () => {
   });
 });
 
+describe('retention option', () => {
+  it('is checked before anything starts: a typed error naming the field', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const store = `sqlite:${join(t.dir, 'db.sqlite')}`;
+    for (const [retention, field, says] of [
+      [{ entries: -1 }, 'retention.entries', /non-negative integer, got -1/],
+      [{ ms: Number('x') }, 'retention.ms', /got NaN/],
+      [{ everyMs: 0, entries: 5 }, 'retention.everyMs', /positive integer/],
+      [{ keep: 5 }, 'retention.keep', /not an option/],
+      [{}, 'retention.entries', /or retention.ms must be given/],
+    ] as const) {
+      await expect(createServer({ store, port: 0, retention: retention as never })).rejects.toMatchObject({ code: 'server/bad-option', data: { field }, message: expect.stringMatching(says) });
+    }
+  });
+});
+
+describe('log compaction while a client reads the log', () => {
+  it('a connection caught below the new horizon is closed with sync/compacted (1013), never streamed the gap', { timeout: 60_000 }, async () => {
+    const { server } = await sqliteServer({ retention: { entries: 2, everyMs: 3_600_000 }, limits: { maxBufferedBytes: 1 << 20 } });
+    const a = peer(server.url, 'gapa');
+    const e = a.replica.newEntity();
+    for (let i = 0; i < 120; i++) await a.replica.localTransact({ ops: [{ op: 'add', e, a: 'item/title', v: `${i}:${'x'.repeat(60_000)}` }] });
+    await synced(a);
+    const head = server.head();
+    // a reader resuming near the start, which stops reading after its first frames
+    const r = await raw(server.url, cleanups);
+    const welcome = new Promise<{ head: string }>((res) => r.ws.once('message', (d) => res(JSON.parse(String(d)))));
+    r.send({ t: 'hello', v: 1, replica: 'gapreader', cursor: null });
+    const log = (await welcome).head.split(':')[0];
+    r.ws.terminate();
+    const reader = await raw(server.url, cleanups);
+    const socket = (reader.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    reader.send({ t: 'hello', v: 1, replica: 'gapreader', cursor: `${log}:1` });
+    await reader.until(() => reader.msgs.some((m) => m.t === 'ops'), 'the first page');
+    socket.pause();
+    const horizon = await server.compact();
+    expect(horizon).toBe(head - 2);
+    socket.resume();
+    await reader.until(() => reader.closed() !== null, 'the close', 20_000);
+    const err = reader.msgs.find((m) => m.t === 'error');
+    expect(err).toMatchObject({ code: 'sync/compacted', fatal: true });
+    expect(reader.closed()!.code).toBe(1013);
+    // it had read only part of the log: what it lacks was never streamed with a gap, it reconnects into a bootstrap
+    const pages = reader.msgs.filter((x) => x.t === 'ops');
+    expect(Number(pages[pages.length - 1].cursor.split(':')[1])).toBeLessThan(horizon);
+    const frames = await helloFrames(server.url, { cursor: pages[pages.length - 1].cursor }, server.head());
+    expect(frames.some((m) => m.t === 'error')).toBe(false);
+  });
+});
+
 for (const kind of ['sqlite', 'postgres'] as const) {
   describe(`log compaction below a retention horizon (${kind})`, () => {
     it('a client offline past the horizon is bootstrapped and converges; a restart on the compacted store rebuilds the same state', { timeout: 60_000 }, async () => {

@@ -297,7 +297,7 @@ function checkRetention(r: RetentionOptions | undefined): RetentionOptions | nul
   for (const k of Object.keys(r)) if (k !== 'entries' && k !== 'ms' && k !== 'everyMs') throw bad(k, 'is not an option (entries, ms, everyMs)');
   for (const k of ['entries', 'ms', 'everyMs'] as const) {
     const v = r[k];
-    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < (k === 'everyMs' ? 1 : 0))) throw bad(k, `must be a ${k === 'everyMs' ? 'positive' : 'non-negative'} integer, got ${JSON.stringify(v)}`);
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < (k === 'everyMs' ? 1 : 0))) throw bad(k, `must be a ${k === 'everyMs' ? 'positive' : 'non-negative'} integer, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`);
   }
   if (r.entries === undefined && r.ms === undefined) throw bad('entries', 'or retention.ms must be given');
   return r;
