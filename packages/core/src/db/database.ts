@@ -22,13 +22,49 @@ export class DbImpl implements DbIndexes {
     readonly schema: Schema,
     readonly eavt: PSet<Datom>,
     readonly aevt: PSet<Datom>,
-    readonly avet: PSet<Datom>,
+    avet: PSet<Datom>,
     readonly vaet: PSet<Datom>,
     readonly maxEid: EntityId,
     readonly maxTx: TxId,
     /** datoms per attribute; never mutated once the db is built */
     readonly attrCounts: ReadonlyMap<Keyword, number>,
-  ) {}
+    avetLazy: ReadonlySet<Keyword> = NO_ATTRS,
+  ) {
+    this.avetSet = avet;
+    this.lazy = avetLazy;
+  }
+
+  /**
+   * AVET holds every attribute's datoms once {@link coverAvet} ran for it: `:db/index`/unique
+   * attributes and `:db/ident` always, others from their first value lookup on this value. The
+   * set and `avetLazy` only ever grow, together; readers outside the value see one AVET.
+   */
+  private avetSet: PSet<Datom>;
+  private lazy: ReadonlySet<Keyword>;
+
+  get avet(): PSet<Datom> {
+    return this.avetSet;
+  }
+
+  get avetLazy(): ReadonlySet<Keyword> {
+    return this.lazy;
+  }
+
+  avetCovers(a: Keyword): boolean {
+    return a === K_IDENT || this.schema.get(a)?.index === true || this.lazy.has(a);
+  }
+
+  /** Makes AVET hold `a`'s datoms (every attribute's when `a` is null), built from AEVT. */
+  private coverAvet(a: Keyword | null): void {
+    const todo = a === null ? [...this.attrCounts.keys()].filter((x) => !this.avetCovers(x)) : this.avetCovers(a) ? [] : [a];
+    if (todo.length === 0) return;
+    const t = this.avetSet.transient();
+    for (const x of todo) for (const d of sortByValue(this.aevt.range(ix.probeA(x)))) t.add(d);
+    this.avetSet = t.persistent();
+    const lazy = new Set(this.lazy);
+    for (const x of todo) lazy.add(x);
+    this.lazy = lazy;
+  }
 
   get size(): number {
     return this.eavt.size;
@@ -38,8 +74,8 @@ export class DbImpl implements DbIndexes {
    * @internal A database with this one's schema over other indexes: what a transaction builds
    * (`transact.ts`, `tx-state.ts` construct through it, so they need this class only as a type).
    */
-  derive(eavt: PSet<Datom>, aevt: PSet<Datom>, avet: PSet<Datom>, vaet: PSet<Datom>, maxEid: EntityId, maxTx: TxId, attrCounts: ReadonlyMap<Keyword, number>): DbImpl {
-    return new DbImpl(this.schema, eavt, aevt, avet, vaet, maxEid, maxTx, attrCounts);
+  derive(eavt: PSet<Datom>, aevt: PSet<Datom>, avet: PSet<Datom>, vaet: PSet<Datom>, maxEid: EntityId, maxTx: TxId, attrCounts: ReadonlyMap<Keyword, number>, avetLazy: ReadonlySet<Keyword>): DbImpl {
+    return new DbImpl(this.schema, eavt, aevt, avet, vaet, maxEid, maxTx, attrCounts, avetLazy);
   }
 
   // ---- index access ---------------------------------------------------------------------------
@@ -73,8 +109,12 @@ export class DbImpl implements DbIndexes {
         return ix.probeAEV(a, e, v);
       }
       case 'avet': {
-        if (n === 0) return ix.probeAll;
+        if (n === 0) {
+          this.coverAvet(null);
+          return ix.probeAll;
+        }
         const a = attrKw(comps[0] as AttrLike);
+        this.coverAvet(a);
         if (n === 1) return ix.probeA(a);
         const v = this.resolveVStrict(a, comps[1]);
         if (n === 2) return ix.probeAV(a, v);
@@ -127,25 +167,28 @@ export class DbImpl implements DbIndexes {
   }
 
   datoms(index: IndexName, ...components: unknown[]): Datom[] {
-    const set = this.index(index);
-    const probe = this.probeFor(index, components);
+    const probe = this.probeFor(index, components); // before the set: it may complete AVET
     if (probe === null) return [];
+    const set = this.index(index);
     const out = set.range(probe);
     const tx = txComponent(components);
     return tx === undefined ? out : out.filter((d) => d.tx === tx);
   }
 
   seekDatoms(index: IndexName, ...components: unknown[]): Iterable<Datom> {
-    const set = this.index(index);
+    // A seek runs on past its prefix: the whole AVET must be there.
+    if (index === 'avet') this.coverAvet(null);
     const probe = this.probeFor(index, components);
     if (probe === null) return [];
+    const set = this.index(index);
     return set.iterateFrom(probe);
   }
 
   rseekDatoms(index: IndexName, ...components: unknown[]): Iterable<Datom> {
-    const set = this.index(index);
+    if (index === 'avet') this.coverAvet(null);
     const probe = prefixLength(components) === 0 ? () => 0 : this.probeFor(index, components);
     if (probe === null) return [];
+    const set = this.index(index);
     const out: Datom[] = [];
     set.forEachBackFrom(probe, (d) => {
       out.push(d);
@@ -161,6 +204,7 @@ export class DbImpl implements DbIndexes {
         ? ix.probeA(a)
         : (d) => (d.a !== a ? compareKeywords(d.a, a) : compareValues(d.v, start));
     const open = end === undefined || end === null;
+    this.coverAvet(a);
     this.avet.forEachFrom(lo, (d) => {
       if (d.a !== a) return false;
       if (!open && compareValues(d.v, end) > 0) return false;
@@ -207,6 +251,7 @@ export class DbImpl implements DbIndexes {
     const vv = this.resolveV(ak, v);
     if (vv === null) return [];
     const out: EntityId[] = [];
+    this.coverAvet(ak);
     this.avet.forRange(ix.probeAV(ak, vv), (d) => {
       out.push(d.e);
     });
@@ -381,10 +426,20 @@ export function initDb(datoms: Iterable<Datom>, schema?: SchemaInput): Db {
   }
   const eavt = PSet.fromSorted(all, ix.cmpEAVT);
   const aevt = PSet.fromSorted(sortByAttr(all, counts, ix.cmpAEVT), ix.cmpAEVT);
-  const avet = PSet.fromSorted(sortByAttr(all, counts, ix.cmpAVET), ix.cmpAVET);
+  // AVET from the start only for attributes that need it (the others: on first value lookup).
+  const indexed = all.filter((d) => d.a === K_IDENT || s.get(d.a)?.index === true);
+  const avet = PSet.fromSorted(sortByAttr(indexed, countsOf(indexed), ix.cmpAVET), ix.cmpAVET);
   refs.sort(byVA);
   const vaet = PSet.fromSorted(refs, ix.cmpVAET);
   return new DbImpl(s, eavt, aevt, avet, vaet, maxEid, maxTx, counts);
+}
+
+const NO_ATTRS: ReadonlySet<Keyword> = new Set();
+
+function countsOf(ds: readonly Datom[]): Map<Keyword, number> {
+  const m = new Map<Keyword, number>();
+  for (const d of ds) m.set(d.a, (m.get(d.a) ?? 0) + 1);
+  return m;
 }
 
 function byValue(x: Datom, y: Datom): number {

@@ -46,6 +46,7 @@ export function transact(db: DbIndexes, txData: TxData, txMeta?: unknown): TxRep
         st.maxEid,
         st.tx,
         st.counts,
+        st.avetLazy,
       );
       const tempids = new Map<string | number | Keyword, EntityId>();
       for (const [k, v] of st.tempids) if (!(k instanceof AutoTempid)) tempids.set(k, v);
@@ -476,6 +477,7 @@ function callTxFn(st: TxState, fn: TxFn, args: unknown[], form: unknown): unknow
     st.maxEid,
     st.db.maxTx,
     new Map(st.counts),
+    st.avetLazy,
   );
   const r = fn(snapshot, ...args);
   if (r === null || r === undefined) return [];

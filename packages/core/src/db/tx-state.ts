@@ -3,7 +3,7 @@
  * queued composite tuples) and the datom writes the resolver makes through it (`transactAdd` with
  * its value-type check), plus the raw path replicas use (`applyDatomsImpl`).
  */
-import { Keyword, Sym, Uuid } from '../edn/types.js';
+import { Keyword, Sym, Uuid, kw } from '../edn/types.js';
 import { printEdn } from '../edn/printer.js';
 import type { TSet } from './btree.js';
 import { compareValues } from './compare.js';
@@ -12,6 +12,8 @@ import * as ix from './indexes.js';
 import { Datom, EMAX, TX0 } from './types.js';
 import type { AttrSchema, EntityId, TxId, DbIndexes } from './types.js';
 import { K, type Tempid, isTempid, isTxId, err } from './tx-forms.js';
+
+const K_IDENT_ATTR = kw('db/ident');
 
 export class Retry {
   constructor(
@@ -26,6 +28,8 @@ export class TxState {
   readonly eavt: TSet<Datom>;
   readonly aevt: TSet<Datom>;
   readonly avet: TSet<Datom>;
+  /** The parent's lazily covered AVET attributes (fixed for the transaction: the parent may grow its own). */
+  readonly avetLazy: ReadonlySet<Keyword>;
   readonly vaet: TSet<Datom>;
   maxEid: EntityId;
   readonly tx: TxId;
@@ -52,6 +56,7 @@ export class TxState {
     this.eavt = db.eavt.transient();
     this.aevt = db.aevt.transient();
     this.avet = db.avet.transient();
+    this.avetLazy = db.avetLazy;
     this.vaet = db.vaet.transient();
     this.maxEid = db.maxEid;
     this.tx = db.maxTx + 1;
@@ -69,6 +74,7 @@ export class TxState {
         this.maxEid,
         this.db.maxTx,
         this.counts,
+        this.avetLazy,
       );
     }
     return this.viewCache;
@@ -105,6 +111,12 @@ export class TxState {
     return this.view().entidStrict(x);
   }
 
+  /** Whether AVET keeps `a`'s datoms in this transaction (see `DbIndexes.avetCovers`). */
+  avetCovers(a: Keyword): boolean {
+    return a === K_IDENT_ATTR || this.db.schema.get(a)?.index === true || this.avetLazy.has(a);
+  }
+
+  /** The datom of unique attribute `a` with value `v` (AVET always holds unique attributes). */
   firstAV(a: Keyword, v: unknown): Datom | undefined {
     return this.avet.first(ix.probeAV(a, v));
   }
@@ -135,7 +147,7 @@ export class TxState {
     this.queueTuples(d, true);
     this.eavt.add(d);
     this.aevt.add(d);
-    this.avet.add(d);
+    if (this.avetCovers(d.a)) this.avet.add(d);
     if (isRef && typeof d.v === 'number') this.vaet.add(d);
     this.count(d.a, 1);
     this.txData.push(d);
@@ -159,7 +171,7 @@ export class TxState {
     if (!this.eavt.delete(d)) return;
     this.queueTuples(d, false);
     this.aevt.delete(d);
-    this.avet.delete(d);
+    if (this.avetCovers(d.a)) this.avet.delete(d);
     if (typeof d.v === 'number' && this.db.schema.isRef(d.a)) this.vaet.delete(d);
     this.count(d.a, -1);
     this.txData.push(new Datom(d.e, d.a, d.v, this.tx, false));
@@ -293,6 +305,7 @@ export function applyDatomsImpl(db: DbIndexes, datoms: Iterable<Datom>, tx?: TxI
     st.maxEid,
     maxTx,
     st.counts,
+    st.avetLazy,
   );
   return { db: out, changes: st.txData };
 }
@@ -300,7 +313,7 @@ export function applyDatomsImpl(db: DbIndexes, datoms: Iterable<Datom>, tx?: TxI
 export function removeRaw(st: TxState, d: Datom, tx: TxId): void {
   st.eavt.delete(d);
   st.aevt.delete(d);
-  st.avet.delete(d);
+  if (st.avetCovers(d.a)) st.avet.delete(d);
   if (typeof d.v === 'number' && st.db.schema.isRef(d.a)) st.vaet.delete(d);
   st.count(d.a, -1);
   st.txData.push(new Datom(d.e, d.a, d.v, tx, false));

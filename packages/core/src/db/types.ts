@@ -9,7 +9,11 @@
  *   - EAVT: by entity, attribute, value, tx
  *   - AEVT: by attribute, entity, value, tx
  *   - AVET: by attribute, value, entity, tx — for **every** attribute, not only `:db/index` ones,
- *     so value lookups are always index seeks
+ *     so value lookups are always index seeks. Kept up to date by transactions for `:db/index` /
+ *     `:db/unique` attributes and `:db/ident`; any other attribute's part is built from AEVT the
+ *     first time a value lookup reads it (a database value does this once per attribute, and the
+ *     values transactions derive from it keep that part up to date), so writes to attributes
+ *     nobody looks up by value pay for three indexes, not four
  *   - VAET: ref attributes only, by value (the referenced entity), attribute, entity, tx
  * - Attributes compare like keywords in Clojure (namespace first, then name); values compare with
  *   {@link compareValues} (DataScript's cross-type order).
@@ -106,7 +110,7 @@ export interface AttrSchema {
   readonly unique: 'identity' | 'value' | null;
   /** Only for refs: retracting the parent retracts the child; pull/entity expand it. */
   readonly isComponent: boolean;
-  /** `:db/index` (informational: AVET covers every attribute anyway). */
+  /** `:db/index` (or unique): AVET is maintained from the start (others: from the first value lookup). */
   readonly index: boolean;
   /** `:db/tupleAttrs` for composite tuples. */
   readonly tupleAttrs: readonly Keyword[] | null;
@@ -270,5 +274,9 @@ export interface DbIndexes extends Db {
   readonly avet: PSet<Datom>;
   readonly vaet: PSet<Datom>;
   readonly attrCounts: ReadonlyMap<Keyword, number>;
-  derive(eavt: PSet<Datom>, aevt: PSet<Datom>, avet: PSet<Datom>, vaet: PSet<Datom>, maxEid: EntityId, maxTx: TxId, attrCounts: ReadonlyMap<Keyword, number>): DbIndexes;
+  /** Attributes without `:db/index` whose datoms `avet` holds (see the module comment). */
+  readonly avetLazy: ReadonlySet<Keyword>;
+  /** Whether transactions keep `a`'s datoms in AVET (indexed, unique, `:db/ident`, or in `avetLazy`). */
+  avetCovers(a: Keyword): boolean;
+  derive(eavt: PSet<Datom>, aevt: PSet<Datom>, avet: PSet<Datom>, vaet: PSet<Datom>, maxEid: EntityId, maxTx: TxId, attrCounts: ReadonlyMap<Keyword, number>, avetLazy: ReadonlySet<Keyword>): DbIndexes;
 }
