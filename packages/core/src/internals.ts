@@ -28,4 +28,7 @@ export {
   schemaAsData, schemaFromDatoms, schemaOps, schemaValueError, schemaWithData, toWireValue, translateTx,
   wireValueHasType, wireValueKey
 } from './ops/index.js';
+
+// Whole visible states compared: a datom's key, the changes from one state to another.
+export { datomKey, visibleByKey, visibleChanges } from './ops/index.js';
 export type { ClosingVector, DataAttr, MergeAttr, TranslateContext, TranslateState, Translation } from './ops/index.js';

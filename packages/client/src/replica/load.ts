@@ -14,7 +14,7 @@ import {
   type Op,
   type WireValue,
 } from '@dataloom/core';
-import { HlcClock, MergeState, newReplicaId, schemaWithData, wireValueKey } from '@dataloom/core/internals';
+import { datomKey, HlcClock, MergeState, newReplicaId, schemaWithData } from '@dataloom/core/internals';
 import { sessionReplicaId } from '@dataloom/protocol';
 import type { DerivedSnapshot } from '../store/types.js';
 import { publish, storeMeta, type ReplicaContext } from './context.js';
@@ -122,12 +122,11 @@ async function loadInner(ctx: ReplicaContext): Promise<void> {
 
 /** Publishes the difference between the derived rows the database was built from and the merged state. */
 function publishDrift(ctx: ReplicaContext, derived: DerivedSnapshot, merged: DatomChange[]): void {
-  const key = (e: string, a: string, v: WireValue) => e + '\u0000' + a + '\u0000' + wireValueKey(v);
   const have = new Map<string, [GlobalId, string, WireValue, HlcString]>();
-  for (const row of derived.datoms) have.set(key(row[0], row[1], row[2]), row);
+  for (const row of derived.datoms) have.set(datomKey(row[0], row[1], row[2]), row);
   const corrections: DatomChange[] = [];
   for (const c of merged) {
-    const k = key(c.e, c.a, c.v);
+    const k = datomKey(c.e, c.a, c.v);
     if (have.has(k)) have.delete(k);
     else corrections.push(c);
   }

@@ -8,8 +8,8 @@
  * as one batch of changes (a rolled-back definition leaves the schema the same way, `unmergeOps`) — so a cardinality-many attribute learned from the log keeps all its
  * values, an identity attribute upserts, a ref attribute holds entities.
  */
-import { type DatomChange, type Op, type VisibleDatom } from '@dataloom/core';
-import { MergeState, SCHEMA_ATTRS, schemaWithData, wireValueKey } from '@dataloom/core/internals';
+import type { DatomChange, Op } from '@dataloom/core';
+import { MergeState, SCHEMA_ATTRS, schemaWithData, visibleByKey, visibleChanges } from '@dataloom/core/internals';
 import type { ReplicaContext } from './context.js';
 
 /** Merges `ops` (not yet held) into `ctx.merge`; returns the visible changes (see the module docs). */
@@ -38,32 +38,18 @@ function remerge(ctx: ReplicaContext, all: readonly Op[]): DatomChange[] | null 
   const effective = schemaWithData(ctx.options.schema ?? {}, all);
   const next = new MergeState(effective);
   if (next.schema.sameAs(old.schema) && sameInput(effective, ctx.schema)) return null;
-  const before = new Map<string, VisibleDatom>();
-  for (const d of old.datoms()) before.set(datomKey(d), d);
+  const before = visibleByKey(old);
   next.apply(all);
   ctx.merge = next;
   ctx.schema = effective;
   ctx.view.setSchema(effective);
-  const added: DatomChange[] = [];
-  const after = new Set<string>();
-  for (const d of next.datoms()) {
-    const k = datomKey(d);
-    after.add(k);
-    if (!before.has(k)) added.push({ ...d, added: true });
-  }
-  const removed: DatomChange[] = [];
-  for (const [k, d] of before) if (!after.has(k)) removed.push({ ...d, added: false });
-  return [...removed, ...added];
+  return visibleChanges(before, next);
 }
 
 /** A schema attribute, or the retraction of an entity that holds one (cheap: the common path). */
 function touchesSchema(ctx: ReplicaContext, o: Op): boolean {
   if (o.op === 'retractEntity') return ctx.merge.opsOf(o.e).some((x) => x.a !== undefined && SCHEMA_ATTRS.has(x.a));
   return o.a !== undefined && SCHEMA_ATTRS.has(o.a);
-}
-
-function datomKey(d: VisibleDatom): string {
-  return d.e + '\u0000' + d.a + '\u0000' + wireValueKey(d.v);
 }
 
 /** Whether two schema inputs say the same (they are plain data; rare path, so a JSON compare). */

@@ -5,5 +5,6 @@ export * from './schema-data.js';
 export * from './value.js';
 export * from './state.js';
 export * from './translate.js';
+export { datomKey, visibleByKey, visibleChanges } from './visible.js';
 export { Interner } from './interning.js';
 export { draftSchema, DRAFT_ATTRS, replicaOfTx, closingVector, closedBy, type ClosingVector } from './drafts.js';

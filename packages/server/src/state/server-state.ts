@@ -20,23 +20,16 @@
  * log order. An accepted-but-uncommitted envelope leaves the state `dirty`; the node then rebuilds
  * the state from the store (see `sync-node.ts`).
  */
-import {
-  parseHlc,
-  type DatomChange,
-  type GlobalId,
-  type Op,
-  type TxEnvelope,
-  type VisibleDatom,
-  type WireValue,
-} from '@dataloom/core';
+import { parseHlc, type DatomChange, type GlobalId, type Op, type TxEnvelope, type WireValue } from '@dataloom/core';
 import {
   MergeSchema,
   MergeState,
   dataMergeSchema,
   schemaFromDatoms,
   schemaOps,
+  visibleByKey,
+  visibleChanges,
   type MergeAttr,
-  wireValueKey,
 } from '@dataloom/core/internals';
 import { checkEnvelope } from '@dataloom/protocol';
 import type { Judge, LogEntry, Verdict } from '../storage/types.js';
@@ -251,7 +244,7 @@ export class ServerState implements Judge {
     }
     const bad = checkData(env, db.merge.schema, (e) => db.merge.hasEntity(e)) ?? checkCas(env, db.merge);
     if (bad) return bad;
-    const before = db === this.db ? null : visibleOf(merge);
+    const before = db === this.db ? null : visibleByKey(merge);
     let changes = db.merge.apply(env.ops);
     db.unique.update(changes);
     const clash = db.unique.conflict(changes);
@@ -263,7 +256,7 @@ export class ServerState implements Judge {
       });
     }
     // A schema change re-merged everything: report the whole difference to the previous view.
-    if (before !== null) changes = diff(before, db.merge);
+    if (before !== null) changes = visibleChanges(before, db.merge);
     const gate = this.opts.writeGate?.();
     const refused = gate?.check(input, changes, db.merge);
     if (refused) {
@@ -288,10 +281,10 @@ export class ServerState implements Judge {
       const next = this.schemaAfter(env, false);
       if (next.ok && !next.schema.sameAs(this.db.merge.schema)) {
         if (this.compacted && needsHistory(this.db.merge.schema, next.schema) !== null) this.stale = true;
-        const before = visibleOf(this.db.merge);
+        const before = visibleByKey(this.db.merge);
         this.db = dbOf(next.schema, [...this.db.merge.allOps(), ...env.ops]);
         this.noteApplied(env);
-        return diff(before, this.db.merge);
+        return visibleChanges(before, this.db.merge);
       }
     }
     const changes = this.db.merge.apply(env.ops);
@@ -360,29 +353,4 @@ export class ServerState implements Judge {
     this.compacted = true;
     this.db.unique.update(this.db.merge.remove(ids));
   }
-}
-
-function datomKey(d: VisibleDatom): string {
-  return d.e + '\u0000' + d.a + '\u0000' + wireValueKey(d.v);
-}
-
-/** The visible datoms of `m`, by key. */
-function visibleOf(m: MergeState): Map<string, VisibleDatom> {
-  const out = new Map<string, VisibleDatom>();
-  for (const d of m.datoms()) out.set(datomKey(d), d);
-  return out;
-}
-
-/** The changes from the datoms `before` to `after`'s, retractions first. */
-function diff(before: ReadonlyMap<string, VisibleDatom>, after: MergeState): DatomChange[] {
-  const rets: DatomChange[] = [];
-  const adds: DatomChange[] = [];
-  const now = new Set<string>();
-  for (const d of after.datoms()) {
-    const k = datomKey(d);
-    now.add(k);
-    if (!before.has(k)) adds.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: true });
-  }
-  for (const [k, d] of before) if (!now.has(k)) rets.push({ e: d.e, a: d.a, v: d.v, tx: d.tx, added: false });
-  return [...rets, ...adds];
 }

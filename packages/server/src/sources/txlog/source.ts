@@ -16,7 +16,7 @@
  * lineage: follow a connection whose database persists (or replays) across restarts.
  */
 import { DataloomError, formatHlc, type Op, type TxEnvelope } from '@dataloom/core';
-import { MAX_COUNTER, wireValueKey } from '@dataloom/core/internals';
+import { datomKey, MAX_COUNTER } from '@dataloom/core/internals';
 import { checkEnvelope, type EnvelopeLimits } from '@dataloom/protocol';
 import { readFileSync } from 'node:fs';
 import type { SyncNode } from '../../node/sync-node.js';
@@ -231,21 +231,20 @@ export class TxLogSource implements RunningSource {
   private async reconcile(datoms: Array<{ e: number; a: string; v: unknown; tx: number }>): Promise<void> {
     const schema = this.node.state.schema;
     const want = txOps(this.replica, schema, { tx: 0, datoms: datoms.map((d) => ({ e: d.e, a: d.a.startsWith(':') ? d.a.slice(1) : d.a, v: d.v, added: true })) });
-    const key = (e: string, a: string, v: unknown) => e + '\u0000' + a + '\u0000' + wireValueKey(v as never);
-    const wanted = new Set(want.map((o) => key(o.e, o.a!, o.v)));
+    const wanted = new Set(want.map((o) => datomKey(o.e, o.a!, o.v!)));
     const have = new Set<string>();
     const ops: Array<Omit<Op, 'id' | 'tx'>> = [];
     const prefix = this.replica + '.';
     const assertedOne = new Set(want.filter((o) => !schema.get(o.a!).many).map((o) => o.e + '\u0000' + o.a));
     for (const d of this.node.state.merged.datoms()) {
       if (!d.e.startsWith(prefix)) continue;
-      const k = key(d.e, d.a, d.v);
+      const k = datomKey(d.e, d.a, d.v);
       have.add(k);
       if (wanted.has(k)) continue;
       if (schema.get(d.a).many) ops.push({ e: d.e, op: 'retract', a: d.a, v: d.v });
       else if (!assertedOne.has(d.e + '\u0000' + d.a)) ops.push({ e: d.e, op: 'retract', a: d.a });
     }
-    for (const o of want) if (!have.has(key(o.e, o.a!, o.v))) ops.push(o);
+    for (const o of want) if (!have.has(datomKey(o.e, o.a!, o.v!))) ops.push(o);
     const maxTx = datoms.reduce((m, d) => Math.max(m, d.tx), 0);
     const cur = this.cursor!;
     if (ops.length > 0) {
