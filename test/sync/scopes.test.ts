@@ -203,4 +203,31 @@ describe('reconnecting with a scope', () => {
       expect(drops.flatMap((d) => d.es)).toEqual([id('a2')]);
     });
   }
+
+  it('a write outside what the client may read leaves it once acknowledged; when the entity becomes readable while it is away, it comes back whole', async () => {
+    const rules = `[[(can-read ?u ?e) [?e :list/members ?u]] [(can-read ?u ?i) [?i :item/list ?l] [?l :list/members ?u]]]`;
+    const s = await server({ permissions: rules });
+    const alice = client(s.url, 'alice');
+    const r = await alice.c.transact([
+      { ':db/id': 'a', ':list/name': 'A', ':list/members': ['alice', 'bob'] },
+      { ':db/id': 'p', ':list/name': 'P', ':list/members': ['alice'] },
+      { ':db/id': 'secret', ':item/title': 'P-ITEM', ':item/list': 'p' },
+    ]);
+    await alice.c.confirmed(r.tx);
+    const id = (k: string) => r.globalIds[k]!;
+    const backing = memoryBacking();
+    const bob = rig.userClient(s.url, 'bob', { store: new MemoryStore(backing), storage: undefined });
+    await until(async () => (await bob.c.q('[:find ?n . :where [_ :list/name ?n]]')) === 'A', 'bob reads list A');
+    // bob writes to an item of list P (no write rules): acknowledged, then dropped — he may not read it
+    const w = await bob.c.transact([[':db/add', id('secret'), ':item/done', true]]);
+    await bob.c.confirmed(w.tx);
+    await until(async () => (await bob.c.q('[:find ?e . :where [?e :item/done true]]')) === null, "bob's own write leaves his replica");
+    await bob.c.close();
+    // while he is away, alice adds him to P: at hello he gets the item whole, not only his own write
+    const g = await alice.c.transact([[':db/add', id('p'), ':list/members', 'bob']]);
+    await alice.c.confirmed(g.tx);
+    const back = rig.userClient(s.url, 'bob', { store: new MemoryStore(backing), storage: undefined });
+    await until(async () => ((await titles(back.c)) as string[]).join() === 'P-ITEM', 'the item arrives whole');
+    expect(await back.c.q('[:find ?e . :where [?e :item/done true]]')).not.toBe(null);
+  });
 });

@@ -217,6 +217,11 @@ export class Connection {
       pending.push(this.ctx.node.submit(env, this.user, refusal ?? undefined));
     }
     // Answer when durable, without holding up the next message.
+    const envs = new Map<string, TxEnvelope>();
+    for (const item of msg.txs) {
+      const env = 'refused' in item ? item.env : item;
+      if (env) envs.set(env.tx, env);
+    }
     void Promise.all(pending).then(
       (outcomes) => {
         // Answers keep push order; with batchAcks, a run of acknowledgements is one `acks` message.
@@ -239,6 +244,9 @@ export class Connection {
           }
         }
         flushRun();
+        // what the client wrote outside what it may hold now leaves it, like everything else there
+        const accepted = outcomes.flatMap((o) => (o.status === 'rejected' ? [] : [envs.get(o.tx)!].filter(Boolean)));
+        if (accepted.length) this.ctx.access?.acknowledged(accepted);
         void this.pump();
       },
       (err) => {

@@ -62,6 +62,11 @@ export interface ConnectionAccess {
   checkPush(env: TxEnvelope): PushRefusal | null | Promise<PushRefusal | null>;
   /** A `scope` message: replace the connection's scopes (answers `scoped`). */
   setScope(v: number, scopes: readonly Scope[]): void;
+  /**
+   * The client's own transactions were acknowledged: what they wrote outside what the client may
+   * hold now (unreadable, or out of its scopes) is dropped from it, so a replica holds its view only.
+   */
+  acknowledged(envs: readonly TxEnvelope[]): void;
   /** A rejection as this user may read it (what it names of unreadable datoms taken out). */
   redact<R extends Rejection>(r: R): R;
   /**
@@ -431,6 +436,24 @@ class UserAccess implements ConnectionAccess {
     const out = new Set<GlobalId>();
     for (const d of this.access.node.state.merged.datoms()) if (!d.a.startsWith('db/')) out.add(d.e);
     return [...out];
+  }
+
+  acknowledged(envs: readonly TxEnvelope[]): void {
+    const f = this.filterer;
+    if (!f || !this.send || (!this.access.filtersEntities && !this.scope)) return;
+    // by attribute: the client holds nothing else of such an attribute, and keeps what it may read
+    // of the entity; an entity it deleted and may not read goes whole (its retraction with it)
+    const es = new Set<GlobalId>();
+    const attrs = new Map<string, [GlobalId, string]>();
+    for (const env of envs) {
+      if (env.draft !== undefined) continue;
+      for (const op of env.ops) {
+        if (op.a === undefined) {
+          if (!f.reads(op)) es.add(op.e);
+        } else if (!f.reads(op)) attrs.set(op.e + '\u0000' + op.a, [op.e, op.a]);
+      }
+    }
+    if (es.size || attrs.size) this.send(JSON.stringify({ t: 'drop', es: [...es], attrs: [...attrs.values()].filter(([e]) => !es.has(e)) }));
   }
 
   redact<R extends Rejection>(r: R): R {
