@@ -9,31 +9,19 @@
 import { createConn } from '@dataloom/dataflow';
 import { DataloomProvider, connSource, type DataloomSource } from '@dataloom/react';
 import { act, createElement as h } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../demo-app/src/engine.js';
 import Ledger from '../../demo-app/src/ledger/Ledger.js';
 import { SyncBadge } from '../../demo-app/src/status/SyncBadge.js';
 import { TodoList } from '../../demo-app/src/todos/TodoList.js';
 import { SCHEMA_EDN } from '../../demo-app/src/schema.js';
 import { datascriptSource } from '../../packages/react/test/datascript-source.js';
+import { rootPerTest } from '../../packages/react/test/dom.js';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+const dom = rootPerTest();
 
-let container: HTMLElement;
-let root: Root;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
-
-const $ = (id: string) => container.querySelector(`[data-testid="${id}"]`) as HTMLElement;
-const $$ = (id: string) => [...container.querySelectorAll(`[data-testid="${id}"]`)] as HTMLElement[];
+const $ = (id: string) => dom.container.querySelector(`[data-testid="${id}"]`) as HTMLElement;
+const $$ = (id: string) => [...dom.container.querySelectorAll(`[data-testid="${id}"]`)] as HTMLElement[];
 const flush = () => act(async () => {
   for (let i = 0; i < 3; i++) await Promise.resolve();
 });
@@ -64,7 +52,7 @@ let makeSource = SOURCES[0]![1];
 function mount() {
   const src = makeSource();
   const engine = { client: src, url: null, worker: false } as unknown as Engine;
-  act(() => root.render(h(DataloomProvider, { client: src }, h(SyncBadge, { engine }), h(TodoList), h(Ledger))));
+  act(() => dom.root.render(h(DataloomProvider, { client: src }, h(SyncBadge, { engine }), h(TodoList), h(Ledger))));
   return src;
 }
 
@@ -90,7 +78,7 @@ describe.each(SOURCES)('demo UI over %s', (_name, make) => {
     await flush();
     expect($('open-count').textContent).toBe('1 open');
     expect($$('todo-item')[0]!.className).toBe('done');
-    act(() => (container.querySelector('[aria-label="delete eggs"]') as HTMLButtonElement).click());
+    act(() => (dom.container.querySelector('[aria-label="delete eggs"]') as HTMLButtonElement).click());
     await flush();
     expect($$('todo-title').map((e) => e.textContent)).toEqual(['milk']);
     expect($('open-count').textContent).toBe('0 open');
@@ -107,13 +95,13 @@ describe.each(SOURCES)('demo UI over %s', (_name, make) => {
     ]);
     expect($('rats').textContent).toBe('none');
     expect($('chicago-seed')).toBeNull();
-    act(() => (container.querySelector('[aria-label="raise corinna"]') as HTMLButtonElement).click());
+    act(() => (dom.container.querySelector('[aria-label="raise corinna"]') as HTMLButtonElement).click());
     await flush();
     expect(rowsOf('territory-earnings')).toEqual(['east 1700', 'west 1720']);
     expect(rowsOf('total-earnings').filter((r) => /alfredo|aurora|berta|corinna/.test(r))).toEqual([
       'alfredo 1720', 'aurora 1700', 'berta 800', 'corinna 225',
     ]);
-    act(() => (container.querySelector('[aria-label="flag berta"]') as HTMLButtonElement).click());
+    act(() => (dom.container.querySelector('[aria-label="flag berta"]') as HTMLButtonElement).click());
     await flush();
     expect($('rats').textContent).toBe('berta');
   });

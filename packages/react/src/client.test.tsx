@@ -10,50 +10,29 @@ import { DataloomError } from '@dataloom/core';
 import { createClient, type Client } from '@dataloom/client';
 import { createServer, type DataloomServer } from '@dataloom/server';
 import { act, Component, type ReactNode } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createConn } from '@dataloom/dataflow';
 import { DataloomProvider, connSource, useQuery, useSyncStatus, useTransact, useTransactState, type Row } from './index.js';
-
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+import { rootPerTest } from '../test/dom.js';
 
 const SCHEMA = '{:todo/id {:db/unique :db.unique/identity}}';
 const TITLES = '[:find ?id ?t :where [?e :todo/id ?id] [?e :todo/title ?t]]';
 
-let container: HTMLElement;
-let root: Root;
 const clients: Client[] = [];
 let n = 0;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-});
 afterEach(async () => {
-  act(() => root.unmount());
-  container.remove();
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
+const dom = rootPerTest();
 
 function client(extra: Record<string, unknown> = {}): Client {
   const c = createClient({ name: `react-client-test-${n++}`, schema: SCHEMA, storage: 'memory', tabs: false, ...extra });
   clients.push(c);
   return c;
-}
-
-/** Waits (inside act) until `pred` holds, re-rendering as the client answers. */
-async function until(pred: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out; DOM: ${container.textContent}`);
-    await act(async () => {
-      await new Promise((r) => setTimeout(r, 10));
-    });
-  }
 }
 
 function Titles({ log }: { log?: Array<readonly Row[]> }) {
@@ -67,10 +46,10 @@ describe('hooks over the real client', () => {
     const c = client();
     await c.transact([{ ':todo/id': 'a', ':todo/title': 'milk' }]);
     const log: Array<readonly Row[]> = [];
-    act(() => root.render(<DataloomProvider client={c}><Titles log={log} /></DataloomProvider>));
-    await until(() => container.textContent === 'milk');
+    act(() => dom.root.render(<DataloomProvider client={c}><Titles log={log} /></DataloomProvider>));
+    await dom.until(() => dom.container.textContent === 'milk');
     await act(async () => void (await c.transact([{ ':todo/id': 'b', ':todo/title': 'eggs' }])));
-    await until(() => container.textContent === 'eggsmilk');
+    await dom.until(() => dom.container.textContent === 'eggsmilk');
     const renders = log.length;
     const last = log[log.length - 1];
     await act(async () => void (await c.transact([{ ':todo/id': 'a', ':todo/done': true }]))); // not in TITLES
@@ -88,9 +67,9 @@ describe('hooks over the real client', () => {
       transact = useTransact();
       return <Titles />;
     }
-    act(() => root.render(<DataloomProvider client={c}><Add /></DataloomProvider>));
+    act(() => dom.root.render(<DataloomProvider client={c}><Add /></DataloomProvider>));
     await act(async () => void (await transact!([{ ':todo/id': 'x', ':todo/title': 'tea' }])));
-    await until(() => container.textContent === 'tea');
+    await dom.until(() => dom.container.textContent === 'tea');
   });
 
   it('reports sync status from a real server and shows a remote write', async () => {
@@ -104,10 +83,10 @@ describe('hooks over the real client', () => {
         const s = useSyncStatus();
         return <b>{s ? `${s.online ? 'online' : 'offline'}/${s.pending}` : 'none'}</b>;
       }
-      act(() => root.render(<DataloomProvider client={a}><Status /><Titles /></DataloomProvider>));
-      await until(() => container.querySelector('b')?.textContent === 'online/0');
+      act(() => dom.root.render(<DataloomProvider client={a}><Status /><Titles /></DataloomProvider>));
+      await dom.until(() => dom.container.querySelector('b')?.textContent === 'online/0');
       await b.transact([{ ':todo/id': 'r', ':todo/title': 'remote' }]);
-      await until(() => container.querySelector('ul')?.textContent === 'remote');
+      await dom.until(() => dom.container.querySelector('ul')?.textContent === 'remote');
     } finally {
       await Promise.all(clients.splice(0).map((c) => c.close()));
       await server?.close();
@@ -120,7 +99,7 @@ const OPEN = '[:find ?e :where [?e :todo/done false]]';
 const OPEN_TITLES = '[:find ?t :where [app/open ?e] [?e :todo/title ?t]]';
 const ALL_TITLES = '[:find ?t :where [_ :todo/title ?t]]';
 
-const text = (id: string) => container.querySelector(`#${id}`)?.textContent ?? '';
+const text = (id: string) => dom.container.querySelector(`#${id}`)?.textContent ?? '';
 function List({ id, query }: { id: string; query: unknown }) {
   const rows = useQuery(query);
   return <p id={id}>{rows.map((r) => String(r[0])).sort().join(',')}</p>;
@@ -143,23 +122,23 @@ describe('useQuery with a query spec', () => {
       { ':todo/id': 'b', ':todo/title': 'eggs', ':todo/done': true },
     ]);
     act(() =>
-      root.render(
+      dom.root.render(
         <DataloomProvider client={c}>
           <List id="open" query={{ query: OPEN, name: 'app/open' }} />
           <List id="titles" query={OPEN_TITLES} />
         </DataloomProvider>,
       ),
     );
-    await until(() => text('titles') === 'milk');
+    await dom.until(() => text('titles') === 'milk');
     await act(async () => void (await c.transact([{ ':todo/id': 'b', ':todo/done': false }])));
-    await until(() => text('titles') === 'eggs,milk');
+    await dom.until(() => text('titles') === 'eggs,milk');
   });
 
   it('asOf a fixed time stays; a moving since window shows a write, then lets it go', async () => {
     const c = client();
     const r = await c.transact([{ ':todo/id': 'a', ':todo/title': 'old' }]);
     act(() =>
-      root.render(
+      dom.root.render(
         <DataloomProvider client={c}>
           <List id="then" query={{ query: ALL_TITLES, asOf: r.tx }} />
           <List id="recent" query={{ query: ALL_TITLES, since: { ago: 150 }, tick: 50 }} />
@@ -167,18 +146,18 @@ describe('useQuery with a query spec', () => {
         </DataloomProvider>,
       ),
     );
-    await until(() => text('then') === 'old' && text('now') === 'old');
+    await dom.until(() => text('then') === 'old' && text('now') === 'old');
     await act(async () => void (await c.transact([{ ':todo/id': 'b', ':todo/title': 'new' }])));
-    await until(() => text('recent').includes('new') && text('now') === 'new,old');
+    await dom.until(() => text('recent').includes('new') && text('now') === 'new,old');
     expect(text('then')).toBe('old');
-    await until(() => text('recent') === '');
+    await dom.until(() => text('recent') === '');
   });
 
   it('connSource: a named spec registers the name; asOf is refused with react/unsupported', async () => {
     const conn = createConn({ 'todo/id': { ':db/unique': ':db.unique/identity' } });
     conn.transact([{ 'todo/id': 'a', 'todo/title': 'milk', 'todo/done': false }]);
     act(() =>
-      root.render(
+      dom.root.render(
         <DataloomProvider client={connSource(conn as never)}>
           <List id="open" query={{ query: OPEN, name: 'app/open' }} />
           <List id="titles" query={OPEN_TITLES} />
@@ -188,7 +167,7 @@ describe('useQuery with a query spec', () => {
         </DataloomProvider>,
       ),
     );
-    await until(() => text('titles') === 'milk' && text('error') === 'react/unsupported');
+    await dom.until(() => text('titles') === 'milk' && text('error') === 'react/unsupported');
   });
 });
 
@@ -203,16 +182,16 @@ describe('useTransactState: errors per hook, the entity said by name', () => {
       </div>
     );
   }
-  const click = (id: string) => act(() => (container.querySelector(`[data-testid="${id}"]`) as HTMLButtonElement).click());
-  const text = (id: string) => container.querySelector(`[data-testid="${id}"]`)?.textContent ?? '';
+  const click = (id: string) => act(() => (dom.container.querySelector(`[data-testid="${id}"]`) as HTMLButtonElement).click());
+  const text = (id: string) => dom.container.querySelector(`[data-testid="${id}"]`)?.textContent ?? '';
 
   it('a local refusal (stale :db/cas) names the entity, only in the hook that made it', async () => {
     const c = client();
     await c.transact([{ ':todo/id': 'a', ':todo/title': 'Buy milk', ':todo/n': 2 }]);
     const cas = [[':db/cas', [':todo/id', 'a'], ':todo/n', 1, 5]];
-    act(() => root.render(<DataloomProvider client={c} entityNames={names}><Form tx={cas} testid="one" /><Form tx={[]} testid="two" /></DataloomProvider>));
+    act(() => dom.root.render(<DataloomProvider client={c} entityNames={names}><Form tx={cas} testid="one" /><Form tx={[]} testid="two" /></DataloomProvider>));
     click('one-go');
-    await until(() => text('one') !== '');
+    await dom.until(() => text('one') !== '');
     const [entity, code, message] = text('one').split('|');
     expect(entity).toBe('Buy milk');
     expect(code).toBe('transact/cas');
@@ -235,9 +214,9 @@ describe('useTransactState: errors per hook, the entity said by name', () => {
     try {
       const c = client({ url: server.url, WebSocket });
       await c.transact([{ ':todo/id': 'b', ':todo/title': 'Fix the door' }]);
-      act(() => root.render(<DataloomProvider client={c} entityNames={names}><Form tx={[{ ':todo/id': 'b', ':todo/n': 13 }]} testid="one" /></DataloomProvider>));
+      act(() => dom.root.render(<DataloomProvider client={c} entityNames={names}><Form tx={[{ ':todo/id': 'b', ':todo/n': 13 }]} testid="one" /></DataloomProvider>));
       click('one-go');
-      await until(() => text('one') !== '', 10_000);
+      await dom.until(() => text('one') !== '', 10_000);
       expect(text('one')).toBe('Fix the door|app/unlucky|no 13 on Fix the door');
     } finally {
       await server.close();

@@ -7,27 +7,17 @@
 import { createClient, type Client } from '@dataloom/client';
 import { draftSchema } from '@dataloom/core';
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DataloomProvider, useDraft, useQuery, useUndo } from './index.js';
-
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+import { rootPerTest } from '../test/dom.js';
 
 const schema = { ...draftSchema, ':todo/title': {} };
-let container: HTMLElement;
-let root: Root;
 const clients: Client[] = [];
 let n = 0;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-});
 afterEach(async () => {
-  act(() => root.unmount());
-  container.remove();
   await Promise.all(clients.splice(0).map((c) => c.close()));
 });
+const dom = rootPerTest();
 
 function client(): Client {
   const c = createClient({ name: `react-drafts-${n++}`, schema, storage: 'memory', tabs: false });
@@ -35,17 +25,7 @@ function client(): Client {
   return c;
 }
 
-async function until(pred: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out; DOM: ${container.innerHTML}`);
-    await act(async () => {
-      await new Promise((r) => setTimeout(r, 10));
-    });
-  }
-}
-
-const text = (id: string) => container.querySelector(`#${id}`)?.textContent ?? '';
+const text = (id: string) => dom.container.querySelector(`#${id}`)?.textContent ?? '';
 
 let api: ReturnType<typeof useDraft<[string]>> | null = null;
 let undoApi: ReturnType<typeof useUndo> | null = null;
@@ -72,22 +52,22 @@ describe('useDraft / useUndo', () => {
     const r = await c.transact([{ ':db/id': 'x', ':todo/title': 'milk' }]);
     const e = r.tempids['x']!;
     const id = await c.createDraft();
-    act(() => root.render(<DataloomProvider client={c}><App draft={id} e={e} /></DataloomProvider>));
-    await until(() => text('form') === 'milk' && text('list') === 'milk');
+    act(() => dom.root.render(<DataloomProvider client={c}><App draft={id} e={e} /></DataloomProvider>));
+    await dom.until(() => text('form') === 'milk' && text('list') === 'milk');
     expect(text('undo')).toBe('false/false');
     await act(async () => void (await api!.transact([[':db/add', e, ':todo/title', 'oat milk']])));
-    await until(() => text('form') === 'oat milk' && text('undo') === 'true/false');
+    await dom.until(() => text('form') === 'oat milk' && text('undo') === 'true/false');
     expect(text('list')).toBe('milk');
     // a committed change to the same value since: a conflict; the draft's value stays in the form
     await act(async () => void (await c.transact([[':db/add', e, ':todo/title', 'soy milk']])));
-    await until(() => text('conflicts') === '1' && text('list') === 'soy milk');
+    await dom.until(() => text('conflicts') === '1' && text('list') === 'soy milk');
     expect(text('form')).toBe('oat milk');
     await act(async () => void (await undoApi!.undo()));
-    await until(() => text('form') === 'soy milk' && text('undo') === 'false/true');
+    await dom.until(() => text('form') === 'soy milk' && text('undo') === 'false/true');
     await act(async () => void (await undoApi!.redo()));
-    await until(() => text('form') === 'oat milk');
+    await dom.until(() => text('form') === 'oat milk');
     await act(async () => void (await api!.commit()));
-    await until(() => text('list') === 'oat milk' && text('conflicts') === '0');
+    await dom.until(() => text('list') === 'oat milk' && text('conflicts') === '0');
     expect(text('form')).toBe('oat milk');
   });
 });

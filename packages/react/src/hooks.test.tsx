@@ -1,8 +1,7 @@
 // @vitest-environment happy-dom
 import { Component, StrictMode, act, memo, useEffect, type ReactNode } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DataloomError, kw, type Diff } from '@dataloom/core';
 import { createConn } from '@dataloom/dataflow';
 import { countingSource, type TestSource } from '../test/counting-source.js';
@@ -21,23 +20,12 @@ import {
   connSource,
 } from './index.js';
 import { registryFor } from './view-registry.js';
+import { rootPerTest } from '../test/dom.js';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+const dom = rootPerTest();
 
 const TITLES = '[:find ?e ?t :where [?e :todo/title ?t]]';
 const DONE = '[:find ?e :where [?e :todo/done true]]';
-
-let container: HTMLElement;
-let root: Root;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
 
 const flush = () => act(async () => {
   await Promise.resolve();
@@ -79,18 +67,18 @@ describe.each(SOURCES)('over %s', (_name, make) => {
   describe('useQuery', () => {
     it('renders the current result and re-renders on diffs', () => {
       const src = seeded();
-      act(() => root.render(<DataloomProvider client={src}><Titles /></DataloomProvider>));
-      expect(container.textContent).toBe('eggsmilk');
+      act(() => dom.root.render(<DataloomProvider client={src}><Titles /></DataloomProvider>));
+      expect(dom.container.textContent).toBe('eggsmilk');
       act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'bread' }]));
-      expect(container.textContent).toBe('breadeggsmilk');
+      expect(dom.container.textContent).toBe('breadeggsmilk');
       act(() => void src.transact([[':db/retract', 1, 'todo/title', 'milk']]));
-      expect(container.textContent).toBe('breadeggs');
+      expect(dom.container.textContent).toBe('breadeggs');
     });
 
     it('keeps the result identity (and skips rendering) across unrelated transactions', () => {
       const src = seeded();
       const log: Array<readonly Row[]> = [];
-      act(() => root.render(<DataloomProvider client={src}><Titles log={log} /></DataloomProvider>));
+      act(() => dom.root.render(<DataloomProvider client={src}><Titles log={log} /></DataloomProvider>));
       const renders = log.length;
       const first = log[log.length - 1];
       act(() => void src.transact([{ ':db/id': 1, 'todo/done': true }])); // not in TITLES
@@ -111,21 +99,21 @@ describe.each(SOURCES)('over %s', (_name, make) => {
       function App({ n }: { n: number }) {
         return <DataloomProvider client={src}>{Array.from({ length: n }, (_, i) => <Titles key={i} />)}</DataloomProvider>;
       }
-      act(() => root.render(<App n={3} />));
+      act(() => dom.root.render(<App n={3} />));
       expect(src.watches).toBe(1);
       expect(src.openViews).toBe(1);
-      act(() => root.render(<App n={1} />));
+      act(() => dom.root.render(<App n={1} />));
       await flush();
       expect(src.openViews).toBe(1);
-      act(() => root.render(<App n={0} />));
+      act(() => dom.root.render(<App n={0} />));
       await flush();
       expect(src.openViews).toBe(0);
       expect(r.size).toBe(0);
       // Mounting again opens a fresh view with the current data.
       src.transact([{ ':db/id': -1, 'todo/title': 'jam' }]);
-      act(() => root.render(<App n={1} />));
+      act(() => dom.root.render(<App n={1} />));
       expect(src.openViews).toBe(1);
-      expect(container.textContent).toBe('eggsjammilk');
+      expect(dom.container.textContent).toBe('eggsjammilk');
     });
 
     it('shares views by structural input equality and separates different inputs', async () => {
@@ -135,26 +123,26 @@ describe.each(SOURCES)('over %s', (_name, make) => {
         const rows = useQuery(Q, title);
         return <i>{rows.map((r) => String(r[0])).join()}</i>;
       }
-      act(() => root.render(
+      act(() => dom.root.render(
         <DataloomProvider client={src}>
           <ByTitle title="milk" /><ByTitle title="milk" /><ByTitle title="eggs" />
         </DataloomProvider>,
       ));
-      expect(container.textContent).toBe('milkmilkeggs');
+      expect(dom.container.textContent).toBe('milkmilkeggs');
       expect(src.openViews).toBe(2);
-      act(() => root.render(<DataloomProvider client={src}><ByTitle title="eggs" /></DataloomProvider>));
+      act(() => dom.root.render(<DataloomProvider client={src}><ByTitle title="eggs" /></DataloomProvider>));
       await flush();
       expect(src.openViews).toBe(1);
     });
 
     it('opens one view under StrictMode and closes it on unmount', async () => {
       const src = seeded();
-      act(() => root.render(<StrictMode><DataloomProvider client={src}><Titles /></DataloomProvider></StrictMode>));
+      act(() => dom.root.render(<StrictMode><DataloomProvider client={src}><Titles /></DataloomProvider></StrictMode>));
       await flush();
       expect(src.openViews).toBe(1);
       act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'rice' }]));
-      expect(container.textContent).toBe('eggsmilkrice');
-      act(() => root.render(<StrictMode><DataloomProvider client={src}>{null}</DataloomProvider></StrictMode>));
+      expect(dom.container.textContent).toBe('eggsmilkrice');
+      act(() => dom.root.render(<StrictMode><DataloomProvider client={src}>{null}</DataloomProvider></StrictMode>));
       await flush();
       expect(src.openViews).toBe(0);
     });
@@ -174,13 +162,13 @@ describe.each(SOURCES)('over %s', (_name, make) => {
       const Done = memo(function Done() {
         return <s>{useQuery(DONE).length}</s>;
       });
-      act(() => root.render(<DataloomProvider client={src}><Pair /><Done /></DataloomProvider>));
+      act(() => dom.root.render(<DataloomProvider client={src}><Pair /><Done /></DataloomProvider>));
       for (let i = 0; i < 5; i++) {
         // Each transaction adds one todo that is done: both counts move together.
         act(() => void src.transact([{ ':db/id': -1, 'todo/title': `t${i}`, 'todo/done': true }]));
-        const [all, done] = container.querySelector('b')!.textContent!.split('/').map(Number);
+        const [all, done] = dom.container.querySelector('b')!.textContent!.split('/').map(Number);
         expect(all! - done!).toBe(1);
-        expect(container.querySelector('s')!.textContent).toBe(String(done));
+        expect(dom.container.querySelector('s')!.textContent).toBe(String(done));
       }
       for (const s of seen) {
         const [all, done] = s.split('/').map(Number);
@@ -206,11 +194,11 @@ describe.each(SOURCES)('over %s', (_name, make) => {
       const orig = console.error;
       console.error = () => {};
       try {
-        act(() => root.render(<DataloomProvider client={src}><Boundary><Bad /></Boundary></DataloomProvider>));
+        act(() => dom.root.render(<DataloomProvider client={src}><Boundary><Bad /></Boundary></DataloomProvider>));
       } finally {
         console.error = orig;
       }
-      expect(container.textContent).toBe('failed');
+      expect(dom.container.textContent).toBe('failed');
       expect(registryFor(src).size).toBe(0);
     });
 
@@ -238,13 +226,13 @@ describe.each(SOURCES)('over %s', (_name, make) => {
         renders++;
         return <span>{t ? `${String(attr(t, 'todo/title'))}:${String(attr(t, 'todo/done'))}` : 'none'}</span>;
       }
-      act(() => root.render(<DataloomProvider client={src}><Todo id={1} /></DataloomProvider>));
-      expect(container.textContent).toBe('milk:false');
+      act(() => dom.root.render(<DataloomProvider client={src}><Todo id={1} /></DataloomProvider>));
+      expect(dom.container.textContent).toBe('milk:false');
       const r0 = renders;
       act(() => void src.transact([{ ':db/id': 2, 'todo/title': 'duck eggs' }]));
       expect(renders).toBe(r0);
       act(() => void src.transact([{ ':db/id': 1, 'todo/done': true }]));
-      expect(container.textContent).toBe('milk:true');
+      expect(dom.container.textContent).toBe('milk:true');
     });
 
     it('useEntity pulls every attribute', () => {
@@ -253,8 +241,8 @@ describe.each(SOURCES)('over %s', (_name, make) => {
         const e = useEntity(2);
         return <span>{String(attr(e, 'todo/title'))}</span>;
       }
-      act(() => root.render(<DataloomProvider client={src}><E /></DataloomProvider>));
-      expect(container.textContent).toBe('eggs');
+      act(() => dom.root.render(<DataloomProvider client={src}><E /></DataloomProvider>));
+      expect(dom.container.textContent).toBe('eggs');
     });
   });
 
@@ -270,11 +258,11 @@ describe.each(SOURCES)('over %s', (_name, make) => {
         }, [transact]);
         return <Titles />;
       }
-      act(() => root.render(<DataloomProvider client={src}><Add /></DataloomProvider>));
+      act(() => dom.root.render(<DataloomProvider client={src}><Add /></DataloomProvider>));
       await flush();
-      act(() => root.render(<DataloomProvider client={src}><Add /></DataloomProvider>));
+      act(() => dom.root.render(<DataloomProvider client={src}><Add /></DataloomProvider>));
       expect(new Set(fns).size).toBe(1);
-      expect(container.textContent).toBe('eggsmilktea');
+      expect(dom.container.textContent).toBe('eggsmilktea');
     });
   });
 
@@ -286,7 +274,7 @@ describe.each(SOURCES)('over %s', (_name, make) => {
         status = useSyncStatus();
         return null;
       }
-      act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
+      act(() => dom.root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
       expect(status).toBeNull();
     });
 
@@ -310,18 +298,17 @@ describe.each(SOURCES)('over %s', (_name, make) => {
         seen.push(s);
         return <span>{s ? `${s.online ? 'online' : 'offline'} ${s.pending}` : ''}</span>;
       }
-      act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
-      expect(container.textContent).toBe('offline 2');
+      act(() => dom.root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
+      expect(dom.container.textContent).toBe('offline 2');
       const n = seen.length;
       act(() => fns.forEach((f) => f({ ...current }))); // same values: no re-render
       expect(seen.length).toBe(n);
       current = { online: true, pending: 0, lastError: { code: 'sync/rejected', message: 'no' } };
       act(() => fns.forEach((f) => f({ ...current })));
-      expect(container.textContent).toBe('online 0');
+      expect(dom.container.textContent).toBe('online 0');
       expect(seen[seen.length - 1]!.lastError?.code).toBe('sync/rejected');
-      act(() => root.unmount());
+      dom.unmount();
       expect(fns.size).toBe(0);
-      root = createRoot(container);
     });
   });
 });
@@ -377,12 +364,12 @@ describe('over a client with asynchronous views', () => {
 
   it('renders empty, then the initial result when it arrives, then diffs', async () => {
     const src = asyncSource(seeded());
-    act(() => root.render(<DataloomProvider client={src}><Titles /></DataloomProvider>));
-    expect(container.textContent).toBe('');
+    act(() => dom.root.render(<DataloomProvider client={src}><Titles /></DataloomProvider>));
+    expect(dom.container.textContent).toBe('');
     await act(async () => src.answer());
-    expect(container.textContent).toBe('eggsmilk');
+    expect(dom.container.textContent).toBe('eggsmilk');
     act(() => void src.transact([{ ':db/id': -1, 'todo/title': 'figs' }]));
-    expect(container.textContent).toBe('eggsfigsmilk');
+    expect(dom.container.textContent).toBe('eggsfigsmilk');
   });
 
   it('useQueryState tells loading from empty', async () => {
@@ -393,7 +380,7 @@ describe('over a client with asynchronous views', () => {
       seen.push(loading ? 'loading' : `${rows.length} rows`);
       return null;
     }
-    act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
+    act(() => dom.root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
     expect(seen[seen.length - 1]).toBe('loading');
     await act(async () => src.answer());
     expect(seen[seen.length - 1]).toBe('0 rows');
@@ -410,7 +397,7 @@ describe('over a client with asynchronous views', () => {
         return this.state.error ? <p>{(this.state.error as DataloomError).code}</p> : this.props.children;
       }
     }
-    act(() => root.render(<DataloomProvider client={src}><Boundary><Titles /></Boundary></DataloomProvider>));
+    act(() => dom.root.render(<DataloomProvider client={src}><Boundary><Titles /></Boundary></DataloomProvider>));
     const orig = console.error;
     console.error = () => {};
     try {
@@ -418,7 +405,7 @@ describe('over a client with asynchronous views', () => {
     } finally {
       console.error = orig;
     }
-    expect(container.textContent).toBe('query/parse');
+    expect(dom.container.textContent).toBe('query/parse');
   });
 
   it('reads a promised sync status and follows `sync` events', async () => {
@@ -437,11 +424,11 @@ describe('over a client with asynchronous views', () => {
       const s = useSyncStatus();
       return <span>{s ? `${s.online ? 'online' : 'offline'} ${s.pending}` : 'none'}</span>;
     }
-    act(() => root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
+    act(() => dom.root.render(<DataloomProvider client={src}><S /></DataloomProvider>));
     await flush();
-    expect(container.textContent).toBe('offline 1');
+    expect(dom.container.textContent).toBe('offline 1');
     act(() => sinks.forEach((f) => f({ type: 'rejected' })));
     act(() => sinks.forEach((f) => f({ type: 'sync', status: { online: true, pending: 0, lastError: null } })));
-    expect(container.textContent).toBe('online 0');
+    expect(dom.container.textContent).toBe('online 0');
   });
 });

@@ -5,36 +5,18 @@
  */
 import { createClient, type Client } from '@dataloom/client';
 import { Suspense, act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DataloomProvider, useSuspenseQuery } from './index.js';
+import { rootPerTest } from '../test/dom.js';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLElement;
-let root: Root;
 let client: Client;
 beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
   client = createClient({ name: 'suspense', schema: { ':todo/title': {} }, storage: 'memory', tabs: false });
 });
 afterEach(async () => {
-  act(() => root.unmount());
-  container.remove();
   await client.close();
 });
-
-async function until(pred: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out; DOM: ${container.innerHTML}`);
-    await act(async () => {
-      await new Promise((r) => setTimeout(r, 10));
-    });
-  }
-}
+const dom = rootPerTest();
 
 function Titles() {
   const rows = useSuspenseQuery<[string]>('[:find ?t :where [_ :todo/title ?t]]');
@@ -46,7 +28,7 @@ describe('useSuspenseQuery', () => {
     await client.transact([{ ':todo/title': 'milk' }]);
     const renders: string[] = [];
     act(() =>
-      root.render(
+      dom.root.render(
         <DataloomProvider client={client}>
           <Suspense fallback={<p data-testid="fallback">loading…</p>}>
             <Titles />
@@ -54,12 +36,12 @@ describe('useSuspenseQuery', () => {
         </DataloomProvider>,
       ),
     );
-    renders.push(container.textContent ?? '');
-    await until(() => container.querySelectorAll('li').length === 1);
+    renders.push(dom.container.textContent ?? '');
+    await dom.until(() => dom.container.querySelectorAll('li').length === 1);
     expect(renders[0]).toBe('loading…'); // never an empty list first
-    expect(container.textContent).toBe('milk');
+    expect(dom.container.textContent).toBe('milk');
     await act(async () => void (await client.transact([{ ':todo/title': 'eggs' }])));
-    await until(() => container.querySelectorAll('li').length === 2);
-    expect(container.textContent).toBe('eggsmilk');
+    await dom.until(() => dom.container.querySelectorAll('li').length === 2);
+    expect(dom.container.textContent).toBe('eggsmilk');
   });
 });

@@ -5,27 +5,15 @@
  * element without moving this user's caret (issue 14: the shared note's caret jumped to the end).
  */
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { DataloomProvider, useText } from './index.js';
 import { mapPosition } from './use-text.js';
 import type { DataloomSource } from './source.js';
+import { rootPerTest } from '../test/dom.js';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLElement;
-let root: Root;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
+const dom = rootPerTest();
 
 /** Two replicas of one text: `mine` is what the client hands out, `theirs` a collaborator's. */
 function pair(initial: string) {
@@ -46,9 +34,9 @@ function Note({ shown }: { shown: string[] }) {
 }
 
 async function mount(source: DataloomSource, shown: string[] = []): Promise<HTMLTextAreaElement> {
-  await act(async () => root.render(<DataloomProvider client={source}><Note shown={shown} /></DataloomProvider>));
+  await act(async () => dom.root.render(<DataloomProvider client={source}><Note shown={shown} /></DataloomProvider>));
   await act(async () => { await Promise.resolve(); });
-  return container.querySelector('textarea')!;
+  return dom.container.querySelector('textarea')!;
 }
 
 function type(el: HTMLTextAreaElement, value: string, caret: number): void {

@@ -1,25 +1,13 @@
 // @vitest-environment happy-dom
 /** `watchedQueries` / `useWatchedQueries`: the live queries the hooks hold open, for devtools. */
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createConn } from '@dataloom/dataflow';
 import { createClient } from '@dataloom/client';
 import { DataloomDevtools, DataloomProvider, connSource, trackErrors, useQuery, useWatchedQueries, watchedQueries, type WatchedQueryInfo } from './index.js';
+import { rootPerTest } from '../test/dom.js';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLElement;
-let root: Root;
-beforeEach(() => {
-  container = document.createElement('div');
-  document.body.appendChild(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
+const dom = rootPerTest();
 
 const TITLES = '[:find ?t :where [_ :todo/title ?t]]';
 
@@ -36,7 +24,7 @@ describe('watched queries', () => {
       seen = useWatchedQueries(60_000);
       return null;
     }
-    act(() => root.render(<DataloomProvider client={source}><A /><A /><Panel /></DataloomProvider>));
+    act(() => dom.root.render(<DataloomProvider client={source}><A /><A /><Panel /></DataloomProvider>));
     act(() => void source.transact([{ ':todo/title': 'eggs' }]));
     const list = watchedQueries(source);
     expect(list).toHaveLength(1);
@@ -59,16 +47,16 @@ describe('DataloomDevtools', () => {
       useQuery('[:find (count ?e) . :where [?e :todo/done false]]');
       return null;
     }
-    act(() => root.render(<DataloomProvider client={client}><Open /><DataloomDevtools /></DataloomProvider>));
-    await waitFor(() => container.querySelector('[data-testid="dt-no-operators"]') !== null);
+    act(() => dom.root.render(<DataloomProvider client={client}><Open /><DataloomDevtools /></DataloomProvider>));
+    await waitFor(() => dom.container.querySelector('[data-testid="dt-no-operators"]') !== null);
     await client.transact([{ 'todo/title': 'milk', 'todo/done': false }]);
-    await waitFor(() => container.querySelectorAll('[data-testid="dt-operator"]').length > 0);
-    const kinds = [...container.querySelectorAll('[data-testid="dt-operator"] small')].map((s) => s.textContent);
+    await waitFor(() => dom.container.querySelectorAll('[data-testid="dt-operator"]').length > 0);
+    const kinds = [...dom.container.querySelectorAll('[data-testid="dt-operator"] small')].map((s) => s.textContent);
     expect(kinds).toContain('output');
     // said by the query it serves, not the engine's view name
-    expect(container.querySelector('[data-testid="dt-operator"] code')?.textContent).toMatch(/^\[:find \(count \?e\)/);
-    expect(container.querySelector('[data-testid="dt-rows"]')?.textContent).toBe('1');
-    act(() => root.render(<DataloomProvider client={client}><Open /></DataloomProvider>));
+    expect(dom.container.querySelector('[data-testid="dt-operator"] code')?.textContent).toMatch(/^\[:find \(count \?e\)/);
+    expect(dom.container.querySelector('[data-testid="dt-rows"]')?.textContent).toBe('1');
+    act(() => dom.root.render(<DataloomProvider client={client}><Open /></DataloomProvider>));
     await act(() => new Promise((r) => setTimeout(r, 20)));
     expect(await client.operatorTimes()).toEqual([]); // the panel closed: timing is off
     await client.close();
@@ -78,10 +66,10 @@ describe('DataloomDevtools', () => {
     let emit: (e: { type: string; error?: { code: string; message: string } }) => void = () => {};
     const errors = trackErrors({ on: (fn) => ((emit = fn), () => {}) });
     emit({ type: 'rejected', error: { code: 'demo/earnings', message: 'earnings cannot be -50' } });
-    act(() => root.render(<DataloomProvider client={connSource(createConn())}><DataloomDevtools errors={errors} /></DataloomProvider>));
-    expect(container.querySelector('[data-testid="dt-errors"]')?.textContent).toContain('demo/earnings');
-    expect(container.textContent).toContain('not available for this client');
-    act(() => (container.querySelector('[data-testid="dt-clear"]') as HTMLButtonElement).click());
-    expect(container.querySelector('[data-testid="dt-no-errors"]')).not.toBeNull();
+    act(() => dom.root.render(<DataloomProvider client={connSource(createConn())}><DataloomDevtools errors={errors} /></DataloomProvider>));
+    expect(dom.container.querySelector('[data-testid="dt-errors"]')?.textContent).toContain('demo/earnings');
+    expect(dom.container.textContent).toContain('not available for this client');
+    act(() => (dom.container.querySelector('[data-testid="dt-clear"]') as HTMLButtonElement).click());
+    expect(dom.container.querySelector('[data-testid="dt-no-errors"]')).not.toBeNull();
   });
 });
