@@ -188,6 +188,27 @@ describe('recursion', () => {
     expect(sorted(v.result())).toEqual(sorted(q(text, conn.db(), rules)));
   });
 
+  it('maintains non-linear recursion on deletion without recomputing (DRed, no counts)', () => {
+    const conn = createConn(schema);
+    // A binary tree of 63 nodes: i follows 2i and 2i+1.
+    const tree = Array.from({ length: 31 }, (_, i) => ({ ':db/id': i + 1, follows: [2 * (i + 1), 2 * (i + 1) + 1] }));
+    conn.transact(tree);
+    const nonLinear = '[[(reach ?a ?b) [?a :follows ?b]] [(reach ?a ?b) (reach ?a ?x) (reach ?x ?b)]]';
+    const text = '[:find ?a ?b :in $ % :where (reach ?a ?b)]';
+    const v = conn.register('reach2', text, nonLinear);
+    const rec = conn.engine.operators().find((o) => o instanceof RecursiveOperator) as RecursiveOperator;
+    expect(rec.verifyCounts()).toBeNull(); // no counts kept for a non-linear component
+    const before = { ...rec.stats };
+    for (const [a, b] of [[15, 30], [3, 7], [1, 2]]) {
+      conn.transact([[':db/retract', a, 'follows', b]]);
+      expect(sorted(v.result())).toEqual(sorted(q(text, conn.db(), nonLinear)));
+      conn.transact([[':db/add', a, 'follows', b]]);
+      expect(sorted(v.result())).toEqual(sorted(q(text, conn.db(), nonLinear)));
+    }
+    expect(rec.stats.dred).toBe(before.dred + 3);
+    expect(rec.stats.rebuilds).toBe(before.rebuilds);
+  });
+
   it('rejects unstratifiable programs', () => {
     const conn = people();
     const bad = '[[(p ?x) [?x :name] (not (q ?x))] [(q ?x) [?x :name] (not (p ?x))]]';
