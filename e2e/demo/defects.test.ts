@@ -106,6 +106,22 @@ describe('demo defects (issue 14)', () => {
     expect(await status(a)).toBe('online · 0 pending');
   }, 60_000);
 
+  it('closing a client while hooks are still mounted raises no "Proxy has been released"', async () => {
+    const a = await open('closed-client', chromium, '&devtools', 'sources');
+    await waitOnline(a);
+    await a.waitForSelector('[data-testid="dt-queries"]');
+    // the offline switch reopens the client and closes the old one under the mounted screen and panel
+    await a.click('[data-testid="offline-toggle"]');
+    await waitText(a, 'sync-status', 'offline (not syncing)');
+    await a.click('[data-testid="offline-toggle"]');
+    await waitText(a, 'sync-status', 'online · 0 pending');
+    // the client itself closed with the panel's polling hooks and the screen's views still mounted,
+    // then the panel unmounts and the views' orphan timers (2 s) run out
+    await a.evaluate(() => (window as unknown as { dataloom: { close(): Promise<void> } }).dataloom.close());
+    await a.click('[data-testid="devtools-toggle"]');
+    await a.waitForTimeout(2_500);
+  });
+
   it('work offline keeps showing pending count, and pending correct after reload', async () => {
     const a = await open('pending');
     await waitOnline(a);
