@@ -36,16 +36,26 @@ export interface RejectedRow {
   verdict: string;
 }
 
-/** The digest a rejected envelope is recorded under: of its stored form (`JSON.stringify`). */
+/**
+ * How long a recorded rejection is kept. A copy of a rejected envelope can only still be on its way
+ * for as long as a push waits in a connection or a node's queue (seconds); a client that never
+ * received the rejection may push the envelope again later and have it judged afresh, which is
+ * harmless. Stores drop older records at most once per {@link PRUNE_REJECTED_EVERY_MS}.
+ */
+export const KEEP_REJECTED_MS = 24 * 3600_000;
+export const PRUNE_REJECTED_EVERY_MS = 3600_000;
+
+/** The digest of an envelope's stored form (`JSON.stringify`): what a rejection is recorded under and what a compacted entry keeps of its original. */
 export function envelopeDigest(json: string): string {
   return createHash('sha256').update(json).digest('base64url');
 }
 
 /**
  * Runs the loop over `envs`. `caught` are the entries after `knownHead` (ascending, contiguous);
- * `stored(tx)` finds a transaction already in the log, `rejected(tx, digest)` the verdict (JSON)
- * recorded for an envelope of that content rejected before. Returns the rows to insert — positions
- * follow the last caught entry — the rejections to record, and the append's result.
+ * `stored(tx)` finds a transaction already in the log, `rejected(tx)` the rejections recorded for
+ * envelopes under that tx id (usually none: the content digest is computed only when there are).
+ * Returns the rows to insert — positions follow the last caught entry — the rejections to record,
+ * and the append's result.
  */
 export function judgeBatch(
   envs: readonly TxEnvelope[],
@@ -53,7 +63,7 @@ export function judgeBatch(
   caught: readonly LogEntry[],
   stored: (tx: string) => StoredTx | undefined,
   judge: Judge,
-  rejected: (tx: string, digest: string) => string | undefined,
+  rejected: (tx: string) => readonly RejectedRow[] | undefined,
 ): { rows: NewRow[]; rejections: RejectedRow[]; result: AppendResult } {
   judge.catchUp(caught);
   let head = caught.length > 0 ? caught[caught.length - 1]!.pos : knownHead;
@@ -61,7 +71,7 @@ export function judgeBatch(
   const outcomes: AppendOutcome[] = [];
   const rows: NewRow[] = [];
   const rejections: RejectedRow[] = [];
-  const rejectedInBatch = new Map<string, string>();
+  const rejectedInBatch = new Map<string, readonly RejectedRow[]>();
   for (const env of envs) {
     const json = JSON.stringify(env);
     const prior = inBatch.get(env.tx) ?? stored(env.tx);
@@ -72,19 +82,19 @@ export function judgeBatch(
     // One verdict per envelope: a copy still in flight when its first copy was rejected (a resent
     // frame, a push on an older connection or on another node) must not be judged afresh against
     // a state that changed meanwhile — its client has already rolled it back.
-    const digest = envelopeDigest(json);
-    const key = env.tx + ' ' + digest;
-    const before = rejectedInBatch.get(key) ?? rejected(env.tx, digest);
-    if (before !== undefined) {
-      const v = JSON.parse(before) as { code: string; message: string; data?: Record<string, unknown> };
+    const before = rejectedInBatch.get(env.tx) ?? rejected(env.tx);
+    const digest = before !== undefined && before.length > 0 ? envelopeDigest(json) : null;
+    const first = digest === null ? undefined : before!.find((r) => r.digest === digest);
+    if (first !== undefined) {
+      const v = JSON.parse(first.verdict) as { code: string; message: string; data?: Record<string, unknown> };
       outcomes.push({ tx: env.tx, status: 'rejected', code: v.code, message: v.message, ...(v.data ? { data: v.data } : {}) });
       continue;
     }
     const verdict = judge.check(env);
     if (!verdict.ok) {
-      const v = JSON.stringify({ code: verdict.code, message: verdict.message, ...(verdict.data ? { data: verdict.data } : {}) });
-      rejectedInBatch.set(key, v);
-      rejections.push({ tx: env.tx, digest, verdict: v });
+      const row = { tx: env.tx, digest: digest ?? envelopeDigest(json), verdict: JSON.stringify({ code: verdict.code, message: verdict.message, ...(verdict.data ? { data: verdict.data } : {}) }) };
+      rejectedInBatch.set(env.tx, [...(before ?? []), row]);
+      rejections.push(row);
       outcomes.push({ tx: env.tx, status: 'rejected', code: verdict.code, message: verdict.message, data: verdict.data });
       continue;
     }

@@ -20,7 +20,7 @@
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
-import { envelopeDigest, judgeBatch, type StoredTx } from './append-loop.js';
+import { KEEP_REJECTED_MS, PRUNE_REJECTED_EVERY_MS, envelopeDigest, judgeBatch, type RejectedRow, type StoredTx } from './append-loop.js';
 import type { AppendResult, Judge, LogEntry, ServerStore } from './types.js';
 
 export interface PostgresStoreOptions {
@@ -49,6 +49,8 @@ class PostgresStore implements ServerStore {
   private listener: pg.Client | null = null;
   private readonly listeners = new Set<(head: number) => void>();
   private closed = false;
+  /** When recorded rejections were last pruned (ms). */
+  private pruned = 0;
   private readonly t: string;
   /** Rejected envelopes and their verdicts (invariant 5 of `types.ts`). */
   private readonly rj: string;
@@ -139,18 +141,29 @@ class PostgresStore implements ServerStore {
       await c.query(`BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(hashtext('dataloom-log-${this.ns}'))`);
       const caught = rowsToEntries((await c.query(`SELECT pos, env FROM ${this.t} WHERE pos > $1 ORDER BY pos`, [knownHead])).rows);
       const stored = new Map<string, StoredTx>();
-      const dupRows = (await c.query(`SELECT tx, pos, env, digest FROM ${this.t} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
-      for (const r of dupRows) stored.set(r.tx as string, { pos: Number(r.pos), env: r.env as string, digest: r.digest as string | null });
-      const rejected = new Map<string, string>();
-      const rejRows = (await c.query(`SELECT tx, digest, verdict FROM ${this.rj} WHERE tx = ANY($1::text[])`, [envs.map((e) => e.tx)])).rows;
-      for (const r of rejRows) rejected.set(`${r.tx} ${r.digest}`, r.verdict as string);
-      const { rows, rejections, result } = judgeBatch(envs, knownHead, caught, (tx) => stored.get(tx), judge, (tx, digest) => rejected.get(`${tx} ${digest}`));
+      // the batch's tx ids already stored (kind 0) and the rejections recorded for them (kind 1), in one round trip
+      const rejected = new Map<string, RejectedRow[]>();
+      const prior = await c.query(
+        `SELECT 0 AS kind, tx, pos, env, digest FROM ${this.t} WHERE tx = ANY($1::text[])
+         UNION ALL SELECT 1, tx, NULL, verdict, digest FROM ${this.rj} WHERE tx = ANY($1::text[])`,
+        [envs.map((e) => e.tx)],
+      );
+      for (const r of prior.rows) {
+        const tx = r.tx as string;
+        if (r.kind === 0) stored.set(tx, { pos: Number(r.pos), env: r.env as string, digest: r.digest as string | null });
+        else rejected.set(tx, [...(rejected.get(tx) ?? []), { tx, digest: r.digest as string, verdict: r.env as string }]);
+      }
+      const { rows, rejections, result } = judgeBatch(envs, knownHead, caught, (tx) => stored.get(tx), judge, (tx) => rejected.get(tx));
       if (rejections.length > 0) {
         await c.query(`INSERT INTO ${this.rj}(tx, digest, verdict) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`, [
           rejections.map((r) => r.tx),
           rejections.map((r) => r.digest),
           rejections.map((r) => r.verdict),
         ]);
+        if (Date.now() - this.pruned > PRUNE_REJECTED_EVERY_MS) {
+          await c.query(`DELETE FROM ${this.rj} WHERE at < now() - make_interval(secs => $1)`, [KEEP_REJECTED_MS / 1000]);
+          this.pruned = Date.now();
+        }
       }
       if (rows.length > 0) {
         await c.query(

@@ -12,7 +12,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
-import { envelopeDigest, judgeBatch, type StoredTx } from './append-loop.js';
+import { KEEP_REJECTED_MS, PRUNE_REJECTED_EVERY_MS, envelopeDigest, judgeBatch, type RejectedRow, type StoredTx } from './append-loop.js';
 import type { AppendResult, Judge, LogEntry, ServerStore } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -34,8 +34,12 @@ class SqliteStore implements ServerStore {
     findRejected: Database.Statement;
     insert: Database.Statement;
     insertRejected: Database.Statement;
+    pruneRejected: Database.Statement;
     since: Database.Statement;
   };
+
+  /** When recorded rejections were last pruned (ms). */
+  private pruned = 0;
 
   constructor(private readonly file: string) {}
 
@@ -72,8 +76,9 @@ class SqliteStore implements ServerStore {
       head: db.prepare('SELECT coalesce(max(pos), 0) AS head FROM dataloom_log'),
       findTx: db.prepare('SELECT pos, env, digest FROM dataloom_log WHERE tx = ?'),
       insert: db.prepare('INSERT INTO dataloom_log(pos, tx, replica, env, at) VALUES (?, ?, ?, ?, ?)'),
-      findRejected: db.prepare('SELECT verdict FROM dataloom_rejected WHERE tx = ? AND digest = ?'),
+      findRejected: db.prepare('SELECT tx, digest, verdict FROM dataloom_rejected WHERE tx = ?'),
       insertRejected: db.prepare('INSERT OR IGNORE INTO dataloom_rejected(tx, digest, verdict, at) VALUES (?, ?, ?, ?)'),
+      pruneRejected: db.prepare('DELETE FROM dataloom_rejected WHERE at < ?'),
       since: db.prepare('SELECT pos, env FROM dataloom_log WHERE pos > ? ORDER BY pos LIMIT ?'),
     };
     this.db = db;
@@ -94,11 +99,15 @@ class SqliteStore implements ServerStore {
         caught,
         (tx) => this.stmts.findTx.get(tx) as StoredTx | undefined,
         judge,
-        (tx, digest) => (this.stmts.findRejected.get(tx, digest) as { verdict: string } | undefined)?.verdict,
+        (tx) => this.stmts.findRejected.all(tx) as RejectedRow[],
       );
       const now = Date.now();
       for (const r of rows) this.stmts.insert.run(r.pos, r.tx, r.replica, r.json, now);
       for (const r of rejections) this.stmts.insertRejected.run(r.tx, r.digest, r.verdict, now);
+      if (rejections.length > 0 && now - this.pruned > PRUNE_REJECTED_EVERY_MS) {
+        this.stmts.pruneRejected.run(now - KEEP_REJECTED_MS);
+        this.pruned = now;
+      }
       return result;
     });
     const result = run.immediate();
