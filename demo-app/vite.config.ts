@@ -11,6 +11,7 @@ const { VitePWA } = await import('vite-plugin-pwa').catch(() => {
 });
 
 const pkg = (name: string) => fileURLToPath(new URL(`../packages/${name}/src/index.ts`, import.meta.url));
+const internals = (name: string) => fileURLToPath(new URL(`../packages/${name}/src/internals.ts`, import.meta.url));
 
 /**
  * The demo builds straight from the packages' TypeScript sources (no package build needed).
@@ -50,8 +51,9 @@ export default defineConfig({
   ],
   resolve: {
     alias: {
-      // Before '@dataloom/core': a string alias also matches the paths below it.
-      '@dataloom/core/internals': fileURLToPath(new URL('../packages/core/src/internals.ts', import.meta.url)),
+      // Before the packages: a string alias also matches the paths below it.
+      '@dataloom/core/internals': internals('core'),
+      '@dataloom/query/internals': internals('query'),
       '@dataloom/core': pkg('core'),
       '@dataloom/protocol': pkg('protocol'),
       '@dataloom/query': pkg('query'),

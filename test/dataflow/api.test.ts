@@ -38,6 +38,10 @@ describe('result shapes match q', () => {
     ['[:find ?n ?a :keys name age :where [?e :name ?n] [?e :age ?a]]', []],
     ['[:find ?n :in $ ?min :where [?e :name ?n] [?e :age ?a] [(> ?a ?min)]]', [16]],
     ['[:find ?n ?x :in $ ?d :where [?e :name ?n] [(get-else $ ?e :nick ?d) ?x]]', ['none']],
+    // :in bound by query's own rules (bindValue): collections of tuples, EDN text, `_` in a tuple
+    ['[:find ?n ?a :in $ [[?n ?a] ...] :where [?e :name ?n] [?e :age ?a]]', [[['Ivan', 15], ['Petr', 15], ['Anna', 20]]]],
+    ['[:find ?n :in $ [?a ...] :where [?e :age ?a] [?e :name ?n]]', ['[15 20]']],
+    ['[:find ?n :in $ [_ ?a] :where [?e :age ?a] [?e :name ?n]]', [['x', 20]]],
   ];
   for (const [text, inputs] of queries) {
     it(text, () => {

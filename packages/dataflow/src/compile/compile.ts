@@ -23,7 +23,7 @@ import { DerivedRel } from '../operators/derived.js';
 import type { FindCol } from '../operators/reduce.js';
 import { CollectionSources, collectionTuples } from './collections.js';
 import { RuleBuilder } from './rule-builder.js';
-import { bindInput } from './inputs.js';
+import { bindValue } from '@dataloom/query/internals';
 import { rangeRestricted, type RuleDef } from './range.js';
 
 /** What the compiler needs from the engine. */
@@ -119,10 +119,10 @@ export class Compiler {
         this.rules = parseRules(value as never);
         continue;
       }
-      const names: string[] = [];
-      // As in `q`: an EDN string is read as EDN where a string cannot be the value.
+      // As in `q`: an EDN string is read as EDN where a string cannot be the value; bound by the
+      // same rules (`bindValue`).
       const v = typeof value === 'string' && b.kind !== 'bind-scalar' ? parseEdn(value) : value;
-      const rows = bindInput(b, v, names);
+      const { vars: names, rows } = bindValue(b, v);
       if (b.kind === 'bind-scalar') this.inputScalars.set(b.variable.name, value);
       const next: unknown[][] = [];
       for (const r of inRows) for (const s of rows) next.push([...r, ...s]);

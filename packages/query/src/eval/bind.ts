@@ -3,6 +3,10 @@
  * binding's variables, with DataScript's rules — a scalar binds one value, a tuple destructures a
  * sequence (which must have at least as many elements), a collection binds each element (an empty
  * collection gives no rows), `_` accepts anything.
+ *
+ * `bindValue` is also how dataflow binds a registered query's `:in` values (`@dataloom/query/internals`).
+ * Dataflow binds function results itself (`dataflow/src/eval/steps/bind.ts`): by the same rules,
+ * but per binding into a compiled plan's slots rather than as a relation.
  */
 import { List, printEdn } from '@dataloom/core';
 import type { Binding } from '../ast.js';

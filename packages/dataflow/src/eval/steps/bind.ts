@@ -1,6 +1,12 @@
 /**
  * Function binding: `[(f ?a) ?out]` calls the function and binds its result through a binding
  * pattern (a scalar, a tuple `[?x ?y]`, a collection `[?x ...]`, `_`); `nil` binds nothing.
+ *
+ * The same binding rules as `@dataloom/query`'s `bindValue` (which also binds `:in` values for
+ * registered queries), in another form on purpose: here a result is bound per binding inside a
+ * compiled plan, into the slots of the binding being extended and straight on to the next step,
+ * with no relation built per call; `bindValue` builds a relation over named variables for `q`'s
+ * relation-at-a-time evaluation.
  */
 import { valueEquals } from '@dataloom/core';
 import type { BindPat, Step } from '../../ir/types.js';
