@@ -18,6 +18,7 @@
  * read by position, and the server also polls `head()` as a safety net.
  */
 import pg from 'pg';
+import { inTransaction } from './pg-transaction.js';
 import { randomBytes } from 'node:crypto';
 import type { TxEnvelope } from '@dataloom/core';
 import { KEEP_REJECTED_MS, PRUNE_REJECTED_EVERY_MS, envelopeDigest, judgeBatch, type RejectedRow, type StoredTx } from './append-loop.js';
@@ -69,10 +70,8 @@ class PostgresStore implements ServerStore {
     pool.on('error', () => {
       /* idle client errors (e.g. server restart) are retried on next use */
     });
-    const c = await pool.connect();
-    try {
+    await inTransaction(pool, async (c) => {
       // Concurrent first opens by several processes: serialize DDL with an advisory lock.
-      await c.query('BEGIN');
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataloom-ddl-${this.ns}`]);
       await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.ns}"`);
       await c.query(`CREATE TABLE IF NOT EXISTS ${this.t} (
@@ -93,13 +92,7 @@ class PostgresStore implements ServerStore {
       await c.query(`ALTER TABLE ${this.t} ADD COLUMN IF NOT EXISTS digest text`);
       await c.query(`CREATE TABLE IF NOT EXISTS "${this.ns}".meta (key text PRIMARY KEY, value text NOT NULL)`);
       await c.query(`INSERT INTO "${this.ns}".meta(key, value) VALUES ('log_id', $1) ON CONFLICT (key) DO NOTHING`, [randomBytes(8).toString('hex')]);
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
     this.pool = pool;
     await this.listen();
   }
@@ -133,12 +126,11 @@ class PostgresStore implements ServerStore {
   }
 
   async append(envs: readonly TxEnvelope[], knownHead: number, judge: Judge): Promise<AppendResult> {
-    const c = await this.db.connect();
-    try {
-      // One round trip each where possible: the lock is taken in the BEGIN query (the namespace is
-      // validated to [a-z0-9_], so inlining it is safe); synchronous_commit is forced on for this
-      // transaction whatever the server default.
-      await c.query(`BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(hashtext('dataloom-log-${this.ns}'))`);
+    // One round trip each where possible: the lock is taken in the BEGIN query (the namespace is
+    // validated to [a-z0-9_], so inlining it is safe); synchronous_commit is forced on for this
+    // transaction whatever the server default.
+    const begin = `BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_advisory_xact_lock(hashtext('dataloom-log-${this.ns}'))`;
+    return inTransaction(this.db, async (c) => {
       const caught = rowsToEntries((await c.query(`SELECT pos, env FROM ${this.t} WHERE pos > $1 ORDER BY pos`, [knownHead])).rows);
       const stored = new Map<string, StoredTx>();
       // the batch's tx ids already stored (kind 0) and the rejections recorded for them (kind 1), in one round trip
@@ -172,14 +164,8 @@ class PostgresStore implements ServerStore {
           [rows.map((r) => r.pos), rows.map((r) => r.tx), rows.map((r) => r.replica), rows.map((r) => r.json), this.channel, String(result.head)],
         );
       }
-      await c.query('COMMIT');
       return result;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    }, begin);
   }
 
   async readSince(after: number, limit: number): Promise<LogEntry[]> {
@@ -197,9 +183,7 @@ class PostgresStore implements ServerStore {
   }
 
   async compact(horizon: number, entries: readonly LogEntry[]): Promise<void> {
-    const c = await this.db.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(this.db, async (c) => {
       if (entries.length > 0) {
         // the first rewrite keeps the digest of the original
         const originals = (await c.query(`SELECT pos, env, digest FROM ${this.t} WHERE pos = ANY($1::bigint[]) FOR UPDATE`, [entries.map((e) => e.pos)])).rows;
@@ -214,13 +198,7 @@ class PostgresStore implements ServerStore {
         `INSERT INTO "${this.ns}".meta AS m (key, value) VALUES ('horizon', $1) ON CONFLICT (key) DO UPDATE SET value = greatest(m.value::bigint, excluded.value::bigint)::text`,
         [String(horizon)],
       );
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async positionAt(ms: number): Promise<number> {

@@ -16,6 +16,7 @@
  * after everything already read: a cursor `(xid, seq)` never skips a change that commits late.
  */
 import type pg from 'pg';
+import { inTransaction } from '../../storage/pg-transaction.js';
 import { quoteIdent, type MappedTable } from './mapping.js';
 
 /** Marks the installed trigger function's version (a different one is replaced at start). */
@@ -69,9 +70,7 @@ export class ChangeTable {
       if (r.rows[0].n !== 1) missing.push(t);
     }
     if (fnOk.rows[0]?.ok === true && tableOk && missing.length === 0) return;
-    const c = await db.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(db, async (c) => {
       await c.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
       // One installer at a time (several server processes may start the same source).
       await c.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [this.table]);
@@ -106,13 +105,7 @@ export class ChangeTable {
       for (const t of missing) {
         await c.query(`CREATE OR REPLACE TRIGGER ${this.trigger} AFTER INSERT OR UPDATE OR DELETE ON ${t.sql} FOR EACH ROW EXECUTE FUNCTION ${this.fn}(${args(t)})`);
       }
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   /**
