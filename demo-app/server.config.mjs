@@ -7,7 +7,8 @@
  *   offline spell: earnings are whole dollars and never negative; a memo's owner is the user who
  *   writes it; leads come only from the CRM feed. A refused transaction is rolled back on the
  *   client that made it, with the rule's message.
- * - **permissions**: the read rules of `permissions.edn` (a private memo reaches only its owner).
+ * - **permissions**: the read and write rules of `permissions.edn` (a private memo reaches only its
+ *   owner; only its owner edits, hides, deletes or hands on a memo).
  * - **startJobs(server)**: the back-end jobs `npm start` and the e2e harness run next to the
  *   server: the user registry the read rules name, and the CRM feed (the Sources screen), which
  *   writes through `server.transact` — the trusted back-end write API.

@@ -59,6 +59,34 @@ describe('demo server configuration', () => {
     await expect(ben.confirmed(lead.tx)).rejects.toMatchObject({ message: expect.stringContaining('leads come from the CRM feed') });
   });
 
+  it("write rules: Ben cannot edit, hide, hand away or delete Ann's shared memo; his own memos and the rest of the app he may write", async () => {
+    const { ann, ben } = await stack();
+    const created = await ann.transact([{ 'memo/id': 'm2', 'memo/text': 'Ann public', 'memo/owner': 'ann', 'memo/private?': false, 'memo/created': 2 }]);
+    await ann.confirmed(created.tx);
+    const memo = '[:find ?text ?private :where [?m :memo/id "m2"] [?m :memo/text ?text] [?m :memo/private? ?private]]';
+    const rows = async (c: typeof ann) => [...((await c.q(memo)) as Iterable<unknown[]>)];
+    await until(async () => (await rows(ben)).length === 1);
+    const attempts: unknown[] = [
+      [{ 'memo/id': 'm2', 'memo/private?': true }],
+      [{ 'memo/id': 'm2', 'memo/text': 'Ben was here' }],
+      [[':db/retractEntity', [':memo/id', 'm2']]],
+    ];
+    for (const tx of attempts) {
+      const r = await ben.transact(tx as never);
+      await expect(ben.confirmed(r.tx)).rejects.toMatchObject({ code: 'sync/forbidden' });
+    }
+    await Promise.all([ann.whenSynced(), ben.whenSynced()]);
+    expect(await rows(ann)).toEqual([['Ann public', false]]);
+    expect(await rows(ben)).toEqual([['Ann public', false]]);
+    // his own memo, and the shared app data, Ben writes as before
+    const own = await ben.transact([{ 'memo/id': 'b1', 'memo/text': 'Ben note', 'memo/owner': 'ben', 'memo/private?': false, 'memo/created': 3 }]);
+    await ben.confirmed(own.tx);
+    const team = await ben.transact(seedTx());
+    await ben.confirmed(team.tx);
+    const handOff = await ben.transact([{ 'memo/id': 'b1', 'memo/owner': 'ann' }]);
+    await expect(ben.confirmed(handOff.tx)).rejects.toBeTruthy();
+  });
+
   it('the CRM feed: its leads reach every client, and each tick moves one on', async () => {
     const { s, ann, ben } = await stack();
     const leads = async (c: typeof ann) => new Map((await c.q(LEADS)) as Array<[string, string]>);

@@ -71,7 +71,7 @@ export default function PermissionsScreen() {
         </section>
         <section className="card">
           <div className="card-head">
-            <h2>The read rules</h2>
+            <h2>The rules</h2>
             <span className="pill">Datalog, on the server</span>
           </div>
           <pre className="code wrap" data-testid="rules">{RULES.slice(RULES.indexOf('\n[') + 1).trim()}</pre>
@@ -79,7 +79,7 @@ export default function PermissionsScreen() {
             The server keeps, for each signed-in person, the set of entities these rules let them read — incrementally, as data changes — and sends each
             browser only those. A private memo is not hidden by the page: it never reaches another person’s replica.
           </p>
-          <p className="muted">Writes are checked too: a memo’s owner must be the person who writes it.</p>
+          <p className="muted">Writes are judged by the <code>can-write</code> rules on the server: only a memo’s owner edits, hides, deletes or hands it on; anyone else’s attempt is refused and rolls back in their browser.</p>
         </section>
       </div>
     </div>
