@@ -71,6 +71,9 @@ describe('scopes', () => {
     await alice.c.confirmed(r.tx);
     const carol = rig.client(s.url, { token: 'carol', scopes: [{ query: IN_LIST, inputs: ['A'] }] });
     await until(async () => (await titles(carol)).join() === 'a1', 'carol holds her scope only');
+    // with a pull pattern: the list entity comes along
+    const dave = rig.client(s.url, { token: 'dave', scopes: [{ query: IN_LIST, inputs: ['B'], pull: '[{:item/list [:list/name]}]' }] });
+    await until(async () => (await titles(dave)).join() === 'b1' && (await dave.q('[:find [?n ...] :where [_ :list/name ?n]]') as string[]).join() === 'B', 'dave holds his items and their list');
     const w = await alice.c.transact([{ ':item/title': 'b2', ':item/list': r.globalIds['b']! }, { ':item/title': 'a2', ':item/list': r.globalIds['a']! }]);
     await alice.c.confirmed(w.tx);
     await until(async () => (await titles(carol)).join() === 'a1,a2', 'carol follows her scope');
