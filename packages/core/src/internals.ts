@@ -23,7 +23,7 @@ export type { HlcClockOptions } from './hlc/index.js';
 // Replication: tx data → ops (`translateTx`), the merge rules (`MergeState`), wire values, schema as
 // data, drafts' closing, interning — run alike by the client's replica, the server and the protocol.
 export {
-  attrEntityId, base64ToBytes, bytesToBase64, closedBy, closingVector, dataMergeSchema, decodableUpdate,
+  attrEntityId, attrValueKey, base64ToBytes, bytesToBase64, closedBy, closingVector, dataMergeSchema, decodableUpdate,
   DRAFT_ATTRS, fromWireValue, Interner, manyValueKey, MergeSchema, MergeState, replicaOfTx, SCHEMA_ATTRS,
   schemaAsData, schemaFromDatoms, schemaOps, schemaValueError, schemaWithData, toWireValue, translateTx,
   wireValueHasType, wireValueKey

@@ -15,7 +15,7 @@
  *   mapped to them.
  */
 import { type GlobalId, type HlcString, type Op, type VisibleDatom, type WireValue } from '@dataloom/core';
-import { manyValueKey, wireValueKey, type MergeState } from '@dataloom/core/internals';
+import { attrValueKey, manyValueKey, type MergeState } from '@dataloom/core/internals';
 import { textOf, type DraftTexts } from './text-layer.js';
 
 /** What deriving an entity reads. */
@@ -29,11 +29,6 @@ export interface LayerInput {
 }
 
 const SEP = '\u0000';
-
-/** Key of a datom within its entity: `a\0vkey`. */
-export function datomKey(a: string, v: WireValue): string {
-  return a + SEP + wireValueKey(v);
-}
 
 /** The draft's live operations on `rep` (every member), grouped. */
 export interface EntityOps {
@@ -106,9 +101,9 @@ export function deriveEntity(inp: LayerInput, rep: GlobalId): Map<string, Visibl
   if (tomb === undefined) {
     for (const d of merge.entityDatoms(rep)) {
       const s = merge.schema.get(d.a);
-      if (s.text ? textAttrs.has(d.a) : s.many ? g.many.has(d.a + SEP + wireValueKey(d.v)) : g.one.has(d.a)) continue;
+      if (s.text ? textAttrs.has(d.a) : s.many ? g.many.has(attrValueKey(d.a, d.v)) : g.one.has(d.a)) continue;
       if (isRef(d.v) && tombs.has(d.v.ref)) continue;
-      out.set(datomKey(d.a, d.v), d);
+      out.set(attrValueKey(d.a, d.v), d);
     }
   }
   const decided = (op: Op) => {
@@ -120,7 +115,7 @@ export function deriveEntity(inp: LayerInput, rep: GlobalId): Map<string, Visibl
       if (tt !== undefined && op.tx <= tt) return;
       if (t !== v.ref) v = { ref: t };
     }
-    out.set(datomKey(op.a!, v), { e: rep, a: op.a!, v, tx: op.tx });
+    out.set(attrValueKey(op.a!, v), { e: rep, a: op.a!, v, tx: op.tx });
   };
   for (const op of g.one.values()) decided(op);
   for (const op of g.many.values()) decided(op);
@@ -133,7 +128,7 @@ export function deriveEntity(inp: LayerInput, rep: GlobalId): Map<string, Visibl
     let tx = '';
     for (const o of updates) if (o.tx > tx) tx = o.tx;
     const s = textOf(doc);
-    out.set(datomKey(a, s), { e: rep, a, v: s, tx });
+    out.set(attrValueKey(a, s), { e: rep, a, v: s, tx });
   }
   return out;
 }

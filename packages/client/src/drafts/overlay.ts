@@ -26,6 +26,7 @@ import {
   type WireValue,
 } from '@dataloom/core';
 import {
+  attrValueKey,
   base64ToBytes,
   bytesToBase64,
   fromWireValue,
@@ -37,7 +38,7 @@ import {
   type TranslateState,
 } from '@dataloom/core/internals';
 import { createConn, type Conn } from '@dataloom/dataflow';
-import { datomKey, deriveEntity, draftTombs, entityOps, type LayerInput } from './layer.js';
+import { deriveEntity, draftTombs, entityOps, type LayerInput } from './layer.js';
 import { DraftTexts } from './text-layer.js';
 
 /** What an overlay needs of its replica. */
@@ -248,7 +249,7 @@ export class DraftOverlay implements LayerInput {
         if (many) {
           for (const [k, op] of g.many) {
             if (!k.startsWith(a + '\u0000')) continue;
-            const d = committed.find((x) => x.a === a && datomKey(x.a, x.v) === k);
+            const d = committed.find((x) => x.a === a && attrValueKey(x.a, x.v) === k);
             if (d !== undefined && d.tx > g.firstValue.get(k)! && op.op !== 'add' && d.tx > tc) tc = d.tx;
           }
         } else {
@@ -277,7 +278,7 @@ export class DraftOverlay implements LayerInput {
     for (const r of [...this.overridden].sort()) {
       const s = this.held(r);
       const c = new Map<string, VisibleDatom>();
-      for (const d of merge.entityDatoms(r)) c.set(datomKey(d.a, d.v), d);
+      for (const d of merge.entityDatoms(r)) c.set(attrValueKey(d.a, d.v), d);
       if (this.tombs.has(r) && s.size === 0) {
         if (c.size) forms.push([':db/retractEntity', r]);
         continue;
@@ -326,7 +327,7 @@ export class DraftOverlay implements LayerInput {
     const out = new Map<string, VisibleDatom>();
     for (const d of db.entityDatoms(this.host.ids.eid(r))) {
       const v = this.wire(db, d);
-      out.set(datomKey(d.a.fqn, v), { e: r, a: d.a.fqn, v, tx: '' });
+      out.set(attrValueKey(d.a.fqn, v), { e: r, a: d.a.fqn, v, tx: '' });
     }
     return out;
   }
@@ -353,7 +354,7 @@ export class DraftOverlay implements LayerInput {
     const adds: Datom[] = [];
     for (const r of dirty) {
       const old = new Map<string, Datom>();
-      for (const d of db.entityDatoms(ids.eid(r))) old.set(datomKey(d.a.fqn, this.wire(db, d)), d);
+      for (const d of db.entityDatoms(ids.eid(r))) old.set(attrValueKey(d.a.fqn, this.wire(db, d)), d);
       const next = this.overridden.has(r) ? deriveEntity(this, r) : committedOf(this.merge, r);
       for (const [k, d] of old) {
         if (next.has(k)) continue;
@@ -411,7 +412,7 @@ export class DraftOverlay implements LayerInput {
 
 function committedOf(merge: MergeState, r: GlobalId): Map<string, VisibleDatom> {
   const out = new Map<string, VisibleDatom>();
-  for (const d of merge.entityDatoms(r)) out.set(datomKey(d.a, d.v), d);
+  for (const d of merge.entityDatoms(r)) out.set(attrValueKey(d.a, d.v), d);
   return out;
 }
 

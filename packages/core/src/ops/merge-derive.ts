@@ -4,7 +4,7 @@
  */
 import * as Y from 'yjs';
 import type { GlobalId, Op, WireValue } from './types.js';
-import { manyValueKey, wireValueKey } from './value.js';
+import { attrValueKey, manyValueKey } from './value.js';
 import { decodableUpdate } from './text.js';
 import { SEP, maxStr, type MergeData } from './merge-data.js';
 import type { DatomChange, VisibleDatom } from './types.js';
@@ -61,14 +61,14 @@ export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: Dat
         const op = list[0]!;
         if (op.op === 'add' && op.tx > T) {
           const v = mapValue(d, op);
-          if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: op.tx, added: true } as VisibleDatom);
+          if (v !== null) next.set(attrValueKey(a, v), { e: r, a, v, tx: op.tx, added: true } as VisibleDatom);
         }
       } else {
         let best: Op | null = null;
         for (const op of list) if (op.op !== 'text' && (best === null || op.id > best.id)) best = op;
         if (best && best.op === 'add' && best.tx > T) {
           const v = mapValue(d, best);
-          if (v !== null) next.set(a + SEP + wireValueKey(v), { e: r, a, v, tx: best.tx, added: true } as VisibleDatom);
+          if (v !== null) next.set(attrValueKey(a, v), { e: r, a, v, tx: best.tx, added: true } as VisibleDatom);
         }
       }
     }
@@ -95,13 +95,13 @@ export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: Dat
 
 export function indexDatom(d: MergeData, x: VisibleDatom): void {
   const s = d.schema.get(x.a);
-  if (s.identity || s.uniqueValue) d.uniqueIdx.set(x.a + SEP + wireValueKey(x.v), x.e);
+  if (s.identity || s.uniqueValue) d.uniqueIdx.set(attrValueKey(x.a, x.v), x.e);
 }
 
 export function unindexDatom(d: MergeData, x: VisibleDatom): void {
   const s = d.schema.get(x.a);
   if (!(s.identity || s.uniqueValue)) return;
-  const k = x.a + SEP + wireValueKey(x.v);
+  const k = attrValueKey(x.a, x.v);
   if (d.uniqueIdx.get(k) === x.e) d.uniqueIdx.delete(k);
 }
 
@@ -137,6 +137,6 @@ export function deriveText(d: MergeData, r: GlobalId, a: string, list: Op[], T: 
   }
   if (live.length) {
     const s = t.doc.getText('text').toString();
-    vals.set(a + SEP + wireValueKey(s), { e: r, a, v: s, tx: live[live.length - 1]!.tx, added: true } as VisibleDatom);
+    vals.set(attrValueKey(a, s), { e: r, a, v: s, tx: live[live.length - 1]!.tx, added: true } as VisibleDatom);
   }
 }

@@ -4,7 +4,7 @@
  * unique-identity components (union-find over shared claims).
  */
 import type { GlobalId, Op } from './types.js';
-import { wireValueKey } from './value.js';
+import { attrValueKey, wireValueKey } from './value.js';
 import { NONE, SEP, type EntRec, type MergeData } from './merge-data.js';
 
 /** Component children of `e` through any op (present or not). */
@@ -134,7 +134,7 @@ export function rawClaims(d: MergeData, rec: EntRec): Set<string> {
     } else {
       let best: Op | null = null;
       for (const op of list) if (best === null || op.id > best.id) best = op;
-      if (best && best.op === 'add' && best.tx > rec.tomb1) out.add(a + SEP + wireValueKey(best.v!));
+      if (best && best.op === 'add' && best.tx > rec.tomb1) out.add(attrValueKey(a, best.v!));
     }
   }
   return out;

@@ -44,7 +44,7 @@
 import * as Y from 'yjs';
 import type { DatomChange, GlobalId, HlcString, Op, VisibleDatom, WireValue } from './types.js';
 import { MergeSchema, mergeSchemaOf } from './schema.js';
-import { wireValueKey } from './value.js';
+import { attrValueKey, wireValueKey } from './value.js';
 import { EMPTY_CLAIMS, MergeData, NONE, SEP, maxStr } from './merge-data.js';
 import { componentTargets, raiseComponentTombs, rawClaims, regroup } from './merge-stage1.js';
 import { derive } from './merge-derive.js';
@@ -126,7 +126,7 @@ export class MergeState {
   }
   /** The entity holding unique value `(a, v)` (identity or value attributes), or null. */
   lookup(a: string, v: WireValue): GlobalId | null {
-    return this.d.uniqueIdx.get(a + SEP + wireValueKey(v)) ?? null;
+    return this.d.uniqueIdx.get(attrValueKey(a, v)) ?? null;
   }
   /**
    * The live Yjs document of a text attribute (created empty when absent). Replaced by a new

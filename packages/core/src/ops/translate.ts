@@ -29,7 +29,7 @@ import { allocGlobalId, isGlobalId } from '../hlc/ids.js';
 import type { GlobalId, Op, TxEnvelope, WireValue } from './types.js';
 import type { MergeState } from './state.js';
 import { bytesToBase64 } from './state.js';
-import { toWireValue, wireValueKey } from './value.js';
+import { attrValueKey, toWireValue, wireValueKey } from './value.js';
 
 /** Context of one translation. */
 export interface TranslateContext {
@@ -146,7 +146,7 @@ class Translator {
         return;
       }
       const existing = this.state.lookup(a, w);
-      const claimKey = a + '\u0000' + wireValueKey(w);
+      const claimKey = attrValueKey(a, w);
       const prev = this.tempids.get(tempKey);
       if (existing !== null) {
         if (prev !== undefined && prev !== existing) {
@@ -242,7 +242,7 @@ class Translator {
       const v = s.ref ? { ref: this.existing(x[1], form) } : toWireValue(x[1]);
       const id = this.state.lookup(a, v);
       if (id !== null) return id;
-      const pending = this.txClaims.get(a + '\u0000' + wireValueKey(v));
+      const pending = this.txClaims.get(attrValueKey(a, v));
       if (pending?.kind === 'id') return pending.id;
       throw new DataloomError('entity-id/missing', `nothing found for lookup ref ${show(x)}`, { form: show(form), lookupRef: show(x) });
     }
@@ -284,7 +284,7 @@ class Translator {
     }
     const w = this.value(a, v, form);
     if (s.identity || s.uniqueValue) this.checkUnique(e, a, w, form);
-    if (s.identity && !s.ref) this.txClaims.set(a + '\u0000' + wireValueKey(w), { kind: 'id', id: e });
+    if (s.identity && !s.ref) this.txClaims.set(attrValueKey(a, w), { kind: 'id', id: e });
     // like DataScript's tx-data, re-asserting the current value is a no-op
     const k = wireValueKey(w);
     if (this.state.values(e, a).some((c) => wireValueKey(c) === k)) return;
@@ -297,7 +297,7 @@ class Translator {
    * *concurrent* offline creation only.
    */
   private checkUnique(e: GlobalId, a: string, w: WireValue, form: unknown): void {
-    const k = a + '\u0000' + wireValueKey(w);
+    const k = attrValueKey(a, w);
     const me = this.state.rep(e);
     const holder = this.state.lookup(a, w);
     const pending = this.txClaims.get(k);
@@ -449,14 +449,14 @@ class Translator {
     const s = this.state.schema.get(a);
     const cur = this.state.values(e, a);
     if (v === undefined) {
-      for (const c of cur) this.released.add(a + '\u0000' + wireValueKey(c) + '\u0000' + this.state.rep(e));
+      for (const c of cur) this.released.add(attrValueKey(a, c) + '\u0000' + this.state.rep(e));
       if (s.many && !s.text) for (const c of cur) this.push({ e, op: 'retract', a, v: c });
       else if (cur.length) this.push({ e, op: 'retract', a });
       return;
     }
     const w = s.ref ? { ref: this.existing(v, form) } : toWireValue(v);
     if (!cur.some((c) => wireValueKey(c) === wireValueKey(w))) return; // retracting an absent value does nothing
-    this.released.add(a + '\u0000' + wireValueKey(w) + '\u0000' + this.state.rep(e));
+    this.released.add(attrValueKey(a, w) + '\u0000' + this.state.rep(e));
     if (s.many) this.push({ e, op: 'retract', a, v: w });
     else this.push({ e, op: 'retract', a });
   }

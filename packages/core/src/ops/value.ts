@@ -28,6 +28,14 @@ export function wireValueKey(v: WireValue): string {
 }
 
 /**
+ * The key of the value `v` of attribute `a` (`a\0` + {@link wireValueKey}): how the merge rules,
+ * translation, drafts and the server's unique index key unique values and cardinality-many values.
+ */
+export function attrValueKey(a: string, v: WireValue): string {
+  return a + '\u0000' + wireValueKey(v);
+}
+
+/**
  * The key of a cardinality-many value as the merge rules key it: a ref by its entity's
  * representative (`reps.rep`: identity components merge entities), any other value by
  * {@link wireValueKey}. Replicas, drafts and the server agree on which values are "the same".

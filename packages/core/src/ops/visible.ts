@@ -6,11 +6,11 @@
  */
 import type { MergeState } from './state.js';
 import type { DatomChange, GlobalId, VisibleDatom, WireValue } from './types.js';
-import { wireValueKey } from './value.js';
+import { attrValueKey, wireValueKey } from './value.js';
 
 /** The key of the datom `[e a v]`: equal datoms ⇔ equal keys (values by {@link wireValueKey}). */
 export function datomKey(e: GlobalId, a: string, v: WireValue): string {
-  return e + '\u0000' + a + '\u0000' + wireValueKey(v);
+  return e + '\u0000' + attrValueKey(a, v);
 }
 
 /** The visible datoms of `m`, by {@link datomKey}. */

@@ -5,7 +5,7 @@
  * server acknowledged — the merge itself does not enforce it (MERGE.md).
  */
 import { type DatomChange, type GlobalId, type VisibleDatom, type WireValue } from '@dataloom/core';
-import { wireValueKey, type MergeSchema, type MergeState } from '@dataloom/core/internals';
+import { attrValueKey, type MergeSchema, type MergeState } from '@dataloom/core/internals';
 
 export class UniqueIndex {
   private readonly held = new Map<string, Set<GlobalId>>();
@@ -21,7 +21,7 @@ export class UniqueIndex {
 
   private add(d: VisibleDatom): void {
     if (!this.schema.get(d.a).uniqueValue) return;
-    const k = d.a + '\u0000' + wireValueKey(d.v);
+    const k = attrValueKey(d.a, d.v);
     let s = this.held.get(k);
     if (!s) this.held.set(k, (s = new Set()));
     s.add(d.e);
@@ -35,7 +35,7 @@ export class UniqueIndex {
         this.add(c);
         continue;
       }
-      const k = c.a + '\u0000' + wireValueKey(c.v);
+      const k = attrValueKey(c.a, c.v);
       const s = this.held.get(k);
       if (!s) continue;
       s.delete(c.e);
@@ -47,7 +47,7 @@ export class UniqueIndex {
   conflict(changes: readonly DatomChange[]): { a: string; v: WireValue; holders: GlobalId[] } | null {
     for (const c of changes) {
       if (!c.added || !this.schema.get(c.a).uniqueValue) continue;
-      const s = this.held.get(c.a + '\u0000' + wireValueKey(c.v));
+      const s = this.held.get(attrValueKey(c.a, c.v));
       if (s && s.size > 1) return { a: c.a, v: c.v, holders: [...s] };
     }
     return null;
