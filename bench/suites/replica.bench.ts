@@ -12,6 +12,13 @@
  *
  * `n` is the number of datoms. People count = size / 10 (so the default sizes give ~22k and
  * ~110k datoms). Storage I/O is not included (IndexedDB is measured in the browser e2e).
+ *
+ * Not a timing row: `heap-per-datom` measures heap bytes per datom (after GC) of what a replica
+ * holds once loaded — the merge state, the database and the dataflow connection — and of the
+ * database alone (its datoms and values), next to a DataScript database of the same people — with
+ * its values (the input dropped) and without (the input kept, as earlier measurements did) — at
+ * `BENCH_HEAP_SIZES` datoms (default `100000,1000000`; people = size / 10). Printed and written to
+ * `bench/results/replica-memory.json`; the row's own times mean nothing.
  */
 import { Datom, kw, type Op, type DatomChange } from '@dataloom/core';
 import { HlcClock, MergeState, fromWireValue, initDb, translateTx } from '@dataloom/core/internals';
@@ -20,6 +27,9 @@ import type { RowSpec, SuiteOptions } from '../harness/types.js';
 import { K, people, personEntity, SCHEMA_EDN } from '../data/people.js';
 import * as DS from '../peers/datascript.js';
 import { lazy } from '../harness/measure.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const suite = 'replica';
 
@@ -59,8 +69,88 @@ function toDatoms(changes: DatomChange[], eids: Map<string, number>): Datom[] {
 
 const QUERIES = Array.from({ length: 20 }, (_, i) => `[:find ?e ?n :where [?e :age ${i * 5}] [?e :name ?n]]`);
 
+const gc = (globalThis as { gc?: () => void }).gc;
+function heap(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** What a loaded replica holds: the op set merged, the database built from it, the engine's connection. */
+function loadReplica(nPeople: number): unknown[] {
+  const s = new MergeState(SCHEMA);
+  const conn = createConn(initDb(toDatoms(s.apply(opsFor(nPeople).ops), new Map()), SCHEMA as never));
+  return [s, conn];
+}
+
+/** The database alone, built as a replica builds it. */
+function loadDb(nPeople: number): unknown {
+  return initDb(toDatoms(new MergeState(SCHEMA).apply(opsFor(nPeople).ops), new Map()), SCHEMA as never);
+}
+
+/** DataScript's input: the same people as prepared entity maps. */
+function dsInput(nPeople: number): unknown[] {
+  return DS.rawEntities(people(nPeople).map((p, i) => new Map([[K.id, -(i + 1)], ...personEntity(p)])));
+}
+
+/**
+ * Heap growth per datom of `load` (after GC). Each structure is built in a function of its own:
+ * temporaries of the building frame (the op set, the merge state) would otherwise stay reachable.
+ */
+function heapOf(load: () => unknown): { bytes: number; value: unknown } {
+  const base = heap();
+  const value = load();
+  return { bytes: heap() - base, value };
+}
+
+/** Heap bytes per datom of a loaded replica, its database alone, and DataScript's database. */
+function heapPerDatom(size: number): { datoms: number; replica: number; db: number; datascript: number; datascriptNoValues: number } {
+  const nPeople = Math.max(100, Math.floor(size / 10));
+  const r = heapOf(() => loadReplica(nPeople));
+  const datoms = ((r.value as unknown[])[1] as ReturnType<typeof createConn>).db().size;
+  r.value = null;
+  const d = heapOf(() => loadDb(nPeople));
+  d.value = null;
+  // DataScript with its input dropped (its values count, as ours do) and kept (they do not).
+  const p = heapOf(() => DS.withRaw(DS.emptyDb(SCHEMA_EDN), dsInput(nPeople)));
+  p.value = null;
+  const raw = dsInput(nPeople);
+  const q = heapOf(() => DS.withRaw(DS.emptyDb(SCHEMA_EDN), raw));
+  q.value = null;
+  return { datoms, replica: r.bytes / datoms, db: d.bytes / datoms, datascript: p.bytes / datoms, datascriptNoValues: q.bytes / datoms };
+}
+
+function memoryRow(): RowSpec {
+  const sizes = (process.env.BENCH_HEAP_SIZES ?? '100000,1000000').split(',').map(Number).filter((x) => x > 0);
+  return {
+    name: 'heap-per-datom',
+    n: Math.max(...sizes),
+    dataloom: () => {
+      const results = sizes.map((size) => ({ size, ...heapPerDatom(size) }));
+      process.stdout.write('\nheap bytes per datom (after GC): replica = merge state + database + engine connection\n');
+      for (const r of results) {
+        process.stdout.write(
+          `  ${String(r.datoms).padStart(8)} datoms  replica ${r.replica.toFixed(0)}  database ${r.db.toFixed(0)}  datascript ${r.datascript.toFixed(0)} (${r.datascriptNoValues.toFixed(0)} without its values)  database / datascript ${(r.db / r.datascript).toFixed(2)}× (${(r.db / r.datascriptNoValues).toFixed(2)}×)\n`,
+        );
+      }
+      const dir = resolve(dirname(fileURLToPath(import.meta.url)), '../results');
+      mkdirSync(dir, { recursive: true });
+      const rounded = results.map((r) => ({
+        datoms: r.datoms,
+        replica: Math.round(r.replica),
+        database: Math.round(r.db),
+        datascript: Math.round(r.datascript),
+        datascriptWithoutValues: Math.round(r.datascriptNoValues),
+      }));
+      writeFileSync(join(dir, 'replica-memory.json'), JSON.stringify(rounded, null, 2) + '\n');
+      return () => null;
+    },
+    peer: () => () => null,
+  };
+}
+
 export function rows(opts: SuiteOptions): RowSpec[] {
-  const out: RowSpec[] = [];
+  const out: RowSpec[] = [memoryRow()];
   for (const size of opts.sizes) {
     const nPeople = Math.max(100, Math.floor(size / 10));
     const data = lazy(() => opsFor(nPeople));
