@@ -315,7 +315,15 @@ export class Connection {
           }
           slowSince = 0;
           if (this.backlog.length > 0) {
-            this.ws.send(this.backlog.shift()!);
+            const next = this.backlog[0]!;
+            if (typeof next === 'string') {
+              this.backlog.shift();
+              this.ws.send(next);
+            } else {
+              const r = next.next();
+              if (r.done) this.backlog.shift();
+              else this.ws.send(r.value);
+            }
             await new Promise<void>((r) => setImmediate(r));
             continue;
           }
@@ -354,12 +362,21 @@ export class Connection {
     this.sendRaw(JSON.stringify(msg));
   }
 
-  /** Frames waiting for the pump (a bootstrap), sent before anything else: see `hello`. */
-  private readonly backlog: string[] = [];
+  /**
+   * Frames waiting for the pump, sent before anything else, in order: what `hello` sends, and
+   * lazily made frames (a bootstrap, `permissions/bootstrap.ts`) taken one at a time as the socket
+   * drains.
+   */
+  private readonly backlog: Array<string | Iterator<string>> = [];
   private holding = false;
 
-  private sendRaw(s: string): void {
+  private sendRaw(s: string | Iterable<string>): void {
     if (this.closed) return;
+    if (typeof s !== 'string') {
+      this.backlog.push(s[Symbol.iterator]());
+      if (!this.holding) void this.pump();
+      return;
+    }
     if (this.holding || this.backlog.length > 0) {
       this.backlog.push(s);
       return;

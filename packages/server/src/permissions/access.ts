@@ -73,7 +73,7 @@ export interface ConnectionAccess {
    * After `welcome`; returns the position the stream continues from when it is not the hello's
    * cursor. `hello` carries the scopes and the held entities the client named in its hello.
    */
-  start(sentPos: () => number, send: (frame: string) => void, hello?: HelloView): number | undefined;
+  start(sentPos: () => number, send: (frames: string | Iterable<string>) => void, hello?: HelloView): number | undefined;
   /** Whether this connection receives only what read rules let through (said in `welcome`). */
   readonly filters: boolean;
   close(): void;
@@ -208,7 +208,8 @@ class UserAccess implements ConnectionAccess {
   readable: UserReadable | null = null;
   private filterer: EntryFilter | null = null;
   private scope: ConnectionScope | null = null;
-  private send: ((frame: string) => void) | null = null;
+  /** Sends a frame, or frames taken lazily at the pace of the socket (a bootstrap). */
+  private send: ((frames: string | Iterable<string>) => void) | null = null;
   private sentPos: () => number = () => 0;
   private readonly offs: Array<() => void> = [];
 
@@ -257,7 +258,7 @@ class UserAccess implements ConnectionAccess {
     return this.access.filtersEntities;
   }
 
-  start(sentPos: () => number, send: (frame: string) => void, hello: HelloView = {}): number | undefined {
+  start(sentPos: () => number, send: (frames: string | Iterable<string>) => void, hello: HelloView = {}): number | undefined {
     this.sentPos = sentPos;
     this.send = send;
     this.readable = this.access.acquire(this.user);
@@ -291,7 +292,7 @@ class UserAccess implements ConnectionAccess {
         const from = this.cursor;
         if (held.drop.length) send(JSON.stringify({ t: 'drop', es: held.drop, attrs: [] }));
         const enter = new Set([...view.entities].filter((e) => !held.has.has(e)));
-        if (enter.size > 0) for (const frame of bootstrapFrames({ entities: enter, attrs: new Map() }, f, node.state, false, from, from)) send(frame);
+        if (enter.size > 0) send(bootstrapFrames({ entities: enter, attrs: new Map() }, f, node.state, false, from, from));
         if (userIdOf(this.user) !== null) catchUp();
       } else {
         // with read rules or scopes a hello bootstraps from what the client may hold now (see bootstrap.ts)
@@ -299,7 +300,7 @@ class UserAccess implements ConnectionAccess {
         const from = `${node.logId}:${cursor}`;
         const to = `${node.logId}:${head}`;
         if (held?.drop.length) send(JSON.stringify({ t: 'drop', es: held.drop, attrs: [] }));
-        for (const frame of bootstrapFrames(view, f, node.state, cursor > 0 && !held, from, to)) send(frame);
+        send(bootstrapFrames(view, f, node.state, cursor > 0 && !held, from, to));
         const entries = drafts.catchUp(this.user, head, undefined, true);
         const frame = this.entriesFrame(entries, to);
         if (frame) send(frame);
@@ -311,7 +312,7 @@ class UserAccess implements ConnectionAccess {
       head = node.head;
       const to = `${node.logId}:${head}`;
       const f = new EntryFilter(null, () => node.state.merged, (d) => this.access.drafts.canSee(this.user, d));
-      for (const frame of bootstrapFrames(null, f, node.state, false, `${node.logId}:${sentPos()}`, to)) send(frame);
+      send(bootstrapFrames(null, f, node.state, false, `${node.logId}:${sentPos()}`, to));
       const frame = this.entriesFrame(drafts.catchUp(this.user, head, undefined, true), to);
       if (frame) send(frame);
     } else if (userIdOf(this.user) !== null) catchUp(); // an anonymous user sees open drafts only, never left out of a stream

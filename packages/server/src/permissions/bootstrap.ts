@@ -47,39 +47,57 @@ export function readableFrames(r: ReadView): string[] {
   return frames;
 }
 
+/** Keys (entities, attributes) whose ops one part of a bootstrap reads from the state. */
+const KEYS_PER_PART = 2000;
+
 /**
  * The frames of a bootstrap (see the module docs) of the view `r` (null: everything `f` lets
- * through); `from` is the client's cursor, `to` the head's.
+ * through); `from` is the client's cursor, `to` the head's. Lazy: the keys are fixed when it is
+ * called, their ops are read from the state part by part as the frames are taken (the connection
+ * takes them at the pace its socket drains, `connection.ts`), so a large bootstrap never holds the
+ * event loop, nor its whole output in memory. What a part reads is the state then (filtered by
+ * what `f` allows then); a transaction committed meanwhile may come twice, once here and once
+ * in the stream — merging is idempotent. A transaction's ops may come in several parts.
  */
-export function bootstrapFrames(r: ReadView | null, f: EntryFilter, state: ServerState, resuming: boolean, from: string, to: string): string[] {
-  const frames = resuming && r ? readableFrames(r) : [];
-  let ops: Op[];
+export function* bootstrapFrames(r: ReadView | null, f: EntryFilter, state: ServerState, resuming: boolean, from: string, to: string): Generator<string, void, undefined> {
+  const readable = resuming && r ? readableFrames(r) : [];
+  let keys: string[];
   if (r === null) {
-    ops = [];
-    for (const op of state.merged.allOps()) if (f.reads(op)) ops.push(op);
+    const es = new Set<GlobalId>();
+    for (const op of state.merged.allOps()) es.add(op.e);
+    keys = [...es];
   } else {
-    const keys: string[] = [...r.entities];
+    keys = [...r.entities];
     for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) keys.push(attrKey(e, a));
     for (const [ident] of state.schema.entries()) {
       const e = state.attributeEntity(ident);
       if (e !== null) keys.push(e);
     }
-    ops = f.stateOps(keys);
   }
+  yield* readable;
+  const pos = to.slice(to.lastIndexOf(':') + 1);
   let parts: string[] = [];
   let bytes = 0;
-  const flush = (last: boolean) => {
-    frames.push(`{"t":"ops","txs":[${parts.join(',')}],"cursor":"${last ? to : from}","more":${!last}}`);
+  const frame = (last: boolean) => {
+    const out = `{"t":"ops","txs":[${parts.join(',')}],"cursor":"${last ? to : from}","more":${!last}}`;
     parts = [];
     bytes = 0;
+    return out;
   };
-  const pos = to.slice(to.lastIndexOf(':') + 1);
-  for (const env of envelopesOf(ops)) {
-    const json = JSON.stringify(env);
-    parts.push(`{"pos":"${pos}","env":${json}}`);
-    bytes += json.length;
-    if (bytes > PART_BYTES) flush(false);
+  for (let i = 0; i < keys.length; i += KEYS_PER_PART) {
+    const chunk = keys.slice(i, i + KEYS_PER_PART);
+    let ops: Op[];
+    if (r === null) {
+      // raw entities: each op once (an identity component's members are all listed)
+      ops = [];
+      for (const e of chunk) for (const op of state.merged.opsOf(e)) if (f.reads(op)) ops.push(op);
+    } else ops = f.stateOps(chunk);
+    for (const env of envelopesOf(ops)) {
+      const json = JSON.stringify(env);
+      parts.push(`{"pos":"${pos}","env":${json}}`);
+      bytes += json.length;
+      if (bytes > PART_BYTES) yield frame(false);
+    }
   }
-  flush(true);
-  return frames;
+  yield frame(true);
 }
