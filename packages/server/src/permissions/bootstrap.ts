@@ -48,7 +48,7 @@ export function readableFrames(r: ReadView): string[] {
 }
 
 /** Keys (entities, attributes) whose ops one part of a bootstrap reads from the state. */
-const KEYS_PER_PART = 2000;
+const KEYS_PER_PART = 10_000;
 
 /**
  * The frames of a bootstrap (see the module docs) of the view `r` (null: everything `f` lets
