@@ -1,7 +1,8 @@
 /**
  * The house rules a newcomer relies on (issue 8): no import circles between the source files of
  * `packages/<name>/src` (type-only imports count: a circle of types is still two files that cannot be
- * read one after the other), and no source file over 600 lines (tests aside).
+ * read one after the other), one import path per name (no package re-exports another's), and no
+ * source file over 600 lines (tests aside).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -98,6 +99,11 @@ describe('source layout', () => {
 
   it('has no import circles', () => {
     expect(circles(importGraph(files))).toEqual([]);
+  });
+
+  it('gives each name one import path: no package re-exports another package’s names', () => {
+    const reexports = files.filter((f) => /^export\s[^;]*?from\s+'@dataloom\//m.test(readFileSync(f, 'utf8'))).map((f) => relative(root, f));
+    expect(reexports).toEqual([]);
   });
 
   it(`has no source file over ${MAX_LINES} lines`, () => {

@@ -11,7 +11,6 @@
 export { createClient, type Client, type CreateClientOptions, type DbView, type Registration, type RuleCallback } from './runtime/client.js';
 export type { ClientOptions, ClientEvent, ClientErrorCode, TransactResult, DatomRow } from './runtime/types.js';
 export type { WatchedQuery } from './runtime/mirror.js';
-export type { OperatorTime } from '@dataloom/dataflow';
 export type { WatchSpec, TimePoint } from './runtime/watch-spec.js';
 export type { Draft } from './drafts/facade.js';
 export type { CreateDraftOptions, DraftInfo } from './drafts/service.js';
