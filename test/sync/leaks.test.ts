@@ -10,6 +10,7 @@ import { clientProtocols } from '@dataloom/protocol';
 import { until } from './support/wait.js';
 import { envOf, raw } from './support/raw.js';
 import { testRig } from './support/rig.js';
+import type { ServerOptions } from '@dataloom/server';
 
 const schema = {
   ':doc/title': {},
@@ -23,12 +24,12 @@ const schema = {
 const RULES = `[[(can-read ?u ?e) [?e :doc/owner ?u]] [(can-read ?u ?e) [?e :user/name ?u]]]`;
 
 const rig = testRig('leaks', { schema });
-const server = () => rig.server({ permissions: RULES, authenticate: (t) => t });
+const server = (opts: Partial<ServerOptions> = {}) => rig.server({ permissions: RULES, authenticate: (t) => t, ...opts });
 
 
 /** Alice's private doc (the secret) and bob's own user entity; bob connected, frames tapped. */
-async function setup() {
-  const s = await server();
+async function setup(opts: Partial<ServerOptions> = {}) {
+  const s = await server(opts);
   const alice = rig.userClient(s.url, 'alice');
   const r = await alice.c.transact([
     { ':db/id': 'secret', ':doc/title': 'SECRET-TITLE', ':doc/body': 'SECRET-BODY', ':doc/owner': 'alice', ':doc/key': 'K1', ':doc/slug': 'taken' },
@@ -92,6 +93,53 @@ describe('no leaks beyond refs', () => {
     expect(outcome).toBe('sync/unique');
     expect(await bob.c.q('[:find ?b . :where [_ :doc/body ?b]]')).toBe(null);
     expect(leaked()).toEqual([]);
+  });
+
+  it('an identity upsert raced by the commit of an unreadable holder is refused under the writer lock', async () => {
+    // bob's push is held after its arrival checks until alice's doc holding K2 (which bob may not read) committed
+    let entered!: () => void;
+    const inHook = new Promise<void>((r) => (entered = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const holds = (env: { ops: ReadonlyArray<{ a?: string; v?: unknown }> }) => env.ops.some((o) => o.a === 'doc/key' && o.v === 'K2');
+    const { alice, bob, leaked } = await setup({
+      authorizeWrite: async (user, env) => {
+        if (user === 'bob' && holds(env)) {
+          entered();
+          await gate;
+        }
+        return true;
+      },
+    });
+    const w = await bob.c.transact([{ ':doc/key': 'K2', ':doc/owner': 'bob', ':doc/title': 'bob claims K2' }]);
+    const outcome = bob.c.confirmed(w.tx).then(() => 'ok', (e: DataloomError) => e.code);
+    await inHook;
+    const r = await alice.c.transact([{ ':db/id': 'h', ':doc/key': 'K2', ':doc/owner': 'alice', ':doc/body': 'SECRET-K2' }]);
+    await alice.c.confirmed(r.tx);
+    const hidden = r.globalIds['h']!;
+    release();
+    expect(await outcome).toBe('sync/unique');
+    // bob is past alice's commit and his refusal: nothing of the hidden holder reached him
+    const mark = await alice.c.transact([{ ':user/name': 'bob', ':doc/title': 'after' }]);
+    await alice.c.confirmed(mark.tx);
+    await until(async () => (await bob.c.q('[:find ?e . :where [?e :doc/title "after"]]')) !== null, 'bob is past the race');
+    expect(await bob.c.q('[:find ?b . :where [_ :doc/body ?b]]')).toBe(null);
+    expect(await bob.c.q('[:find ?e . :where [?e :doc/key "K2"]]')).toBe(null);
+    expect(bob.tap.frames.filter((f) => f.includes(hidden))).toEqual([]);
+    expect(leaked()).toEqual([]);
+  });
+
+  it('an identity upsert into a holder the writer may read merges, in the same batch and as the user', async () => {
+    const { s, alice } = await setup();
+    // two transactions of alice pushed together: the second upserts into the first's (pending) doc
+    const a = await alice.c.transact([{ ':doc/key': 'K3', ':doc/owner': 'alice', ':doc/title': 'one' }]);
+    const b = await alice.c.transact([{ ':doc/key': 'K3', ':doc/body': 'two' }]);
+    await alice.c.confirmed(a.tx);
+    await alice.c.confirmed(b.tx);
+    expect(await alice.c.q('[:find ?b . :where [?e :doc/key "K3"] [?e :doc/body ?b]]')).toBe('two');
+    // and a back-end write as the user
+    await s.transact([{ ':doc/key': 'K3', ':doc/title': 'three' }], { as: 'alice' });
+    await until(async () => (await alice.c.q('[:find ?t . :where [?e :doc/key "K3"] [?e :doc/title ?t]]')) === 'three', 'alice sees the merge');
   });
 
   it('a cas on an unreadable attribute answers the same whatever its value', async () => {

@@ -122,7 +122,7 @@ export class NodeAccess {
     this.drafts.clear();
     for (const e of entries) this.drafts.note(e.pos, e.env, undefined, []);
     const p = this.permissions;
-    if (p?.write) {
+    if (p && (p.write || p.read || p.readAttr)) {
       if (this.node.writeGate instanceof WriteChecker) this.node.writeGate.reset();
       else this.node.writeGate = new WriteChecker(p, () => this.node.state.merged, (env) => this.node.writerOf(env));
     }
@@ -231,18 +231,8 @@ class UserAccess implements ConnectionAccess {
     if (!(await this.access.mayPushAs(env.replica, this.user))) {
       return { code: 'sync/forbidden', message: `replica ${replicaFamily(env.replica)} belongs to another user`, data: { replica: env.replica } };
     }
+    // an identity value held by an entity the user may not read is refused under the writer lock (`writable.ts`)
     const r = this.access.filtersEntities ? this.readable : null;
-    if (r) {
-      const m = this.access.node.state.merged;
-      // an identity value held by an entity the user may not read would merge the two: the user would read it all
-      for (const op of env.ops) {
-        if (op.op !== 'add' || op.a === undefined || op.v === undefined || !m.schema.get(op.a).identity) continue;
-        const holder = m.lookup(op.a, op.v);
-        if (holder !== null && m.rep(holder) !== m.rep(op.e) && !r.reads(m.rep(holder), undefined)) {
-          return { code: 'sync/unique', message: `:${op.a} value is held by an entity this user may not read (:db.unique/identity)`, data: { a: op.a } };
-        }
-      }
-    }
     if (r && env.checks?.length) {
       // a cas on what the user may not read would answer whether its guess is right: refused unseen
       const m = this.access.node.state.merged;

@@ -6,6 +6,12 @@
  * the database before it. Schema (`db/*`) and draft-entity (`draft/*`) attributes are not asked
  * about: the server's schema setting and the draft directory decide those.
  *
+ * Under read rules it also judges identity upserts, before the transaction merges and against the
+ * same database (everything committed or accepted before it, under the lock): a
+ * `:db.unique/identity` value held by an entity the writer may not read (`can-read`) is refused
+ * `sync/unique` rather than merged — the writer would then read the holder's datoms. Judged here
+ * rather than when the push arrives, so a holder committed meanwhile cannot slip in.
+ *
  * The database the rules read is a core `Db` (entity ids interned) that follows the judging view
  * change by change, so a check costs the query, not a copy of the database.
  */
@@ -21,6 +27,8 @@ import { schemaInput } from './readable.js';
 export interface WriteGate {
   /** Whether `env`'s writer may make `changes` (already merged into `merged`): a refusal, or null. */
   check(env: TxEnvelope, changes: readonly DatomChange[], merged: MergeState): Verdict | null;
+  /** Whether `env`'s writer may upsert into `into` (the entities its identity values are held by, before it merges): a refusal, or null. */
+  upserts(env: TxEnvelope, into: ReadonlyArray<{ a: string; e: GlobalId }>): Verdict | null;
   /** Changes accepted into the judging view (judged here, or committed by another node). */
   applied(changes: readonly DatomChange[]): void;
 }
@@ -33,6 +41,7 @@ export class WriteChecker implements WriteGate {
   private schema: MergeSchema | null = null;
   private tx = TX0;
   private readonly query: string;
+  private readonly readQuery = `[:find [?e ...] :in $ % ?user [?e ...] :where (${HEADS.read} ?user ?e)]`;
   /** The database after the last transaction {@link check} accepted (taken by {@link applied}). */
   private accepted: { changes: readonly DatomChange[]; db: Db } | null = null;
 
@@ -76,9 +85,29 @@ export class WriteChecker implements WriteGate {
     ).db;
   }
 
+  upserts(env: TxEnvelope, into: ReadonlyArray<{ a: string; e: GlobalId }>): Verdict | null {
+    const writer = this.writerOf(env);
+    if (writer === undefined || env.draft !== undefined || !(this.perms.read || this.perms.readAttr)) return null;
+    if (this.merged().schema !== this.schema) this.reset();
+    const readable = new Set<GlobalId>();
+    if (this.perms.read) {
+      // an entity read through `can-read-attr` only is not readable whole: its other datoms would come along
+      try {
+        const es = into.map((h) => this.ids.eid(h.e));
+        for (const eid of q(this.readQuery, this.db, this.perms.data, userIdOf(writer) ?? ANONYMOUS, es) as number[]) readable.add(this.ids.gid(eid)!);
+      } catch (e) {
+        const err = e as { code?: string; message: string };
+        return { ok: false, code: 'sync/forbidden', message: `(${HEADS.read} …) cannot be evaluated (${err.code ?? 'error'}): ${err.message}`.slice(0, 300), data: {} };
+      }
+    }
+    const hidden = into.find((h) => !readable.has(h.e));
+    if (hidden === undefined) return null;
+    return { ok: false, code: 'sync/unique', message: `:${hidden.a} value is held by an entity this user may not read (:db.unique/identity)`, data: { a: hidden.a } };
+  }
+
   check(env: TxEnvelope, changes: readonly DatomChange[], merged: MergeState): Verdict | null {
     const writer = this.writerOf(env);
-    if (writer === undefined || env.draft !== undefined) return null;
+    if (!this.perms.write || writer === undefined || env.draft !== undefined) return null;
     const user = userIdOf(writer) ?? ANONYMOUS;
     const touched = new Set<GlobalId>();
     for (const op of env.ops) {

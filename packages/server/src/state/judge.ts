@@ -93,6 +93,25 @@ export function checkCas(env: TxEnvelope, state: MergeState): Verdict | null {
   return null;
 }
 
+/**
+ * The entities `env`'s `:db.unique/identity` values already belong to in `state` (other than the
+ * op's own entity): the transaction would merge into them (an upsert). Representatives, once each.
+ */
+export function upsertTargets(env: TxEnvelope, state: MergeState): Array<{ a: string; e: GlobalId }> {
+  const out: Array<{ a: string; e: GlobalId }> = [];
+  const seen = new Set<GlobalId>();
+  for (const op of env.ops) {
+    if (op.op !== 'add' || op.a === undefined || op.v === undefined || !state.schema.get(op.a).identity) continue;
+    const holder = state.lookup(op.a, op.v);
+    if (holder === null) continue;
+    const e = state.rep(holder);
+    if (e === state.rep(op.e) || seen.has(e)) continue;
+    seen.add(e);
+    out.push({ a: op.a, e });
+  }
+  return out;
+}
+
 /** Whether an op writes schema as data (or could retract a schema entity). */
 export function touchesSchema(op: Op, schemaEntities: ReadonlySet<GlobalId>): boolean {
   return (op.a !== undefined && SCHEMA_ATTRS.has(op.a)) || (op.op === 'retractEntity' && schemaEntities.has(op.e));

@@ -33,7 +33,7 @@ import {
 } from '@dataloom/core/internals';
 import { checkEnvelope } from '@dataloom/protocol';
 import type { Judge, LogEntry, Verdict } from '../storage/types.js';
-import { checkCas, checkData, checkSchemaValues, reject, touchesSchema } from './judge.js';
+import { checkCas, checkData, checkSchemaValues, reject, touchesSchema, upsertTargets } from './judge.js';
 import { UniqueIndex } from './unique-index.js';
 import type { WriteGate } from '../permissions/writable.js';
 
@@ -58,7 +58,7 @@ export interface ServerStateOptions {
   compactBytes?: number;
   /** Called for every envelope applied to the committed view, in log order. */
   onCommit?: (entry: CommittedEntry) => void;
-  /** Write permissions (`permissions/writable.ts`), judged after an envelope merged; null: none. */
+  /** Permissions judged with an envelope (`permissions/writable.ts`): its identity upserts, then its writes once merged; null: none. */
   writeGate?: () => WriteGate | null;
 }
 
@@ -244,6 +244,11 @@ export class ServerState implements Judge {
     }
     const bad = checkData(env, db.merge.schema, (e) => db.merge.hasEntity(e)) ?? checkCas(env, db.merge);
     if (bad) return bad;
+    const gate = this.opts.writeGate?.();
+    // identity upserts are judged against the state the envelope merges into (everything committed or accepted before it)
+    const into = gate ? upsertTargets(env, db.merge) : [];
+    const hidden = into.length > 0 ? gate!.upserts(input, into) : null;
+    if (hidden) return hidden;
     const before = db === this.db ? null : visibleByKey(merge);
     let changes = db.merge.apply(env.ops);
     db.unique.update(changes);
@@ -257,7 +262,6 @@ export class ServerState implements Judge {
     }
     // A schema change re-merged everything: report the whole difference to the previous view.
     if (before !== null) changes = visibleChanges(before, db.merge);
-    const gate = this.opts.writeGate?.();
     const refused = gate?.check(input, changes, db.merge);
     if (refused) {
       if (db === this.db) db.unique.update(db.merge.remove(env.ops.map((o) => o.id)));
