@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { createServer as netServer } from 'node:net';
 import { DataloomError } from '@dataloom/core';
 import { createClient, type Client } from '@dataloom/client';
 import { MemoryStore, memoryBacking } from '../../packages/client/src/store/memory.js';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { until } from '../sync/support/wait.js';
+import { freePort as reservePort, releasePort } from '../sync/support/child.js';
 
 const schema = {
   'item/title': { ':db/valueType': ':db.type/string' },
@@ -23,6 +23,12 @@ const schema = {
 };
 
 const cleanups: Array<() => unknown> = [];
+/** A port kept for this test (support/child.ts), given back after its other cleanups. */
+async function freePort(): Promise<number> {
+  const port = await reservePort();
+  cleanups.unshift(() => releasePort(port));
+  return port;
+}
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
@@ -40,15 +46,6 @@ async function server(): Promise<DataloomServer> {
 }
 
 let n = 0;
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = netServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? res(addr.port) : rej(new Error('no port'))));
-    });
-  });
-}
 function client(url: string): Client {
   const c = createClient({ name: `sync-${n++}`, schema, storage: 'memory', tabs: false, url, WebSocket: WebSocket as never });
   cleanups.push(() => c.close());

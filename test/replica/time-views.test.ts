@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../sync/support/wait.js';
-import { freePort } from '../sync/support/child.js';
+import { freePort as reservePort, releasePort } from '../sync/support/child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,12 @@ import { createServer } from '../../packages/server/src/index.js';
 const schema = { 'item/title': { ':db/valueType': ':db.type/string' } };
 
 const cleanups: Array<() => unknown> = [];
+/** A port kept for this test (support/child.ts), given back after its other cleanups. */
+async function freePort(): Promise<number> {
+  const port = await reservePort();
+  cleanups.unshift(() => releasePort(port));
+  return port;
+}
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });

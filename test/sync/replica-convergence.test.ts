@@ -15,7 +15,7 @@ import { cursorPos } from '@dataloom/protocol';
 import { SyncClient } from '../../packages/client/src/sync/index.js';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
-import { freePort } from './support/child.js';
+import { freePort, releasePort } from './support/child.js';
 import { faultySocket } from './support/faulty-socket.js';
 import { TEST_SCHEMA, sleep, tempDir } from './support/harness.js';
 import { mulberry32, pick } from '../gen/prng.js';
@@ -116,6 +116,7 @@ async function run(seed: number): Promise<void> {
   } finally {
     for (const c of clients) c.sync.close();
     await server?.close();
+    releasePort(port);
   }
   const store = createSqliteStore({ file });
   await store.open();

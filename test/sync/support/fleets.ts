@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createServer, type DataloomServer } from '../../../packages/server/src/index.js';
 import { createPostgresStore } from '../../../packages/server/src/storage/postgres.js';
 import { createSqliteStore } from '../../../packages/server/src/storage/sqlite.js';
-import { freePort, startChild, type ChildServer } from './child.js';
+import { freePort, releasePort, startChild, type ChildServer } from './child.js';
 import { PG_URL, TEST_SCHEMA, pgNamespace, sleep, tempDir } from './harness.js';
 import type { Fleet } from './sim.js';
 
@@ -33,6 +33,7 @@ export async function inProcessFleet(extra: Record<string, unknown> = {}): Promi
     stop: async () => {
       await server?.close();
       server = null;
+      releasePort(port);
     },
     readLog: async () => {
       const s = createSqliteStore({ file });
@@ -75,6 +76,7 @@ export async function childFleet(kind: 'sqlite' | 'postgres', nodes: number, ext
     head: async () => Math.max(...(await Promise.all(ports.map(health)))),
     stop: async () => {
       await Promise.all(children.map((c) => c?.kill('SIGTERM')));
+      for (const p of ports) releasePort(p);
     },
     readLog: async () => {
       const s = kind === 'sqlite' ? createSqliteStore({ file }) : createPostgresStore({ url: PG_URL, namespace });
