@@ -290,10 +290,10 @@ class UserAccess implements ConnectionAccess {
         const from = `${node.logId}:${cursor}`;
         const to = `${node.logId}:${head}`;
         if (held?.drop.length) send(JSON.stringify({ t: 'drop', es: held.drop, attrs: [] }));
-        send(bootstrapFrames(view, f, node.state, cursor > 0 && !held, from, to));
-        const entries = drafts.catchUp(this.user, head, undefined, true);
-        const frame = this.entriesFrame(entries, to);
+        // the drafts first (cursor unmoved, more to come): the bootstrap's last part says "caught up"
+        const frame = this.entriesFrame(drafts.catchUp(this.user, head, undefined, true), from, true);
         if (frame) send(frame);
+        send(bootstrapFrames(view, f, node.state, cursor > 0 && !held, from, to));
       }
     } else if (sentPos() === 0 || sentPos() < this.access.node.horizon) {
       // a fresh client, or one whose cursor is below the retention horizon: the current state of
@@ -302,9 +302,11 @@ class UserAccess implements ConnectionAccess {
       head = node.head;
       const to = `${node.logId}:${head}`;
       const f = new EntryFilter(null, () => node.state.merged, (d) => this.access.drafts.canSee(this.user, d));
-      send(bootstrapFrames(null, f, node.state, false, `${node.logId}:${sentPos()}`, to));
-      const frame = this.entriesFrame(drafts.catchUp(this.user, head, undefined, true), to);
+      const from = `${node.logId}:${sentPos()}`;
+      // the drafts first (cursor unmoved, more to come): the bootstrap's last part says "caught up"
+      const frame = this.entriesFrame(drafts.catchUp(this.user, head, undefined, true), from, true);
       if (frame) send(frame);
+      send(bootstrapFrames(null, f, node.state, false, from, to));
     } else if (userIdOf(this.user) !== null) catchUp(); // an anonymous user sees open drafts only, never left out of a stream
     if (userIdOf(this.user) !== null) this.offs.push(drafts.onVisibility((ds) => catchUp(ds)));
     return head;
@@ -350,13 +352,13 @@ class UserAccess implements ConnectionAccess {
     if (frame) this.send?.(frame);
   }
 
-  private entriesFrame(entries: readonly DraftEntry[], cursor: string): string | null {
+  private entriesFrame(entries: readonly DraftEntry[], cursor: string, more = false): string | null {
     const out: DraftEntry[] = [];
     for (const e of entries) {
       const json = this.filterer ? this.filterer.json(JSON.parse(e.json) as TxEnvelope, e.json) : e.json;
       if (json !== null) out.push({ ...e, json });
     }
-    return out.length > 0 ? opsFrame(out, cursor) : null;
+    return out.length > 0 ? opsFrame(out, cursor, more) : null;
   }
 
   setScope(v: number, scopes: readonly Scope[]): void {
@@ -477,6 +479,6 @@ class UserAccess implements ConnectionAccess {
 }
 
 /** An `ops` message of stored entries, leaving the client's cursor at `cursor`. */
-export function opsFrame(entries: readonly DraftEntry[], cursor: string): string {
-  return `{"t":"ops","txs":[${entries.map((e) => `{"pos":"${e.pos}","env":${e.json}}`).join(',')}],"cursor":"${cursor}","more":false}`;
+export function opsFrame(entries: readonly DraftEntry[], cursor: string, more = false): string {
+  return `{"t":"ops","txs":[${entries.map((e) => `{"pos":"${e.pos}","env":${e.json}}`).join(',')}],"cursor":"${cursor}","more":${more}}`;
 }
