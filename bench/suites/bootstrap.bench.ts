@@ -173,7 +173,7 @@ try {
     let ops = 0;
     for (let i = 0; i < 21; i++) {
       const t = performance.now();
-      const frames = [...bootstrapFrames({ entities, attrs: new Map() }, f, node.state, false, 'L:0', `L:${node.head}`)];
+      const frames = [...bootstrapFrames({ entities, attrs: new Map() }, f, () => node.state, false, 'L:0', `L:${node.head}`)];
       xs.push(performance.now() - t);
       ops = frames.reduce((n, fr) => n + (fr.match(/"op":/g)?.length ?? 0), 0);
     }

@@ -146,7 +146,7 @@ export function rows(opts: SuiteOptions): RowSpec[] {
         const filter = new EntryFilter(user, () => d.merged, () => true);
         const state = { schema: d.merged.schema, attributeEntity: () => null } as unknown as ServerState;
         process.stderr.write(`permissions: bootstrap of u5 reads ${user.entities.size} of ${nDocs + TEAMS} entities\n`);
-        return () => [...bootstrapFrames(user, filter, state, true, 'L:0', 'L:1')].length;
+        return () => [...bootstrapFrames(user, filter, () => state, true, 'L:0', 'L:1')].length;
       },
       peer: () => {
         const d = base();

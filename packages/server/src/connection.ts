@@ -320,6 +320,12 @@ export class Connection {
               this.backlog.shift();
               this.ws.send(next);
             } else {
+              // a lazily made frame reads the state: only what is committed (SyncNode.whenCommitted)
+              const uncommitted = this.ctx.node.whenCommitted();
+              if (uncommitted) {
+                await uncommitted;
+                continue;
+              }
               const r = next.next();
               if (r.done) this.backlog.shift();
               else this.ws.send(r.value);

@@ -218,8 +218,30 @@ export class SyncNode {
         for (const b of batch) b.reject(e);
         // The judge may have applied envelopes that were never committed: start over from the store.
         await this.rebuild().catch(() => {});
+      } finally {
+        this.wakeCommitted();
       }
     }
+  }
+
+  private committedWaiters: Array<() => void> = [];
+
+  /**
+   * Null when the state holds only committed transactions; else a promise settled once the batch
+   * being appended is committed or dropped (check again: the next one may be judged by then). The
+   * judge applies a batch to the state before the store commits it — across round trips on
+   * PostgreSQL — so whatever reads the state for a client (a bootstrap, `bootstrap.ts`) waits for
+   * null: a batch whose commit fails (storage error, process killed) must reach no client.
+   */
+  whenCommitted(): Promise<void> | null {
+    if (!this.state.dirty) return null;
+    return new Promise((r) => this.committedWaiters.push(r));
+  }
+
+  private wakeCommitted(): void {
+    const ws = this.committedWaiters;
+    this.committedWaiters = [];
+    for (const w of ws) w();
   }
 
   /** Catch up with entries committed elsewhere (other processes). */
@@ -249,6 +271,7 @@ export class SyncNode {
     if (this.horizon > 0) state.markHistoryCompacted();
     if (this.started) state.compactIfDue();
     this.state = state;
+    this.wakeCommitted();
     this.tail.reset(state.head);
     for (const fn of this.resetListeners) fn(state, all);
   }

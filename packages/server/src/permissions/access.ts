@@ -282,7 +282,7 @@ class UserAccess implements ConnectionAccess {
         const from = this.cursor;
         if (held.drop.length) send(JSON.stringify({ t: 'drop', es: held.drop, attrs: [] }));
         const enter = new Set([...view.entities].filter((e) => !held.has.has(e)));
-        if (enter.size > 0) send(bootstrapFrames({ entities: enter, attrs: new Map() }, f, node.state, false, from, from));
+        if (enter.size > 0) send(bootstrapFrames({ entities: enter, attrs: new Map() }, f, () => node.state, false, from, from));
         if (userIdOf(this.user) !== null) catchUp();
       } else {
         // with read rules or scopes a hello bootstraps from what the client may hold now (see bootstrap.ts)
@@ -293,7 +293,7 @@ class UserAccess implements ConnectionAccess {
         // the drafts first (cursor unmoved, more to come): the bootstrap's last part says "caught up"
         const frame = this.entriesFrame(drafts.catchUp(this.user, head, undefined, true), from, true);
         if (frame) send(frame);
-        send(bootstrapFrames(view, f, node.state, cursor > 0 && !held, from, to));
+        send(bootstrapFrames(view, f, () => node.state, cursor > 0 && !held, from, to));
       }
     } else if (sentPos() === 0 || sentPos() < this.access.node.horizon) {
       // a fresh client, or one whose cursor is below the retention horizon: the current state of
@@ -306,7 +306,7 @@ class UserAccess implements ConnectionAccess {
       // the drafts first (cursor unmoved, more to come): the bootstrap's last part says "caught up"
       const frame = this.entriesFrame(drafts.catchUp(this.user, head, undefined, true), from, true);
       if (frame) send(frame);
-      send(bootstrapFrames(null, f, node.state, false, from, to));
+      send(bootstrapFrames(null, f, () => node.state, false, from, to));
     } else if (userIdOf(this.user) !== null) catchUp(); // an anonymous user sees open drafts only, never left out of a stream
     if (userIdOf(this.user) !== null) this.offs.push(drafts.onVisibility((ds) => catchUp(ds)));
     return head;

@@ -58,19 +58,24 @@ const KEYS_PER_PART = 10_000;
  * event loop, nor its whole output in memory. What a part reads is the state then (filtered by
  * what `f` allows then); a transaction committed meanwhile may come twice, once here and once
  * in the stream — merging is idempotent. A transaction's ops may come in several parts.
+ *
+ * `state` gives the node's state when a part is read (a rebuild replaces it). The taker reads a
+ * part only while the state holds no judged but uncommitted batch (`ServerState.dirty`, see
+ * `SyncNode.whenCommitted`): a batch whose commit then fails must never reach a client.
  */
-export function* bootstrapFrames(r: ReadView | null, f: EntryFilter, state: ServerState, resuming: boolean, from: string, to: string): Generator<string, void, undefined> {
+export function* bootstrapFrames(r: ReadView | null, f: EntryFilter, state: () => ServerState, resuming: boolean, from: string, to: string): Generator<string, void, undefined> {
   const readable = resuming && r ? readableFrames(r) : [];
   let keys: string[];
   if (r === null) {
     const es = new Set<GlobalId>();
-    for (const op of state.merged.allOps()) es.add(op.e);
+    for (const op of state().merged.allOps()) es.add(op.e);
     keys = [...es];
   } else {
     keys = [...r.entities];
     for (const [e, as] of r.attrs) if (!r.entities.has(e)) for (const a of as) keys.push(attrKey(e, a));
-    for (const [ident] of state.schema.entries()) {
-      const e = state.attributeEntity(ident);
+    const s = state();
+    for (const [ident] of s.schema.entries()) {
+      const e = s.attributeEntity(ident);
       if (e !== null) keys.push(e);
     }
   }
@@ -90,7 +95,8 @@ export function* bootstrapFrames(r: ReadView | null, f: EntryFilter, state: Serv
     if (r === null) {
       // raw entities: each op once (an identity component's members are all listed)
       ops = [];
-      for (const e of chunk) for (const op of state.merged.opsOf(e)) if (f.reads(op)) ops.push(op);
+      const merged = state().merged;
+      for (const e of chunk) for (const op of merged.opsOf(e)) if (f.reads(op)) ops.push(op);
     } else ops = f.stateOps(chunk);
     for (const env of envelopesOf(ops)) {
       const json = JSON.stringify(env);
