@@ -13,6 +13,7 @@ import { schemaBootstrapOps } from '../state/bootstrap.js';
 import { LogTail, type TailEntry } from './log-tail.js';
 import { Serial } from './serial.js';
 import type { WriteGate } from '../permissions/writable.js';
+import { userIdOf } from '../drafts/visibility.js';
 
 export interface SyncNodeOptions {
   nodeId: string;
@@ -170,6 +171,10 @@ export class SyncNode {
   private readonly judge: Judge = {
     catchUp: (entries) => this.state.catchUp(entries),
     check: (env) => this.refusals.get(env) ?? this.state.check(env),
+    writer: (env) => {
+      const u = this.writers.get(env);
+      return u === undefined ? '' : JSON.stringify(userIdOf(u));
+    },
   };
 
   /** The user `env` was submitted for, or undefined (the server's own and trusted writes). */

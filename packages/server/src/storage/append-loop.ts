@@ -29,7 +29,7 @@ export interface NewRow {
   env: TxEnvelope;
 }
 
-/** A rejection the store records (invariant 5): the envelope's tx id, the digest of its content, the verdict as JSON. */
+/** A rejection the store records (invariant 5): the envelope's tx id, the digest of its content (and of whom it was judged for), the verdict as JSON. */
 export interface RejectedRow {
   tx: string;
   digest: string;
@@ -83,7 +83,10 @@ export function judgeBatch(
     // frame, a push on an older connection or on another node) must not be judged afresh against
     // a state that changed meanwhile — its client has already rolled it back.
     const before = rejectedInBatch.get(env.tx) ?? rejected(env.tx);
-    const digest = before !== undefined && before.length > 0 ? envelopeDigest(json) : null;
+    // recorded per writer: the same content judged for another user is judged afresh
+    const who = judge.writer?.(env) ?? '';
+    const judged = who === '' ? json : `${json}\u0000${who}`;
+    const digest = before !== undefined && before.length > 0 ? envelopeDigest(judged) : null;
     const first = digest === null ? undefined : before!.find((r) => r.digest === digest);
     if (first !== undefined) {
       const v = JSON.parse(first.verdict) as { code: string; message: string; data?: Record<string, unknown> };
@@ -92,7 +95,7 @@ export function judgeBatch(
     }
     const verdict = judge.check(env);
     if (!verdict.ok) {
-      const row = { tx: env.tx, digest: digest ?? envelopeDigest(json), verdict: JSON.stringify({ code: verdict.code, message: verdict.message, ...(verdict.data ? { data: verdict.data } : {}) }) };
+      const row = { tx: env.tx, digest: digest ?? envelopeDigest(judged), verdict: JSON.stringify({ code: verdict.code, message: verdict.message, ...(verdict.data ? { data: verdict.data } : {}) }) };
       rejectedInBatch.set(env.tx, [...(before ?? []), row]);
       rejections.push(row);
       outcomes.push({ tx: env.tx, status: 'rejected', code: verdict.code, message: verdict.message, data: verdict.data });

@@ -24,7 +24,9 @@
  *    rejection without judging it afresh. A client told "rejected" has rolled the transaction
  *    back, so a copy still in flight (a duplicated frame, a push on an older connection or on
  *    another node) must never be stored because the state changed meanwhile. Other content under
- *    that tx id is judged on its own (nobody can have another's transaction refused in advance).
+ *    that tx id is judged on its own (nobody can have another's transaction refused in advance),
+ *    and so is the same content judged for another writer (`Judge.writer`: a source re-run `as`
+ *    another user).
  * 6. **Compaction below a horizon.** {@link ServerStore.compact} rewrites entries at or below a
  *    retention horizon without the ops the merge rules have superseded (the merged database is
  *    the same, see PROTOCOL.md "Retention"); positions and tx ids stay, and a rewritten entry keeps
@@ -48,6 +50,12 @@ export interface Judge {
   catchUp(entries: readonly LogEntry[]): void;
   /** Decide one new envelope; an accepted one must be applied to the judge's snapshot at once. */
   check(env: TxEnvelope): Verdict;
+  /**
+   * Whom `env` is judged for (a key; '' for the server's own and trusted writes). A recorded
+   * rejection answers a later copy only when it is judged for the same writer: the same content
+   * written as another user (a source re-run `as` someone else) is judged afresh.
+   */
+  writer?(env: TxEnvelope): string;
 }
 
 export type AppendOutcome =
