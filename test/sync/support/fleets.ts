@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createServer, type DataloomServer } from '../../../packages/server/src/index.js';
 import { createPostgresStore } from '../../../packages/server/src/storage/postgres.js';
 import { createSqliteStore } from '../../../packages/server/src/storage/sqlite.js';
+import type { LogEntry, ServerStore } from '../../../packages/server/src/storage/types.js';
 import { freePort, releasePort, startChild, type ChildServer } from './child.js';
 import { PG_URL, TEST_SCHEMA, pgNamespace, sleep, tempDir } from './harness.js';
 import type { Fleet } from './sim.js';
@@ -35,15 +36,7 @@ export async function inProcessFleet(extra: Record<string, unknown> = {}): Promi
       server = null;
       releasePort(port);
     },
-    readLog: async () => {
-      const s = createSqliteStore({ file });
-      await s.open();
-      const all = await s.readSince(0, 1e9);
-      fleet.horizon = await s.horizon();
-      await s.destroy();
-      t.cleanup();
-      return all;
-    },
+    readLog: () => readLog(createSqliteStore({ file }), fleet, t.cleanup),
   };
   return fleet;
 }
@@ -78,15 +71,17 @@ export async function childFleet(kind: 'sqlite' | 'postgres', nodes: number, ext
       await Promise.all(children.map((c) => c?.kill('SIGTERM')));
       for (const p of ports) releasePort(p);
     },
-    readLog: async () => {
-      const s = kind === 'sqlite' ? createSqliteStore({ file }) : createPostgresStore({ url: PG_URL, namespace });
-      await s.open();
-      const all = await s.readSince(0, 1e9);
-      fleet.horizon = await s.horizon();
-      await s.destroy();
-      t.cleanup();
-      return all;
-    },
+    readLog: () => readLog(kind === 'sqlite' ? createSqliteStore({ file }) : createPostgresStore({ url: PG_URL, namespace }), fleet, t.cleanup),
   };
   return fleet;
+}
+
+/** The whole log of a stopped fleet's store (and its horizon, kept on the fleet); the fleet's files go. */
+async function readLog(s: ServerStore, fleet: Fleet, cleanup: () => void): Promise<LogEntry[]> {
+  await s.open();
+  const all = await s.readSince(0, 1e9);
+  fleet.horizon = await s.horizon();
+  await s.destroy();
+  cleanup();
+  return all;
 }
