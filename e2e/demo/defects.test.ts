@@ -69,8 +69,8 @@ describe('demo defects (issue 14)', () => {
     const a = await open('refused', chromium, '', 'ledger');
     const b = await open('refused', other, '', 'ledger');
     await Promise.all([waitOnline(a), waitOnline(b)]);
-    await seedOutfit(a);
-    await seedOutfit(b);
+    await seedOutfit(a); // B gets the outfit by sync (seeding in B too raced: its button vanished on A's seed)
+    await b.waitForSelector('[aria-label="raise corinna"]', { timeout: 10_000 });
     await b.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="corinna"] td')?.textContent === '125');
     // B works offline and raises corinna from 125; meanwhile A raises her too and is accepted
     await b.click('[data-testid="offline-toggle"]');
