@@ -142,6 +142,45 @@ describe('no leaks beyond refs', () => {
     await until(async () => (await alice.c.q('[:find ?t . :where [?e :doc/key "K3"] [?e :doc/title ?t]]')) === 'three', 'alice sees the merge');
   });
 
+  it('a back-end write as a user resolves upserts, lookup refs, unique values and cas as that user\'s push would', async () => {
+    const { s, alice, bob, secret } = await setup();
+    const refusal = (p: Promise<unknown>) => p.then(() => 'ok', (e: DataloomError) => `${e.code} ${e.message} ${JSON.stringify(e.data ?? {})}`);
+    const pushed = async (tx: unknown) => {
+      const w = await bob.c.transact(tx).catch((e: DataloomError) => e);
+      return 'code' in w ? `${w.code}` : (await refusal(bob.c.confirmed(w.tx))).split(' ')[0];
+    };
+    const cases: unknown[] = [
+      [{ ':doc/key': 'K1', ':doc/owner': 'bob', ':doc/title': 'bob claims K1' }], // identity upsert onto alice's doc
+      '[[:db/add [:doc/key "K1"] :doc/title "through a lookup ref"]]',
+      [{ ':doc/slug': 'taken', ':doc/owner': 'bob' }], // :db.unique/value held by alice's doc
+      [[':db/cas', secret, ':doc/body', null, 'x']],
+    ];
+    for (const tx of cases) {
+      const as = await refusal(s.transact(tx, { as: 'bob' }));
+      expect(as, JSON.stringify(tx)).not.toBe('ok');
+      // the id of alice's doc only where bob named it himself
+      if (!JSON.stringify(tx).includes(secret)) expect(as, JSON.stringify(tx)).not.toContain(secret);
+      expect(as).not.toContain('SECRET-');
+      expect(as.split(' ')[0], JSON.stringify(tx)).toBe(await pushed(tx));
+    }
+    // a cas guessing the unreadable value answers the same whatever the guess
+    const guesses = await Promise.all(
+      ['SECRET-BODY', 'wrong'].map(async (g) => (await refusal(s.transact([[':db/cas', secret, ':doc/body', g, 'x']], { as: 'bob' }))).replaceAll(g, 'GUESS').replace(/"tx":"[^"]*"/, '')),
+    );
+    expect(guesses[0]).not.toBe('ok');
+    expect(guesses[0]).not.toContain('SECRET-');
+    expect(guesses[0]).toBe(guesses[1]);
+    // alice's doc is as she wrote it
+    expect(await alice.c.q('[:find ?t . :where [?e :doc/key "K1"] [?e :doc/title ?t]]')).toBe('SECRET-TITLE');
+    expect(await alice.c.q('[:find [?o ...] :where [?e :doc/key "K1"] [?e :doc/owner ?o]]')).toEqual(['alice']);
+    // onto what bob may read, the same write merges
+    const own = await s.transact([{ ':db/id': 'm', ':doc/key': 'K9', ':doc/owner': 'bob', ':doc/title': 'mine' }], { as: 'bob' });
+    const up = await s.transact('[{:doc/key "K9" :doc/body "merged"} [:db/add [:doc/key "K9"] :doc/title "again"]]', { as: 'bob' });
+    expect(up.pos).toBeGreaterThan(own.pos);
+    await until(async () => (await bob.c.q('[:find ?b . :where [?e :doc/key "K9"] [?e :doc/body ?b] [?e :doc/title "again"]]')) === 'merged', 'the upsert merged into bob\'s doc');
+    expect(await bob.c.q('[:find (count ?e) . :where [?e :doc/key "K9"]]')).toBe(1);
+  });
+
   it('a cas on an unreadable attribute answers the same whatever its value', async () => {
     const { s, secret } = await setup();
     const sockets: Array<() => unknown> = [];

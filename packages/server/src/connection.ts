@@ -25,11 +25,38 @@ import {
   type ServerMsg,
 } from '@dataloom/protocol';
 import type { AppendOutcome, Verdict } from './storage/types.js';
-import type { ConnectionAccess } from './permissions/access.js';
+import type { ConnectionAccess, PushRefusal } from './permissions/access.js';
 import type { ServerDbView, SyncNode } from './node/sync-node.js';
 
 /** `authorizeWrite(user, tx, db)`: may the authenticated `user` write `tx`? Throw a DataloomError for a custom reason. */
 export type AuthorizeWrite = (user: unknown, tx: TxEnvelope, db: ServerDbView) => boolean | Promise<boolean>;
+
+/**
+ * The checks a write of `user` gets before it is judged, for a client's push and for a back-end
+ * write made as the user alike (`sources/transact.ts`): the permission layer's (`check`: replica
+ * binding, `cas` on what the user may not read, drafts), then the app's `authorizeWrite` hook.
+ */
+export async function writeRefusal(
+  user: unknown,
+  env: TxEnvelope,
+  check: ((env: TxEnvelope) => PushRefusal | null | Promise<PushRefusal | null>) | null,
+  ctx: { node: SyncNode; authorizeWrite?: AuthorizeWrite | undefined },
+  onError?: (err: unknown) => void,
+): Promise<Extract<Verdict, { ok: false }> | null> {
+  const no = (code: string, message: string, data?: Record<string, unknown>): Extract<Verdict, { ok: false }> => ({ ok: false, code, message, ...(data ? { data } : {}) });
+  const refused = check ? await check(env) : null;
+  if (refused) return no(refused.code, refused.message, refused.data);
+  const hook = ctx.authorizeWrite;
+  if (!hook) return null;
+  try {
+    if (await hook(user, env, ctx.node.view)) return null;
+    return no('sync/forbidden', 'write not permitted');
+  } catch (e) {
+    if (e instanceof DataloomError) return no(e.code, e.message, e.toWire().data);
+    onError?.(e);
+    return no('sync/forbidden', 'write permission check failed');
+  }
+}
 
 export interface ConnectionContext {
   node: SyncNode;
@@ -273,18 +300,8 @@ export class Connection {
         return no('sync/schema-forbidden', `clients may not change the schema (${what}); start the server with the new schema`, { op: op.id });
       }
     }
-    const refused = await this.ctx.access?.checkPush(env);
-    if (refused) return no(refused.code, refused.message, refused.data);
-    const hook = this.ctx.authorizeWrite;
-    if (!hook) return null;
-    try {
-      if (await hook(this.user, env, this.ctx.node.view)) return null;
-      return no('sync/forbidden', 'write not permitted');
-    } catch (e) {
-      if (e instanceof DataloomError) return no(e.code, e.message, e.toWire().data);
-      this.ctx.onError?.(e);
-      return no('sync/forbidden', 'write permission check failed');
-    }
+    const access = this.ctx.access;
+    return writeRefusal(this.user, env, access ? (e) => access.checkPush(e) : null, this.ctx, this.ctx.onError);
   }
 
   /** Stream log entries after `sentPos` until caught up. */

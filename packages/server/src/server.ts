@@ -254,7 +254,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     (compacting ??= (async () => node.compactLog(horizon ?? (await retentionHorizon())))().finally(() => (compacting = null)));
   const compactTimer = retention ? setInterval(() => void compact().catch(onError), retention.everyMs ?? 60_000) : null;
   compactTimer?.unref();
-  const writer = { node, limits, authorizeWrite: options.authorizeWrite };
+  const writer = { node, limits, authorizeWrite: options.authorizeWrite, access };
   const clocks = new ReplicaClocks(node);
   let closing: Promise<void> | null = null;
   return {

@@ -16,6 +16,7 @@
  * settled the batch (`onNew`), re-checked against the state then.
  */
 import { type GlobalId, type TxEnvelope } from '@dataloom/core';
+import type { TranslateState } from '@dataloom/core/internals';
 import type { SyncNode } from '../node/sync-node.js';
 import type { TailEntry } from '../node/log-tail.js';
 import type { LogEntry } from '../storage/types.js';
@@ -56,6 +57,20 @@ const TAIL_PER_ENTITY = 4;
 
 /** A refusal of a pushed envelope (a `reject` with this code, message and data). */
 export type PushRefusal = DraftRefusal;
+
+/**
+ * A back-end write made as a user (`server.transact(tx, { as })`, `NodeAccess.writerFor`): the
+ * same rules as a push of that user's client — translated against what the user may read, the
+ * same checks before judging, the same judge, rejections redacted the same way.
+ */
+export interface WriterAccess {
+  /** The state to translate the user's transaction data against (see `EntryFilter.translateState`). */
+  translateState(): TranslateState;
+  /** The checks a push of this user gets before judging (its replica's binding aside), or null. */
+  checkWrite(env: TxEnvelope): PushRefusal | null;
+  redact<R extends Rejection>(r: R): R;
+  close(): void;
+}
 
 export interface ConnectionAccess {
   filter(entry: TailEntry): string | null;
@@ -179,6 +194,13 @@ export class NodeAccess {
     return new UserAccess(this, user);
   }
 
+  /** A back-end write as `user` ({@link WriterAccess}); close it when the write is settled. */
+  writerFor(user: unknown): WriterAccess {
+    const a = new UserAccess(this, user);
+    a.open();
+    return a;
+  }
+
   /** The engine scopes are followed by (made on first use when there are no read rules). */
   scopeEngine(): ReadEngine {
     return (this.engine ??= new ReadEngine(NO_RULES, () => this.node.state.merged));
@@ -204,7 +226,7 @@ export class NodeAccess {
   }
 }
 
-class UserAccess implements ConnectionAccess {
+class UserAccess implements ConnectionAccess, WriterAccess {
   readable: UserReadable | null = null;
   private filterer: EntryFilter | null = null;
   private scope: ConnectionScope | null = null;
@@ -231,6 +253,10 @@ class UserAccess implements ConnectionAccess {
     if (!(await this.access.mayPushAs(env.replica, this.user))) {
       return { code: 'sync/forbidden', message: `replica ${replicaFamily(env.replica)} belongs to another user`, data: { replica: env.replica } };
     }
+    return this.checkWrite(env);
+  }
+
+  checkWrite(env: TxEnvelope): PushRefusal | null {
     // an identity value held by an entity the user may not read is refused under the writer lock (`writable.ts`)
     const r = this.access.filtersEntities ? this.readable : null;
     if (r && env.checks?.length) {
@@ -248,14 +274,23 @@ class UserAccess implements ConnectionAccess {
     return this.access.filtersEntities;
   }
 
-  start(sentPos: () => number, send: (frames: string | Iterable<string>) => void, hello: HelloView = {}): number | undefined {
-    this.sentPos = sentPos;
-    this.send = send;
+  /** Takes what the user may read (released by {@link close}). */
+  open(): void {
     this.readable = this.access.acquire(this.user);
     if (this.readable && this.access.filtersEntities) {
       const merged = () => this.access.node.state.merged;
       this.filterer = new EntryFilter(this.readable, merged, (d) => this.access.drafts.canSee(this.user, d));
     }
+  }
+
+  translateState(): TranslateState {
+    return this.filterer?.translateState() ?? this.access.node.state.merged;
+  }
+
+  start(sentPos: () => number, send: (frames: string | Iterable<string>) => void, hello: HelloView = {}): number | undefined {
+    this.sentPos = sentPos;
+    this.send = send;
+    this.open();
     this.access.track(this, true);
     if (hello.scopes && hello.scopes.length > 0) {
       // scopes named at hello are in effect before the first frame; a bad one is refused when its `scope` message comes

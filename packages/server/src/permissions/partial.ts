@@ -10,7 +10,7 @@
  * user holds of an entity converges with everyone else's.
  */
 import { type GlobalId, type Op, type TxEnvelope } from '@dataloom/core';
-import { SCHEMA_ATTRS, replicaOfTx, type MergeState } from '@dataloom/core/internals';
+import { MergeState, SCHEMA_ATTRS, replicaOfTx, type TranslateState } from '@dataloom/core/internals';
 import type { UserReadable } from './readable.js';
 
 export class EntryFilter {
@@ -35,6 +35,29 @@ export class EntryFilter {
     const e = m.rep(op.e);
     if ((this.sets === null || this.sets.reads(e, a)) && (this.inScope === null || this.inScope(e))) return true;
     return draft !== undefined && !m.hasEntity(op.e) && this.canSeeDraft(draft);
+  }
+
+  /**
+   * The merged state as this user's own replica would hold it, for translating a transaction
+   * written as the user (`server.transact(tx, { as })`): lookup refs, identity upserts, current
+   * values (`cas`, retractions) and text see only what the user may read, so the write resolves as
+   * a push of the user's client would — an identity value held by an unreadable entity reaches the
+   * judge as a new entity's and is refused there (`writable.ts`), as a push is.
+   */
+  translateState(): TranslateState {
+    const m = this.merged();
+    const blank = new MergeState(m.schema);
+    return {
+      schema: m.schema,
+      lookup: (a, v) => {
+        const h = m.lookup(a, v);
+        return h !== null && this.reads({ e: h, a }) ? h : null;
+      },
+      rep: (e) => (this.reads({ e, a: undefined }) ? m.rep(e) : e),
+      values: (e, a) => (this.reads({ e, a }) ? m.values(e, a) : []),
+      members: (e) => (this.reads({ e, a: undefined }) ? m.members(e) : [e]),
+      textDoc: (e, a) => (this.reads({ e, a }) ? m : blank).textDoc(e, a),
+    };
   }
 
   /** The envelope as this user may receive it (its stored `json` when whole), or null. */

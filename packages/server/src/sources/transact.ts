@@ -3,9 +3,11 @@
  * use (entity maps, tempids, lookup refs, upserts, `:db/cas`, …) is translated by core's
  * `translateTx` against the node's committed state, stamped by a clock of the writer's own replica
  * id (the node's server replica, or `src_<name>` for a source), checked against the envelope rules
- * and limits every client applies, optionally judged as a user's write (write rules and
- * `authorizeWrite`), and appended through the same
- * judge → append loop as a client push. Connected clients receive it through the ordinary stream.
+ * and limits every client applies, and appended through the same judge → append loop as a client
+ * push. With `as` it is that user's write under the rules of that user's push: translated against
+ * what the user may read (lookup refs, upserts, `cas` and current values see nothing else), the
+ * same checks before judging (`cas` on unreadable data, drafts, `authorizeWrite`), the judge's
+ * write and upsert rules, and a rejection redacted as the user's client would receive it. Connected clients receive it through the ordinary stream.
  *
  * Errors are `DataloomError`s: `transact/*` for bad transaction data (nothing is written),
  * `ops/limit` for a transaction over the client limits, `sync/forbidden` when `as` may not write
@@ -15,8 +17,9 @@
 import { DataloomError, type GlobalId, type TxEnvelope } from '@dataloom/core';
 import { HlcClock, translateTx } from '@dataloom/core/internals';
 import { checkEnvelope, type EnvelopeLimits } from '@dataloom/protocol';
-import type { AuthorizeWrite } from '../connection.js';
+import { writeRefusal, type AuthorizeWrite } from '../connection.js';
 import type { SyncNode } from '../node/sync-node.js';
+import type { NodeAccess } from '../permissions/access.js';
 import type { AppendOutcome } from '../storage/types.js';
 
 export interface TransactOptions {
@@ -41,7 +44,9 @@ export interface TransactResult {
 export interface WriterContext {
   node: SyncNode;
   limits: EnvelopeLimits;
-  authorizeWrite?: AuthorizeWrite;
+  authorizeWrite?: AuthorizeWrite | undefined;
+  /** The permission layer: a write `as` a user goes through {@link NodeAccess.writerFor}. */
+  access?: NodeAccess;
 }
 
 /** A clock per writing replica, kept ahead of every stamp in the log. */
@@ -72,23 +77,22 @@ export async function backendTransact(ctx: WriterContext, clocks: ReplicaClocks,
   const { node } = ctx;
   // Over PostgreSQL other processes append too: translate against everything committed so far.
   if (node.store.kind !== 'sqlite') await node.refresh();
-  for (let attempt = 0; ; attempt++) {
-    const { envelope, tempids } = translateTx(node.state.merged, txData, { stamp: clocks.next(replica) });
-    const env: TxEnvelope = checkEnvelope(envelope, ctx.limits);
-    if (opts.as !== undefined && ctx.authorizeWrite) await authorize(ctx.authorizeWrite, opts.as, env, node);
-    const outcome = await node.submit(env, opts.as);
-    if (outcome.status !== 'rejected') return { pos: outcome.pos, tx: env.tx, tempids };
-    if (outcome.code !== 'sync/unique' || attempt >= RETRIES) throw outcomeError(outcome);
-  }
-}
-
-async function authorize(hook: AuthorizeWrite, user: unknown, env: TxEnvelope, node: SyncNode): Promise<void> {
-  let ok: boolean;
+  // as a user: what a push of that user's client gets — translated against what the user may read,
+  // the same checks before judging, the judge's verdict redacted for the user
+  const as = opts.as !== undefined ? (ctx.access?.writerFor(opts.as) ?? null) : null;
   try {
-    ok = await hook(user, env, node.view);
-  } catch (e) {
-    if (e instanceof DataloomError) throw e;
-    throw new DataloomError('sync/forbidden', 'write permission check failed', { tx: env.tx });
+    for (let attempt = 0; ; attempt++) {
+      const { envelope, tempids } = translateTx(as ? as.translateState() : node.state.merged, txData, { stamp: clocks.next(replica) });
+      const env: TxEnvelope = checkEnvelope(envelope, ctx.limits);
+      if (opts.as !== undefined) {
+        const refused = await writeRefusal(opts.as, env, as ? (e) => as.checkWrite(e) : null, ctx);
+        if (refused) throw new DataloomError(refused.code, refused.message, { tx: env.tx, ...(refused.data ?? {}) });
+      }
+      const outcome = await node.submit(env, opts.as);
+      if (outcome.status !== 'rejected') return { pos: outcome.pos, tx: env.tx, tempids };
+      if (outcome.code !== 'sync/unique' || attempt >= RETRIES) throw outcomeError(as ? as.redact(outcome) : outcome);
+    }
+  } finally {
+    as?.close();
   }
-  if (!ok) throw new DataloomError('sync/forbidden', 'write not permitted', { tx: env.tx });
 }
