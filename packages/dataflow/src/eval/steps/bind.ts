@@ -10,8 +10,8 @@
  */
 import { valueEquals } from '@dataloom/core';
 import type { BindPat, Step } from '../../ir/types.js';
-import { callFn } from './filter.js';
-import { type Op, termVal } from './step.js';
+import { callOf } from './filter.js';
+import type { Op } from './step.js';
 
 type Fn = Extract<Step, { kind: 'fn' }>;
 
@@ -59,15 +59,10 @@ function toArray(v: unknown): unknown[] | null {
 }
 
 export function bindStep(s: Fn, pre: Set<number>, next: Op): Op {
-  const args = s.args;
-  const fn = s.fn;
-  const n = args.length;
+  const call = callOf(s);
   const out = s.out;
   return (env, w) => {
-    const f = fn.kind === 'builtin' ? fn.f : (env[fn.slot] as (...a: unknown[]) => unknown);
-    const xs = new Array(n);
-    for (let i = 0; i < n; i++) xs[i] = termVal(args[i]!, env);
-    const r = callFn(f, xs, s.form);
+    const r = call(env);
     if (r === null || r === undefined) return;
     bindPat(out, r, env, pre, (en) => next(en, w));
   };
