@@ -22,6 +22,13 @@ export interface EntRec {
   minId: string;
 }
 
+/**
+ * What is kept per visible datom of a representative: its attribute, shown value and deciding
+ * stamp. Usually the deciding {@link Op} itself (no record of its own); a `{a, v, tx}` record when
+ * the shown value differs from the op's (a ref mapped to a representative, a text's string).
+ */
+export type Shown = Pick<VisibleDatom, 'a' | 'v' | 'tx'>;
+
 export const SEP = '\u0000';
 /** Shared empty claim set (never mutated: claims are replaced, not edited). */
 export const EMPTY_CLAIMS: Set<string> = new Set();
@@ -41,8 +48,8 @@ export class MergeData {
   readonly repOf = new Map<GlobalId, GlobalId>();
   /** representative → members (≥ 2), only for multi-entity components */
   readonly membersOf = new Map<GlobalId, GlobalId[]>();
-  /** representative → `a\0vkey` → datom */
-  readonly visible = new Map<GlobalId, Map<string, VisibleDatom>>();
+  /** representative → its visible datoms (key of each: `attrValueKey(a, v)`, unique per rep) */
+  readonly visible = new Map<GlobalId, Shown[]>();
   /** Whether any attribute is a component / identity attribute (fast paths when not). */
   readonly hasComponents: boolean;
   readonly identityAttrs: ReadonlySet<string>;

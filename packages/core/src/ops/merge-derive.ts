@@ -6,7 +6,7 @@ import * as Y from 'yjs';
 import type { GlobalId, Op, WireValue } from './types.js';
 import { attrValueKey, manyValueKey } from './value.js';
 import { decodableUpdate } from './text.js';
-import { SEP, maxStr, type MergeData } from './merge-data.js';
+import { SEP, maxStr, type MergeData, type Shown } from './merge-data.js';
 import type { DatomChange, VisibleDatom } from './types.js';
 
 /** Maps a value through representatives; null when it is a ref hidden by the target's tombstone. */
@@ -20,9 +20,14 @@ export function mapValue(d: MergeData, op: Op): WireValue | null {
   return v;
 }
 
-/** Re-derives the visible datoms of `r` and appends the differences. */
+/**
+ * Re-derives the visible datoms of `r` and appends the differences. What is kept per
+ * representative is the list of deciding entries ({@link Shown}): the deciding op itself when its
+ * value shows unchanged, a small record only when the value was mapped (a ref to a merged entity)
+ * or is a text; a datom's key is always `attrValueKey(a, v)` of what is shown.
+ */
 export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: DatomChange[]): void {
-  const next = new Map<string, VisibleDatom>();
+  const next = new Map<string, Shown>();
   if (d.repOf.get(r) === undefined && d.ents.has(r)) {
     const members = d.membersOf.get(r);
     const T = d.finalTomb(r);
@@ -55,42 +60,52 @@ export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: Dat
         for (const [k, op] of best) {
           if (op.op !== 'add' || op.tx <= T) continue;
           const v = mapValue(d, op);
-          if (v !== null) next.set(a + SEP + k, { e: r, a, v, tx: op.tx, added: true } as VisibleDatom);
+          if (v !== null) next.set(a + SEP + k, shown(op, a, v));
         }
       } else if (list.length === 1) {
         const op = list[0]!;
         if (op.op === 'add' && op.tx > T) {
           const v = mapValue(d, op);
-          if (v !== null) next.set(attrValueKey(a, v), { e: r, a, v, tx: op.tx, added: true } as VisibleDatom);
+          if (v !== null) next.set(attrValueKey(a, v), shown(op, a, v));
         }
       } else {
         let best: Op | null = null;
         for (const op of list) if (op.op !== 'text' && (best === null || op.id > best.id)) best = op;
         if (best && best.op === 'add' && best.tx > T) {
           const v = mapValue(d, best);
-          if (v !== null) next.set(attrValueKey(a, v), { e: r, a, v, tx: best.tx, added: true } as VisibleDatom);
+          if (v !== null) next.set(attrValueKey(a, v), shown(best, a, v));
         }
       }
     }
   }
   const prev = d.visible.get(r);
+  let prevKeys: Set<string> | undefined;
   if (prev) {
-    for (const [k, x] of prev) {
+    prevKeys = new Set();
+    for (const x of prev) {
+      const k = attrValueKey(x.a, x.v);
+      prevKeys.add(k);
       if (!next.has(k)) {
-        rets.push({ e: x.e, a: x.a, v: x.v, tx: x.tx, added: false });
-        unindexDatom(d, x);
+        const c: DatomChange = { e: r, a: x.a, v: x.v, tx: x.tx, added: false };
+        rets.push(c);
+        unindexDatom(d, c);
       }
     }
   }
   for (const [k, x] of next) {
-    if (prev === undefined || !prev.has(k)) {
-      // visible datoms are built with `added: true`, so the datom itself is the change record
-      adds.push(x as DatomChange);
-      indexDatom(d, x);
+    if (prevKeys === undefined || !prevKeys.has(k)) {
+      const c: DatomChange = { e: r, a: x.a, v: x.v, tx: x.tx, added: true };
+      adds.push(c);
+      indexDatom(d, c);
     }
   }
-  if (next.size) d.visible.set(r, next);
+  if (next.size) d.visible.set(r, [...next.values()]);
   else d.visible.delete(r);
+}
+
+/** The entry kept for a visible datom: the op itself when `v` is its own value. */
+function shown(op: Op, a: string, v: WireValue): Shown {
+  return v === op.v ? (op as Shown) : { a, v, tx: op.tx };
 }
 
 export function indexDatom(d: MergeData, x: VisibleDatom): void {
@@ -105,7 +120,7 @@ export function unindexDatom(d: MergeData, x: VisibleDatom): void {
   if (d.uniqueIdx.get(k) === x.e) d.uniqueIdx.delete(k);
 }
 
-export function deriveText(d: MergeData, r: GlobalId, a: string, list: Op[], T: string, vals: Map<string, VisibleDatom>): void {
+export function deriveText(d: MergeData, r: GlobalId, a: string, list: Op[], T: string, vals: Map<string, Shown>): void {
   // `vals` is keyed `a\0vkey`
   let lastRetract = T;
   for (const op of list) if (op.op === 'retract' && op.tx > T) lastRetract = maxStr(lastRetract, op.tx);
@@ -137,6 +152,6 @@ export function deriveText(d: MergeData, r: GlobalId, a: string, list: Op[], T: 
   }
   if (live.length) {
     const s = t.doc.getText('text').toString();
-    vals.set(attrValueKey(a, s), { e: r, a, v: s, tx: live[live.length - 1]!.tx, added: true } as VisibleDatom);
+    vals.set(attrValueKey(a, s), { a, v: s, tx: live[live.length - 1]!.tx });
   }
 }

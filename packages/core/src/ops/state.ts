@@ -45,7 +45,7 @@ import * as Y from 'yjs';
 import type { DatomChange, GlobalId, HlcString, Op, VisibleDatom, WireValue } from './types.js';
 import { MergeSchema, mergeSchemaOf } from './schema.js';
 import { attrValueKey, wireValueKey } from './value.js';
-import { EMPTY_CLAIMS, MergeData, NONE, SEP, maxStr } from './merge-data.js';
+import { EMPTY_CLAIMS, MergeData, NONE, SEP, maxStr, type Shown } from './merge-data.js';
 import { componentTargets, raiseComponentTombs, rawClaims, regroup } from './merge-stage1.js';
 import { derive } from './merge-derive.js';
 
@@ -108,21 +108,22 @@ export class MergeState {
     const m = d.visible.get(d.rep(e));
     if (m === undefined) return [];
     const out: Array<[string, WireValue]> = [];
-    for (const [k, x] of m) if (x.a === a) out.push([k, x.v]);
+    for (const x of m) if (x.a === a) out.push([attrValueKey(a, x.v), x.v]);
     if (out.length > 1) out.sort((x, y) => (x[0] < y[0] ? -1 : 1));
     return out.map((x) => x[1]);
   }
   /** Visible datoms of `e`. */
   entityDatoms(e: GlobalId): VisibleDatom[] {
     const d = this.d;
+    const r = d.rep(e);
     const out: VisibleDatom[] = [];
-    const ent = d.visible.get(d.rep(e));
-    if (ent) for (const x of ent.values()) out.push(x);
+    const ent = d.visible.get(r);
+    if (ent) for (const x of ent) out.push(datomOf(r, x));
     return out;
   }
   /** Every visible datom (no particular order). */
   *datoms(): IterableIterator<VisibleDatom> {
-    for (const ent of this.d.visible.values()) yield* ent.values();
+    for (const [r, ent] of this.d.visible) for (const x of ent) yield datomOf(r, x);
   }
   /** The entity holding unique value `(a, v)` (identity or value attributes), or null. */
   lookup(a: string, v: WireValue): GlobalId | null {
@@ -413,4 +414,9 @@ export class MergeState {
     for (const x of adds) changes.push(x);
     return changes;
   }
+}
+
+/** A visible datom of representative `r` (a fresh record: what is kept is {@link Shown}). */
+function datomOf(r: GlobalId, x: Shown): VisibleDatom {
+  return { e: r, a: x.a, v: x.v, tx: x.tx, added: true } as VisibleDatom;
 }
