@@ -166,6 +166,34 @@ describe('scopes with a pull pattern', () => {
     await alice.c.confirmed(cut.tx);
     await until(async () => (await names(bob.c)).join() === 'leaf,mid', 'cut off from the chain: dropped');
   });
+
+  it('a recursion depth stops where pull stops, and components come along under * — only what the user may read', async () => {
+    const chain = { ...schema, ':list/parent': { ':db/valueType': ':db.type/ref' }, ':item/notes': { ':db/valueType': ':db.type/ref', ':db/isComponent': true, ':db/cardinality': ':db.cardinality/many' } };
+    const rules = `[[(can-read ?u ?e) [?e :list/members ?u]] [(can-read ?u ?e) [?e :item/title]]]`;
+    const s = await server({ schema: chain, permissions: rules });
+    const alice = rig.userClient(s.url, 'alice', { schema: chain });
+    const r = await alice.c.transact([
+      { ':db/id': 'root', ':list/name': 'ROOT-TOO-DEEP', ':list/members': ['alice', 'bob'] },
+      { ':db/id': 'mid', ':list/name': 'mid', ':list/parent': 'root', ':list/members': ['alice', 'bob'] },
+      { ':db/id': 'leaf', ':list/name': 'leaf', ':list/parent': 'mid', ':list/members': ['alice', 'bob'] },
+      { ':db/id': 'n1', ':list/name': 'note', ':list/members': ['alice', 'bob'] },
+      { ':db/id': 'n2', ':list/name': 'NOTE-HIDDEN', ':list/members': ['alice'] },
+      { ':item/title': 'x', ':item/list': 'leaf', ':item/notes': ['n1', 'n2'] },
+    ]);
+    await alice.c.confirmed(r.tx);
+    const bob = rig.userClient(s.url, 'bob', { schema: chain });
+    // pull gives the item's list, its parent (depth 1 of 1) and no further; `*` nests the notes (components)
+    const scope = bob.c.subscribe({ query: '[:find ?i :where [?i :item/title]]', pull: '[* {:item/list [:list/name {:list/parent 1}]}]' });
+    await scope.ready();
+    await until(async () => (await names(bob.c)).join() === 'leaf,mid,note', 'the list, its parent and the readable note');
+    const sent = bob.tap.frames.filter((f) => f.includes('"t":"ops"')).join('\n');
+    expect(sent).not.toContain('ROOT-TOO-DEEP');
+    expect(sent).not.toContain('NOTE-HIDDEN');
+    // a deeper chain after a move: still one parent deep
+    const move = await alice.c.transact([[':db/add', r.globalIds['leaf']!, ':list/parent', r.globalIds['root']!]]);
+    await alice.c.confirmed(move.tx);
+    await until(async () => (await names(bob.c)).join() === 'ROOT-TOO-DEEP,leaf,note', 'the new parent in, the old one dropped');
+  });
 });
 
 describe('reconnecting with a scope', () => {

@@ -230,7 +230,7 @@ export class ReadEngine {
     const guarded = guard ? guardScopeQuery(w.query, guard) : null;
     const root = guarded ? this.conn.register(name, guarded.query, ...inputs, ...(guarded.userInput ? [guard!.user] : [])) : this.conn.register(name, w.query, ...inputs);
     w.views.push(root);
-    const reach = w.pull === undefined ? null : pullReach(w.query, name, w.pull, guard);
+    const reach = w.pull === undefined ? null : pullReach(w.query, name, w.pull, this.merged().schema, guard);
     if (reach) w.views.push(this.conn.register(`${name}-pull`, reach.query, reach.rules, ...(guard?.user !== undefined ? [guard.user] : [])));
     const first = (row: unknown) => this.ids.gid((row as [number])[0] as number);
     const add = (e: GlobalId) => {
