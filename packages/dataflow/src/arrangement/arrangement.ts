@@ -52,9 +52,10 @@ export class Arrangement {
   deltaEpoch = -1;
   readonly keyOf: (t: Tuple) => Key;
 
-  constructor(arity: number) {
+  /** `compact`: pairs of small integers are stored as integers only (see `pairs.ts`); rows of exactly `arity` values. */
+  constructor(arity: number, compact = false) {
     this.arity = arity;
-    this.rows = new RowStore(arity);
+    this.rows = new RowStore(arity, compact);
     this.keyOf = (t) => tupleKey(t, arity);
   }
 
@@ -82,7 +83,7 @@ export class Arrangement {
    * added without building its (boxed) full key.
    */
   insertTuple(t: Tuple): boolean {
-    if (!this.rows.pairsByFirst || !isSmallPair(t[0], t[1])) return this.insert(t);
+    if (!this.rows.pairsByFirst || !isSmallPair(t[0], t[1]) || !this.rows.paired(0, t)) return this.insert(t);
     if (!this.rows.addPair(t)) return false;
     if (this.indexes.size > 0) {
       const k = this.keyOf(t);
@@ -95,7 +96,7 @@ export class Arrangement {
   remove(k: Key): Tuple | undefined {
     const t = this.rows.delete(k);
     if (t === undefined) return undefined;
-    const paired = this.rows.pairsByFirst && typeof k === 'number';
+    const paired = this.rows.paired(k, t);
     for (const [mask, ix] of this.indexes) {
       if (paired && mask === 1) continue;
       bucketRemove(ix.map, colsKey(t, ix.cols), k, this.keyOf);
@@ -123,7 +124,7 @@ export class Arrangement {
   /** Calls `cb` for each present tuple whose `mask` columns have key `sub` (0 < mask < full). */
   private eachIndexed(mask: number, sub: Key, cb: (t: Tuple) => void): void {
     if (mask === 1 && this.rows.pairsByFirst) {
-      eachInBucket(this.rows.bucketOf(sub), cb);
+      this.rows.eachWithFirst(sub, cb);
       if (this.rows.plainRows().size === 0) return;
     }
     eachInBucket(this.index(mask).get(sub), cb);

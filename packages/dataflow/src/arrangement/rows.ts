@@ -15,6 +15,7 @@
  * the arrangement does not keep a second copy of that index for these rows.
  */
 import type { ValueKey as Key } from '@dataloom/core';
+import { PairSet } from './pairs.js';
 
 export type Tuple = unknown[];
 
@@ -131,43 +132,65 @@ function isPairKey(k: Key): k is number {
 /**
  * Rows by full key (a read-only `Map` to readers: `get`, `has`, `size`, iteration of entries,
  * keys and values). Written only by its arrangement.
+ *
+ * An arity-2 store keeps pairs of small integers under their first value: as tuples in buckets
+ * (base relations, whose tuples carry a payload column after the pair), or, when `compact`, as
+ * integers only in a {@link PairSet} (derived relations: closures), handing out fresh `[x, y]`
+ * tuples to readers.
  */
 export class RowStore {
   private readonly plain = new Map<Key, Tuple>();
   /** Arity-2 stores: numeric-keyed pairs under their first value (buckets keyed by the second). */
   private readonly pairs: Map<Key, Bucket> | null;
+  /** Compact arity-2 stores: numeric-keyed pairs of exactly two values, as integers. */
+  private readonly ints: PairSet | null;
   private nPairs = 0;
 
-  constructor(arity: number) {
-    this.pairs = arity === 2 ? new Map() : null;
+  constructor(arity: number, compact = false) {
+    this.pairs = arity === 2 && !compact ? new Map() : null;
+    this.ints = arity === 2 && compact ? new PairSet() : null;
   }
 
   get size(): number {
-    return this.plain.size + this.nPairs;
+    return this.plain.size + this.nPairs + (this.ints?.size ?? 0);
   }
 
   /** Whether numeric keys are pairs stored by first value (arity 2). */
   get pairsByFirst(): boolean {
-    return this.pairs !== null;
+    return this.pairs !== null || this.ints !== null;
+  }
+
+  /** Whether the row `t` with key `k` is (or would be) kept in the pair store. */
+  paired(k: Key, t: Tuple): boolean {
+    return isPairKey(k) && (this.pairs !== null || (this.ints !== null && t.length === 2));
   }
 
   get(k: Key): Tuple | undefined {
-    if (this.pairs !== null && isPairKey(k)) {
+    if (isPairKey(k)) {
       const x = Math.floor(k / P);
-      return bucketGet(this.pairs.get(x), k - x * P, second);
+      if (this.pairs !== null) return bucketGet(this.pairs.get(x), k - x * P, second);
+      if (this.ints !== null && this.ints.has(x, k - x * P)) return [x, k - x * P];
     }
     return this.plain.get(k);
   }
 
   has(k: Key): boolean {
-    return this.get(k) !== undefined;
+    if (isPairKey(k)) {
+      const x = Math.floor(k / P);
+      if (this.pairs !== null) return bucketGet(this.pairs.get(x), k - x * P, second) !== undefined;
+      if (this.ints !== null && this.ints.has(x, k - x * P)) return true;
+    }
+    return this.plain.has(k);
   }
 
   /** Adds a tuple known to be absent; returns whether it went to the pair store. */
   add(k: Key, t: Tuple): boolean {
-    if (this.pairs !== null && isPairKey(k)) {
-      bucketAdd(this.pairs, t[0] as number, t[1] as number, t, second, SMALL_PAIRS);
-      this.nPairs++;
+    if (this.paired(k, t)) {
+      if (this.ints !== null) this.ints.add(t[0] as number, t[1] as number);
+      else {
+        bucketAdd(this.pairs!, t[0] as number, t[1] as number, t, second, SMALL_PAIRS);
+        this.nPairs++;
+      }
       return true;
     }
     this.plain.set(k, t);
@@ -179,9 +202,10 @@ export class RowStore {
    * is present; returns whether it was added. No full key is built.
    */
   addPair(t: Tuple): boolean {
-    const pairs = this.pairs!;
     const x = t[0] as number;
     const y = t[1] as number;
+    if (this.ints !== null && t.length === 2) return this.ints.add(x, y);
+    const pairs = this.pairs!;
     if (bucketGet(pairs.get(x), y, second) !== undefined) return false;
     bucketAdd(pairs, x, y, t, second, SMALL_PAIRS);
     this.nPairs++;
@@ -190,25 +214,35 @@ export class RowStore {
 
   /** Removes the tuple with key `k`; returns it (undefined when absent). */
   delete(k: Key): Tuple | undefined {
-    if (this.pairs !== null && isPairKey(k)) {
+    if (isPairKey(k)) {
       const x = Math.floor(k / P);
-      const t = bucketRemove(this.pairs, x, k - x * P, second);
-      if (t !== undefined) this.nPairs--;
-      return t;
+      if (this.pairs !== null) {
+        const t = bucketRemove(this.pairs, x, k - x * P, second);
+        if (t !== undefined) this.nPairs--;
+        return t;
+      }
+      if (this.ints !== null && this.ints.delete(x, k - x * P)) return [x, k - x * P];
     }
     const t = this.plain.get(k);
     if (t !== undefined) this.plain.delete(k);
     return t;
   }
 
-  /** The pairs whose first value has key `x` (the first-column index of the pair rows). */
-  bucketOf(x: Key): Bucket | undefined {
-    return this.pairs === null || typeof x !== 'number' ? undefined : this.pairs.get(x);
+  /** Calls `cb` for each pair row whose first value has key `x` (the first-column index of the pair rows). */
+  eachWithFirst(x: Key, cb: (t: Tuple) => void): void {
+    if (typeof x !== 'number') return;
+    if (this.ints !== null) this.ints.eachWithFirst(x, cb);
+    else if (this.pairs !== null) eachInBucket(this.pairs.get(x), cb);
+  }
+
+  /** Drops spare capacity left by a bulk load (compact stores). */
+  trim(): void {
+    this.ints?.trim();
   }
 
   /** Distinct first values among the pair rows. */
   get pairKeys(): number {
-    return this.pairs === null ? 0 : this.pairs.size;
+    return this.pairs !== null ? this.pairs.size : this.ints !== null ? this.ints.firsts : 0;
   }
 
   /** Iterates the rows that are not pairs stored by first value. */
@@ -218,17 +252,11 @@ export class RowStore {
 
   *values(): IterableIterator<Tuple> {
     yield* this.plain.values();
-    if (this.pairs === null) return;
-    for (const b of this.pairs.values()) {
-      if (Array.isArray(b)) yield b;
-      else if (b instanceof ListBucket) yield* b.ts.slice();
-      else yield* b.values();
-    }
+    yield* this.pairValues();
   }
 
   *entries(): IterableIterator<[Key, Tuple]> {
     yield* this.plain.entries();
-    if (this.pairs === null) return;
     for (const t of this.pairValues()) yield [(t[0] as number) * P + (t[1] as number), t];
   }
 
@@ -241,7 +269,12 @@ export class RowStore {
   }
 
   private *pairValues(): IterableIterator<Tuple> {
-    for (const b of this.pairs!.values()) {
+    if (this.ints !== null) {
+      yield* this.ints.tuples();
+      return;
+    }
+    if (this.pairs === null) return;
+    for (const b of this.pairs.values()) {
       if (Array.isArray(b)) yield b;
       else if (b instanceof ListBucket) yield* b.ts.slice();
       else yield* b.values();

@@ -15,6 +15,6 @@ export class DerivedRel implements RelSource {
     readonly isMagic = false,
     shared?: Arrangement,
   ) {
-    this.arr = shared ?? new Arrangement(arity);
+    this.arr = shared ?? new Arrangement(arity, true);
   }
 }

@@ -28,12 +28,19 @@
  * `delta` holds the net change of the last transaction only.
  */
 import { type DeltaEntry, type Tuple, clearArrangement } from '../arrangement/arrangement.js';
+import { isSmallPair } from '../arrangement/rows.js';
 import { EXT, NEW, type Plan, type RunCtx, planRule } from '../eval/plan.js';
 import { SizeWatch } from '../eval/stats.js';
 import { type RelSource, type RuleIR, isDataStep, stepSources } from '../ir/types.js';
 import type { ValueKey as Key } from '@dataloom/core';
 import type { DerivedRel } from './derived.js';
 import { type Operator, freshId } from './operator.js';
+
+/**
+ * New tuples per member id, awaiting propagation: tuples, and (registration's bulk path) pairs of
+ * small integers flattened as `x, y, x, y, …` so that no tuple per pair outlives its insertion.
+ */
+type Frontier = Map<number, { ts: Tuple[]; xy: number[] }>;
 
 interface SccClause {
   readonly member: DerivedRel;
@@ -181,7 +188,7 @@ export class RecursiveOperator implements Operator {
       olds.set(m, clearArrangement(m.arr));
       this.extra.get(m)!.clear();
     }
-    const frontier = new Map<number, Tuple[]>();
+    const frontier: Frontier = new Map();
     const ctx = this.ctx(false);
     // Every clause reads the members empty (emits buffered): a recursive clause's derivations are
     // then found once each, by propagation.
@@ -191,6 +198,7 @@ export class RecursiveOperator implements Operator {
     });
     this.applyBuffered(buffered, frontier, null, false);
     this.propagateInserts(frontier, null, false);
+    for (const m of this.members) m.arr.rows.trim();
     if (emitDelta) {
       for (const m of this.members) {
         const old = olds.get(m)!;
@@ -221,7 +229,7 @@ export class RecursiveOperator implements Operator {
     return out;
   }
 
-  private applyBuffered(buffered: Map<DerivedRel, Tuple[]>, frontier: Map<number, Tuple[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
+  private applyBuffered(buffered: Map<DerivedRel, Tuple[]>, frontier: Frontier, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
     for (const [m, ts] of buffered) {
       const ins = this.inserter(m, frontier, deleted?.get(m) ?? null, emitDelta);
       for (const t of ts) ins(t, 1);
@@ -234,7 +242,7 @@ export class RecursiveOperator implements Operator {
    * over-deleted set) is re-derived: it is taken out of that set and is no change; otherwise,
    * with `emitDelta`, it is recorded in the member's delta.
    */
-  private inserter(m: DerivedRel, frontier: Map<number, Tuple[]>, deleted: Map<Key, Tuple> | null, emitDelta: boolean) {
+  private inserter(m: DerivedRel, frontier: Frontier, deleted: Map<Key, Tuple> | null, emitDelta: boolean) {
     const arr = m.arr;
     const extra = this.counting ? this.extra.get(m)! : null;
     // Registration's bulk path (nothing deleted, no delta): no full key unless a count needs it.
@@ -242,10 +250,15 @@ export class RecursiveOperator implements Operator {
     return (t: Tuple, n = 1) => {
       if (bare ? arr.insertTuple(t) : arr.insert(t)) {
         let f = frontier.get(m.id);
-        if (f === undefined) frontier.set(m.id, (f = []));
-        f.push(t);
+        if (f === undefined) frontier.set(m.id, (f = { ts: [], xy: [] }));
         if (extra !== null && n > 1) extra.set(arr.keyOf(t), n - 1);
-        if (bare) return;
+        if (bare) {
+          // No tuple kept for a pair of small integers: the store holds integers, so does the frontier.
+          if (t.length === 2 && isSmallPair(t[0], t[1])) f.xy.push(t[0] as number, t[1] as number);
+          else f.ts.push(t);
+          return;
+        }
+        f.ts.push(t);
         const k = arr.keyOf(t);
         if ((deleted === null || !deleted.delete(k)) && emitDelta) arr.pushDelta(t, 1, k);
       } else if (extra !== null) {
@@ -256,28 +269,30 @@ export class RecursiveOperator implements Operator {
   }
 
   /** Semi-naive rounds until no new tuple appears (each derivation found once, when linear). */
-  private propagateInserts(frontier: Map<number, Tuple[]>, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
+  private propagateInserts(frontier: Frontier, deleted: Map<DerivedRel, Map<Key, Tuple>> | null, emitDelta: boolean): void {
     const ctx = this.ctx(false);
     while (frontier.size > 0) {
-      const next = new Map<number, Tuple[]>();
+      const next: Frontier = new Map();
       for (const c of this.clauses) {
         let any = false;
         for (const i of c.internal) {
           const s = c.rule.body[i]!;
           const f = s.kind === 'atom' ? frontier.get(s.src.id) : undefined;
-          if (f === undefined || f.length === 0) continue;
+          if (f === undefined || f.ts.length + f.xy.length === 0) continue;
           if (!any) {
             const ins = this.inserter(c.member, next, deleted?.get(c.member) ?? null, emitDelta);
             ctx.emit = (t) => ins(t, 1);
             any = true;
           }
-          ctx.added = f;
+          ctx.added = f.ts;
+          ctx.addedPairs = f.xy;
           this.plan(c, 'delta', i).run(ctx);
         }
       }
       frontier = next;
     }
     ctx.added = null;
+    ctx.addedPairs = null;
   }
 
   /** Which signs the external atoms' changes carry this transaction. */
@@ -296,16 +311,19 @@ export class RecursiveOperator implements Operator {
 
   /** Runs the plans ranging each changed external atom over its `sign` changes, emitting into `emitOf`. */
   private fromExternal(ctx: RunCtx, sign: number, emitOf: (c: SccClause) => (t: Tuple) => void): void {
+    for (const c of this.clauses) this.externalChanges(ctx, c, sign, () => emitOf(c));
+  }
+
+  /** {@link fromExternal} for clause `c`; its emit is made (`emitOf`) only when some external atom changed. */
+  private externalChanges(ctx: RunCtx, c: SccClause, sign: number, emitOf: () => (t: Tuple) => void): void {
+    let emit: ((t: Tuple) => void) | null = null;
     ctx.sign = sign;
-    for (const c of this.clauses) {
-      let emit: ((t: Tuple) => void) | null = null;
-      for (const i of c.external) {
-        const s = c.rule.body[i]!;
-        if (s.kind !== 'atom' || s.src.arr.delta.length === 0) continue;
-        ctx.emit = emit ??= emitOf(c);
-        ctx.delta = null;
-        this.plan(c, 'delta', i).run(ctx);
-      }
+    for (const i of c.external) {
+      const s = c.rule.body[i]!;
+      if (s.kind !== 'atom' || s.src.arr.delta.length === 0) continue;
+      ctx.emit = emit ??= emitOf();
+      ctx.delta = null;
+      this.plan(c, 'delta', i).run(ctx);
     }
     ctx.sign = 0;
   }
@@ -313,17 +331,7 @@ export class RecursiveOperator implements Operator {
   /** The external insertions of this transaction, buffered (the members read as they are now). */
   private bufferedInserts(): Map<DerivedRel, Tuple[]> {
     const ctx = this.ctx(false);
-    ctx.sign = 1;
-    return this.buffer(ctx, (c) => {
-      let emit: ((t: Tuple) => void) | null = null;
-      for (const i of c.external) {
-        const s = c.rule.body[i]!;
-        if (s.kind !== 'atom' || s.src.arr.delta.length === 0) continue;
-        ctx.emit = emit ??= this.current(c);
-        ctx.delta = null;
-        this.plan(c, 'delta', i).run(ctx);
-      }
-    });
+    return this.buffer(ctx, (c) => this.externalChanges(ctx, c, 1, () => this.current(c)));
   }
 
   step(): void {
@@ -342,7 +350,7 @@ export class RecursiveOperator implements Operator {
     const { neg, pos } = this.externalSigns();
     if (!neg) {
       // Insertions only: semi-naive from the new external tuples.
-      const frontier = new Map<number, Tuple[]>();
+      const frontier: Frontier = new Map();
       if (pos) this.applyBuffered(this.bufferedInserts(), frontier, null, true);
       this.propagateInserts(frontier, null, true);
       return;
@@ -451,7 +459,7 @@ export class RecursiveOperator implements Operator {
     // leaves `deleted`; what stays there is the net deletion.
     const deleted = new Map<DerivedRel, Map<Key, Tuple>>();
     for (const [m, l] of removed) deleted.set(m, new Map(l.map((e) => [e.k, e.t])));
-    const front2 = new Map<number, Tuple[]>();
+    const front2: Frontier = new Map();
     const fromInputs = pos ? this.bufferedInserts() : null;
     for (const [m, t, n] of rederived) this.inserter(m, front2, deleted.get(m)!, true)(t, n);
     if (fromInputs !== null) this.applyBuffered(fromInputs, front2, deleted, true);

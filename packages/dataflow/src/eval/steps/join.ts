@@ -83,21 +83,24 @@ export function joinStep(s: Atom, pre: Set<number>, mode: Mode, ctxRef: CtxRef, 
   const cols = maskCols(mask);
   const kf = keyFn(s.args, cols);
   const bind = tupleBinder(s.args, pre, new Set(cols));
-  if (mode === EXT) {
-    return (env, w) => {
-      const c = ctxRef.c!;
-      const cb = (t: Tuple) => {
-        if (bind(t, env)) next(env, w);
-      };
-      if (c.extKept === true) arr.eachKept(mask, kf(env), cb);
-      else arr.each(mask, kf(env), c.extOld, cb);
-    };
-  }
+  // One callback per step, not one per binding: the binding it continues lives in `cur`/`curW`
+  // (saved and restored around the lookup, should a continuation ever re-enter this step).
+  let cur: unknown[] = [];
+  let curW = 0;
+  const cb = (t: Tuple): void => {
+    if (bind(t, cur)) next(cur, curW);
+  };
   const isOld = oldReader(mode, ctxRef);
   return (env, w) => {
-    arr.each(mask, kf(env), isOld(), (t) => {
-      if (bind(t, env)) next(env, w);
-    });
+    const c = ctxRef.c!;
+    const pe = cur;
+    const pw = curW;
+    cur = env;
+    curW = w;
+    if (mode === EXT && c.extKept === true) arr.eachKept(mask, kf(env), cb);
+    else arr.each(mask, kf(env), isOld(), cb);
+    cur = pe;
+    curW = pw;
   };
 }
 
@@ -110,12 +113,24 @@ export function deltaScan(s: Atom, ctxRef: CtxRef, next: Op): Op {
   const bind = tupleBinder(s.args, new Set(), new Set());
   const arr = s.src.arr;
   const neg = s.neg;
+  const scratch: Tuple = [0, 0];
   return (env, w) => {
     const ctx = ctxRef.c!;
     const added = ctx.added;
-    if (added != null) {
+    const pairs = ctx.addedPairs;
+    if (added != null || pairs != null) {
       if (ctx.sign < 0) return;
-      for (let i = 0; i < added.length; i++) if (bind(added[i]!, env)) next(env, neg ? -w : w);
+      const ww = neg ? -w : w;
+      if (added != null) for (let i = 0; i < added.length; i++) if (bind(added[i]!, env)) next(env, ww);
+      if (pairs != null) {
+        // One reused tuple: `bind` copies its values into `env`.
+        const t = scratch;
+        for (let i = 0; i < pairs.length; i += 2) {
+          t[0] = pairs[i];
+          t[1] = pairs[i + 1];
+          if (bind(t, env)) next(env, ww);
+        }
+      }
       return;
     }
     const ds = ctx.delta ?? arr.delta;

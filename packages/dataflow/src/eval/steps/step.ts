@@ -30,6 +30,8 @@ export interface RunCtx {
   delta: readonly DeltaEntry[] | null;
   /** Insertions the start atom ranges over instead (weight +1 each; overrides `delta`). */
   added?: readonly Tuple[] | null;
+  /** More insertions, pairs flattened as `x, y, x, y, …` (arity-2 start atoms; read with `added`). */
+  addedPairs?: readonly number[] | null;
   /** Only start-atom changes with this sign (0 = both). */
   sign: number;
   /** Head tuple for head-bound plans. */
