@@ -145,7 +145,7 @@ export class NodeAccess {
     if (p && (p.read || p.readAttr || p.seeDraft || p.editDraft)) {
       this.engine ??= new ReadEngine(p, () => this.node.state.merged);
       // checks the rules evaluate at all, so a bad rule fails at start, not at the first connection
-      this.engine.release(this.engine.acquire('\u0000check'));
+      this.engine.check();
     }
     this.flush();
   }

@@ -1,7 +1,8 @@
 /**
  * Seeded property of the permission engine, in process (no sockets, so many cases): random teams,
  * memberships, parent teams (cycles too), docs moving between teams and owners, public docs and
- * deletions, under recursive rules in both engine modes (shared views; a view per user). After
+ * deletions, under recursive rules in every engine mode (shared views; shared per variant of the rules
+ * with own views for the user a test names; a view per user). After
  * every transaction each user's readable entities and attributes equal one-shot `q` of the rules,
  * the gains and losses the engine reports are exactly the difference, and every op of every
  * envelope cut for a user (`EntryFilter`) is readable by them.
@@ -32,6 +33,8 @@ const COMMON = `[(member ?u ?t) [?t :team/members ?u]]
 const MODES = {
   shared: `[${COMMON} [(can-read-attr ?u ?e ?a) [_ :user/name ?u] [?e :doc/public true] [(ground :doc/title) ?a]]]`,
   perUser: `[${COMMON} [(can-read ?u ?e) [(= ?u "boss")] [?e :doc/title]] [(can-read-attr ?u ?e ?a) [?e :doc/public true] [(ground :doc/title) ?a]]]`,
+  /** The same, the boss named through a function of `?u` (not a test of `?u` alone, variants.ts): a view per connected user. */
+  ownViews: `[${COMMON} [(can-read ?u ?e) [(str ?u) ?s] [(= ?s "boss")] [?e :doc/title]] [(can-read-attr ?u ?e ?a) [?e :doc/public true] [(ground :doc/title) ?a]]]`,
 };
 const USERS = ['u0', 'u1', 'u2', 'boss'];
 
@@ -65,6 +68,9 @@ function run(seed: number, mode: keyof typeof MODES): void {
   const engine = new ReadEngine(parsePermissions(rules), () => m);
   expect(engine.isShared).toBe(mode === 'shared');
   const users = USERS.map((u) => engine.acquire(u));
+  // shared: 1 view for every user; perUser: u0–u2 share can-read without the boss branch, each has can-read-attr (it binds no user); boss: 2 of their own
+  const expected = { shared: { shared: 2, own: 0 }, perUser: { shared: 1, own: USERS.length + 1 }, ownViews: { shared: 0, own: 2 * USERS.length } }[mode];
+  expect(engine.viewCount, `seed ${seed} ${mode}: views`).toEqual(expected);
   // the same rules in other orders: the same mode, the same sets
   const others = variants.map((v) => new ReadEngine(parsePermissions(v), () => m));
   for (const o of others) expect(o.isShared, `seed ${seed}: shuffled rules keep the mode`).toBe(engine.isShared);
@@ -124,9 +130,9 @@ function run(seed: number, mode: keyof typeof MODES): void {
 }
 
 describe('permission engine: seeded property against q', () => {
-  for (const mode of ['shared', 'perUser'] as const) {
+  for (const mode of ['shared', 'perUser', 'ownViews'] as const) {
     it(`${mode}: readable sets, reported changes and cut envelopes`, () => {
-      for (const seed of seeds(6, mode === 'shared' ? 9100 : 9500)) replayable(seed, () => run(seed, mode));
+      for (const seed of seeds(6, { shared: 9100, perUser: 9500, ownViews: 9300 }[mode])) replayable(seed, () => run(seed, mode));
     });
   }
 });

@@ -9,7 +9,14 @@
  *   proportional to the (user, entity) pairs the rules derive);
  * - **per user** (a rule names users by constants or predicates only, so `?user` cannot be free):
  *   each connected user has views of their own with `?user` bound — demand-driven, exploring only
- *   what that user reaches; a transaction then costs a little per connected user.
+ *   what that user reaches; a transaction then costs a little per connected user;
+ * - **shared per variant**: where a branch names its users by a test of `?user` alone
+ *   (`[(= ?u "auditor")]`), each user keeps the branches whose tests pass for them
+ *   (`variants.ts`); the users of one variant share its views when those rules bind `?user` from
+ *   the data, so only the users the tests single out have views of their own.
+ *
+ * Each kind of set (`can-read`, `can-read-attr`, drafts) is served on its own: shared, shared per
+ * variant, or per user.
  *
  * A committed transaction's datom changes go through the engine once; view diffs update the
  * users' sets and, for connected users, are remembered as gained / lost keys until
@@ -36,8 +43,14 @@ import type { UserId } from '../drafts/visibility.js';
 import { HEADS, type Permissions } from './rules.js';
 import { pullReach } from './pull-reach.js';
 import { guardScopeQuery, type Guard } from './scope-guard.js';
+import { ALL_BRANCHES, RuleVariants } from './variants.js';
 
 type Kind = 'read' | 'attr' | 'see' | 'edit';
+interface KindSpec {
+  kind: Kind;
+  head: string;
+  arity: 2 | 3;
+}
 
 /** A scope query's entities (and those its pull pattern reaches), followed (see {@link ReadEngine.watchEntities}). */
 interface Watch {
@@ -73,7 +86,13 @@ export class UserReadable {
   /** Entity → attributes readable through `can-read-attr`. */
   readonly attrs = new Map<GlobalId, Set<string>>();
   refs = 0;
+  /** The user's own views (kinds no shared view serves them). */
   views: View[] = [];
+  /**
+   * Kind → the name of the shared view serving this user's set of that kind (its rows are keyed by
+   * user), or null when the user keeps no branch of that kind's rules (reads nothing by it).
+   */
+  readonly served = new Map<Kind, string | null>();
   /** Drafts (their entities) the user may see / edit by `can-see-draft` / `can-edit-draft`. */
   readonly drafts = new Set<GlobalId>();
   readonly editable = new Set<GlobalId>();
@@ -90,6 +109,18 @@ export class UserReadable {
     this.attrs.clear();
     this.drafts.clear();
     this.editable.clear();
+  }
+
+  /** Empties the set of one kind. */
+  clearKind(kind: Kind): void {
+    if (kind === 'read') this.entities.clear();
+    else if (kind === 'attr') this.attrs.clear();
+    else if (kind === 'see') this.drafts.clear();
+    else this.editable.clear();
+  }
+
+  get empty(): boolean {
+    return this.entities.size === 0 && this.attrs.size === 0 && this.drafts.size === 0 && this.editable.size === 0;
   }
 
   /** Whether the user may read attribute `a` of (representative) entity `e`; `a` undefined: the whole entity. */
@@ -135,8 +166,14 @@ export class ReadEngine {
   private watchSeq = 0;
   /** Connected users whose sets changed since the last {@link takeChanges}. */
   private readonly dirty = new Set<UserReadable>();
-  /** The views serving every user, or null when each connected user has their own. */
-  private shared: View[] | null = null;
+  /**
+   * Per kind and variant key (`kind key`): the shared view serving every user of that variant and
+   * its name, or null when those rules cannot be evaluated with `?user` free (each such user then
+   * has a view of their own). Filled as users of a variant first connect.
+   */
+  private readonly sharedViews = new Map<string, { name: string; view: View } | null>();
+  private variants!: RuleVariants;
+  private variantSeq = 0;
 
   constructor(
     private readonly perms: Permissions,
@@ -162,10 +199,14 @@ export class ReadEngine {
     for (const u of connected) {
       u.clear();
       u.views = [];
+      u.served.clear();
       this.users.set(u.user, u);
     }
-    this.shared = this.registerShared();
-    if (this.shared === null) for (const u of connected) this.register(u);
+    this.sharedViews.clear();
+    this.variants = new RuleVariants(this.perms.data, this.kinds().map((k) => k.head));
+    // the rules as given, with `?user` free: every user's sets when they bind `?user` from the data
+    for (const k of this.kinds()) this.sharedView(k, ALL_BRANCHES);
+    for (const u of connected) this.attach(u);
     for (const w of this.watches) {
       const before = new Set(w.entities);
       w.entities.clear();
@@ -277,11 +318,14 @@ export class ReadEngine {
    * variable attribute needs the whole entity readable.
    */
   private guardOf(u: UserReadable): Guard {
-    const shared = this.shared !== null;
+    const shared = [...u.served.values()].some((n) => n !== null);
     const read = this.perms.read;
     const attr = this.perms.readAttr;
-    const rel = (kind: 'read' | 'attr', uv: Sym, ...args: EdnValue[]): EdnValue =>
-      shared ? [sym(`perm/${kind}`), uv, ...args] : [sym(`perm-${kind}-${u.seq}`), ...args];
+    const rel = (kind: 'read' | 'attr', uv: Sym, e: Sym, ...args: EdnValue[]): EdnValue => {
+      const name = u.served.get(kind);
+      if (name === null) return [new List([sym('='), e, -1])]; // the user keeps no branch of this kind (variants.ts): nothing
+      return name !== undefined ? [sym(name), uv, e, ...args] : [sym(`perm-${kind}-${u.seq}`), e, ...args];
+    };
     return {
       user: shared ? u.user : undefined,
       clause(e, a, uv) {
@@ -304,23 +348,33 @@ export class ReadEngine {
     );
   }
 
-  /** Whether one set of views serves every user (see {@link registerShared}). */
+  /** Whether the rules as given serve every user from shared views (see {@link sharedView}). */
   get isShared(): boolean {
-    return this.shared !== null;
+    return this.kinds().every((k) => this.sharedViews.get(`${k.kind} ${ALL_BRANCHES}`));
+  }
+
+  /** How many views serve the connected users: shared ones, and users' own. */
+  get viewCount(): { shared: number; own: number } {
+    let own = 0;
+    for (const u of this.users.values()) own += u.views.length;
+    return { shared: [...this.sharedViews.values()].filter((v) => v !== null).length, own };
   }
 
   /** The readable sets of `user`, computed on first use; {@link release} when the connection ends. */
   acquire(user: UserId): UserReadable {
     let u = this.users.get(user);
-    if (!u) {
-      u = new UserReadable(user);
-      if (this.shared === null) this.register(u);
-      this.users.set(user, u);
-    }
+    if (!u) this.users.set(user, (u = new UserReadable(user)));
     if (u.refs === 0) {
       u.gained.clear();
       u.lost.clear();
       u.draftsGained.clear();
+      try {
+        this.attach(u);
+      } catch (e) {
+        for (const k of this.kinds()) if (!u.served.has(k.kind)) u.clearKind(k.kind);
+        if (u.empty) this.forget(u);
+        throw e;
+      }
     }
     u.refs++;
     return u;
@@ -330,7 +384,54 @@ export class ReadEngine {
     if (--u.refs > 0) return;
     for (const v of u.views) v.close();
     u.views = [];
-    if (this.shared === null || (u.entities.size === 0 && u.attrs.size === 0 && u.drafts.size === 0 && u.editable.size === 0)) this.users.delete(u.user);
+    // sets of kinds the user's own views kept are stale now; shared views keep the others
+    for (const k of this.kinds()) if (!u.served.has(k.kind)) u.clearKind(k.kind);
+    if (u.empty) this.forget(u);
+  }
+
+  /**
+   * Throws `server/permissions` when the rules cannot be evaluated for a user — at start rather
+   * than at a first connection: every branch, including those only some users keep.
+   */
+  check(): void {
+    const probe = '\u0000check';
+    this.release(this.acquire(probe));
+    const u = new UserReadable(probe);
+    try {
+      for (const k of this.kinds()) if (!this.sharedViews.get(`${k.kind} ${ALL_BRANCHES}`)) this.register(u, k, this.perms.data);
+    } finally {
+      for (const v of u.views) v.close();
+    }
+  }
+
+  private forget(u: UserReadable): void {
+    if (this.users.get(u.user) === u) this.users.delete(u.user);
+    this.variants.forget(u.user);
+  }
+
+  /**
+   * Gives a connecting user their sets, kind by kind: from the shared view of the user's variant
+   * of the rules where there is one (registered on first use), else from views of their own.
+   */
+  private attach(u: UserReadable): void {
+    for (const v of u.views) v.close();
+    u.views = [];
+    for (const k of this.kinds()) {
+      const key = this.keyOf(k, u.user);
+      const rules = this.variants.rules(k.head, key);
+      const shared = rules === null ? null : this.sharedView(k, key);
+      if (rules === null || shared) u.served.set(k.kind, shared?.name ?? null);
+      else {
+        u.served.delete(k.kind);
+        this.register(u, k, rules);
+      }
+    }
+  }
+
+  /** The variant of `k`'s rules that `user` reads by ({@link ALL_BRANCHES} when the rules as given are shared). */
+  private keyOf(k: KindSpec, user: unknown): string {
+    if (this.sharedViews.get(`${k.kind} ${ALL_BRANCHES}`)) return ALL_BRANCHES;
+    return this.variants.key(k.head, user as UserId);
   }
 
   /** Connected users whose sets changed since the last call, with the keys gained and lost (then cleared). */
@@ -349,37 +450,43 @@ export class ReadEngine {
   }
 
   /**
-   * When every rule binds `?user` from the data (memberships, owners), one pair of views with
-   * `?user` free serves every user: a transaction then costs what it changes, whatever the number
-   * of connected users, and each user's sets are the rows of that user. Otherwise (a rule names
-   * users by constants or predicates only) registration fails and each connected user gets views
-   * of their own with `?user` bound. Returns the shared views, or null.
+   * The view of kind `k` serving every user of variant `key` (see `variants.ts`; {@link ALL_BRANCHES}:
+   * the rules as given), registered on first use with `?user` free: possible when every branch
+   * binds `?user` from the data (memberships, owners), and then a transaction costs what it
+   * changes, whatever the number of connected users. Its rows are the sets of every user of the
+   * variant (connected or not). Null when it cannot be registered (a branch names users by
+   * constants or predicates only): each such user then gets views of their own with `?user` bound.
    */
-  private registerShared(): View[] | null {
-    const views: View[] = [];
-    try {
-      for (const k of this.kinds()) {
-        const vars = k.arity === 3 ? '?user ?e ?a' : '?user ?e';
-        const v = this.conn.register(`perm/${k.kind}`, `[:find ${vars} :in $ % :where (${k.head} ${vars})]`, this.perms.data);
-        views.push(v);
-        for (const [u, e, a] of v.result() as Set<[unknown, number, unknown]>) this.row(this.userOf(u), k.kind, e, a, true);
-        v.subscribe((diffs) => {
+  private sharedView(k: KindSpec, key: string): { name: string; view: View } | null {
+    const id = `${k.kind} ${key}`;
+    const known = this.sharedViews.get(id);
+    if (known !== undefined) return known;
+    const rules = this.variants.rules(k.head, key);
+    let out: { name: string; view: View } | null = null;
+    if (rules !== null) {
+      const name = key === ALL_BRANCHES ? `perm/${k.kind}` : `perm-v${++this.variantSeq}/${k.kind}`;
+      const vars = k.arity === 3 ? '?user ?e ?a' : '?user ?e';
+      const mine = (u: unknown) => key === ALL_BRANCHES || this.variants.key(k.head, u as UserId) === key;
+      try {
+        const view = this.conn.register(name, `[:find ${vars} :in $ % :where (${k.head} ${vars})]`, rules);
+        for (const [u, e, a] of view.result() as Set<[unknown, number, unknown]>) if (mine(u)) this.row(this.userOf(u), k.kind, e, a, true);
+        view.subscribe((diffs) => {
           for (const [row, , m] of diffs) {
             const [u, e, a] = row as [unknown, number, unknown];
-            this.row(this.userOf(u), k.kind, e, a, m > 0);
+            if (mine(u)) this.row(this.userOf(u), k.kind, e, a, m > 0);
           }
         });
+        out = { name, view };
+      } catch {
+        out = null;
       }
-      return views;
-    } catch {
-      for (const v of views) v.close();
-      for (const u of this.users.values()) u.clear();
-      return null;
     }
+    this.sharedViews.set(id, out);
+    return out;
   }
 
   /** The heads the rules define, with the kind of set each fills. */
-  private kinds(): Array<{ kind: Kind; head: string; arity: 2 | 3 }> {
+  private kinds(): KindSpec[] {
     const p = this.perms;
     const all = [
       { kind: 'read' as const, head: HEADS.read, arity: 2 as const, on: p.read },
@@ -404,22 +511,19 @@ export class ReadEngine {
     return u;
   }
 
-  private register(u: UserReadable): void {
-    for (const v of u.views) v.close();
-    u.views = [];
+  /** A view of `u`'s own for kind `k`, with `?user` bound, over `rules`. */
+  private register(u: UserReadable, k: KindSpec, rules: EdnValue): void {
     try {
-      for (const k of this.kinds()) {
-        const vars = k.arity === 3 ? '?e ?a' : '?e';
-        const v = this.conn.register(`perm-${k.kind}-${u.seq}`, `[:find ${vars} :in $ % ?user :where (${k.head} ?user ${vars})]`, this.perms.data, u.user);
-        u.views.push(v);
-        for (const [e, a] of v.result() as Set<[number, unknown]>) this.row(u, k.kind, e, a, true);
-        v.subscribe((diffs) => {
-          for (const [row, , m] of diffs) {
-            const [e, a] = row as [number, unknown];
-            this.row(u, k.kind, e, a, m > 0);
-          }
-        });
-      }
+      const vars = k.arity === 3 ? '?e ?a' : '?e';
+      const v = this.conn.register(`perm-${k.kind}-${u.seq}`, `[:find ${vars} :in $ % ?user :where (${k.head} ?user ${vars})]`, rules, u.user);
+      u.views.push(v);
+      for (const [e, a] of v.result() as Set<[number, unknown]>) this.row(u, k.kind, e, a, true);
+      v.subscribe((diffs) => {
+        for (const [row, , m] of diffs) {
+          const [e, a] = row as [number, unknown];
+          this.row(u, k.kind, e, a, m > 0);
+        }
+      });
     } catch (e) {
       for (const v of u.views) v.close();
       u.views = [];
