@@ -269,7 +269,7 @@ export class ReadEngine {
     // under read rules the query sees only what the user may read (scope-guard.ts)
     const guard = w.user ? this.guardOf(w.user) : null;
     const guarded = guard ? guardScopeQuery(w.query, guard) : null;
-    const root = guarded ? this.conn.register(name, guarded.query, ...inputs, ...(guarded.userInput ? [guard!.user] : [])) : this.conn.register(name, w.query, ...inputs);
+    const root = guarded ? this.conn.register(name, guarded.query, ...inputs, ...guarded.inputs) : this.conn.register(name, w.query, ...inputs);
     w.views.push(root);
     const reach = w.pull === undefined ? null : pullReach(w.query, name, w.pull, this.merged().schema, guard);
     if (reach) w.views.push(this.conn.register(`${name}-pull`, reach.query, reach.rules, ...(guard?.user !== undefined ? [guard.user] : [])));

@@ -7,12 +7,19 @@
  * guard reads the engine's permission views by name (`readable.ts`), so it costs a join, not a
  * second evaluation of the rules.
  *
+ * The engine may call a function or predicate on a value before the guard filters it out (its
+ * plan runs a call as soon as its inputs are bound), so built-ins are called through wrappers that
+ * answer nil where they would throw: an error cannot name a value the user may not read, nor stop
+ * the engine every connection shares (a scope query differs from `q` there: a call that throws
+ * lets nothing through). An `or` whose branches the guard gives variables of their own (a `_`
+ * entity, the user) becomes an `or-join` on the variables its branches share.
+ *
  * What a guarded query cannot do is refused (`sync/scope-invalid`): rule calls (`%` inputs),
  * named relations (other views of the server), functions given a database (`get-else`,
  * `missing?`, …), other sources, lookup refs as entities, and the map form of a query.
  */
 import { DataloomError, List, Keyword, parseEdn, sym, type EdnValue, Sym } from '@dataloom/core';
-
+import { BUILTINS } from '@dataloom/query';
 
 /** How one user's guard reads the permission views. */
 export interface Guard {
@@ -30,8 +37,8 @@ function refuse(what: string): never {
 
 const isVar = (x: unknown): x is Sym => x instanceof Sym && x.fqn.startsWith('?');
 
-/** `query` (EDN text) with its patterns guarded, as EDN data, and whether the user is its last input. */
-export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue; userInput: boolean } {
+/** `query` (EDN text) with its patterns guarded, as EDN data, and the inputs it takes after the query's own. */
+export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue; inputs: unknown[] } {
   const form = parseEdn(query);
   if (!Array.isArray(form)) refuse('the map form (write it as a vector)');
   const sections: Array<[Keyword, EdnValue[]]> = [];
@@ -49,7 +56,16 @@ export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue;
         const head = c[0];
         if (head instanceof List) {
           for (const arg of head.items.slice(1)) if (arg instanceof Sym && arg.fqn.startsWith('$')) refuse(`a function given a database (${String(head.items[0])})`);
-          out.push(c);
+          // a built-in is called through a wrapper that cannot throw: the engine may call it on a
+          // value before the guard filters it out, and its error would name that value
+          const f = head.items[0];
+          const builtin = f instanceof Sym ? BUILTINS.get(f.fqn) : undefined;
+          if (builtin === undefined) out.push(c);
+          else {
+            const v = sym(`?__scope-f${fns.length}`);
+            fns.push(quiet(builtin));
+            out.push([new List([v, ...head.items.slice(1)]), ...c.slice(1)]);
+          }
           continue;
         }
         let pattern = c;
@@ -73,38 +89,78 @@ export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue;
       } else if (c instanceof List) {
         const [h, ...rest] = c.items;
         const name = h instanceof Sym ? h.fqn : '';
-        // a join's own variables are fresh inside it: the user's variable joins it too
-        const joinVars = (v: EdnValue | undefined): EdnValue => (Array.isArray(v) && guard.user !== undefined ? [...v, USER_VAR] : v!);
+        // a join's own variables are fresh inside it: the user's variable and the wrapped
+        // built-ins its body calls join it too
+        const from = fns.length;
+        const joinVars = (v: EdnValue | undefined): EdnValue =>
+          Array.isArray(v) ? [...v, ...(guard.user !== undefined ? [USER_VAR] : []), ...fns.slice(from).map((_, i) => sym(`?__scope-f${from + i}`))] : v!;
         if (name === 'not' || name === 'and') out.push(new List([h!, ...clauses(rest)]));
-        else if (name === 'not-join') out.push(new List([h!, joinVars(rest[0]), ...clauses(rest.slice(1))]));
-        else if (name === 'or' || name === 'or-join') {
-          const vars = name === 'or-join' ? [joinVars(rest[0])] : [];
+        else if (name === 'not-join') {
+          const body = clauses(rest.slice(1));
+          out.push(new List([h!, joinVars(rest[0]), ...body]));
+        } else if (name === 'or' || name === 'or-join') {
+          // the guard adds variables of its own to a branch (a `_` entity named, the user): an `or`
+          // becomes an `or-join` on the variables its branches share, so they stay the branch's own
+          const shared = name === 'or' ? sameVars(rest) : null;
           const branches = (name === 'or-join' ? rest.slice(1) : rest).map((b) => {
             const inner = b instanceof List && b.items[0] instanceof Sym && b.items[0].fqn === 'and' ? b.items.slice(1) : [b];
             return new List([sym('and'), ...clauses(inner)]);
           });
-          out.push(new List([h!, ...vars, ...branches]));
+          const vars = name === 'or-join' ? [joinVars(rest[0])] : shared ? [joinVars(shared)] : [];
+          out.push(new List([shared ? sym('or-join') : h!, ...vars, ...branches]));
         } else refuse(`a rule call or named relation (${name || String(h)})`);
       } else out.push(c);
     }
     return out;
   };
   const userInput = guard.user !== undefined;
+  const fns: Array<(...xs: unknown[]) => unknown> = [];
+  const where = sections.find(([k]) => k.fqn === 'where');
+  const guardedWhere = where ? clauses(where[1]) : [];
+  // after the query's own inputs: the wrapped built-ins, then the user
+  const extra: EdnValue[] = [...fns.map((_, i) => sym(`?__scope-f${i}`)), ...(userInput ? [USER_VAR] : [])];
   const out: EdnValue[] = [];
   let hasIn = false;
   for (const [k, body] of sections) {
     if (k.fqn === 'in') {
       hasIn = true;
       if (body.some((b) => b instanceof Sym && b.fqn.startsWith('%'))) refuse('rules (%)');
-      out.push(k, ...body, ...(userInput ? [USER_VAR] : []));
-    } else if (k.fqn === 'where') out.push(k, ...clauses(body));
+      out.push(k, ...body, ...extra);
+    } else if (k.fqn === 'where') out.push(k, ...guardedWhere);
     else out.push(k, ...body);
   }
-  if (!hasIn && userInput) {
+  if (!hasIn && extra.length > 0) {
     const at = out.findIndex((x) => x instanceof Keyword && x.fqn === 'where');
-    out.splice(at < 0 ? out.length : at, 0, kwIn, sym('$'), USER_VAR);
+    out.splice(at < 0 ? out.length : at, 0, kwIn, sym('$'), ...extra);
   }
-  return { query: out, userInput };
+  return { query: out, inputs: [...fns, ...(userInput ? [guard.user] : [])] };
+}
+
+/** `f`, answering nil where it throws (a predicate: false; a function: no binding). */
+function quiet(f: (...xs: unknown[]) => unknown): (...xs: unknown[]) => unknown {
+  return (...xs) => {
+    try {
+      return f(...xs);
+    } catch {
+      return null;
+    }
+  };
+}
+
+/** The variables of a form (`_` and `?__scope-…` aside). */
+function varsOf(x: unknown, out: Set<string>): Set<string> {
+  if (x instanceof Sym) {
+    if (isVar(x) && x.fqn !== '_') out.add(x.fqn);
+  } else if (x instanceof List) for (const i of x.items) varsOf(i, out);
+  else if (Array.isArray(x)) for (const i of x) varsOf(i, out);
+  return out;
+}
+
+/** The variables every branch of an `or` uses, when all use the same ones (else null: the engine says what is wrong). */
+function sameVars(branches: readonly EdnValue[]): Sym[] | null {
+  const sets = branches.map((b) => [...varsOf(b, new Set())].sort().join(' '));
+  if (sets.length === 0 || sets.some((x) => x !== sets[0])) return null;
+  return sets[0] === '' ? [] : sets[0]!.split(' ').map((v) => sym(v));
 }
 
 const kwIn = parseEdn(':in') as Keyword;
