@@ -92,6 +92,21 @@ export class Arrangement {
     return true;
   }
 
+  /**
+   * {@link insertTuple} of the pair `(x, y)` of small non-negative integers: a compact store
+   * builds no tuple for it (unless an index on other columns needs one).
+   */
+  insertPair(x: number, y: number): boolean {
+    if (!this.rows.compactPairs) return this.insertTuple([x, y]);
+    if (!this.rows.addInts(x, y)) return false;
+    if (this.indexes.size > 0) {
+      const t = [x, y];
+      const k = this.keyOf(t);
+      for (const [mask, ix] of this.indexes) if (mask !== 1) bucketAdd(ix.map, colsKey(t, ix.cols), k, t, this.keyOf);
+    }
+    return true;
+  }
+
   /** Removes a present tuple by key; returns it (undefined when absent). */
   remove(k: Key): Tuple | undefined {
     const t = this.rows.delete(k);

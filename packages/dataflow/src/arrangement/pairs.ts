@@ -102,6 +102,17 @@ export class PairSet {
     }
   }
 
+  /** Calls `cb` with each second value paired with `x` (over a snapshot). */
+  eachSecond(x: number, cb: (y: number) => void): void {
+    const s = this.byFirst.get(x);
+    if (s === undefined) return;
+    if (typeof s === 'number') cb(s);
+    else {
+      const ys = Array.isArray(s) ? s.slice() : [...s];
+      for (let i = 0; i < ys.length; i++) cb(ys[i]!);
+    }
+  }
+
   /** Every pair, as fresh tuples (the set must not change meanwhile). */
   *tuples(): IterableIterator<[number, number]> {
     for (const [x, s] of this.byFirst) {

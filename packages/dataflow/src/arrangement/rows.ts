@@ -212,6 +212,16 @@ export class RowStore {
     return true;
   }
 
+  /** Whether pairs of small integers are kept as integers only. */
+  get compactPairs(): boolean {
+    return this.ints !== null;
+  }
+
+  /** Adds the pair `(x, y)` of small integers to a compact store; returns whether it was absent. */
+  addInts(x: number, y: number): boolean {
+    return this.ints!.add(x, y);
+  }
+
   /** Removes the tuple with key `k`; returns it (undefined when absent). */
   delete(k: Key): Tuple | undefined {
     if (isPairKey(k)) {
@@ -238,6 +248,11 @@ export class RowStore {
   /** Drops spare capacity left by a bulk load (compact stores). */
   trim(): void {
     this.ints?.trim();
+  }
+
+  /** Calls `cb` with the second value of each integer pair with first value `x` (compact stores). */
+  eachSecondInt(x: number, cb: (y: number) => void): void {
+    this.ints?.eachSecond(x, cb);
   }
 
   /** Distinct first values among the pair rows. */

@@ -33,6 +33,7 @@ import { EXT, NEW, type Plan, type RunCtx, planRule } from '../eval/plan.js';
 import { SizeWatch } from '../eval/stats.js';
 import { type RelSource, type RuleIR, isDataStep, stepSources } from '../ir/types.js';
 import type { ValueKey as Key } from '@dataloom/core';
+import { type ClosureShape, closureShape, evalClosure } from './closure.js';
 import type { DerivedRel } from './derived.js';
 import { type Operator, freshId } from './operator.js';
 
@@ -63,7 +64,7 @@ export class RecursiveOperator implements Operator {
   private readonly clauses: SccClause[];
   private readonly memberIds: Set<number>;
   /** Statistics for tests and benchmarks. */
-  readonly stats = { rebuilds: 0, dred: 0 };
+  readonly stats = { rebuilds: 0, dred: 0, closureByNode: 0, closureByRounds: 0 };
   /** Re-plans when a relation's size moved by 2× (members start empty; see `eval/stats.ts`). */
   private readonly sizes: SizeWatch;
   /**
@@ -72,6 +73,8 @@ export class RecursiveOperator implements Operator {
    * derived more than once (a tuple present and absent here has exactly one).
    */
   private readonly counting: boolean;
+  /** A transitive closure evaluated set-at-a-time on integers when recomputed (`closure.ts`); else null. */
+  private readonly closure: ClosureShape | null;
   private readonly extra = new Map<DerivedRel, Map<Key, number>>();
 
   constructor(
@@ -104,6 +107,7 @@ export class RecursiveOperator implements Operator {
     this.inputs = [...ins.values()];
     this.sizes = new SizeWatch([...this.inputs, ...members]);
     this.counting = this.clauses.every((c) => c.internal.length <= 1 && c.external.length <= 1);
+    this.closure = members.length === 1 ? closureShape(members[0]!, rulesOf.get(members[0]!) ?? []) : null;
     for (const m of members) this.extra.set(m, new Map());
     for (const c of this.clauses) {
       this.plan(c, 'none', -1);
@@ -188,6 +192,20 @@ export class RecursiveOperator implements Operator {
       olds.set(m, clearArrangement(m.arr));
       this.extra.get(m)!.clear();
     }
+    const closure = this.closure;
+    if (closure !== null) {
+      const m = this.members[0]!;
+      const extra = this.extra.get(m)!;
+      const more = (x: number, y: number) => {
+        const k = m.arr.keyOf([x, y]);
+        extra.set(k, (extra.get(k) ?? 0) + 1);
+      };
+      const how = evalClosure(closure, m.arr, more, () => extra.clear());
+      if (how !== null) {
+        this.stats[how === 'node' ? 'closureByNode' : 'closureByRounds']++;
+        return this.afterRecompute(olds, emitDelta);
+      }
+    }
     const frontier: Frontier = new Map();
     const ctx = this.ctx(false);
     // Every clause reads the members empty (emits buffered): a recursive clause's derivations are
@@ -198,6 +216,11 @@ export class RecursiveOperator implements Operator {
     });
     this.applyBuffered(buffered, frontier, null, false);
     this.propagateInserts(frontier, null, false);
+    this.afterRecompute(olds, emitDelta);
+  }
+
+  /** Trims the members' stores after a bulk load and emits the diff against `olds` when `emitDelta`. */
+  private afterRecompute(olds: Map<DerivedRel, Map<Key, Tuple>>, emitDelta: boolean): void {
     for (const m of this.members) m.arr.rows.trim();
     if (emitDelta) {
       for (const m of this.members) {
