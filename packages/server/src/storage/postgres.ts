@@ -44,6 +44,14 @@ export function createPostgresStore(opts: PostgresStoreOptions): ServerStore {
   return new PostgresStore(u.toString(), namespace, opts.poolSize ?? 4);
 }
 
+/**
+ * The position retention by age keeps from (`positionAt`) in log table `t`: the last entry in
+ * commit-time order at or before `$1` (epoch ms), a seek on the `at` index, as on SQLite
+ * (`SQLITE_POSITION_AT`). `at` is the appending transaction's start, so the entry found may be
+ * below the highest one committed by then — retention keeps more, never less.
+ */
+export const pgPositionAt = (t: string): string => `SELECT pos FROM ${t} WHERE at <= to_timestamp($1::double precision / 1000) ORDER BY at DESC, pos DESC LIMIT 1`;
+
 class PostgresStore implements ServerStore {
   readonly kind = 'postgres' as const;
   private pool: pg.Pool | null = null;
@@ -90,6 +98,8 @@ class PostgresStore implements ServerStore {
       )`);
       // compaction (types.ts invariant 5): the digest of a rewritten entry's original envelope
       await c.query(`ALTER TABLE ${this.t} ADD COLUMN IF NOT EXISTS digest text`);
+      // retention by age (positionAt): made on first open of an older log too
+      await c.query(`CREATE INDEX IF NOT EXISTS log_at ON ${this.t} (at, pos)`);
       await c.query(`CREATE TABLE IF NOT EXISTS "${this.ns}".meta (key text PRIMARY KEY, value text NOT NULL)`);
       await c.query(`INSERT INTO "${this.ns}".meta(key, value) VALUES ('log_id', $1) ON CONFLICT (key) DO NOTHING`, [randomBytes(8).toString('hex')]);
     });
@@ -202,8 +212,8 @@ class PostgresStore implements ServerStore {
   }
 
   async positionAt(ms: number): Promise<number> {
-    const r = await this.db.query(`SELECT coalesce(max(pos), 0) AS pos FROM ${this.t} WHERE at <= to_timestamp($1::double precision / 1000)`, [ms]);
-    return Number(r.rows[0].pos);
+    const r = await this.db.query(pgPositionAt(this.t), [ms]);
+    return r.rows.length > 0 ? Number(r.rows[0].pos) : 0;
   }
 
   async logId(): Promise<string> {

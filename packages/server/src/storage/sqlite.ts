@@ -24,6 +24,14 @@ export function createSqliteStore(opts: SqliteStoreOptions): ServerStore {
   return new SqliteStore(opts.file);
 }
 
+/**
+ * The position retention by age keeps from (`positionAt`): the last entry in `at` order at or
+ * before a time, found on the `at` index (a seek, not a scan of the log). Commit times follow
+ * positions; where a clock went back they do not, and the entry found is then at or below the
+ * highest one written by that time — retention keeps more, never less.
+ */
+export const SQLITE_POSITION_AT = 'SELECT pos FROM dataloom_log WHERE at <= ? ORDER BY at DESC, pos DESC LIMIT 1';
+
 class SqliteStore implements ServerStore {
   readonly kind = 'sqlite' as const;
   private db: Database.Database | null = null;
@@ -72,6 +80,8 @@ class SqliteStore implements ServerStore {
     // compaction (types.ts invariant 5): the digest of a rewritten entry's original envelope
     const cols = db.prepare('PRAGMA table_info(dataloom_log)').all() as Array<{ name: string }>;
     if (!cols.some((c) => c.name === 'digest')) db.exec('ALTER TABLE dataloom_log ADD COLUMN digest TEXT');
+    // retention by age (positionAt): made on first open of an older file too
+    db.exec('CREATE INDEX IF NOT EXISTS dataloom_log_at ON dataloom_log(at)');
     this.stmts = {
       head: db.prepare('SELECT coalesce(max(pos), 0) AS head FROM dataloom_log'),
       findTx: db.prepare('SELECT pos, env, digest FROM dataloom_log WHERE tx = ?'),
@@ -152,7 +162,7 @@ class SqliteStore implements ServerStore {
   }
 
   async positionAt(ms: number): Promise<number> {
-    return (this.conn.prepare('SELECT coalesce(max(pos), 0) AS pos FROM dataloom_log WHERE at <= ?').get(ms) as { pos: number }).pos;
+    return (this.conn.prepare(SQLITE_POSITION_AT).get(ms) as { pos: number } | undefined)?.pos ?? 0;
   }
 
   async logId(): Promise<string> {
