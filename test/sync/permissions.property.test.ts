@@ -38,7 +38,7 @@ import { MemoryStore, createClient, type Client } from '@dataloom/client';
 import { memoryBacking, type MemoryBacking } from '../../packages/client/src/store/memory.js';
 import { createServer, createSqliteStore, type DataloomServer } from '../../packages/server/src/index.js';
 import { mulberry32, pick, replayableAsync, seeds } from '../gen/prng.js';
-import { Facts, reads, type Readable } from './support/perm-oracle.js';
+import { Facts, TEAM_SCHEMA, reads, type Readable } from './support/perm-oracle.js';
 import { tappedSocket, type Tap } from './support/tap.js';
 import { until } from './support/wait.js';
 
@@ -55,7 +55,7 @@ const schema = {
   ':user/name': {},
 };
 const REFS = new Set(['team/parent', 'doc/team']);
-const ORACLE_SCHEMA = { ':team/members': { ':db/cardinality': ':db.cardinality/many' }, ':team/parent': { ':db/valueType': ':db.type/ref' }, ':doc/team': { ':db/valueType': ':db.type/ref' } };
+const ORACLE_SCHEMA = TEAM_SCHEMA;
 
 const RULES = `
 [[(member ?u ?t) [?t :team/members ?u]]

@@ -15,6 +15,34 @@
  *   registered users only).
  */
 import type { GlobalId, WireValue } from '@dataloom/core';
+
+/** The ref and cardinality schema of the team model (teams, parent teams, docs in teams). */
+export const TEAM_SCHEMA = {
+  ':team/members': { ':db/cardinality': ':db.cardinality/many' },
+  ':team/parent': { ':db/valueType': ':db.type/ref' },
+  ':doc/team': { ':db/valueType': ':db.type/ref' },
+};
+
+/** The team model's recursive rules in EDN (inside a rule vector): membership through parent teams; owners, team members and teams readable. */
+export const TEAM_RULES = `[(member ?u ?t) [?t :team/members ?u]]
+ [(member ?u ?t) [?t :team/parent ?p] (member ?u ?p)]
+ [(can-read ?u ?e) [?e :doc/owner ?u]]
+ [(can-read ?u ?e) (member ?u ?t) [?e :doc/team ?t]]
+ [(can-read ?u ?t) (member ?u ?t)]`;
+
+/**
+ * The team rules in the three engine modes the in-process permission property tests run
+ * (`packages/server/src/permissions/*.property.test.ts`), public titles readable as an attribute:
+ * `shared` (every rule binds `?user` from the data: one set of views for all users), `perUser` (a
+ * boss named by a constant: the other users share the views of the branches they keep) and
+ * `ownViews` (a view per connected user).
+ */
+export const TEAM_MODES = {
+  shared: `[${TEAM_RULES} [(can-read-attr ?u ?e ?a) [_ :user/name ?u] [?e :doc/public true] [(ground :doc/title) ?a]]]`,
+  perUser: `[${TEAM_RULES} [(can-read ?u ?e) [(= ?u "boss")] [?e :doc/title]] [(can-read-attr ?u ?e ?a) [?e :doc/public true] [(ground :doc/title) ?a]]]`,
+  /** The same, the boss named through a function of `?u` (not a test of `?u` alone, variants.ts): a view per connected user. */
+  ownViews: `[${TEAM_RULES} [(can-read ?u ?e) [(str ?u) ?s] [(= ?s "boss")] [?e :doc/title]] [(can-read-attr ?u ?e ?a) [?e :doc/public true] [(ground :doc/title) ?a]]]`,
+};
 import type { MergeState } from '@dataloom/core/internals';
 
 export interface Readable {

@@ -12,26 +12,12 @@ import { type GlobalId, type Op } from '@dataloom/core';
 import { Interner, MergeState } from '@dataloom/core/internals';
 import { q } from '@dataloom/query';
 import { mulberry32, pick, replayable, seeds } from '@dataloom/test/gen/prng.js';
+import { TEAM_MODES, TEAM_SCHEMA } from '@dataloom/test/sync/support/perm-oracle.js';
 import { ReadEngine, schemaInput, type UserReadable } from './readable.js';
 import { parsePermissions } from './rules.js';
 
-const SCHEMA = {
-  ':team/members': { ':db/cardinality': ':db.cardinality/many' },
-  ':team/parent': { ':db/valueType': ':db.type/ref' },
-  ':doc/team': { ':db/valueType': ':db.type/ref' },
-  ':doc/link': { ':db/valueType': ':db.type/ref' },
-};
-const COMMON = `[(member ?u ?t) [?t :team/members ?u]]
- [(member ?u ?t) [?t :team/parent ?p] (member ?u ?p)]
- [(can-read ?u ?e) [?e :doc/owner ?u]]
- [(can-read ?u ?e) (member ?u ?t) [?e :doc/team ?t]]
- [(can-read ?u ?t) (member ?u ?t)]`;
-const MODES = {
-  shared: `[${COMMON} [(can-read-attr ?u ?e ?a) [_ :user/name ?u] [?e :doc/public true] [(ground :doc/title) ?a]]]`,
-  perUser: `[${COMMON} [(can-read ?u ?e) [(= ?u "boss")] [?e :doc/title]] [(can-read-attr ?u ?e ?a) [?e :doc/public true] [(ground :doc/title) ?a]]]`,
-  /** The same, the boss named through a function of `?u` (not a test of `?u` alone, variants.ts): a view per connected user. */
-  ownViews: `[${COMMON} [(can-read ?u ?e) [(str ?u) ?s] [(= ?s "boss")] [?e :doc/title]] [(can-read-attr ?u ?e ?a) [?e :doc/public true] [(ground :doc/title) ?a]]]`,
-};
+const SCHEMA = { ...TEAM_SCHEMA, ':doc/link': { ':db/valueType': ':db.type/ref' } };
+const MODES = TEAM_MODES;
 const USERS = ['u0', 'u1', 'boss'];
 
 /** Scope queries (and inputs) the test subscribes; `pull` on some. */
