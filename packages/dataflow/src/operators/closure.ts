@@ -71,6 +71,40 @@ export function closureShape(m: DerivedRel, rules: readonly RuleIR[]): ClosureSh
   return base !== null && step !== null ? { base, step, right } : null;
 }
 
+/**
+ * The non-linear transitive closure `M(x, y) :- B(x, y). M(x, y) :- M(x, z), M(z, y).` as its
+ * linear equivalent (`M(x, y) :- B(x, z), M(z, y)`, the same least fixpoint: the closure of `B`),
+ * so that it is maintained with derivation counts and evaluated by {@link evalClosure}; null for
+ * any other rule set.
+ */
+export function linearized(m: DerivedRel, rules: readonly RuleIR[]): RuleIR[] | null {
+  if (rules.length !== 2 || m.arr.arity !== 2) return null;
+  const base = rules.find((r) => r.body.length === 1);
+  const rec = rules.find((r) => r.body.length === 2);
+  if (base === undefined || rec === undefined) return null;
+  const head = (r: RuleIR): [number, number] | null => {
+    const [a, b] = r.headArgs;
+    return r.headArgs.length === 2 && a!.kind === 'var' && b!.kind === 'var' && a!.slot !== b!.slot ? [a!.slot, b!.slot] : null;
+  };
+  const hb = head(base);
+  const hr = head(rec);
+  const e = binary(base.body[0]);
+  const p = binary(rec.body[0]);
+  const q = binary(rec.body[1]);
+  if (hb === null || hr === null || e === null || p === null || q === null) return null;
+  if (e[2].src.id === m.id || e[0] !== hb[0] || e[1] !== hb[1]) return null;
+  if (p[2].src.id !== m.id || q[2].src.id !== m.id) return null;
+  const [x, y] = hr;
+  // M(x, z), M(z, y) in either order.
+  const [first, second] = p[0] === x ? [p, q] : [q, p];
+  const z = first[1];
+  if (first[0] !== x || second[0] !== z || second[1] !== y || z === x || z === y) return null;
+  const v = (slot: number) => ({ kind: 'var' as const, slot });
+  const step: Step = { kind: 'atom', src: e[2].src, args: [v(x), v(z)], neg: false };
+  const recur: Step = { kind: 'atom', src: m, args: [v(z), v(y)], neg: false };
+  return [base, { ...rec, body: [step, recur] }];
+}
+
 function allSmallPairs(a: Arrangement): boolean {
   for (const t of a.rows.values()) if (!isSmallPair(t[0], t[1])) return false;
   return true;

@@ -33,7 +33,7 @@ import { EXT, NEW, type Plan, type RunCtx, planRule } from '../eval/plan.js';
 import { SizeWatch } from '../eval/stats.js';
 import { type RelSource, type RuleIR, isDataStep, stepSources } from '../ir/types.js';
 import type { ValueKey as Key } from '@dataloom/core';
-import { type ClosureShape, closureShape, evalClosure } from './closure.js';
+import { type ClosureShape, closureShape, evalClosure, linearized } from './closure.js';
 import type { DerivedRel } from './derived.js';
 import { type Operator, freshId } from './operator.js';
 
@@ -86,8 +86,11 @@ export class RecursiveOperator implements Operator {
     this.memberIds = new Set(members.map((m) => m.id));
     const ins = new Map<number, RelSource>();
     this.clauses = [];
+    // A non-linear transitive closure is kept as its linear equivalent (same fixpoint, counted).
+    const lin = members.length === 1 ? linearized(members[0]!, rulesOf.get(members[0]!) ?? []) : null;
+    const rules = (m: DerivedRel) => lin ?? rulesOf.get(m) ?? [];
     for (const m of members) {
-      for (const rule of rulesOf.get(m) ?? []) {
+      for (const rule of rules(m)) {
         const internal: number[] = [];
         const external: number[] = [];
         const nonMonotone = new Set<number>();
@@ -107,7 +110,7 @@ export class RecursiveOperator implements Operator {
     this.inputs = [...ins.values()];
     this.sizes = new SizeWatch([...this.inputs, ...members]);
     this.counting = this.clauses.every((c) => c.internal.length <= 1 && c.external.length <= 1);
-    this.closure = members.length === 1 ? closureShape(members[0]!, rulesOf.get(members[0]!) ?? []) : null;
+    this.closure = members.length === 1 ? closureShape(members[0]!, rules(members[0]!)) : null;
     for (const m of members) this.extra.set(m, new Map());
     for (const c of this.clauses) {
       this.plan(c, 'none', -1);
