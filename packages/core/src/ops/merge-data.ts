@@ -1,30 +1,51 @@
 /**
- * The records a {@link MergeState} keeps (see `state.ts` for the rules): ops, per-entity records,
- * ref and claim indexes, identity components, visible datoms, the unique index and text
- * documents. Shared by `state.ts` and the stage files; not part of the public surface.
+ * The records a {@link MergeState} keeps (see `state.ts` for the rules): op records
+ * (`merge-ops.ts`), per-entity records, ref and claim indexes, identity components, visible
+ * datoms, the unique index and text documents. Shared by `state.ts` and the stage files; not part
+ * of the public surface.
  */
 import type * as Y from 'yjs';
-import type { GlobalId, Op } from './types.js';
+import type { GlobalId } from './types.js';
 import type { MergeSchema } from './schema.js';
 import type { VisibleDatom } from './types.js';
+import { OpTable, idCmp, type OpRec } from './merge-ops.js';
 
-export interface EntRec {
-  id: GlobalId;
-  /** attribute → ops (add/retract/text) on (e, a) */
-  attrs: Map<string, Op[]>;
-  /** retractEntity ops on e */
-  tombs: Op[];
+export class EntRec {
+  /** add/retract/text ops on e, in the order they arrived */
+  readonly ops: OpRec[] = [];
+  /** retractEntity ops on e (null when none) */
+  tombs: OpRec[] | null = null;
   /** stage-1 tombstone ('' = none) */
-  tomb1: string;
+  tomb1: string = NONE;
   /** current claims: `a\u0000vkey` */
-  claims: Set<string>;
-  /** least op id held on this entity ('' when none) */
-  minId: string;
+  claims: Set<string> = EMPTY_CLAIMS;
+  /** the op with the least id held on this entity (null when none) */
+  min: OpRec | null = null;
+  constructor(readonly id: GlobalId) {}
+
+  /** The ops on e grouped by attribute, attributes in order of their first op. */
+  byAttr(): Map<string, OpRec[]> {
+    const out = new Map<string, OpRec[]>();
+    for (const op of this.ops) {
+      const l = out.get(op.a!);
+      if (l === undefined) out.set(op.a!, [op]);
+      else l.push(op);
+    }
+    return out;
+  }
+
+  /** Recomputes {@link min} from the ops held. */
+  resetMin(): void {
+    let m: OpRec | null = null;
+    for (const o of this.ops) if (m === null || idCmp(o, m) < 0) m = o;
+    if (this.tombs) for (const o of this.tombs) if (m === null || idCmp(o, m) < 0) m = o;
+    this.min = m;
+  }
 }
 
 /**
  * What is kept per visible datom of a representative: its attribute, shown value and deciding
- * stamp. Usually the deciding {@link Op} itself (no record of its own); a `{a, v, tx}` record when
+ * stamp. Usually the deciding op record itself (no record of its own); a `{a, v, tx}` record when
  * the shown value differs from the op's (a ref mapped to a representative, a text's string).
  */
 export type Shown = Pick<VisibleDatom, 'a' | 'v' | 'tx'>;
@@ -39,10 +60,10 @@ export function maxStr(a: string, b: string): string {
 }
 
 export class MergeData {
-  readonly ops = new Map<string, Op>();
+  readonly ops = new OpTable();
   readonly ents = new Map<GlobalId, EntRec>();
-  /** target → ids of add ops whose value refs it */
-  readonly refsIn = new Map<GlobalId, Set<string>>();
+  /** target → add ops whose value refs it */
+  readonly refsIn = new Map<GlobalId, Set<OpRec>>();
   readonly claimIndex = new Map<string, Set<GlobalId>>();
   /** member → representative, only for members of multi-entity components */
   readonly repOf = new Map<GlobalId, GlobalId>();
@@ -72,7 +93,7 @@ export class MergeData {
   ent(e: GlobalId): EntRec {
     let r = this.ents.get(e);
     if (!r) {
-      r = { id: e, attrs: new Map(), tombs: [], tomb1: NONE, claims: EMPTY_CLAIMS, minId: NONE };
+      r = new EntRec(e);
       this.ents.set(e, r);
     }
     return r;

@@ -3,14 +3,15 @@
  * documents, and the unique-value index of what is visible.
  */
 import * as Y from 'yjs';
-import type { GlobalId, Op, WireValue } from './types.js';
+import type { GlobalId, WireValue } from './types.js';
 import { attrValueKey, manyValueKey } from './value.js';
 import { decodableUpdate } from './text.js';
 import { SEP, maxStr, type MergeData, type Shown } from './merge-data.js';
+import { idCmp, later, type OpRec } from './merge-ops.js';
 import type { DatomChange, VisibleDatom } from './types.js';
 
 /** Maps a value through representatives; null when it is a ref hidden by the target's tombstone. */
-export function mapValue(d: MergeData, op: Op): WireValue | null {
+export function mapValue(d: MergeData, op: OpRec): WireValue | null {
   const v = op.v!;
   if (typeof v === 'object' && 'ref' in v) {
     const t = d.rep(v.ref);
@@ -31,16 +32,16 @@ export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: Dat
   if (d.repOf.get(r) === undefined && d.ents.has(r)) {
     const members = d.membersOf.get(r);
     const T = d.finalTomb(r);
-    let byAttr: Map<string, Op[]>;
+    let byAttr: Map<string, OpRec[]>;
     if (members === undefined) {
-      byAttr = d.ents.get(r)!.attrs;
+      byAttr = d.ents.get(r)!.byAttr();
     } else {
-      byAttr = new Map<string, Op[]>();
+      byAttr = new Map<string, OpRec[]>();
       for (const m of members) {
-        for (const [a, list] of d.ents.get(m)!.attrs) {
+        for (const [a, list] of d.ents.get(m)!.byAttr()) {
           const acc = byAttr.get(a);
           if (acc) acc.push(...list);
-          else byAttr.set(a, list.slice());
+          else byAttr.set(a, list);
         }
       }
     }
@@ -49,13 +50,13 @@ export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: Dat
       if (s.text) {
         deriveText(d, r, a, list, T, next);
       } else if (s.many) {
-        const best = new Map<string, Op>();
+        const best = new Map<string, OpRec>();
         for (const op of list) {
           if (op.v === undefined || op.op === 'text') continue;
           const v = op.v;
           const k = manyValueKey(v, d);
           const b = best.get(k);
-          if (!b || op.id > b.id) best.set(k, op);
+          if (!b || later(op, b)) best.set(k, op);
         }
         for (const [k, op] of best) {
           if (op.op !== 'add' || op.tx <= T) continue;
@@ -69,8 +70,8 @@ export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: Dat
           if (v !== null) next.set(attrValueKey(a, v), shown(op, a, v));
         }
       } else {
-        let best: Op | null = null;
-        for (const op of list) if (op.op !== 'text' && (best === null || op.id > best.id)) best = op;
+        let best: OpRec | null = null;
+        for (const op of list) if (op.op !== 'text' && later(op, best)) best = op;
         if (best && best.op === 'add' && best.tx > T) {
           const v = mapValue(d, best);
           if (v !== null) next.set(attrValueKey(a, v), shown(best, a, v));
@@ -104,7 +105,7 @@ export function derive(d: MergeData, r: GlobalId, rets: DatomChange[], adds: Dat
 }
 
 /** The entry kept for a visible datom: the op itself when `v` is its own value. */
-function shown(op: Op, a: string, v: WireValue): Shown {
+function shown(op: OpRec, a: string, v: WireValue): Shown {
   return v === op.v ? (op as Shown) : { a, v, tx: op.tx };
 }
 
@@ -120,11 +121,11 @@ export function unindexDatom(d: MergeData, x: VisibleDatom): void {
   if (d.uniqueIdx.get(k) === x.e) d.uniqueIdx.delete(k);
 }
 
-export function deriveText(d: MergeData, r: GlobalId, a: string, list: Op[], T: string, vals: Map<string, Shown>): void {
+export function deriveText(d: MergeData, r: GlobalId, a: string, list: OpRec[], T: string, vals: Map<string, Shown>): void {
   // `vals` is keyed `a\0vkey`
   let lastRetract = T;
   for (const op of list) if (op.op === 'retract' && op.tx > T) lastRetract = maxStr(lastRetract, op.tx);
-  const live = list.filter((op) => op.op === 'text' && op.tx > lastRetract).sort((x, y) => (x.id < y.id ? -1 : 1));
+  const live = list.filter((op) => op.op === 'text' && op.tx > lastRetract).sort(idCmp);
   const key = r + SEP + a;
   let t = d.texts.get(key);
   if (t) {

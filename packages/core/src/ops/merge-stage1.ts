@@ -3,30 +3,28 @@
  * "as of" test the tombstone cascade needs, the cascade itself, identity claims, and the
  * unique-identity components (union-find over shared claims).
  */
-import type { GlobalId, Op } from './types.js';
+import type { GlobalId } from './types.js';
 import { attrValueKey, wireValueKey } from './value.js';
 import { NONE, SEP, type EntRec, type MergeData } from './merge-data.js';
+import { idCmp, later, type OpRec } from './merge-ops.js';
 
 /** Component children of `e` through any op (present or not). */
 export function componentTargets(d: MergeData, rec: EntRec): GlobalId[] {
   const out: GlobalId[] = [];
-  for (const [a, list] of rec.attrs) {
-    if (!d.schema.get(a).component) continue;
-    for (const op of list) if (op.op === 'add' && typeof op.v === 'object' && 'ref' in op.v) out.push(op.v.ref);
+  for (const op of rec.ops) {
+    if (op.op === 'add' && typeof op.v === 'object' && 'ref' in op.v && d.schema.get(op.a!).component) out.push(op.v.ref);
   }
   return out;
 }
 
 /** Whether component ref `(p, a, c)` is present judging only ops with tx < t. */
 export function presentAsOf(d: MergeData, p: EntRec, a: string, c: GlobalId, t: string): boolean {
-  const list = p.attrs.get(a);
-  if (!list) return false;
   const many = d.schema.get(a).many;
-  let best: Op | null = null;
-  for (const op of list) {
-    if (op.tx >= t) continue;
+  let best: OpRec | null = null;
+  for (const op of p.ops) {
+    if (op.a !== a || op.tx >= t) continue;
     if (many && !(op.v !== undefined && typeof op.v === 'object' && 'ref' in op.v && op.v.ref === c)) continue;
-    if (best === null || op.id > best.id) best = op;
+    if (later(op, best)) best = op;
   }
   if (best === null || best.op !== 'add') return false;
   const v = best.v!;
@@ -44,8 +42,7 @@ export function raiseComponentTombs(d: MergeData, region: ReadonlySet<GlobalId>)
       const crec = d.ents.get(c);
       const refs = d.refsIn.get(c);
       if (!crec || !refs) continue;
-      for (const id of refs) {
-        const op = d.ops.get(id)!;
+      for (const op of refs) {
         if (!d.schema.get(op.a!).component) continue;
         const p = d.ents.get(op.e)!;
         if (p.tomb1 === NONE || p.tomb1 <= crec.tomb1) continue;
@@ -109,31 +106,31 @@ export function regroup(d: MergeData, area: Set<GlobalId>): Map<GlobalId, Global
 }
 
 export function creationCmp(d: MergeData, x: GlobalId, y: GlobalId): number {
-  const a = d.ents.get(x)!.minId, b = d.ents.get(y)!.minId;
-  if (a !== b) return a < b ? -1 : 1;
+  const a = d.ents.get(x)!.min, b = d.ents.get(y)!.min;
+  if (a !== b) return a === null ? -1 : b === null ? 1 : idCmp(a, b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function rawClaims(d: MergeData, rec: EntRec): Set<string> {
   let any = false;
-  for (const a of rec.attrs.keys()) if (d.identityAttrs.has(a)) any = true;
+  if (d.identityAttrs.size) for (const op of rec.ops) if (d.identityAttrs.has(op.a!)) any = true;
   if (!any) return rec.claims.size === 0 ? rec.claims : new Set();
   const out = new Set<string>();
-  for (const [a, list] of rec.attrs) {
+  for (const [a, list] of rec.byAttr()) {
     const s = d.schema.get(a);
     if (!s.identity) continue;
     if (s.many) {
-      const best = new Map<string, Op>();
+      const best = new Map<string, OpRec>();
       for (const op of list) {
         if (op.v === undefined) continue;
         const k = wireValueKey(op.v);
         const b = best.get(k);
-        if (!b || op.id > b.id) best.set(k, op);
+        if (!b || later(op, b)) best.set(k, op);
       }
       for (const [k, op] of best) if (op.op === 'add' && op.tx > rec.tomb1) out.add(a + SEP + k);
     } else {
-      let best: Op | null = null;
-      for (const op of list) if (best === null || op.id > best.id) best = op;
+      let best: OpRec | null = null;
+      for (const op of list) if (later(op, best)) best = op;
       if (best && best.op === 'add' && best.tx > rec.tomb1) out.add(attrValueKey(a, best.v!));
     }
   }

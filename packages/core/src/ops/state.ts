@@ -45,7 +45,8 @@ import * as Y from 'yjs';
 import type { DatomChange, GlobalId, HlcString, Op, VisibleDatom, WireValue } from './types.js';
 import { MergeSchema, mergeSchemaOf } from './schema.js';
 import { attrValueKey, wireValueKey } from './value.js';
-import { EMPTY_CLAIMS, MergeData, NONE, SEP, maxStr, type Shown } from './merge-data.js';
+import { MergeData, NONE, SEP, maxStr, type Shown } from './merge-data.js';
+import { idCmp, later, type OpRec } from './merge-ops.js';
 import { componentTargets, raiseComponentTombs, rawClaims, regroup } from './merge-stage1.js';
 import { derive } from './merge-derive.js';
 
@@ -68,14 +69,15 @@ export class MergeState {
     return this.d.ops.size;
   }
   has(opId: string): boolean {
-    return this.d.ops.has(opId);
+    return this.d.ops.get(opId) !== undefined;
   }
+  /** The op of id `opId` (a new object each call: ops are kept as records, `merge-ops.ts`). */
   getOp(opId: string): Op | undefined {
-    return this.d.ops.get(opId);
+    return this.d.ops.get(opId)?.toOp();
   }
-  /** Every op held (no particular order). */
-  allOps(): IterableIterator<Op> {
-    return this.d.ops.values();
+  /** Every op held (no particular order; new objects). */
+  *allOps(): IterableIterator<Op> {
+    for (const r of this.d.ops.values()) yield r.toOp();
   }
   /** The representative of `e` (itself unless merged by the unique-identity rule). */
   rep(e: GlobalId): GlobalId {
@@ -88,14 +90,15 @@ export class MergeState {
   /** Whether any op held was written on entity `e` itself (visible or not). */
   hasEntity(e: GlobalId): boolean {
     const rec = this.d.ents.get(e);
-    return rec !== undefined && rec.minId !== NONE;
+    return rec !== undefined && rec.min !== null;
   }
   /** The ops held on entity `e` itself (not on the other members of its identity component). */
   opsOf(e: GlobalId): Op[] {
     const rec = this.d.ents.get(e);
     if (rec === undefined) return [];
-    const out = rec.tombs.slice();
-    for (const l of rec.attrs.values()) out.push(...l);
+    const out: Op[] = [];
+    if (rec.tombs) for (const r of rec.tombs) out.push(r.toOp());
+    for (const r of rec.ops) out.push(r.toOp());
     return out;
   }
   /** Whether `e` has any visible datom. */
@@ -156,29 +159,24 @@ export class MergeState {
     const list = Array.isArray(ops) ? (ops as Op[]) : [...ops];
     const bulk = d.ents.size === 0;
     const dirty = new Set<GlobalId>();
-    for (const op of list) {
-      if (d.ops.has(op.id)) continue;
-      d.ops.set(op.id, op);
-      const e = op.e;
-      let rec = d.ents.get(e);
-      if (rec === undefined) {
-        rec = { id: e, attrs: new Map(), tombs: [], tomb1: NONE, claims: EMPTY_CLAIMS, minId: op.id };
-        d.ents.set(e, rec);
-      } else if (op.id < rec.minId || rec.minId === NONE) rec.minId = op.id;
+    for (const wire of list) {
+      const rec = d.ent(wire.e);
+      const op = d.ops.add(wire, rec.id);
+      if (op === null) continue;
+      if (rec.min === null || idCmp(op, rec.min) < 0) rec.min = op;
+      const e = rec.id;
       if (!bulk) dirty.add(e);
       if (op.op === 'retractEntity') {
-        rec.tombs.push(op);
+        (rec.tombs ??= []).push(op);
       } else {
         const a = op.a!;
-        const l = rec.attrs.get(a);
-        if (l === undefined) rec.attrs.set(a, [op]);
-        else l.push(op);
+        rec.ops.push(op);
         const v = op.v;
         if (op.op === 'add' && typeof v === 'object' && v !== null && 'ref' in v) {
           const t = v.ref;
           let set = d.refsIn.get(t);
           if (set === undefined) d.refsIn.set(t, (set = new Set()));
-          set.add(op.id);
+          set.add(op);
           if (!bulk && d.hasComponents && d.schema.get(a).component) dirty.add(t);
         }
       }
@@ -195,7 +193,7 @@ export class MergeState {
     // stage-1 tombstones: explicit, then the component cascade from tombstoned entities only
     const tombed: GlobalId[] = [];
     for (const rec of d.ents.values()) {
-      if (rec.tombs.length === 0) continue;
+      if (rec.tombs === null) continue;
       let t = NONE;
       for (const op of rec.tombs) t = maxStr(t, op.tx);
       rec.tomb1 = t;
@@ -241,25 +239,20 @@ export class MergeState {
     for (const id of opIds) {
       const op = d.ops.get(id);
       if (!op) continue;
-      d.ops.delete(id);
+      d.ops.delete(op);
       const rec = d.ents.get(op.e)!;
       dirty.add(op.e);
       if (op.op === 'retractEntity') {
-        rec.tombs.splice(rec.tombs.indexOf(op), 1);
+        rec.tombs!.splice(rec.tombs!.indexOf(op), 1);
+        if (rec.tombs!.length === 0) rec.tombs = null;
       } else {
-        const list = rec.attrs.get(op.a!)!;
-        list.splice(list.indexOf(op), 1);
-        if (list.length === 0) rec.attrs.delete(op.a!);
+        rec.ops.splice(rec.ops.indexOf(op), 1);
         if (op.op === 'add' && typeof op.v === 'object' && 'ref' in op.v) {
-          d.refsIn.get(op.v.ref)?.delete(op.id);
+          d.refsIn.get(op.v.ref)?.delete(op);
           if (d.schema.get(op.a!).component) dirty.add(op.v.ref);
         }
       }
-      if (rec.minId === op.id) {
-        rec.minId = NONE;
-        for (const l of rec.attrs.values()) for (const o of l) if (rec.minId === NONE || o.id < rec.minId) rec.minId = o.id;
-        for (const o of rec.tombs) if (rec.minId === NONE || o.id < rec.minId) rec.minId = o.id;
-      }
+      if (rec.min === op) rec.resetMin();
     }
     return this.recompute(dirty);
   }
@@ -282,19 +275,19 @@ export class MergeState {
     const out: string[] = [];
     const perValue = options.perValue === true;
     for (const rec of d.ents.values()) {
-      for (const [a, list] of rec.attrs) {
+      for (const [a, list] of rec.byAttr()) {
         const s = d.schema.get(a);
         if (s.text || s.component) continue;
         const byValue = perValue || s.many;
-        const best = new Map<string, Op>();
+        const best = new Map<string, OpRec>();
         for (const op of list) {
           if (op.tx >= frontier || op.op === 'text') continue;
           const k = byValue ? (op.v === undefined ? '' : wireValueKey(op.v)) : '';
           const b = best.get(k);
-          if (!b || op.id > b.id) best.set(k, op);
+          if (!b || later(op, b)) best.set(k, op);
         }
         for (const op of list) {
-          if (op.tx >= frontier || op.id === rec.minId || op.op === 'text') continue;
+          if (op.tx >= frontier || op === rec.min || op.op === 'text') continue;
           const k = byValue ? (op.v === undefined ? '' : wireValueKey(op.v)) : '';
           if (best.get(k) !== op) out.push(op.id);
         }
@@ -308,8 +301,9 @@ export class MergeState {
    * as UTF-8 JSON. Two states holding the same op set encode to identical bytes.
    */
   encodeSnapshot(): Uint8Array {
-    const ops = [...this.d.ops.values()].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-    const opRows = ops.map((o) => [o.id, o.e, o.op, o.a ?? null, o.v === undefined ? null : wireValueKey(o.v)]);
+    const opRows: Array<[string, ...unknown[]]> = [];
+    for (const o of this.d.ops.values()) opRows.push([o.id, o.e, o.op, o.a ?? null, o.v === undefined ? null : wireValueKey(o.v)]);
+    opRows.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
     const datoms = [...this.datoms()].map((x) => [x.e, x.a, wireValueKey(x.v), x.tx]);
     datoms.sort((x, y) => {
       for (let i = 0; i < 3; i++) if (x[i]! !== y[i]!) return x[i]! < y[i]! ? -1 : 1;
@@ -336,7 +330,7 @@ export class MergeState {
     for (const e of region) {
       const rec = d.ent(e);
       let t = NONE;
-      for (const op of rec.tombs) t = maxStr(t, op.tx);
+      if (rec.tombs) for (const op of rec.tombs) t = maxStr(t, op.tx);
       rec.tomb1 = t;
     }
     // least fixpoint: raise children's tombs from their parents until nothing changes
@@ -401,12 +395,12 @@ export class MergeState {
     for (const r of [...out]) {
       for (const m of d.membersOf.get(r) ?? [r]) {
         const refs = d.refsIn.get(m);
-        if (refs) for (const id of refs) out.add(d.rep(d.ops.get(id)!.e));
+        if (refs) for (const op of refs) out.add(d.rep(op.e));
       }
     }
     for (const e of touched) {
       const refs = d.refsIn.get(e);
-      if (refs) for (const id of refs) out.add(d.rep(d.ops.get(id)!.e));
+      if (refs) for (const op of refs) out.add(d.rep(op.e));
     }
     const changes: DatomChange[] = [];
     const adds: DatomChange[] = [];
