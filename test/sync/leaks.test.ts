@@ -95,6 +95,23 @@ describe('no leaks beyond refs', () => {
     expect(leaked()).toEqual([]);
   });
 
+  it('an identity attribute added as schema data: upserts onto unreadable holders are refused from then on', async () => {
+    // read rules and no identity attribute at start: the write gate keeps no database until the schema gains one
+    const { alice, bob, leaked } = await setup({ schema: Object.fromEntries(Object.entries(schema).filter(([a]) => a !== ':doc/key')), allowClientSchemaChanges: true });
+    const def = await alice.c.transact('[{:db/ident :doc/key :db/unique :db.unique/identity}]');
+    await alice.c.confirmed(def.tx);
+    const r = await alice.c.transact([{ ':db/id': 'h', ':doc/key': 'K3', ':doc/owner': 'alice', ':doc/body': 'SECRET-K3' }]);
+    await alice.c.confirmed(r.tx);
+    const w = await bob.c.transact([{ ':doc/key': 'K3', ':doc/owner': 'bob', ':doc/title': 'bob claims K3' }]);
+    expect(await bob.c.confirmed(w.tx).then(() => 'ok', (e: DataloomError) => e.code)).toBe('sync/unique');
+    // a key nobody holds is bob's to take
+    const mine = await bob.c.transact([{ ':doc/key': 'K4', ':doc/owner': 'bob', ':doc/title': 'mine' }]);
+    expect(await bob.c.confirmed(mine.tx).then(() => 'ok', (e: DataloomError) => e.code)).toBe('ok');
+    expect(await bob.c.q('[:find ?b . :where [_ :doc/body ?b]]')).toBe(null);
+    expect(bob.tap.frames.filter((f) => f.includes(r.globalIds['h']!))).toEqual([]);
+    expect(leaked()).toEqual([]);
+  });
+
   it('an identity upsert raced by the commit of an unreadable holder is refused under the writer lock', async () => {
     // bob's push is held after its arrival checks until alice's doc holding K2 (which bob may not read) committed
     let entered!: () => void;
