@@ -103,6 +103,24 @@ describe('scopes', () => {
   });
 });
 
+describe('scopes whose functions throw', () => {
+  it('a function throwing on a value lets nothing through and stops nothing (no read rules)', async () => {
+    const errors: unknown[] = [];
+    const s = await server({ onError: (e: unknown) => errors.push(e) });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    // re-pattern throws on "bad[" (DataScript's q would throw): the scope takes the doc as not found
+    const scope = bob.c.subscribe('[:find ?d :where [?d :item/title ?t] [(re-pattern ?t) ?r]]');
+    await scope.ready();
+    const w = await alice.c.transact([{ ':item/title': 'bad[' }]);
+    await alice.c.confirmed(w.tx);
+    const ok = await alice.c.transact([{ ':item/title': 'good' }]);
+    await alice.c.confirmed(ok.tx);
+    await until(async () => (await titles(bob.c)).join() === 'good', 'the engine goes on: the next doc enters');
+    expect(errors.map(String)).toEqual([]);
+  });
+});
+
 describe('scopes with a pull pattern', () => {
   const PULL = '[:item/title {:item/list [:list/name]}]';
   const LIST_NAMES = '[:find [?n ...] :where [_ :list/name ?n]]';

@@ -268,8 +268,9 @@ export class ReadEngine {
     const name = `scope-${++this.watchSeq}`;
     // under read rules the query sees only what the user may read (scope-guard.ts)
     const guard = w.user ? this.guardOf(w.user) : null;
-    const guarded = guard ? guardScopeQuery(w.query, guard) : null;
-    const root = guarded ? this.conn.register(name, guarded.query, ...inputs, ...guarded.inputs) : this.conn.register(name, w.query, ...inputs);
+    // (without read rules too: its built-ins are wrapped, so none can throw in the engine every connection shares)
+    const guarded = guardScopeQuery(w.query, guard);
+    const root = this.conn.register(name, guarded.query, ...inputs, ...guarded.inputs);
     w.views.push(root);
     const reach = w.pull === undefined ? null : pullReach(w.query, name, w.pull, this.merged().schema, guard);
     if (reach) w.views.push(this.conn.register(`${name}-pull`, reach.query, reach.rules, ...(guard?.user !== undefined ? [guard.user] : [])));

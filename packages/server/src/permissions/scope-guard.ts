@@ -11,7 +11,7 @@
  * plan runs a call as soon as its inputs are bound), so built-ins are called through wrappers that
  * answer nil where they would throw: an error cannot name a value the user may not read, nor stop
  * the engine every connection shares (a scope query differs from `q` there: a call that throws
- * lets nothing through). An `or` whose branches the guard gives variables of their own (a `_`
+ * lets nothing through). Scope queries without read rules get the wrappers too, and nothing else. An `or` whose branches the guard gives variables of their own (a `_`
  * entity, the user) becomes an `or-join` on the variables its branches share.
  *
  * What a guarded query cannot do is refused (`sync/scope-invalid`): rule calls (`%` inputs),
@@ -37,15 +37,24 @@ function refuse(what: string): never {
 
 const isVar = (x: unknown): x is Sym => x instanceof Sym && x.fqn.startsWith('?');
 
-/** `query` (EDN text) with its patterns guarded, as EDN data, and the inputs it takes after the query's own. */
-export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue; inputs: unknown[] } {
+/**
+ * `query` (EDN text) with its patterns guarded, as EDN data, and the inputs it takes after the
+ * query's own. Without a guard (no read rules) only its built-ins are wrapped (a throw would stop
+ * the engine every connection shares) and nothing is refused.
+ */
+export function guardScopeQuery(query: string, guard: Guard | null): { query: EdnValue | string; inputs: unknown[] } {
   const form = parseEdn(query);
-  if (!Array.isArray(form)) refuse('the map form (write it as a vector)');
+  if (!Array.isArray(form)) {
+    if (guard) refuse('the map form (write it as a vector)');
+    return { query, inputs: [] };
+  }
   const sections: Array<[Keyword, EdnValue[]]> = [];
   for (const x of form) {
     if (x instanceof Keyword) sections.push([x, []]);
-    else if (sections.length === 0) refuse('a query without :find');
-    else sections[sections.length - 1]![1].push(x);
+    else if (sections.length === 0) {
+      if (guard) refuse('a query without :find');
+      return { query, inputs: [] };
+    } else sections[sections.length - 1]![1].push(x);
   }
   let fresh = 0;
   const freshVar = () => sym(`?__scope-g${fresh++}`);
@@ -55,17 +64,22 @@ export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue;
       if (Array.isArray(c)) {
         const head = c[0];
         if (head instanceof List) {
-          for (const arg of head.items.slice(1)) if (arg instanceof Sym && arg.fqn.startsWith('$')) refuse(`a function given a database (${String(head.items[0])})`);
+          const givenDb = head.items.slice(1).some((arg) => arg instanceof Sym && arg.fqn.startsWith('$'));
+          if (givenDb && guard) refuse(`a function given a database (${String(head.items[0])})`);
           // a built-in is called through a wrapper that cannot throw: the engine may call it on a
           // value before the guard filters it out, and its error would name that value
           const f = head.items[0];
-          const builtin = f instanceof Sym ? BUILTINS.get(f.fqn) : undefined;
+          const builtin = f instanceof Sym && !givenDb ? BUILTINS.get(f.fqn) : undefined;
           if (builtin === undefined) out.push(c);
           else {
             const v = sym(`?__scope-f${fns.length}`);
             fns.push(quiet(builtin));
             out.push([new List([v, ...head.items.slice(1)]), ...c.slice(1)]);
           }
+          continue;
+        }
+        if (!guard) {
+          out.push(c);
           continue;
         }
         let pattern = c;
@@ -93,27 +107,29 @@ export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue;
         // built-ins its body calls join it too
         const from = fns.length;
         const joinVars = (v: EdnValue | undefined): EdnValue =>
-          Array.isArray(v) ? [...v, ...(guard.user !== undefined ? [USER_VAR] : []), ...fns.slice(from).map((_, i) => sym(`?__scope-f${from + i}`))] : v!;
+          Array.isArray(v) ? [...v, ...(guard?.user !== undefined ? [USER_VAR] : []), ...fns.slice(from).map((_, i) => sym(`?__scope-f${from + i}`))] : v!;
         if (name === 'not' || name === 'and') out.push(new List([h!, ...clauses(rest)]));
         else if (name === 'not-join') {
           const body = clauses(rest.slice(1));
           out.push(new List([h!, joinVars(rest[0]), ...body]));
         } else if (name === 'or' || name === 'or-join') {
-          // the guard adds variables of its own to a branch (a `_` entity named, the user): an `or`
-          // becomes an `or-join` on the variables its branches share, so they stay the branch's own
-          const shared = name === 'or' ? sameVars(rest) : null;
+          // the guard adds variables of its own to a branch (a `_` entity named, the user, a wrapped
+          // built-in): an `or` becomes an `or-join` on the variables its branches share, so they
+          // stay the branch's own
           const branches = (name === 'or-join' ? rest.slice(1) : rest).map((b) => {
             const inner = b instanceof List && b.items[0] instanceof Sym && b.items[0].fqn === 'and' ? b.items.slice(1) : [b];
             return new List([sym('and'), ...clauses(inner)]);
           });
+          const shared = name === 'or' && (guard || fns.length > from) ? sameVars(rest) : null;
           const vars = name === 'or-join' ? [joinVars(rest[0])] : shared ? [joinVars(shared)] : [];
           out.push(new List([shared ? sym('or-join') : h!, ...vars, ...branches]));
-        } else refuse(`a rule call or named relation (${name || String(h)})`);
+        } else if (guard) refuse(`a rule call or named relation (${name || String(h)})`);
+        else out.push(c);
       } else out.push(c);
     }
     return out;
   };
-  const userInput = guard.user !== undefined;
+  const userInput = guard?.user !== undefined;
   const fns: Array<(...xs: unknown[]) => unknown> = [];
   const where = sections.find(([k]) => k.fqn === 'where');
   const guardedWhere = where ? clauses(where[1]) : [];
@@ -124,7 +140,7 @@ export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue;
   for (const [k, body] of sections) {
     if (k.fqn === 'in') {
       hasIn = true;
-      if (body.some((b) => b instanceof Sym && b.fqn.startsWith('%'))) refuse('rules (%)');
+      if (guard && body.some((b) => b instanceof Sym && b.fqn.startsWith('%'))) refuse('rules (%)');
       out.push(k, ...body, ...extra);
     } else if (k.fqn === 'where') out.push(k, ...guardedWhere);
     else out.push(k, ...body);
@@ -133,7 +149,7 @@ export function guardScopeQuery(query: string, guard: Guard): { query: EdnValue;
     const at = out.findIndex((x) => x instanceof Keyword && x.fqn === 'where');
     out.splice(at < 0 ? out.length : at, 0, kwIn, sym('$'), ...extra);
   }
-  return { query: out, inputs: [...fns, ...(userInput ? [guard.user] : [])] };
+  return { query: out, inputs: [...fns, ...(userInput ? [guard!.user] : [])] };
 }
 
 /** `f`, answering nil where it throws (a predicate: false; a function: no binding). */
