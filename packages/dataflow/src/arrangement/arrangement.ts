@@ -224,9 +224,8 @@ export class Arrangement {
   each(mask: number, sub: Key, old: boolean, cb: (t: Tuple) => void): void {
     const fullMask = (1 << this.arity) - 1;
     if (!old || this.delta.length === 0) {
-      if (mask === 0) {
-        for (const t of this.rows.values()) cb(t);
-      } else if (mask === fullMask) {
+      if (mask === 0) this.rows.eachRow(cb);
+      else if (mask === fullMask) {
         const t = this.rows.get(sub);
         if (t !== undefined) cb(t);
       } else this.eachIndexed(mask, sub, cb);

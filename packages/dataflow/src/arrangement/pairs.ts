@@ -113,6 +113,17 @@ export class PairSet {
     }
   }
 
+  /** Calls `cb` with every pair as a fresh tuple (each first value's pairs over a snapshot). */
+  eachPair(cb: (t: [number, number]) => void): void {
+    for (const [x, s] of this.byFirst) {
+      if (typeof s === 'number') cb([x, s]);
+      else {
+        const ys = Array.isArray(s) ? s.slice() : [...s];
+        for (let i = 0; i < ys.length; i++) cb([x, ys[i]!]);
+      }
+    }
+  }
+
   /** Every pair, as fresh tuples (the set must not change meanwhile). */
   *tuples(): IterableIterator<[number, number]> {
     for (const [x, s] of this.byFirst) {

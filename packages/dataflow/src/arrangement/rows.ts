@@ -265,6 +265,13 @@ export class RowStore {
     return this.plain;
   }
 
+  /** Calls `cb` with every row ({@link values} without generators; compact pairs as fresh tuples). */
+  eachRow(cb: (t: Tuple) => void): void {
+    for (const t of this.plain.values()) cb(t);
+    if (this.ints !== null) this.ints.eachPair(cb);
+    else if (this.pairs !== null) for (const b of this.pairs.values()) eachInBucket(b, cb);
+  }
+
   *values(): IterableIterator<Tuple> {
     yield* this.plain.values();
     yield* this.pairValues();

@@ -12,7 +12,7 @@ import { type Tuple } from '../arrangement/arrangement.js';
 import { type AggState, makeAggState } from '../aggregate/aggregates.js';
 import type { RelSource } from '../ir/types.js';
 import { type ValueKey as Key, valueKey } from '@dataloom/core';
-import { tupleKey } from '@dataloom/core/internals';
+import { colsKey, tupleKey } from '@dataloom/core/internals';
 import { DerivedRel } from './derived.js';
 import { type Operator, freshId } from './operator.js';
 
@@ -80,7 +80,7 @@ export class OutputOperator implements Operator {
 
   init(): void {
     if (this.shared) return;
-    for (const t of this.input.arr.rows.values()) this.apply(t, 1, false, null);
+    this.input.arr.rows.eachRow((t) => this.apply(t, 1, false, null));
     if (this.hasAgg) for (const g of this.groups.values()) this.refreshGroup(g, false);
   }
 
@@ -125,7 +125,7 @@ export class OutputOperator implements Operator {
       this.bump(this.project(t), w, emit);
       return;
     }
-    const gk = this.groupCols.length === 0 ? '' : tupleKey(this.groupCols.map((c) => t[c]));
+    const gk = this.groupCols.length === 0 ? '' : colsKey(t, this.groupCols);
     let g = this.groups.get(gk);
     if (g === undefined) {
       g = {
