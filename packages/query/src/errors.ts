@@ -6,7 +6,7 @@
  * |---------------------------|------------------------------------------------|----------------------------------------|
  * | `query/parse`             | `:parser/*`                                    | malformed query, clause, binding, rule |
  * | `query/unknown-vars`      | `:parser/query` "Query for unknown vars"       | find/with var bound nowhere            |
- * | `query/or-vars`           | `:query/where` "All clauses in 'or' must use…" | or branches with different variables   |
+ * | `query/or-vars`           | `:query/where` "All clauses in 'or' must use…" | or branches with different free variables (those not bound before the or) |
  * | `query/unbound`           | `:query/where` "Insufficient bindings"         | predicate/fn/not on unbound variables  |
  * | `query/unknown-function`  | `:query/where` "Unknown predicate/function"    | unknown function or aggregate          |
  * | `query/unknown-rule`      | `:query/where` "Unknown rule"                  | rule call with no such rule            |

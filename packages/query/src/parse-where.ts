@@ -17,15 +17,35 @@ export interface ClauseCtx {
   explicitSources: Set<string>;
   /** Rule calls seen. */
   ruleCalls: boolean;
+  /**
+   * Variables bound before the clause being parsed — the `:in` variables (a rule's head
+   * variables), then those of the clauses before it, as DataScript evaluates them in written
+   * order: the branches of an `or` must agree on the variables they use beyond these.
+   */
+  bound?: ReadonlySet<string>;
 }
 
-export function newCtx(): ClauseCtx {
-  return { explicitSources: new Set(), ruleCalls: false };
+export function newCtx(bound?: ReadonlySet<string>): ClauseCtx {
+  return { explicitSources: new Set(), ruleCalls: false, ...(bound ? { bound } : {}) };
 }
 
 /** Parses a vector of where-clauses. */
 export function parseClauses(xs: readonly unknown[], ctx: ClauseCtx = newCtx()): Clause[] {
-  return xs.map((x) => parseClause(x, ctx));
+  const outer = ctx.bound;
+  const bound = new Set(outer ?? []);
+  const out: Clause[] = [];
+  try {
+    for (const x of xs) {
+      ctx.bound = bound;
+      const c = parseClause(x, ctx);
+      out.push(c);
+      // what a clause binds for those after it (a negation binds nothing; an or, its join variables)
+      if (c.kind !== 'not') for (const v of c.kind === 'or' ? c.joinVars : collectVars([c])) bound.add(v.name);
+    }
+  } finally {
+    ctx.bound = outer;
+  }
+  return out;
 }
 
 export function parseClause(x: unknown, ctx: ClauseCtx): Clause {
@@ -129,14 +149,14 @@ export function parseListClause(x: List, ctx: ClauseCtx): Clause {
       if (vars) {
         joinVars = Object.freeze([...vars.required, ...vars.free]);
       } else {
-        // DataScript: all branches of `or` must use the same set of variables.
-        const sets = clauses.map((c) => new Set(collectVars([c]).map((v) => v.name)));
-        const first = sets[0]!;
+        // DataScript: all branches of `or` must use the same set of free variables — those not
+        // bound before the `or` (a branch may name `_` or test a bound variable the others do not)
+        const bound = ctx.bound ?? new Set<string>();
+        const sets = clauses.map((c) => collectVars([c]).map((v) => v.name).filter((n) => !bound.has(n)));
+        const first = new Set(sets[0]!);
         for (const s2 of sets) {
-          if (s2.size !== first.size || [...s2].some((n) => !first.has(n))) {
-            throw queryError('query/or-vars', "All clauses in 'or' must use same set of free vars", x, {
-              vars: sets.map((s3) => [...s3]),
-            });
+          if (s2.length !== first.size || s2.some((n) => !first.has(n))) {
+            throw queryError('query/or-vars', "All clauses in 'or' must use same set of free vars", x, { vars: sets });
           }
         }
         joinVars = Object.freeze(collectVars(clauses));

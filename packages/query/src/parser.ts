@@ -180,7 +180,10 @@ export function parseQuery(q: string | EdnValue | Record<string, unknown>): Quer
   const form = toData(q) as EdnValue;
   const qm = toQueryMap(form);
   const find = parseFind(qm.find);
-  const ctx = newCtx();
+  const declaredIn = qm.in !== undefined ? parseIn(qm.in) : null;
+  const inBound: Variable[] = [];
+  for (const b of declaredIn ?? []) if (b.kind !== 'src' && b.kind !== 'rules') bindingVars(b, inBound);
+  const ctx = newCtx(new Set(inBound.map((v) => v.name)));
   const where = Object.freeze(parseClauses(qm.where ?? [], ctx));
   const withVars = Object.freeze(
     (qm.with ?? []).map((x) => {
@@ -193,7 +196,7 @@ export function parseQuery(q: string | EdnValue | Record<string, unknown>): Quer
   walkClauses(where, (c) => {
     if (c.kind === 'pattern') hasPattern = true;
   });
-  const inb = Object.freeze(qm.in !== undefined ? parseIn(qm.in) : hasPattern ? [DEFAULT_SRC] : []);
+  const inb = Object.freeze(declaredIn ?? (hasPattern ? [DEFAULT_SRC] : []));
   const returnMap = parseReturnMap(qm, form);
 
   // ---- validation (datascript.parser/validate-query)
@@ -293,7 +296,8 @@ export function parseRules(rules: string | EdnValue): Rules {
     const names = [...vars.required, ...vars.free].map((v) => v.name);
     if (new Set(names).size !== names.length) throw queryError('query/parse', 'Rule variables should be distinct', head, { part: 'rule' });
     if (r.length < 2) throw queryError('query/parse', 'Rule branch should have clauses', r, { part: 'rule' });
-    const clauses = Object.freeze(parseClauses(r.slice(1)));
+    // the head's variables may be bound by the call
+    const clauses = Object.freeze(parseClauses(r.slice(1), newCtx(new Set(names))));
     let rule = out.get(name);
     if (!rule) {
       rule = { name, branches: [] };

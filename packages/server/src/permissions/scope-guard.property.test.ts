@@ -29,6 +29,7 @@ const SCOPES: Array<{ query: string; inputs?: unknown[]; pull?: string }> = [
   { query: '[:find ?d :where [?d :doc/title] (or-join [?d] (and [?d :doc/team ?t] [?t :team/name "t0"]) [?d :doc/owner "boss"])]' },
   { query: '[:find ?t :where [_ :doc/team ?t]]' },
   { query: '[:find ?t :where [?t :team/name] (or [_ :doc/team ?t] [?t :team/members "u0"])]' },
+  { query: '[:find ?d :where [?d :doc/title ?t] (or [_ :doc/link ?d] [(< ?t "m")])]' },
   { query: '[:find ?d :where [?d :doc/title ?t] (or (and [?d :doc/owner "u1"] [(some? ?t)]) (and [?d :doc/public true] [(< ?t "m")]))]' },
   { query: '[:find ?d ?t :where [?d :doc/team ?t] [?t :team/name _]]' },
   { query: '[:find ?d :in $ ?u :where [?d :doc/owner ?u]]', inputs: ['u1'] },

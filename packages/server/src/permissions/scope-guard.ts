@@ -114,13 +114,13 @@ export function guardScopeQuery(query: string, guard: Guard | null): { query: Ed
           out.push(new List([h!, joinVars(rest[0]), ...body]));
         } else if (name === 'or' || name === 'or-join') {
           // the guard adds variables of its own to a branch (a `_` entity named, the user, a wrapped
-          // built-in): an `or` becomes an `or-join` on the variables its branches share, so they
-          // stay the branch's own
+          // built-in): an `or` becomes an `or-join` on the variables its branches use, so the
+          // added ones stay the branch's own
           const branches = (name === 'or-join' ? rest.slice(1) : rest).map((b) => {
             const inner = b instanceof List && b.items[0] instanceof Sym && b.items[0].fqn === 'and' ? b.items.slice(1) : [b];
             return new List([sym('and'), ...clauses(inner)]);
           });
-          const shared = name === 'or' && (guard || fns.length > from) ? sameVars(rest) : null;
+          const shared = name === 'or' && (guard || fns.length > from) ? branchVars(rest) : null;
           const vars = name === 'or-join' ? [joinVars(rest[0])] : shared ? [joinVars(shared)] : [];
           out.push(new List([shared ? sym('or-join') : h!, ...vars, ...branches]));
         } else if (guard) refuse(`a rule call or named relation (${name || String(h)})`);
@@ -172,11 +172,11 @@ function varsOf(x: unknown, out: Set<string>): Set<string> {
   return out;
 }
 
-/** The variables every branch of an `or` uses, when all use the same ones (else null: the engine says what is wrong). */
-function sameVars(branches: readonly EdnValue[]): Sym[] | null {
-  const sets = branches.map((b) => [...varsOf(b, new Set())].sort().join(' '));
-  if (sets.length === 0 || sets.some((x) => x !== sets[0])) return null;
-  return sets[0] === '' ? [] : sets[0]!.split(' ').map((v) => sym(v));
+/** The variables the branches of an `or` use (its join variables, as the query parser takes them). */
+function branchVars(branches: readonly EdnValue[]): Sym[] {
+  const all = new Set<string>();
+  for (const b of branches) varsOf(b, all);
+  return [...all].sort().map((v) => sym(v));
 }
 
 const kwIn = parseEdn(':in') as Keyword;
