@@ -12,7 +12,7 @@ import { OpTable, idCmp, type OpRec } from './merge-ops.js';
 
 export class EntRec {
   /** add/retract/text ops on e, in the order they arrived */
-  readonly ops: OpRec[] = [];
+  ops: OpRec[] = [];
   /** retractEntity ops on e (null when none) */
   tombs: OpRec[] | null = null;
   /** stage-1 tombstone ('' = none) */

@@ -78,17 +78,13 @@ export function later(a: OpRec, b: OpRec | null): boolean {
   return b === null || idCmp(a, b) > 0;
 }
 
-class TxOps {
-  /** Records by index in the transaction (holes for indexes not held). */
-  readonly ops: Array<OpRec | undefined> = [];
-  /** How many of `ops` are set. */
-  held = 0;
-  constructor(readonly tx: HlcString) {}
-}
-
 /** The op records held, found by id. */
 export class OpTable {
-  private readonly txs = new Map<HlcString, TxOps>();
+  /**
+   * Transaction → its records by index (holes for indexes not held; never empty, and the last
+   * element is always set, so it gives the transaction's stamp string).
+   */
+  private readonly txs = new Map<HlcString, Array<OpRec | undefined>>();
   private readonly odd = new Map<string, OpRec>();
   size = 0;
 
@@ -101,7 +97,7 @@ export class OpTable {
     if (slash < 0) return undefined;
     const n = indexAt(id, slash);
     if (n < 0) return undefined;
-    return this.txs.get(id.slice(0, slash))?.ops[n];
+    return this.txs.get(id.slice(0, slash))?.[n];
   }
 
   /**
@@ -120,11 +116,21 @@ export class OpTable {
       this.size++;
       return r;
     }
-    const t = this.txOf(tx);
-    if (t.ops[n] !== undefined) return null;
-    const r = new OpRec(t.tx, e, op.a, op.v, n * 4 + kind);
-    t.ops[n] = r;
-    t.held++;
+    let t = this.txs.get(tx);
+    if (t === undefined) {
+      const r = new OpRec(tx, e, op.a, op.v, n * 4 + kind);
+      if (n === 0) t = [r];
+      else {
+        t = [];
+        t[n] = r;
+      }
+      this.txs.set(tx, t);
+      this.size++;
+      return r;
+    }
+    if (t[n] !== undefined) return null;
+    const r = new OpRec(t[t.length - 1]!.tx, e, op.a, op.v, n * 4 + kind);
+    t[n] = r;
     this.size++;
     return r;
   }
@@ -134,20 +140,20 @@ export class OpTable {
       this.odd.delete(ODD_IDS.get(r)!);
     } else {
       const t = this.txs.get(r.tx)!;
-      t.ops[(r.k - (r.k % 4)) / 4] = undefined;
-      if (--t.held === 0) this.txs.delete(r.tx);
+      t[(r.k - (r.k % 4)) / 4] = undefined;
+      while (t.length > 0 && t[t.length - 1] === undefined) t.pop();
+      if (t.length === 0) this.txs.delete(r.tx);
     }
     this.size--;
   }
 
   *values(): IterableIterator<OpRec> {
-    for (const t of this.txs.values()) for (const r of t.ops) if (r !== undefined) yield r;
+    for (const t of this.txs.values()) for (const r of t) if (r !== undefined) yield r;
     yield* this.odd.values();
   }
 
-  private txOf(tx: HlcString): TxOps {
-    let t = this.txs.get(tx);
-    if (t === undefined) this.txs.set(tx, (t = new TxOps(tx)));
-    return t;
+  /** Gives every transaction's list exactly its length (lists grown op by op keep spare room). */
+  trim(): void {
+    for (const [tx, t] of this.txs) this.txs.set(tx, t.slice());
   }
 }

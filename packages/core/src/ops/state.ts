@@ -228,7 +228,11 @@ export class MergeState {
     }
     if (shared.length) regroup(d, new Set(shared));
     const changes: DatomChange[] = [];
-    for (const e of d.ents.keys()) if (!d.repOf.has(e)) derive(d, e, changes, changes);
+    for (const [e, rec] of d.ents) {
+      rec.ops = rec.ops.slice(); // exactly its length: lists grown op by op keep spare room
+      if (!d.repOf.has(e)) derive(d, e, changes, changes);
+    }
+    d.ops.trim();
     return changes;
   }
 
