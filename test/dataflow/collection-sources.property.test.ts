@@ -3,9 +3,9 @@
  * multi-source generator (`test/gen/multisource.ts`) are registered with `$` a connection's
  * database and `$c` a collection of tuples; after registration and after every random
  * transaction the view's result equals one-shot `q` (itself checked against DataScript by
- * `test/query/multisource.test.ts`). Forms the dataflow engine refuses (other databases as sources,
- * `($c not …)`-style default-source switches, database functions over a collection) must be
- * refused with a typed `dataflow/unsupported` naming the source.
+ * `test/query/multisource.test.ts`; `$2` is a database value here, `db-sources.property.test.ts`
+ * follows a second connection). Forms the dataflow engine refuses (pull from another source,
+ * database functions over a collection) must be refused with a typed `dataflow/unsupported`.
  *
  * FUZZ_RUNS databases (default 40, 10 queries each), FUZZ_SEED replays one.
  */

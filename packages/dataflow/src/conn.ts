@@ -28,7 +28,8 @@ import {
 } from '@dataloom/core';
 import { applyDatoms, initDb } from '@dataloom/core/internals';
 import { type Query, parseQuery } from '@dataloom/query';
-import { Compiler } from './compile/compile.js';
+import type { Bases } from './bases.js';
+import { type CompileEnv, Compiler } from './compile/compile.js';
 import { Engine } from './engine.js';
 import { View, touchedEntities } from './view.js';
 
@@ -51,6 +52,24 @@ interface Pending {
   readonly datoms: readonly Datom[];
   readonly tx: unknown;
   readonly report: TxReport | null;
+  /** A transaction of another database read as a source (absent: this connection's own). */
+  readonly from?: Follow;
+  /** That database after the transaction. */
+  readonly dbAfter?: Db;
+}
+
+/**
+ * Another database read as a source by registered queries (`:in $ $2` with a connection or a
+ * database value as `$2`): its base relations in the engine, its current value, and for a
+ * connection the listener that feeds its transactions to this connection's views.
+ */
+interface Follow {
+  readonly bases: Bases;
+  db: Db;
+  /** Registered views reading it. */
+  refs: number;
+  readonly stop: (() => void) | null;
+  readonly env: CompileEnv;
 }
 
 export class Conn {
@@ -61,6 +80,8 @@ export class Conn {
   private readonly queue: Pending[] = [];
   private draining = false;
   readonly maxCascade: number;
+  /** Other databases read as sources, by the connection or database value given as input. */
+  private readonly follows = new Map<object, Follow>();
 
   constructor(schemaOrDb?: SchemaInput | Db, opts: ConnOptions = {}) {
     this.current = isDb(schemaOrDb) ? schemaOrDb : createDb(schemaOrDb as SchemaInput);
@@ -121,6 +142,7 @@ export class Conn {
   register(name: string, query: string | Query | unknown, ...inputs: unknown[]): View {
     if (this.views.has(name)) throw new DataloomError('dataflow/name-taken', `A query named ${name} is already registered`, { name });
     const q = isParsed(query) ? query : parseQuery(query as never);
+    const used: Follow[] = [];
     const compiler = new Compiler(
       {
         base: (a) => this.engine.base(a),
@@ -130,6 +152,11 @@ export class Conn {
         isRef: (a) => this.current.isRef(a),
         isMany: (a) => this.current.isMany(a),
         entid: (x) => this.current.entidStrict(x),
+        other: (x) => {
+          const f = this.follow(x);
+          if (f !== undefined && !used.includes(f)) used.push(f);
+          return f?.env;
+        },
       },
       name,
     );
@@ -138,8 +165,10 @@ export class Conn {
     try {
       compiled = compiler.compile(q, inputs);
       out = this.engine.materialize(compiled, name);
+      for (const f of used) f.refs++;
     } finally {
       this.engine.sweep();
+      for (const f of used) this.unfollowIfUnused(f);
     }
     const view = new View(
       name,
@@ -157,6 +186,10 @@ export class Conn {
         this.views.delete(v.name);
         this.engine.release(v.out.out);
         this.engine.sweep();
+        for (const f of used) {
+          f.refs--;
+          this.unfollowIfUnused(f);
+        }
       },
     );
     this.views.set(name, view);
@@ -189,6 +222,46 @@ export class Conn {
     return this.views.get(name);
   }
 
+  /**
+   * The source state of another database given as a query input: a `Conn` (followed: each of its
+   * transactions is applied to this connection's views as it happens) or a database value (fixed).
+   * Undefined when `x` is neither.
+   */
+  private follow(x: unknown): Follow | undefined {
+    if (!(x instanceof Conn) && !isDb(x)) return undefined;
+    let f = this.follows.get(x);
+    if (f !== undefined) return f;
+    const db0 = x instanceof Conn ? x.db() : x;
+    const bases = this.engine.addSource(null, `$<${this.follows.size + 1}>`);
+    let stop: (() => void) | null = null;
+    const env: CompileEnv = {
+      base: (a) => bases.base(a),
+      allDatoms: () => bases.allDatoms(),
+      entities: () => bases.entities(),
+      named: () => undefined,
+      isRef: (a) => f!.db.isRef(a),
+      isMany: (a) => f!.db.isMany(a),
+      entid: (e) => f!.db.entidStrict(e),
+    };
+    if (x instanceof Conn) {
+      stop = x.listen((r) => {
+        const after = 'dbAfter' in r ? r.dbAfter : x.db();
+        this.enqueue({ datoms: r.txData, tx: 'dbAfter' in r ? after.maxTx : r.tx, report: null, from: f, dbAfter: after });
+      });
+    }
+    f = { bases, db: db0, refs: 0, stop, env };
+    bases.source = { forEachOfAttr: (a, fn) => f!.db.forEachOfAttr(a, fn as never), attrs: () => f!.db.attrs() };
+    this.follows.set(x, f);
+    return f;
+  }
+
+  private unfollowIfUnused(f: Follow): void {
+    if (f.refs > 0) return;
+    for (const [k, g] of this.follows) if (g === f) this.follows.delete(k);
+    f.stop?.();
+    this.engine.removeSource(f.bases);
+  }
+
   private enqueue(p: Pending): void {
     this.queue.push(p);
     if (!this.draining) this.drain();
@@ -208,6 +281,22 @@ export class Conn {
           });
         }
         const p = this.queue.shift()!;
+        if (p.from !== undefined) {
+          // Another database's transaction: only the views reading it can change (no pulls of `$`
+          // move, no listener of this connection hears of it).
+          if (p.from.refs <= 0) continue; // no view reads it any more
+          p.from.db = p.dbAfter!;
+          const changedFrom = this.engine.apply(p.datoms, p.from.bases);
+          const out: [View, Diff[]][] = [];
+          for (const v of this.views.values()) {
+            if (!changedFrom.includes(v.out)) continue;
+            const d = v.collect(p.tx, true, null);
+            if (d.length > 0) out.push([v, d]);
+          }
+          this.engine.settle();
+          for (const [v, d] of out) errors.push(...v.deliver(d));
+          continue;
+        }
         const changedList = this.engine.apply(p.datoms);
         // Few changed outputs (the common case): a linear scan beats building a Set.
         const changed = changedList.length > 8 ? new Set(changedList) : null;

@@ -10,39 +10,19 @@
  *   retract of one datom cancel), then run every operator whose inputs changed in level order, so
  *   each operator sees all of its inputs' changes for the transaction at once (no glitches).
  */
-import { type Datom, type Db, DataloomError, Keyword, kw } from '@dataloom/core';
+import { type Datom, type Db, DataloomError, type Keyword } from '@dataloom/core';
 import { pairKey, tupleKey } from '@dataloom/core/internals';
-import { Arrangement, clearArrangement } from './arrangement/arrangement.js';
+import type { Arrangement } from './arrangement/arrangement.js';
+import { ALL, BaseRel, Bases, type DatomSource } from './bases.js';
 import { ruleKey } from './compile/canonical.js';
-import type { CompiledQuery, LocalRel } from './compile/compile.js';
+import type { CompiledQuery } from './compile/compile.js';
+import type { LocalRel } from './compile/components.js';
 import type { RelSource, RuleIR, Step } from './ir/types.js';
 import { DerivedRel } from './operators/derived.js';
 import type { Operator } from './operators/operator.js';
-import { freshId } from './operators/operator.js';
 import { RecursiveOperator } from './operators/recursive.js';
 import { type FindCol, OutputOperator } from './operators/reduce.js';
 import { RuleOperator } from './operators/rule.js';
-
-/** A base relation: the current datoms of one attribute as `(e, v, tx)` tuples keyed by `(e, v)`. */
-export class BaseRel implements RelSource {
-  readonly id = freshId();
-  readonly arr: Arrangement;
-  readonly label: string;
-  refs = 0;
-  /** `arity` 2: one attribute's `(e, v, tx)`; 3: every datom as `(e, a, v, tx)` (attr `*`). */
-  constructor(
-    readonly attr: Keyword,
-    arity = 2,
-  ) {
-    this.arr = new Arrangement(arity);
-    this.label = `:${attr.fqn}`;
-  }
-}
-
-/** The pseudo-attribute under which the all-datoms relation is kept. */
-const ALL = kw('*');
-/** The pseudo-attribute under which the entities relation (`[?e]`) is kept. */
-const ENTITIES = kw('db/entity');
 
 interface Pending {
   e: number;
@@ -58,15 +38,11 @@ interface OpEntry {
   refs: number;
 }
 
-/** Where base relations are loaded from. */
-export interface DatomSource {
-  forEachOfAttr(a: Keyword, fn: (e: number, v: unknown, tx: number) => void): void;
-  /** Attributes that have datoms (needed for patterns with a variable attribute). */
-  attrs?(): Keyword[];
-}
-
 export class Engine {
-  private readonly bases = new Map<Keyword, BaseRel>();
+  /** The base relations of the connection's own database (`$`). */
+  readonly main: Bases;
+  /** Every source's base relations: `main` first, then other databases (see {@link addSource}). */
+  private readonly sources = new Set<Bases>();
   private readonly baseById = new Map<number, BaseRel>();
   private readonly producers = new Map<number, OpEntry>();
   private readonly byKey = new Map<string, OpEntry>();
@@ -77,100 +53,68 @@ export class Engine {
   /** Diagnostics: called with each operator's step time (ms) when set. */
   trace: ((op: Operator, ms: number) => void) | null = null;
 
-  constructor(public source: DatomSource | null = null) {}
+  constructor(source: DatomSource | null = null) {
+    this.main = this.addSource(source, '$');
+  }
+
+  /** The source the main base relations load from. */
+  get source(): DatomSource | null {
+    return this.main.source;
+  }
+
+  set source(s: DatomSource | null) {
+    this.main.source = s;
+  }
+
+  /**
+   * A new set of base relations for another database (`name` labels its relations); its
+   * transactions are applied with `apply(datoms, bases)`. Drop it with {@link removeSource} once no
+   * query reads it.
+   */
+  addSource(source: DatomSource | null, name: string): Bases {
+    const b = new Bases(source, name, (r) => void this.baseById.set(r.id, r));
+    this.sources.add(b);
+    return b;
+  }
+
+  removeSource(b: Bases): void {
+    if (b === this.main) return;
+    for (const r of b.rels.values()) this.baseById.delete(r.id);
+    b.clear();
+    this.sources.delete(b);
+  }
 
   // ---- base relations ------------------------------------------------------------------------
 
-  /** The base relation of `a` (created and loaded on first use; unreferenced until retained). */
+  /** The base relation of `a` in `$` (created and loaded on first use; unreferenced until retained). */
   base(a: Keyword): BaseRel {
-    let b = this.bases.get(a);
-    if (b === undefined) {
-      b = new BaseRel(a);
-      const arr = b.arr;
-      this.source?.forEachOfAttr(a, (e, v, tx) => {
-        arr.insert([e, v, tx]);
-      });
-      this.bases.set(a, b);
-      this.baseById.set(b.id, b);
-    }
-    return b;
+    return this.main.base(a);
   }
 
   /**
-   * The relation of every datom as `(e, a, v, tx)`, for patterns with a variable attribute
+   * The relation of every datom of `$` as `(e, a, v, tx)`, for patterns with a variable attribute
    * (`[?e ?a ?v]`). A full copy of the database while some query reads it.
    */
   allDatoms(): BaseRel {
-    let b = this.bases.get(ALL);
-    if (b === undefined) {
-      b = new BaseRel(ALL, 3);
-      const arr = b.arr;
-      const src = this.source;
-      if (src !== null) {
-        for (const a of src.attrs?.() ?? []) src.forEachOfAttr(a, (e, v, tx) => void arr.insert([e, a, v, tx]));
-      }
-      this.bases.set(ALL, b);
-      this.baseById.set(b.id, b);
-    }
-    return b;
+    return this.main.allDatoms();
   }
-
-  /** Datoms per entity, kept while the entities relation exists. */
-  private entityCounts: Map<number, number> | null = null;
 
   /**
-   * The relation of entities that have at least one datom, as `(e)` tuples (`[?e]` patterns and
-   * DataScript's `missing?` on references to empty entities).
+   * The relation of entities of `$` that have at least one datom, as `(e)` tuples (`[?e]` patterns
+   * and DataScript's `missing?` on references to empty entities).
    */
   entities(): BaseRel {
-    let b = this.bases.get(ENTITIES);
-    if (b === undefined) {
-      b = new BaseRel(ENTITIES, 1);
-      const counts = new Map<number, number>();
-      const src = this.source;
-      if (src !== null) for (const a of src.attrs?.() ?? []) src.forEachOfAttr(a, (e) => void counts.set(e, (counts.get(e) ?? 0) + 1));
-      for (const e of counts.keys()) b.arr.insert([e]);
-      this.entityCounts = counts;
-      this.bases.set(ENTITIES, b);
-      this.baseById.set(b.id, b);
-    }
-    return b;
-  }
-
-  private applyEntities(datoms: Iterable<Datom>): void {
-    const b = this.bases.get(ENTITIES);
-    const counts = this.entityCounts;
-    if (b === undefined || counts === null) return;
-    const before = new Map<number, boolean>();
-    for (const d of datoms) {
-      const c = counts.get(d.e) ?? 0;
-      if (!before.has(d.e)) before.set(d.e, c > 0);
-      const n = c + (d.added ? 1 : -1);
-      if (n > 0) counts.set(d.e, n);
-      else counts.delete(d.e);
-    }
-    for (const [e, was] of before) {
-      const now = counts.has(e);
-      if (was === now) continue;
-      const t = [e];
-      if (now) {
-        b.arr.insert(t, e);
-        b.arr.pushDelta(t, 1, e);
-      } else {
-        b.arr.remove(e);
-        b.arr.pushDelta(t, -1, e);
-      }
-    }
-    if (b.arr.delta.length > 0) this.dirty.push(b.arr);
+    return this.main.entities();
   }
 
   /** Drops base relations no operator reads. */
   sweep(): void {
-    for (const [a, b] of this.bases) {
-      if (b.refs === 0) {
-        this.bases.delete(a);
-        this.baseById.delete(b.id);
-        if (a === ENTITIES) this.entityCounts = null;
+    for (const src of this.sources) {
+      for (const b of [...src.rels.values()]) {
+        if (b.refs === 0) {
+          src.drop(b);
+          this.baseById.delete(b.id);
+        }
       }
     }
   }
@@ -191,9 +135,8 @@ export class Engine {
     const b = this.baseById.get(src.id);
     if (b !== undefined) {
       if (--b.refs <= 0) {
-        this.bases.delete(b.attr);
+        b.home?.drop(b);
         this.baseById.delete(b.id);
-        if (b.attr === ENTITIES) this.entityCounts = null;
       }
       return;
     }
@@ -312,18 +255,21 @@ export class Engine {
 
   /**
    * Applies one transaction's datoms (`added` asserts, otherwise retracts) and brings every
-   * operator up to date. Returns the output operators that produced row changes.
+   * operator up to date. Returns the output operators that produced row changes. `home`: the
+   * source the transaction happened in (`$` by default; another database's {@link addSource}).
    */
-  apply(input: Iterable<Datom>): OutputOperator[] {
+  apply(input: Iterable<Datom>, home: Bases = this.main): OutputOperator[] {
     const datoms = Array.isArray(input) ? (input as Datom[]) : [...input];
     this.clearDirty();
     this.epoch++;
     const perAttr = new Map<BaseRel, Map<string | number, Pending>>();
-    this.applyEntities(datoms);
-    const all = this.bases.get(ALL);
+    const ents = home.applyEntities(datoms);
+    if (ents !== null) this.dirty.push(ents);
+    const bases = home.rels;
+    const all = bases.get(ALL);
     for (const d of datoms) {
       if (all !== undefined) this.consolidate(perAttr, all, tupleKey([d.e, d.a, d.v]), d);
-      const b = this.bases.get(d.a);
+      const b = bases.get(d.a);
       if (b === undefined) continue;
       this.consolidate(perAttr, b, pairKey(d.e, d.v), d);
     }
@@ -390,8 +336,8 @@ export class Engine {
     let bytes = 0;
     for (const o of new Set([...this.byKey.values()].map((e) => e.op))) bytes += o.approxBytes();
     let baseBytes = 0;
-    for (const b of this.bases.values()) baseBytes += b.arr.approxBytes();
-    return { operators: this.byKey.size, bases: this.bases.size, approxBytes: bytes, baseBytes };
+    for (const src of this.sources) for (const b of src.rels.values()) baseBytes += b.arr.approxBytes();
+    return { operators: this.byKey.size, bases: [...this.sources].reduce((n, src) => n + src.rels.size, 0), approxBytes: bytes, baseBytes };
   }
 
   /** Releases everything (tests). */
@@ -399,8 +345,7 @@ export class Engine {
     for (const e of [...this.byKey.values()]) e.op.dispose();
     this.byKey.clear();
     this.producers.clear();
-    for (const b of this.bases.values()) clearArrangement(b.arr);
-    this.bases.clear();
+    for (const src of this.sources) src.clear();
     this.baseById.clear();
     this.order = null;
   }

@@ -2,8 +2,10 @@
  * The engine's building blocks, for packages that embed the engine without a `Conn` (the server's
  * permission scopes) and for tests and diagnostics. Not a stable API.
  */
-export { Engine, BaseRel, type DatomSource } from './engine.js';
-export { Compiler, type CompiledQuery, type CompileEnv, type LocalRel } from './compile/compile.js';
+export { Engine } from './engine.js';
+export { BaseRel, Bases, type DatomSource } from './bases.js';
+export { Compiler, type CompiledQuery, type CompileEnv } from './compile/compile.js';
+export type { LocalRel } from './compile/components.js';
 export { Arrangement, type DeltaEntry, type Tuple } from './arrangement/arrangement.js';
 export { RuleOperator } from './operators/rule.js';
 export { RecursiveOperator } from './operators/recursive.js';

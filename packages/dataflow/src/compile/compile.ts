@@ -15,14 +15,15 @@
  * rejected (`dataflow/unstratifiable`).
  */
 import { DataloomError, Keyword, Sym, kw, parseEdn } from '@dataloom/core';
-import type { Binding, Clause, FindElem, PatternTerm, Query, Rule, RuleBranch, Rules, Variable } from '@dataloom/query';
+import type { Binding, Clause, FindElem, PatternTerm, Query, Rule, RuleBranch, Rules, SrcVar, Variable } from '@dataloom/query';
 import { collectVars, parseRules } from '@dataloom/query';
-import { type BindPat, type FnRef, type RelSource, type RuleIR, type Step, type Term, stepSources } from '../ir/types.js';
+import type { BindPat, FnRef, RelSource, RuleIR, Step, Term } from '../ir/types.js';
 import { builtinFn } from '../eval/functions.js';
 import { DerivedRel } from '../operators/derived.js';
 import type { FindCol } from '../operators/reduce.js';
 import { CollectionSources, collectionTuples } from './collections.js';
 import { RuleBuilder } from './rule-builder.js';
+import { components, type LocalRel } from './components.js';
 import { bindValue } from '@dataloom/query/internals';
 import { rangeRestricted, type RuleDef } from './range.js';
 
@@ -44,13 +45,13 @@ export interface CompileEnv {
    * When absent, lookup refs are not checked (engine-level tests without a database).
    */
   entid?(x: unknown): number;
+  /**
+   * The environment of another database given as the input of source `name` (`:in $ $2`): a
+   * connection (followed incrementally) or a database value (fixed). Undefined when `x` is neither.
+   */
+  other?(x: unknown, name: string): CompileEnv | undefined;
 }
 
-/** A relation defined by the compiled program. */
-export interface LocalRel {
-  readonly rel: DerivedRel;
-  readonly rules: RuleIR[];
-}
 
 export interface CompiledQuery {
   /** Relations in dependency order, grouped into components. */
@@ -88,6 +89,8 @@ export class Compiler {
   private defCount = 0;
   private readonly inputScalars = new Map<string, unknown>();
   private readonly collections: CollectionSources;
+  /** Other databases by source name (`$2` → its environment). */
+  private readonly dbs = new Map<string, CompileEnv>();
 
   constructor(
     private readonly env: CompileEnv,
@@ -109,8 +112,15 @@ export class Compiler {
         }
         const x = k < inputs.length ? inputs[k++] : undefined;
         const tuples = collectionTuples(typeof x === 'string' ? parseEdn(x) : x);
-        if (tuples === null) throw err('dataflow/unsupported', `Source ${b.name}: registered queries read the default database $ and collections of tuples, not other databases`, q.form, { source: b.name });
-        this.collections.add(b.name, tuples);
+        if (tuples !== null) {
+          this.collections.add(b.name, tuples);
+          continue;
+        }
+        const other = x === undefined ? undefined : this.env.other?.(x, b.name);
+        if (other === undefined) {
+          throw err('query/source', `Source ${b.name}: expected a database, a connection or a collection of tuples, got ${describe(x)}`, q.form, { source: b.name });
+        }
+        this.dbs.set(b.name, other);
         continue;
       }
       if (k >= inputs.length) throw err('query/inputs', `Wrong number of inputs: the query expects more than ${inputs.length}`, q.form, { in: q.in.length });
@@ -143,6 +153,9 @@ export class Compiler {
     for (const el of q.find.elements) this.findVarsOf(el, addVar);
     for (const v of q.with) addVar(v.name);
     for (const el of q.find.elements) {
+      if (el.kind === 'pull' && el.source.name !== '$') {
+        throw err('dataflow/unsupported', `(pull ${el.source.name} …): registered queries pull from their own database $`, q.form, { source: el.source.name });
+      }
       pulls.push(el.kind === 'pull' ? (el.pattern.kind === 'const' ? el.pattern.value : this.inputScalars.get(el.pattern.name)) : null);
       findCols.push(this.findCol(el, headVars, q));
     }
@@ -162,10 +175,10 @@ export class Compiler {
       input = new DerivedRel(`${this.label}:in`, 0, true);
       b.push({ kind: 'atom', src: input, args: [], neg: false }, true);
     }
-    this.lowerClauses(q.where, b);
+    this.lowerClauses(q.where, b, '$');
     local.rules.push({ headArgs: headVars.map((n) => b.varTerm(n)), body: b.steps, nslots: b.nslots, slotNames: b.names });
     return {
-      components: this.components(),
+      components: components(this.locals),
       head,
       findCols,
       input,
@@ -219,20 +232,40 @@ export class Compiler {
     throw err('query/parse', 'A source variable cannot be used here', t.name);
   }
 
-  private lowerClauses(cs: readonly Clause[], b: RuleBuilder): void {
-    for (const c of cs) this.lowerClause(c, b);
+  /**
+   * Lowers clauses whose default source (the one read by clauses that name none) is `d`: `$`, or
+   * the source of an enclosing `($2 not …)`, `($2 or …)`, `($2 rule …)`.
+   */
+  private lowerClauses(cs: readonly Clause[], b: RuleBuilder, d: string): void {
+    for (const c of cs) this.lowerClause(c, b, d);
   }
 
-  private lowerClause(c: Clause, b: RuleBuilder): void {
-    if ((c.kind === 'not' || c.kind === 'or' || c.kind === 'rule-call') && c.source.name !== '$') {
-      this.collections.refuse(c.source.name, `(${c.source.name} ${c.kind === 'rule-call' ? c.name : c.kind} …)`, c);
+  /** The source a clause reads: the one it names, or the default `d` when it names none. */
+  private resolve(src: SrcVar, d: string): string {
+    return src.name === '$' && !src.explicit ? d : src.name;
+  }
+
+  /** The environment of database source `name`; null for a collection source. */
+  private envOf(name: string, form: unknown): CompileEnv | null {
+    if (name === '$') return this.env;
+    const e = this.dbs.get(name);
+    if (e !== undefined) return e;
+    if (this.collections.has(name)) return null;
+    throw err('query/source', `Source ${name} is not among the query's inputs (:in)`, form, { source: name });
+  }
+
+  private lowerClause(c: Clause, b: RuleBuilder, d: string): void {
+    if (c.kind === 'not' || c.kind === 'or' || c.kind === 'rule-call') {
+      const name = this.resolve(c.source, d);
+      this.envOf(name, c);
+      d = name;
     }
     switch (c.kind) {
       case 'pattern':
-        return this.lowerPattern(c, b);
+        return this.lowerPattern(c, b, d);
       case 'pred':
       case 'fn':
-        return this.lowerFn(c, b);
+        return this.lowerFn(c, b, d);
       case 'rule-call': {
         const def = this.ruleDefs.get(c.name);
         if (def === undefined) {
@@ -243,7 +276,7 @@ export class Compiler {
           throw err('query/unknown-rule', `Unknown rule '${c.name}'`, c.name);
         }
         const args = c.args.map((a) => this.term(a, b));
-        return this.call(def, args, b, false);
+        return this.call(def, args, b, false, d);
       }
       case 'not': {
         const jv = (c.vars ?? collectVars(c.clauses)).map((v) => v.name).filter((n) => c.vars !== null || b.bound.has(n));
@@ -257,7 +290,7 @@ export class Compiler {
           branches: [{ vars: { required: [], free: jv.map(varNode) }, clauses: c.clauses }],
           anon: 'not',
         };
-        return this.call(def, jv.map((n) => b.varTerm(n)), b, true);
+        return this.call(def, jv.map((n) => b.varTerm(n)), b, true, d);
       }
       case 'or': {
         const jv = c.joinVars.map((v) => v.name);
@@ -266,22 +299,24 @@ export class Compiler {
           clauses: br.kind === 'and' ? br.clauses : [br],
         }));
         const def: RuleDef = { id: this.defCount++, name: `${this.label}/or${this.anonCount++}`, branches, anon: 'or' };
-        return this.call(def, jv.map((n) => b.varTerm(n)), b, false);
+        return this.call(def, jv.map((n) => b.varTerm(n)), b, false, d);
       }
       case 'and':
-        return this.lowerClauses(c.clauses, b);
+        return this.lowerClauses(c.clauses, b, d);
     }
   }
 
-  private lowerPattern(c: Extract<Clause, { kind: 'pattern' }>, b: RuleBuilder): void {
-    if (c.source.name !== '$') {
-      const rel = this.collections.relation(c.source.name, c.terms.length);
+  private lowerPattern(c: Extract<Clause, { kind: 'pattern' }>, b: RuleBuilder, d: string): void {
+    const name = this.resolve(c.source, d);
+    const env = this.envOf(name, c);
+    if (env === null) {
+      const rel = this.collections.relation(name, c.terms.length);
       const args = c.terms.map((t) => this.term(t, b));
       return b.push({ kind: 'atom', src: rel, args, neg: false }, args.some((t) => b.isSelectiveTerm(t)));
     }
     const [e, a, v, tx, added] = c.terms;
     // A registered query used as a relation: [chic/sub-earnings ?t ?name ?sum]
-    if (e && e.kind === 'const' && e.value instanceof Sym) {
+    if (name === '$' && e && e.kind === 'const' && e.value instanceof Sym) {
       const named = this.env.named(e.value.fqn);
       if (named === undefined) throw err('query/unknown-relation', `No registered query named ${e.value.fqn}`, e.value.fqn);
       const args = c.terms.slice(1).map((t) => this.term(t, b));
@@ -293,25 +328,25 @@ export class Compiler {
     }
     if (!a) {
       // [?e]: entities that have a datom.
-      const eT = this.lookupRef(this.term(e!, b), b);
-      return b.push({ kind: 'atom', src: this.env.entities(), args: [eT], neg: false }, b.isSelectiveTerm(eT));
+      const eT = this.lookupRef(this.term(e!, b), b, env);
+      return b.push({ kind: 'atom', src: env.entities(), args: [eT], neg: false }, b.isSelectiveTerm(eT));
     }
     if (a.kind !== 'const') {
       // [?e ?a ?v …]: read the all-datoms relation.
-      const eT = this.lookupRef(this.term(e!, b), b);
+      const eT = this.lookupRef(this.term(e!, b), b, env);
       const args: Term[] = [eT, a ? this.term(a, b) : { kind: 'var', slot: b.fresh() }, v ? this.term(v, b) : { kind: 'var', slot: b.fresh() }];
       if (tx) args.push(this.term(tx, b));
-      b.push({ kind: 'atom', src: this.env.allDatoms(), args, neg: false }, args.slice(0, 3).some((t) => b.isSelectiveTerm(t)));
+      b.push({ kind: 'atom', src: env.allDatoms(), args, neg: false }, args.slice(0, 3).some((t) => b.isSelectiveTerm(t)));
       if (added && added.kind !== 'blank') this.bindAdded(added, b);
       return;
     }
     const attr = a.value instanceof Keyword ? a.value : typeof a.value === 'string' ? kw(a.value) : null;
     if (attr === null) throw err('query/parse', `Attribute must be a keyword: ${String(a.value)}`, a.value);
-    const src = this.env.base(attr);
+    const src = env.base(attr);
     let eT = this.term(e!, b);
     let vT: Term = v ? this.term(v, b) : { kind: 'var', slot: b.fresh() };
-    eT = this.lookupRef(eT, b);
-    if (this.env.isRef(attr)) vT = this.lookupRef(vT, b);
+    eT = this.lookupRef(eT, b, env);
+    if (env.isRef(attr)) vT = this.lookupRef(vT, b, env);
     const args: Term[] = [eT, vT];
     if (tx) args.push(this.term(tx, b));
     const sel = args.slice(0, 2).some((t) => b.isSelectiveTerm(t));
@@ -339,7 +374,8 @@ export class Compiler {
     const entVars = new Set<string>();
     const walk = (cs: readonly Clause[]): void => {
       for (const c of cs) {
-        if (c.kind === 'pattern') {
+        // Patterns of `$` only (another source's entities are not `$`'s to resolve).
+        if (c.kind === 'pattern' && (c.source.name === '$' || c.source.name === undefined)) {
           const [e, a, v] = c.terms;
           if (e?.kind === 'var') entVars.add(e.name);
           if (v?.kind === 'var' && a?.kind === 'const') {
@@ -367,23 +403,26 @@ export class Compiler {
    * attribute, so it follows the unique value across later transactions. At registration it must
    * resolve (else `entity-id/missing`, as in `q`).
    */
-  private lookupRef(t: Term, b: RuleBuilder): Term {
+  private lookupRef(t: Term, b: RuleBuilder, env: CompileEnv): Term {
     if (t.kind !== 'const' || !Array.isArray(t.value) || t.value.length !== 2) return t;
     const [la, lv] = t.value as unknown[];
     const attr = la instanceof Keyword ? la : typeof la === 'string' ? kw(la) : null;
     if (attr === null) return t;
-    if (this.env.entid !== undefined) this.env.entid(t.value);
+    if (env.entid !== undefined) env.entid(t.value);
     const slot = b.fresh('lookup');
-    b.push({ kind: 'atom', src: this.env.base(attr), args: [{ kind: 'var', slot }, { kind: 'const', value: lv }], neg: false }, true);
+    b.push({ kind: 'atom', src: env.base(attr), args: [{ kind: 'var', slot }, { kind: 'const', value: lv }], neg: false }, true);
     return { kind: 'var', slot };
   }
 
-  private lowerFn(c: Extract<Clause, { kind: 'pred' | 'fn' }>, b: RuleBuilder): void {
+  private lowerFn(c: Extract<Clause, { kind: 'pred' | 'fn' }>, b: RuleBuilder, d: string): void {
     const name = c.fn.kind === 'sym' ? c.fn.name : null;
     const form = c;
     if (name === 'get-else' || name === 'get-some' || name === 'missing?') {
+      // A source argument names a query input as written (`$` is the query's own, as in `q`).
       const s = c.args[0];
-      if (s?.kind === 'src' && s.name !== '$') this.collections.refuse(s.name, name, c);
+      const srcName = s?.kind === 'src' ? s.name : '$';
+      const env = this.envOf(srcName, c);
+      if (env === null) this.collections.refuse(srcName, name, c);
       const args = c.args.filter((x) => x.kind !== 'src');
       const eT = this.term(args[0] as PatternTerm, b);
       const attrOf = (x: unknown): Keyword => {
@@ -394,13 +433,13 @@ export class Compiler {
       if (name === 'missing?') {
         if (c.kind !== 'pred') throw err('query/parse', 'missing? is a predicate', name);
         const ma = attrOf(args[1]);
-        if (this.env.isRef(ma) && !this.env.isMany(ma) && args[0]!.kind === 'var') {
+        if (env.isRef(ma) && !env.isMany(ma) && args[0]!.kind === 'var') {
           // DataScript: a card-one reference to an entity without datoms also counts as missing:
           // (or-join [?e] (not [?e :a _]) (and [?e :a ?v] (not [?v])))
           const ev = args[0] as Variable;
           const v: Variable = { kind: 'var', name: `?__missing${this.anonCount++}` };
           const blank = { kind: 'blank' } as const;
-          const src = { kind: 'src', name: '$' } as const;
+          const src: SrcVar = srcName === '$' ? { kind: 'src', name: '$', explicit: true } : { kind: 'src', name: srcName };
           const pat = (terms: PatternTerm[]) => ({ kind: 'pattern', source: src, terms }) as Clause;
           const not = (clauses: Clause[], jv: Variable[]) => ({ kind: 'not', source: src, vars: null, clauses, joinVars: jv }) as Clause;
           const ka: PatternTerm = { kind: 'const', value: ma };
@@ -411,14 +450,14 @@ export class Compiler {
             joinVars: [ev],
             clauses: [not([pat([ev, ka, blank])], [ev]), { kind: 'and', clauses: [pat([ev, ka, v]), not([pat([v])], [v])] }],
           } as Clause;
-          return this.lowerClause(orClause, b);
+          return this.lowerClause(orClause, b, d);
         }
-        return b.push({ kind: 'missing', src: this.env.base(ma), e: eT, form }, false);
+        return b.push({ kind: 'missing', src: env.base(ma), e: eT, form }, false);
       }
       if (c.kind !== 'fn') throw err('query/parse', `${name} must bind a result`, name);
       if (name === 'get-else') {
         const ga = attrOf(args[1]);
-        if (this.env.isMany(ga)) throw err('query/call', `get-else: :${ga.fqn} of :db.cardinality/many is not supported`, ga);
+        if (env.isMany(ga)) throw err('query/call', `get-else: :${ga.fqn} of :db.cardinality/many is not supported`, ga);
         const out = this.bindPat(c.binding, b);
         if (out.k !== 'scalar') throw err('dataflow/unsupported', 'get-else binds one variable', name);
         const sel = b.isSelectiveTerm(eT);
@@ -426,10 +465,10 @@ export class Compiler {
         const d = args[2] as PatternTerm;
         const dflt: Term = d.kind === 'var' && this.inputScalars.has(d.name) ? { kind: 'const', value: this.inputScalars.get(d.name) } : this.term(d, b);
         if (dflt.kind !== 'const') throw err('dataflow/unsupported', 'get-else needs a constant default (or one bound by :in)', d);
-        return b.push({ kind: 'get-else', src: this.env.base(attrOf(args[1])), e: eT, dflt, out: out.slot, form }, sel);
+        return b.push({ kind: 'get-else', src: env.base(attrOf(args[1])), e: eT, dflt, out: out.slot, form }, sel);
       }
       const attrs = args.slice(1).map(attrOf);
-      return b.push({ kind: 'get-some', srcs: attrs.map((x) => this.env.base(x)), attrs, e: eT, out: this.bindPat(c.binding, b), form }, b.isSelectiveTerm(eT));
+      return b.push({ kind: 'get-some', srcs: attrs.map((x) => env.base(x)), attrs, e: eT, out: this.bindPat(c.binding, b), form }, b.isSelectiveTerm(eT));
     }
     let fn: FnRef;
     if (c.fn.kind === 'var') fn = { kind: 'var', slot: b.slot(c.fn.name) };
@@ -463,7 +502,7 @@ export class Compiler {
   // ------------------------------------------------------------------------------------------
   // Rule instances (with demand)
 
-  private call(def: RuleDef, args: Term[], b: RuleBuilder, neg: boolean): void {
+  private call(def: RuleDef, args: Term[], b: RuleBuilder, neg: boolean, d: string): void {
     const arity = def.branches[0]!.vars.required.length + def.branches[0]!.vars.free.length;
     if (args.length !== arity) throw err('query/arity', `Rule '${def.name}' takes ${arity} arguments, got ${args.length}`, def.name);
     const boundPos: number[] = [];
@@ -476,7 +515,7 @@ export class Compiler {
     if (def.anon === 'not') demand = rangeRestricted(def, []) ? [] : boundPos;
     else if (def.anon === 'or') demand = rangeRestricted(def, selPos) ? selPos : boundPos;
     else demand = rangeRestricted(def, selPos) ? selPos : boundPos;
-    const inst = this.instance(def, demand);
+    const inst = this.instance(def, demand, d);
     if (inst.magic !== null) {
       this.localByRel.get(inst.magic)!.rules.push({
         headArgs: demand.map((i) => args[i]!),
@@ -488,12 +527,13 @@ export class Compiler {
     b.push({ kind: 'atom', src: inst.rel, args, neg }, inst.magic !== null);
   }
 
-  private instance(def: RuleDef, demand: number[]): Instance {
-    const key = `${def.id}:${demand.join(',')}`;
+  /** The instance of `def` for `demand` whose body reads default source `d`. */
+  private instance(def: RuleDef, demand: number[], d: string): Instance {
+    const key = `${def.id}:${demand.join(',')}:${d}`;
     let inst = this.instances.get(key);
     if (inst !== undefined) return inst;
     const arity = def.branches[0]!.vars.required.length + def.branches[0]!.vars.free.length;
-    const suffix = demand.length > 0 ? `^${demand.join(',')}` : '';
+    const suffix = (demand.length > 0 ? `^${demand.join(',')}` : '') + (d === '$' ? '' : `@${d}`);
     const rel = new DerivedRel(`${def.name}${suffix}`, arity);
     const magic = demand.length > 0 ? new DerivedRel(`magic:${def.name}${suffix}`, demand.length, true) : null;
     inst = { rel, magic, demand };
@@ -506,79 +546,17 @@ export class Compiler {
       const headVars = [...br.vars.required, ...br.vars.free].map((v) => v.name);
       const headArgs = headVars.map((n) => b.varTerm(n));
       if (magic !== null) b.push({ kind: 'atom', src: magic, args: demand.map((i) => headArgs[i]!), neg: false }, true);
-      this.lowerClauses(br.clauses, b);
+      this.lowerClauses(br.clauses, b, d);
       local.rules.push({ headArgs, body: b.steps, nslots: b.nslots, slotNames: b.names });
     }
     return inst;
   }
+}
 
-  // ------------------------------------------------------------------------------------------
-  // Components and stratification
-
-  private components(): { members: LocalRel[]; recursive: boolean }[] {
-    const ls = this.locals;
-    const idx = new Map<DerivedRel, number>(ls.map((l, i) => [l.rel, i]));
-    const edges: { to: number; neg: boolean }[][] = ls.map((l) => {
-      const out: { to: number; neg: boolean }[] = [];
-      for (const r of l.rules) {
-        for (const s of r.body) {
-          for (const src of stepSources(s)) {
-            const j = idx.get(src as DerivedRel);
-            if (j !== undefined) out.push({ to: j, neg: (s.kind === 'atom' && s.neg) || s.kind !== 'atom' });
-          }
-        }
-      }
-      return out;
-    });
-    // Tarjan: emits components dependencies-first.
-    const index = new Array<number>(ls.length).fill(-1);
-    const low = new Array<number>(ls.length).fill(0);
-    const onStack = new Array<boolean>(ls.length).fill(false);
-    const stack: number[] = [];
-    const comps: number[][] = [];
-    let counter = 0;
-    const strong = (v: number): void => {
-      index[v] = low[v] = counter++;
-      stack.push(v);
-      onStack[v] = true;
-      for (const { to } of edges[v]!) {
-        if (index[to] === -1) {
-          strong(to);
-          low[v] = Math.min(low[v]!, low[to]!);
-        } else if (onStack[to]) low[v] = Math.min(low[v]!, index[to]!);
-      }
-      if (low[v] === index[v]) {
-        const comp: number[] = [];
-        let w: number;
-        do {
-          w = stack.pop()!;
-          onStack[w] = false;
-          comp.push(w);
-        } while (w !== v);
-        comps.push(comp);
-      }
-    };
-    for (let i = 0; i < ls.length; i++) if (index[i] === -1) strong(i);
-    return comps.map((comp) => {
-      const set = new Set(comp);
-      let recursive = comp.length > 1;
-      for (const v of comp) {
-        for (const e of edges[v]!) {
-          if (!set.has(e.to)) continue;
-          recursive = true;
-          if (e.neg) {
-            throw err(
-              'dataflow/unstratifiable',
-              `Unstratifiable program: ${ls[v]!.rel.label} depends negatively on ${ls[e.to]!.rel.label} through recursion`,
-              ls[v]!.rel.label,
-              { relations: comp.map((i) => ls[i]!.rel.label) },
-            );
-          }
-        }
-      }
-      return { members: comp.map((i) => ls[i]!), recursive };
-    });
-  }
+function describe(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (typeof x !== 'object') return typeof x;
+  return (x as object).constructor?.name ?? 'an object';
 }
 
 function varNode(name: string): Variable {
