@@ -52,7 +52,6 @@ export interface CompileEnv {
   other?(x: unknown, name: string): CompileEnv | undefined;
 }
 
-
 export interface CompiledQuery {
   /** Relations in dependency order, grouped into components. */
   readonly components: { members: LocalRel[]; recursive: boolean }[];
@@ -76,8 +75,6 @@ interface Instance {
 function err(code: string, message: string, form: unknown, extra: Record<string, unknown> = {}): DataloomError {
   return new DataloomError(code, message, { form, ...extra });
 }
-
-const isDbLike = (x: unknown): boolean => typeof x === 'object' && x !== null && typeof (x as { datoms?: unknown }).datoms === 'function';
 
 export class Compiler {
   private readonly locals: LocalRel[] = [];
@@ -104,10 +101,13 @@ export class Compiler {
     const inVars: string[] = [];
     let inRows: unknown[][] = [[]];
     let k = 0;
+    // `$` is the connection's database: an input for it may be given (then there is one input per
+    // `:in` binding) or left out (`register(name, '[… :in $ $2 …]', other)`).
+    const dollarGiven = inputs.length >= q.in.length && q.in.some((b) => b.kind === 'src' && b.name === '$');
     for (const b of q.in) {
       if (b.kind === 'src') {
         if (b.name === '$') {
-          if (k < inputs.length && isDbLike(inputs[k])) k++;
+          if (dollarGiven && k < inputs.length) k++;
           continue;
         }
         const x = k < inputs.length ? inputs[k++] : undefined;
