@@ -87,6 +87,13 @@ export interface ServerOptions {
    * 60 000) and on {@link DataloomServer.compact}. Default: no compaction.
    */
   retention?: RetentionOptions;
+  /**
+   * Write a checkpoint of the committed state to the store once this many log entries were
+   * committed since the last one (default 100,000), and on {@link DataloomServer.close}; a start
+   * reads the checkpoint and the log after it instead of replaying the whole log. 0: never write
+   * one. See `state/checkpoint.ts`.
+   */
+  checkpointEvery?: number;
   /** External sources feeding the log, e.g. `{ postgres: url, tables: { … } }` (see `sources/`). */
   sources?: readonly SourceConfig[];
   /** Called with unexpected internal errors (default: `console.error`). */
@@ -132,6 +139,10 @@ export interface DataloomServer {
 export async function createServer(options: ServerOptions): Promise<DataloomServer> {
   const limits = resolveLimits(options.limits);
   const retention = checkRetention(options.retention);
+  const every = options.checkpointEvery;
+  if (every !== undefined && (typeof every !== 'number' || !Number.isSafeInteger(every) || every < 0)) {
+    throw new DataloomError('server/bad-option', `checkpointEvery must be a non-negative integer (log entries), got ${JSON.stringify(every)}`, { field: 'checkpointEvery' });
+  }
   if (options.static !== undefined) checkStaticDir(options.static);
   const store = openStore(options.store);
   const nodeId = options.nodeId ?? `${hostname()}_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -143,6 +154,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     compactBytes: limits.compactAfterBytes,
     schema: schemaAsData(options.schema),
     pollMs: options.pollMs ?? (store.kind === 'postgres' ? 1000 : 0),
+    checkpointEvery: options.checkpointEvery,
   });
   const access = new NodeAccess(node, { drafts: options.drafts, permissions: options.permissions });
   const sources = new Sources(node, options.sources ?? [], limits, onError); // checks the configuration

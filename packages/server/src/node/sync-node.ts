@@ -10,6 +10,7 @@ import type { MergeSchema, MergeState } from '@dataloom/core/internals';
 import type { AppendOutcome, Judge, LogEntry, ServerStore, Verdict } from '../storage/types.js';
 import { ServerState, type CommittedEntry } from '../state/server-state.js';
 import { schemaBootstrapOps } from '../state/bootstrap.js';
+import { CHECKPOINT_KEY, decodeCheckpoint, encodeCheckpoint, refeeds, type Checkpoint } from '../state/checkpoint.js';
 import { LogTail, type TailEntry } from './log-tail.js';
 import { Serial } from './serial.js';
 import type { WriteGate } from '../permissions/writable.js';
@@ -31,6 +32,12 @@ export interface SyncNodeOptions {
   compactEvery?: number;
   /** See `ServerStateOptions.compactBytes`. */
   compactBytes?: number;
+  /**
+   * Write a checkpoint of the committed state (`state/checkpoint.ts`) once this many log entries
+   * were committed since the last one, and at stop; start then reads it and the log after it
+   * instead of the whole log. Default 100,000; 0 never writes one (a stored one is still read).
+   */
+  checkpointEvery?: number;
 }
 
 interface Pending {
@@ -67,6 +74,13 @@ export class SyncNode {
   logId = '';
   /** Entries at or below this position are compacted (`ServerStore.horizon`): readers below it bootstrap from a snapshot. */
   horizon = 0;
+
+  /** Positions of the entries the draft directory follows (`checkpoint.ts` `refeeds`), ascending. */
+  private refeed: number[] = [];
+  /** Log position of the last checkpoint read or written (0: none). */
+  checkpointHead = 0;
+  /** Whether the state was last rebuilt from a checkpoint (and the log after it). */
+  fromCheckpoint = false;
 
   private readonly committedListeners = new Set<(e: CommittedEntry) => void>();
   private readonly resetListeners = new Set<(state: ServerState, entries: readonly LogEntry[]) => void>();
@@ -119,6 +133,8 @@ export class SyncNode {
     this.logId = await this.store.logId();
     this.horizon = await this.store.horizon();
     await this.serial.run(() => this.rebuild());
+    // A configured schema that changes the logged one may need the history a checkpoint has not kept.
+    if (this.fromCheckpoint && schemaBootstrapOps(this.opts.schema, this.state, this.nextStamp()).length > 0) await this.serial.run(() => this.rebuild(true));
     // Other processes' commits (PostgreSQL). A SQLite file has exactly one writer — this node.
     if (this.store.kind !== 'sqlite') {
       this.unsub = this.store.onAppend((h) => {
@@ -136,6 +152,29 @@ export class SyncNode {
     this.started = true;
     // a long log: keep the database, not its history (the schema is in place now)
     await this.serial.run(async () => this.state.compactIfDue());
+    await this.serial.run(async () => this.checkpointIfDue());
+  }
+
+  /**
+   * Writes a checkpoint of the committed state (`state/checkpoint.ts`) when `checkpointEvery`
+   * entries were committed since the last one (`force`: when any were). Runs on the serial queue.
+   */
+  private async checkpointIfDue(force = false): Promise<void> {
+    const every = this.opts.checkpointEvery ?? 100_000;
+    const since = this.state.head - this.checkpointHead;
+    if (this.state.dirty || this.state.stale || since <= 0 || (!force && (every <= 0 || since < every))) return;
+    const head = this.state.head;
+    await this.store.setMeta(CHECKPOINT_KEY, encodeCheckpoint(this.state, this.logId, this.refeed));
+    this.checkpointHead = head;
+  }
+
+  /** Writes a checkpoint now (even with `checkpointEvery` 0) if anything was committed since the last one; resolves once it is durable. */
+  checkpoint(): Promise<void> {
+    return this.serial.run(() => this.checkpointIfDue(true));
+  }
+
+  private noteRefeeds(entries: readonly LogEntry[]): void {
+    for (const e of entries) if (refeeds(e.env)) this.refeed.push(e.pos);
   }
 
   /** Set once the configured schema is bootstrapped: rebuilt states may compact at once. */
@@ -145,6 +184,7 @@ export class SyncNode {
     this.unsub?.();
     if (this.poll) clearInterval(this.poll);
     await this.serial.idle();
+    if ((this.opts.checkpointEvery ?? 100_000) > 0) await this.serial.run(() => this.checkpointIfDue(true)).catch(() => {});
     await this.store.close();
   }
 
@@ -215,10 +255,12 @@ export class SyncNode {
           this.judge,
         );
         this.state.settle(r.entries);
+        this.noteRefeeds(r.entries);
         this.tail.push(r.entries);
         batch.forEach((b, i) => b.resolve(r.outcomes[i]!));
         if (r.entries.length > 0) this.emitNew();
-        if (this.state.stale) await this.rebuild();
+        if (this.state.stale) await this.rebuild(true);
+        else await this.checkpointIfDue();
       } catch (e) {
         for (const b of batch) b.reject(e);
         // The judge may have applied envelopes that were never committed: start over from the store.
@@ -256,22 +298,40 @@ export class SyncNode {
         const entries = await this.store.readSince(this.state.head, 1000);
         if (entries.length === 0) return;
         this.state.catchUp(entries);
+        this.noteRefeeds(entries);
         this.tail.push(entries);
         this.emitNew();
-        if (this.state.stale) await this.rebuild();
+        if (this.state.stale) await this.rebuild(true);
         if (entries.length < 1000) return;
       }
     });
   }
 
-  private async rebuild(): Promise<void> {
+  /**
+   * Builds the state afresh from the store: from its checkpoint and the log after it, or (`full`,
+   * or no usable checkpoint) from the whole log.
+   */
+  private async rebuild(full = false): Promise<void> {
+    const cp: Checkpoint | null = full ? null : decodeCheckpoint(await this.store.getMeta(CHECKPOINT_KEY), this.logId, await this.store.head());
     const all: LogEntry[] = [];
+    if (cp) {
+      // the entries the draft directory follows, at or below the checkpoint (few: read one by one)
+      for (const p of cp.refeed) {
+        const [e] = await this.store.readSince(p - 1, 1);
+        if (e && e.pos === p) all.push(e);
+      }
+    }
+    const from = all.length;
     for (;;) {
-      const entries = await this.store.readSince(all.length === 0 ? 0 : all[all.length - 1]!.pos, 5000);
+      const entries = await this.store.readSince(all.length === from ? (cp?.head ?? 0) : all[all.length - 1]!.pos, 5000);
       if (entries.length === 0) break;
       for (const e of entries) all.push(e);
     }
-    const state = ServerState.fromLog(all, this.stateOptions());
+    const state = ServerState.fromLog(all, this.stateOptions(), cp ?? undefined);
+    this.fromCheckpoint = cp !== null;
+    this.checkpointHead = cp?.head ?? this.checkpointHead;
+    this.refeed = cp ? [...cp.refeed] : [];
+    this.noteRefeeds(all.slice(from));
     // a compacted log no longer holds the history some schema changes need (`needsHistory`)
     if (this.horizon > 0) state.markHistoryCompacted();
     if (this.started) state.compactIfDue();
@@ -319,7 +379,10 @@ export class SyncNode {
           if (e.env.draft !== undefined) continue;
           const ops = e.env.ops.filter((op) => !dead!(op.id));
           if (ops.length === e.env.ops.length) continue;
-          rewritten.push({ pos: e.pos, env: { tx: e.env.tx, replica: e.env.replica, ops } });
+          const env = { tx: e.env.tx, replica: e.env.replica, ops };
+          // the rewritten entry may write draft entities only now: a replay feeds it to the draft directory
+          if (!refeeds(e.env) && refeeds(env)) this.refeed.push(e.pos);
+          rewritten.push({ pos: e.pos, env });
         }
         const last = entries[entries.length - 1]!.pos;
         await this.store.compact(last, rewritten);

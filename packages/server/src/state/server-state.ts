@@ -62,6 +62,14 @@ export interface ServerStateOptions {
   writeGate?: () => WriteGate | null;
 }
 
+/** The committed state at a log position, without history (a checkpoint, `checkpoint.ts`). */
+export interface StateBase {
+  head: number;
+  maxMs: number;
+  /** The ops the merged state holds (drafts excluded), in any order. */
+  ops: readonly Op[];
+}
+
 /** A merge state with its uniqueness index. */
 interface Db {
   merge: MergeState;
@@ -70,7 +78,7 @@ interface Db {
 
 function dbOf(schema: MergeSchema, ops: Iterable<Op>): Db {
   const merge = new MergeState(schema);
-  merge.apply([...ops]);
+  merge.apply(Array.isArray(ops) ? ops : [...ops]);
   return { merge, unique: UniqueIndex.of(merge) };
 }
 
@@ -114,22 +122,36 @@ export class ServerState implements Judge {
     this.db = { merge: new MergeState(), unique: new UniqueIndex(new MergeSchema()) };
   }
 
-  /** A state holding `entries` (a prefix of the log, in order), built in one pass. */
-  static fromLog(entries: readonly LogEntry[], opts: ServerStateOptions): ServerState {
+  /**
+   * A state holding `entries` (a prefix of the log, in order), built in one pass. With `base` (a
+   * checkpoint, `checkpoint.ts`): the committed ops of the log up to `base.head` are `base.ops`,
+   * and `entries` are the draft entries at or below it (remembered, not merged) and the tail after
+   * it; the state is then history-compacted (the checkpoint holds no superseded ops).
+   */
+  static fromLog(entries: readonly LogEntry[], opts: ServerStateOptions, base?: StateBase): ServerState {
     const s = new ServerState(opts);
-    const ops: Op[] = [];
+    const ops: Op[] = base ? base.ops.slice() : [];
+    if (base) {
+      s.head = base.head;
+      s.maxMs = base.maxMs;
+    }
+    let tailOps = 0;
     for (const { pos, env } of entries) {
-      s.head = pos;
+      if (pos > s.head) s.head = pos;
       s.noteStamp(env);
       if (env.draft !== undefined) s.noteDraft(env);
-      else for (const op of env.ops) ops.push(op);
+      else if (!base || pos > base.head) {
+        for (const op of env.ops) ops.push(op);
+        tailOps += env.ops.length;
+      }
     }
     s.db = dbOf(dataMergeSchema(ops), ops);
     for (const op of schemaOps(ops)) s.schemaEntities.add(op.e);
-    s.sinceCompaction = ops.length;
-    for (const op of ops) if (typeof op.v === 'string') s.bytesSinceCompaction += op.v.length;
+    s.sinceCompaction = base ? tailOps : ops.length;
+    if (!base) for (const op of ops) if (typeof op.v === 'string') s.bytesSinceCompaction += op.v.length;
     // not compacted yet: the server may still bootstrap a schema that needs the history
     // (its node calls `compactIfDue` once it has)
+    if (base) s.compacted = true;
     return s;
   }
 

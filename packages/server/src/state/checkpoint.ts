@@ -1,0 +1,62 @@
+/**
+ * Checkpoints of the committed state, so a node starts without replaying the whole log.
+ *
+ * A checkpoint is the committed state at a log position `head`: the ops the merged state holds
+ * (wire ops, as in envelopes; superseded ops already dropped), the highest stamp seen, and the
+ * positions of the entries the draft directory follows (draft envelopes and committed envelopes
+ * that write draft entities only, `drafts/directory.ts`), which are read again from the log at
+ * start. It is one value of the store's key/value table (`ServerStore.setMeta`, key
+ * {@link CHECKPOINT_KEY}), written in one storage statement: a process killed while writing it
+ * leaves the previous checkpoint (or none), never half of one. A start reads it, then the log
+ * after `head` (the tail), and merges both in one pass: the merged state is a function of the op
+ * set, and a checkpoint holds the same merged database as the log prefix it stands for, so the
+ * result is the state a full replay gives.
+ *
+ * A checkpoint is ignored (full replay) when it is of another log (`log` differs from the store's
+ * log id), of another format version, above the store's head, or unreadable. The state built
+ * from one holds no history, as after compaction (`ServerState.historyCompacted`): a start whose
+ * configured schema writes schema changes replays the whole log instead (`sync-node.ts`), so a
+ * schema change that needs the history still works on restart.
+ */
+import type { Op, TxEnvelope } from '@dataloom/core';
+import { draftEntityOnly } from '../drafts/directory.js';
+import type { ServerState, StateBase } from './server-state.js';
+
+/** The meta key holding the checkpoint (`<owner>:<name>`). */
+export const CHECKPOINT_KEY = 'node:checkpoint';
+const VERSION = 1;
+
+export interface Checkpoint extends StateBase {
+  /** Log id (`ServerStore.logId`) the checkpoint is of. */
+  log: string;
+  /** Positions at or below `head` of the entries the draft directory follows, ascending. */
+  refeed: readonly number[];
+}
+
+/** Whether the draft directory follows `env` (a draft envelope, or one that writes draft entities only). */
+export function refeeds(env: TxEnvelope): boolean {
+  return env.draft !== undefined || draftEntityOnly(env) !== null;
+}
+
+/** The checkpoint of `state` (committed: not dirty) as stored. */
+export function encodeCheckpoint(state: ServerState, log: string, refeed: readonly number[]): string {
+  if (state.dirty) throw new Error('checkpoint of a state holding uncommitted envelopes');
+  const ops = [...state.merged.allOps()];
+  const positions = [...new Set(refeed)].sort((a, b) => a - b);
+  return JSON.stringify({ v: VERSION, log, head: state.head, maxMs: state.maxMs, refeed: positions, ops });
+}
+
+/** The stored checkpoint, or null when there is none or it cannot be used on this log at `storeHead` (see the module docs). */
+export function decodeCheckpoint(text: string | null, log: string, storeHead: number): Checkpoint | null {
+  if (text === null) return null;
+  let c: { v?: unknown; log?: unknown; head?: unknown; maxMs?: unknown; refeed?: unknown; ops?: unknown };
+  try {
+    c = JSON.parse(text) as typeof c;
+  } catch {
+    return null;
+  }
+  if (c === null || typeof c !== 'object' || c.v !== VERSION || c.log !== log) return null;
+  if (typeof c.head !== 'number' || !Number.isSafeInteger(c.head) || c.head < 0 || c.head > storeHead) return null;
+  if (typeof c.maxMs !== 'number' || !Array.isArray(c.refeed) || !Array.isArray(c.ops)) return null;
+  return { log, head: c.head, maxMs: c.maxMs, refeed: c.refeed as number[], ops: c.ops as Op[] };
+}

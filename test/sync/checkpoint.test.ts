@@ -1,0 +1,206 @@
+/**
+ * Checkpoints of the committed state (`packages/server/src/state/checkpoint.ts`): a node started
+ * from a checkpoint and the log after it holds the state a full replay of the log gives — seeded
+ * random logs on a real SQLite file and on PostgreSQL, with drafts, a schema change, log
+ * compaction below a retention horizon (before and after checkpoints) and checkpoints at random
+ * points; a process killed (SIGKILL) while writing checkpoints loses nothing.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LogEntry, ServerStore } from '../../packages/server/src/storage/types.js';
+import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
+import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
+import { SyncNode } from '../../packages/server/src/node/sync-node.js';
+import { ServerState } from '../../packages/server/src/state/server-state.js';
+import { CHECKPOINT_KEY, refeeds } from '../../packages/server/src/state/checkpoint.js';
+import { mulberry32, replayableAsync, seeds } from '../gen/prng.js';
+import { CP_SCHEMA_DATA, Workload, stateShape } from './support/checkpoint-workload.js';
+import { PG_URL, pgNamespace } from './support/harness.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'dataloom-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const NOW = Date.now();
+
+function node(store: ServerStore, checkpointEvery = 0, schema = CP_SCHEMA_DATA): SyncNode {
+  return new SyncNode(store, { nodeId: 'cp', maxClockDriftMs: 10 * 60_000, schema, compactEvery: 25, checkpointEvery });
+}
+
+/** The whole log, replayed in one pass (the start path without a checkpoint). */
+async function fullReplay(store: ServerStore): Promise<{ state: ServerState; all: LogEntry[] }> {
+  const all: LogEntry[] = [];
+  for (;;) {
+    const page = await store.readSince(all.length ? all[all.length - 1]!.pos : 0, 1000);
+    if (page.length === 0) break;
+    all.push(...page);
+  }
+  return { state: ServerState.fromLog(all, { maxClockDriftMs: 60_000 }), all };
+}
+
+/** The draft directory's feed of a reset, as it acts on it: the entries it follows. */
+const feedOf = (entries: readonly LogEntry[]) => entries.filter((e) => refeeds(e.env)).map((e) => `${e.pos} ${JSON.stringify(e.env)}`);
+
+/** Runs a seeded workload on `mkStore()`'s log with checkpoints and compactions at random points, restarting from checkpoints on the way. */
+async function exercise(seed: number, mkStore: () => ServerStore): Promise<{ fromCheckpoint: number; drafts: number }> {
+  const rnd = mulberry32(seed);
+  const w = new Workload(rnd, 'r1', NOW - 60_000);
+  let n = node(mkStore());
+  await n.start();
+  let restartsFromCheckpoint = 0;
+  let draftsAccepted = 0;
+  for (let round = 0; round < 6; round++) {
+    const envs = Array.from({ length: 20 + Math.floor(rnd() * 40) }, () => w.next());
+    if (round === 2) envs.push(w.schemaChange(round));
+    for (const env of envs) {
+      const o = await n.submit(env);
+      if (o.status === 'appended' && env.draft !== undefined) draftsAccepted++;
+    }
+    const r = rnd();
+    if (r < 0.5) await n.checkpoint();
+    if (rnd() < 0.4) await n.compactLog(Math.floor(rnd() * n.head));
+    if (rnd() < 0.5) {
+      // restart: from the checkpoint (if any) and the tail; the state must be the live one
+      const live = stateShape(n.state);
+      await n.stop();
+      n = node(mkStore());
+      let feed: LogEntry[] = [];
+      n.onReset((_s, entries) => (feed = [...entries]));
+      await n.start();
+      if (n.fromCheckpoint) restartsFromCheckpoint++;
+      expect(stateShape(n.state)).toEqual(live);
+      const full = await fullReplay(n.store);
+      expect(stateShape(n.state)).toEqual(stateShape(full.state));
+      expect(feedOf(feed)).toEqual(feedOf(full.all));
+    }
+  }
+  const live = stateShape(n.state);
+  await n.stop();
+  // a start with no usable checkpoint (another log's) replays it all, to the same state
+  const probe = mkStore();
+  await probe.open();
+  const full = await fullReplay(probe);
+  expect(live).toEqual(stateShape(full.state));
+  await probe.close();
+  return { fromCheckpoint: restartsFromCheckpoint, drafts: draftsAccepted };
+}
+
+describe('checkpoints: a start from a checkpoint and the tail equals a full replay', () => {
+  it('SQLite file, seeded random logs (drafts, schema change, compaction below a horizon)', async () => {
+    let fromCheckpoint = 0;
+    let drafts = 0;
+    for (const seed of seeds(6, 500)) {
+      await replayableAsync(seed, async () => {
+        const file = join(dir, `s${seed}.sqlite`);
+        const r = await exercise(seed, () => createSqliteStore({ file }));
+        fromCheckpoint += r.fromCheckpoint;
+        drafts += r.drafts;
+      });
+    }
+    // the paths under test ran: restarts from a checkpoint, accepted drafts
+    expect(fromCheckpoint).toBeGreaterThan(0);
+    expect(drafts).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('PostgreSQL, seeded random logs', async () => {
+    let fromCheckpoint = 0;
+    for (const seed of seeds(3, 700)) {
+      const namespace = pgNamespace();
+      try {
+        await replayableAsync(seed, async () => {
+          fromCheckpoint += (await exercise(seed, () => createPostgresStore({ url: PG_URL, namespace }))).fromCheckpoint;
+        });
+      } finally {
+        await createPostgresStore({ url: PG_URL, namespace }).destroy();
+      }
+    }
+    expect(fromCheckpoint).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a configured schema that changes the logged one replays the whole log (the change may need history)', async () => {
+    const file = join(dir, 'schema-change.sqlite');
+    const rnd = mulberry32(41);
+    const w = new Workload(rnd, 'r1', NOW - 60_000);
+    let n = node(createSqliteStore({ file }), 1);
+    await n.start();
+    for (let i = 0; i < 60; i++) await n.submit(w.next());
+    await n.stop(); // writes a checkpoint (checkpointEvery > 0)
+    n = node(createSqliteStore({ file }), 1);
+    await n.start();
+    expect(n.fromCheckpoint).toBe(true);
+    await n.stop();
+    // p/name made cardinality many: needs every value ever asserted, which the checkpoint dropped
+    const many = new Map(CP_SCHEMA_DATA);
+    many.set('p/name', new Map([...CP_SCHEMA_DATA.get('p/name')!, ['db/cardinality', { kw: 'db.cardinality/many' }]]));
+    n = node(createSqliteStore({ file }), 1, many);
+    await n.start();
+    expect(n.fromCheckpoint).toBe(false);
+    expect(n.state.schema.get('p/name').many).toBe(true);
+    expect(stateShape(n.state)).toEqual(stateShape((await fullReplay(n.store)).state));
+    await n.stop();
+  });
+
+  it('a checkpoint of another log is ignored', async () => {
+    const file = join(dir, 'other-log.sqlite');
+    const n = node(createSqliteStore({ file }), 0);
+    await n.start();
+    const w = new Workload(mulberry32(9), 'r1', NOW - 60_000);
+    for (let i = 0; i < 30; i++) await n.submit(w.next());
+    await n.checkpoint();
+    const cp = JSON.parse((await n.store.getMeta(CHECKPOINT_KEY))!) as { log: string };
+    await n.store.setMeta(CHECKPOINT_KEY, JSON.stringify({ ...cp, log: 'someone-else' }));
+    await n.stop();
+    const m = node(createSqliteStore({ file }), 0);
+    await m.start();
+    expect(m.fromCheckpoint).toBe(false);
+    expect(stateShape(m.state)).toEqual(stateShape((await fullReplay(m.store)).state));
+    await m.stop();
+  });
+});
+
+describe('checkpoints and SIGKILL', () => {
+  it('a process killed while writing checkpoints loses nothing (real file, real child process)', async () => {
+    const here = fileURLToPath(new URL('.', import.meta.url));
+    for (const seed of seeds(3, 900)) {
+      await replayableAsync(seed, async () => {
+        const file = join(dir, `kill${seed}.sqlite`);
+        const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'support/checkpoint-child.ts'), file, String(seed), String(NOW)], {
+          env: { ...process.env, TSX_TSCONFIG_PATH: join(here, 'support/tsconfig.json') },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let err = '';
+        child.stderr!.on('data', (d) => (err += String(d)));
+        const rnd = mulberry32(seed);
+        // kill after a seeded number of checkpoints were started (the child writes them back to back)
+        const after = 2 + Math.floor(rnd() * 6);
+        let lastAcked = 0;
+        await new Promise<void>((resolve, reject) => {
+          let seen = 0;
+          let buf = '';
+          child.stdout!.on('data', (d) => {
+            buf += String(d);
+            for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+              const line = buf.slice(0, i);
+              buf = buf.slice(i + 1);
+              if (line.startsWith('appended ')) lastAcked = Number(line.slice(9));
+              if (line.startsWith('writing') && ++seen === after) {
+                child.kill('SIGKILL');
+                resolve();
+              }
+            }
+          });
+          child.once('exit', (code) => reject(new Error(`child exited (${code}) before it was killed: ${err}`)));
+        });
+        await new Promise((r) => child.once('exit', r));
+        const n = node(createSqliteStore({ file }), 0);
+        await n.start();
+        // every acknowledged append is there, and the state is the full replay's
+        expect(n.head).toBeGreaterThanOrEqual(lastAcked);
+        expect(stateShape(n.state)).toEqual(stateShape((await fullReplay(n.store)).state));
+        await n.stop();
+      });
+    }
+  }, 180_000);
+});
