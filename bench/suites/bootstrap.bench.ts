@@ -15,6 +15,8 @@
  * | first-sync-scope-1k | hello with a scope (the items of one list: 1,000 entities) → its state received | the whole log streamed from position 1 |
  * | first-sync-all-snapshot | hello with no cursor and no scope → the state of everything | the whole log |
  * | snapshot-frames-scope-1k | the server's part alone: `bootstrapFrames` of the 1,000 entities (the scope query's registration not counted) | — |
+ * | server-start-checkpoint | `createServer` → first hello answered, from the checkpoint and the log after it | full replay (no checkpoint) |
+ * | server-start-read-log-only | reading the log alone (pages of 5,000, JSON parsed): the floor of a full replay | full replay |
  *
  * `n` is the number of ops received. Measured at import; writes `bench/results/bootstrap.json`.
  */
@@ -182,6 +184,44 @@ try {
   } finally {
     await node.stop();
   }
+  // server start (createServer → first hello answered): from the checkpoint the earlier servers
+  // wrote and the log after it, against a full replay of the log (checkpoint removed, none written)
+  const startToHello = async (checkpointEvery?: number): Promise<number> => {
+    const t = performance.now();
+    const s = await createServer({ store: `sqlite:${file}`, port: 0, schema: SCHEMA, onError: () => {}, ...(checkpointEvery === undefined ? {} : { checkpointEvery }) });
+    const ws = new WebSocket(s.url, ['dataloom.v1']);
+    await new Promise((r) => ws.once('open', r));
+    await new Promise<void>((resolve) => {
+      ws.once('message', () => resolve());
+      ws.send(JSON.stringify({ t: 'hello', v: 1, replica: 'start', cursor: null }));
+    });
+    const ms = performance.now() - t;
+    ws.terminate();
+    await s.close();
+    return ms;
+  };
+  const fromCheckpoint = await startToHello();
+  const raw = new Database(file);
+  raw.prepare(`DELETE FROM dataloom_meta WHERE key = 'node:checkpoint'`).run();
+  raw.close();
+  const fullReplay = await startToHello(0);
+  // the log read alone (pages of 5,000 entries, JSON parsed), the floor of a full replay
+  const store = createSqliteStore({ file });
+  await store.open();
+  const tRead = performance.now();
+  let entries = 0;
+  for (let after = 0; ; ) {
+    const page = await store.readSince(after, 5000);
+    if (page.length === 0) break;
+    entries += page.length;
+    after = page[page.length - 1]!.pos;
+  }
+  const readMs = performance.now() - tRead;
+  await store.close();
+  await startToHello(); // writes the checkpoint again (at start: none), for the next run
+  process.stdout.write(`[bootstrap bench] start to first hello: from a checkpoint ${fromCheckpoint.toFixed(0)} ms, full replay ${fullReplay.toFixed(0)} ms, reading the log alone (${entries} entries) ${readMs.toFixed(0)} ms (load average ${loadavg()[0]!.toFixed(1)})\n`);
+  results.push({ suite, name: `server-start-checkpoint-${OPS / 1e6}M-ops`, n: OPS, dataloom_ms: +fromCheckpoint.toFixed(2), peer: 'full-replay', peer_ms: +fullReplay.toFixed(2), ratio: +(fromCheckpoint / fullReplay).toFixed(4) });
+  results.push({ suite, name: `server-start-read-log-only-${OPS / 1e6}M-ops`, n: entries, dataloom_ms: +readMs.toFixed(2), peer: 'full-replay', peer_ms: +fullReplay.toFixed(2), ratio: +(readMs / fullReplay).toFixed(4) });
 } catch (e) {
   process.stderr.write(`[bootstrap bench] ${(e as Error).stack}\n`);
 }
