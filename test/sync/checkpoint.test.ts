@@ -25,8 +25,8 @@ const dir = mkdtempSync(join(tmpdir(), 'dataloom-checkpoint-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const NOW = Date.now();
 
-function node(store: ServerStore, checkpointEvery = 0, schema = CP_SCHEMA_DATA): SyncNode {
-  return new SyncNode(store, { nodeId: 'cp', maxClockDriftMs: 10 * 60_000, schema, compactEvery: 25, checkpointEvery });
+function node(store: ServerStore, checkpointEvery = 0, schema = CP_SCHEMA_DATA, compactEvery = 25): SyncNode {
+  return new SyncNode(store, { nodeId: 'cp', maxClockDriftMs: 10 * 60_000, schema, compactEvery, checkpointEvery });
 }
 
 /** The whole log, replayed in one pass (the start path without a checkpoint). */
@@ -140,6 +140,31 @@ describe('checkpoints: a start from a checkpoint and the tail equals a full repl
     expect(n.state.schema.get('p/name').many).toBe(true);
     expect(stateShape(n.state)).toEqual(stateShape((await fullReplay(n.store)).state));
     await n.stop();
+  });
+
+  it('a checkpoint keeps whether the state had lost history: without, a schema change that needs it is still accepted', async () => {
+    for (const compactEvery of [0, 25]) {
+      const file = join(dir, `history-${compactEvery}.sqlite`);
+      const w = new Workload(mulberry32(77), 'r1', NOW - 60_000);
+      const n = node(createSqliteStore({ file }), 0, CP_SCHEMA_DATA, compactEvery);
+      await n.start();
+      for (let i = 0; i < 80; i++) await n.submit(w.next());
+      await n.checkpoint();
+      const lost = n.state.historyCompacted;
+      await n.stop();
+      expect(lost).toBe(compactEvery > 0);
+      const m = node(createSqliteStore({ file }), 0, CP_SCHEMA_DATA, compactEvery);
+      await m.start();
+      expect(m.fromCheckpoint).toBe(true);
+      expect(m.state.historyCompacted).toBe(lost);
+      // stamped after the schema bootstrap's own :db/cardinality (the workload's stamps are older)
+      const later = new Workload(mulberry32(78), 'r2', Date.now() + 1000);
+      const o = await m.submit(later.makeMany(m.state.attributeEntity('p/name')!));
+      expect(o.status === 'rejected' ? o.code : o.status).toBe(lost ? 'sync/schema-history' : 'appended');
+      expect(m.state.schema.get('p/name').many).toBe(!lost);
+      expect(stateShape(m.state)).toEqual(stateShape((await fullReplay(m.store)).state));
+      await m.stop();
+    }
   });
 
   it('a checkpoint of another log is ignored', async () => {

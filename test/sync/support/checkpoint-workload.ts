@@ -54,6 +54,11 @@ export class Workload {
     ]);
   }
 
+  /** A schema change that needs the history: the attribute defined by entity `e` made cardinality many. */
+  makeMany(e: string): TxEnvelope {
+    return this.env([{ e, op: 'add', a: 'db/cardinality', v: { kw: 'db.cardinality/many' } }]);
+  }
+
   next(): TxEnvelope {
     const r = this.rnd();
     const e = pick(this.rnd, this.ents);

@@ -13,10 +13,11 @@
  * result is the state a full replay gives.
  *
  * A checkpoint is ignored (full replay) when it is of another log (`log` differs from the store's
- * log id), of another format version, above the store's head, or unreadable. The state built
- * from one holds no history, as after compaction (`ServerState.historyCompacted`): a start whose
- * configured schema writes schema changes replays the whole log instead (`sync-node.ts`), so a
- * schema change that needs the history still works on restart.
+ * log id), of another format version, above the store's head, or unreadable. A checkpoint of a
+ * state that had dropped superseded ops (`ServerState.historyCompacted`, as any state does after
+ * `compactEvery` ops) holds no history either: a start whose configured schema writes schema
+ * changes replays the whole log instead (`sync-node.ts`), so a schema change that needs the
+ * history still works on restart; one of a state that had not holds every committed op.
  */
 import type { Op, TxEnvelope } from '@dataloom/core';
 import { draftEntityOnly } from '../drafts/directory.js';
@@ -43,13 +44,13 @@ export function encodeCheckpoint(state: ServerState, log: string, refeed: readon
   if (state.dirty) throw new Error('checkpoint of a state holding uncommitted envelopes');
   const ops = [...state.merged.allOps()];
   const positions = [...new Set(refeed)].sort((a, b) => a - b);
-  return JSON.stringify({ v: VERSION, log, head: state.head, maxMs: state.maxMs, refeed: positions, ops });
+  return JSON.stringify({ v: VERSION, log, head: state.head, maxMs: state.maxMs, compacted: state.historyCompacted, refeed: positions, ops });
 }
 
 /** The stored checkpoint, or null when there is none or it cannot be used on this log at `storeHead` (see the module docs). */
 export function decodeCheckpoint(text: string | null, log: string, storeHead: number): Checkpoint | null {
   if (text === null) return null;
-  let c: { v?: unknown; log?: unknown; head?: unknown; maxMs?: unknown; refeed?: unknown; ops?: unknown };
+  let c: { v?: unknown; log?: unknown; head?: unknown; maxMs?: unknown; compacted?: unknown; refeed?: unknown; ops?: unknown };
   try {
     c = JSON.parse(text) as typeof c;
   } catch {
@@ -58,5 +59,5 @@ export function decodeCheckpoint(text: string | null, log: string, storeHead: nu
   if (c === null || typeof c !== 'object' || c.v !== VERSION || c.log !== log) return null;
   if (typeof c.head !== 'number' || !Number.isSafeInteger(c.head) || c.head < 0 || c.head > storeHead) return null;
   if (typeof c.maxMs !== 'number' || !Array.isArray(c.refeed) || !Array.isArray(c.ops)) return null;
-  return { log, head: c.head, maxMs: c.maxMs, refeed: c.refeed as number[], ops: c.ops as Op[] };
+  return { log, head: c.head, maxMs: c.maxMs, compacted: c.compacted !== false, refeed: c.refeed as number[], ops: c.ops as Op[] };
 }

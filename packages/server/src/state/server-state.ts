@@ -68,6 +68,8 @@ export interface StateBase {
   maxMs: number;
   /** The ops the merged state holds (drafts excluded), in any order. */
   ops: readonly Op[];
+  /** Whether superseded ops were dropped from them (else they are every committed op up to `head`). */
+  compacted: boolean;
 }
 
 /** A merge state with its uniqueness index. */
@@ -126,7 +128,7 @@ export class ServerState implements Judge {
    * A state holding `entries` (a prefix of the log, in order), built in one pass. With `base` (a
    * checkpoint, `checkpoint.ts`): the committed ops of the log up to `base.head` are `base.ops`,
    * and `entries` are the draft entries at or below it (remembered, not merged) and the tail after
-   * it; the state is then history-compacted (the checkpoint holds no superseded ops).
+   * it; the state has lost history when the checkpoint's had (`base.compacted`).
    */
   static fromLog(entries: readonly LogEntry[], opts: ServerStateOptions, base?: StateBase): ServerState {
     const s = new ServerState(opts);
@@ -151,7 +153,7 @@ export class ServerState implements Judge {
     if (!base) for (const op of ops) if (typeof op.v === 'string') s.bytesSinceCompaction += op.v.length;
     // not compacted yet: the server may still bootstrap a schema that needs the history
     // (its node calls `compactIfDue` once it has)
-    if (base) s.compacted = true;
+    if (base) s.compacted = base.compacted;
     return s;
   }
 
