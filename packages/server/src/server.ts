@@ -156,7 +156,7 @@ export async function createServer(options: ServerOptions): Promise<DataloomServ
     pollMs: options.pollMs ?? (store.kind === 'postgres' ? 1000 : 0),
     checkpointEvery: options.checkpointEvery,
   });
-  const access = new NodeAccess(node, { drafts: options.drafts, permissions: options.permissions });
+  const access = new NodeAccess(node, { drafts: options.drafts, permissions: options.permissions, onError });
   const sources = new Sources(node, options.sources ?? [], limits, onError); // checks the configuration
   await node.start();
 

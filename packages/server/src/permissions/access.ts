@@ -24,6 +24,7 @@ import { DraftDirectory, type DraftEntry, type DraftRefusal } from '../drafts/di
 import { userIdOf, type DraftFacts, type DraftRules, type UserId } from '../drafts/visibility.js';
 import { ReadEngine, attrKey, type UserReadable } from './readable.js';
 import { parsePermissions, type Permissions } from './rules.js';
+import { QuietRules } from './quiet.js';
 import { EntryFilter, redactRejection, stateEnvelopes } from './partial.js';
 import { WriteChecker } from './writable.js';
 import { bootstrapFrames } from './bootstrap.js';
@@ -98,6 +99,8 @@ export interface NodeAccessOptions {
   drafts?: DraftRules;
   /** Permission rules (EDN text or data), see `rules.ts`. */
   permissions?: unknown;
+  /** Hears of a permission rule's built-in that threw on the data (once per rule and function; `quiet.ts`). */
+  onError?: (err: unknown) => void;
 }
 
 export class NodeAccess {
@@ -111,11 +114,13 @@ export class NodeAccess {
   private engine: ReadEngine | null = null;
   private readonly started = new Set<UserAccess>();
   private readonly offs: Array<() => void> = [];
+  private readonly quiet: QuietRules;
 
   constructor(
     readonly node: SyncNode,
     opts: NodeAccessOptions = {},
   ) {
+    this.quiet = new QuietRules(opts.onError);
     this.permissions = opts.permissions === undefined || opts.permissions === null ? null : parsePermissions(opts.permissions);
     const p = this.permissions;
     // with (can-see-draft …) rules, private drafts follow them (drafts without an author stay open)
@@ -139,11 +144,11 @@ export class NodeAccess {
     const p = this.permissions;
     if (p && (p.write || p.read || p.readAttr)) {
       if (this.node.writeGate instanceof WriteChecker) this.node.writeGate.reset();
-      else this.node.writeGate = new WriteChecker(p, () => this.node.state.merged, (env) => this.node.writerOf(env));
+      else this.node.writeGate = new WriteChecker(p, () => this.node.state.merged, (env) => this.node.writerOf(env), this.quiet);
     }
     if (this.engine) this.engine.reset();
     if (p && (p.read || p.readAttr || p.seeDraft || p.editDraft)) {
-      this.engine ??= new ReadEngine(p, () => this.node.state.merged);
+      this.engine ??= new ReadEngine(p, () => this.node.state.merged, this.quiet);
       // checks the rules evaluate at all, so a bad rule fails at start, not at the first connection
       this.engine.check();
     }

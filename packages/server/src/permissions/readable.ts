@@ -42,6 +42,7 @@ import { createConn, type Conn, type View } from '@dataloom/dataflow';
 import type { UserId } from '../drafts/visibility.js';
 import { HEADS, type Permissions } from './rules.js';
 import { pullReach } from './pull-reach.js';
+import { QuietRules } from './quiet.js';
 import { guardScopeQuery, type Guard } from './scope-guard.js';
 import { ALL_BRANCHES, RuleVariants } from './variants.js';
 
@@ -178,6 +179,8 @@ export class ReadEngine {
   constructor(
     private readonly perms: Permissions,
     private readonly merged: () => MergeState,
+    /** Wraps the rules' built-ins, so none throws in the engine every connection shares (`quiet.ts`). */
+    private readonly quiet: QuietRules = new QuietRules(),
   ) {
     this.reset();
   }
@@ -469,7 +472,7 @@ export class ReadEngine {
       const vars = k.arity === 3 ? '?user ?e ?a' : '?user ?e';
       const mine = (u: unknown) => key === ALL_BRANCHES || this.variants.key(k.head, u as UserId) === key;
       try {
-        const view = this.conn.register(name, `[:find ${vars} :in $ % :where (${k.head} ${vars})]`, rules);
+        const view = this.conn.register(name, `[:find ${vars} :in $ % :where (${k.head} ${vars})]`, this.quiet.rules(rules));
         for (const [u, e, a] of view.result() as Set<[unknown, number, unknown]>) if (mine(u)) this.row(this.userOf(u), k.kind, e, a, true);
         view.subscribe((diffs) => {
           for (const [row, , m] of diffs) {
@@ -516,7 +519,7 @@ export class ReadEngine {
   private register(u: UserReadable, k: KindSpec, rules: EdnValue): void {
     try {
       const vars = k.arity === 3 ? '?e ?a' : '?e';
-      const v = this.conn.register(`perm-${k.kind}-${u.seq}`, `[:find ${vars} :in $ % ?user :where (${k.head} ?user ${vars})]`, rules, u.user);
+      const v = this.conn.register(`perm-${k.kind}-${u.seq}`, `[:find ${vars} :in $ % ?user :where (${k.head} ?user ${vars})]`, this.quiet.rules(rules), u.user);
       u.views.push(v);
       for (const [e, a] of v.result() as Set<[number, unknown]>) this.row(u, k.kind, e, a, true);
       v.subscribe((diffs) => {

@@ -20,6 +20,7 @@
  */
 import { DataloomError, List, Keyword, parseEdn, sym, type EdnValue, Sym } from '@dataloom/core';
 import { BUILTINS } from '@dataloom/query';
+import { quiet, varsOf } from './quiet.js';
 
 /** How one user's guard reads the permission views. */
 export interface Guard {
@@ -150,26 +151,6 @@ export function guardScopeQuery(query: string, guard: Guard | null): { query: Ed
     out.splice(at < 0 ? out.length : at, 0, kwIn, sym('$'), ...extra);
   }
   return { query: out, inputs: [...fns, ...(userInput ? [guard!.user] : [])] };
-}
-
-/** `f`, answering nil where it throws (a predicate: false; a function: no binding). */
-function quiet(f: (...xs: unknown[]) => unknown): (...xs: unknown[]) => unknown {
-  return (...xs) => {
-    try {
-      return f(...xs);
-    } catch {
-      return null;
-    }
-  };
-}
-
-/** The variables of a form (`_` and `?__scope-…` aside). */
-function varsOf(x: unknown, out: Set<string>): Set<string> {
-  if (x instanceof Sym) {
-    if (isVar(x) && x.fqn !== '_') out.add(x.fqn);
-  } else if (x instanceof List) for (const i of x.items) varsOf(i, out);
-  else if (Array.isArray(x)) for (const i of x) varsOf(i, out);
-  return out;
 }
 
 /** The variables the branches of an `or` use (its join variables, as the query parser takes them). */

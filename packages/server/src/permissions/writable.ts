@@ -27,6 +27,7 @@ import type { Verdict } from '../storage/types.js';
 import { userIdOf } from '../drafts/visibility.js';
 import { HEADS, type Permissions } from './rules.js';
 import { schemaInput } from './readable.js';
+import { QuietRules } from './quiet.js';
 
 /** What `ServerState` asks while judging (see `ServerStateOptions.writeGate`). */
 export interface WriteGate {
@@ -56,6 +57,8 @@ export class WriteChecker implements WriteGate {
     private readonly merged: () => MergeState,
     /** The user who pushed `env` (undefined: the server's own or trusted back-end writes, not checked). */
     private readonly writerOf: (env: TxEnvelope) => unknown,
+    /** Wraps the rules' built-ins: one that throws on the data does not match (`quiet.ts`). */
+    private readonly quiet: QuietRules = new QuietRules(),
   ) {
     this.query = perms.before
       ? `[:find [?e ...] :in $ $before % ?user [?e ...] :where (${HEADS.write} ?user ?e)]`
@@ -120,10 +123,11 @@ export class WriteChecker implements WriteGate {
       // an entity read through `can-read-attr` only is not readable whole: its other datoms would come along
       try {
         const es = into.map((h) => this.ids.eid(h.e));
-        for (const eid of q(this.readQuery, this.db!, this.perms.data, userIdOf(writer) ?? ANONYMOUS, es) as number[]) readable.add(this.ids.gid(eid)!);
+        for (const eid of q(this.readQuery, this.db!, this.quiet.rules(this.perms.data), userIdOf(writer) ?? ANONYMOUS, es) as number[]) readable.add(this.ids.gid(eid)!);
       } catch (e) {
         const err = e as { code?: string; message: string };
-        return { ok: false, code: 'sync/forbidden', message: `(${HEADS.read} …) cannot be evaluated (${err.code ?? 'error'}): ${err.message}`.slice(0, 300), data: {} };
+        // (the error's message is not passed on: it could name a value the writer may not read)
+        return { ok: false, code: 'sync/forbidden', message: `(${HEADS.read} …) cannot be evaluated (${err.code ?? 'error'})`, data: {} };
       }
     }
     const hidden = into.find((h) => !readable.has(h.e));
@@ -147,23 +151,28 @@ export class WriteChecker implements WriteGate {
     const live = [...touched].filter((e) => merged.exists(e));
     const gone = [...touched].filter((e) => !merged.exists(e));
     const allowed = new Set<GlobalId>();
+    this.quiet.threw = null;
     try {
       for (const [db, es] of [[after, live], [before, gone]] as const) {
         if (es.length === 0) continue;
         const args = this.perms.before ? [db, before] : [db];
-        const ok = q(this.query, ...args, this.perms.data, user, es.map((e) => this.ids.eid(e))) as number[];
+        const ok = q(this.query, ...args, this.quiet.rules(this.perms.data), user, es.map((e) => this.ids.eid(e))) as number[];
         for (const eid of ok) allowed.add(this.ids.gid(eid)!);
       }
     } catch (e) {
       // the judge must not throw: a rule that cannot be evaluated refuses (and says why)
       const err = e as { code?: string; message: string };
-      return { ok: false, code: 'sync/forbidden', message: `(${HEADS.write} …) cannot be evaluated (${err.code ?? 'error'}): ${err.message}`.slice(0, 300), data: {} };
+      // (the error's message is not passed on: it could name a value the writer may not read)
+      return { ok: false, code: 'sync/forbidden', message: `(${HEADS.write} …) cannot be evaluated (${err.code ?? 'error'})`, data: {} };
     }
     const refused = [...touched].find((e) => !allowed.has(e));
     if (refused === undefined) {
       this.accepted = { changes, db: after };
       return null;
     }
-    return { ok: false, code: 'sync/forbidden', message: `not permitted to write entity ${refused}`, data: { e: refused } };
+    // a built-in that threw on the data matched nothing: say which, not on what value
+    const threw = this.quiet.threw as QuietRules['threw'];
+    const why = threw ? ` (permission rule (${threw.rule} …) calls ${threw.fn}, which failed on the data; the server reports it)` : '';
+    return { ok: false, code: 'sync/forbidden', message: `not permitted to write entity ${refused}${why}`, data: threw ? { e: refused, rule: threw.rule, fn: threw.fn } : { e: refused } };
   }
 }

@@ -1,0 +1,75 @@
+/**
+ * The app's own permission rules over hostile data, against the real server and real clients: a
+ * rule whose built-in throws on a value one client wrote (`re-find` on a number, `compare` across types)
+ * must not stop the engine every connection of the node shares, nor let an error name a value the
+ * writer may not read. A throwing built-in makes that binding not match (as for scope queries);
+ * the server reports it once through `onError` with the rule and function.
+ */
+import { describe, expect, it } from 'vitest';
+import { DataloomError } from '@dataloom/core';
+import { until } from './support/wait.js';
+import { testRig } from './support/rig.js';
+
+const schema = { ':doc/title': {}, ':doc/owner': {}, ':doc/tag': {}, ':doc/rank': {}, ':limit/max': {} };
+const TITLES = '[:find [?t ...] :where [_ :doc/title ?t]]';
+
+const rig = testRig('perm-rule-errors', { schema });
+const client = (url: string, user: string) => rig.userClient(url, user);
+const refusal = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as DataloomError);
+const ruleErrors = (errors: unknown[]) => errors.filter((e) => e instanceof DataloomError && e.data?.['rule'] !== undefined).map((e) => (e as DataloomError).data);
+
+describe('permission rules whose functions throw on the data', () => {
+  it('a read rule throwing on a value one client wrote stops no one; it is reported once', async () => {
+    const errors: unknown[] = [];
+    const RULES = `
+      [[(can-read ?u ?e) [?e :doc/owner ?u]]
+       [(can-read ?u ?e) [?e :doc/tag ?t] [(re-pattern "^pub") ?re] [(re-find ?re ?t)]]]`;
+    const s = await rig.server({ permissions: RULES, authenticate: (t) => t, onError: (e) => errors.push(e) });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    const mallory = client(s.url, 'mallory');
+    const r0 = await alice.c.transact([{ ':doc/title': 'for bob', ':doc/owner': 'bob' }]);
+    await alice.c.confirmed(r0.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).join() === 'for bob', 'bob reads his doc');
+    // a tag as a number: re-find throws on it (`q` would throw)
+    const w = await mallory.c.transact([{ ':doc/title': 'hostile', ':doc/owner': 'mallory', ':doc/tag': 42 }, { ':doc/title': 'hostile 2', ':doc/owner': 'mallory', ':doc/tag': 43 }]);
+    await mallory.c.confirmed(w.tx); // the writer's transaction commits (read rules judge no write)
+    // the engine goes on: bob receives what is his and what is public after it
+    const r1 = await alice.c.transact([{ ':doc/title': 'for bob 2', ':doc/owner': 'bob' }, { ':doc/title': 'public', ':doc/owner': 'alice', ':doc/tag': 'pub-1' }]);
+    await alice.c.confirmed(r1.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).slice().sort().join() === 'for bob,for bob 2,public', 'bob keeps receiving his data');
+    await until(async () => ((await mallory.c.q(TITLES)) as string[]).slice().sort().join() === 'hostile,hostile 2,public', 'mallory reads her own docs');
+    expect(bob.tap.frames.some((f) => f.includes('hostile'))).toBe(false);
+    expect(ruleErrors(errors)).toEqual([{ rule: 'can-read', fn: 're-find' }]);
+  });
+
+  it('a write rule throwing on the data refuses with the rule named, no unreadable value, and the server goes on', async () => {
+    const errors: unknown[] = [];
+    // a doc's rank must stay under the limit, which only its own entity holds (no user may read it)
+    const RULES = `
+      [[(can-write ?u ?e) [?e :doc/owner ?u] [?e :doc/rank ?r] [?l :limit/max ?m] [(compare ?r ?m) ?c] [(< ?c 0)]]
+       [(can-read ?u ?e) [?e :doc/title]]]`;
+    const s = await rig.server({ permissions: RULES, authenticate: (t) => t, onError: (e) => errors.push(e) });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    const mallory = client(s.url, 'mallory');
+    const lim = await s.transact([{ ':limit/max': 7301 }]);
+    expect(lim.tx).toBeDefined();
+    const ok = await alice.c.transact([{ ':doc/title': 'a1', ':doc/owner': 'alice', ':doc/rank': 5 }]);
+    await alice.c.confirmed(ok.tx);
+    // a rank as a string: `compare` throws comparing it to the limit (its error would print 7301)
+    const w = await mallory.c.transact([{ ':doc/title': 'FORGED', ':doc/owner': 'mallory', ':doc/rank': 'zzz' }]);
+    const e = await refusal(mallory.c.confirmed(w.tx));
+    expect(e?.code).toBe('sync/forbidden');
+    expect([e?.data?.['rule'], e?.data?.['fn']]).toEqual(['can-write', 'compare']);
+    expect(e?.message).toContain('(can-write …)');
+    expect(e?.message).not.toContain('7301');
+    expect(mallory.tap.frames.some((f) => f.includes('7301'))).toBe(false);
+    // the server goes on serving others
+    const ok2 = await alice.c.transact([{ ':doc/title': 'a2', ':doc/owner': 'alice', ':doc/rank': 6 }]);
+    await alice.c.confirmed(ok2.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).slice().sort().join() === 'a1,a2', 'bob receives the permitted writes');
+    expect(bob.tap.frames.some((f) => f.includes('FORGED'))).toBe(false);
+    expect(ruleErrors(errors)).toEqual([{ rule: 'can-write', fn: 'compare' }]);
+  });
+});
