@@ -10,7 +10,7 @@ import type { MergeSchema, MergeState } from '@dataloom/core/internals';
 import type { AppendOutcome, Judge, LogEntry, ServerStore, Verdict } from '../storage/types.js';
 import { ServerState, type CommittedEntry } from '../state/server-state.js';
 import { schemaBootstrapOps } from '../state/bootstrap.js';
-import { CHECKPOINT_KEY, decodeCheckpoint, encodeCheckpoint, refeeds, type Checkpoint } from '../state/checkpoint.js';
+import { CHECKPOINT_KEY, checkpointOf, decodeCheckpoint, encodeCheckpoint, refeeds, type Checkpoint } from '../state/checkpoint.js';
 import { LogTail, type TailEntry } from './log-tail.js';
 import { Serial } from './serial.js';
 import type { WriteGate } from '../permissions/writable.js';
@@ -152,25 +152,44 @@ export class SyncNode {
     this.started = true;
     // a long log: keep the database, not its history (the schema is in place now)
     await this.serial.run(async () => this.state.compactIfDue());
-    await this.serial.run(async () => this.checkpointIfDue());
+    // a first checkpoint of a long log, written while clients are served
+    await this.serial.run(async () => void this.checkpointIfDue()?.catch(() => {}));
   }
 
   /**
    * Writes a checkpoint of the committed state (`state/checkpoint.ts`) when `checkpointEvery`
    * entries were committed since the last one (`force`: when any were). Runs on the serial queue.
    */
-  private async checkpointIfDue(force = false): Promise<void> {
+  private checkpointIfDue(force = false): Promise<void> | null {
     const every = this.opts.checkpointEvery ?? 100_000;
     const since = this.state.head - this.checkpointHead;
-    if (this.state.dirty || this.state.stale || since <= 0 || (!force && (every <= 0 || since < every))) return;
-    const head = this.state.head;
-    await this.store.setMeta(CHECKPOINT_KEY, encodeCheckpoint(this.state, this.logId, this.refeed));
-    this.checkpointHead = head;
+    if (this.state.dirty || this.state.stale || since <= 0 || (!force && (every <= 0 || since < every))) return null;
+    // the content is taken here, on the serial queue (a committed state); encoding (in slices,
+    // yielding between them) and the write run off the queue, after any write still under way
+    const snap = checkpointOf(this.state, this.logId, this.refeed);
+    const before = this.checkpointHead;
+    this.checkpointHead = snap.head;
+    const w = (this.writing ?? Promise.resolve())
+      .then(async () => this.store.setMeta(CHECKPOINT_KEY, await encodeCheckpoint(snap)))
+      .catch((e: unknown) => {
+        // not written: the next one is due as if this had not been taken
+        this.checkpointHead = Math.min(this.checkpointHead, before);
+        throw e;
+      })
+      .finally(() => {
+        if (this.writing === w) this.writing = null;
+      });
+    this.writing = w;
+    return w;
   }
 
+  /** The checkpoint write under way, if any. */
+  private writing: Promise<void> | null = null;
+
   /** Writes a checkpoint now (even with `checkpointEvery` 0) if anything was committed since the last one; resolves once it is durable. */
-  checkpoint(): Promise<void> {
-    return this.serial.run(() => this.checkpointIfDue(true));
+  async checkpoint(): Promise<void> {
+    const { w } = await this.serial.run(async () => ({ w: this.checkpointIfDue(true) }));
+    await w;
   }
 
   private noteRefeeds(entries: readonly LogEntry[]): void {
@@ -184,7 +203,8 @@ export class SyncNode {
     this.unsub?.();
     if (this.poll) clearInterval(this.poll);
     await this.serial.idle();
-    if ((this.opts.checkpointEvery ?? 100_000) > 0) await this.serial.run(() => this.checkpointIfDue(true)).catch(() => {});
+    if ((this.opts.checkpointEvery ?? 100_000) > 0) await this.checkpoint().catch(() => {});
+    await this.writing?.catch(() => {});
     await this.store.close();
   }
 
@@ -260,7 +280,7 @@ export class SyncNode {
         batch.forEach((b, i) => b.resolve(r.outcomes[i]!));
         if (r.entries.length > 0) this.emitNew();
         if (this.state.stale) await this.rebuild(true);
-        else await this.checkpointIfDue();
+        else void this.checkpointIfDue()?.catch(() => {});
       } catch (e) {
         for (const b of batch) b.reject(e);
         // The judge may have applied envelopes that were never committed: start over from the store.
