@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { createServer, type DataloomServer } from '../../packages/server/src/index.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { PG_URL, pgNamespace, tempDir, within } from './support/harness.js';
@@ -124,6 +125,26 @@ describe('server.transact', () => {
     expect(own.pos).toBeGreaterThan(0);
     const trusted = await server.transact([{ ':person/email': 'eve@x', ':person/name': 'Eve' }]);
     expect(trusted.pos).toBe(own.pos + 1);
+  });
+
+  it('an upsert `as` a user into an entity that user may not read is refused once: a definite refusal is not retried', async () => {
+    const t = tempDir();
+    const file = join(t.dir, 'bt.sqlite');
+    const server = await createServer({ store: `sqlite:${file}`, port: 0, schema: SCHEMA, permissions: '[[(can-read ?u ?e) [?e :person/name ?u]]]', authenticate: (token: string | null) => token });
+    rig.defer(t.cleanup);
+    try {
+      await server.transact([{ ':person/email': 'ann@x', ':person/name': 'ann' }]);
+      await expect(server.transact([{ ':person/email': 'ann@x', ':person/age': 5 }], { as: 'bob' })).rejects.toMatchObject({ code: 'sync/unique' });
+    } finally {
+      await server.close();
+    }
+    // every refusal the judge makes is recorded (the server holds the file while it runs): one, not one per retry
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) AS n FROM dataloom_rejected').get()).toEqual({ n: 1 });
+    } finally {
+      db.close();
+    }
   });
 
   it('a cas race between back-end writers is judged by the log', async () => {

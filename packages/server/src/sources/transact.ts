@@ -72,6 +72,14 @@ export function outcomeError(o: Extract<AppendOutcome, { status: 'rejected' }>):
 /** Upserts raced by a concurrent writer come back as `sync/unique`: translate again, this often. */
 const RETRIES = 3;
 
+/**
+ * Whether a refusal may be a race worth translating again: a `sync/unique` clash naming its
+ * holders (committed meanwhile). The refusal of an upsert into an entity the writer may not read
+ * (`WriteChecker.upserts`, no holders named) is definite: translating again, against what that
+ * user may read, would be refused again (and each refusal is recorded).
+ */
+const raced = (o: Extract<AppendOutcome, { status: 'rejected' }>): boolean => o.code === 'sync/unique' && typeof o.data?.['holders'] === 'string';
+
 /** Translates, checks and appends `txData` as `replica`. See the file comment. */
 export async function backendTransact(ctx: WriterContext, clocks: ReplicaClocks, replica: string, txData: unknown, opts: TransactOptions = {}): Promise<TransactResult> {
   const { node } = ctx;
@@ -90,7 +98,7 @@ export async function backendTransact(ctx: WriterContext, clocks: ReplicaClocks,
       }
       const outcome = await node.submit(env, opts.as);
       if (outcome.status !== 'rejected') return { pos: outcome.pos, tx: env.tx, tempids };
-      if (outcome.code !== 'sync/unique' || attempt >= RETRIES) throw outcomeError(as ? as.redact(outcome) : outcome);
+      if (!raced(outcome) || attempt >= RETRIES) throw outcomeError(as ? as.redact(outcome) : outcome);
     }
   } finally {
     as?.close();
