@@ -20,8 +20,8 @@
  * saved); a schema change adding one builds it, and so does the first upsert by `:db/ident` (a
  * client declaring an attribute that exists), which then waits for the build (~0.5–0.9 s at 100k).
  */
-import { createDb, type DatomChange, type Db, type GlobalId, type TxEnvelope } from '@dataloom/core';
-import { Interner, TX0, applyDatoms, type MergeSchema, type MergeState } from '@dataloom/core/internals';
+import { type DatomChange, type Db, type GlobalId, type TxEnvelope } from '@dataloom/core';
+import { Interner, TX0, applyDatoms, initDb, type MergeSchema, type MergeState } from '@dataloom/core/internals';
 import { q } from '@dataloom/query';
 import type { Verdict } from '../storage/types.js';
 import { userIdOf } from '../drafts/visibility.js';
@@ -92,7 +92,7 @@ export class WriteChecker implements WriteGate {
     }
     const datoms = [];
     for (const d of m.datoms()) datoms.push(this.ids.datom({ ...d, added: true }, this.tx));
-    this.db = applyDatoms(createDb(schemaInput(m.schema) as never), datoms, this.tx).db;
+    this.db = initDb(datoms, schemaInput(m.schema) as never); // one bulk load, not a transaction of every datom
   }
 
   applied(changes: readonly DatomChange[]): void {
