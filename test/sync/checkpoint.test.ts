@@ -167,6 +167,34 @@ describe('checkpoints: a start from a checkpoint and the tail equals a full repl
     }
   });
 
+  it('many draft entries below the checkpoint (read with pages of the log instead of one by one): the same state and draft feed', async () => {
+    const file = join(dir, 'many-drafts.sqlite');
+    const w = new Workload(mulberry32(31), 'r1', NOW - 60_000);
+    const n = node(createSqliteStore({ file }));
+    await n.start();
+    await Promise.all(Array.from({ length: 2400 }, () => n.submit(w.next())));
+    await n.checkpoint();
+    for (let i = 0; i < 20; i++) await n.submit(w.next());
+    await n.stop();
+    const cp = JSON.parse((await (async () => {
+      const s = createSqliteStore({ file });
+      await s.open();
+      const v = await s.getMeta(CHECKPOINT_KEY);
+      await s.close();
+      return v;
+    })())!) as { refeed: number[] };
+    expect(cp.refeed.length).toBeGreaterThan(256);
+    const m = node(createSqliteStore({ file }));
+    let feed: LogEntry[] = [];
+    m.onReset((_s, entries) => (feed = [...entries]));
+    await m.start();
+    expect(m.fromCheckpoint).toBe(true);
+    const full = await fullReplay(m.store);
+    expect(stateShape(m.state)).toEqual(stateShape(full.state));
+    expect(feedOf(feed)).toEqual(feedOf(full.all));
+    await m.stop();
+  });
+
   it('a checkpoint of another log is ignored', async () => {
     const file = join(dir, 'other-log.sqlite');
     const n = node(createSqliteStore({ file }), 0);

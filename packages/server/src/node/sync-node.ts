@@ -334,11 +334,20 @@ export class SyncNode {
   private async rebuild(full = false): Promise<void> {
     const cp: Checkpoint | null = full ? null : decodeCheckpoint(await this.store.getMeta(CHECKPOINT_KEY), this.logId, await this.store.head());
     const all: LogEntry[] = [];
-    if (cp) {
-      // the entries the draft directory follows, at or below the checkpoint (few: read one by one)
+    if (cp && cp.refeed.length <= 256) {
+      // the entries the draft directory follows, at or below the checkpoint: few, read one by one
       for (const p of cp.refeed) {
         const [e] = await this.store.readSince(p - 1, 1);
         if (e && e.pos === p) all.push(e);
+      }
+    } else if (cp) {
+      // many (a store round trip each would cost more): the log up to the checkpoint, in pages, kept where wanted
+      const want = new Set(cp.refeed);
+      for (let after = 0; after < cp.head; ) {
+        const page = await this.store.readSince(after, Math.min(5000, cp.head - after));
+        if (page.length === 0) break;
+        for (const e of page) if (want.has(e.pos)) all.push(e);
+        after = page[page.length - 1]!.pos;
       }
     }
     const from = all.length;
