@@ -5,7 +5,7 @@
 // bench/results/<suite>.json. See bench/harness/run.ts for the env knobs (BENCH_FILTER,
 // BENCH_SIZES, BENCH_TIME_MS, BENCH_WARMUP_MS, BENCH_SEED).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,11 +14,18 @@ const suitesDir = join(root, 'bench/suites');
 const suites = readdirSync(suitesDir).filter((f) => f.endsWith('.bench.ts')).sort();
 const filter = (process.env.BENCH_FILTER ?? '').split(',').map((t) => t.trim()).filter((t) => t && !t.startsWith('!'));
 let failed = 0;
+function measuresAtImport(file) {
+  const src = readFileSync(join(suitesDir, file), 'utf8');
+  return src.includes('reportMeasuredRows(') || /writeResultsAtExit\('([a-z-]+)\.json'/.exec(src)?.[1] === file.replace(/\.bench\.ts$/, '');
+}
 for (const file of suites) {
   const suite = file.replace(/\.bench\.ts$/, '');
   // Skip a whole suite only when every include token names another suite ("other/…").
   // The token `browser` selects only the browser measurement below.
   if (filter.length > 0 && filter.every((t) => t === 'browser' || (t.includes('/') && !t.startsWith(suite + '/')))) continue;
+  // Suites that measure at import (servers, sockets: bench/harness/measured-rows.ts) cannot
+  // filter their rows; they run only when a token names the suite (`sync`, `boot`, `sync/…`).
+  if (filter.length > 0 && measuresAtImport(file) && !filter.some((t) => suite.includes(t) || t.startsWith(suite + '/'))) continue;
   const r = spawnSync(
     process.execPath,
     ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', join(root, 'bench/harness/run.ts'), join(suitesDir, file)],
