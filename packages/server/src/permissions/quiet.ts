@@ -30,10 +30,18 @@ export function quiet(f: Fn, onThrow?: (e: unknown) => void): Fn {
   };
 }
 
-/** The built-in a function clause `[(f …) …]` calls, where it can be wrapped (not one given a database, not `ground`). */
+/**
+ * Built-ins that cannot throw on any value (equality, the total order of `compareValues`, nil
+ * tests, `str`): rules call them directly, so the engine still plans them as built-ins (a wrapped
+ * call is a function variable; per-user views of a rule like `[(str ?u) ?s] [(= ?s "auditor")]`
+ * cost 2–4× more per transaction wrapped).
+ */
+const CANNOT_THROW = new Set(['ground', '=', '==', 'not=', '!=', '<', '>', '<=', '>=', 'true?', 'false?', 'nil?', 'some?', 'identity', 'str']);
+
+/** The built-in a function clause `[(f …) …]` calls, where it needs a wrapper (one that can throw, not given a database). */
 export function wrappableBuiltin(head: List): Fn | undefined {
   const f = head.items[0];
-  if (!(f instanceof Sym) || f.fqn === 'ground') return undefined;
+  if (!(f instanceof Sym) || CANNOT_THROW.has(f.fqn)) return undefined;
   if (head.items.slice(1).some((arg) => arg instanceof Sym && arg.fqn.startsWith('$'))) return undefined;
   return BUILTINS.get(f.fqn) as Fn | undefined;
 }
