@@ -3,7 +3,9 @@
  * the same key exactly when DataScript's `=` holds for them: numbers by value, strings by content,
  * keywords and symbols by name, dates by time, uuids by text, vectors and lists element-wise (a
  * vector equals a list of the same elements), maps, sets and plain objects by content whatever
- * their insertion order, tagged literals by tag and value, bytes by content. Values with no
+ * their insertion order, tagged literals by tag and value, bytes by content, regular expressions by
+ * flags and source (DataScript compares them by identity; here one `re-pattern` evaluated twice by
+ * the engine must give the same value). Values with no
  * structural meaning (functions, database values, other class instances) are keyed by identity.
  *
  * Invariant: a single value's key is a `number` (for numbers: the number itself, so entity ids key
@@ -51,6 +53,7 @@ export function valueKey(v: unknown): ValueKey {
   if (v instanceof Map) return bagKey('M', [...v].map(([k, x]) => elementKey(k) + SEP + elementKey(x)));
   if (v instanceof Tagged) return 'G' + name(v.tag) + SEP + elementKey(v.value);
   if (v instanceof Uint8Array) return 'Y' + v.join(',');
+  if (v instanceof RegExp) return 'R' + v.flags + '/' + name(v.source);
   const proto = Object.getPrototypeOf(v) as unknown;
   if (proto === Object.prototype || proto === null) {
     return bagKey('O', Object.entries(v as object).map(([k, x]) => valueKey(k) + SEP + elementKey(x)));
