@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { TxEnvelope } from '@dataloom/core';
 import type { LogEntry, ServerStore } from '../../packages/server/src/storage/types.js';
 import { createSqliteStore } from '../../packages/server/src/storage/sqlite.js';
 import { createPostgresStore } from '../../packages/server/src/storage/postgres.js';
 import { SyncNode } from '../../packages/server/src/node/sync-node.js';
 import { ServerState } from '../../packages/server/src/state/server-state.js';
 import { CHECKPOINT_KEY, refeeds } from '../../packages/server/src/state/checkpoint.js';
+import { DraftDirectory } from '../../packages/server/src/drafts/directory.js';
 import { mulberry32, replayableAsync, seeds } from '../gen/prng.js';
 import { CP_SCHEMA_DATA, Workload, stateShape } from './support/checkpoint-workload.js';
 import { PG_URL, pgNamespace } from './support/harness.js';
@@ -193,6 +195,93 @@ describe('checkpoints: a start from a checkpoint and the tail equals a full repl
     expect(stateShape(m.state)).toEqual(stateShape(full.state));
     expect(feedOf(feed)).toEqual(feedOf(full.all));
     await m.stop();
+  });
+
+  it('the draft positions a checkpoint lists stay bounded while drafts come and go, and a start from it serves the live drafts a full replay does', async () => {
+    for (const seed of seeds(2, 900)) {
+      console.log(`draft positions: seed ${seed}`);
+      await replayableAsync(seed, async () => {
+        const rnd = mulberry32(seed);
+        const file = join(dir, `draft-churn-${seed}.sqlite`);
+        const w = new Workload(rnd, 'r1', NOW - 60_000);
+        const n = node(createSqliteStore({ file }));
+        await n.start();
+        const submit = async (env: TxEnvelope) => expect((await n.submit(env)).status).toBe('appended');
+        // what the directory must keep: draft-entity-only entries, and draft envelopes no closing covers
+        let own = 0;
+        const live = new Map<string, string[]>();
+        const closed = new Map<string, string>();
+        const liveCount = () => [...live.values()].reduce((k, l) => k + l.length, 0);
+        const closeUpTo = async (d: string, upTo: string, commit: boolean) => {
+          await submit(w.close(d, upTo, commit, closed.get(d)));
+          if (!commit) own++;
+          closed.set(d, upTo);
+          live.set(d, live.get(d)!.filter((t) => t > upTo));
+        };
+        let drafted = 0;
+        const cycles = 70;
+        for (let i = 0; i < cycles; i++) {
+          const d = `r1.dc${i}`;
+          await submit(w.openDraft(d));
+          own++;
+          live.set(d, []);
+          const k = 10 + Math.floor(rnd() * 20);
+          for (let j = 0; j < k; j++) {
+            const env = w.inDraft(d);
+            await submit(env);
+            live.get(d)!.push(env.tx);
+            drafted++;
+          }
+          const txs = live.get(d)!;
+          const r = rnd();
+          // the last drafts stay open; the others are committed, discarded, or closed in part (the rest stays live)
+          if (i < cycles - 3) {
+            if (r < 0.2) await closeUpTo(d, txs[Math.floor(txs.length / 2)]!, rnd() < 0.5);
+            else await closeUpTo(d, txs[txs.length - 1]!, r < 0.6);
+          }
+          if (i % 10 === 9) {
+            await n.checkpoint();
+            const cp = JSON.parse((await n.store.getMeta(CHECKPOINT_KEY))!) as { refeed: number[] };
+            expect(cp.refeed.length).toBe(own + liveCount());
+            expect(n.refeedSize).toBe(own + liveCount());
+          }
+        }
+        // far fewer than the draft transactions made: closed ones left the list
+        expect(drafted).toBeGreaterThan(1000);
+        expect(own + liveCount()).toBeLessThan(drafted / 3);
+        await n.checkpoint();
+        // after the checkpoint: more draft transactions, and a closing covering entries listed in it
+        const open = `r1.dc${cycles - 1}`;
+        for (let j = 0; j < 5; j++) {
+          const env = w.inDraft(open);
+          await submit(env);
+          live.get(open)!.push(env.tx);
+        }
+        await closeUpTo(`r1.dc${cycles - 2}`, live.get(`r1.dc${cycles - 2}`)![3]!, true);
+        await n.stop();
+
+        const m = node(createSqliteStore({ file }));
+        let feed: LogEntry[] = [];
+        m.onReset((_s, entries) => (feed = [...entries]));
+        await m.start();
+        expect(m.fromCheckpoint).toBe(true);
+        const full = await fullReplay(m.store);
+        expect(stateShape(m.state)).toEqual(stateShape(full.state));
+        const served = (entries: readonly LogEntry[], values: (e: string, a: string) => readonly unknown[]) => {
+          const dir = new DraftDirectory(values as never);
+          for (const e of entries) dir.note(e.pos, e.env, undefined, []);
+          return dir.catchUp(null, m.head, undefined, true).map((x) => `${x.pos} ${x.json}`);
+        };
+        const fromCheckpoint = served(feed, (e, a) => m.state.merged.values(e, a));
+        expect(fromCheckpoint).toEqual(served(full.all, (e, a) => full.state.merged.values(e, a)));
+        // exactly the live draft envelopes (and the draft entities' own entries)
+        const liveTxs = new Set([...live.values()].flat());
+        const draftEnvs = fromCheckpoint.map((x) => JSON.parse(x.slice(x.indexOf(' ') + 1)) as TxEnvelope).filter((e) => e.draft !== undefined);
+        expect(draftEnvs.map((e) => e.tx).sort()).toEqual([...liveTxs].sort());
+        expect(m.refeedSize).toBe(own + liveCount());
+        await m.stop();
+      });
+    }
   });
 
   it('a checkpoint of another log is ignored', async () => {

@@ -59,6 +59,28 @@ export class Workload {
     return this.env([{ e, op: 'add', a: 'db/cardinality', v: { kw: 'db.cardinality/many' } }]);
   }
 
+  /** Opens draft `draft` (a draft-entity-only write). */
+  openDraft(draft: string): TxEnvelope {
+    return this.env([{ e: draft, op: 'add', a: 'draft/status', v: { kw: 'draft.status/open' } }]);
+  }
+
+  /** A transaction in draft `draft`. */
+  inDraft(draft: string): TxEnvelope {
+    return this.env([{ e: pick(this.rnd, this.ents), op: 'add', a: 'p/name', v: `draft n${Math.floor(this.rnd() * 9)}` }], draft);
+  }
+
+  /**
+   * A closing of `draft` covering its stamps up to `upTo`: a commit (a net effect with it, as
+   * `draft.commit()` sends) or a discard (draft-entity-only). `before`: the closing stamp it replaces.
+   */
+  close(draft: string, upTo: string, commit: boolean, before?: string): TxEnvelope {
+    const ops: Array<Omit<Op, 'id' | 'tx'>> = commit ? [{ e: pick(this.rnd, this.ents), op: 'add', a: 'p/name', v: 'committed' }] : [];
+    ops.push({ e: draft, op: 'add', a: 'draft/closed', v: upTo });
+    if (before !== undefined) ops.push({ e: draft, op: 'retract', a: 'draft/closed', v: before });
+    ops.push({ e: draft, op: 'add', a: 'draft/status', v: { kw: commit ? 'draft.status/committed' : 'draft.status/discarded' } });
+    return this.env(ops);
+  }
+
   next(): TxEnvelope {
     const r = this.rnd();
     const e = pick(this.rnd, this.ents);

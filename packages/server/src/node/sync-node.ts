@@ -10,7 +10,7 @@ import type { MergeSchema, MergeState } from '@dataloom/core/internals';
 import type { AppendOutcome, Judge, LogEntry, ServerStore, Verdict } from '../storage/types.js';
 import { ServerState, type CommittedEntry } from '../state/server-state.js';
 import { schemaBootstrapOps } from '../state/bootstrap.js';
-import { CHECKPOINT_KEY, checkpointOf, decodeCheckpoint, encodeCheckpoint, refeeds, type Checkpoint } from '../state/checkpoint.js';
+import { CHECKPOINT_KEY, RefeedPositions, checkpointOf, decodeCheckpoint, encodeCheckpoint, refeeds, type Checkpoint } from '../state/checkpoint.js';
 import { LogTail, type TailEntry } from './log-tail.js';
 import { Serial } from './serial.js';
 import type { WriteGate } from '../permissions/writable.js';
@@ -75,8 +75,8 @@ export class SyncNode {
   /** Entries at or below this position are compacted (`ServerStore.horizon`): readers below it bootstrap from a snapshot. */
   horizon = 0;
 
-  /** Positions of the entries the draft directory follows (`checkpoint.ts` `refeeds`), ascending. */
-  private refeed: number[] = [];
+  /** Positions of the entries the draft directory follows (`checkpoint.ts`), pruned of closed draft envelopes. */
+  private readonly refeed = new RefeedPositions();
   /** Log position of the last checkpoint read or written (0: none). */
   checkpointHead = 0;
   /** Whether the state was last rebuilt from a checkpoint (and the log after it). */
@@ -166,7 +166,8 @@ export class SyncNode {
     if (this.state.dirty || this.state.stale || since <= 0 || (!force && (every <= 0 || since < every))) return null;
     // the content is taken here, on the serial queue (a committed state); encoding (in slices,
     // yielding between them) and the write run off the queue, after any write still under way
-    const snap = checkpointOf(this.state, this.logId, this.refeed);
+    this.pruneRefeed();
+    const snap = checkpointOf(this.state, this.logId, this.refeed.list());
     const before = this.checkpointHead;
     this.checkpointHead = snap.head;
     const w = (this.writing ?? Promise.resolve())
@@ -193,7 +194,18 @@ export class SyncNode {
   }
 
   private noteRefeeds(entries: readonly LogEntry[]): void {
-    for (const e of entries) if (refeeds(e.env)) this.refeed.push(e.pos);
+    if (this.refeed.note(entries) && !this.state.dirty) this.pruneRefeed();
+  }
+
+  /** Drops the draft envelopes closings covered from the refeed positions (a committed state only: a closing still being judged may fail). */
+  private pruneRefeed(): void {
+    const m = this.state.merged;
+    if (!this.state.dirty) this.refeed.prune((e, a) => m.values(e, a));
+  }
+
+  /** How many refeed positions the node holds (tests: bounded while drafts come and go). */
+  get refeedSize(): number {
+    return this.refeed.size;
   }
 
   /** Set once the configured schema is bootstrapped: rebuilt states may compact at once. */
@@ -359,12 +371,12 @@ export class SyncNode {
     const state = ServerState.fromLog(all, this.stateOptions(), cp ?? undefined);
     this.fromCheckpoint = cp !== null;
     this.checkpointHead = cp?.head ?? this.checkpointHead;
-    this.refeed = cp ? [...cp.refeed] : [];
-    this.noteRefeeds(all.slice(from));
+    this.refeed.reset(cp ? cp.refeed : [], all);
     // a compacted log no longer holds the history some schema changes need (`needsHistory`)
     if (this.horizon > 0) state.markHistoryCompacted();
     if (this.started) state.compactIfDue();
     this.state = state;
+    this.pruneRefeed();
     this.wakeCommitted();
     this.tail.reset(state.head);
     for (const fn of this.resetListeners) fn(state, all);
@@ -410,7 +422,7 @@ export class SyncNode {
           if (ops.length === e.env.ops.length) continue;
           const env = { tx: e.env.tx, replica: e.env.replica, ops };
           // the rewritten entry may write draft entities only now: a replay feeds it to the draft directory
-          if (!refeeds(e.env) && refeeds(env)) this.refeed.push(e.pos);
+          if (!refeeds(e.env)) this.refeed.add(e.pos, env);
           rewritten.push({ pos: e.pos, env });
         }
         const last = entries[entries.length - 1]!.pos;

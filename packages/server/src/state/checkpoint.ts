@@ -5,7 +5,11 @@
  * (wire ops, as in envelopes; superseded ops already dropped), the highest stamp seen, and the
  * positions of the entries the draft directory follows (draft envelopes and committed envelopes
  * that write draft entities only, `drafts/directory.ts`), which are read again from the log at
- * start. It is one value of the store's key/value table (`ServerStore.setMeta`, key
+ * start. That list ({@link RefeedPositions}) holds what the directory keeps: a draft envelope's
+ * position leaves it once a committed closing of its draft (`:draft/closed`, written by a commit or
+ * a discard) covers it — the directory drops such envelopes (`DraftDirectory.note`/`prune`) — so
+ * it is bounded by the live draft envelopes plus the draft-entity-only entries (about two per draft:
+ * creating and discarding it), not by every draft transaction ever made. It is one value of the store's key/value table (`ServerStore.setMeta`, key
  * {@link CHECKPOINT_KEY}), written in one storage statement: a process killed while writing it
  * leaves the previous checkpoint (or none), never half of one. A start reads it, then the log
  * after `head` (the tail), and merges both in one pass: the merged state is a function of the op
@@ -24,8 +28,10 @@
  * changes replays the whole log instead (`sync-node.ts`), so a schema change that needs the
  * history still works on restart; one of a state that had not holds every committed op.
  */
-import type { Op, TxEnvelope } from '@dataloom/core';
-import { draftEntityOnly } from '../drafts/directory.js';
+import type { GlobalId, HlcString, Op, TxEnvelope } from '@dataloom/core';
+import { DRAFT_ATTRS, closedBy, closingVector } from '@dataloom/core/internals';
+import { draftEntityOnly, type ValuesOf } from '../drafts/directory.js';
+import type { LogEntry } from '../storage/types.js';
 import type { ServerState, StateBase } from './server-state.js';
 
 /** The meta key holding the checkpoint (`<owner>:<name>`). */
@@ -42,6 +48,75 @@ export interface Checkpoint extends StateBase {
 /** Whether the draft directory follows `env` (a draft envelope, or one that writes draft entities only). */
 export function refeeds(env: TxEnvelope): boolean {
   return env.draft !== undefined || draftEntityOnly(env) !== null;
+}
+
+/**
+ * The positions of the entries the draft directory follows ({@link refeeds}), kept by the node for
+ * its checkpoints. Draft envelopes are remembered with their draft and stamp, so {@link prune} can
+ * drop those a committed closing covers (the directory drops them too: a start from the checkpoint
+ * feeds the directory what a full replay leaves in it). Pruned at every checkpoint and, between
+ * checkpoints, whenever the list doubled since the last prune.
+ */
+export class RefeedPositions {
+  private positions: number[] = [];
+  /** Position → draft and stamp, for the draft envelopes among {@link positions}. */
+  private readonly drafts = new Map<number, { draft: GlobalId; tx: HlcString }>();
+  private afterPrune = 0;
+
+  /** Starts over: `positions` (a checkpoint's) and the entries read at start, `entries` (those the list follows are noted). */
+  reset(positions: readonly number[], entries: readonly LogEntry[]): void {
+    this.positions = [...positions];
+    this.drafts.clear();
+    this.afterPrune = this.positions.length;
+    const known = new Set(positions);
+    for (const e of entries) {
+      if (!refeeds(e.env)) continue;
+      if (!known.has(e.pos)) this.positions.push(e.pos);
+      if (e.env.draft !== undefined) this.drafts.set(e.pos, { draft: e.env.draft, tx: e.env.tx });
+    }
+  }
+
+  /** Notes committed `entries` (log order); true when the list doubled since the last prune (prune it, with a committed state). */
+  note(entries: readonly LogEntry[]): boolean {
+    for (const e of entries) this.add(e.pos, e.env);
+    return this.positions.length > 2 * this.afterPrune + 1024;
+  }
+
+  /** Notes one entry (a rewritten entry of a log compaction may follow the directory now). */
+  add(pos: number, env: TxEnvelope): void {
+    if (!refeeds(env)) return;
+    this.positions.push(pos);
+    if (env.draft !== undefined) this.drafts.set(pos, { draft: env.draft, tx: env.tx });
+  }
+
+  /** Drops the draft envelopes a closing of their draft covers, read from the committed database `values`. */
+  prune(values: ValuesOf): void {
+    const vectors = new Map<GlobalId, ReturnType<typeof closingVector>>();
+    const keep: number[] = [];
+    for (const p of this.positions) {
+      const d = this.drafts.get(p);
+      if (d !== undefined) {
+        let vv = vectors.get(d.draft);
+        if (vv === undefined) vectors.set(d.draft, (vv = closingVector(values(d.draft, DRAFT_ATTRS.closed))));
+        if (closedBy(vv, d.tx)) {
+          this.drafts.delete(p);
+          continue;
+        }
+      }
+      keep.push(p);
+    }
+    this.positions = keep;
+    this.afterPrune = keep.length;
+  }
+
+  /** The positions held (unsorted; may repeat). */
+  list(): readonly number[] {
+    return this.positions;
+  }
+
+  get size(): number {
+    return this.positions.length;
+  }
 }
 
 /** The checkpoint of `state` (committed: not dirty): its ops are fresh wire ops, unchanged by later merges. */
