@@ -11,7 +11,7 @@
  * |---|---|
  * | local transaction (group commit) | `local-tx.ts` |
  * | the server's ack / reject (ack batching, rollback) | `verdicts.ts`, `outbox.ts` |
- * | remote envelopes | `remote.ts` |
+ * | remote envelopes; `drop` / `readable` purges; a reset to another log | `remote.ts` |
  * | other tabs' writes | `peers.ts` |
  * | visible changes → dataflow (flush scheduling, remote coalescing) | `materialize.ts` |
  * | cold start | `load.ts` (schema as data: core's `schemaWithData`) |
@@ -51,7 +51,7 @@ import { load } from './load.js';
 import { Materializer } from './materialize.js';
 import { Outbox } from './outbox.js';
 import { peerAck, peerLocal, peerReject, peerRemote } from './peers.js';
-import { applyRemote, purge, retain } from './remote.js';
+import { applyRemote, purge, resetLog, retain } from './remote.js';
 import { SerialQueue } from './serial-queue.js';
 import type { ReplicaEventMap, ReplicaEventName, ServerCursor, SyncTarget, Unsubscribe, WireError } from './types.js';
 import { acknowledge, reject, writeAcks } from './verdicts.js';
@@ -234,6 +234,12 @@ export class Replica implements SyncTarget {
 
   purge(es: readonly GlobalId[], attrs: ReadonlyArray<readonly [GlobalId, string]>): Promise<void> {
     return this.ctx.queue.run(() => purge(this.ctx, es, attrs));
+  }
+
+  /** The server's log is another one (see {@link SyncTarget.resetLog} and `remote.ts`); resolves with the txs put back in the outbox. */
+  resetLog(): Promise<HlcString[]> {
+    let out: HlcString[] = [];
+    return this.ctx.queue.run(async () => void (out = await resetLog(this.ctx))).then(() => out);
   }
 
   /** The entities held (see {@link SyncTarget.held}), or null past `max`. */

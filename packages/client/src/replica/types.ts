@@ -139,6 +139,16 @@ export interface SyncTarget {
   purge?(es: readonly GlobalId[], attrs: ReadonlyArray<readonly [GlobalId, string]>): Promise<void>;
 
   /**
+   * The server's log is not the one {@link cursor} names (`welcome` with `reset`): drop the
+   * operations of other replicas received from the old log (memory, views, storage), put this
+   * replica's own acknowledged transactions back in the outbox (they are pushed again: nothing
+   * its user wrote is lost without the new server's verdict), and clear the cursor. The sync
+   * client calls it before anything of the new log is applied. Optional for other sync targets
+   * (without it, what came from the old log stays merged).
+   */
+  resetLog?(): Promise<unknown>;
+
+  /**
    * The entities this replica holds operations of (schema and draft-entity attributes aside), for
    * a `hello`'s `held` list; null when there are more than `max`. Optional.
    */

@@ -11,6 +11,9 @@
  *   acknowledgements (separate `ack`s or one batched `acks`, which it asks for with the
  *   `dataloom.feature.acks` subprotocol entry) is applied in one step (`ackMany` when available).
  *   A streamed envelope the replica cannot apply is quarantined and skipped (`quarantine.ts`).
+ * - A `welcome` with `reset` (the replica's cursor names another log) has the replica drop what
+ *   came from the old log and put its own acknowledged writes back in the outbox
+ *   (`SyncTarget.resetLog`) before anything of the new log is applied.
  * - Exposes {@link SyncStatus} (online, pending count, last error, last synced time),
  *   `whenSynced()` and `waitForTx(tx)` (resolves on ack, rejects with the server's error).
  */
@@ -410,6 +413,12 @@ export class SyncClient {
         this.opts.replica.serverLimits?.(msg.limits);
         this.targetHead = cursorPos(msg.head);
         this.cursorReset = msg.reset === true;
+        // another log: what came from the old one goes, own writes go back to the outbox (`resetLog`)
+        if (this.cursorReset && replica.resetLog) {
+          await replica.resetLog();
+          if (this.ws !== ws) return;
+          this.cursorReset = false;
+        }
         this.serverFilters = msg.filters === true;
         // a new session: errors of the previous one (a dropped connection, …) are over
         this.setStatus({ state: 'online', online: true, lastError: null });
@@ -483,7 +492,7 @@ export class SyncClient {
   private checkCaughtUp(): void {
     const c = cursorPos(this.opts.replica.cursor());
     // After a reset (the replica's cursor named another log) its position means nothing until the
-    // first ops message of this log replaced it.
+    // first ops message of this log replaced it (a replica with `resetLog` cleared it already).
     if (this.st.online && !this.cursorReset && c >= this.targetHead) {
       this.caughtUp = true;
       this.backoff.reset();
