@@ -16,9 +16,9 @@ import { SyncBadge } from '../../demo-app/src/status/SyncBadge.js';
 import { TodoList } from '../../demo-app/src/todos/TodoList.js';
 import { SCHEMA_EDN } from '../../demo-app/src/schema.js';
 import { datascriptSource } from '../../packages/react/test/datascript-source.js';
-import { rootPerTest } from '../../packages/react/test/dom.js';
+import { mountRoot } from '../../packages/react/test/dom.js';
 
-const dom = rootPerTest();
+const dom = mountRoot();
 
 const $ = (id: string) => dom.container.querySelector(`[data-testid="${id}"]`) as HTMLElement;
 const $$ = (id: string) => [...dom.container.querySelectorAll(`[data-testid="${id}"]`)] as HTMLElement[];

@@ -14,25 +14,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createConn } from '@dataloom/dataflow';
 import { DataloomProvider, connSource, useQuery, useSyncStatus, useTransact, useTransactState, type Row } from './index.js';
-import { rootPerTest } from '../test/dom.js';
+import { mountRoot } from '../test/dom.js';
 
 const SCHEMA = '{:todo/id {:db/unique :db.unique/identity}}';
 const TITLES = '[:find ?id ?t :where [?e :todo/id ?id] [?e :todo/title ?t]]';
 
-const clients: Client[] = [];
 let n = 0;
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-const dom = rootPerTest();
+const dom = mountRoot();
 
 function client(extra: Record<string, unknown> = {}): Client {
-  const c = createClient({ name: `react-client-test-${n++}`, schema: SCHEMA, storage: 'memory', tabs: false, ...extra });
-  clients.push(c);
-  return c;
+  return dom.closing(createClient({ name: `react-client-test-${n++}`, schema: SCHEMA, storage: 'memory', tabs: false, ...extra }));
 }
 
 function Titles({ log }: { log?: Array<readonly Row[]> }) {
@@ -88,7 +82,7 @@ describe('hooks over the real client', () => {
       await b.transact([{ ':todo/id': 'r', ':todo/title': 'remote' }]);
       await dom.until(() => dom.container.querySelector('ul')?.textContent === 'remote');
     } finally {
-      await Promise.all(clients.splice(0).map((c) => c.close()));
+      await dom.release();
       await server?.close();
       rmSync(dir, { recursive: true, force: true });
     }
@@ -219,6 +213,7 @@ describe('useTransactState: errors per hook, the entity said by name', () => {
       await dom.until(() => text('one') !== '', 10_000);
       expect(text('one')).toBe('Fix the door|app/unlucky|no 13 on Fix the door');
     } finally {
+      await dom.release();
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     }

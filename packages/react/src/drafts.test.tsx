@@ -7,22 +7,16 @@
 import { createClient, type Client } from '@dataloom/client';
 import { draftSchema } from '@dataloom/core';
 import { act } from 'react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataloomProvider, useDraft, useQuery, useUndo } from './index.js';
-import { rootPerTest } from '../test/dom.js';
+import { mountRoot } from '../test/dom.js';
 
 const schema = { ...draftSchema, ':todo/title': {} };
-const clients: Client[] = [];
 let n = 0;
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-});
-const dom = rootPerTest();
+const dom = mountRoot();
 
 function client(): Client {
-  const c = createClient({ name: `react-drafts-${n++}`, schema, storage: 'memory', tabs: false });
-  clients.push(c);
-  return c;
+  return dom.closing(createClient({ name: `react-drafts-${n++}`, schema, storage: 'memory', tabs: false }));
 }
 
 const text = (id: string) => dom.container.querySelector(`#${id}`)?.textContent ?? '';

@@ -20,9 +20,9 @@ import {
   connSource,
 } from './index.js';
 import { registryFor } from './view-registry.js';
-import { rootPerTest } from '../test/dom.js';
+import { mountRoot } from '../test/dom.js';
 
-const dom = rootPerTest();
+const dom = mountRoot();
 
 const TITLES = '[:find ?e ?t :where [?e :todo/title ?t]]';
 const DONE = '[:find ?e :where [?e :todo/done true]]';

@@ -5,18 +5,15 @@
  */
 import { createClient, type Client } from '@dataloom/client';
 import { Suspense, act } from 'react';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DataloomProvider, useSuspenseQuery } from './index.js';
-import { rootPerTest } from '../test/dom.js';
+import { mountRoot } from '../test/dom.js';
 
+const dom = mountRoot();
 let client: Client;
 beforeEach(() => {
-  client = createClient({ name: 'suspense', schema: { ':todo/title': {} }, storage: 'memory', tabs: false });
+  client = dom.closing(createClient({ name: 'suspense', schema: { ':todo/title': {} }, storage: 'memory', tabs: false }));
 });
-afterEach(async () => {
-  await client.close();
-});
-const dom = rootPerTest();
 
 function Titles() {
   const rows = useSuspenseQuery<[string]>('[:find ?t :where [_ :todo/title ?t]]');

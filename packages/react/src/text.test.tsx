@@ -11,9 +11,9 @@ import * as Y from 'yjs';
 import { DataloomProvider, useText } from './index.js';
 import { mapPosition } from './use-text.js';
 import type { DataloomSource } from './source.js';
-import { rootPerTest } from '../test/dom.js';
+import { mountRoot } from '../test/dom.js';
 
-const dom = rootPerTest();
+const dom = mountRoot();
 
 /** Two replicas of one text: `mine` is what the client hands out, `theirs` a collaborator's. */
 function pair(initial: string) {

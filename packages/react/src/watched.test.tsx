@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { createConn } from '@dataloom/dataflow';
 import { createClient } from '@dataloom/client';
 import { DataloomDevtools, DataloomProvider, connSource, trackErrors, useQuery, useWatchedQueries, watchedQueries, type WatchedQueryInfo } from './index.js';
-import { rootPerTest } from '../test/dom.js';
+import { mountRoot } from '../test/dom.js';
 
-const dom = rootPerTest();
+const dom = mountRoot();
 
 const TITLES = '[:find ?t :where [_ :todo/title ?t]]';
 
@@ -41,7 +41,7 @@ describe('DataloomDevtools', () => {
   };
 
   it("shows the watched queries and the client's time per operator while open, and stops timing when closed", async () => {
-    const client = createClient({ name: 'devtools-ops', schema: { 'todo/title': {}, 'todo/done': {} }, storage: 'memory', tabs: false });
+    const client = dom.closing(createClient({ name: 'devtools-ops', schema: { 'todo/title': {}, 'todo/done': {} }, storage: 'memory', tabs: false }));
     await client.ready;
     function Open() {
       useQuery('[:find (count ?e) . :where [?e :todo/done false]]');
@@ -59,7 +59,6 @@ describe('DataloomDevtools', () => {
     act(() => dom.root.render(<DataloomProvider client={client}><Open /></DataloomProvider>));
     await act(() => new Promise((r) => setTimeout(r, 20)));
     expect(await client.operatorTimes()).toEqual([]); // the panel closed: timing is off
-    await client.close();
   });
 
   it('keeps the errors from before it opened, and Clear empties them; a source without operator times says so', () => {

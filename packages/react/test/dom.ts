@@ -1,9 +1,11 @@
 /**
- * The React root every hook test renders into: a fresh container in happy-dom's document and a
- * root over it before each test, unmounted and removed after it, with React's act environment on.
- * Call at a test file's top level (the file needs `// @vitest-environment happy-dom`), after the
- * file's own `afterEach` hooks: after-hooks run last-registered first, so the tree unmounts before
- * the file closes the clients it rendered.
+ * The React root every hook test renders into — one home for their setup and teardown. Call
+ * `mountRoot()` at a test file's top level (the file needs `// @vitest-environment happy-dom`):
+ * before each test a fresh container in happy-dom's document and a root over it, with React's act
+ * environment on; after each test, in this order, the tree unmounted (hooks close their views),
+ * the clients the test handed to `closing` closed, and the container removed. A test opens a
+ * client and registers it in one step, `dom.closing(createClient(…))`, so no file keeps its own
+ * list or depends on the order of its `afterEach` hooks.
  */
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
@@ -18,13 +20,21 @@ export interface TestRoot {
   until(pred: () => boolean, ms?: number): Promise<void>;
   /** Unmounts the tree now (inside `act`), for a test that checks what unmounting releases. */
   unmount(): void;
+  /** Closes `client` at the end of this test, after the tree is unmounted; returns it. */
+  closing<C extends { close(): unknown }>(client: C): C;
+  /**
+   * The end of the test now: unmounts the tree, then closes the clients given to `closing` (for a
+   * test that must close them before something else, e.g. the server they sync with).
+   */
+  release(): Promise<void>;
 }
 
-export function rootPerTest(): TestRoot {
+export function mountRoot(): TestRoot {
   (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
   let root: Root | null = null;
   let container: HTMLElement | null = null;
   let mounted = false;
+  const clients: Array<{ close(): unknown }> = [];
   beforeEach(() => {
     container = document.createElement('div');
     document.body.appendChild(container);
@@ -37,9 +47,13 @@ export function rootPerTest(): TestRoot {
     mounted = false;
     act(() => r.unmount());
   };
-  afterEach(() => {
+  const release = async () => {
     unmount();
-    container!.remove();
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+  };
+  afterEach(async () => {
+    await release();
+    container?.remove();
     root = null;
     container = null;
   });
@@ -51,6 +65,11 @@ export function rootPerTest(): TestRoot {
       return container!;
     },
     unmount,
+    closing(client) {
+      clients.push(client);
+      return client;
+    },
+    release,
     async until(pred: () => boolean, ms = 5_000): Promise<void> {
       const end = Date.now() + ms;
       while (!pred()) {
