@@ -1,6 +1,6 @@
-import { DataloomProvider, trackErrors, type ErrorLog } from '@dataloom/react';
-import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react';
-import { closeEngine, openEngine, type Engine } from './engine.js';
+import { DataloomProvider, trackErrors, useSyncStatus, type ErrorLog } from '@dataloom/react';
+import { Suspense, lazy, useEffect, useMemo, useState } from 'react';
+import type { Engine } from './engine.js';
 import { LAZY, SCREENS, type ScreenDef } from './shell/screens.js';
 import { SyncBadge } from './status/SyncBadge.js';
 import { USERS, initials, signOut, type DemoUser } from './users.js';
@@ -8,36 +8,41 @@ import { USERS, initials, signOut, type DemoUser } from './users.js';
 /** What names an entity for people, in the errors hooks surface (useTransactState). */
 const ENTITY_NAMES = [':thug/name', ':todo/title', ':memo/text', ':lead/company', ':territory/name'];
 
-/** The app for one signed-in user and open engine, with the offline switch (reopens the client). */
-export function App({ initial }: { initial: Engine }) {
-  const [engine, setEngine] = useState(initial);
-  const [retired, setRetired] = useState<Engine | null>(null);
-  const [switching, setSwitching] = useState(false);
-  const offline = engine.url === null;
-  const toggle = useCallback(async () => {
-    setSwitching(true);
-    try {
-      const next = await openEngine(engine.user, !offline);
-      (window as unknown as { dataloom?: unknown }).dataloom = next.client;
-      setRetired(engine);
-      setEngine(next);
-    } finally {
-      setSwitching(false);
-    }
-  }, [engine, offline]);
-  // Close the previous client only once the page has moved to the new one (its views closed).
-  useEffect(() => {
-    if (retired === null) return;
-    const t = setTimeout(() => void closeEngine(retired), 0);
-    return () => clearTimeout(t);
-  }, [retired]);
+/** The app for one signed-in user and open engine. */
+export function App({ initial: engine }: { initial: Engine }) {
   // errors are collected from the start, so the devtools show what happened before they opened
   const errors = useMemo(() => trackErrors(engine.client as never), [engine]);
   useEffect(() => () => errors.stop(), [errors]);
   return (
     <DataloomProvider client={engine.client} entityNames={ENTITY_NAMES}>
-      <Shell engine={engine} offline={offline} switching={switching} onToggle={() => void toggle()} errors={errors} />
+      <Shell engine={engine} errors={errors} />
     </DataloomProvider>
+  );
+}
+
+/**
+ * "Work offline": the client's `setOffline`, which holds for the whole replica — every tab of this
+ * browser signed in as this user shares one replica and one outbox, so they all stop syncing and
+ * all show it — and is stored with the replica (still offline after a reload).
+ */
+function OfflineSwitch({ engine }: { engine: Engine }) {
+  const status = useSyncStatus();
+  const [busy, setBusy] = useState(false);
+  const offline = engine.url === null || status?.state === 'stopped';
+  return (
+    <label className="switch" title="Stops syncing in every tab of this browser that shares this replica; changes wait in its outbox">
+      <input
+        type="checkbox"
+        data-testid="offline-toggle"
+        checked={offline}
+        disabled={busy || engine.url === null}
+        onChange={() => {
+          setBusy(true);
+          void engine.client.setOffline(!offline).finally(() => setBusy(false));
+        }}
+      />{' '}
+      Work offline <small>all tabs</small>
+    </label>
   );
 }
 
@@ -66,8 +71,8 @@ function useScreen(): ScreenDef {
   return screen;
 }
 
-export function Shell(props: { engine: Engine; offline: boolean; switching: boolean; onToggle: () => void; errors: ErrorLog }) {
-  const { engine, offline, switching, onToggle, errors } = props;
+export function Shell(props: { engine: Engine; errors: ErrorLog }) {
+  const { engine, errors } = props;
   const [devtools, setDevtools] = useDevtoolsOpen();
   const screen = useScreen();
   // on a phone the nav scrolls sideways: keep the current screen's link in view
@@ -83,9 +88,7 @@ export function Shell(props: { engine: Engine; offline: boolean; switching: bool
           <img src="/icon.svg" alt="" /> Loomwork <small>a Dataloom demo</small>
         </div>
         <SyncBadge engine={engine} />
-        <label className="switch">
-          <input type="checkbox" data-testid="offline-toggle" checked={offline} disabled={switching} onChange={onToggle} /> Work offline
-        </label>
+        <OfflineSwitch engine={engine} />
         <button className="small ghost" data-testid="devtools-toggle" aria-pressed={devtools} onClick={() => setDevtools(!devtools)}>
           Devtools
         </button>

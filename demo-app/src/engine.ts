@@ -6,7 +6,7 @@ export type DemoClient = Client;
 
 export interface Engine {
   client: DemoClient;
-  /** The sync endpoint the client connects to; null when offline or sync is disabled. */
+  /** The sync endpoint the client connects to; null when sync is disabled (`?sync=off`). */
   url: string | null;
   /** The replica runs in a Web Worker (else on the main thread). */
   worker: boolean;
@@ -25,33 +25,20 @@ export function syncUrl(loc: Location = location): string | null {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/sync`;
 }
 
-const OFFLINE_KEY = 'dataloom-demo:offline';
-
-/** Whether the user switched the demo offline (kept per tab, across reloads). */
-export function offlineChosen(): boolean {
-  return sessionStorage.getItem(OFFLINE_KEY) === '1';
-}
-
 /**
  * Opens `user`'s replica (IndexedDB unless `?storage=memory`, in a Web Worker unless
- * `?worker=off`; `?db=` names it), syncing with the server as `user`
- * unless `offline`. Going offline/online reopens the client without/with the URL: the replica and
- * its outbox persist in IndexedDB, so pending edits sync when it comes back online.
+ * `?worker=off`; `?db=` names it), syncing with the server as `user`. "Work offline" is the
+ * client's `setOffline`: it holds for the replica — every tab of this browser that opens it — and
+ * is stored with it, so a reload (or a tab opened later) is still offline.
  */
-export async function openEngine(user: string, offline = offlineChosen()): Promise<Engine> {
-  sessionStorage.setItem(OFFLINE_KEY, offline ? '1' : '0');
+export async function openEngine(user: string): Promise<Engine> {
   const params = new URLSearchParams(location.search);
   const name = params.get('db') ?? `dataloom-demo-${user}`; // one replica per user and browser
-  const url = offline ? null : syncUrl();
+  const url = syncUrl();
   const useWorker = typeof Worker !== 'undefined' && params.get('worker') !== 'off';
   const worker = useWorker ? new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'dataloom' }) : false;
   const storage = params.get('storage') === 'memory' ? 'memory' : 'indexeddb'; // memory: for measurements
   const client = createClient({ name, schema, storage, ...(url ? { url, token: user } : {}), worker });
   await client.ready;
   return { client, url, worker: useWorker, user };
-}
-
-/** Closes `engine`'s client (and its worker). */
-export async function closeEngine(engine: Engine): Promise<void> {
-  await engine.client.close();
 }

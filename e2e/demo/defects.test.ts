@@ -110,7 +110,7 @@ describe('demo defects (issue 14)', () => {
     const a = await open('closed-client', chromium, '&devtools', 'sources');
     await waitOnline(a);
     await a.waitForSelector('[data-testid="dt-queries"]');
-    // the offline switch reopens the client and closes the old one under the mounted screen and panel
+    // the offline switch stops and restarts syncing under the mounted screen and panel
     await a.click('[data-testid="offline-toggle"]');
     await waitText(a, 'sync-status', 'offline (not syncing)');
     await a.click('[data-testid="offline-toggle"]');
@@ -145,6 +145,37 @@ describe('demo defects (issue 14)', () => {
     expect(await status(second)).toBe('online · 0 pending');
     await addTodo(second, 'from the second tab');
     await waitText(second, 'sync-status', 'online · 0 pending');
+  });
+
+  it('work offline in one tab stops the other tab that shares its outbox', async () => {
+    // two tabs of one browser context, one replica (same db): the first leads and syncs for both
+    const first = await open('offline-tabs');
+    const second = await open('offline-tabs');
+    await Promise.all([waitOnline(first), waitOnline(second)]);
+    const onServer = () => demo.server.connections();
+    await expect.poll(onServer, { timeout: 10_000 }).toBe(1); // one socket: the leader's
+    // the follower switches offline: the whole replica is offline, both tabs say so
+    await second.click('[data-testid="offline-toggle"]');
+    for (const tab of [first, second]) {
+      await waitText(tab, 'sync-status', 'offline (not syncing)');
+      expect(await tab.isChecked('[data-testid="offline-toggle"]')).toBe(true);
+    }
+    await expect.poll(onServer, { timeout: 10_000 }).toBe(0);
+    // a task written in the leader tab waits in the shared outbox: counted in both, nothing connects
+    await addTodo(first, 'written while offline');
+    await Promise.all([first, second].map((tab) => waitText(tab, 'sync-status', 'offline (not syncing) · 1 pending')));
+    expect(await demo.server.connections()).toBe(0);
+    // the choice is stored with the replica: a reload and a tab opened later are offline too
+    await first.reload();
+    await first.waitForSelector('[data-testid="sync-status"]');
+    const third = await open('offline-tabs');
+    for (const tab of [first, third]) await waitText(tab, 'sync-status', 'offline (not syncing) · 1 pending');
+    expect(await demo.server.connections()).toBe(0);
+    // back online from any tab: every tab syncs again and the task reaches another browser
+    await third.click('[data-testid="offline-toggle"]');
+    await Promise.all([first, second, third].map((tab) => waitText(tab, 'sync-status', 'online · 0 pending')));
+    const elsewhere = await open('offline-tabs-elsewhere', other);
+    await hasTodo(elsewhere, 'written while offline');
   });
 
   it("long titles don't overflow (also at 390 px)", async () => {

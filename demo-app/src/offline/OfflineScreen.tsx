@@ -60,6 +60,10 @@ export default function OfflineScreen() {
           sent in order; the server judges each transaction (rules, compare-and-set) and everyone's replica converges. A service worker keeps the app
           itself, so it opens even when the server is down.
         </p>
+        <p className="muted">
+          “Work offline” holds for every tab of this browser signed in as you: they share one replica and one outbox, so no tab keeps sending while
+          another says offline. It is kept with the replica: a reload, or a tab opened later, is still offline until you switch back in any tab.
+        </p>
       </section>
     </div>
   );

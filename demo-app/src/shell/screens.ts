@@ -102,7 +102,7 @@ export const SCREENS: readonly ScreenDef[] = [
     icon: '⇅',
     blurb: 'The replica lives in this browser (IndexedDB, in a Web Worker): the app works offline, keeps a queue of pending changes, and syncs when back.',
     tryThis: [
-      'Switch “Work offline” on and make changes: they wait in the queue below, with their age.',
+      'Switch “Work offline” on and make changes: they wait in the queue below, with their age. Every tab of this browser goes offline with it (they share the queue).',
       'Reload the page while offline: the app and the queue are still here.',
       'Switch back online and watch the queue drain.',
     ],

@@ -3,12 +3,12 @@ import type { Engine } from '../engine.js';
 
 /**
  * Sync state, pending transactions and the last error, live from the client. A second tab syncs
- * through the leader tab and shows its status; a client working offline still counts what it
- * will send.
+ * through the leader tab and shows its status; a replica switched offline (in any of its tabs:
+ * `state` `stopped`) still counts what it will send.
  */
 export function SyncBadge({ engine }: { engine: Engine }) {
   const status = useSyncStatus();
-  if (status === null || engine.url === null) {
+  if (status === null || engine.url === null || status.state === 'stopped') {
     return (
       <span className="badge local" data-testid="sync-status" data-online="false">
         offline (not syncing)

@@ -48,7 +48,7 @@ export type RuleCallback = (diffs: Diff[]) => unknown;
 
 /**
  * A client: the service's `'call'` methods of the method table as they are (`transact`,
- * `confirmed`, `q`, `pull`, `pullMany`, `entity`, `globalId`, `history`, `loaded`, `syncStatus`, `pending`,
+ * `confirmed`, `q`, `pull`, `pullMany`, `entity`, `globalId`, `history`, `loaded`, `syncStatus`, `setOffline`, `pending`,
  * `whenSynced`, `storageKind`, `operatorTimes`, `createDraft`, `undo`, `redo`, `undoStatus`; see `service.ts` for
  * each), plus what the calling thread builds.
  */

@@ -25,6 +25,7 @@ export const METHODS = {
   globalId: 'call',
   history: 'call',
   syncStatus: 'call',
+  setOffline: 'call',
   pending: 'call',
   whenSynced: 'call',
   storageKind: 'call',

@@ -15,6 +15,7 @@ import { parseHistoryQuery } from '../replica/history-query.js';
 import type { ReplicaEventMap } from '../replica/types.js';
 import { IdbStore } from '../store/indexeddb.js';
 import { MemoryStore } from '../store/memory.js';
+import type { ReplicaStore } from '../store/types.js';
 import { SyncClient, type SyncStatus } from '../sync/index.js';
 import { TabBus } from '../tabs/bus.js';
 import { electLeader } from '../tabs/leader.js';
@@ -51,6 +52,13 @@ export class ClientService {
   private bus: TabBus | null = null;
   private readonly status: StatusRelay;
   private releaseLeader: () => void = () => {};
+  private readonly store: ReplicaStore;
+  /** The replica works offline (`setOffline`): its leader tab does not sync. */
+  private offline = false;
+  /** `offline` came from this tab or another one (newer than the stored choice being read). */
+  private offlineKnown = false;
+  private readonly offlineLoaded: Promise<void>;
+  private closed = false;
   /** Open watches: how to close each. */
   private readonly views = new Map<number, () => void>();
   /** Devtools' operator timing of the replica's dataflow engine, while on (`operatorTimes`). */
@@ -69,6 +77,7 @@ export class ClientService {
     const hasIdb = typeof (globalThis as { indexedDB?: unknown }).indexedDB !== 'undefined';
     const storage = options.storage ?? (hasIdb ? 'indexeddb' : 'memory');
     const store = options.store ?? (storage === 'indexeddb' ? new IdbStore(`dataloom:${options.name}`) : new MemoryStore(undefined, { copy: false }));
+    this.store = store;
     const tabs = options.tabs ?? (store.kind === 'indexeddb' && typeof (globalThis as { BroadcastChannel?: unknown }).BroadcastChannel !== 'undefined');
     this.replica = new Replica({ schema: options.schema, store, sessionIds: tabs, ...(options.limits ? { limits: options.limits } : {}) });
     this.drafts = new DraftService(this.replica, (tx, o) => this.transact(tx, o));
@@ -91,11 +100,28 @@ export class ClientService {
     }
     if (tabs) this.bus = new TabBus(`dataloom:${options.name}`, this.replica);
     this.status = new StatusRelay(this.replica, this.bus, !!options.url, (status) => this.fire({ type: 'sync', status }));
+    this.bus?.onOffline((offline) => {
+      this.offlineKnown = true;
+      this.applyOffline(offline);
+    });
+    // the replica's offline choice, stored with it: read before this tab may sync
+    const offlineLoaded = (store.getSetting?.('offline') ?? Promise.resolve(undefined)).then(
+      (v) => {
+        if (!this.offlineKnown) this.applyOffline(v === true);
+      },
+      () => {
+        if (!this.offlineKnown) this.applyOffline(false);
+      },
+    );
+    this.offlineLoaded = offlineLoaded;
     if (options.url) {
-      const start = () => {
+      const start = async () => {
+        await offlineLoaded;
+        if (this.closed) return;
         this.sync = new SyncClient({
           url: options.url!,
           replica: this.replica,
+          autoStart: !this.offline,
           ...(options.token !== undefined ? { token: options.token } : {}),
           ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
         });
@@ -111,7 +137,7 @@ export class ClientService {
         // the loaded outbox is pending before any connection (and is sent once online)
         void this.replica.ready.then(() => this.sync?.flush(), () => {});
       };
-      this.releaseLeader = tabs ? electLeader(options.name, start) : (start(), () => {});
+      this.releaseLeader = tabs ? electLeader(options.name, () => void start()) : (void start(), () => {});
     }
   }
 
@@ -391,11 +417,36 @@ export class ClientService {
   }
 
   /**
+   * Work offline (`true`) or sync again (`false`), for the whole replica: every tab of the app
+   * that opens it (same `name`) follows — the tab that syncs disconnects and stays disconnected,
+   * every tab's `syncStatus` says `stopped` — and the choice is stored with the replica, so it
+   * holds after a reload and in tabs opened later, until a tab calls `setOffline(false)`.
+   * Transactions keep applying locally meanwhile and wait in the shared outbox.
+   */
+  async setOffline(offline: boolean): Promise<void> {
+    if (typeof offline !== 'boolean') throw new DataloomError('client/options', `setOffline: expected true or false, got ${typeof offline}`, { got: typeof offline });
+    this.offlineKnown = true;
+    this.applyOffline(offline);
+    // stored first, then told: a tab opening meanwhile reads it or hears it
+    await this.store.putSetting?.('offline', offline);
+    this.bus?.postOffline(offline);
+  }
+
+  private applyOffline(offline: boolean): void {
+    this.offline = offline;
+    this.status.setOffline(offline);
+    if (!this.sync) return;
+    if (offline) this.sync.stop();
+    else this.sync.start();
+  }
+
+  /**
    * The sync state: this tab's sync client's, or the leader tab's that it syncs through, or —
    * without a server URL — `stopped` with the pending count (see `tabs/status.ts`).
    */
   async syncStatus(): Promise<SyncStatus | null> {
     await this.replica.ready.catch(() => {});
+    await this.offlineLoaded;
     return this.status.current();
   }
 
@@ -505,6 +556,7 @@ export class ClientService {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.drafts.stopAll();
     this.undos.stopAll();
     for (const close of this.views.values()) close();

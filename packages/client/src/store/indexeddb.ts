@@ -151,6 +151,21 @@ export class IdbStore implements ReplicaStore {
     }
   }
 
+  async getSetting(key: string): Promise<unknown> {
+    const db = await this.conn();
+    try {
+      return await db.get('meta', `setting:${key}`);
+    } catch (e) {
+      throw storageError(e, 'getSetting', this.name);
+    }
+  }
+
+  async putSetting(key: string, value: unknown): Promise<void> {
+    await this.write('putSetting', (tx) => {
+      void tx.objectStore('meta').put(value, `setting:${key}`);
+    });
+  }
+
   async putMeta(meta: StoreMeta): Promise<void> {
     await this.write('putMeta', (tx) => {
       void tx.objectStore('meta').put(meta, 'meta');

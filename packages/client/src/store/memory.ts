@@ -13,6 +13,8 @@ export interface MemoryBacking {
   log: Op[][];
   outbox: Map<HlcString, TxEnvelope>;
   derived?: DerivedSnapshot | null;
+  /** `putSetting`'s values. */
+  settings?: Map<string, unknown>;
 }
 
 export function memoryBacking(): MemoryBacking {
@@ -64,6 +66,14 @@ export class MemoryStore implements ReplicaStore {
       log: b.log,
       outbox: [...b.outbox.values()].sort((x, y) => (x.tx < y.tx ? -1 : 1)),
     });
+  }
+  async getSetting(key: string): Promise<unknown> {
+    if (this.closed) throw new DataloomError('storage/closed', 'memory store is closed', { store: 'memory' });
+    return this.clone((this.backing.settings ??= new Map()).get(key));
+  }
+  async putSetting(key: string, value: unknown): Promise<void> {
+    this.check();
+    (this.backing.settings ??= new Map()).set(key, this.clone(value));
   }
   async putMeta(meta: StoreMeta): Promise<void> {
     this.check();

@@ -95,6 +95,14 @@ export interface ReplicaStore {
    * browser, version change from another tab). Returns the unsubscribe function.
    */
   onFault(fn: (error: DataloomError) => void): () => void;
+  /**
+   * A setting of the replica shared by every tab that opens it (e.g. `offline`: the app chose to
+   * work offline, see `client.setOffline`), or undefined. Optional: without it settings last as
+   * long as the tabs that know them.
+   */
+  getSetting?(key: string): Promise<unknown>;
+  /** Writes the setting `key` (durably; the replicated data is untouched). */
+  putSetting?(key: string, value: unknown): Promise<void>;
   /** Releases the store; further calls throw `storage/closed`. */
   close(): Promise<void>;
   /** Deletes all stored data (and closes). */

@@ -22,7 +22,9 @@ export type TabMessage =
   | { t: 'reject'; from: string; tx: HlcString; error: WireError }
   /** The leader's sync status (the other tabs sync through it), on each change and on request. */
   | { t: 'status'; from: string; status: SyncStatus }
-  | { t: 'status?'; from: string };
+  | { t: 'status?'; from: string }
+  /** A tab switched the replica offline / back online (`client.setOffline`): every tab follows. */
+  | { t: 'offline'; from: string; offline: boolean };
 
 interface ChannelLike {
   postMessage(m: unknown): void;
@@ -35,6 +37,7 @@ export class TabBus {
   private readonly offs: Array<() => void> = [];
   private readonly statusFns = new Set<(s: SyncStatus) => void>();
   private readonly requestFns = new Set<() => void>();
+  private readonly offlineFns = new Set<(offline: boolean) => void>();
 
   constructor(
     channelName: string,
@@ -63,6 +66,16 @@ export class TabBus {
   /** Asks the leader for its sync status. */
   requestStatus(): void {
     this.post({ t: 'status?', from: this.replica.replicaId });
+  }
+
+  /** Tells the other tabs that this replica works offline (or online again). */
+  postOffline(offline: boolean): void {
+    this.post({ t: 'offline', from: this.replica.replicaId, offline });
+  }
+
+  onOffline(fn: (offline: boolean) => void): () => void {
+    this.offlineFns.add(fn);
+    return () => this.offlineFns.delete(fn);
   }
 
   onStatus(fn: (s: SyncStatus) => void): () => void {
@@ -105,6 +118,9 @@ export class TabBus {
         case 'status?':
           for (const fn of this.requestFns) fn();
           break;
+        case 'offline':
+          if (typeof m.offline === 'boolean') for (const fn of this.offlineFns) fn(m.offline);
+          break;
       }
     } catch {
       /* a malformed message from another tab is ignored */
@@ -115,6 +131,7 @@ export class TabBus {
     for (const off of this.offs) off();
     this.statusFns.clear();
     this.requestFns.clear();
+    this.offlineFns.clear();
     this.ch.onmessage = null;
     this.ch.close();
   }

@@ -6,7 +6,9 @@
  * - the other tabs of a syncing app (followers) report the leader's status — they sync through it —
  *   and ask for it when they open; until a leader answers they report `connecting`;
  * - a client without a server URL reports `stopped` with the transactions waiting in its outbox
- *   (they are sent the next time the app opens it with a URL).
+ *   (they are sent the next time the app opens it with a URL);
+ * - a replica switched offline (`client.setOffline(true)`, in any tab) reports `stopped` in every
+ *   tab: the leader's sync client is stopped, and a follower says so before the leader answers.
  */
 import type { Replica } from '../replica/replica.js';
 import type { SyncClient, SyncStatus } from '../sync/index.js';
@@ -16,6 +18,9 @@ export class StatusRelay {
   private sync: SyncClient | null = null;
   private peer: SyncStatus | null = null;
   private last: SyncStatus | null = null;
+  private offline = false;
+  /** Whether the replica's offline choice is known yet (nothing is reported before). */
+  private settled = false;
   private readonly offs: Array<() => void> = [];
 
   constructor(
@@ -56,20 +61,28 @@ export class StatusRelay {
     this.bus?.postStatus(sync.status());
   }
 
+  /** The replica works offline (or online again): see the module docs. */
+  setOffline(offline: boolean): void {
+    this.offline = offline;
+    this.settled = true;
+    this.refresh();
+  }
+
   /** The current status (see the module docs). */
   current(): SyncStatus {
     if (this.sync) return this.sync.status();
-    if (this.peer) return this.peer;
+    if (this.peer) return this.offline ? { ...this.peer, state: 'stopped', online: false } : this.peer;
     let pending = 0;
     try {
       pending = this.replica.outbox().length;
     } catch {
       /* not loaded yet */
     }
-    return { state: this.syncing ? 'connecting' : 'stopped', online: false, pending, lastError: null, lastSyncedAt: null, cursor: this.replica.cursor(), quarantined: 0 };
+    return { state: this.syncing && !this.offline ? 'connecting' : 'stopped', online: false, pending, lastError: null, lastSyncedAt: null, cursor: this.replica.cursor(), quarantined: 0 };
   }
 
   private refresh(): void {
+    if (!this.settled) return;
     const next = this.current();
     const prev = this.last;
     if (prev && prev.state === next.state && prev.online === next.online && prev.pending === next.pending && prev.lastError === next.lastError && prev.lastSyncedAt === next.lastSyncedAt) return;
