@@ -42,7 +42,7 @@ describe('demo app in Chromium, served by the sync server', () => {
 
   const titles = (page: Page) => page.$$eval('[data-testid="todo-title"]', (els) => els.map((e) => e.textContent));
   const rows = (page: Page, table: string) =>
-    page.$$eval(`[data-testid="${table}"] tbody tr`, (trs) => trs.map((tr) => `${(tr as HTMLElement).dataset.thug ?? (tr as HTMLElement).dataset.territory} ${tr.querySelector('td.num')?.textContent}`));
+    page.$$eval(`[data-testid="${table}"] tbody tr`, (trs) => trs.map((tr) => `${(tr as HTMLElement).dataset.thug ?? (tr as HTMLElement).dataset.territory} ${tr.querySelector('td.num')?.textContent?.replace(/[$,]/g, '')}`));
 
   it('runs the replica in a Web Worker and goes online', async () => {
     const page = await open('e2e-start');
@@ -107,7 +107,7 @@ describe('demo app in Chromium, served by the sync server', () => {
     ]);
     await page.click('[aria-label="raise corinna"]');
     await page.waitForFunction(() =>
-      document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === '1700');
+      document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === '$1,700');
     expect(await rows(page, 'total-earnings')).toContain('aurora 1700');
     expect(await rows(page, 'total-earnings')).toContain('berta 800');
     expect(chromium.pageErrors).toEqual([]);
@@ -152,13 +152,13 @@ describe('demo app in Chromium, served by the sync server', () => {
       const b = await open('e2e-cas', other, '', 'ledger');
       await waitOnline(a);
       await waitOnline(b);
-      const east = (page: Page) => page.$eval('[data-testid="territory-earnings"] tr[data-territory="east"] td.num', (e) => Number(e.textContent));
+      const east = (page: Page) => page.$eval('[data-testid="territory-earnings"] tr[data-territory="east"] td.num', (e) => Number(e.textContent!.replace(/[$,]/g, '')));
       await a.waitForSelector('[data-testid="chicago-seed"], [aria-label="raise corinna"]');
       if (await a.$('[data-testid="chicago-seed"]')) await a.click('[data-testid="chicago-seed"]'); // idempotent upserts
       await a.waitForSelector('[aria-label="raise corinna"]', { timeout: 10_000 });
       await b.waitForSelector('[aria-label="raise corinna"]', { timeout: 10_000 });
       const before = await east(a);
-      const own = await a.$eval('[data-testid="total-earnings"] tr[data-thug="corinna"] td', (e) => Number(e.textContent));
+      const own = await a.$eval('[data-testid="total-earnings"] tr[data-thug="corinna"] td', (e) => Number(e.textContent!.replace(/[$,]/g, '')));
       // Both raise corinna from the same value they saw: only one compare-and-set can win.
       const raise = (page: Page) =>
         page.evaluate(async (old) => {
@@ -176,8 +176,8 @@ describe('demo app in Chromium, served by the sync server', () => {
       expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(1);
       expect(outcomes.find((o) => o !== 'accepted')).toMatch(/^refused: (sync|transact)\/cas/);
       // Both replicas converge on exactly one raise; the refused one was rolled back.
-      await a.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === String(v), before + 100);
-      await b.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === String(v), before + 100);
+      await a.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === `$${v.toLocaleString('en-US')}`, before + 100);
+      await b.waitForFunction((v) => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === `$${v.toLocaleString('en-US')}`, before + 100);
     } finally {
       await other.close();
     }

@@ -39,7 +39,7 @@ describe('demo defects (issue 14)', () => {
     if (await page.$('[data-testid="chicago-seed"]')) await page.click('[data-testid="chicago-seed"]');
     await page.waitForSelector('[aria-label="raise corinna"]');
   };
-  const own = (page: Page, thug: string) => page.$eval(`[data-testid="total-earnings"] tr[data-thug="${thug}"] td`, (e) => Number(e.textContent));
+  const own = (page: Page, thug: string) => page.$eval(`[data-testid="total-earnings"] tr[data-thug="${thug}"] td`, (e) => Number(e.textContent!.replace(/[$,]/g, '')));
 
   it('shared note caret stays put on remote keystrokes', async () => {
     const a = await open('caret');
@@ -71,7 +71,7 @@ describe('demo defects (issue 14)', () => {
     await Promise.all([waitOnline(a), waitOnline(b)]);
     await seedOutfit(a); // B gets the outfit by sync (seeding in B too raced: its button vanished on A's seed)
     await b.waitForSelector('[aria-label="raise corinna"]', { timeout: 10_000 });
-    await b.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="corinna"] td')?.textContent === '125');
+    await b.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="corinna"] td')?.textContent === '$125');
     // B works offline and raises corinna from 125; meanwhile A raises her too and is accepted
     await b.click('[data-testid="offline-toggle"]');
     await waitText(b, 'sync-status', 'offline (not syncing)');
@@ -81,8 +81,8 @@ describe('demo defects (issue 14)', () => {
     await b.click('[data-testid="offline-toggle"]'); // back online: the server refuses B's stale raise
     const error = b.locator('[data-testid="thug-error"][data-thug="corinna"]');
     await error.waitFor({ timeout: 10_000 });
-    expect(await error.textContent()).toMatch(/^Raise of 100 for corinna refused: someone changed corinna's earnings first \(you saw 125, it was 225\)/);
-    await b.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="corinna"] td')?.textContent === '225');
+    expect(await error.textContent()).toMatch(/^Raise of 100 for Corinna refused: someone changed Corinna's earnings first \(you saw 125, it was 225\)/);
+    await b.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="corinna"] td')?.textContent === '$225');
     expect(await b.$$('[data-testid="thug-error"]')).toHaveLength(1);
     // a later raise goes through: the badge no longer carries the refusal
     await waitOnline(b);
@@ -197,9 +197,9 @@ describe('demo defects (issue 14)', () => {
     const a = await open('negative', chromium, '', 'ledger');
     await waitOnline(a);
     await seedOutfit(a);
-    await a.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="cristiano"] td')?.textContent === '100');
+    await a.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="cristiano"] td')?.textContent === '$100');
     await a.click('[aria-label="cut cristiano"]');
-    await a.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="cristiano"] td')?.textContent === '0');
+    await a.waitForFunction(() => document.querySelector('[data-testid="total-earnings"] tr[data-thug="cristiano"] td')?.textContent === '$0');
     expect(await a.isDisabled('[aria-label="cut cristiano"]')).toBe(true);
     // a client that writes a negative anyway is refused by the server's rule and rolled back
     const outcome = await a.evaluate(async () => {

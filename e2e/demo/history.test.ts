@@ -24,16 +24,24 @@ describe('time travel shows names not raw tx ids', () => {
     await c.transact([[':db/cas', [':thug/name', 'corinna'], ':thug/earnings', 125, 225]]);
     await c.transact([{ ':db/id': [':thug/name', 'berta'], ':thug/rat?': true }]);
     await c.transact([[':db/retractEntity', [':todo/id', 'a']]]);
+    await c.transact([{ ':memo/id': 'm1', ':memo/text': 'Team offsite', ':memo/owner': 'ann', ':memo/private?': true, ':memo/created': 1 }]);
+    await c.transact([{ ':memo/id': 'm1', ':memo/private?': false }]);
+    await c.transact([{ ':lead/id': 'L-1', ':lead/company': 'Harbor Freight Co.' }]); // as the feed writes it: no stage yet
+    await c.transact([{ ':lead/id': 'L-1', ':lead/stage': 'contacted' }]);
     const steps = describeHistory((await c.history()) as unknown as HistoryDatom[]);
     const said = steps.map((s) => s.changes.join('; '));
-    expect(said.slice(-7)).toEqual([
+    expect(said.slice(-11)).toEqual([
       'added the task “milk”',
       'renamed the task “milk” to “oat milk”',
       'ticked the task “oat milk”',
       'loaded the sample team (8 people)',
-      "raised Corinna's revenue 125 → 225",
+      "raised Corinna's revenue $125 → $225",
       'flagged Berta for review',
       'deleted the task “oat milk”',
+      'wrote the memo “Team offsite”',
+      'shared the memo “Team offsite”',
+      'the CRM feed added the lead “Harbor Freight Co.”',
+      'the CRM feed moved “Harbor Freight Co.” to contacted',
     ]);
     for (const s of said) expect(s).not.toMatch(/entity \d|_\d+_\d+/);
   });

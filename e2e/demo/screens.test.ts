@@ -61,7 +61,7 @@ describe('demo screens', () => {
     await ann.click('[data-testid="chicago-seed"]');
     await ben.waitForSelector('[aria-label="raise corinna"]');
     await ann.click('[aria-label="raise corinna"]');
-    await ben.waitForFunction(() => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === '1700');
+    await ben.waitForFunction(() => document.querySelector('[data-testid="territory-earnings"] tr[data-territory="east"] td.num')?.textContent === '$1,700');
     await shoot(ann, '1-ledger');
   });
 
@@ -82,7 +82,7 @@ describe('demo screens', () => {
     await show(ann, 'rules');
     await ann.click('[data-testid="rules-negative"]');
     await ann.waitForSelector('[data-testid="rules-outcome"]');
-    expect(await ann.textContent('[data-testid="rules-outcome"]')).toMatch(/^Refused by the server and rolled back: alfredo's revenue cannot be −50/);
+    expect(await ann.textContent('[data-testid="rules-outcome"]')).toMatch(/^Refused by the server and rolled back: Alfredo's revenue cannot be −50/);
     await shoot(ann, '3-rules');
   });
 

@@ -57,7 +57,7 @@ function mount() {
 }
 
 const rowsOf = (table: string) =>
-  [...$(table).querySelectorAll('tbody tr')].map((tr) => `${(tr as HTMLElement).dataset.thug ?? (tr as HTMLElement).dataset.territory} ${tr.querySelector('td.num')!.textContent}`);
+  [...$(table).querySelectorAll('tbody tr')].map((tr) => `${(tr as HTMLElement).dataset.thug ?? (tr as HTMLElement).dataset.territory} ${tr.querySelector('td.num')!.textContent!.replace(/[$,]/g, '')}`);
 
 describe.each(SOURCES)('demo UI over %s', (_name, make) => {
   beforeEach(() => {

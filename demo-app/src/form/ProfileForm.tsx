@@ -1,6 +1,7 @@
 import { useDraft, useQuery } from '@dataloom/react';
 import { useState } from 'react';
 import { THUGS } from '../ledger/data.js';
+import { cap } from '../names.js';
 
 const ROLE = '[:find ?role :in $ ?n :where [?e :thug/name ?n] [?e :thug/role ?role]]';
 const REGION = '[:find ?r :in $ ?n :where [?e :thug/name ?n] [?e :thug/territory ?t] [?t :territory/name ?r]]';
@@ -26,7 +27,7 @@ export default function ProfileForm() {
         <select data-testid="form-person" value={person} onChange={(e) => setWho(e.target.value)}>
           {people.map((p) => (
             <option key={p} value={p}>
-              {p}
+              {cap(p)}
             </option>
           ))}
         </select>
@@ -78,7 +79,7 @@ function Form({ person, people }: { person: string; people: string[] }) {
             <select data-testid="form-region" value={draft.region} onChange={(e) => void write([{ ':db/id': ref, ':thug/territory': [':territory/name', e.target.value] }])}>
               {['east', 'west'].map((r) => (
                 <option key={r} value={r}>
-                  {r}
+                  {cap(r)}
                 </option>
               ))}
             </select>
@@ -90,12 +91,12 @@ function Form({ person, people }: { person: string; people: string[] }) {
               value={draft.manager}
               onChange={(e) => void write(e.target.value ? [{ ':db/id': ref, ':thug/boss': [':thug/name', e.target.value] }] : [[':db/retract', ref, ':thug/boss', [':thug/name', draft.manager]]])}
             >
-              <option value="">nobody</option>
+              <option value="">Nobody</option>
               {people
                 .filter((p) => p !== person)
                 .map((p) => (
                   <option key={p} value={p}>
-                    {p}
+                    {cap(p)}
                   </option>
                 ))}
             </select>
@@ -139,11 +140,11 @@ function Form({ person, people }: { person: string; people: string[] }) {
             </tr>
             <tr>
               <th>Region</th>
-              <td data-testid="published-region">{published.region}</td>
+              <td data-testid="published-region">{cap(published.region)}</td>
             </tr>
             <tr>
               <th>Reports to</th>
-              <td data-testid="published-manager">{published.manager || 'nobody'}</td>
+              <td data-testid="published-manager">{published.manager ? cap(published.manager) : 'Nobody'}</td>
             </tr>
           </tbody>
         </table>

@@ -1,5 +1,5 @@
 import { useClient } from '@dataloom/react';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { DemoClient } from '../engine.js';
 import { collapseRuns, describeHistory, type HistoryDatom, type TxStep } from './describe.js';
 
@@ -33,6 +33,15 @@ export function TimeTravel() {
       live = false;
     };
   }, [client, steps, at]);
+
+  // keep the step shown in view in the timeline (it scrolls on its own, not the page)
+  const timeline = useRef<HTMLOListElement>(null);
+  useEffect(() => {
+    const list = timeline.current;
+    const li = list?.querySelector<HTMLElement>('li.current');
+    if (!list || !li) return;
+    if (li.offsetTop < list.scrollTop || li.offsetTop + li.offsetHeight > list.scrollTop + list.clientHeight) list.scrollTop = li.offsetTop - list.clientHeight / 2;
+  }, [steps, at]);
 
   const step = steps?.[at];
   return (
@@ -70,7 +79,7 @@ export function TimeTravel() {
               Tasks then: {shown.titles.join(', ') || '—'}
             </p>
           )}
-          <ol className="timeline" data-testid="history-timeline">
+          <ol className="timeline" data-testid="history-timeline" ref={timeline}>
             {steps.map((s, i) => (
               <li key={s.tx} className={i === at ? 'current' : i > at ? 'future' : ''} onClick={() => setAt(i)}>
                 {i + 1}. {s.changes.join('; ')}

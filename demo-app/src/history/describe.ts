@@ -3,6 +3,8 @@
  * todo “milk”", "raised corinna's earnings 125 → 225". Built from the replica's history datoms
  * (`client.history()`: `[e, attribute, value, tx, added]`, oldest first).
  */
+import { cap, money } from '../names.js';
+
 export type HistoryDatom = readonly [e: number, a: unknown, v: unknown, tx: string, added: boolean];
 
 export interface TxStep {
@@ -12,11 +14,10 @@ export interface TxStep {
 }
 
 /** Attributes that name an entity. */
-const NAMES = ['todo/title', 'thug/name', 'territory/name', 'note/title'];
+const NAMES = ['todo/title', 'thug/name', 'territory/name', 'note/title', 'memo/text', 'lead/company'];
 
 const attr = (a: unknown) => String(a).replace(/^:/, '');
 const quote = (v: unknown) => `“${String(v)}”`;
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** The transactions of `datoms`, oldest first, each described with entity names. */
 export function describeHistory(datoms: readonly HistoryDatom[]): TxStep[] {
@@ -51,7 +52,7 @@ export function describeHistory(datoms: readonly HistoryDatom[]): TxStep[] {
         const before = removed(e, a);
         const from = before ? Number(before[2]) : null;
         const verb = from === null ? 'set' : Number(v) >= from ? 'raised' : 'cut';
-        changes.add(`${verb} ${cap(nameOf(e))}'s revenue ${from === null ? '' : `${from} → `}${String(v)}`);
+        changes.add(`${verb} ${cap(nameOf(e))}'s revenue ${from === null ? '' : `${money(from)} → `}${money(Number(v))}`);
       } else if (a === 'thug/rat?' && isAdd) {
         changes.add(v ? `flagged ${cap(nameOf(e))} for review` : `cleared ${cap(nameOf(e))}'s flag`);
       } else if (['thug/role', 'thug/territory', 'thug/boss'].includes(a) && isAdd && thugsAdded <= 1) {
@@ -60,6 +61,18 @@ export function describeHistory(datoms: readonly HistoryDatom[]): TxStep[] {
         changes.add('started the briefing');
       } else if (a === 'note/body') {
         changes.add('edited the briefing');
+      } else if (a === 'memo/text' && isAdd) {
+        changes.add(removed(e, a) ? `edited the memo ${quote(v)}` : `wrote the memo ${quote(v)}`);
+      } else if (a === 'memo/private?' && isAdd && removed(e, a)) {
+        changes.add(`${v ? 'made private' : 'shared'} the memo ${quote(nameOf(e))}`);
+      } else if (a === 'lead/company' && isAdd) {
+        changes.add(`the CRM feed added the lead ${quote(v)}`);
+      } else if (a === 'lead/stage' && isAdd && !ds.some((x) => x[0] === e && attr(x[1]) === 'lead/company' && x[4])) {
+        changes.add(`the CRM feed moved ${quote(nameOf(e))} to ${String(v)}`);
+      } else if (a === 'user/id' && isAdd) {
+        changes.add('registered the demo people');
+      } else if (a.startsWith('draft/') && isAdd) {
+        changes.add('edited a shared draft');
       }
     }
     if (added('db/ident') || ds.some((d) => attr(d[1]).startsWith('db'))) changes.add('set up the schema');

@@ -10,12 +10,13 @@ function byFirst(rows: readonly Row[]): Array<[string, number]> {
   return rows.map((r) => [String(r[0]), Number(r[1])] as [string, number]).sort((a, b) => a[0].localeCompare(b[0]));
 }
 
-const RULE_SHOWN = `[(reports-to? ?boss ?p) [?p :thug/boss ?boss]]
-[(reports-to? ?boss ?p) [?m :thug/boss ?boss]
-                        (reports-to? ?m ?p)]`;
+const RULE_SHOWN = `[(reports-to? ?boss ?p)
+ [?p :thug/boss ?boss]]
+[(reports-to? ?boss ?p)
+ [?m :thug/boss ?boss]
+ (reports-to? ?m ?p)]`;
 
-const money = (n: number) => `$${n.toLocaleString('en-US')}`;
-const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+import { cap, money } from '../names.js';
 
 /**
  * The team ledger: an aggregate (revenue per region) and a recursive aggregate (each person's own
@@ -68,11 +69,12 @@ export default function Ledger() {
                   <td className="bar-cell" aria-hidden>
                     <div className="bar" style={{ width: `${(100 * sum) / max}%` }} />
                   </td>
-                  <td className="num">{sum}</td>
+                  <td className="num">{money(sum)}</td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {regions.length === 0 && <p className="empty">No revenue yet: load the sample team above.</p>}
         </section>
         <section className="card">
           <div className="card-head">
@@ -110,8 +112,8 @@ export default function Ledger() {
                   <th className="person">
                     {cap(name)} {ratNames.has(name) && <span className="pill flag">flagged</span>}
                   </th>
-                  <td className="num">{sum}</td>
-                  <td className="num hide-phone">{ownByName.get(name) ?? 0}</td>
+                  <td className="num">{money(sum)}</td>
+                  <td className="num hide-phone">{money(ownByName.get(name) ?? 0)}</td>
                   <td>
                     <div className="actions">
                       <button className="small" aria-label={`raise ${name}`} onClick={() => void bump(name, ownByName.get(name) ?? 0, 100)}>
@@ -126,7 +128,7 @@ export default function Ledger() {
                       >
                         −100
                       </button>
-                      <button className="small link" aria-label={`flag ${name}`} onClick={() => toggleRat(name)}>
+                      <button className="small" aria-label={`flag ${name}`} aria-pressed={ratNames.has(name)} onClick={() => toggleRat(name)}>
                         {ratNames.has(name) ? 'Unflag' : 'Flag'}
                       </button>
                     </div>
@@ -144,6 +146,7 @@ export default function Ledger() {
             </tbody>
           </table>
         </div>
+        {totals.length === 0 && <p className="empty">Nobody on the team yet: load the sample team above.</p>}
       </section>
     </div>
   );

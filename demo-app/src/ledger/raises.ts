@@ -6,6 +6,7 @@
  */
 import { useClient, useTransact } from '@dataloom/react';
 import { useEffect, useState } from 'react';
+import { cap } from '../names.js';
 
 const KEY = 'dataloom-demo:raises';
 type Raises = Record<string, { name: string; by: number }>;
@@ -29,8 +30,9 @@ function take(tx: string): { name: string; by: number } | undefined {
 }
 
 /** A refused change, said with the person's name rather than the entity id the server reports. */
-export function refusal(name: string, by: number, e: unknown): string {
+export function refusal(id: string, by: number, e: unknown): string {
   const err = e as { code?: string; message?: string };
+  const name = cap(id);
   const what = by > 0 ? `Raise of ${by}` : `Cut of ${-by}`;
   if (/cas/.test(err.code ?? '')) {
     const m = /expected ([^,]+), found (.+)$/.exec(err.message ?? '');

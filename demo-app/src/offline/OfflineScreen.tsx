@@ -1,5 +1,5 @@
 import { useSyncStatus } from '@dataloom/react';
-import { age, usePending, useNow, what } from './pending.js';
+import { ago, usePending, useNow, what } from './pending.js';
 
 /** Offline: the replica's state, and the queue of changes waiting for the server. */
 export default function OfflineScreen() {
@@ -20,7 +20,7 @@ export default function OfflineScreen() {
         </div>
         <div className="tile">
           <div className="label">Last synced</div>
-          <div className="value">{status?.lastSyncedAt ? `${age(now - status.lastSyncedAt)} ago` : '—'}</div>
+          <div className="value small">{status?.lastSyncedAt ? ago(now - status.lastSyncedAt) : '—'}</div>
         </div>
       </div>
       <section className="card">
@@ -43,7 +43,7 @@ export default function OfflineScreen() {
               <tbody>
                 {pending.map((p) => (
                   <tr key={p.tx} data-testid="queue-row">
-                    <td>{age(now - p.at)} ago</td>
+                    <td>{ago(now - p.at)}</td>
                     <td>{what(p.attrs)}</td>
                     <td>{p.draft ? 'a draft' : 'the books'}</td>
                   </tr>

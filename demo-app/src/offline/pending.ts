@@ -27,6 +27,11 @@ export function age(ms: number): string {
   return `${Math.floor(s / 3600)} h`;
 }
 
+/** "just now", "12 s ago", "3 min ago". */
+export function ago(ms: number): string {
+  return ms < 5_000 ? 'just now' : `${age(ms)} ago`;
+}
+
 /** The transactions waiting for the server (`@dataloom/react`'s hook, also the devtools'). */
 export const usePending = usePendingTransactions;
 

@@ -2,11 +2,17 @@ import { useClient, useQuery } from '@dataloom/react';
 import { useEffect, useState } from 'react';
 import { THUG_EARNINGS } from '../ledger/queries.js';
 import { useRaises } from '../ledger/raises.js';
+import { cap, money } from '../names.js';
 
 interface Client {
   transact(tx: unknown): Promise<{ tx: string }>;
   confirmed?(tx: string): Promise<unknown>;
   on?(fn: (e: { type: string; tx?: string; error?: { code: string; message: string } }) => void): () => void;
+}
+
+/** A refusal in words: a compare-and-set one names an entity by id, so it is said without it. */
+function said(error: { code: string; message: string }): string {
+  return /cas/.test(error.code) ? 'a raise started from a value someone had already changed' : error.message;
 }
 
 /**
@@ -22,13 +28,13 @@ export default function Rules() {
   const person = who || people[0] || '';
   const earnings = Number(own.find((r) => r[0] === person)?.[1] ?? 0);
   const { errors, bump } = useRaises();
-  const [log, setLog] = useState<Array<{ at: Date; code: string }>>([]);
+  const [log, setLog] = useState<Array<{ at: Date; code: string; message: string }>>([]);
   const [outcome, setOutcome] = useState<string | null>(null);
 
   useEffect(
     () =>
       client.on?.((e) => {
-        if (e.type === 'rejected' && e.error) setLog((l) => [{ at: new Date(), code: e.error!.code }, ...l].slice(0, 8));
+        if (e.type === 'rejected' && e.error) setLog((l) => [{ at: new Date(), code: e.error!.code, message: said(e.error!) }, ...l].slice(0, 8));
       }),
     [client],
   );
@@ -42,7 +48,7 @@ export default function Rules() {
       setOutcome('Accepted?! The server should have refused it.');
     } catch (e) {
       const err = e as { code?: string };
-      setOutcome(err.code === 'demo/earnings' ? `Refused by the server and rolled back: ${person}'s revenue cannot be −50 — it is whole dollars and never negative.` : `Refused: ${(e as Error).message}`);
+      setOutcome(err.code === 'demo/earnings' ? `Refused by the server and rolled back: ${cap(person)}'s revenue cannot be −50 — it is whole dollars and never negative.` : `Refused: ${(e as Error).message}`);
     }
   };
   // Two raises from the same value: the first wins, the second's expectation is stale.
@@ -59,7 +65,7 @@ export default function Rules() {
         <select data-testid="rules-person" value={person} onChange={(e) => setWho(e.target.value)}>
           {people.map((p) => (
             <option key={p} value={p}>
-              {p}
+              {cap(p)}
             </option>
           ))}
         </select>
@@ -72,7 +78,7 @@ export default function Rules() {
             arrives.
           </p>
           <button className="danger" data-testid="rules-negative" onClick={() => void negative()}>
-            Set {person}'s revenue to −50
+            Set {cap(person)}'s revenue to −50
           </button>
         </section>
         <section className="card">
@@ -82,7 +88,7 @@ export default function Rules() {
             value: one wins, the other is refused and rolled back.
           </p>
           <button data-testid="rules-race" onClick={() => void race()}>
-            Send two raises for {person} from {earnings}
+            Send two raises for {cap(person)} from {money(earnings)}
           </button>
         </section>
       </div>
@@ -103,8 +109,8 @@ export default function Rules() {
         ) : (
           <ul className="timeline" data-testid="rules-log">
             {log.map((l, i) => (
-              <li key={i}>
-                {l.at.toLocaleTimeString()} <code>{l.code}</code>
+              <li key={i} data-testid="rules-refusal">
+                <span className="muted">{l.at.toLocaleTimeString()}</span> <span className="pill lock">{l.code}</span> {l.message}
               </li>
             ))}
           </ul>

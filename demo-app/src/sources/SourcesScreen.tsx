@@ -1,5 +1,6 @@
 import { useEntity, useQuery, useSuspenseQuery } from '@dataloom/react';
 import { useMemo, useState } from 'react';
+import { cap, money } from '../names.js';
 
 /** The leads the CRM feed wrote (server side), and the stages it moved them to. */
 const LEADS = '[:find ?l ?id ?company ?region ?value :where [?l :lead/id ?id] [?l :lead/company ?company] [?l :lead/region ?region] [?l :lead/value ?value]]';
@@ -16,7 +17,6 @@ interface Lead {
   at: number | null;
 }
 
-const money = (n: number) => `$${n.toLocaleString('en-US')}`;
 
 /**
  * Sources: rows that enter the log from outside the clients. With PostgreSQL a source mirrors a
@@ -73,7 +73,7 @@ export default function SourcesScreen() {
                       {l.company}
                     </button>
                   </th>
-                  <td className="hide-phone">{l.region}</td>
+                  <td className="hide-phone">{cap(l.region)}</td>
                   <td className="num">{money(l.value)}</td>
                   <td>
                     <span className={`pill stage-${l.stage}`}>{l.stage}</span>
@@ -90,7 +90,7 @@ export default function SourcesScreen() {
           <h2>Where these rows come from</h2>
           <span className="pill">back-end job → server.transact</span>
         </div>
-        <p>
+        <p className="muted">
           This demo runs on SQLite (<code>npm start</code>), so there is no PostgreSQL table to follow. Instead a back-end job next to the server —{' '}
           <code>startJobs</code> in <code>demo-app/server.config.mjs</code> — reads a stand-in CRM and writes its leads with <code>server.transact</code>, the
           server’s trusted write API; every 20 seconds it moves one lead to its next stage, and every browser sees it at once.
