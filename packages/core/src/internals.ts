@@ -6,8 +6,9 @@
  * has this one import path; the public names are in `index.ts`.
  */
 
-// Composite identity keys (a pair, a tuple, chosen columns), built on `valueKey`.
-export { colsKey, pairKey, tupleKey } from './edn/index.js';
+// Composite identity keys (a pair, a tuple, chosen columns), built on `valueKey`; whether a value's
+// key rests on an object's identity.
+export { colsKey, keyedByIdentity, pairKey, tupleKey } from './edn/index.js';
 
 // Database values below the transaction language: a fresh database from datoms, datoms applied as
 // they are, pull patterns parsed once, the first transaction id.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32, pick } from '@dataloom/test/gen/prng.js';
-import { colsKey, pairKey, tupleKey, valueEquals, valueKey } from './key.js';
+import { colsKey, keyedByIdentity, pairKey, tupleKey, valueEquals, valueKey } from './key.js';
 import { List, Tagged, Uuid, kw, sym } from './types.js';
 
 const same = (a: unknown, b: unknown) => expect(valueKey(a) === valueKey(b), `${String(valueKey(a))} === ${String(valueKey(b))}`).toBe(true);
@@ -81,6 +81,25 @@ describe('valueKey: equal keys exactly when DataScript = holds', () => {
       const a = gen(0);
       const b = rnd() < 0.3 ? a : gen(0);
       expect(valueEquals(a, b), `seed ${seed}, case ${i}`).toBe(valueKey(a) === valueKey(b));
+    }
+  });
+});
+
+describe('keyedByIdentity: the key rests on some object identity', () => {
+  class Box {
+    constructor(readonly x: unknown) {}
+  }
+  it('is true exactly where two values built alike get different keys', () => {
+    const built: [() => unknown, boolean][] = [
+      [() => 1, false], [() => 'a', false], [() => null, false], [() => kw('a'), false], [() => new Date(5), false],
+      [() => [1, 'x'], false], [() => ({ a: [1] }), false], [() => new Set([1]), false], [() => /x/g, false],
+      [() => new Box(1), true], [() => () => 1, true], [() => [1, new Box(2)], true], [() => ({ a: new Box(1) }), true],
+      [() => new Map([[new Box(1), 2]]), true], [() => new Set([new Box(1)]), true], [() => new Tagged('t', new Box(1)), true],
+      [() => new List([new Box(1)]), true],
+    ];
+    for (const [make, id] of built) {
+      expect(keyedByIdentity(make()), String(make)).toBe(id);
+      expect(valueKey(make()) !== valueKey(make()), String(make)).toBe(id);
     }
   });
 });

@@ -61,6 +61,24 @@ export function valueKey(v: unknown): ValueKey {
   return identity(v as object);
 }
 
+/**
+ * Whether `v`'s key rests on some object's identity (a function, a class instance, or a
+ * collection holding one): two such values built alike by two calls are not the same value.
+ */
+export function keyedByIdentity(v: unknown): boolean {
+  if (typeof v === 'function') return true;
+  if (typeof v !== 'object' || v === null) return false;
+  if (v instanceof Keyword || v instanceof Date || v instanceof Uuid || v instanceof Sym || v instanceof Uint8Array || v instanceof RegExp) return false;
+  if (Array.isArray(v)) return v.some(keyedByIdentity);
+  if (v instanceof List) return v.items.some(keyedByIdentity);
+  if (v instanceof Set) return [...v].some(keyedByIdentity);
+  if (v instanceof Map) return [...v].some(([k, x]) => keyedByIdentity(k) || keyedByIdentity(x));
+  if (v instanceof Tagged) return keyedByIdentity(v.value);
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto === Object.prototype || proto === null) return Object.values(v as object).some(keyedByIdentity);
+  return true;
+}
+
 const PAIR_LIMIT = 67108864; // 2^26: two such integers pack into one exact double
 
 /**

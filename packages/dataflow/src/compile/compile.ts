@@ -517,12 +517,20 @@ export class Compiler {
     else demand = rangeRestricted(def, selPos) ? selPos : boundPos;
     const inst = this.instance(def, demand, d);
     if (inst.magic !== null) {
-      this.localByRel.get(inst.magic)!.rules.push({
-        headArgs: demand.map((i) => args[i]!),
-        body: b.prefix(),
-        nslots: b.nslots,
-        slotNames: [...b.names],
-      });
+      const idx = b.prefixIndexes();
+      let body = idx.map((i) => b.steps[i]!);
+      const calling = b.callingPrefix(idx);
+      if (calling !== null) {
+        // Evaluate the prefix once (a supplementary relation): the demand and the join back both
+        // read its rows, so a function's result is the same value on both sides and runs once.
+        const cols: Term[] = b.namedSlots(calling).map((slot) => ({ kind: 'var', slot }));
+        const sup = new DerivedRel(`sup:${def.name}`, cols.length);
+        this.addLocal({ rel: sup, rules: [{ headArgs: cols, body: calling, nslots: b.nslots, slotNames: [...b.names] }] });
+        const atom: Step = { kind: 'atom', src: sup, args: cols, neg: false };
+        b.replaceSteps(idx, atom);
+        body = [atom];
+      }
+      this.localByRel.get(inst.magic)!.rules.push({ headArgs: demand.map((i) => args[i]!), body, nslots: b.nslots, slotNames: [...b.names] });
     }
     b.push({ kind: 'atom', src: inst.rel, args, neg }, inst.magic !== null);
   }

@@ -59,8 +59,12 @@ export class RuleBuilder {
    * demand rule for a call placed here. Dropping a filter only widens the demand, which is safe.
    */
   prefix(): Step[] {
+    return this.prefixIndexes().map((i) => this.steps[i]!);
+  }
+
+  /** Indexes (in order) of the steps of {@link prefix}. */
+  prefixIndexes(): number[] {
     const bound = new Set<number>();
-    const out: Step[] = [];
     let changed = true;
     const taken = new Set<number>();
     while (changed) {
@@ -74,9 +78,31 @@ export class RuleBuilder {
         }
       });
     }
-    this.steps.forEach((s, i) => {
-      if (taken.has(i)) out.push(s);
-    });
-    return out;
+    return [...taken].sort((a, b) => a - b);
+  }
+
+  /**
+   * The prefix at `idx` when it calls a function worth not calling twice (a binding
+   * `[(f …) ?x]`, or a predicate given as an input), else null: then the caller materialises it
+   * once as a relation over {@link namedSlots} and reads it through {@link replaceSteps}.
+   */
+  callingPrefix(idx: readonly number[]): Step[] | null {
+    const steps = idx.map((i) => this.steps[i]!);
+    return steps.some((s) => s.kind === 'fn' || (s.kind === 'pred' && s.fn.kind === 'var')) ? steps : null;
+  }
+
+  /** The variables (not fresh slots: `_`, lookup refs) that `steps` bind, in slot order. */
+  namedSlots(steps: readonly Step[]): number[] {
+    const out = new Set<number>();
+    for (const s of steps) for (const o of stepOutputs(s)) if (!this.names[o]!.includes('#')) out.add(o);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** Replaces the steps at `idx` by `step` (placed first; the other steps keep their order). */
+  replaceSteps(idx: readonly number[], step: Step): void {
+    const drop = new Set(idx);
+    const rest = this.steps.filter((_, i) => !drop.has(i));
+    this.steps.length = 0;
+    this.steps.push(step, ...rest);
   }
 }

@@ -8,10 +8,11 @@
  * with no relation built per call; `bindValue` builds a relation over named variables for `q`'s
  * relation-at-a-time evaluation.
  */
-import { valueEquals } from '@dataloom/core';
+import { valueEquals, type ValueKey } from '@dataloom/core';
+import { keyedByIdentity, tupleKey } from '@dataloom/core/internals';
 import type { BindPat, Step } from '../../ir/types.js';
 import { callOf } from './filter.js';
-import type { Op } from './step.js';
+import { type Op, termVal } from './step.js';
 
 type Fn = Extract<Step, { kind: 'fn' }>;
 
@@ -58,12 +59,36 @@ function toArray(v: unknown): unknown[] | null {
   return null;
 }
 
+/**
+ * Results keyed by identity (a class instance, a function, a collection holding one), per function
+ * clause, by argument key: the first result for some arguments is the one every later call with
+ * those arguments binds. A function that returns a fresh object per call would otherwise give a
+ * retraction a value that is not the one asserted (its derivation never found). Kept while the
+ * clause's rule lives (one entry per distinct arguments whose result was such a value).
+ */
+const memos = new WeakMap<Fn, Map<ValueKey, unknown>>();
+
 export function bindStep(s: Fn, pre: Set<number>, next: Op): Op {
   const call = callOf(s);
   const out = s.out;
+  let memo = memos.get(s);
+  if (memo === undefined) memos.set(s, (memo = new Map()));
+  const m = memo;
+  const { args, fn } = s;
+  const argsKey = (env: unknown[]): ValueKey => {
+    const xs = args.map((t) => termVal(t, env));
+    if (fn.kind === 'var') xs.push(env[fn.slot]);
+    return tupleKey(xs);
+  };
   return (env, w) => {
-    const r = call(env);
+    let r = call(env);
     if (r === null || r === undefined) return;
+    if ((typeof r === 'object' || typeof r === 'function') && keyedByIdentity(r)) {
+      const k = argsKey(env);
+      const first = m.get(k);
+      if (first !== undefined) r = first;
+      else m.set(k, r);
+    }
     bindPat(out, r, env, pre, (en) => next(en, w));
   };
 }
