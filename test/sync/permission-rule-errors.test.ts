@@ -73,3 +73,89 @@ describe('permission rules whose functions throw on the data', () => {
     expect(ruleErrors(errors)).toEqual([{ rule: 'can-write', fn: 'compare' }]);
   });
 });
+
+/**
+ * Built-ins given a database (`get-else`, `get-some`, `missing?`) throw in `q` where the entity
+ * argument is not an entity (a string a client wrote where an id was expected:
+ * `entity-id/syntax`). The write judge evaluates rules with `q`: such a rule refuses that write,
+ * names the rule and function, reports once through `onError`, and the server goes on. The engine
+ * that maintains read rules reads the attribute's relation instead, where such a value has no
+ * datoms (the default / missing): it cannot throw there. Under `not`, a throwing predicate never
+ * lets a binding through.
+ */
+describe('permission rules whose database built-ins meet a value that is not an entity', () => {
+  const REVIEWED = `
+    [[(can-write ?u ?e) [?e :doc/owner ?u] [?e :doc/reviewer ?r] [(get-else $ ?r :doc/name "nobody") ?n] [(not= ?n "banned")]]
+     [(can-write ?u ?e) [?e :user/handle ?u]]
+     [(can-read ?u ?e) [?e :doc/title]]
+     [(can-read ?u ?e) [?e :user/handle]]]`;
+
+  it('a write rule calling get-else on a string refuses that write, names the rule, reports once, and the server goes on', async () => {
+    const errors: unknown[] = [];
+    const s = await rig.server({ permissions: REVIEWED, authenticate: (t) => t, onError: (e) => errors.push(e) });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    const mallory = client(s.url, 'mallory');
+    const u = await alice.c.transact([{ ':db/id': 'me', ':user/handle': 'alice', ':doc/name': 'Alice' }]);
+    await alice.c.confirmed(u.tx);
+    const me = u.tempids['me'] as number;
+    const ok = await alice.c.transact([{ ':doc/title': 'a1', ':doc/owner': 'alice', ':doc/reviewer': me }]);
+    await alice.c.confirmed(ok.tx);
+    // a reviewer as a string: get-else throws in q (entity-id/syntax, naming the value)
+    const w = await mallory.c.transact([{ ':doc/title': 'FORGED', ':doc/owner': 'mallory', ':doc/reviewer': 'zz-secret-zz' }]);
+    const e = await refusal(mallory.c.confirmed(w.tx));
+    expect(e?.code).toBe('sync/forbidden');
+    expect([e?.data?.['rule'], e?.data?.['fn']]).toEqual(['can-write', 'get-else']);
+    expect(e?.message).toContain('(can-write …)');
+    // the server goes on: the permitted writes of others reach readers
+    const ok2 = await alice.c.transact([{ ':doc/title': 'a2', ':doc/owner': 'alice', ':doc/reviewer': me }]);
+    await alice.c.confirmed(ok2.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).slice().sort().join() === 'a1,a2', 'bob receives the permitted writes');
+    expect(bob.tap.frames.some((f) => f.includes('FORGED'))).toBe(false);
+    expect(ruleErrors(errors)).toEqual([{ rule: 'can-write', fn: 'get-else' }]);
+  });
+
+  it('read rules with get-else and missing? over such values: the engine answers (default, missing), nothing throws', async () => {
+    const errors: unknown[] = [];
+    const RULES = `
+      [[(can-read ?u ?e) [?e :doc/owner ?u]]
+       [(can-read ?u ?e) [?e :doc/reviewer ?r] [(get-else $ ?r :doc/name "nobody") ?n] [(= ?n "nobody")] [(= ?u "bob")]]
+       [(can-read ?u ?e) [?e :doc/title] [?e :doc/reviewer ?r] [(missing? $ ?r :doc/name)] [(= ?u "auditor")]]]`;
+    const s = await rig.server({ permissions: RULES, authenticate: (t) => t, onError: (e) => errors.push(e) });
+    const auditor = client(s.url, 'auditor');
+    const bob = client(s.url, 'bob');
+    const mallory = client(s.url, 'mallory');
+    const w = await mallory.c.transact([{ ':doc/title': 'odd', ':doc/owner': 'mallory', ':doc/reviewer': 'zz' }, { ':doc/title': 'odd too', ':doc/owner': 'mallory', ':doc/reviewer': 'yy' }]);
+    await mallory.c.confirmed(w.tx);
+    // `get-else` of a value that is not an entity: the default; `missing?`: missing (no datoms)
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).slice().sort().join() === 'odd,odd too', 'bob reads docs whose reviewer has no name (get-else)');
+    await until(async () => ((await auditor.c.q(TITLES)) as string[]).slice().sort().join() === 'odd,odd too', 'the auditor reads them too (missing?)');
+    const m = await mallory.c.transact([{ ':doc/title': 'later', ':doc/owner': 'mallory', ':doc/reviewer': 'xx' }]);
+    await mallory.c.confirmed(m.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).length === 3, 'the engine goes on');
+    expect(ruleErrors(errors)).toEqual([]);
+  });
+
+  it('under not, a predicate that throws does not let the binding through', async () => {
+    const errors: unknown[] = [];
+    // docs tagged secret… are read by their owner only; a tag re-find cannot read is not "not secret"
+    const RULES = `
+      [[(can-read ?u ?e) [?e :doc/owner ?u]]
+       [(can-read ?u ?e) [?e :doc/tag ?t] [(re-pattern "^secret") ?re] (not [(re-find ?re ?t)])]]`;
+    const s = await rig.server({ permissions: RULES, authenticate: (t) => t, onError: (e) => errors.push(e) });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    const w = await alice.c.transact([
+      { ':doc/title': 'public', ':doc/owner': 'alice', ':doc/tag': 'pub' },
+      { ':doc/title': 'secret', ':doc/owner': 'alice', ':doc/tag': 'secret-1' },
+      { ':doc/title': 'numbered', ':doc/owner': 'alice', ':doc/tag': 42 },
+    ]);
+    await alice.c.confirmed(w.tx);
+    await until(async () => ((await alice.c.q(TITLES)) as string[]).length === 3, 'alice reads her docs');
+    const marker = await alice.c.transact([{ ':doc/title': 'after', ':doc/owner': 'alice', ':doc/tag': 'pub' }]);
+    await alice.c.confirmed(marker.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).slice().sort().join() === 'after,public', 'bob reads the public docs');
+    expect(bob.tap.frames.some((f) => f.includes('numbered'))).toBe(false);
+    expect(ruleErrors(errors)).toEqual([{ rule: 'can-read', fn: 're-find' }]);
+  });
+});

@@ -75,7 +75,9 @@ function pr(v: unknown, out: string[]): void {
     return;
   }
   if (v instanceof Date) {
-    out.push('#inst ', quote(v.toISOString().replace('Z', '-00:00')));
+    // An invalid date (a wire instant past ±8.64e15 ms) prints as ClojureScript prints it; it must
+    // not throw (`str`/`pr-str` in rules print any value: @dataloom/query `cannotThrow`).
+    out.push('#inst ', quote(Number.isNaN(v.getTime()) ? 'NaN-NaN-NaNTNaN:NaN:NaN.NaN-00:00' : v.toISOString().replace('Z', '-00:00')));
     return;
   }
   if (v instanceof Uuid) {

@@ -23,7 +23,7 @@ import { bindingVars } from '../ast.js';
 import { collectVars } from '../parse-where.js';
 import { queryError } from '../errors.js';
 import { bindValue } from './bind.js';
-import { BUILTINS, type QueryFn, truthy } from './builtins.js';
+import { BUILTINS, DB_FNS, type QueryFn, truthy } from './builtins.js';
 import { type Ctx, sourceOf, withDefaultSource } from './context.js';
 import { estimatePattern, isDb, joinPattern, type ValueRange } from './pattern.js';
 import { antijoin, join, project, type Relation, union, UNIT } from './relation.js';
@@ -127,9 +127,6 @@ export function clauseError(ctx: Ctx, c: Clause, bound: ReadonlySet<string>): Er
       return null;
   }
 }
-
-/** Built-in functions whose first argument must be a database (DataScript searches its indexes). */
-const DB_FNS: ReadonlySet<string> = new Set(['get-else', 'get-some', 'missing?']);
 
 /** The names of the sources that are collections (part of the analysis cache key). */
 function collectionSources(ctx: Ctx): string {

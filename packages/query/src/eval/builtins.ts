@@ -16,6 +16,25 @@ export type QueryFn = (...args: unknown[]) => unknown;
 /** Clojure truthiness. */
 export const truthy = (x: unknown): boolean => x !== null && x !== undefined && x !== false;
 
+/** The built-ins marked {@link total}. */
+const TOTAL = new Set<QueryFn>();
+
+/**
+ * Marks a built-in that cannot throw on any arguments (equality, the total order of
+ * `compareValues`, nil tests, `str`): the server's permission rules call these directly and wrap
+ * every other one (`@dataloom/server` permissions/quiet.ts). Checked by builtins-total.test.ts.
+ */
+function total(f: QueryFn): QueryFn {
+  TOTAL.add(f);
+  return f;
+}
+
+/** Whether the built-in `name` cannot throw on any arguments (see {@link total}). */
+export function cannotThrow(name: string): boolean {
+  const f = BUILTINS.get(name);
+  return f !== undefined && TOTAL.has(f);
+}
+
 function cmpChain(test: (c: number) => boolean): QueryFn {
   return function (this: unknown, a?: unknown, b?: unknown) {
     const n = arguments.length;
@@ -244,14 +263,14 @@ function typeOf(x: unknown): unknown {
 
 /** The built-in functions by name. */
 export const BUILTINS: ReadonlyMap<string, QueryFn> = new Map<string, QueryFn>([
-  ['=', (...xs) => xs.every((x, i) => i === 0 || valueEquals(xs[0], x))],
-  ['==', (...xs) => xs.every((x, i) => i === 0 || xs[0] === x)],
-  ['not=', (...xs) => !xs.every((x, i) => i === 0 || valueEquals(xs[0], x))],
-  ['!=', (...xs) => !xs.every((x, i) => i === 0 || valueEquals(xs[0], x))],
-  ['<', cmpChain((c) => c < 0)],
-  ['>', cmpChain((c) => c > 0)],
-  ['<=', cmpChain((c) => c <= 0)],
-  ['>=', cmpChain((c) => c >= 0)],
+  ['=', total((...xs) => xs.every((x, i) => i === 0 || valueEquals(xs[0], x)))],
+  ['==', total((...xs) => xs.every((x, i) => i === 0 || xs[0] === x))],
+  ['not=', total((...xs) => !xs.every((x, i) => i === 0 || valueEquals(xs[0], x)))],
+  ['!=', total((...xs) => !xs.every((x, i) => i === 0 || valueEquals(xs[0], x)))],
+  ['<', total(cmpChain((c) => c < 0))],
+  ['>', total(cmpChain((c) => c > 0))],
+  ['<=', total(cmpChain((c) => c <= 0))],
+  ['>=', total(cmpChain((c) => c >= 0))],
   ['+', (...xs) => xs.reduce((a: unknown, b) => (a as number) + (b as number), 0)],
   ['-', (...xs) => (xs.length === 1 ? -(xs[0] as number) : xs.slice(1).reduce((a: unknown, b) => (a as number) - (b as number), xs[0]))],
   ['*', (...xs) => xs.reduce((a: unknown, b) => (a as number) * (b as number), 1)],
@@ -271,10 +290,10 @@ export const BUILTINS: ReadonlyMap<string, QueryFn> = new Map<string, QueryFn>([
   ['compare', cljCompare],
   ['rand', (n) => Math.random() * (n === undefined ? 1 : (n as number))],
   ['rand-int', (n) => Math.floor(Math.random() * (n as number))],
-  ['true?', (x) => x === true],
-  ['false?', (x) => x === false],
-  ['nil?', (x) => x === null || x === undefined],
-  ['some?', (x) => x !== null && x !== undefined],
+  ['true?', total((x) => x === true)],
+  ['false?', total((x) => x === false)],
+  ['nil?', total((x) => x === null || x === undefined)],
+  ['some?', total((x) => x !== null && x !== undefined)],
   ['not', (x) => !truthy(x)],
   [
     'and',
@@ -300,7 +319,7 @@ export const BUILTINS: ReadonlyMap<string, QueryFn> = new Map<string, QueryFn>([
   ],
   ['complement', (f) => (...xs: unknown[]) => !truthy((f as QueryFn)(...xs))],
   ['identical?', (a, b) => a === b],
-  ['identity', (x) => x],
+  ['identity', total((x) => x)],
   ['keyword', (a, b) => (b === undefined ? (a instanceof Keyword ? a : kw(strOf(a))) : kw(a === null || a === undefined ? strOf(b) : `${strOf(a)}/${strOf(b)}`))],
   ['meta', () => null],
   ['name', name],
@@ -327,7 +346,7 @@ export const BUILTINS: ReadonlyMap<string, QueryFn> = new Map<string, QueryFn>([
   ['not-empty', (x) => (count(x) === 0 ? null : x)],
   ['empty?', (x) => count(x) === 0],
   ['contains?', contains],
-  ['str', (...xs) => xs.map(strOf).join('')],
+  ['str', total((...xs) => xs.map(strOf).join(''))],
   ['pr-str', (...xs) => xs.map((x) => printEdn(x)).join(' ')],
   ['print-str', (...xs) => xs.map(printOf).join(' ')],
   ['println-str', (...xs) => xs.map(printOf).join(' ') + '\n'],
@@ -349,7 +368,7 @@ export const BUILTINS: ReadonlyMap<string, QueryFn> = new Map<string, QueryFn>([
   ['get-else', getElse],
   ['get-some', getSome],
   ['missing?', missing],
-  ['ground', (x) => x],
+  ['ground', total((x) => x)],
   ['tuple', (...xs) => xs],
   ['untuple', (x) => x],
   ['clojure.string/blank?', (s) => s === null || s === undefined || (typeof s === 'string' && s.trim() === '')],
@@ -358,6 +377,6 @@ export const BUILTINS: ReadonlyMap<string, QueryFn> = new Map<string, QueryFn>([
   ['clojure.string/ends-with?', (s, sub) => strOf(s).endsWith(strOf(sub))],
 ]);
 
-/** Built-ins whose first argument is a database (DataScript passes `$`). */
+/** Built-ins whose first argument is a database (DataScript passes `$`; it searches its indexes). */
 export const DB_FNS: ReadonlySet<string> = new Set(['get-else', 'get-some', 'missing?']);
 

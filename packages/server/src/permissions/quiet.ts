@@ -11,38 +11,48 @@
  * In rules a wrapped built-in is bound in the body itself — `[(re-find ?p ?v) ?m]` becomes
  * `[(ground <wrapper>) ?__perm-f0] [(?__perm-f0 ?p ?v) ?m]` — and an `or` whose branches this
  * gives variables of their own becomes an `or-join` on the variables its branches use. Wrappers
- * are kept per (rule, function), so the views of rule variants still share their operators.
+ * are kept per (rule, function), so the views of rule variants still share their operators. *
+ * Built-ins given a database (`get-else`, `get-some`, `missing?`) throw in `q` where the entity
+ * argument is not an entity (a string or a keyword a client wrote where an id was expected:
+ * `entity-id/syntax`; a lookup ref that matches nothing: `entity-id/missing`). The write judge
+ * evaluates rules with `q`, so its rules ({@link QuietRules.oneShot}) wrap them too, the database
+ * argument passed on: that binding does not match, reported like the others. The engine's rules
+ * ({@link QuietRules.rules}) keep them as they are: the engine lowers them to lookups in the
+ * attribute's relation, where a value that is not an entity simply has no datoms (the default, or
+ * missing), so they cannot throw on data there.
  */
 import { DataloomError, List, Sym, sym, type EdnValue } from '@dataloom/core';
 import { BUILTINS } from '@dataloom/query';
+import { cannotThrow, DB_FNS } from '@dataloom/query/internals';
 
 type Fn = (...xs: unknown[]) => unknown;
 
-/** `f`, answering nil where it throws (a predicate: false; a function: no binding); `onThrow` hears of each throw. */
-export function quiet(f: Fn, onThrow?: (e: unknown) => void): Fn {
+/**
+ * `f`, answering `fallback` where it throws — nil by default (a predicate: false; a function: no
+ * binding); `onThrow` hears of each throw.
+ */
+export function quiet(f: Fn, onThrow?: (e: unknown) => void, fallback: unknown = null): Fn {
   return (...xs) => {
     try {
       return f(...xs);
     } catch (e) {
       onThrow?.(e);
-      return null;
+      return fallback;
     }
   };
 }
 
 /**
- * Built-ins that cannot throw on any value (equality, the total order of `compareValues`, nil
- * tests, `str`): rules call them directly, so the engine still plans them as built-ins (a wrapped
- * call is a function variable; per-user views of a rule like `[(str ?u) ?s] [(= ?s "auditor")]`
- * cost 2–4× more per transaction wrapped).
+ * The built-in a function clause `[(f …) …]` calls, where it needs a wrapper: one that can throw
+ * (the query package marks those that cannot, `cannotThrow`: rules call them directly, so the
+ * engine still plans them as built-ins — per-user views of a rule like `[(str ?u) ?s] [(= ?s
+ * "auditor")]` cost 2–4× more per transaction wrapped), given no database unless `withDb` (then
+ * `get-else`, `get-some`, `missing?` too).
  */
-const CANNOT_THROW = new Set(['ground', '=', '==', 'not=', '!=', '<', '>', '<=', '>=', 'true?', 'false?', 'nil?', 'some?', 'identity', 'str']);
-
-/** The built-in a function clause `[(f …) …]` calls, where it needs a wrapper (one that can throw, not given a database). */
-export function wrappableBuiltin(head: List): Fn | undefined {
+export function wrappableBuiltin(head: List, withDb = false): Fn | undefined {
   const f = head.items[0];
-  if (!(f instanceof Sym) || CANNOT_THROW.has(f.fqn)) return undefined;
-  if (head.items.slice(1).some((arg) => arg instanceof Sym && arg.fqn.startsWith('$'))) return undefined;
+  if (!(f instanceof Sym) || cannotThrow(f.fqn)) return undefined;
+  if (!(withDb && DB_FNS.has(f.fqn)) && head.items.slice(1).some((arg) => arg instanceof Sym && arg.fqn.startsWith('$'))) return undefined;
   return BUILTINS.get(f.fqn) as Fn | undefined;
 }
 
@@ -61,6 +71,9 @@ export function varsOf(x: unknown, out: Set<string> = new Set()): Set<string> {
 export class QuietRules {
   private readonly fns = new Map<string, Fn>();
   private readonly done = new WeakMap<object, EdnValue>();
+  private readonly doneOneShot = new WeakMap<object, EdnValue>();
+  /** Whether the rules being wrapped are for `q` (database built-ins wrapped too). */
+  private withDb = false;
   private readonly reported = new Set<string>();
   private wrapped = 0;
   /** The first (rule, function) that threw since it was last cleared (the write gate reads it). */
@@ -68,11 +81,22 @@ export class QuietRules {
 
   constructor(private readonly report: (e: DataloomError) => void = () => {}) {}
 
-  /** `rules` (a rules vector, as data) with every built-in call wrapped (memoized per rules object). */
+  /** `rules` (a rules vector, as data) for the engine: every built-in call wrapped but those given a database (memoized per rules object). */
   rules(rules: EdnValue): EdnValue {
+    return this.wrap(rules, false);
+  }
+
+  /** `rules` for one-shot `q` (the write judge): database built-ins wrapped too. */
+  oneShot(rules: EdnValue): EdnValue {
+    return this.wrap(rules, true);
+  }
+
+  private wrap(rules: EdnValue, withDb: boolean): EdnValue {
     if (!Array.isArray(rules)) return rules;
-    const hit = this.done.get(rules);
+    const done = withDb ? this.doneOneShot : this.done;
+    const hit = done.get(rules);
     if (hit !== undefined) return hit;
+    this.withDb = withDb;
     const out = rules.map((branch) => {
       if (!Array.isArray(branch) || !(branch[0] instanceof List)) return branch;
       const head = branch[0].items[0];
@@ -80,13 +104,14 @@ export class QuietRules {
       let fresh = 0;
       return [branch[0], ...this.clauses(branch.slice(1), rule, () => sym(`?__perm-f${fresh++}`))];
     });
-    this.done.set(rules, out);
+    done.set(rules, out);
     return out;
   }
 
-  private wrapper(rule: string, name: string, f: Fn): Fn {
+  /** The wrapper of built-in `name` in `rule`; `negated`: a predicate under `not` (a throw answers true). */
+  private wrapper(rule: string, name: string, f: Fn, negated: boolean): Fn {
     const key = rule + '\u0000' + name;
-    let w = this.fns.get(key);
+    let w = this.fns.get(negated ? key + '\u0000!' : key);
     if (w === undefined) {
       w = quiet(f, (e) => {
         this.threw ??= { rule, fn: name };
@@ -100,36 +125,42 @@ export class QuietRules {
             { rule, fn: name },
           ),
         );
-      });
-      this.fns.set(key, w);
+      }, negated ? true : null);
+      this.fns.set(negated ? key + '\u0000!' : key, w);
     }
     return w;
   }
 
-  private clauses(cs: readonly EdnValue[], rule: string, fresh: () => Sym): EdnValue[] {
+  /**
+   * `cs` with their built-in calls wrapped; `neg`: under an odd number of `not`s, where a predicate
+   * that throws answers true, so the `not` fails (a throw never lets a binding through a `not`).
+   */
+  private clauses(cs: readonly EdnValue[], rule: string, fresh: () => Sym, neg = false): EdnValue[] {
     const out: EdnValue[] = [];
     for (const c of cs) {
       if (Array.isArray(c) && c[0] instanceof List) {
-        const builtin = wrappableBuiltin(c[0]);
+        const builtin = wrappableBuiltin(c[0], this.withDb);
         if (builtin === undefined) out.push(c);
         else {
           const v = fresh();
           this.wrapped++;
           const name = (c[0].items[0] as Sym).fqn;
-          out.push([new List([sym('ground'), this.wrapper(rule, name, builtin) as unknown as EdnValue]), v]);
+          const pred = c.length === 1;
+          out.push([new List([sym('ground'), this.wrapper(rule, name, builtin, neg && pred) as unknown as EdnValue]), v]);
           out.push([new List([v, ...c[0].items.slice(1)]), ...c.slice(1)]);
         }
       } else if (c instanceof List) {
         const [h, ...rest] = c.items;
         const name = h instanceof Sym ? h.fqn : '';
-        if (name === 'not' || name === 'and') out.push(new List([h!, ...this.clauses(rest, rule, fresh)]));
-        else if (name === 'not-join') out.push(new List([h!, rest[0]!, ...this.clauses(rest.slice(1), rule, fresh)]));
+        if (name === 'not') out.push(new List([h!, ...this.clauses(rest, rule, fresh, !neg)]));
+        else if (name === 'and') out.push(new List([h!, ...this.clauses(rest, rule, fresh, neg)]));
+        else if (name === 'not-join') out.push(new List([h!, rest[0]!, ...this.clauses(rest.slice(1), rule, fresh, !neg)]));
         else if (name === 'or' || name === 'or-join') {
           const given = name === 'or-join' ? rest.slice(1) : rest;
           const from = this.wrapped;
           const branches = given.map((b) => {
             const inner = b instanceof List && b.items[0] instanceof Sym && b.items[0].fqn === 'and' ? b.items.slice(1) : [b];
-            return new List([sym('and'), ...this.clauses(inner, rule, fresh)]);
+            return new List([sym('and'), ...this.clauses(inner, rule, fresh, neg)]);
           });
           if (this.wrapped === from) out.push(c);
           else {

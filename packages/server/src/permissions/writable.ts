@@ -123,7 +123,7 @@ export class WriteChecker implements WriteGate {
       // an entity read through `can-read-attr` only is not readable whole: its other datoms would come along
       try {
         const es = into.map((h) => this.ids.eid(h.e));
-        for (const eid of q(this.readQuery, this.db!, this.quiet.rules(this.perms.data), userIdOf(writer) ?? ANONYMOUS, es) as number[]) readable.add(this.ids.gid(eid)!);
+        for (const eid of q(this.readQuery, this.db!, this.quiet.oneShot(this.perms.data), userIdOf(writer) ?? ANONYMOUS, es) as number[]) readable.add(this.ids.gid(eid)!);
       } catch (e) {
         const err = e as { code?: string; message: string };
         // (the error's message is not passed on: it could name a value the writer may not read)
@@ -156,7 +156,7 @@ export class WriteChecker implements WriteGate {
       for (const [db, es] of [[after, live], [before, gone]] as const) {
         if (es.length === 0) continue;
         const args = this.perms.before ? [db, before] : [db];
-        const ok = q(this.query, ...args, this.quiet.rules(this.perms.data), user, es.map((e) => this.ids.eid(e))) as number[];
+        const ok = q(this.query, ...args, this.quiet.oneShot(this.perms.data), user, es.map((e) => this.ids.eid(e))) as number[];
         for (const eid of ok) allowed.add(this.ids.gid(eid)!);
       }
     } catch (e) {
