@@ -1,7 +1,8 @@
 /**
  * Property test for a value bound by a function before an `or`/`or-join`/`not-join`/rule call and
- * used inside it (the body before the call is evaluated once, as a supplementary relation, and
- * read by both the call's demand and the join back). Random databases (test/gen/queries.ts), a
+ * used inside it (a body before the call that calls an input function is evaluated once, as a
+ * supplementary relation read by both the call's demand and the join back; one calling only
+ * built-ins is evaluated again, an identity-keyed result remembered). Random databases (test/gen/queries.ts), a
  * random prefix binding `?b` through a function — a fresh class instance per call from an `:in`
  * function, a vector, a string — then a random call shape reading `?b`, then random transactions;
  * after each the view equals one-shot `q` on the new database.

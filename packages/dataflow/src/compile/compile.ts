@@ -524,7 +524,8 @@ export class Compiler {
         // Evaluate the prefix once (a supplementary relation): the demand and the join back both
         // read its rows, so a function's result is the same value on both sides and runs once.
         const cols: Term[] = b.namedSlots(calling).map((slot) => ({ kind: 'var', slot }));
-        const sup = new DerivedRel(`sup:${def.name}`, cols.length);
+        // (flagged like a demand relation: the caller's rule starts from it, probing the call by its full key)
+        const sup = new DerivedRel(`sup:${def.name}`, cols.length, true);
         this.addLocal({ rel: sup, rules: [{ headArgs: cols, body: calling, nslots: b.nslots, slotNames: [...b.names] }] });
         const atom: Step = { kind: 'atom', src: sup, args: cols, neg: false };
         b.replaceSteps(idx, atom);
