@@ -3,13 +3,15 @@
  * replica (fake-indexeddb), seeded: other replicas' ops and drafts leave memory, views and the
  * store; own acknowledged transactions — drafts too, and one a compaction left in part, numbered
  * again — go back to the outbox; pending ones stay; the cursor is cleared; views get exactly the
- * reversing diffs; a reload shows the same; a second reset changes nothing.
+ * reversing diffs; a reload shows the same; a second reset changes nothing. Another tab sharing the
+ * store drops the same from memory (and a `drop` purge too).
  * End to end over real servers: test/sync/log-reset.test.ts.
  */
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { draftSchema, formatHlc, type TxEnvelope } from '@dataloom/core';
-import { Replica } from '../../packages/client/src/internals.js';
+import { Replica, TabBus } from '../../packages/client/src/internals.js';
+import { until } from '../sync/support/wait.js';
 import { IdbStore } from '../../packages/client/src/store/indexeddb.js';
 import { mulberry32, pick, replayableAsync, seeds } from '../gen/prng.js';
 
@@ -119,4 +121,45 @@ describe('replica reset to another log (fake-indexeddb)', () => {
         await new IdbStore(name).destroy();
       }));
   }
+
+  it('another tab sharing the store drops the same from memory, takes the re-pushed writes as pending; a purge reaches it too', async () => {
+    const name = `log-reset-tabs-${Date.now()}`;
+    const open = () => new Replica({ schema, store: new IdbStore(name), sessionIds: true });
+    const a = open();
+    await a.ready;
+    const b = open();
+    await b.ready;
+    const buses = [new TabBus(name, a), new TabBus(name, b)];
+    const base = Date.now() - 1000;
+    const stamp = (k: number) => formatHlc({ ms: base, counter: k, replica: 'other' });
+    const envs: TxEnvelope[] = [0, 1, 2].map((k) => ({ tx: stamp(k), replica: 'other', ops: [{ id: `${stamp(k)}/0`, tx: stamp(k), e: `other.e${k}`, op: 'add', a: 'n/name', v: `o${k}` }] }));
+    await a.applyRemote(envs, 'log1:3');
+    const mineB = await b.localTransact([{ 'n/name': 'from b' }]);
+    await until(() => a.outbox().some((e) => e.tx === mineB.tx), 'a sees b’s write');
+    await a.ack(mineB.tx, 'log1:4');
+    await until(() => rowsOf(b).length === 4 && b.outbox().length === 0, 'b has the remote rows, its write acknowledged');
+    const view = b.conn.register('names', '[:find ?v :where [_ :n/name ?v]]');
+    const diffs: Array<[unknown[], number]> = [];
+    view.subscribe((d: Array<[unknown[], unknown, number]>) => diffs.push(...d.map(([row, , m]) => [row, m] as [unknown[], number])));
+
+    // a purge in the syncing tab
+    await a.purge(['other.e0'], []);
+    await until(() => rowsOf(b).length === 3, 'b dropped other.e0');
+    b.flushDataflow();
+    expect(diffs).toEqual([[['o0'], -1]]);
+
+    await a.resetLog();
+    await until(() => rowsOf(b).length === 1 && b.outbox().length === 1, 'b dropped the old log');
+    b.flushDataflow();
+    expect(rowsOf(b)).toEqual(rowsOf(a));
+    expect(b.outbox()).toEqual(a.outbox());
+    expect(b.outbox().map((e) => e.tx)).toEqual([mineB.tx]);
+    expect(b.cursor()).toBeNull();
+    expect(diffs.slice(1).map(([row, m]) => `${m} ${String(row[0])}`).sort()).toEqual(['-1 o1', '-1 o2']);
+    expect([...(view.result() as Set<unknown[]>)]).toEqual([['from b']]);
+    for (const bus of buses) bus.close();
+    await a.close();
+    await b.close();
+    await new IdbStore(name).destroy();
+  });
 });

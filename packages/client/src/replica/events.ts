@@ -19,7 +19,12 @@ export interface ChangeBatch {
 export type PersistedEvent =
   | { kind: 'local'; envelope: TxEnvelope }
   | { kind: 'remote'; envelopes: TxEnvelope[]; cursor: ServerCursor | null }
-  | { kind: 'reject'; tx: HlcString; error: WireError };
+  | { kind: 'reject'; tx: HlcString; error: WireError }
+  /**
+   * Ops dropped from the op set and the store (a `drop` or `readable` purge, a reset to another
+   * log: `remote.ts`), and draft transactions (`[draft, tx]`); `reset`: the cursor was cleared.
+   */
+  | { kind: 'dropped'; ops: string[]; drafts: Array<[string, HlcString]>; reset: boolean };
 
 export class ReplicaEvents {
   private readonly listeners = new Map<ReplicaEventName, Set<(p: never) => void>>();

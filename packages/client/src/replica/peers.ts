@@ -45,6 +45,18 @@ export function peerRemote(ctx: ReplicaContext, envelopes: readonly TxEnvelope[]
   if (fresh.length) publish(ctx, 'tab', txs, mergeFresh(ctx, fresh));
 }
 
+/**
+ * The syncing tab dropped ops (and draft transactions) from the op set and the store — a purge, or
+ * a reset to another log (then the cursor is cleared): drop them here too (pending ones stay).
+ */
+export function peerDropped(ctx: ReplicaContext, ops: readonly string[], drafts: ReadonlyArray<readonly [string, HlcString]>, reset: boolean): void {
+  const pending = ctx.outbox.pendingOpIds();
+  const ids = ops.filter((id) => typeof id === 'string' && ctx.merge.has(id) && !pending.has(id));
+  for (const [d, tx] of drafts) if (!ctx.outbox.has(tx)) ctx.drafts.remove(d, tx);
+  if (reset) ctx.cursor = null;
+  if (ids.length) publish(ctx, 'tab', [], ctx.merge.remove(ids));
+}
+
 /** The syncing tab recorded an acknowledgement: `tx` is no longer pending. */
 export function peerAck(ctx: ReplicaContext, tx: HlcString): void {
   ctx.outbox.take(tx);

@@ -123,11 +123,13 @@ export async function resetLog(ctx: ReplicaContext): Promise<HlcString[]> {
     envs.push(env);
   }
   const draftSwaps: TxEnvelope[] = [];
+  const draftsOut: Array<[string, HlcString]> = [];
   for (const d of ctx.drafts.ids()) {
     for (const held of ctx.drafts.envelopes(d)) {
       if (ctx.outbox.has(held.tx)) continue;
       if (!mine(held.tx)) {
         ctx.drafts.remove(d, held.tx);
+        draftsOut.push([d, held.tx]);
         continue;
       }
       const { env, renumbered } = whole(held.tx, held.ops);
@@ -149,6 +151,7 @@ export async function resetLog(ctx: ReplicaContext): Promise<HlcString[]> {
   for (const env of draftSwaps) {
     ctx.drafts.remove(env.draft!, env.tx);
     ctx.drafts.add(env);
+    draftsOut.push([env.draft!, env.tx]);
   }
   const changes = ctx.merge.remove([...drop, ...swapOut]);
   if (swapIn.length) changes.push(...ctx.merge.apply(swapIn));
@@ -156,6 +159,8 @@ export async function resetLog(ctx: ReplicaContext): Promise<HlcString[]> {
   ctx.cursor = null;
   await compact(ctx);
   await ctx.durable.persist('putMeta', (s) => s.putMeta(storeMeta(ctx)));
+  // other tabs: drop the same from memory, then take the re-pushed transactions as pending
+  ctx.events.persisted({ kind: 'dropped', ops: [...drop, ...swapOut], drafts: draftsOut, reset: true });
   for (const envelope of envs) ctx.events.persisted({ kind: 'local', envelope });
   if (envs.length) ctx.events.emit('change', { origin: 'local', txs: envs.map((e) => e.tx) });
   return envs.map((e) => e.tx);
@@ -189,4 +194,5 @@ async function dropOps(ctx: ReplicaContext, ids: readonly string[]): Promise<voi
   if (ids.length === 0) return;
   publish(ctx, 'remote', [], ctx.merge.remove([...ids]));
   await compact(ctx);
+  ctx.events.persisted({ kind: 'dropped', ops: [...ids], drafts: [], reset: false });
 }

@@ -50,7 +50,7 @@ import { GroupCommit, type LocalResult } from './local-tx.js';
 import { load } from './load.js';
 import { Materializer } from './materialize.js';
 import { Outbox } from './outbox.js';
-import { peerAck, peerLocal, peerReject, peerRemote } from './peers.js';
+import { peerAck, peerDropped, peerLocal, peerReject, peerRemote } from './peers.js';
 import { applyRemote, purge, resetLog, retain } from './remote.js';
 import { SerialQueue } from './serial-queue.js';
 import type { ReplicaEventMap, ReplicaEventName, ServerCursor, SyncTarget, Unsubscribe, WireError } from './types.js';
@@ -268,6 +268,11 @@ export class Replica implements SyncTarget {
   /** The syncing tab persisted remote envelopes: merge them (nothing written). */
   applyPeerRemote(envelopes: readonly TxEnvelope[], cursor: ServerCursor | null): Promise<void> {
     return this.ctx.queue.run(async () => peerRemote(this.ctx, envelopes, cursor));
+  }
+
+  /** The syncing tab dropped ops from the store (a purge, a reset to another log): drop them here too. */
+  applyPeerDropped(ops: readonly string[], drafts: ReadonlyArray<readonly [string, HlcString]>, reset: boolean): Promise<void> {
+    return this.ctx.queue.run(async () => peerDropped(this.ctx, ops, drafts, reset));
   }
 
   /** The syncing tab recorded an acknowledgement: drop `tx` from the pending list. */

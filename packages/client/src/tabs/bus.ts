@@ -4,7 +4,8 @@
  * All tabs of an app open the same store (one IndexedDB database) with per-session replica ids.
  * A tab persists its own local transactions (shared outbox) and then announces them; the tab
  * that syncs with the server (the leader, see `leader.ts`) announces what it persisted from the
- * server and the acknowledgements/rejections it recorded. Receivers only merge in memory — the
+ * server, the acknowledgements/rejections it recorded and the ops it dropped (a purge, a reset to
+ * another log). Receivers only merge in memory — the
  * data is already durable — so a write in one tab reaches the others' watched queries without a
  * server, and every tab's state stays a function of the same op set.
  */
@@ -20,6 +21,8 @@ export type TabMessage =
   | { t: 'remote'; from: string; envs: TxEnvelope[]; cursor: ServerCursor | null }
   | { t: 'ack'; from: string; tx: HlcString }
   | { t: 'reject'; from: string; tx: HlcString; error: WireError }
+  /** The syncing tab dropped ops from the store (a purge; `reset`: another log, the cursor cleared). */
+  | { t: 'dropped'; from: string; ops: string[]; drafts: Array<[string, HlcString]>; reset: boolean }
   /** The leader's sync status (the other tabs sync through it), on each change and on request. */
   | { t: 'status'; from: string; status: SyncStatus }
   | { t: 'status?'; from: string }
@@ -52,6 +55,7 @@ export class TabBus {
       replica.onPersisted((e) => {
         if (e.kind === 'local') this.post({ t: 'local', from: from(), env: e.envelope });
         else if (e.kind === 'remote') this.post({ t: 'remote', from: from(), envs: e.envelopes, cursor: e.cursor });
+        else if (e.kind === 'dropped') this.post({ t: 'dropped', from: from(), ops: e.ops, drafts: e.drafts, reset: e.reset });
         else this.post({ t: 'reject', from: from(), tx: e.tx, error: e.error });
       }),
       replica.on('acked', (e) => this.post({ t: 'ack', from: from(), tx: e.tx })),
@@ -105,6 +109,9 @@ export class TabBus {
           break;
         case 'remote':
           await this.replica.applyPeerRemote(m.envs, m.cursor);
+          break;
+        case 'dropped':
+          if (Array.isArray(m.ops) && Array.isArray(m.drafts)) await this.replica.applyPeerDropped(m.ops, m.drafts, m.reset === true);
           break;
         case 'ack':
           await this.replica.applyPeerAck(m.tx);
