@@ -81,6 +81,8 @@ export function Shell(props: { engine: Engine; errors: ErrorLog }) {
   }, [screen]);
   const user = USERS.find((u) => u.id === engine.user);
   const Screen = LAZY.get(screen.id)!;
+  // wide: the guide is the right-hand panel; narrower: a compact "Try this" above the screen's content
+  const narrow = useMedia(NARROW);
   return (
     <>
       <header className="topbar">
@@ -113,11 +115,12 @@ export function Shell(props: { engine: Engine; errors: ErrorLog }) {
             <h1>{screen.title}</h1>
             <p>{screen.blurb}</p>
           </div>
+          {narrow && <Guide key={screen.id} screen={screen} engine={engine} compact />}
           <Suspense fallback={<p className="muted" data-testid="screen-loading">loading…</p>}>
             <Screen />
           </Suspense>
         </main>
-        <Guide screen={screen} engine={engine} />
+        {!narrow && <Guide screen={screen} engine={engine} />}
       </div>
     </>
   );
@@ -141,11 +144,45 @@ function UserChip({ user }: { user: DemoUser }) {
   );
 }
 
-/** The guided panel: what to try on this screen. */
-function Guide({ screen, engine }: { screen: ScreenDef; engine: Engine }) {
-  return (
-    <aside className="guide card" data-testid="guide" aria-label="what to try">
-      <h3>Try this</h3>
+/** Below this width the layout has no right-hand column (styles.css). */
+const NARROW = '(max-width: 1100px)';
+
+/** Whether a media query matches, following changes (false where there is no `matchMedia`). */
+function useMedia(query: string): boolean {
+  const get = () => typeof matchMedia === 'function' && matchMedia(query).matches;
+  const [matches, setMatches] = useState(get);
+  useEffect(() => {
+    if (typeof matchMedia !== 'function') return;
+    const list = matchMedia(query);
+    const on = () => setMatches(list.matches);
+    on();
+    list.addEventListener('change', on);
+    return () => list.removeEventListener('change', on);
+  }, [query]);
+  return matches;
+}
+
+const GUIDE_CLOSED = 'dataloom-demo:guide-closed';
+
+/** The screens whose compact guide this browser closed (localStorage; open on a screen's first visit). */
+function closedGuides(): string[] {
+  try {
+    const v: unknown = JSON.parse(localStorage.getItem(GUIDE_CLOSED) ?? '[]');
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The guided panel: what to try on this screen. Wide, the right-hand panel, always open; narrow
+ * (`compact`), a collapsible "Try this" above the screen's content, where a new user sees it first:
+ * open on a screen's first visit, and closed again after a reload once closed there.
+ */
+function Guide({ screen, engine, compact = false }: { screen: ScreenDef; engine: Engine; compact?: boolean }) {
+  const [open, setOpen] = useState(() => !compact || !closedGuides().includes(screen.id));
+  const steps = (
+    <>
       <ol>
         {screen.tryThis.map((t) => (
           <li key={t}>{t}</li>
@@ -154,6 +191,36 @@ function Guide({ screen, engine }: { screen: ScreenDef; engine: Engine }) {
       <p className="tip" data-testid="engine-kind">
         {`replica in IndexedDB${engine.worker ? ', in a Web Worker' : ''}`}
       </p>
-    </aside>
+    </>
+  );
+  if (!compact) {
+    return (
+      <aside className="guide card" data-testid="guide" aria-label="what to try">
+        <h3>Try this</h3>
+        {steps}
+      </aside>
+    );
+  }
+  return (
+    <details
+      className="guide compact card"
+      data-testid="guide"
+      aria-label="what to try"
+      open={open}
+      onToggle={(e) => {
+        const now = e.currentTarget.open;
+        if (now === open) return;
+        setOpen(now);
+        const closed = closedGuides().filter((id) => id !== screen.id);
+        localStorage.setItem(GUIDE_CLOSED, JSON.stringify(now ? closed : [...closed, screen.id]));
+      }}
+    >
+      <summary data-testid="guide-toggle">
+        <h3>Try this</h3>
+        <span className="when-closed">{`${screen.tryThis.length} steps`}</span>
+        <span className="when-open">hide</span>
+      </summary>
+      {steps}
+    </details>
   );
 }

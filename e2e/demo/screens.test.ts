@@ -34,13 +34,37 @@ describe('demo screens', () => {
     await demo?.close();
   });
 
-  async function shoot(page: Page, name: string): Promise<void> {
+  /**
+   * The "Try this" guide: on a wide screen the right-hand panel; on a phone a compact block above
+   * the screen's content, inside the first screenful, open unless closed on this screen before.
+   */
+  async function guideIsPlaced(page: Page, label: 'desktop' | 'phone'): Promise<void> {
+    await page.waitForFunction((tag) => document.querySelector('[data-testid="guide"]')?.tagName === tag, label === 'phone' ? 'DETAILS' : 'ASIDE');
+    const at = await page.evaluate(() => {
+      const guide = document.querySelector('[data-testid="guide"]')!;
+      const main = document.querySelector('main.screen')!;
+      const box = guide.getBoundingClientRect();
+      return {
+        open: guide.tagName === 'ASIDE' || (guide as HTMLDetailsElement).open,
+        afterHead: guide.previousElementSibling?.className === 'screen-head',
+        rightOfMain: box.left >= main.getBoundingClientRect().right,
+        inFirstScreenful: box.top < innerHeight,
+      };
+    });
+    expect(at).toEqual(label === 'phone' ? { open: true, afterHead: true, rightOfMain: false, inFirstScreenful: true } : { open: true, afterHead: false, rightOfMain: true, inFirstScreenful: true });
+  }
+
+  async function shoot(page: Page, name: string, guide = true): Promise<void> {
     for (const [label, width] of [['desktop', 1360], ['phone', 390]] as const) {
       await page.setViewportSize({ width, height: label === 'phone' ? 844 : 900 });
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.waitForTimeout(150);
+      if (guide) await guideIsPlaced(page, label);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `${name} overflows at ${width} px`).toBe(0);
+      // code keeps its lines (no wrapping) and, broken by hand, fits without scrolling even on a phone
+      const code = await page.$$eval('pre.code', (pres) => pres.map((p) => ({ wraps: getComputedStyle(p).whiteSpace !== 'pre', scrolls: p.scrollWidth > p.clientWidth })));
+      expect(code.filter((c) => c.wraps || c.scrolls), `${name}: a code block wraps or scrolls at ${width} px`).toEqual([]);
       await page.screenshot({ path: `${ARTIFACTS}${name}-${label}.png`, fullPage: true });
     }
     await page.setViewportSize({ width: 1360, height: 900 });
@@ -50,7 +74,7 @@ describe('demo screens', () => {
     const page = await chromium.newPage();
     await page.goto(demo.httpUrl);
     await page.waitForSelector('[data-testid="signin-cleo"]');
-    await shoot(page, '0-signin');
+    await shoot(page, '0-signin', false);
     await page.click('[data-testid="signin-cleo"]');
     await page.waitForSelector('[data-testid="user"]');
     expect(await page.textContent('[data-testid="user"]')).toContain('Cleo Park');
@@ -178,5 +202,23 @@ describe('demo screens', () => {
     await shoot(ann, '6-offline');
     await ann.click('[data-testid="offline-toggle"]');
     await ann.waitForSelector('[data-testid="queue-empty"]', { timeout: 10_000 });
+  });
+
+  it('phone: a closed "Try this" stays closed after a reload, other screens open theirs', async () => {
+    await ann.setViewportSize({ width: 390, height: 844 });
+    await show(ann, 'history');
+    await ann.waitForSelector('details[data-testid="guide"][open]');
+    await ann.click('[data-testid="guide-toggle"]');
+    await ann.waitForSelector('details[data-testid="guide"]:not([open])', { state: 'attached' });
+    await ann.reload();
+    await ann.waitForSelector('[data-testid="screen-history"]');
+    await ann.waitForSelector('details[data-testid="guide"]', { state: 'attached' });
+    expect(await ann.$eval('details[data-testid="guide"]', (d) => (d as HTMLDetailsElement).open)).toBe(false);
+    await show(ann, 'offline');
+    await ann.waitForSelector('details[data-testid="guide"][open]');
+    // wide, the guide is the right-hand panel whatever was closed on a phone
+    await ann.setViewportSize({ width: 1360, height: 900 });
+    await show(ann, 'history');
+    await ann.waitForSelector('aside[data-testid="guide"] [data-testid="engine-kind"]');
   });
 });

@@ -4,6 +4,9 @@ import { useMemo, useState, type FormEvent } from 'react';
 import RULES from '../../permissions.edn?raw';
 import { USERS, currentUser, initials } from '../users.js';
 
+/** The rules as the file has them (its header comment left out), `;;` comments dimmed. */
+const RULE_LINES = RULES.slice(RULES.indexOf('\n[') + 1).trim().split('\n');
+
 /** The memos this replica holds: the server sent only those the read rules let this user see. */
 const MEMOS = '[:find ?m ?id ?created :where [?m :memo/id ?id] [?m :memo/created ?created]]';
 const MEMO = '[:memo/text :memo/owner :memo/private? :memo/created]';
@@ -74,7 +77,13 @@ export default function PermissionsScreen() {
             <h2>The rules</h2>
             <span className="pill">Datalog, on the server</span>
           </div>
-          <pre className="code wrap" data-testid="rules">{RULES.slice(RULES.indexOf('\n[') + 1).trim()}</pre>
+          <pre className="code" data-testid="rules">
+            {RULE_LINES.map((line, i) => (
+              <span key={i} className={line.trimStart().startsWith(';;') ? 'comment' : undefined}>
+                {i > 0 ? `\n${line}` : line}
+              </span>
+            ))}
+          </pre>
           <p className="muted">
             The server keeps, for each signed-in person, the set of entities these rules let them read — incrementally, as data changes — and sends each
             browser only those. A private memo is not hidden by the page: it never reaches another person’s replica.

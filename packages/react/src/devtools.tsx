@@ -11,7 +11,7 @@
  *
  * Unstyled apps get a dark panel fixed at the bottom right; pass `className` to style it yourself.
  */
-import { useEffect, useState, type CSSProperties, type ReactNode } from 'react';
+import { Fragment, useEffect, useState, type CSSProperties, type ReactNode } from 'react';
 import { useErrorLog, useOperatorTimes, usePendingTransactions, type ErrorLog } from './devtools-data.js';
 import { useSyncStatus } from './use-sync-status.js';
 import { useWatchedQueries } from './use-watched.js';
@@ -42,6 +42,21 @@ const PANEL: CSSProperties = {
   font: '13px/1.45 ui-sans-serif, system-ui, sans-serif',
   boxShadow: '0 12px 32px rgb(0 0 0 / 30%)',
 };
+
+const TOKEN: CSSProperties = { display: 'inline-block', maxWidth: '100%', overflowWrap: 'anywhere' };
+
+/**
+ * Query text that wraps between its tokens only: a line breaker may split `[?e` after the `?`. A
+ * token wider than the cell still wraps inside itself. Same text content.
+ */
+function QueryText({ text }: { text: string }): ReactNode {
+  return text.split(' ').map((t, i) => (
+    <Fragment key={i}>
+      {i > 0 && ' '}
+      <span style={TOKEN}>{t}</span>
+    </Fragment>
+  ));
+}
 
 /** Ages like "12 s", "3 min". */
 function age(ms: number): string {
@@ -129,7 +144,9 @@ export function DataloomDevtools({ errors, onClose, describe = (a) => a.join(' '
           {queries.map((q) => (
             <tr key={q.query + JSON.stringify(q.inputs)}>
               <td title={q.query}>
-                <code style={{ whiteSpace: 'normal', wordBreak: 'break-all' }}>{q.query.length > 60 ? `${q.query.slice(0, 58)}…` : q.query}</code>
+                <code style={{ whiteSpace: 'normal' }}>
+                  <QueryText text={q.query.length > 60 ? `${q.query.slice(0, 58)}…` : q.query} />
+                </code>
               </td>
               <td data-testid="dt-rows">{q.rows}</td>
               <td>{q.updates}</td>
@@ -157,8 +174,11 @@ export function DataloomDevtools({ errors, onClose, describe = (a) => a.join(' '
           <tbody>
             {operators.slice(0, 12).map((o, i) => (
               <tr key={`${o.label}#${i}`} data-testid="dt-operator">
-                <td style={{ wordBreak: 'break-all' }} title={o.query ?? o.label}>
-                  <code>{o.query ? (o.query.length > 48 ? `${o.query.slice(0, 46)}…` : o.query) : o.label}</code> <small>{o.kind}</small>
+                <td style={{ overflowWrap: 'anywhere' }} title={o.query ?? o.label}>
+                  <code>
+                    <QueryText text={o.query ? (o.query.length > 48 ? `${o.query.slice(0, 46)}…` : o.query) : o.label} />
+                  </code>{' '}
+                  <small>{o.kind}</small>
                 </td>
                 <td>{o.steps}</td>
                 <td>{ms(o.totalMs)}</td>
