@@ -214,6 +214,12 @@ describe('demo screens', () => {
     await ann.waitForSelector('[data-testid="screen-history"]');
     await ann.waitForSelector('details[data-testid="guide"]', { state: 'attached' });
     expect(await ann.$eval('details[data-testid="guide"]', (d) => (d as HTMLDetailsElement).open)).toBe(false);
+    await ann.screenshot({ path: `${ARTIFACTS}5-history-guide-closed-phone.png` });
+    // between a phone and a desktop (two columns, no right-hand one) the guide is the compact one too
+    await ann.setViewportSize({ width: 900, height: 800 });
+    await ann.waitForSelector('details[data-testid="guide"]', { state: 'attached' });
+    await ann.screenshot({ path: `${ARTIFACTS}5-history-guide-closed-900.png` });
+    await ann.setViewportSize({ width: 390, height: 844 });
     await show(ann, 'offline');
     await ann.waitForSelector('details[data-testid="guide"][open]');
     // wide, the guide is the right-hand panel whatever was closed on a phone
