@@ -1,6 +1,7 @@
 /**
  * A client meeting another log (`welcome` with `reset`): its server's data was wiped and made
- * again, or it points at another server. Real server processes on SQLite files, real clients
+ * again, it points at another server, or the server was restored from a backup (its log lost
+ * entries the client saw: the client's cursor is ahead of it). Real server processes on SQLite files, real clients
  * (`createClient`, IndexedDB store through fake-indexeddb) over real WebSockets. After the reset
  * the replica holds exactly the new log's state plus its own writes — those the old server
  * acknowledged and those still pending, pushed again (`replica/remote.ts` `resetLog`) — and nothing
@@ -8,6 +9,7 @@
  * got the diffs to its final result, and a reload shows the same.
  */
 import 'fake-indexeddb/auto';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -84,6 +86,7 @@ describe('a client meeting another log (reset)', () => {
         await write(rnd, y, 'y', 6);
         await within(y.whenSynced(), 20_000, 'y synced');
         await within(x.whenSynced(), 20_000, 'x synced');
+        await until(async () => [...(await rowsOf(x))].filter((r) => r.startsWith('y-')).length > 0, 'x holds y’s writes');
         const yEntities = [...((await x.q(COUNTS)) as Iterable<[number, number]>)].map(([e]) => e);
         const xAcked = await write(rnd, x, 'x', 8, yEntities);
         await within(Promise.all(xAcked.map((tx) => x.confirmed(tx))), 20_000, 'x acked by A');
@@ -159,6 +162,7 @@ describe('a client meeting another log (reset)', () => {
       const mine = await write(rnd, x, 'x', 5);
       await within(Promise.all(mine.map((tx) => x.confirmed(tx))), 20_000, 'x acked by A');
       await within(x.whenSynced(), 20_000, 'x synced with A');
+      await until(async () => [...(await rowsOf(x))].some((r) => r.startsWith('y-')), 'x holds y’s writes');
       const before = await rowsOf(x);
       expect([...before].some((r) => r.startsWith('y-'))).toBe(true);
       await write(rnd, z, 'z', 4);
@@ -186,6 +190,52 @@ describe('a client meeting another log (reset)', () => {
       await x.close();
       releasePort(pa);
       releasePort(pb);
+    });
+  });
+
+  it('server restored from a backup (same log, fewer entries): the client’s cursor is ahead, it resets and pushes its own later writes again', async () => {
+    const seed = seeds(1, 4300)[0]!;
+    console.log(`log reset (restored server): seed ${seed}`);
+    await replayableAsync(seed, async () => {
+      const rnd = mulberry32(seed);
+      const port = await freePort();
+      const url = `ws://127.0.0.1:${port}/`;
+      const file = join(t.dir, `r-${seed}.sqlite`);
+      const backup = join(t.dir, `r-${seed}.backup`);
+      const sqliteFiles = (f: string) => [f, `${f}-wal`, `${f}-shm`];
+      let a = await server(`r-${seed}.sqlite`, port);
+      const name = `reset-r-${seed}-${Date.now()}`;
+      const x = client(name, url, 'indexeddb');
+      const y = client(`reset-ry-${seed}`, url, 'memory');
+      await write(rnd, y, 'y', 3);
+      const early = await write(rnd, x, 'x', 3);
+      await within(Promise.all(early.map((tx) => x.confirmed(tx))), 20_000, 'early writes acked');
+      await within(Promise.all([x.whenSynced(), y.whenSynced()]), 20_000, 'synced');
+      await a.kill('SIGTERM');
+      for (const [from, to] of sqliteFiles(file).map((f, i) => [f, sqliteFiles(backup)[i]!] as const)) if (existsSync(from)) copyFileSync(from, to);
+      a = await server(`r-${seed}.sqlite`, port);
+      // written after the backup: Y's are lost with the restore (Y is gone), X's must come back
+      await write(rnd, y, 'ylate', 3);
+      const late = await write(rnd, x, 'xlate', 3);
+      await within(Promise.all(late.map((tx) => x.confirmed(tx))), 20_000, 'late writes acked');
+      await within(Promise.all([x.whenSynced(), y.whenSynced()]), 20_000, 'synced');
+      await until(async () => [...(await rowsOf(x))].some((r) => r.startsWith('ylate-')), 'x holds y’s late writes');
+      const held = await rowsOf(x);
+      await y.close();
+      await a.kill('SIGTERM');
+      for (const f of sqliteFiles(file)) rmSync(f, { force: true });
+      for (const [from, to] of sqliteFiles(backup).map((f, i) => [f, sqliteFiles(file)[i]!] as const)) if (existsSync(from)) copyFileSync(from, to);
+      a = await server(`r-${seed}.sqlite`, port);
+      const z = client(`reset-rz-${seed}`, url, 'memory');
+      await within(x.whenSynced(), 30_000, 'x synced with the restored log');
+      await until(async () => JSON.stringify([...(await rowsOf(x))].sort()) === JSON.stringify([...(await rowsOf(z))].sort()), 'x and z converge');
+      const rows = await rowsOf(x);
+      expect([...rows].some((r) => r.startsWith('ylate-'))).toBe(false);
+      expect([...rows].some((r) => r.startsWith('y-'))).toBe(true);
+      for (const r of held) if (r.startsWith('x-') || r.startsWith('xlate-')) expect(rows.has(r)).toBe(true);
+      expect(await x.pending()).toEqual([]);
+      await a.kill('SIGTERM');
+      releasePort(port);
     });
   });
 });

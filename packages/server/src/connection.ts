@@ -171,17 +171,17 @@ export class Connection {
     const node = this.ctx.node;
     const parsed = parseCursor(msg.cursor);
     // A cursor of another log (deleted and recreated, another server) means nothing here: start over.
-    const reset = parsed.log !== null && parsed.log !== node.logId;
-    const cursor = reset ? 0 : parsed.pos;
+    let reset = parsed.log !== null && parsed.log !== node.logId;
+    let cursor = reset ? 0 : parsed.pos;
     if (cursor > node.head) await node.refresh();
+    // Ahead of this log: it lost entries the client saw (a restore from a backup), or a bare
+    // position of another server's log. What the client holds past the head is another history: the same reset.
+    if (cursor > node.head) {
+      reset = true;
+      cursor = 0;
+    }
     // another node may have compacted the shared log
     if (cursor > 0 && node.store.kind !== 'sqlite') await node.refreshHorizon();
-    if (cursor > node.head) {
-      throw new ProtocolError('sync/cursor-ahead', `cursor ${cursor} is ahead of the server log (head ${node.head}): the server lost data or this replica belongs to another server`, {
-        cursor,
-        head: node.head,
-      });
-    }
     clearTimeout(this.helloTimer);
     this.replica = msg.replica;
     this.sentPos = cursor;
