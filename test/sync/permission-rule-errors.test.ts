@@ -158,4 +158,53 @@ describe('permission rules whose database built-ins meet a value that is not an 
     expect(bob.tap.frames.some((f) => f.includes('numbered'))).toBe(false);
     expect(ruleErrors(errors)).toEqual([{ rule: 'can-read', fn: 're-find' }]);
   });
+
+  it('under not, a function that throws does not let the binding through (read rule, subs on a number)', async () => {
+    const errors: unknown[] = [];
+    // docs whose title starts SECRET are read by their owner only; a title `subs` cannot cut (a
+    // number: `subs` clamps short strings, it throws on what is not a string) is not "not secret"
+    const RULES = `
+      [[(can-read ?u ?e) [?e :doc/owner ?u]]
+       [(can-read ?u ?e) [?e :doc/title ?t] (not [(subs ?t 0 6) ?p] [(= ?p "SECRET")])]]`;
+    const s = await rig.server({ permissions: RULES, authenticate: (t) => t, onError: (e) => errors.push(e) });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    const w = await alice.c.transact([
+      { ':doc/title': 'public doc', ':doc/owner': 'alice' },
+      { ':doc/title': 'SECRET plan', ':doc/owner': 'alice' },
+      { ':doc/title': 987654, ':doc/owner': 'alice' },
+    ]);
+    await alice.c.confirmed(w.tx);
+    await until(async () => ((await alice.c.q(TITLES)) as string[]).length === 3, 'alice reads her docs');
+    const marker = await alice.c.transact([{ ':doc/title': 'after all', ':doc/owner': 'alice' }]);
+    await alice.c.confirmed(marker.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).slice().sort().join() === 'after all,public doc', 'bob reads the docs known not secret');
+    expect(bob.tap.frames.some((f) => f.includes('987654') || f.includes('SECRET'))).toBe(false);
+    expect(ruleErrors(errors)).toEqual([{ rule: 'can-read', fn: 'subs' }]);
+  });
+
+  it('under not-join, a function that throws does not let a write through (can-write)', async () => {
+    const errors: unknown[] = [];
+    // anyone may write a doc unless its title starts LOCKED; a title `subs` cannot cut is not "not locked"
+    const RULES = `
+      [[(can-write ?u ?e) [?e :doc/title ?t] (not-join [?t] [(subs ?t 0 6) ?p] [(= ?p "LOCKED")])]
+       [(can-read ?u ?e) [?e :doc/title]]]`;
+    const s = await rig.server({ permissions: RULES, authenticate: (t) => t, onError: (e) => errors.push(e) });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    const mallory = client(s.url, 'mallory');
+    const ok = await alice.c.transact([{ ':doc/title': 'open doc' }]);
+    await alice.c.confirmed(ok.tx);
+    const locked = await alice.c.transact([{ ':doc/title': 'LOCKED doc' }]);
+    expect((await refusal(alice.c.confirmed(locked.tx)))?.code).toBe('sync/forbidden');
+    const w = await mallory.c.transact([{ ':doc/title': 13579 }]);
+    const e = await refusal(mallory.c.confirmed(w.tx));
+    expect(e?.code).toBe('sync/forbidden');
+    expect([e?.data?.['rule'], e?.data?.['fn']]).toEqual(['can-write', 'subs']);
+    const ok2 = await alice.c.transact([{ ':doc/title': 'open doc 2' }]);
+    await alice.c.confirmed(ok2.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).slice().sort().join() === 'open doc,open doc 2', 'bob receives the permitted writes');
+    expect(bob.tap.frames.some((f) => f.includes('13579'))).toBe(false);
+    expect(ruleErrors(errors)).toEqual([{ rule: 'can-write', fn: 'subs' }]);
+  });
 });

@@ -79,4 +79,41 @@ describe('permission rules with wrapped built-ins', () => {
       ['server/permissions', 'can-read', 'subs'],
     ]);
   });
+
+  // functions under not, not-join, an `or` under `not`, and a `not` inside a `not`
+  const NOT_RULES = parseEdn(`
+    [[(can-read ?u ?e) [?e :doc/title ?t] [(= ?u "bob")] (not [(subs ?t 0 2) ?p] [(= ?p "xy")])]
+     [(can-read ?u ?e) [?e :doc/rank ?r] [(= ?u "ann")] (not-join [?e] [?e :doc/title ?t] (or-join [?t] (and [(subs ?t 0 3) ?p] [(= ?p "pla")]) [(= ?t "notes")]))]
+     [(can-read ?u ?e) [?e :doc/owner ?o] [(= ?u "auditor")] (not [?e :doc/rank ?r] (not [?e :doc/title ?t] [(subs ?t 0 1) ?c] [(= ?c "p")]))]]`);
+
+  for (const seed of seeds(10)) {
+    it(`under not, a function that throws makes the not fail (deny); q's results where nothing throws (seed ${seed})`, () => {
+      const rnd = mulberry32(seed);
+      const quiet = new QuietRules();
+      const conn = createConn(SCHEMA as never);
+      const view = conn.register('v', QUERY, quiet.rules(NOT_RULES), USERS);
+      for (let round = 0; round < 3; round++) {
+        conn.transact(randomTx(rnd, 12, false) as never);
+        const db = conn.db() as Db;
+        const plain = sorted(q(QUERY, db, NOT_RULES, USERS));
+        expect(sorted(q(QUERY, db, quiet.rules(NOT_RULES), USERS))).toEqual(plain);
+        expect(sorted(view.result())).toEqual(plain);
+      }
+      expect(quiet.threw).toBeNull();
+      // titles as numbers: subs throws on them
+      for (let round = 0; round < 3; round++) conn.transact(randomTx(rnd, 12, true) as never);
+      const db = conn.db() as Db;
+      const got = sorted(q(QUERY, db, quiet.rules(NOT_RULES), USERS));
+      expect(sorted(view.result())).toEqual(got);
+      const hostile = new Set([...(q('[:find [?e ...] :where [?e :doc/title ?t] [(= ?t 7)]]', db) as number[])]);
+      const ranked = new Set([...(q('[:find [?e ...] :where [?e :doc/rank]]', db) as number[])]);
+      expect(hostile.size).toBeGreaterThan(0);
+      const clean = dbWith(db, [...hostile].map((e) => [':db/retract', e, ':doc/title', 7]) as never).dbAfter;
+      const expected = [...(q(QUERY, clean, NOT_RULES, USERS) as Set<[string, number]>)].filter(([, e]) => !hostile.has(e));
+      // bob and ann read no doc whose title threw; the auditor those without a rank only
+      for (const e of hostile) if (!ranked.has(e)) expected.push(['auditor', e]);
+      expect(got).toEqual(sorted(new Set(expected)));
+      expect(quiet.threw).toEqual({ rule: 'can-read', fn: 'subs' });
+    });
+  }
 });

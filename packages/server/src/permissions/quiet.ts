@@ -11,7 +11,21 @@
  * In rules a wrapped built-in is bound in the body itself — `[(re-find ?p ?v) ?m]` becomes
  * `[(ground <wrapper>) ?__perm-f0] [(?__perm-f0 ?p ?v) ?m]` — and an `or` whose branches this
  * gives variables of their own becomes an `or-join` on the variables its branches use. Wrappers
- * are kept per (rule, function), so the views of rule variants still share their operators. *
+ * are kept per (rule, function), so the views of rule variants still share their operators.
+ *
+ * A throw answers whatever denies. Where a body is positive (under no `not`, or an even number of
+ * them) that binding does not match. Where it is negated (an odd number of `not`s), matching makes
+ * the `not` fail, so a throw must make the body match for that outer binding, never let it through:
+ * a predicate that throws answers true (it binds nothing, so the body then matches exactly where
+ * some answer of it would); a function that throws has no value to bind, so the body is taken as
+ * matching once the clauses written before the function matched and the function threw on its
+ * arguments, whatever follows: `(not P [(f ?x) ?y] R)` is judged as `(not P [(f ?x) ?y] R)` and
+ * `(not P [(f-threw ?x)])` (an `or` in a negated body gives its conjunction such a case too; a
+ * `not-join` keeps its variables the case uses). So a throw inside a negated body never grants:
+ * `(not [(subs ?t 0 6) ?p] [(= ?p "SECRET")])` fails on a title that is a number. A rule called
+ * under `not` is wrapped as it is where it is defined (positive): a throw in its body makes the
+ * call not match, which lets the `not` through — write such checks in the `not` itself.
+ *
  * Built-ins given a database (`get-else`, `get-some`, `missing?`) throw in `q` where the entity
  * argument is not an entity (a string or a keyword a client wrote where an id was expected:
  * `entity-id/syntax`; a lookup ref that matches nothing: `entity-id/missing`). The write judge
@@ -108,12 +122,17 @@ export class QuietRules {
     return out;
   }
 
-  /** The wrapper of built-in `name` in `rule`; `negated`: a predicate under `not` (a throw answers true). */
-  private wrapper(rule: string, name: string, f: Fn, negated: boolean): Fn {
+  /**
+   * The wrapper of built-in `name` in `rule`. `plain`: a throw answers nil; `negated` (a predicate
+   * under `not`): a throw answers true; `threw` (a predicate): true where the call throws, else false.
+   */
+  private wrapper(rule: string, name: string, f: Fn, mode: 'plain' | 'negated' | 'threw'): Fn {
     const key = rule + '\u0000' + name;
-    let w = this.fns.get(negated ? key + '\u0000!' : key);
+    const slot = key + '\u0000' + mode;
+    let w = this.fns.get(slot);
     if (w === undefined) {
-      w = quiet(f, (e) => {
+      const g: Fn = mode === 'threw' ? (...xs) => (f(...xs), false) : f;
+      w = quiet(g, (e) => {
         this.threw ??= { rule, fn: name };
         if (this.reported.has(key)) return;
         this.reported.add(key);
@@ -125,17 +144,21 @@ export class QuietRules {
             { rule, fn: name },
           ),
         );
-      }, negated ? true : null);
-      this.fns.set(negated ? key + '\u0000!' : key, w);
+      }, mode === 'plain' ? null : true);
+      this.fns.set(slot, w);
     }
     return w;
   }
 
   /**
-   * `cs` with their built-in calls wrapped; `neg`: under an odd number of `not`s, where a predicate
-   * that throws answers true, so the `not` fails (a throw never lets a binding through a `not`).
+   * `cs` (a conjunction) with their built-in calls wrapped. `neg`: under an odd number of `not`s,
+   * where a throw must make the body match (so the `not` fails): a predicate that throws answers
+   * true; a function that throws has no value to bind, so for each such function F the answer also
+   * holds `alts`, the conjunctions "the clauses before F, then F threw on its arguments", which the
+   * nearest `not` turns into `not`s of their own (the body matches if the clauses up to F match and
+   * F throws, whatever follows).
    */
-  private clauses(cs: readonly EdnValue[], rule: string, fresh: () => Sym, neg = false): EdnValue[] {
+  private clauses(cs: readonly EdnValue[], rule: string, fresh: () => Sym, neg = false, alts: EdnValue[][] = []): EdnValue[] {
     const out: EdnValue[] = [];
     for (const c of cs) {
       if (Array.isArray(c) && c[0] instanceof List) {
@@ -146,28 +169,50 @@ export class QuietRules {
           this.wrapped++;
           const name = (c[0].items[0] as Sym).fqn;
           const pred = c.length === 1;
-          out.push([new List([sym('ground'), this.wrapper(rule, name, builtin, neg && pred) as unknown as EdnValue]), v]);
-          out.push([new List([v, ...c[0].items.slice(1)]), ...c.slice(1)]);
+          const args = c[0].items.slice(1);
+          if (neg && !pred) {
+            const t = fresh();
+            alts.push([...out, [new List([sym('ground'), this.wrapper(rule, name, builtin, 'threw') as unknown as EdnValue]), t], [new List([t, ...args])]]);
+          }
+          out.push([new List([sym('ground'), this.wrapper(rule, name, builtin, neg && pred ? 'negated' : 'plain') as unknown as EdnValue]), v]);
+          out.push([new List([v, ...args]), ...c.slice(1)]);
         }
       } else if (c instanceof List) {
         const [h, ...rest] = c.items;
         const name = h instanceof Sym ? h.fqn : '';
-        if (name === 'not') out.push(new List([h!, ...this.clauses(rest, rule, fresh, !neg)]));
-        else if (name === 'and') out.push(new List([h!, ...this.clauses(rest, rule, fresh, neg)]));
-        else if (name === 'not-join') out.push(new List([h!, rest[0]!, ...this.clauses(rest.slice(1), rule, fresh, !neg)]));
-        else if (name === 'or' || name === 'or-join') {
+        if (name === 'not' || name === 'not-join') {
+          const join = name === 'not-join' ? [rest[0]!] : [];
+          const inner: EdnValue[][] = [];
+          out.push(new List([h!, ...join, ...this.clauses(rest.slice(join.length), rule, fresh, !neg, inner)]));
+          // the body matches where a function in it threw: each such case a `not` of its own
+          for (const a of inner) {
+            const own = varsOf(a);
+            const j = join.map((vs) => (vs as EdnValue[]).filter((x) => x instanceof Sym && own.has(x.fqn)));
+            out.push(new List([h!, ...j, ...a]));
+          }
+        } else if (name === 'and') {
+          const inner: EdnValue[][] = [];
+          const before = [...out];
+          out.push(new List([h!, ...this.clauses(rest, rule, fresh, neg, inner)]));
+          for (const a of inner) alts.push([...before, new List([h!, ...a])]);
+        } else if (name === 'or' || name === 'or-join') {
           const given = name === 'or-join' ? rest.slice(1) : rest;
           const from = this.wrapped;
+          const inner: EdnValue[][] = [];
           const branches = given.map((b) => {
-            const inner = b instanceof List && b.items[0] instanceof Sym && b.items[0].fqn === 'and' ? b.items.slice(1) : [b];
-            return new List([sym('and'), ...this.clauses(inner, rule, fresh, neg)]);
+            const body = b instanceof List && b.items[0] instanceof Sym && b.items[0].fqn === 'and' ? b.items.slice(1) : [b];
+            return new List([sym('and'), ...this.clauses(body, rule, fresh, neg, inner)]);
           });
-          if (this.wrapped === from) out.push(c);
-          else {
-            // the branches' variables, before wrappers added their own (an `or`'s branches all use them)
-            const vars = name === 'or-join' ? rest[0]! : [...varsOf(rest)].sort().map((v) => sym(v));
-            out.push(new List([sym('or-join'), vars, ...branches]));
+          // the branches' variables, before wrappers added their own (an `or`'s branches all use them)
+          const vars = name === 'or-join' ? rest[0]! : [...varsOf(rest)].sort().map((v) => sym(v));
+          // a branch where a function threw makes the conjunction the `or` is in match from there
+          const own = varsOf(vars);
+          for (const a of inner) {
+            const av = varsOf(a);
+            alts.push([...out, new List([sym('or-join'), [...own].filter((x) => av.has(x)).map((x) => sym(x)), new List([sym('and'), ...a])])]);
           }
+          if (this.wrapped === from) out.push(c);
+          else out.push(new List([sym('or-join'), vars, ...branches]));
         } else out.push(c);
       } else out.push(c);
     }
