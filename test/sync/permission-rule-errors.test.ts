@@ -207,4 +207,27 @@ describe('permission rules whose database built-ins meet a value that is not an 
     expect(bob.tap.frames.some((f) => f.includes('13579'))).toBe(false);
     expect(ruleErrors(errors)).toEqual([{ rule: 'can-write', fn: 'subs' }]);
   });
+
+  it('a rule called under not whose function throws does not let the binding through', async () => {
+    const errors: unknown[] = [];
+    const RULES = `
+      [[(secret? ?e) [?e :doc/title ?t] [(subs ?t 0 6) ?p] [(= ?p "SECRET")]]
+       [(can-read ?u ?e) [?e :doc/owner ?u]]
+       [(can-read ?u ?e) [?e :doc/title] (not (secret? ?e))]]`;
+    const s = await rig.server({ permissions: RULES, authenticate: (t) => t, onError: (e) => errors.push(e) });
+    const alice = client(s.url, 'alice');
+    const bob = client(s.url, 'bob');
+    const w = await alice.c.transact([
+      { ':doc/title': 'public doc', ':doc/owner': 'alice' },
+      { ':doc/title': 'SECRET plan', ':doc/owner': 'alice' },
+      { ':doc/title': 864209, ':doc/owner': 'alice' },
+    ]);
+    await alice.c.confirmed(w.tx);
+    await until(async () => ((await alice.c.q(TITLES)) as string[]).length === 3, 'alice reads her docs');
+    const marker = await alice.c.transact([{ ':doc/title': 'after all', ':doc/owner': 'alice' }]);
+    await alice.c.confirmed(marker.tx);
+    await until(async () => ((await bob.c.q(TITLES)) as string[]).slice().sort().join() === 'after all,public doc', 'bob reads the docs known not secret');
+    expect(bob.tap.frames.some((f) => f.includes('864209') || f.includes('SECRET'))).toBe(false);
+    expect(ruleErrors(errors)).toEqual([{ rule: 'secret?', fn: 'subs' }]);
+  });
 });

@@ -80,11 +80,14 @@ describe('permission rules with wrapped built-ins', () => {
     ]);
   });
 
-  // functions under not, not-join, an `or` under `not`, and a `not` inside a `not`
+  // functions under not, not-join, an `or` under `not`, a `not` inside a `not`, a rule called under `not`
   const NOT_RULES = parseEdn(`
     [[(can-read ?u ?e) [?e :doc/title ?t] [(= ?u "bob")] (not [(subs ?t 0 2) ?p] [(= ?p "xy")])]
      [(can-read ?u ?e) [?e :doc/rank ?r] [(= ?u "ann")] (not-join [?e] [?e :doc/title ?t] (or-join [?t] (and [(subs ?t 0 3) ?p] [(= ?p "pla")]) [(= ?t "notes")]))]
-     [(can-read ?u ?e) [?e :doc/owner ?o] [(= ?u "auditor")] (not [?e :doc/rank ?r] (not [?e :doc/title ?t] [(subs ?t 0 1) ?c] [(= ?c "p")]))]]`);
+     [(can-read ?u ?e) [?e :doc/owner ?o] [(= ?u "auditor")] (not [?e :doc/rank ?r] (not [?e :doc/title ?t] [(subs ?t 0 1) ?c] [(= ?c "p")]))]
+     [(starts? ?x ?s) [?x :doc/title ?t] [(subs ?t 0 1) ?c] [(= ?c ?s)]]
+     [(starts? ?x ?s) [?x :doc/team ?t] [(subs ?t 0 1) ?c] [(= ?c ?s)]]
+     [(can-read ?u ?e) [?e :doc/owner ?o] [(= ?u "ann")] (not (starts? ?e "x"))]]`);
 
   for (const seed of seeds(10)) {
     it(`under not, a function that throws makes the not fail (deny); q's results where nothing throws (seed ${seed})`, () => {
@@ -113,7 +116,7 @@ describe('permission rules with wrapped built-ins', () => {
       // bob and ann read no doc whose title threw; the auditor those without a rank only
       for (const e of hostile) if (!ranked.has(e)) expected.push(['auditor', e]);
       expect(got).toEqual(sorted(new Set(expected)));
-      expect(quiet.threw).toEqual({ rule: 'can-read', fn: 'subs' });
+      expect(quiet.threw?.fn).toBe('subs');
     });
   }
 });

@@ -23,8 +23,10 @@
  * `(not P [(f-threw ?x)])` (an `or` in a negated body gives its conjunction such a case too; a
  * `not-join` keeps its variables the case uses). So a throw inside a negated body never grants:
  * `(not [(subs ?t 0 6) ?p] [(= ?p "SECRET")])` fails on a title that is a number. A rule called
- * under `not` is wrapped as it is where it is defined (positive): a throw in its body makes the
- * call not match, which lets the `not` through — write such checks in the `not` itself.
+ * in a negated body is inlined there (an `or-join` of its branches, head variables renamed to the
+ * call's arguments), so its functions are judged the same way — but a recursive rule's call of
+ * itself is left a call: a throw below its first level makes that call not match (the `not` lets
+ * the binding through), so write recursive helpers used under `not` without throwing built-ins.
  *
  * Built-ins given a database (`get-else`, `get-some`, `missing?`) throw in `q` where the entity
  * argument is not an entity (a string or a keyword a client wrote where an id was expected:
@@ -90,6 +92,9 @@ export class QuietRules {
   private withDb = false;
   private readonly reported = new Set<string>();
   private wrapped = 0;
+  /** The branches of each rule being wrapped, and the rules being inlined (under `not`). */
+  private byName = new Map<string, EdnValue[][]>();
+  private readonly inlining: string[] = [];
   /** The first (rule, function) that threw since it was last cleared (the write gate reads it). */
   threw: { rule: string; fn: string } | null = null;
 
@@ -111,6 +116,11 @@ export class QuietRules {
     const hit = done.get(rules);
     if (hit !== undefined) return hit;
     this.withDb = withDb;
+    this.byName = new Map();
+    for (const b of rules) {
+      const h = Array.isArray(b) && b[0] instanceof List ? b[0].items[0] : undefined;
+      if (h instanceof Sym) this.byName.set(h.fqn, [...(this.byName.get(h.fqn) ?? []), b as EdnValue[]]);
+    }
     const out = rules.map((branch) => {
       if (!Array.isArray(branch) || !(branch[0] instanceof List)) return branch;
       const head = branch[0].items[0];
@@ -213,9 +223,52 @@ export class QuietRules {
           }
           if (this.wrapped === from) out.push(c);
           else out.push(new List([sym('or-join'), vars, ...branches]));
+        } else if (neg && this.byName.has(name) && !this.inlining.includes(name)) {
+          // a rule called in a negated body: its branches inlined, so a throw in them is judged as here
+          const from = this.wrapped;
+          this.inlining.push(name);
+          const inlined = this.clauses([this.inline(c, this.byName.get(name)!, fresh)], name, fresh, neg, alts);
+          this.inlining.pop();
+          out.push(...(this.wrapped === from ? [c] : inlined));
         } else out.push(c);
       } else out.push(c);
     }
     return out;
+  }
+
+  /** The call `c` as an `or-join` of the bodies of `branches`, head variables renamed to its arguments, others fresh. */
+  private inline(c: List, branches: EdnValue[][], fresh: () => Sym): EdnValue {
+    const args = c.items.slice(1);
+    const join = new Set<string>();
+    const bodies = branches.map((b) => {
+      const head = (b[0] as List).items.slice(1).flatMap((x) => (Array.isArray(x) ? x : [x]));
+      const names = new Map<string, EdnValue>();
+      const pre: EdnValue[] = [];
+      head.forEach((h, i) => {
+        if (!(h instanceof Sym) || names.has(h.fqn)) return;
+        const a = args[i];
+        if (a instanceof Sym && isVar(a) && a.fqn !== '_') {
+          names.set(h.fqn, a);
+          join.add(a.fqn);
+        } else {
+          const k = fresh();
+          names.set(h.fqn, k);
+          if (!(a instanceof Sym && a.fqn === '_')) pre.push([new List([sym('ground'), a as EdnValue]), k]);
+        }
+      });
+      const rename = (x: EdnValue): EdnValue => {
+        if (x instanceof Sym) {
+          if (!isVar(x) || x.fqn === '_') return x;
+          let n = names.get(x.fqn);
+          if (n === undefined) names.set(x.fqn, (n = fresh()));
+          return n;
+        }
+        if (x instanceof List) return new List(x.items.map(rename));
+        if (Array.isArray(x)) return x.map(rename);
+        return x;
+      };
+      return new List([sym('and'), ...pre, ...b.slice(1).map(rename)]);
+    });
+    return new List([sym('or-join'), [...join].sort().map((v) => sym(v)), ...bodies]);
   }
 }
