@@ -60,7 +60,7 @@ function toArray(v: unknown): unknown[] | null {
 }
 
 /**
- * Results keyed by identity (a class instance, a function, a collection holding one), per function
+ * Results keyed by identity (a class instance, a function, a collection holding one), per input-function
  * clause, by argument key: the first result for some arguments is the one every later call with
  * those arguments binds. A function that returns a fresh object per call would otherwise give a
  * retraction a value that is not the one asserted (its derivation never found). Kept while the
@@ -71,13 +71,23 @@ const memos = new WeakMap<Fn, Map<ValueKey, unknown>>();
 export function bindStep(s: Fn, pre: Set<number>, next: Op): Op {
   const call = callOf(s);
   const out = s.out;
+  const { args, fn } = s;
+  // Built-ins return values keyed by content (re-pattern's regexes too), so only a function given
+  // as an input (`[(?f …) ?x]`) can hand back fresh identity-keyed objects: the others bind
+  // straight away, with no walk of their results on this path.
+  if (fn.kind !== 'var') {
+    return (env, w) => {
+      const r = call(env);
+      if (r === null || r === undefined) return;
+      bindPat(out, r, env, pre, (en) => next(en, w));
+    };
+  }
   let memo = memos.get(s);
   if (memo === undefined) memos.set(s, (memo = new Map()));
   const m = memo;
-  const { args, fn } = s;
   const argsKey = (env: unknown[]): ValueKey => {
     const xs = args.map((t) => termVal(t, env));
-    if (fn.kind === 'var') xs.push(env[fn.slot]);
+    xs.push(env[fn.slot]);
     return tupleKey(xs);
   };
   return (env, w) => {
