@@ -45,6 +45,21 @@ async function fullReplay(store: ServerStore): Promise<{ state: ServerState; all
 /** The draft directory's feed of a reset, as it acts on it: the entries it follows. */
 const feedOf = (entries: readonly LogEntry[]) => entries.filter((e) => refeeds(e.env)).map((e) => `${e.pos} ${JSON.stringify(e.env)}`);
 
+/**
+ * A node started on `file` from its checkpoint, the draft feed it reset with, and a full replay of
+ * the same log, whose state it must equal.
+ */
+async function startFromCheckpoint(file: string): Promise<{ m: SyncNode; feed: LogEntry[]; full: { state: ServerState; all: LogEntry[] } }> {
+  const m = node(createSqliteStore({ file }));
+  let feed: LogEntry[] = [];
+  m.onReset((_s, entries) => (feed = [...entries]));
+  await m.start();
+  expect(m.fromCheckpoint).toBe(true);
+  const full = await fullReplay(m.store);
+  expect(stateShape(m.state)).toEqual(stateShape(full.state));
+  return { m, feed, full };
+}
+
 /** Runs a seeded workload on `mkStore()`'s log with checkpoints and compactions at random points, restarting from checkpoints on the way. */
 async function exercise(seed: number, mkStore: () => ServerStore): Promise<{ fromCheckpoint: number; drafts: number }> {
   const rnd = mulberry32(seed);
@@ -186,13 +201,7 @@ describe('checkpoints: a start from a checkpoint and the tail equals a full repl
       return v;
     })())!) as { refeed: number[] };
     expect(cp.refeed.length).toBeGreaterThan(256);
-    const m = node(createSqliteStore({ file }));
-    let feed: LogEntry[] = [];
-    m.onReset((_s, entries) => (feed = [...entries]));
-    await m.start();
-    expect(m.fromCheckpoint).toBe(true);
-    const full = await fullReplay(m.store);
-    expect(stateShape(m.state)).toEqual(stateShape(full.state));
+    const { m, feed, full } = await startFromCheckpoint(file);
     expect(feedOf(feed)).toEqual(feedOf(full.all));
     await m.stop();
   });
@@ -260,13 +269,7 @@ describe('checkpoints: a start from a checkpoint and the tail equals a full repl
         await closeUpTo(`r1.dc${cycles - 2}`, live.get(`r1.dc${cycles - 2}`)![3]!, true);
         await n.stop();
 
-        const m = node(createSqliteStore({ file }));
-        let feed: LogEntry[] = [];
-        m.onReset((_s, entries) => (feed = [...entries]));
-        await m.start();
-        expect(m.fromCheckpoint).toBe(true);
-        const full = await fullReplay(m.store);
-        expect(stateShape(m.state)).toEqual(stateShape(full.state));
+        const { m, feed, full } = await startFromCheckpoint(file);
         const served = (entries: readonly LogEntry[], values: (e: string, a: string) => readonly unknown[]) => {
           const dir = new DraftDirectory(values as never);
           for (const e of entries) dir.note(e.pos, e.env, undefined, []);
